@@ -1,0 +1,2 @@
+package dev.oxbow.cli;
+public class OxbowCommand { public static void main(String[] a) {} }

@@ -1,0 +1,7 @@
+package dev.oxbow.compute;
+
+import java.nio.file.Path;
+
+/** A server that accepts connections on {@code socketDir}/.s.PGSQL.5432. */
+public record RunningCompute(String endpointUid, long pid, Path dataDir, Path socketDir, int pgVersion) {
+}
