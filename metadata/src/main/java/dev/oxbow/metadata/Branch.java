@@ -1,0 +1,54 @@
+package dev.oxbow.metadata;
+
+import java.time.Instant;
+
+/**
+ * A branch: a timeline with its own data directory. {@code sourceBranchId} is null for a root branch.
+ * {@code state} is a BranchStatusState wire value (INIT, READY, RESETTING, ..., DELETED).
+ */
+public record Branch(
+        String projectId,
+        String branchId,
+        String uid,
+        Instant createTime,
+        Instant updateTime,
+        String state,
+        String pendingState,
+        Instant stateChangeTime,
+        boolean isDefault,
+        boolean isProtected,
+        String sourceBranchId,
+        String sourceBranchLsn,
+        Instant sourceBranchTime,
+        Instant expireTime,
+        Instant deleteTime,
+        Instant purgeTime,
+        long logicalSizeBytes) implements Resource {
+
+    public static String nameOf(String projectId, String branchId) {
+        return Project.nameOf(projectId) + "/branches/" + branchId;
+    }
+
+    @Override
+    public String name() {
+        return nameOf(projectId, branchId);
+    }
+
+    @Override
+    public String parentName() {
+        return Project.nameOf(projectId);
+    }
+
+    public boolean deleted() {
+        return deleteTime != null;
+    }
+
+    public boolean isRoot() {
+        return sourceBranchId == null;
+    }
+
+    public Branch withState(String newState, Instant now) {
+        return new Branch(projectId, branchId, uid, createTime, now, newState, null, now, isDefault, isProtected,
+                sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes);
+    }
+}

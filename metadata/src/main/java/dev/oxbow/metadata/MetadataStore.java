@@ -1,0 +1,63 @@
+package dev.oxbow.metadata;
+
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * The control plane's metadata: the only writer of the SQLite file. Calls made inside
+ * {@link #transaction} commit or roll back together.
+ */
+public final class MetadataStore implements AutoCloseable {
+    private final SqliteDatabase db;
+    private final ResourceTable<Project> projects;
+    private final ResourceTable<Branch> branches;
+    private final ResourceTable<Endpoint> endpoints;
+    private final ResourceTable<Role> roles;
+    private final ResourceTable<Database> databases;
+    private final OperationTable operations;
+    private final IdentityTables identities;
+    private final int schemaVersion;
+
+    private MetadataStore(SqliteDatabase db) {
+        this.db = db;
+        Json json = new Json();
+        this.schemaVersion = Migrations.apply(db);
+        this.projects = new ResourceTable<>(db, json, "project", Project.class);
+        this.branches = new ResourceTable<>(db, json, "branch", Branch.class);
+        this.endpoints = new ResourceTable<>(db, json, "endpoint", Endpoint.class);
+        this.roles = new ResourceTable<>(db, json, "role", Role.class);
+        this.databases = new ResourceTable<>(db, json, "database", Database.class);
+        this.operations = new OperationTable(db, json);
+        this.identities = new IdentityTables(db, json);
+    }
+
+    /** Opens (creating and migrating as needed) the SQLite metadata file. */
+    public static MetadataStore open(Path file) {
+        return new MetadataStore(new SqliteDatabase(file));
+    }
+
+    public <T> T transaction(Supplier<T> work) {
+        return db.transaction(work);
+    }
+
+    public void transaction(Runnable work) {
+        db.transaction(() -> {
+            work.run();
+            return null;
+        });
+    }
+
+    public ResourceTable<Project> projects() { return projects; }
+    public ResourceTable<Branch> branches() { return branches; }
+    public ResourceTable<Endpoint> endpoints() { return endpoints; }
+    public ResourceTable<Role> roles() { return roles; }
+    public ResourceTable<Database> databases() { return databases; }
+    public OperationTable operations() { return operations; }
+    public IdentityTables identities() { return identities; }
+    public int schemaVersion() { return schemaVersion; }
+
+    @Override
+    public void close() {
+        db.close();
+    }
+}

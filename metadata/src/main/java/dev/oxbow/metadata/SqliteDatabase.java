@@ -1,0 +1,145 @@
+package dev.oxbow.metadata;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * One SQLite connection (WAL mode) guarded by a reentrant lock: every read and write is serialised,
+ * and {@link #transaction} nests (inner calls join the outer transaction).
+ */
+final class SqliteDatabase implements AutoCloseable {
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+    private int depth;
+
+    SqliteDatabase(Path file) {
+        try {
+            connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement st = connection.createStatement()) {
+                st.execute("PRAGMA journal_mode=WAL");
+                st.execute("PRAGMA synchronous=NORMAL");
+                st.execute("PRAGMA busy_timeout=5000");
+                st.execute("PRAGMA foreign_keys=ON");
+            }
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            throw new MetadataException("cannot open metadata database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    <T> T transaction(Supplier<T> work) {
+        lock.lock();
+        try {
+            boolean outer = depth == 0;
+            if (outer) {
+                setAutoCommit(false);
+            }
+            depth++;
+            boolean ok = false;
+            try {
+                T result = work.get();
+                ok = true;
+                return result;
+            } finally {
+                depth--;
+                if (outer) {
+                    finish(ok);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void setAutoCommit(boolean on) {
+        try {
+            connection.setAutoCommit(on);
+        } catch (SQLException e) {
+            throw new MetadataException("cannot start a metadata transaction: " + e.getMessage(), e);
+        }
+    }
+
+    private void finish(boolean commit) {
+        try {
+            if (commit) {
+                connection.commit();
+            } else {
+                connection.rollback();
+            }
+        } catch (SQLException e) {
+            throw new MetadataException("metadata commit failed: " + e.getMessage(), e);
+        } finally {
+            setAutoCommit(true);
+        }
+    }
+
+    int update(String sql, Object... args) {
+        lock.lock();
+        try (PreparedStatement ps = prepare(sql, args)) {
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new MetadataException("metadata write failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    List<String[]> query(String sql, int columns, Object... args) {
+        lock.lock();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            List<String[]> rows = new ArrayList<>();
+            while (rs.next()) {
+                String[] row = new String[columns];
+                for (int i = 0; i < columns; i++) {
+                    row[i] = rs.getString(i + 1);
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new MetadataException("metadata read failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void exec(String sql) {
+        lock.lock();
+        try (Statement st = connection.createStatement()) {
+            st.executeUpdate(sql);
+        } catch (SQLException e) {
+            throw new MetadataException("metadata statement failed: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement ps = connection.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
+        }
+        return ps;
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new MetadataException("cannot close metadata database: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}
