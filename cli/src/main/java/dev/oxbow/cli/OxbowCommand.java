@@ -1,2 +1,22 @@
 package dev.oxbow.cli;
-public class OxbowCommand { public static void main(String[] a) {} }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code oxbow}: the single launcher for the server and, later, the client commands. */
+@Command(name = "oxbow", mixinStandardHelpOptions = true, version = "oxbow 0.1.0",
+        description = "Self-hosted serverless PostgreSQL with a Databricks Lakebase compatible API.",
+        subcommands = {ServerCommand.class, CommandLine.HelpCommand.class})
+public final class OxbowCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new OxbowCommand()).execute(args));
+    }
+}

@@ -6,9 +6,9 @@ import java.util.Optional;
 /** Users and their personal access tokens (hashes only). */
 public final class IdentityTables {
     private final SqliteDatabase db;
-    private final Json json;
+    private final RecordJson json;
 
-    IdentityTables(SqliteDatabase db, Json json) {
+    IdentityTables(SqliteDatabase db, RecordJson json) {
         this.db = db;
         this.json = json;
     }

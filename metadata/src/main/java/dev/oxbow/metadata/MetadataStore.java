@@ -20,7 +20,7 @@ public final class MetadataStore implements AutoCloseable {
 
     private MetadataStore(SqliteDatabase db) {
         this.db = db;
-        Json json = new Json();
+        RecordJson json = new RecordJson();
         this.schemaVersion = Migrations.apply(db);
         this.projects = new ResourceTable<>(db, json, "project", Project.class);
         this.branches = new ResourceTable<>(db, json, "branch", Branch.class);

@@ -6,9 +6,9 @@ import java.util.Optional;
 /** Long-running operations; kept after they finish so clients can poll them. */
 public final class OperationTable {
     private final SqliteDatabase db;
-    private final Json json;
+    private final RecordJson json;
 
-    OperationTable(SqliteDatabase db, Json json) {
+    OperationTable(SqliteDatabase db, RecordJson json) {
         this.db = db;
         this.json = json;
     }

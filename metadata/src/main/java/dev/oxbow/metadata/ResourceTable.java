@@ -6,11 +6,11 @@ import java.util.Optional;
 /** Stored resources of one kind, addressed by name, listed under a parent in creation order. */
 public final class ResourceTable<T extends Resource> {
     private final SqliteDatabase db;
-    private final Json json;
+    private final RecordJson json;
     private final String kind;
     private final Class<T> type;
 
-    ResourceTable(SqliteDatabase db, Json json, String kind, Class<T> type) {
+    ResourceTable(SqliteDatabase db, RecordJson json, String kind, Class<T> type) {
         this.db = db;
         this.json = json;
         this.kind = kind;

@@ -1,0 +1,117 @@
+package dev.oxbow.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.ControlPlane;
+import dev.oxbow.metadata.User;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.json.JavalinJackson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The HTTP face of the control plane: the Databricks-compatible {@code /api/2.0/postgres} API, SCIM Me,
+ * health, and fast 404s for the probes SDKs send at start-up. Every API route needs a bearer token.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    private static final String CALLER = "oxbow.caller";
+
+    private final Javalin app;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final ControlPlane cp;
+
+    public ApiServer(ControlPlane cp) {
+        this.cp = cp;
+        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain());
+        PostgresApi postgres = new PostgresApi(cp, writer, mapper);
+        this.app = Javalin.create(config -> {
+            config.showJavalinBanner = false;
+            config.jsonMapper(new JavalinJackson(mapper, false));
+            config.http.defaultContentType = "application/json";
+            config.requestLogger.http((ctx, ms) -> {
+                if (!ctx.path().equals("/healthz")) {
+                    log.debug("http method={} path={} status={} ms={}", ctx.method(), ctx.path(), ctx.statusCode(), ms.longValue());
+                }
+            });
+        });
+        app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+        app.get("/.well-known/databricks-config", ctx -> notFound(ctx, "no host metadata"));
+        app.get("/oidc/.well-known/oauth-authorization-server", ctx -> notFound(ctx, "OAuth is not offered; use a personal access token"));
+        app.before("/api/*", ctx -> {
+            String header = ctx.header("Authorization");
+            String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : null;
+            User user = cp.identity().authenticate(token).orElseThrow(() -> ApiException.unauthenticated(token == null
+                    ? "Missing 'Authorization: Bearer <token>' header; use the token in $OXBOW_HOME/admin-token."
+                    : "Invalid, expired or revoked access token."));
+            ctx.attribute(CALLER, user);
+        });
+        app.get("/api/2.0/preview/scim/v2/Me", ctx -> {
+            ctx.header("X-Databricks-Org-Id", "0");
+            ctx.json(scimUser(ctx.attribute(CALLER)));
+        });
+        for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE}) {
+            app.addHttpHandler(type, "/api/2.0/postgres/<path>", ctx -> postgres.handle(ctx, ctx.pathParam("path"), ctx.attribute(CALLER)));
+        }
+        for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE, HandlerType.PUT}) {
+            app.addHttpHandler(type, "/<path>", ctx -> {
+                throw PostgresApi.unknownRoute(ctx);
+            });
+        }
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+        app.exception(Exception.class, (e, ctx) -> {
+            String trace = UUID.randomUUID().toString();
+            log.error("request failed method={} path={} trace={}", ctx.method(), ctx.path(), trace, e);
+            error(ctx, ApiException.internal("Internal error [TraceId: " + trace + "]; see the server log."));
+        });
+    }
+
+    private ObjectNode scimUser(User u) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("id", u.id()).put("userName", u.userName()).put("displayName", u.displayName()).put("active", u.active());
+        n.putArray("emails").addObject().put("value", u.userName()).put("primary", true).put("type", "work");
+        var schemas = n.putArray("schemas");
+        schemas.add("urn:ietf:params:scim:schemas:core:2.0:User");
+        schemas.add("urn:ietf:params:scim:schemas:extension:workspace:2.0:User");
+        if (u.admin()) {
+            n.putArray("groups").addObject().put("display", "admins").put("value", "admins");
+        }
+        return n;
+    }
+
+    private void error(Context ctx, ApiException e) {
+        ObjectNode body = mapper.createObjectNode();
+        body.put("error_code", e.errorCode()).put("message", e.getMessage());
+        if (!e.details().isEmpty()) {
+            body.set("details", mapper.valueToTree(e.details()));
+        }
+        ctx.status(e.httpStatus()).json(body);
+    }
+
+    private void notFound(Context ctx, String message) {
+        error(ctx, new ApiException(404, "NOT_FOUND", message));
+    }
+
+    /** Starts listening; returns the bound port (useful with port 0). */
+    public int start(String host, int port) {
+        app.start(host, port);
+        int bound = app.port();
+        log.info("api listening host={} port={}", host, bound);
+        return bound;
+    }
+
+    public ControlPlane controlPlane() {
+        return cp;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}

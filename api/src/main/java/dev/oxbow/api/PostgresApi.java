@@ -1,0 +1,224 @@
+package dev.oxbow.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.ControlPlane;
+import dev.oxbow.controlplane.ListResult;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.User;
+import io.javalin.http.Context;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * {@code /api/2.0/postgres/{name...}}: clients put full resource names in the path, so requests are
+ * routed by the shape of the name rather than by fixed templates.
+ */
+final class PostgresApi {
+    private final ControlPlane cp;
+    private final ResourceWriter writer;
+    private final ObjectMapper mapper;
+
+    PostgresApi(ControlPlane cp, ResourceWriter writer, ObjectMapper mapper) {
+        this.cp = cp;
+        this.writer = writer;
+        this.mapper = mapper;
+    }
+
+    void handle(Context ctx, String path, User caller) {
+        String name = trimSlashes(path);
+        String[] seg = name.isEmpty() ? new String[0] : name.split("/");
+        String method = ctx.method().name();
+        if (seg.length >= 2 && seg[seg.length - 2].equals("operations")) {
+            requireMethod(ctx, "GET");
+            ctx.json(writer.operation(cp.operation(name)));
+            return;
+        }
+        int n = seg.length;
+        if (n >= 1 && !seg[0].equals("projects")) {
+            throw unknownRoute(ctx);
+        }
+        switch (n) {
+            case 1 -> collection(ctx, method,
+                    () -> op(cp.projects().create(ctx.queryParam("project_id"), SpecReader.project(body(ctx)), SpecReader.projectInitial(body(ctx)), caller)),
+                    () -> list(ctx, "projects", cp.projects().list(pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), writer::project));
+            case 2 -> resource(ctx, method,
+                    () -> writer.project(cp.projects().get(name)),
+                    () -> op(cp.projects().update(name, SpecReader.project(body(ctx)), mask(ctx))),
+                    () -> op(cp.projects().delete(name, flag(ctx, "purge"))));
+            case 3 -> {
+                String parent = seg[0] + "/" + seg[1];
+                switch (seg[2]) {
+                    case "undelete" -> undelete(ctx, method, () -> op(cp.projects().undelete(parent)));
+                    case "branches" -> collection(ctx, method,
+                            () -> op(cp.branches().create(parent, ctx.queryParam("branch_id"), SpecReader.branch(body(ctx)), flag(ctx, "replace_existing"))),
+                            () -> list(ctx, "branches", cp.branches().list(parent, pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), writer::branch));
+                    default -> throw unknownRoute(ctx);
+                }
+            }
+            case 4 -> {
+                if (!seg[2].equals("branches")) {
+                    throw unknownRoute(ctx);
+                }
+                resource(ctx, method,
+                        () -> writer.branch(cp.branches().get(name)),
+                        () -> op(cp.branches().update(name, SpecReader.branch(body(ctx)), mask(ctx))),
+                        () -> op(cp.branches().delete(name, flag(ctx, "purge"))));
+            }
+            case 5 -> {
+                if (!seg[2].equals("branches")) {
+                    throw unknownRoute(ctx);
+                }
+                String parent = String.join("/", Arrays.copyOf(seg, 4));
+                switch (seg[4]) {
+                    case "undelete" -> undelete(ctx, method, () -> op(cp.branches().undelete(parent)));
+                    case "endpoints" -> collection(ctx, method,
+                            () -> op(cp.endpoints().create(parent, ctx.queryParam("endpoint_id"), SpecReader.endpoint(body(ctx)), flag(ctx, "replace_existing"))),
+                            () -> list(ctx, "endpoints", cp.endpoints().list(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::endpoint));
+                    case "roles" -> collection(ctx, method,
+                            () -> op(cp.roles().create(parent, ctx.queryParam("role_id"), SpecReader.role(body(ctx)), flag(ctx, "replace_existing"))),
+                            () -> list(ctx, "roles", cp.roles().list(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::role));
+                    case "databases" -> collection(ctx, method,
+                            () -> op(cp.databases().create(parent, ctx.queryParam("database_id"), SpecReader.database(body(ctx)), flag(ctx, "replace_existing"))),
+                            () -> list(ctx, "databases", cp.databases().list(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::database));
+                    default -> throw unknownRoute(ctx);
+                }
+            }
+            case 6 -> {
+                if (!seg[2].equals("branches")) {
+                    throw unknownRoute(ctx);
+                }
+                switch (seg[4]) {
+                    case "endpoints" -> resource(ctx, method,
+                            () -> writer.endpoint(cp.endpoints().get(name)),
+                            () -> op(cp.endpoints().update(name, SpecReader.endpoint(body(ctx)), mask(ctx))),
+                            () -> op(cp.endpoints().delete(name)));
+                    case "roles" -> resource(ctx, method,
+                            () -> writer.role(cp.roles().get(name)),
+                            () -> op(cp.roles().update(name, SpecReader.role(body(ctx)), mask(ctx))),
+                            () -> op(cp.roles().delete(name, ctx.queryParam("reassign_owned_to"))));
+                    case "databases" -> resource(ctx, method,
+                            () -> writer.database(cp.databases().get(name)),
+                            () -> op(cp.databases().update(name, SpecReader.database(body(ctx)), mask(ctx))),
+                            () -> op(cp.databases().delete(name)));
+                    default -> throw unknownRoute(ctx);
+                }
+            }
+            default -> throw unknownRoute(ctx);
+        }
+    }
+
+    private interface Call {
+        ObjectNode run();
+    }
+
+    private void collection(Context ctx, String method, Call create, Call list) {
+        switch (method) {
+            case "POST" -> ctx.json(create.run());
+            case "GET" -> ctx.json(list.run());
+            default -> throw unknownRoute(ctx);
+        }
+    }
+
+    private void resource(Context ctx, String method, Call get, Call update, Call delete) {
+        switch (method) {
+            case "GET" -> ctx.json(get.run());
+            case "PATCH" -> ctx.json(update.run());
+            case "DELETE" -> ctx.json(delete.run());
+            default -> throw unknownRoute(ctx);
+        }
+    }
+
+    private void undelete(Context ctx, String method, Call undelete) {
+        requireMethod(ctx, "POST");
+        ctx.json(undelete.run());
+    }
+
+    private ObjectNode op(Operation op) {
+        return writer.operation(op);
+    }
+
+    private <T> ObjectNode list(Context ctx, String key, ListResult<T> result, Function<T, ObjectNode> render) {
+        ObjectNode n = mapper.createObjectNode();
+        var items = n.putArray(key);
+        result.items().forEach(item -> items.add(render.apply(item)));
+        if (result.nextPageToken() != null) {
+            n.put("next_page_token", result.nextPageToken());
+        }
+        return n;
+    }
+
+    private JsonNode body(Context ctx) {
+        String text = ctx.body();
+        if (text.isBlank()) {
+            return mapper.createObjectNode();
+        }
+        try {
+            return mapper.readTree(text);
+        } catch (Exception e) {
+            throw ApiException.invalid("The request body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    static Set<String> mask(Context ctx) {
+        String raw = ctx.queryParam("update_mask");
+        if (raw == null || raw.isBlank()) {
+            return Set.of();
+        }
+        Set<String> paths = new LinkedHashSet<>();
+        for (String p : raw.split(",")) {
+            if (!p.isBlank()) {
+                paths.add(p.strip());
+            }
+        }
+        return paths;
+    }
+
+    private static Integer pageSize(Context ctx) {
+        String raw = ctx.queryParam("page_size");
+        if (raw == null || raw.isEmpty()) {
+            return null;
+        }
+        try {
+            return Integer.parseInt(raw);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("Field page_size must be a whole number, got '" + raw + "'.");
+        }
+    }
+
+    private static boolean flag(Context ctx, String name) {
+        String raw = ctx.queryParam(name);
+        if (raw == null || raw.isEmpty()) {
+            return false;
+        }
+        return switch (raw.toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw ApiException.invalid("Query parameter " + name + " must be true or false, got '" + raw + "'.");
+        };
+    }
+
+    private static void requireMethod(Context ctx, String method) {
+        if (!ctx.method().name().equals(method)) {
+            throw unknownRoute(ctx);
+        }
+    }
+
+    static ApiException unknownRoute(Context ctx) {
+        return new ApiException(404, "ENDPOINT_NOT_FOUND", "No API found for '" + ctx.method().name() + " " + ctx.path() + "'.");
+    }
+
+    private static String trimSlashes(String s) {
+        int start = 0;
+        int end = s.length();
+        while (start < end && s.charAt(start) == '/') start++;
+        while (end > start && s.charAt(end - 1) == '/') end--;
+        return s.substring(start, end);
+    }
+
+}

@@ -1,0 +1,180 @@
+package dev.oxbow.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Database;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.EndpointDefaults;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.RecordJson;
+import dev.oxbow.metadata.Role;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Renders records in the wire shape: output fields plus {@code status}, never {@code spec}; timestamps
+ * and durations in protobuf JSON; unset values omitted rather than sent as "".
+ */
+final class ResourceWriter {
+    private final ObjectMapper mapper;
+    private final String hostDomain;
+    private final RecordJson records = new RecordJson();
+
+    ResourceWriter(ObjectMapper mapper, String hostDomain) {
+        this.mapper = mapper;
+        this.hostDomain = hostDomain;
+    }
+
+    ObjectNode project(Project p) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", p.name()).put("project_id", p.projectId()).put("uid", p.uid());
+        times(n, p.createTime(), p.updateTime());
+        time(n, "delete_time", p.deleteTime());
+        time(n, "purge_time", p.purgeTime());
+        ObjectNode s = n.putObject("status");
+        s.put("project_id", p.projectId()).put("display_name", p.displayName()).put("pg_version", p.pgVersion())
+                .put("history_retention_duration", Wire.duration(p.historyRetentionSeconds()))
+                .put("default_branch", Branch.nameOf(p.projectId(), p.defaultBranchId()))
+                .put("enable_pg_native_login", p.enablePgNativeLogin())
+                .put("owner", p.owner())
+                .put("branch_logical_size_limit_bytes", Defaults.BRANCH_LOGICAL_SIZE_LIMIT_BYTES)
+                .put("synthetic_storage_size_bytes", 0);
+        endpointDefaults(s.putObject("default_endpoint_settings"), p.defaults());
+        if (p.budgetPolicyId() != null) {
+            s.put("budget_policy_id", p.budgetPolicyId());
+        }
+        if (!p.customTags().isEmpty()) {
+            var tags = s.putArray("custom_tags");
+            p.customTags().forEach(t -> tags.addObject().put("key", t.key()).put("value", t.value()));
+        }
+        return n;
+    }
+
+    private void endpointDefaults(ObjectNode n, EndpointDefaults d) {
+        n.put("autoscaling_limit_min_cu", d.minCu()).put("autoscaling_limit_max_cu", d.maxCu());
+        if (d.noSuspension()) {
+            n.put("no_suspension", true);
+        } else if (d.suspendTimeoutSeconds() != null) {
+            n.put("suspend_timeout_duration", Wire.duration(d.suspendTimeoutSeconds()));
+        }
+        if (!d.pgSettings().isEmpty()) {
+            pgSettings(n.putObject("pg_settings"), d.pgSettings());
+        }
+    }
+
+    ObjectNode branch(Branch b) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", b.name()).put("branch_id", b.branchId()).put("parent", b.parentName()).put("uid", b.uid());
+        times(n, b.createTime(), b.updateTime());
+        ObjectNode s = n.putObject("status");
+        s.put("branch_id", b.branchId()).put("current_state", b.state());
+        if (b.pendingState() != null && !b.pendingState().equals(b.state())) {
+            s.put("pending_state", b.pendingState());
+        }
+        time(s, "state_change_time", b.stateChangeTime());
+        s.put("default", b.isDefault()).put("is_protected", b.isProtected()).put("logical_size_bytes", b.logicalSizeBytes());
+        if (b.sourceBranchId() != null) {
+            s.put("source_branch", Branch.nameOf(b.projectId(), b.sourceBranchId()));
+        }
+        if (b.sourceBranchLsn() != null) {
+            s.put("source_branch_lsn", b.sourceBranchLsn());
+        }
+        time(s, "source_branch_time", b.sourceBranchTime());
+        time(s, "expire_time", b.expireTime());
+        time(s, "delete_time", b.deleteTime());
+        time(s, "purge_time", b.purgeTime());
+        return n;
+    }
+
+    ObjectNode endpoint(Endpoint e) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", e.name()).put("endpoint_id", e.endpointId()).put("parent", e.parentName()).put("uid", e.uid());
+        times(n, e.createTime(), e.updateTime());
+        ObjectNode s = n.putObject("status");
+        s.put("endpoint_id", e.endpointId()).put("endpoint_type", e.endpointType()).put("current_state", e.state());
+        if (e.pendingState() != null && !e.pendingState().equals(e.state())) {
+            s.put("pending_state", e.pendingState());
+        }
+        s.put("autoscaling_limit_min_cu", e.minCu()).put("autoscaling_limit_max_cu", e.maxCu());
+        if (e.noSuspension()) {
+            s.put("no_suspension", true);
+        } else if (e.suspendTimeoutSeconds() != null) {
+            s.put("suspend_timeout_duration", Wire.duration(e.suspendTimeoutSeconds()));
+        }
+        s.put("disabled", e.disabled());
+        s.putObject("group").put("min", e.groupMin()).put("max", e.groupMax())
+                .put("enable_readable_secondaries", e.enableReadableSecondaries());
+        ObjectNode hosts = s.putObject("hosts");
+        hosts.put("host", e.uid() + "." + hostDomain);
+        hosts.put("read_only_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "." + hostDomain);
+        pgSettings(s.putObject("settings").putObject("pg_settings"), e.pgSettings());
+        time(s, "last_active_time", e.lastActiveTime());
+        return n;
+    }
+
+    ObjectNode role(Role r) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", r.name()).put("role_id", r.roleId()).put("parent", r.parentName());
+        times(n, r.createTime(), r.updateTime());
+        ObjectNode s = n.putObject("status");
+        s.put("role_id", r.roleId()).put("postgres_role", r.postgresRole())
+                .put("identity_type", r.identityType() == null ? "IDENTITY_TYPE_UNSPECIFIED" : r.identityType())
+                .put("auth_method", r.authMethod());
+        var memberships = s.putArray("membership_roles");
+        r.membershipRoles().forEach(memberships::add);
+        s.putObject("attributes").put("bypassrls", r.bypassrls()).put("createdb", r.createdb()).put("createrole", r.createrole());
+        return n;
+    }
+
+    ObjectNode database(Database d) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", d.name()).put("database_id", d.databaseId()).put("parent", d.parentName());
+        times(n, d.createTime(), d.updateTime());
+        n.putObject("status").put("database_id", d.databaseId()).put("postgres_database", d.postgresDatabase())
+                .put("role", Role.nameOf(d.projectId(), d.branchId(), d.ownerRoleId()));
+        return n;
+    }
+
+    ObjectNode operation(Operation op) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", op.name()).put("done", op.done());
+        n.putObject("metadata").put("@type", op.metadataType());
+        if (!op.done()) {
+            return n;
+        }
+        if (op.errorCode() != null) {
+            n.putObject("error").put("error_code", op.errorCode()).put("message", op.errorMessage());
+        } else if (op.result() == null) {
+            n.putObject("response").put("@type", "type.googleapis.com/google.protobuf.Empty");
+        } else {
+            n.set("response", switch (op.resultKind()) {
+                case "project" -> project(records.read(op.result(), Project.class));
+                case "branch" -> branch(records.read(op.result(), Branch.class));
+                case "endpoint" -> endpoint(records.read(op.result(), Endpoint.class));
+                case "role" -> role(records.read(op.result(), Role.class));
+                case "database" -> database(records.read(op.result(), Database.class));
+                default -> mapper.createObjectNode();
+            });
+        }
+        return n;
+    }
+
+    private static void pgSettings(ObjectNode n, Map<String, String> settings) {
+        settings.forEach(n::put);
+    }
+
+    private static void times(ObjectNode n, Instant create, Instant update) {
+        time(n, "create_time", create);
+        time(n, "update_time", update);
+    }
+
+    private static void time(ObjectNode n, String field, Instant t) {
+        if (t != null) {
+            n.put(field, Wire.timestamp(t));
+        }
+    }
+}

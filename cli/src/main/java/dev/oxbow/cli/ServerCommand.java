@@ -1,0 +1,58 @@
+package dev.oxbow.cli;
+
+import dev.oxbow.server.OxbowServer;
+import dev.oxbow.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code oxbow server}: runs Oxbow in the foreground until interrupted, then stops every compute cleanly. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = "Run the Oxbow server (API, computes) on one data directory.")
+final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--home", description = "Data directory (env OXBOW_HOME, default ~/.oxbow).")
+    Path home;
+
+    @Option(names = "--api-host", defaultValue = "127.0.0.1", description = "Address the HTTP API binds (default ${DEFAULT-VALUE}).")
+    String apiHost;
+
+    @Option(names = "--api-port", description = "HTTP API port (env OXBOW_API_PORT, default 8080).")
+    Integer apiPort;
+
+    @Option(names = "--pg-port", description = "Postgres proxy port (env OXBOW_PG_PORT, default 5432).")
+    Integer pgPort;
+
+    @Option(names = "--pg-user", defaultValue = "postgres",
+            description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
+    String pgUser;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dataDir = home != null ? home : Path.of(env("OXBOW_HOME", System.getProperty("user.home") + "/.oxbow"));
+        ServerConfig config = ServerConfig.defaults(dataDir.toAbsolutePath())
+                .withApiHost(apiHost)
+                .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env("OXBOW_API_PORT", "8080")))
+                .withPgPort(pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")));
+        config = new ServerConfig(config.home(), config.apiHost(), config.apiPort(), config.pgPort(), config.pgBinaries(),
+                pgUser, config.adminUserName(), config.hostDomain(), config.limits(), config.softDeleteRetention());
+        OxbowServer server = OxbowServer.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "oxbow-shutdown"));
+        System.out.println("Oxbow is running: API " + server.baseUrl() + ", data in " + config.home());
+        System.out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
+                + " DATABRICKS_TOKEN=$(cat " + config.home().resolve("admin-token") + "))");
+        stopped.await();
+        return 0;
+    }
+
+    private static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}

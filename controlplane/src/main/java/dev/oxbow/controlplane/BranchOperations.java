@@ -1,0 +1,81 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.RecordJson;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+
+/** The work behind branch operations. */
+final class BranchOperations {
+    private final MetadataStore store;
+    private final Provisioner provisioner;
+    private final BranchLifecycle lifecycle;
+    private final Clock clock;
+    private final RecordJson json = new RecordJson();
+
+    BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock) {
+        this.store = store;
+        this.provisioner = provisioner;
+        this.lifecycle = lifecycle;
+        this.clock = clock;
+    }
+
+    Map<String, OperationHandler> handlers() {
+        return Map.of(
+                BranchService.CREATE, new OperationHandler() {
+                    @Override
+                    public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        Branch branch = Cascade.requireBranch(store, op.resourceName());
+                        Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
+                        if (!"READY".equals(branch.state())) {
+                            Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+                            String lsn = provisioner.cloneFromParent(project, parent, branch);
+                            var now = clock.instant();
+                            branch = Cascade.requireBranch(store, op.resourceName());
+                            store.branches().put(new Branch(branch.projectId(), branch.branchId(), branch.uid(), branch.createTime(),
+                                    now, branch.state(), branch.pendingState(), branch.stateChangeTime(), branch.isDefault(),
+                                    branch.isProtected(), branch.sourceBranchId(), lsn, now, branch.expireTime(),
+                                    branch.deleteTime(), branch.purgeTime(), branch.logicalSizeBytes()));
+                        }
+                        ctx.pointTaken();
+                        lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()));
+                        return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
+                    }
+
+                    @Override
+                    public void compensate(Operation op) throws Exception {
+                        Optional<Branch> branch = store.branches().get(op.resourceName());
+                        Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
+                        if (branch.isPresent() && project.isPresent()) {
+                            provisioner.removeBranch(project.get(), branch.get());
+                            Cascade.deleteBranch(store, op.resourceName());
+                        }
+                    }
+                },
+                BranchService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
+                BranchService.DELETE, (op, ctx) -> {
+                    Optional<Branch> branch = store.branches().get(op.resourceName());
+                    Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
+                    if (branch.isEmpty() || project.isEmpty()) {
+                        return OperationResult.empty();
+                    }
+                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                        provisioner.removeBranch(project.get(), branch.get());
+                        Cascade.deleteBranch(store, op.resourceName());
+                    } else {
+                        provisioner.stopAll(branch.get());
+                    }
+                    return OperationResult.empty();
+                },
+                BranchService.UNDELETE, (op, ctx) -> {
+                    Branch branch = Cascade.requireBranch(store, op.resourceName());
+                    lifecycle.resume(Cascade.requireProject(store, Project.nameOf(branch.projectId())), branch);
+                    return OperationResult.empty();
+                });
+    }
+}

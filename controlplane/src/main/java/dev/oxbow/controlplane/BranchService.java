@@ -1,0 +1,280 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Page;
+import dev.oxbow.metadata.Project;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Branches: validation and acceptance; {@link BranchOperations} does the work. */
+public final class BranchService {
+    static final String CREATE = "CREATE_BRANCH";
+    static final String UPDATE = "UPDATE_BRANCH";
+    static final String DELETE = "DELETE_BRANCH";
+    static final String UNDELETE = "UNDELETE_BRANCH";
+    private static final String METADATA = "BranchOperationMetadata";
+    private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
+            "spec.expire_time", "spec.no_expiry");
+    /** How long a create call waits for its branch's consistent copy before returning the operation anyway. */
+    private static final Duration POINT_WAIT = Duration.ofSeconds(60);
+
+    private final MetadataStore store;
+    private final OperationExecutor ops;
+    private final Resources resources;
+    private final EndpointRules endpointRules;
+    private final Limits limits;
+    private final Uids uids;
+    private final Clock clock;
+    private final Duration softDeleteRetention;
+
+    public BranchService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
+                         Limits limits, Uids uids, Clock clock, Duration softDeleteRetention) {
+        this.store = store;
+        this.ops = ops;
+        this.resources = resources;
+        this.endpointRules = endpointRules;
+        this.limits = limits;
+        this.uids = uids;
+        this.clock = clock;
+        this.softDeleteRetention = softDeleteRetention;
+    }
+
+    public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting) {
+        Project project = resources.liveProject(parent);
+        Validate.id("branch_id", branchId);
+        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        String name = Branch.nameOf(project.projectId(), branchId);
+        var existing = store.branches().get(name);
+        if (existing.isPresent()) {
+            if (!replaceExisting || existing.get().deleted()) {
+                throw ApiException.alreadyExists("branch with such id already exists: " + name);
+            }
+            return adopt(existing.get(), s);
+        }
+        String sourceName = resources.branchName(project.projectId(), s.sourceBranch() == null ? project.defaultBranchId() : s.sourceBranch());
+        if (!sourceName.startsWith(project.name() + "/branches/")) {
+            throw ApiException.invalid("Field spec.source_branch must be a branch of " + project.name() + ", got '" + s.sourceBranch() + "'.");
+        }
+        Branch source = resources.liveBranch(sourceName);
+        if (s.sourceBranchLsn() != null || s.sourceBranchTime() != null) {
+            throw ApiException.invalid("Branching from a past point (spec.source_branch_lsn / spec.source_branch_time) is not available in this Oxbow version yet; "
+                    + "omit them to branch from the head of " + sourceName + ".");
+        }
+        if (source.expireTime() != null) {
+            throw ApiException.invalid("Branch " + sourceName + " expires at " + source.expireTime()
+                    + " and a branch with children cannot expire: give it no_expiry (update_mask=spec.expiration) before branching from it.");
+        }
+        boolean isProtected = Boolean.TRUE.equals(s.isProtected());
+        Instant now = clock.instant();
+        Instant expireTime = expiration(s, isProtected, false, now, true);
+        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
+                isProtected, source.branchId(), null, null, expireTime, null, null, 0);
+        Specs.EndpointSpec primarySpec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
+        Endpoint primary = endpointRules.newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, primarySpec, now);
+        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, null);
+        store.transaction(() -> {
+            if (store.branches().get(name).isPresent()) {
+                throw ApiException.alreadyExists("branch with such id already exists: " + name);
+            }
+            List<Branch> all = store.branches().list(project.name());
+            if (all.size() >= limits.branchesPerProject()) {
+                throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
+                        + " branches; delete unused branches first.");
+            }
+            checkProtectedLimit(project, all, isProtected, null);
+            checkActiveComputes(project, 1);
+            store.branches().insert(branch);
+            store.endpoints().insert(primary);
+            store.roles().list(source.name()).forEach(r -> store.roles().insert(r.onBranch(branchId, now)));
+            store.databases().list(source.name()).forEach(d -> store.databases().insert(d.onBranch(branchId, now)));
+            store.operations().put(op);
+        });
+        ops.submit(op).awaitPoint(POINT_WAIT);
+        return op;
+    }
+
+    private Operation adopt(Branch current, Specs.BranchSpec s) {
+        Set<String> mask = new java.util.LinkedHashSet<>();
+        if (s.isProtected() != null) {
+            mask.add("spec.is_protected");
+        }
+        if (s.ttlSeconds() != null || s.expireTime() != null || s.noExpiry() != null) {
+            mask.add("spec.expiration");
+        }
+        if (mask.isEmpty()) {
+            Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+            store.operations().put(op);
+            ops.submit(op);
+            return op;
+        }
+        return update(current.name(), s, mask);
+    }
+
+    public Branch get(String name) {
+        return resources.liveBranch(name);
+    }
+
+    public ListResult<Branch> list(String parent, Integer pageSize, String pageToken, boolean showDeleted) {
+        Project project = resources.liveProject(parent);
+        Paging paging = Paging.of(pageSize, pageToken);
+        Page<Branch> page = store.branches().page(project.name(), paging.fromSeq(), paging.pageSize());
+        return new ListResult<>(page.items().stream().filter(b -> showDeleted || !b.deleted()).toList(), Paging.token(page.nextSeq()));
+    }
+
+    public Operation update(String name, Specs.BranchSpec spec, Set<String> mask) {
+        Branch current = resources.liveBranch(name);
+        Project project = resources.projectOf(current.projectId());
+        Set<String> paths = UpdateMask.check(mask, UPDATABLE);
+        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        boolean isProtected = current.isProtected();
+        Instant expireTime = current.expireTime();
+        boolean expirationChanged = false;
+        for (String path : paths) {
+            if (path.equals("spec.is_protected")) {
+                if (s.isProtected() == null) {
+                    throw ApiException.invalid("update_mask names spec.is_protected but the body does not set it.");
+                }
+                isProtected = s.isProtected();
+            } else {
+                expirationChanged = true;
+            }
+        }
+        Instant now = clock.instant();
+        if (expirationChanged) {
+            expireTime = expiration(s, isProtected, current.isDefault() || resources.hasChildren(current), now, true);
+        } else if (isProtected && expireTime != null) {
+            throw ApiException.invalid("Branch " + name + " expires at " + expireTime
+                    + "; protected branches cannot expire. Set no_expiry (update_mask=spec.is_protected,spec.expiration) to protect it.");
+        }
+        Branch updated = new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
+                current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
+                current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
+                current.logicalSizeBytes());
+        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, null);
+        boolean protect = isProtected;
+        store.transaction(() -> {
+            checkProtectedLimit(project, store.branches().list(project.name()), protect, current.branchId());
+            store.branches().put(updated);
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    public Operation delete(String name, boolean purge) {
+        Branch branch = resources.branch(name);
+        if (branch.deleted() && !purge) {
+            throw ApiException.notFound("branch", name);
+        }
+        if (branch.isRoot()) {
+            throw ApiException.managedByParent("Cannot delete root branch '" + name + "'. Root branches cannot be deleted independently.");
+        }
+        if (branch.isProtected()) {
+            throw ApiException.badRequest("cannot delete protected branch " + name + "; unprotect it first (update_mask=spec.is_protected).");
+        }
+        if (branch.isDefault()) {
+            throw ApiException.badRequest("Cannot delete the default branch " + name + "; make another branch the project's default first (update_mask=spec.default_branch).");
+        }
+        if (resources.hasChildren(branch)) {
+            throw ApiException.badRequest("Cannot delete branch " + name + " because it has child branches; delete them first.");
+        }
+        Instant now = clock.instant();
+        Operation op = ops.create(name, branch.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        store.transaction(() -> {
+            if (!branch.deleted()) {
+                store.branches().put(deleted(branch, now, now, now.plus(softDeleteRetention)));
+            }
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    public Operation undelete(String name) {
+        Branch branch = resources.branch(name);
+        if (!branch.deleted()) {
+            throw ApiException.invalidState("Branch " + name + " is not deleted; there is nothing to undelete.");
+        }
+        Branch parent = branch.isRoot() ? null : store.branches().get(Branch.nameOf(branch.projectId(), branch.sourceBranchId())).orElse(null);
+        if (parent != null && parent.deleted()) {
+            throw ApiException.invalidState("Cannot undelete " + name + ": its parent branch " + parent.name() + " is deleted; undelete the parent first.");
+        }
+        Instant now = clock.instant();
+        Operation op = ops.create(name, branch.projectId(), UNDELETE, METADATA, null);
+        store.transaction(() -> {
+            store.branches().put(deleted(branch, now, null, null));
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
+        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? "READY" : "DELETED",
+                null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
+                b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
+    }
+
+    /** Exactly one of ttl, expire_time, no_expiry=true; returns the expiry instant or null for none. */
+    private Instant expiration(Specs.BranchSpec s, boolean isProtected, boolean cannotExpire, Instant now, boolean required) {
+        int set = (s.ttlSeconds() != null ? 1 : 0) + (s.expireTime() != null ? 1 : 0) + (s.noExpiry() != null ? 1 : 0);
+        if (set == 0 && required) {
+            throw ApiException.invalid("Set exactly one of spec.ttl, spec.expire_time or spec.no_expiry=true to say when the branch expires.");
+        }
+        if (set > 1) {
+            throw ApiException.invalid("Fields spec.ttl, spec.expire_time and spec.no_expiry are mutually exclusive; set only one.");
+        }
+        if (s.noExpiry() != null) {
+            if (!s.noExpiry()) {
+                throw ApiException.invalid("Field spec.no_expiry must be true when given; use spec.ttl or spec.expire_time to set an expiry.");
+            }
+            return null;
+        }
+        Instant expire = s.ttlSeconds() != null ? now.plusSeconds(s.ttlSeconds()) : s.expireTime();
+        if (s.ttlSeconds() != null && s.ttlSeconds() <= 0) {
+            throw ApiException.invalid("Field spec.ttl must be positive, got " + s.ttlSeconds() + "s.");
+        }
+        if (!expire.isAfter(now)) {
+            throw ApiException.invalid("Field spec.expire_time must be in the future, got " + expire + ".");
+        }
+        if (expire.isAfter(now.plusSeconds(limits.maxBranchTtlSeconds()))) {
+            throw ApiException.invalid("Branch expiration must be at most " + limits.maxBranchTtlSeconds() / 86400
+                    + " days from now (" + limits.maxBranchTtlSeconds() + "s).");
+        }
+        if (isProtected) {
+            throw ApiException.invalid("Protected branches cannot expire; use spec.no_expiry=true.");
+        }
+        if (cannotExpire) {
+            throw ApiException.invalid("Default branches and branches with children cannot expire; use spec.no_expiry=true.");
+        }
+        return expire;
+    }
+
+    private void checkProtectedLimit(Project project, List<Branch> all, boolean isProtected, String self) {
+        if (!isProtected) {
+            return;
+        }
+        long others = all.stream().filter(b -> b.isProtected() && !b.deleted() && !b.branchId().equals(self)).count();
+        if (others >= limits.protectedBranchesPerProject()) {
+            throw ApiException.quota("Project " + project.name() + " already has " + others + " protected branch(es), the limit is "
+                    + limits.protectedBranchesPerProject() + "; unprotect one first.");
+        }
+    }
+
+    void checkActiveComputes(Project project, int adding) {
+        long active = store.endpoints().listUnder(project.name() + "/").stream()
+                .filter(e -> !e.disabled() && !"IDLE".equals(e.state())).count();
+        if (active + adding > limits.activeComputesPerProject()) {
+            throw ApiException.quota("Project " + project.name() + " would have " + (active + adding)
+                    + " active computes, the limit is " + limits.activeComputesPerProject() + "; suspend or delete computes first.");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeRuntime;
+import dev.oxbow.compute.ComputeSpec;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns endpoint records into running servers and back, and records what it did in the endpoint's state.
+ */
+public final class Computes {
+    private final ComputeRuntime runtime;
+    private final Layout layout;
+    private final MetadataStore store;
+    private final Clock clock;
+
+    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock) {
+        this.runtime = runtime;
+        this.layout = layout;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    public ComputeRuntime runtime() {
+        return runtime;
+    }
+
+    /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
+    public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        if (runtime.find(endpoint.uid()).isEmpty()) {
+            runtime.start(spec(project, branch, endpoint));
+        }
+        Endpoint active = endpoint.withState("ACTIVE", clock.instant());
+        store.endpoints().put(active);
+        return active;
+    }
+
+    /** Stops the server (if running) and marks the endpoint IDLE. */
+    public Endpoint suspend(Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+        Endpoint idle = endpoint.withState("IDLE", clock.instant());
+        store.endpoints().put(idle);
+        return idle;
+    }
+
+    /** Stops the server without touching metadata (deletes, shutdown). */
+    public void stop(Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+    }
+
+    public void restart(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+        start(project, branch, endpoint);
+    }
+
+    public boolean running(Endpoint endpoint) {
+        return runtime.find(endpoint.uid()).isPresent();
+    }
+
+    /**
+     * A superuser connection to {@code database} on the branch's read-write compute. Starts the compute
+     * if it is not running (disabled or idle computes serve maintenance too; callers stop it again via
+     * {@link #settle}).
+     */
+    public Connection connect(Project project, Branch branch, String database) throws ComputeException, SQLException {
+        return PgConnections.open(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+    }
+
+    /** Makes sure the branch's read-write server runs (without changing its recorded state) and returns its endpoint. */
+    public Endpoint ensureRunning(Project project, Branch branch) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        if (runtime.find(primary.uid()).isEmpty()) {
+            runtime.start(spec(project, branch, primary));
+        }
+        return primary;
+    }
+
+    /** After maintenance, stops the read-write compute again unless its record says it should run. */
+    public void settle(Branch branch) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+        if (current.disabled() || "IDLE".equals(current.state())) {
+            runtime.stop(current.uid());
+        }
+    }
+
+    public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
+        return store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst()
+                .orElseThrow(() -> new ComputeException("branch " + branch.name() + " has no read-write endpoint"));
+    }
+
+    ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
+        settings.putAll(project.defaults().pgSettings());
+        settings.putAll(endpoint.pgSettings());
+        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch),
+                layout.socketDir(endpoint), settings);
+    }
+}

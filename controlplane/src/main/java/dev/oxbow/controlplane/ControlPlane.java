@@ -1,0 +1,145 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeListener;
+import dev.oxbow.compute.ComputeRuntime;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.storage.BranchCloner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Wires the control plane together: metadata, operations, services and computes. {@link #start} brings
+ * back what a previous process left: orphaned servers are stopped, unfinished operations resumed,
+ * and endpoints recorded ACTIVE started again.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+    private final ControlPlaneConfig config;
+    private final MetadataStore store;
+    private final ComputeRuntime runtime;
+    private final Computes computes;
+    private final BranchLifecycle lifecycle;
+    private final OperationExecutor executor;
+    private final IdentityService identity;
+    private final ProjectService projects;
+    private final BranchService branches;
+    private final EndpointService endpoints;
+    private final RoleService roles;
+    private final DatabaseService databases;
+
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
+        this.config = config;
+        this.runtime = runtime;
+        Layout layout = config.layout();
+        Files.createDirectories(layout.home());
+        this.store = MetadataStore.open(layout.metadataFile());
+        this.computes = new Computes(runtime, layout, store, clock);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
+        this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock);
+        Map<String, OperationHandler> handlers = new HashMap<>();
+        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock).handlers());
+        handlers.putAll(new EndpointOperations(store, computes).handlers());
+        handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
+        this.executor = new OperationExecutor(store, handlers, clock);
+        Resources resources = new Resources(store);
+        Uids uids = new Uids();
+        EndpointRules rules = new EndpointRules(config.limits(), uids);
+        this.identity = new IdentityService(store, clock);
+        this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
+        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
+        this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
+        this.roles = new RoleService(store, executor, resources, config.limits(), clock);
+        this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
+        runtime.setListener(new ComputeListener() {
+            @Override
+            public void degraded(String endpointUid, String reason) {
+                markDegraded(endpointUid, reason, clock);
+            }
+        });
+    }
+
+    /** Bootstraps the admin on first start and brings back what was running. */
+    public void start() throws IOException {
+        identity.bootstrap(config.adminUserName(), config.layout().adminTokenFile());
+        Set<String> pendingResources = new HashSet<>();
+        for (Operation op : store.operations().pending()) {
+            pendingResources.add(op.resourceName());
+        }
+        for (Project project : store.projects().all()) {
+            for (Branch branch : store.branches().list(project.name())) {
+                try {
+                    runtime.stopOrphan(config.layout().dataDir(project, branch));
+                } catch (ComputeException e) {
+                    log.warn("cannot stop orphaned server branch={} cause={}", branch.name(), e.getMessage());
+                }
+            }
+        }
+        executor.resumePending();
+        for (Project project : store.projects().all()) {
+            if (project.deleted() || pendingResources.contains(project.name())) {
+                continue;
+            }
+            for (Branch branch : store.branches().list(project.name())) {
+                if (branch.deleted() || !"READY".equals(branch.state()) || pendingResources.contains(branch.name())) {
+                    continue;
+                }
+                try {
+                    lifecycle.resume(project, branch);
+                } catch (ComputeException e) {
+                    log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
+                    for (Endpoint ep : store.endpoints().list(branch.name())) {
+                        if (ProjectOperations.shouldRun(ep) && !computes.running(ep)) {
+                            store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void markDegraded(String endpointUid, String reason, Clock clock) {
+        for (Endpoint e : store.endpoints().all()) {
+            if (e.uid().equals(endpointUid)) {
+                log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
+                store.endpoints().put(e.withState("DEGRADED", clock.instant()));
+            }
+        }
+    }
+
+    public ControlPlaneConfig config() { return config; }
+    public MetadataStore store() { return store; }
+    public IdentityService identity() { return identity; }
+    public ProjectService projects() { return projects; }
+    public BranchService branches() { return branches; }
+    public EndpointService endpoints() { return endpoints; }
+    public RoleService roles() { return roles; }
+    public DatabaseService databases() { return databases; }
+    public Computes computes() { return computes; }
+
+    public Operation operation(String name) {
+        return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
+    }
+
+    /** Stops operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
+    @Override
+    public void close() {
+        executor.close();
+        runtime.close();
+        store.close();
+    }
+}

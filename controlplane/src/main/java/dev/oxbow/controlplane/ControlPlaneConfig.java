@@ -1,0 +1,18 @@
+package dev.oxbow.controlplane;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Settings of the control plane. {@code hostDomain} forms endpoint host names ({@code <endpoint uid>.<domain>});
+ * soft-deleted projects and branches keep their data for {@code softDeleteRetention}.
+ */
+public record ControlPlaneConfig(Path home, Limits limits, Duration softDeleteRetention, String adminUserName, String hostDomain) {
+    public static ControlPlaneConfig defaults(Path home) {
+        return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "localhost");
+    }
+
+    public Layout layout() {
+        return new Layout(home);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+
+import java.util.Map;
+import java.util.Optional;
+
+/** The work behind endpoint operations: starting, reconfiguring, stopping servers. */
+final class EndpointOperations {
+    private final MetadataStore store;
+    private final Computes computes;
+
+    EndpointOperations(MetadataStore store, Computes computes) {
+        this.store = store;
+        this.computes = computes;
+    }
+
+    Map<String, OperationHandler> handlers() {
+        return Map.of(
+                EndpointService.CREATE, new OperationHandler() {
+                    @Override
+                    public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        return OperationResult.of(reconcile(op.resourceName(), false));
+                    }
+
+                    @Override
+                    public void compensate(Operation op) throws Exception {
+                        Optional<Endpoint> e = store.endpoints().get(op.resourceName());
+                        if (e.isPresent()) {
+                            computes.stop(e.get());
+                            store.endpoints().delete(op.resourceName());
+                        }
+                    }
+                },
+                EndpointService.UPDATE, (op, ctx) -> OperationResult.of(reconcile(op.resourceName(), true)),
+                EndpointService.DELETE, (op, ctx) -> {
+                    Optional<Endpoint> e = store.endpoints().get(op.resourceName());
+                    if (e.isPresent()) {
+                        computes.stop(e.get());
+                        store.endpoints().delete(op.resourceName());
+                    }
+                    return OperationResult.empty();
+                });
+    }
+
+    /** Makes the server match the record: stopped when disabled, (re)started with the recorded settings otherwise. */
+    private Endpoint reconcile(String name, boolean restart) throws Exception {
+        Endpoint e = store.endpoints().get(name).orElseThrow(() -> ApiException.notFound("endpoint", name));
+        Branch branch = Cascade.requireBranch(store, e.parentName());
+        Project project = Cascade.requireProject(store, Project.nameOf(e.projectId()));
+        if (e.disabled()) {
+            return computes.suspend(e);
+        }
+        if (restart && computes.running(e)) {
+            computes.restart(project, branch, e);
+        } else {
+            computes.start(project, branch, e);
+        }
+        return store.endpoints().get(name).orElseThrow();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.Project;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Where everything lives under the data directory. Directories are keyed by uid, not id, so a
+ * resource deleted and created again under the same id never meets its predecessor's files.
+ */
+public record Layout(Path home) {
+    /** Unix socket paths are limited to 107 bytes; longer homes keep their sockets under /tmp. */
+    private static final int MAX_SOCKET_DIR = 80;
+
+    public Path metadataFile() { return home.resolve("oxbow.db"); }
+    public Path pgInstallRoot() { return home.resolve("pg"); }
+    public Path adminTokenFile() { return home.resolve("admin-token"); }
+    public Path projectsRoot() { return home.resolve("projects"); }
+
+    public Path projectDir(Project project) {
+        return projectsRoot().resolve(project.uid());
+    }
+
+    public Path branchDir(Project project, Branch branch) {
+        return projectDir(project).resolve("branches").resolve(branch.uid());
+    }
+
+    public Path dataDir(Project project, Branch branch) {
+        return branchDir(project, branch).resolve("pgdata");
+    }
+
+    public Path socketDir(Endpoint endpoint) {
+        Path preferred = home.resolve("run").resolve(endpoint.uid()).toAbsolutePath();
+        if (preferred.toString().length() <= MAX_SOCKET_DIR) {
+            return preferred;
+        }
+        return Path.of("/tmp", "oxbow-" + shortHash(home.toAbsolutePath().toString()), endpoint.uid());
+    }
+
+    private static String shortHash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

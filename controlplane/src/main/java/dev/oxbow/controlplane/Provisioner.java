@@ -1,0 +1,120 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Database;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.Role;
+import dev.oxbow.storage.BranchCloner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+
+/** The physical side of branches: creating their clusters, cloning them, measuring and removing them. */
+public final class Provisioner {
+    private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final BranchCloner cloner;
+    private final Layout layout;
+    private final Clock clock;
+
+    public Provisioner(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout, Clock clock) {
+        this.store = store;
+        this.computes = computes;
+        this.cloner = cloner;
+        this.layout = layout;
+        this.clock = clock;
+    }
+
+    /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
+    public void initRoot(Project project, Branch branch) throws Exception {
+        Path data = layout.dataDir(project, branch);
+        computes.stop(computes.readWriteEndpoint(branch));
+        cloner.delete(data);
+        Files.createDirectories(data.getParent());
+        long start = System.nanoTime();
+        computes.runtime().initdb(project.pgVersion(), data, Defaults.SYSTEM_ROLE);
+        try (Connection c = computes.connect(project, branch, "postgres")) {
+            BranchSql.bootstrap(c);
+            for (Role role : store.roles().list(branch.name())) {
+                BranchSql.applyRole(c, role);
+            }
+            for (Database db : store.databases().list(branch.name())) {
+                BranchSql.applyDatabase(c, null, db, ownerRole(db));
+            }
+        }
+        log.info("branch cluster created project={} branch={} pg={} ms={}", project.projectId(), branch.branchId(),
+                project.pgVersion(), (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Copies the parent's data as of now into the child's data directory; the parent keeps serving. Returns the LSN. */
+    public String cloneFromParent(Project project, Branch parent, Branch child) throws Exception {
+        Path target = layout.dataDir(project, child);
+        cloner.delete(target);
+        Files.createDirectories(target.getParent());
+        long start = System.nanoTime();
+        String lsn;
+        try {
+            Endpoint parentPrimary = computes.ensureRunning(project, parent);
+            lsn = cloner.cloneRunning(layout.socketDir(parentPrimary), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
+        } finally {
+            computes.settle(parent);
+        }
+        log.info("branch cloned project={} parent={} branch={} lsn={} strategy={} ms={}", project.projectId(), parent.branchId(),
+                child.branchId(), lsn, cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+        return lsn;
+    }
+
+    /** Sum of the branch's database sizes, as Postgres reports them; 0 if the compute cannot be reached. */
+    public long logicalSize(Project project, Branch branch) {
+        try (Connection c = computes.connect(project, branch, "postgres");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException | ComputeException e) {
+            log.warn("cannot measure branch size branch={} cause={}", branch.name(), e.getMessage());
+            return 0;
+        }
+    }
+
+    /** Stops the branch's computes and removes its files. */
+    public void removeBranch(Project project, Branch branch) throws ComputeException, IOException {
+        stopAll(branch);
+        cloner.delete(layout.branchDir(project, branch));
+    }
+
+    public void stopAll(Branch branch) throws ComputeException {
+        for (Endpoint e : store.endpoints().list(branch.name())) {
+            computes.stop(e);
+        }
+    }
+
+    public void removeProject(Project project) throws ComputeException, IOException {
+        for (Branch b : store.branches().list(project.name())) {
+            stopAll(b);
+        }
+        cloner.delete(layout.projectDir(project));
+    }
+
+    String ownerRole(Database db) {
+        return store.roles().get(Role.nameOf(db.projectId(), db.branchId(), db.ownerRoleId()))
+                .map(Role::postgresRole).orElse(Defaults.SUPERUSER_ROLE);
+    }
+
+    Clock clock() {
+        return clock;
+    }
+}

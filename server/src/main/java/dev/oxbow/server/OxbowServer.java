@@ -1,0 +1,102 @@
+package dev.oxbow.server;
+
+import dev.oxbow.api.ApiServer;
+import dev.oxbow.compute.LocalComputeRuntime;
+import dev.oxbow.compute.PostgresBinaries;
+import dev.oxbow.compute.ProcessIdentity;
+import dev.oxbow.controlplane.ControlPlane;
+import dev.oxbow.storage.BranchCloner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+
+/**
+ * One Oxbow process: control plane, computes and API on one data directory. A lock file keeps a second
+ * server off the same directory.
+ */
+public final class OxbowServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OxbowServer.class);
+
+    private final ServerConfig config;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ControlPlane controlPlane;
+    private final ApiServer api;
+    private final int apiPort;
+
+    private OxbowServer(ServerConfig config) throws Exception {
+        this.config = config;
+        Path home = config.home().toAbsolutePath();
+        Files.createDirectories(home);
+        lockChannel = FileChannel.open(home.resolve("oxbow.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock = lockChannel.tryLock();
+        if (lock == null) {
+            lockChannel.close();
+            throw new IllegalStateException("Another Oxbow server is using " + home + "; stop it or choose another OXBOW_HOME.");
+        }
+        long start = System.nanoTime();
+        ProcessIdentity identity = ProcessIdentity.detect(config.pgUser());
+        identity.ensureTraversable(home);
+        PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identity);
+        LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identity);
+        BranchCloner cloner = new BranchCloner(identity);
+        ControlPlane cp = null;
+        try {
+            cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC());
+            cp.start();
+            ApiServer server = new ApiServer(cp);
+            this.apiPort = server.start(config.apiHost(), config.apiPort());
+            this.api = server;
+            this.controlPlane = cp;
+        } catch (Exception e) {
+            if (cp != null) {
+                cp.close();
+            } else {
+                runtime.close();
+            }
+            lock.release();
+            lockChannel.close();
+            throw e;
+        }
+        log.info("oxbow ready home={} api=http://{}:{} admin_token_file={} ms={}", home, config.apiHost(), apiPort,
+                home.resolve("admin-token"), (System.nanoTime() - start) / 1_000_000);
+    }
+
+    public static OxbowServer start(ServerConfig config) throws Exception {
+        return new OxbowServer(config);
+    }
+
+    public int apiPort() { return apiPort; }
+    public String baseUrl() { return "http://" + config.apiHost() + ":" + apiPort; }
+    public ServerConfig config() { return config; }
+    public ControlPlane controlPlane() { return controlPlane; }
+
+    public String adminToken() throws IOException {
+        return Files.readString(config.home().resolve("admin-token")).strip();
+    }
+
+    /** Stops the API, then every compute cleanly; what was ACTIVE comes back at the next start. */
+    @Override
+    public void close() {
+        log.info("oxbow stopping home={}", config.home());
+        try {
+            api.close();
+        } finally {
+            controlPlane.close();
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException e) {
+                log.warn("cannot release lock file cause={}", e.getMessage());
+            }
+        }
+        log.info("oxbow stopped home={}", config.home());
+    }
+}

@@ -1,0 +1,29 @@
+package dev.oxbow.server;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Minimal entry point (no CLI parsing) used by tests and benchmarks to run a server in its own JVM:
+ * {@code ServerMain <home> <apiPort> [pgBinariesDir]}. Prints {@code OXBOW_READY <port>} when serving.
+ */
+public final class ServerMain {
+    private ServerMain() {}
+
+    public static void main(String[] args) throws Exception {
+        Path home = Path.of(args[0]).toAbsolutePath();
+        ServerConfig config = ServerConfig.defaults(home).withApiPort(Integer.parseInt(args[1]));
+        if (args.length > 2) {
+            config = config.withPgBinaries(Path.of(args[2]));
+        }
+        OxbowServer server = OxbowServer.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        System.out.println("OXBOW_READY " + server.apiPort());
+        System.out.flush();
+        stopped.await();
+    }
+}

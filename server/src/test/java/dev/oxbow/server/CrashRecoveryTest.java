@@ -1,0 +1,141 @@
+package dev.oxbow.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * kill -9 of the server in the middle of operations: after a restart every operation ends done,
+ * metadata matches what runs, and no orphan postgres is left.
+ */
+class CrashRecoveryTest {
+    private static final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void killNineMidOperationsThenRestart() throws Exception {
+        Path home = TestServer.newHome("crash");
+        Process child = startChild(home);
+        int port = awaitReady(child);
+        String token = Files.readString(home.resolve("admin-token")).strip();
+        String base = "http://127.0.0.1:" + port;
+        HttpClient http = HttpClient.newHttpClient();
+
+        String first = call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-a", "{}").path("name").asText();
+        awaitDone(http, base, token, first);
+
+        List<String> ops = new ArrayList<>();
+        ops.add(call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-b", "{}").path("name").asText());
+        ops.add(call(http, base, token, "POST", "/api/2.0/postgres/projects/crash-a/branches/production/roles?role_id=crash-role",
+                "{\"spec\":{\"postgres_role\":\"crash_role\"}}").path("name").asText());
+        CompletableFuture<JsonNode> branch = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call(http, base, token, "POST", "/api/2.0/postgres/projects/crash-a/branches?branch_id=crash-branch",
+                        "{\"spec\":{\"no_expiry\":true}}");
+            } catch (Exception e) {
+                return null;
+            }
+        });
+        Thread.sleep(150);
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        JsonNode branchOp = branch.get(30, TimeUnit.SECONDS);
+        if (branchOp != null && branchOp.has("name")) {
+            ops.add(branchOp.path("name").asText());
+        }
+
+        try (TestServer t = TestServer.start(home)) {
+            for (String op : ops) {
+                JsonNode done = awaitDone(http, t.baseUrl(), token, op);
+                assertThat(done.has("response") || done.has("error")).as(op).isTrue();
+            }
+            var store = t.server().controlPlane().store();
+            assertThat(store.operations().pending()).isEmpty();
+            long shouldRun = store.endpoints().all().stream().filter(e -> "ACTIVE".equals(e.state())).count();
+            for (var e : store.endpoints().all()) {
+                assertThat(t.server().controlPlane().computes().running(e)).as(e.name()).isEqualTo("ACTIVE".equals(e.state()));
+            }
+            assertThat(store.branches().all()).allMatch(b -> "READY".equals(b.state()));
+            assertThat(Processes.postgresUnder(home)).as("one postgres per ACTIVE endpoint, no orphans").hasSize((int) shouldRun);
+            if (store.roles().get("projects/crash-a/branches/production/roles/crash-role").isPresent()) {
+                assertThat(Sql.column(t, "projects/crash-a/branches/production/endpoints/primary", "postgres",
+                        "SELECT count(*) FROM pg_roles WHERE rolname = 'crash_role'")).containsExactly("1");
+            }
+        }
+        assertThat(Processes.postgresUnder(home)).isEmpty();
+    }
+
+    private static Process startChild(Path home) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ServerMain.class.getName(), home.toString(), "0", TestServer.SHARED_PG.toString());
+        pb.redirectErrorStream(true);
+        return pb.start();
+    }
+
+    private static int awaitReady(Process child) throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
+        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("OXBOW_READY ")) {
+                        int p = Integer.parseInt(line.substring(12).strip());
+                        Thread.ofVirtual().start(() -> drain(out));
+                        return p;
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            throw new IllegalStateException("server exited before it was ready");
+        });
+        return port.get(120, TimeUnit.SECONDS);
+    }
+
+    private static void drain(BufferedReader out) {
+        try {
+            while (out.readLine() != null) {
+                // keep the pipe from filling up
+            }
+        } catch (Exception ignored) {
+            // child died
+        }
+    }
+
+    private static JsonNode call(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        return json.readTree(r.body());
+    }
+
+    private static JsonNode awaitDone(HttpClient http, String base, String token, String op) throws Exception {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+        while (Instant.now().isBefore(deadline)) {
+            JsonNode n = call(http, base, token, "GET", "/api/2.0/postgres/" + op, null);
+            if (n.path("done").asBoolean()) {
+                return n;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("operation not done: " + op);
+    }
+}

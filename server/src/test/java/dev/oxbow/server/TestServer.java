@@ -1,0 +1,92 @@
+package dev.oxbow.server;
+
+import com.databricks.sdk.WorkspaceClient;
+import com.databricks.sdk.core.DatabricksConfig;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A real Oxbow server for tests: data under /tmp (the unprivileged postgres user must reach it when
+ * tests run as root), Postgres binaries unpacked once per machine, API on a free port.
+ */
+public final class TestServer implements AutoCloseable {
+    public static final Path SHARED_PG = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+    private static TestServer shared;
+
+    private final OxbowServer server;
+    private final Path home;
+
+    private TestServer(Path home, ServerConfig config) throws Exception {
+        this.home = home;
+        this.server = OxbowServer.start(config);
+    }
+
+    public static ServerConfig config(Path home) {
+        return ServerConfig.defaults(home).withApiPort(0).withPgBinaries(SHARED_PG);
+    }
+
+    public static TestServer start(Path home) throws Exception {
+        return new TestServer(home, config(home));
+    }
+
+    public static TestServer start(ServerConfig config) throws Exception {
+        return new TestServer(config.home(), config);
+    }
+
+    public static Path newHome(String name) throws IOException {
+        return Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-" + name + "-");
+    }
+
+    /** One server shared by the test classes that only need "a server": started once, stopped at JVM exit. */
+    public static synchronized TestServer shared() throws Exception {
+        if (shared == null) {
+            shared = start(newHome("shared"));
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+        }
+        return shared;
+    }
+
+    public OxbowServer server() { return server; }
+    public Path home() { return home; }
+    public String baseUrl() { return server.baseUrl(); }
+
+    public String token() {
+        try {
+            return server.adminToken();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public WorkspaceClient sdk() {
+        return new WorkspaceClient(new DatabricksConfig().setHost(baseUrl()).setToken(token()).setAuthType("pat"));
+    }
+
+    /** A raw HTTP call, for what the SDK hides (status codes, exact JSON). */
+    public HttpResponse<String> http(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> http(String method, String path, String body) throws Exception {
+        return http(method, path, body, token());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
