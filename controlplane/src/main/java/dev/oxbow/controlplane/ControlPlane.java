@@ -40,6 +40,7 @@ public final class ControlPlane implements AutoCloseable {
     private final EndpointService endpoints;
     private final RoleService roles;
     private final DatabaseService databases;
+    private final Reaper reaper;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this.config = config;
@@ -65,6 +66,7 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
+        this.reaper = new Reaper(store, projects, branches, resources, clock);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -89,7 +91,6 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
-        executor.resumePending();
         for (Project project : store.projects().all()) {
             if (project.deleted() || pendingResources.contains(project.name())) {
                 continue;
@@ -110,6 +111,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
+        executor.resumePending();
+        reaper.start(java.time.Duration.ofSeconds(30));
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -130,6 +133,7 @@ public final class ControlPlane implements AutoCloseable {
     public RoleService roles() { return roles; }
     public DatabaseService databases() { return databases; }
     public Computes computes() { return computes; }
+    public Reaper reaper() { return reaper; }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
@@ -138,6 +142,7 @@ public final class ControlPlane implements AutoCloseable {
     /** Stops operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
     @Override
     public void close() {
+        reaper.close();
         executor.close();
         runtime.close();
         store.close();
