@@ -6,6 +6,7 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.RecordJson;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -29,6 +30,7 @@ public final class EndpointService {
     private final BranchService branches;
     private final Limits limits;
     private final Clock clock;
+    private final RecordJson json = new RecordJson();
 
     public EndpointService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules rules,
                            BranchService branches, Limits limits, Clock clock) {
@@ -159,7 +161,7 @@ public final class EndpointService {
         Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
                 current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,
                 never, disabled, settings, group, group, readable, current.lastActiveTime());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", current.name()));
+        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {
             if (enabling) {
