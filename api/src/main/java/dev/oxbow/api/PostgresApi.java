@@ -40,6 +40,21 @@ final class PostgresApi {
             return;
         }
         int n = seg.length;
+        if (n == 1 && seg[0].equals("credentials")) {
+            requireMethod(ctx, "POST");
+            ctx.json(credential(body(ctx), caller));
+            return;
+        }
+        if (n == 7 && seg[4].equals("roles") && seg[6].equals("reset_password")) {
+            requireMethod(ctx, "POST");
+            String role = String.join("/", Arrays.copyOf(seg, 6));
+            String password = cp.roles().resetPassword(role);
+            ObjectNode out = mapper.createObjectNode();
+            out.put("password", password);
+            out.set("role", writer.role(cp.roles().get(role)));
+            ctx.json(out);
+            return;
+        }
         if (n >= 1 && !seg[0].equals("projects")) {
             throw unknownRoute(ctx);
         }
@@ -137,6 +152,15 @@ final class PostgresApi {
     private void undelete(Context ctx, String method, Call undelete) {
         requireMethod(ctx, "POST");
         ctx.json(undelete.run());
+    }
+
+    private ObjectNode credential(JsonNode body, User caller) {
+        var request = SpecReader.credentialRequest(body);
+        var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime());
+        ObjectNode n = mapper.createObjectNode();
+        n.put("token", credential.token());
+        n.put("expire_time", Wire.timestamp(credential.expireTime()));
+        return n;
     }
 
     private ObjectNode op(Operation op) {

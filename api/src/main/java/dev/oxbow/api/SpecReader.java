@@ -84,6 +84,17 @@ final class SpecReader {
         return new Specs.DatabaseSpec(text(s, "postgres_database", "spec."), text(s, "role", "spec."));
     }
 
+    record CredentialRequest(String endpoint, Long ttlSeconds, java.time.Instant expireTime) {}
+
+    static CredentialRequest credentialRequest(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.invalid("The request body must be a JSON object such as {\"endpoint\": \"projects/p/branches/b/endpoints/e\"}.");
+        }
+        String expire = text(body, "expire_time", "");
+        return new CredentialRequest(text(body, "endpoint", ""), duration(body, "ttl", ""),
+                expire == null ? null : Wire.parseTimestamp("expire_time", expire));
+    }
+
     private static JsonNode spec(JsonNode body) {
         if (body == null || body.isNull() || body.isMissingNode()) {
             return com.fasterxml.jackson.databind.node.MissingNode.getInstance();

@@ -27,7 +27,7 @@ public final class ControlPlaneBench {
         int gets = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-bench-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPgBinaries(pg))) {
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
             HttpClient http = HttpClient.newHttpClient();
             String base = server.baseUrl();
             String token = server.adminToken();

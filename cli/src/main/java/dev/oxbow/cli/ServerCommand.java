@@ -25,6 +25,9 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--pg-port", description = "Postgres proxy port (env OXBOW_PG_PORT, default 5432).")
     Integer pgPort;
 
+    @Option(names = "--pg-host", defaultValue = "127.0.0.1", description = "Address the Postgres proxy binds (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+    String pgHost;
+
     @Option(names = "--pg-user", defaultValue = "postgres",
             description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
     String pgUser;
@@ -35,16 +38,16 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults(dataDir.toAbsolutePath())
                 .withApiHost(apiHost)
                 .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env("OXBOW_API_PORT", "8080")))
-                .withPgPort(pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")));
-        config = new ServerConfig(config.home(), config.apiHost(), config.apiPort(), config.pgPort(), config.pgBinaries(),
-                pgUser, config.adminUserName(), config.hostDomain(), config.limits(), config.softDeleteRetention());
+                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")))
+                .withPgUser(pgUser);
         OxbowServer server = OxbowServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             stopped.countDown();
         }, "oxbow-shutdown"));
-        System.out.println("Oxbow is running: API " + server.baseUrl() + ", data in " + config.home());
+        System.out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on " + config.pgHost() + ":" + server.pgPort()
+                + " (TLS, CA " + server.caCertificate() + "), data in " + config.home());
         System.out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
                 + " DATABRICKS_TOKEN=$(cat " + config.home().resolve("admin-token") + "))");
         stopped.await();

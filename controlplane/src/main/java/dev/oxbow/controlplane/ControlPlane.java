@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.auth.TokenService;
 import dev.oxbow.compute.ComputeException;
 import dev.oxbow.compute.ComputeListener;
 import dev.oxbow.compute.ComputeRuntime;
@@ -41,6 +42,9 @@ public final class ControlPlane implements AutoCloseable {
     private final RoleService roles;
     private final DatabaseService databases;
     private final Reaper reaper;
+    private final TokenService tokens;
+    private final CredentialService credentials;
+    private final ComputeActivity activity;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this.config = config;
@@ -67,6 +71,9 @@ public final class ControlPlane implements AutoCloseable {
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
+        this.tokens = new TokenService(layout.home().resolve("keys"), clock);
+        this.credentials = new CredentialService(tokens, resources, clock);
+        this.activity = new ComputeActivity(store, computes, layout, clock);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -113,6 +120,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         executor.resumePending();
         reaper.start(java.time.Duration.ofSeconds(30));
+        activity.start(config.suspendCheckInterval());
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -134,6 +142,9 @@ public final class ControlPlane implements AutoCloseable {
     public DatabaseService databases() { return databases; }
     public Computes computes() { return computes; }
     public Reaper reaper() { return reaper; }
+    public TokenService tokens() { return tokens; }
+    public CredentialService credentials() { return credentials; }
+    public ComputeActivity activity() { return activity; }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
@@ -143,6 +154,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        activity.close();
         executor.close();
         runtime.close();
         store.close();

@@ -7,9 +7,10 @@ import java.time.Duration;
  * Settings of the control plane. {@code hostDomain} forms endpoint host names ({@code <endpoint uid>.<domain>});
  * soft-deleted projects and branches keep their data for {@code softDeleteRetention}.
  */
-public record ControlPlaneConfig(Path home, Limits limits, Duration softDeleteRetention, String adminUserName, String hostDomain) {
+public record ControlPlaneConfig(Path home, Limits limits, Duration softDeleteRetention, String adminUserName, String hostDomain,
+                                 Duration suspendCheckInterval) {
     public static ControlPlaneConfig defaults(Path home) {
-        return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "localhost");
+        return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "localhost", Duration.ofSeconds(5));
     }
 
     public Layout layout() {

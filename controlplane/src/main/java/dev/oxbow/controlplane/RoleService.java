@@ -195,6 +195,24 @@ public final class RoleService {
         return op;
     }
 
+    /**
+     * Gives a password role a new random password and returns it once; only its SCRAM verifier is kept.
+     * Oxbow's extension ({@code POST <role name>/reset_password}); the proxy checks logins against the verifier.
+     */
+    public String resetPassword(String name) {
+        Role role = resources.role(name);
+        if (!"PG_PASSWORD_SCRAM_SHA_256".equals(role.authMethod())) {
+            throw ApiException.invalid("Role " + name + " logs in with " + role.authMethod()
+                    + "; only PG_PASSWORD_SCRAM_SHA_256 roles have passwords.");
+        }
+        String password = dev.oxbow.auth.Passwords.generate();
+        String verifier = dev.oxbow.auth.ScramVerifier.create(password.toCharArray());
+        store.roles().put(new Role(role.projectId(), role.branchId(), role.roleId(), role.createTime(), clock.instant(),
+                role.postgresRole(), role.identityType(), role.authMethod(), role.membershipRoles(), role.bypassrls(),
+                role.createdb(), role.createrole(), verifier));
+        return password;
+    }
+
     private String uniqueId(Branch branch, String base) {
         String id = base;
         for (int i = 2; store.roles().get(Role.nameOf(branch.projectId(), branch.branchId(), id)).isPresent(); i++) {

@@ -5,7 +5,12 @@ import dev.oxbow.compute.LocalComputeRuntime;
 import dev.oxbow.compute.PostgresBinaries;
 import dev.oxbow.compute.ProcessIdentity;
 import dev.oxbow.controlplane.ControlPlane;
+import dev.oxbow.auth.CertificateAuthority;
+import dev.oxbow.auth.ServerCertificate;
+import dev.oxbow.proxy.ProxyServer;
 import dev.oxbow.storage.BranchCloner;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.List;
 
 /**
  * One Oxbow process: control plane, computes and API on one data directory. A lock file keeps a second
@@ -29,7 +35,10 @@ public final class OxbowServer implements AutoCloseable {
     private final FileLock lock;
     private final ControlPlane controlPlane;
     private final ApiServer api;
+    private final ProxyServer proxy;
     private final int apiPort;
+    private final int pgPort;
+    private final ServerCertificate certificate;
 
     private OxbowServer(ServerConfig config) throws Exception {
         this.config = config;
@@ -48,14 +57,24 @@ public final class OxbowServer implements AutoCloseable {
         LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identity);
         BranchCloner cloner = new BranchCloner(identity);
         ControlPlane cp = null;
+        ProxyServer proxyServer = null;
         try {
             cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC());
             cp.start();
+            this.certificate = CertificateAuthority.ensure(home.resolve("tls"),
+                    List.of("*." + config.hostDomain(), config.hostDomain(), "localhost"), List.of("127.0.0.1", "::1"));
+            SslContext ssl = SslContextBuilder.forServer(certificate.certChain().toFile(), certificate.privateKey().toFile()).build();
+            proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
+            this.pgPort = proxyServer.start();
+            this.proxy = proxyServer;
             ApiServer server = new ApiServer(cp);
             this.apiPort = server.start(config.apiHost(), config.apiPort());
             this.api = server;
             this.controlPlane = cp;
         } catch (Exception e) {
+            if (proxyServer != null) {
+                proxyServer.close();
+            }
             if (cp != null) {
                 cp.close();
             } else {
@@ -65,8 +84,8 @@ public final class OxbowServer implements AutoCloseable {
             lockChannel.close();
             throw e;
         }
-        log.info("oxbow ready home={} api=http://{}:{} admin_token_file={} ms={}", home, config.apiHost(), apiPort,
-                home.resolve("admin-token"), (System.nanoTime() - start) / 1_000_000);
+        log.info("oxbow ready home={} api=http://{}:{} postgres={}:{} ca={} admin_token_file={} ms={}", home, config.apiHost(), apiPort,
+                config.pgHost(), pgPort, certificate.caCert(), home.resolve("admin-token"), (System.nanoTime() - start) / 1_000_000);
     }
 
     public static OxbowServer start(ServerConfig config) throws Exception {
@@ -74,6 +93,9 @@ public final class OxbowServer implements AutoCloseable {
     }
 
     public int apiPort() { return apiPort; }
+    public int pgPort() { return pgPort; }
+    public Path caCertificate() { return certificate.caCert(); }
+    public ProxyServer proxy() { return proxy; }
     public String baseUrl() { return "http://" + config.apiHost() + ":" + apiPort; }
     public ServerConfig config() { return config; }
     public ControlPlane controlPlane() { return controlPlane; }
@@ -88,6 +110,7 @@ public final class OxbowServer implements AutoCloseable {
         log.info("oxbow stopping home={}", config.home());
         try {
             api.close();
+            proxy.close();
         } finally {
             controlPlane.close();
             try {

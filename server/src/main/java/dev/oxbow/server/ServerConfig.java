@@ -2,43 +2,71 @@ package dev.oxbow.server;
 
 import dev.oxbow.controlplane.ControlPlaneConfig;
 import dev.oxbow.controlplane.Limits;
+import dev.oxbow.proxy.ProxyConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
  * Everything {@code oxbow server} can be told. {@code pgBinaries} is where PostgreSQL is unpacked
- * (default {@code $OXBOW_HOME/pg}); {@code pgUser} runs postgres when Oxbow runs as root.
+ * (default {@code $OXBOW_HOME/pg}); {@code pgUser} runs postgres when Oxbow runs as root; the proxy
+ * serves {@code <endpoint uid>.<hostDomain>}.
  */
-public record ServerConfig(Path home, String apiHost, int apiPort, int pgPort, Path pgBinaries, String pgUser,
-                           String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention) {
+public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
+                           String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
+                           Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime) {
 
     public static ServerConfig defaults(Path home) {
-        return new ServerConfig(home, "127.0.0.1", 8080, 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
-                "localhost", Limits.defaults(), Duration.ofDays(7));
+        return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
+                "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3));
     }
 
     public ServerConfig withApiPort(int port) {
-        return new ServerConfig(home, apiHost, port, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits, softDeleteRetention);
-    }
-
-    public ServerConfig withPgBinaries(Path dir) {
-        return new ServerConfig(home, apiHost, apiPort, pgPort, dir, pgUser, adminUserName, hostDomain, limits, softDeleteRetention);
+        return new ServerConfig(home, apiHost, port, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
     }
 
     public ServerConfig withApiHost(String host) {
-        return new ServerConfig(home, host, apiPort, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits, softDeleteRetention);
+        return new ServerConfig(home, host, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
     }
 
-    public ServerConfig withPgPort(int port) {
-        return new ServerConfig(home, apiHost, apiPort, port, pgBinaries, pgUser, adminUserName, hostDomain, limits, softDeleteRetention);
+    public ServerConfig withPg(String host, int port) {
+        return new ServerConfig(home, apiHost, apiPort, host, port, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+    }
+
+    public ServerConfig withPgBinaries(Path dir) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, dir, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+    }
+
+    public ServerConfig withPgUser(String user) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, user, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
-        return new ServerConfig(home, apiHost, apiPort, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits, softDeleteRetention);
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+    }
+
+    public ServerConfig withSoftDeleteRetention(Duration retention) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+    }
+
+    /** Shorter timers for tests: how often idle computes are checked, and connection idle/lifetime limits. */
+    public ServerConfig withTimers(Duration suspendCheck, Duration idleTimeout, Duration lifetime) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheck, idleTimeout, lifetime);
     }
 
     ControlPlaneConfig controlPlane() {
-        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain);
+        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval);
+    }
+
+    ProxyConfig proxy() {
+        return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime);
     }
 }

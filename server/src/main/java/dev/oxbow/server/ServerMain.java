@@ -12,7 +12,7 @@ public final class ServerMain {
 
     public static void main(String[] args) throws Exception {
         Path home = Path.of(args[0]).toAbsolutePath();
-        ServerConfig config = ServerConfig.defaults(home).withApiPort(Integer.parseInt(args[1]));
+        ServerConfig config = ServerConfig.defaults(home).withApiPort(Integer.parseInt(args[1])).withPg("127.0.0.1", 0);
         if (args.length > 2) {
             config = config.withPgBinaries(Path.of(args[2]));
         }

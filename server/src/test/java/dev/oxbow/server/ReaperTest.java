@@ -18,9 +18,7 @@ class ReaperTest {
     @Test
     void expiredBranchesAndPurgedProjectsAreRemoved() throws Exception {
         var home = TestServer.newHome("reaper");
-        var config = TestServer.config(home);
-        config = new ServerConfig(config.home(), config.apiHost(), config.apiPort(), config.pgPort(), config.pgBinaries(), config.pgUser(),
-                config.adminUserName(), config.hostDomain(), config.limits(), Duration.ZERO);
+        var config = TestServer.config(home).withSoftDeleteRetention(Duration.ZERO);
         try (TestServer t = TestServer.start(config)) {
             WorkspaceClient w = t.sdk();
             w.postgres().createProject(new CreateProjectRequest().setProjectId("reap").setProject(new Project())).waitForCompletion();

@@ -28,7 +28,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static ServerConfig config(Path home) {
-        return ServerConfig.defaults(home).withApiPort(0).withPgBinaries(SHARED_PG);
+        return ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(SHARED_PG);
     }
 
     public static TestServer start(Path home) throws Exception {

@@ -1,0 +1,9 @@
+package dev.oxbow.auth;
+
+import java.time.Instant;
+
+/**
+ * What a verified token asserts: {@code subject} (the user name, e.g. an e-mail) may log in to the endpoint with
+ * this name and uid until {@code expireTime}. The caller must still check the endpoint is the one being connected to.
+ */
+public record TokenClaims(String subject, String endpointName, String endpointUid, Instant expireTime, String tokenId) {}

@@ -1,0 +1,186 @@
+package dev.oxbow.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.oxbow.auth.TokenException.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Database login tokens: short-lived ES256 JWTs that clients present as the Postgres password, like Lakebase's
+ * OAuth tokens. The signing keys live in {@code keyDir/token-keys.json} (0600, directory 0700).
+ *
+ * <p>One instance per key directory per process: keys added by {@link #rotate()} in another process are not seen
+ * until this one is re-created. Thread-safe.
+ */
+public final class TokenService {
+    private static final Logger log = LoggerFactory.getLogger(TokenService.class);
+
+    public static final String ISSUER = "oxbow";
+    static final String ENDPOINT_CLAIM = "endpoint";
+    /** Real tokens are ~450 characters; anything far longer is not worth parsing. */
+    private static final int MAX_TOKEN_CHARS = 4096;
+    private static final Pattern TOKEN_SHAPE = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+
+    private final Path keyDir;
+    private final Clock clock;
+    /** Replaced whole on rotation, so readers never see a half-updated ring. */
+    private volatile SigningKeys keys;
+
+    /**
+     * Loads the key set from {@code keyDir}, creating the directory and a first key if absent.
+     *
+     * @throws UncheckedIOException if the directory cannot be written or the key file is unreadable (never reset:
+     *                              that would silently invalidate every token issued)
+     */
+    public TokenService(Path keyDir, Clock clock) {
+        this.keyDir = Objects.requireNonNull(keyDir, "keyDir");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        try {
+            SecureFiles.ensurePrivateDir(keyDir);
+            this.keys = SigningKeys.loadOrCreate(keyDir, clock.instant());
+        } catch (IOException e) {
+            throw new UncheckedIOException("token key file " + keyDir.resolve(SigningKeys.FILE) + ": " + e.getMessage(), e);
+        }
+        log.info("token keys loaded dir={} kids={}", keyDir, keys.keyIds());
+    }
+
+    /**
+     * Signs a token with the newest key. The lifetime is not bounded here; callers enforce their policy (the API
+     * allows 300 to 3600 seconds, which key retention assumes).
+     */
+    public IssuedToken issue(String subject, String endpointName, String endpointUid, Duration ttl) {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(endpointName, "endpointName");
+        Objects.requireNonNull(endpointUid, "endpointUid");
+        if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("token lifetime must be positive: " + ttl);
+        }
+        // JWT times are whole seconds: truncate so the returned expiry equals the signed one.
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant expires = now.plus(ttl).truncatedTo(ChronoUnit.SECONDS);
+        String tokenId = UUID.randomUUID().toString();
+        SigningKeys ring = keys;
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .subject(subject)
+                .audience(endpointUid)
+                .claim(ENDPOINT_CLAIM, endpointName)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(expires))
+                .jwtID(tokenId)
+                .build();
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .keyID(ring.newest().getKeyID())
+                .type(JOSEObjectType.JWT)
+                .build();
+        SignedJWT jwt = new SignedJWT(header, claims);
+        try {
+            jwt.sign(ring.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign token", e);
+        }
+        log.debug("token issued sub={} endpoint={} jti={} kid={} exp={}", subject, endpointName, tokenId,
+                header.getKeyID(), expires);
+        return new IssuedToken(jwt.serialize(), expires);
+    }
+
+    /** Checks signature (by kid, against every key in the set), issuer and expiry at the clock's current time. */
+    public TokenClaims verify(String token) throws TokenException {
+        if (token == null || token.length() > MAX_TOKEN_CHARS || !looksLikeToken(token)) {
+            throw new TokenException(Reason.MALFORMED, "not a token: expected a JWT of three base64url segments");
+        }
+        SignedJWT jwt;
+        try {
+            jwt = SignedJWT.parse(token);
+        } catch (ParseException e) {
+            throw new TokenException(Reason.MALFORMED, "unparseable token: " + e.getMessage());
+        }
+        JWSHeader header = jwt.getHeader();
+        // Only our own algorithm: refuses "none", HMAC-with-public-key and other algorithm confusion tricks.
+        if (!JWSAlgorithm.ES256.equals(header.getAlgorithm())) {
+            throw new TokenException(Reason.MALFORMED, "token algorithm " + header.getAlgorithm() + " is not ES256");
+        }
+        if (header.getKeyID() == null) {
+            throw new TokenException(Reason.MALFORMED, "token has no key id (kid)");
+        }
+        JWSVerifier verifier = keys.verifier(header.getKeyID());
+        if (verifier == null) {
+            throw new TokenException(Reason.UNKNOWN_KEY, "token signed with unknown key kid=" + header.getKeyID()
+                    + " (retired and pruned, or issued by another installation)");
+        }
+        try {
+            if (!jwt.verify(verifier)) {
+                throw new TokenException(Reason.BAD_SIGNATURE, "token signature is invalid");
+            }
+        } catch (JOSEException e) {
+            throw new TokenException(Reason.BAD_SIGNATURE, "token signature is invalid: " + e.getMessage());
+        }
+        TokenClaims claims = claims(jwt);
+        Instant now = clock.instant();
+        if (!now.isBefore(claims.expireTime())) {
+            throw new TokenException(Reason.EXPIRED, "token expired at " + claims.expireTime() + " (now " + now
+                    + "); request a new one");
+        }
+        return claims;
+    }
+
+    /** Adds a new signing key and persists the set; older keys keep verifying until pruned. */
+    public synchronized void rotate() {
+        SigningKeys rotated = keys.rotated(clock.instant());
+        try {
+            rotated.save(keyDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save token keys in " + keyDir + ": " + e.getMessage(), e);
+        }
+        List<String> before = keys.keyIds();
+        keys = rotated;
+        log.info("token signing key rotated kid={} kept={} pruned={}", rotated.newest().getKeyID(),
+                rotated.keyIds().size() - 1, before.stream().filter(k -> !rotated.keyIds().contains(k)).toList());
+    }
+
+    /**
+     * Whether a password is shaped like a token (three base64url segments separated by dots), so a proxy can tell
+     * tokens from ordinary passwords before verifying. A shape match is no proof: {@link #verify} decides.
+     */
+    public static boolean looksLikeToken(String password) {
+        return password != null && password.length() <= MAX_TOKEN_CHARS && TOKEN_SHAPE.matcher(password).matches();
+    }
+
+    private static TokenClaims claims(SignedJWT jwt) throws TokenException {
+        try {
+            JWTClaimsSet set = jwt.getJWTClaimsSet();
+            if (!ISSUER.equals(set.getIssuer())) {
+                throw new TokenException(Reason.MALFORMED, "token issuer is not '" + ISSUER + "'");
+            }
+            List<String> audience = set.getAudience();
+            String endpointName = set.getStringClaim(ENDPOINT_CLAIM);
+            if (set.getSubject() == null || audience == null || audience.size() != 1 || endpointName == null
+                    || set.getExpirationTime() == null || set.getJWTID() == null) {
+                throw new TokenException(Reason.MALFORMED, "token lacks sub, a single aud, endpoint, exp or jti");
+            }
+            return new TokenClaims(set.getSubject(), endpointName, audience.get(0),
+                    set.getExpirationTime().toInstant(), set.getJWTID());
+        } catch (ParseException e) {
+            throw new TokenException(Reason.MALFORMED, "token claims unreadable: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.oxbow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code oxbow psql <endpoint name>}: mints a database credential and starts psql on the endpoint, like
+ * {@code databricks psql}. The host name routes by SNI; hostaddr saves a DNS entry for it.
+ */
+@Command(name = "psql", mixinStandardHelpOptions = true,
+        description = "Connect psql to an endpoint with a freshly minted credential.")
+final class PsqlCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Endpoint name, e.g. projects/my-app/branches/production/endpoints/primary")
+    String endpoint;
+
+    @Option(names = "--database", defaultValue = "databricks_postgres", description = "Database (default ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--port", description = "Postgres proxy port (env OXBOW_PG_PORT, default 5432).")
+    Integer port;
+
+    @Option(names = "--hostaddr", description = "IP address of the proxy (default: the API host's address when the endpoint host name does not resolve).")
+    String hostaddr;
+
+    @Parameters(index = "1..*", arity = "0..*", description = "Extra arguments passed to psql.")
+    List<String> psqlArgs = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ApiTarget api = ApiTarget.fromEnvironment();
+        JsonNode ep = api.call("GET", "/api/2.0/postgres/" + endpoint, null);
+        String state = ep.path("status").path("current_state").asText();
+        if ("INIT".equals(state)) {
+            System.err.println("Endpoint " + endpoint + " is still being created (INIT); try again in a moment.");
+            return 1;
+        }
+        String host = ep.path("status").path("hosts").path("host").asText();
+        String user = api.call("GET", "/api/2.0/preview/scim/v2/Me", null).path("userName").asText();
+        String body = new ObjectMapper().createObjectNode().put("endpoint", endpoint).toString();
+        String token = api.call("POST", "/api/2.0/postgres/credentials", body).path("token").asText();
+        String addr = hostaddr != null ? hostaddr : resolves(host) ? null : InetAddress.getByName(api.hostName()).getHostAddress();
+        int pgPort = port != null ? port : Integer.parseInt(System.getenv().getOrDefault("OXBOW_PG_PORT", "5432"));
+        Path ca = api.home().resolve("tls").resolve("ca.crt");
+        StringBuilder conn = new StringBuilder("host=" + host + " port=" + pgPort + " dbname=" + database + " user=" + user);
+        if (addr != null) {
+            conn.append(" hostaddr=").append(addr);
+        }
+        conn.append(Files.isReadable(ca) ? " sslmode=verify-full sslrootcert=" + ca : " sslmode=require");
+        List<String> command = new ArrayList<>(List.of("psql", conn.toString()));
+        command.addAll(psqlArgs);
+        ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+        pb.environment().put("PGPASSWORD", token);
+        return pb.start().waitFor();
+    }
+
+    private static boolean resolves(String host) {
+        try {
+            InetAddress.getByName(host);
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,328 @@
+package dev.oxbow.proxy;
+
+import dev.oxbow.auth.ScramException;
+import dev.oxbow.auth.ScramServerExchange;
+import dev.oxbow.auth.ScramVerifier;
+import dev.oxbow.auth.TokenClaims;
+import dev.oxbow.auth.TokenException;
+import dev.oxbow.auth.TokenService;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SniCompletionEvent;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One client connection from its first byte until it is spliced to a compute: TLS, startup, routing,
+ * authentication (token or SCRAM), wake-up, and the hand-over. Every refusal is a FATAL ErrorResponse
+ * with an SQLSTATE and a message that says what to do.
+ */
+final class ClientSession extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    private enum State { STARTUP, PASSWORD, SASL_INITIAL, SASL_FINAL, CONNECTING, DONE }
+
+    private final ProxyServer server;
+    private final FrontendDecoder decoder;
+    private State state = State.STARTUP;
+    private boolean tls;
+    private String sniHost;
+    private Map<String, String> startup;
+    private ProxyBackend.EndpointTarget target;
+    private String options;
+    private ScramServerExchange scram;
+    private boolean acquired;
+
+    ClientSession(ProxyServer server, FrontendDecoder decoder) {
+        this.server = server;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        PgPacket packet = (PgPacket) msg;
+        try {
+            switch (state) {
+                case STARTUP -> onStartupPacket(ctx, packet.body());
+                case PASSWORD -> onPassword(ctx, packet);
+                case SASL_INITIAL -> onSaslInitial(ctx, packet);
+                case SASL_FINAL -> onSaslFinal(ctx, packet);
+                default -> refuse(ctx, "08P01", "unexpected message while the connection is being set up");
+            }
+        } catch (PgWire.ProtocolException | IndexOutOfBoundsException e) {
+            refuse(ctx, "08P01", "protocol violation: " + e.getMessage());
+        } finally {
+            packet.body().release();
+        }
+    }
+
+    private void onStartupPacket(ChannelHandlerContext ctx, ByteBuf body) {
+        int code = body.readInt();
+        switch (code) {
+            case PgWire.SSL_REQUEST -> {
+                if (tls) {
+                    refuse(ctx, "08P01", "duplicate SSL request");
+                    return;
+                }
+                tls = true;
+                ctx.pipeline().addFirst("tls", new SniHandler(server.sniMapping()));
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'S'}));
+            }
+            case PgWire.GSSENC_REQUEST -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
+            case PgWire.CANCEL_REQUEST -> {
+                server.cancel(body.readInt(), body.readInt());
+                ctx.close();
+            }
+            case PgWire.PROTOCOL_3 -> onStartup(ctx, PgWire.startupParams(body));
+            default -> refuse(ctx, "08P01", "unsupported frontend protocol " + (code >> 16) + "." + (code & 0xffff)
+                    + ": Oxbow speaks protocol 3.0");
+        }
+    }
+
+    private void onStartup(ChannelHandlerContext ctx, Map<String, String> params) {
+        if (!tls) {
+            refuse(ctx, "28000", "connection is insecure: Oxbow requires TLS (use sslmode=require)");
+            return;
+        }
+        startup = params;
+        String user = params.get("user");
+        if (user == null || user.isEmpty()) {
+            refuse(ctx, "28000", "no user name given in the startup message");
+            return;
+        }
+        EndpointAddress.Result parsed = EndpointAddress.parse(sniHost, server.config().domain(), params.get("options"));
+        if (parsed.address().isEmpty()) {
+            refuse(ctx, "08004", parsed.error());
+            return;
+        }
+        EndpointAddress address = parsed.address().get();
+        options = address.remainingOptions();
+        Optional<ProxyBackend.EndpointTarget> resolved = server.backend().resolve(address.endpointUid());
+        if (resolved.isEmpty()) {
+            refuse(ctx, "08004", "endpoint " + address.endpointUid() + " not found: check the host name (status.hosts.host of the endpoint)");
+            return;
+        }
+        target = resolved.get();
+        if (target.disabled()) {
+            refuse(ctx, "08004", "endpoint " + target.endpointName() + " is disabled; enable it (spec.disabled=false) to connect");
+            return;
+        }
+        decoder.expectTyped();
+        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
+        if (role.isPresent() && ProxyBackend.RoleLogin.PASSWORD.equals(role.get().authMethod()) && role.get().scramVerifier() != null
+                && target.nativeLogin()) {
+            try {
+                scram = new ScramServerExchange(ScramVerifier.parse(role.get().scramVerifier()));
+            } catch (RuntimeException e) {
+                refuse(ctx, "28P01", "password authentication failed for user \"" + user + "\"");
+                return;
+            }
+            state = State.SASL_INITIAL;
+            ctx.writeAndFlush(PgWire.saslMechanisms(ctx.alloc()));
+        } else {
+            state = State.PASSWORD;
+            ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_CLEARTEXT, new byte[0]));
+        }
+    }
+
+    private void onPassword(ChannelHandlerContext ctx, PgPacket packet) {
+        if (packet.type() != 'p') {
+            refuse(ctx, "08P01", "expected a password message");
+            return;
+        }
+        String password = PgWire.cString(packet.body());
+        String user = startup.get("user");
+        if (!TokenService.looksLikeToken(password)) {
+            if (password.startsWith("dapi")) {
+                refuse(ctx, "28P01", "personal access tokens cannot be used as database passwords: generate a database credential "
+                        + "(POST /api/2.0/postgres/credentials) and use its token");
+            } else {
+                refuse(ctx, "28P01", "password authentication failed for user \"" + user + "\"");
+            }
+            return;
+        }
+        TokenClaims claims;
+        try {
+            claims = server.tokens().verify(password);
+        } catch (TokenException e) {
+            refuse(ctx, "28P01", switch (e.reason()) {
+                case EXPIRED -> "the database credential has expired: generate a new one (POST /api/2.0/postgres/credentials)";
+                default -> "password authentication failed for user \"" + user + "\": the credential is not valid";
+            });
+            return;
+        }
+        if (!claims.endpointUid().equals(target.endpointUid())) {
+            refuse(ctx, "28000", "the credential was issued for endpoint " + claims.endpointName() + ", not " + target.endpointName()
+                    + ": generate one for this endpoint");
+            return;
+        }
+        if (!claims.subject().equals(user)) {
+            refuse(ctx, "28000", "the credential was issued to \"" + claims.subject() + "\" and cannot log in as \"" + user + "\"");
+            return;
+        }
+        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
+        if (role.isEmpty()) {
+            refuse(ctx, "28000", "role \"" + user + "\" does not exist on branch " + target.branchName()
+                    + ": create it with the Role API (identity_type USER, auth_method LAKEBASE_OAUTH_V1)");
+            return;
+        }
+        if (!ProxyBackend.RoleLogin.OAUTH.equals(role.get().authMethod())) {
+            refuse(ctx, "28000", "role \"" + user + "\" does not log in with database credentials (its auth_method is "
+                    + role.get().authMethod() + ")");
+            return;
+        }
+        authenticated(ctx, "token");
+    }
+
+    private void onSaslInitial(ChannelHandlerContext ctx, PgPacket packet) {
+        if (packet.type() != 'p') {
+            refuse(ctx, "08P01", "expected a SASL initial response");
+            return;
+        }
+        String mechanism = PgWire.cString(packet.body());
+        if (!"SCRAM-SHA-256".equals(mechanism)) {
+            refuse(ctx, "28000", "unsupported SASL mechanism " + mechanism + " (use SCRAM-SHA-256, without channel binding)");
+            return;
+        }
+        int length = packet.body().readInt();
+        String clientFirst = packet.body().readCharSequence(Math.max(0, length), StandardCharsets.UTF_8).toString();
+        try {
+            String serverFirst = scram.handleClientFirst(clientFirst);
+            state = State.SASL_FINAL;
+            ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_SASL_CONTINUE, serverFirst.getBytes(StandardCharsets.UTF_8)));
+        } catch (ScramException e) {
+            refuse(ctx, "28000", "SCRAM authentication failed: " + e.getMessage());
+        }
+    }
+
+    private void onSaslFinal(ChannelHandlerContext ctx, PgPacket packet) {
+        if (packet.type() != 'p') {
+            refuse(ctx, "08P01", "expected a SASL response");
+            return;
+        }
+        String clientFinal = packet.body().toString(StandardCharsets.UTF_8);
+        try {
+            String serverFinal = scram.handleClientFinal(clientFinal);
+            ctx.write(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_SASL_FINAL, serverFinal.getBytes(StandardCharsets.UTF_8)));
+            authenticated(ctx, "scram");
+        } catch (ScramException e) {
+            refuse(ctx, "28P01", "password authentication failed for user \"" + startup.get("user") + "\"");
+        }
+    }
+
+    /** The client proved who it is: wake the compute (if needed) and hand the connection over. */
+    private void authenticated(ChannelHandlerContext ctx, String method) {
+        state = State.CONNECTING;
+        Channel client = ctx.channel();
+        client.config().setAutoRead(false);
+        server.metrics().authenticated(method);
+        long start = System.nanoTime();
+        acquired = true;
+        server.backend().acquire(target.endpointUid()).whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
+            if (failure != null) {
+                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                refuse(ctx, "57P03", "the compute for endpoint " + target.endpointName() + " could not start: " + cause.getMessage());
+                return;
+            }
+            if (!client.isActive()) {
+                return;
+            }
+            connectBackend(ctx, socketDir, start);
+        }));
+    }
+
+    private void connectBackend(ChannelHandlerContext ctx, Path socketDir, long start) {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("user", startup.get("user"));
+        params.put("database", startup.getOrDefault("database", startup.get("user")));
+        startup.forEach((k, v) -> {
+            if (!k.equals("user") && !k.equals("database") && !k.equals("options")) {
+                params.put(k, v);
+            }
+        });
+        if (options != null && !options.isBlank()) {
+            params.put("options", options);
+        }
+        server.connectBackend(ctx.channel(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                refuse(ctx, "57P03", "cannot reach the compute for endpoint " + target.endpointName() + ": " + f.cause().getMessage());
+                return;
+            }
+            state = State.DONE;
+            Channel backend = f.channel();
+            log.debug("client connected endpoint={} user={} wake_ms={}", target.endpointName(), startup.get("user"),
+                    (System.nanoTime() - start) / 1_000_000);
+            ctx.pipeline().addLast("relay", new Relay(backend));
+            ctx.pipeline().remove(decoder);
+            ctx.pipeline().remove(this);
+            ctx.channel().config().setAutoRead(true);
+        });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SniCompletionEvent sni) {
+            sniHost = sni.hostname();
+        } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
+            log.debug("tls handshake failed remote={} cause={}", ctx.channel().remoteAddress(), hs.cause().getMessage());
+            ctx.close();
+        } else if (evt instanceof IdleStateEvent) {
+            ctx.close();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releaseIfAcquired();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (state == State.DONE) {
+            // the relay now owns the connection; release happens when it closes
+            ctx.channel().closeFuture().addListener(f -> releaseIfAcquired());
+        }
+    }
+
+    private void releaseIfAcquired() {
+        if (acquired) {
+            acquired = false;
+            server.backend().release(target.endpointUid());
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.DecoderException || cause instanceof java.io.IOException) {
+            log.debug("client connection dropped remote={} cause={}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("client connection failed remote={} cause={}", ctx.channel().remoteAddress(), cause.toString(), cause);
+        }
+        ctx.close();
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String sqlState, String message) {
+        state = State.DONE;
+        server.metrics().refused(sqlState);
+        log.info("connection refused remote={} endpoint={} user={} sqlstate={} reason={}", ctx.channel().remoteAddress(),
+                target == null ? "-" : target.endpointName(), startup == null ? "-" : startup.get("user"), sqlState, message);
+        if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), sqlState, message)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.oxbow.proxy;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the proxy needs from the control plane: which endpoint a host name means, how a role logs in,
+ * and a running server to hand the connection to. Implementations are thread-safe.
+ */
+public interface ProxyBackend {
+
+    /** The endpoint with this uid, or empty if there is none (or it was deleted). */
+    Optional<EndpointTarget> resolve(String endpointUid);
+
+    /** How {@code pgUser} may log in on the endpoint's branch, or empty if no such role exists there. */
+    Optional<RoleLogin> role(EndpointTarget target, String pgUser);
+
+    /**
+     * Counts a client connection against the endpoint (so it is not suspended) and makes sure its server
+     * runs: completes with the server's socket directory once it accepts connections. Concurrent calls share
+     * one wake-up. Every successful acquire is paired with one {@link #release}.
+     */
+    CompletableFuture<Path> acquire(String endpointUid);
+
+    /** The connection counted by {@link #acquire} ended. */
+    void release(String endpointUid);
+
+    /** An endpoint as the proxy sees it. */
+    record EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin) {}
+
+    /** A role's login method (a RoleAuthMethod wire value) and, for password roles, its SCRAM verifier. */
+    record RoleLogin(String authMethod, String scramVerifier) {
+        public static final String OAUTH = "LAKEBASE_OAUTH_V1";
+        public static final String PASSWORD = "PG_PASSWORD_SCRAM_SHA_256";
+    }
+}

@@ -1,0 +1,13 @@
+package dev.oxbow.proxy;
+
+import java.time.Duration;
+
+/**
+ * Where the proxy listens and how long connections may live: Lakebase closes connections idle for
+ * 24 hours and any connection after 3 days.
+ */
+public record ProxyConfig(String host, int port, String domain, Duration idleTimeout, Duration maxLifetime) {
+    public static ProxyConfig defaults(String domain) {
+        return new ProxyConfig("0.0.0.0", 5432, domain, Duration.ofHours(24), Duration.ofDays(3));
+    }
+}

@@ -1,0 +1,248 @@
+package dev.oxbow.server;
+
+import com.databricks.sdk.WorkspaceClient;
+import com.databricks.sdk.core.error.platform.InvalidParameterValue;
+import com.databricks.sdk.core.error.platform.NotFound;
+import com.databricks.sdk.service.postgres.*;
+import com.google.protobuf.FieldMask;
+import com.google.protobuf.util.Durations;
+import dev.oxbow.controlplane.Limits;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The proxy with real clients, real TLS and real computes: routing, logins, refusals, wake-up and suspension. */
+class ProxyTest {
+    static TestServer t;
+    static WorkspaceClient w;
+    static final String P = "projects/door";
+    static final String EP = P + "/branches/production/endpoints/primary";
+    static String uid;
+    static String host;
+    static final String USER = "admin@oxbow.local";
+
+    @BeforeAll
+    static void start() throws Exception {
+        Limits d = Limits.defaults();
+        // a 1 s minimum suspend timeout so suspension can be observed in a test
+        Limits fast = new Limits(d.maxAutoscaleCu(), d.maxSpreadCu(), d.branchesPerProject(), d.protectedBranchesPerProject(),
+                d.activeComputesPerProject(), d.rolesPerBranch(), d.databasesPerBranch(), d.maxBranchTtlSeconds(), 1,
+                d.maxSuspendSeconds(), d.minRetentionSeconds(), d.maxRetentionSeconds(), d.projects());
+        t = TestServer.start(TestServer.config(TestServer.newHome("proxy")).withLimits(fast)
+                .withTimers(Duration.ofMillis(200), Duration.ofHours(24), Duration.ofDays(3)));
+        w = t.sdk();
+        w.postgres().createProject(new CreateProjectRequest().setProjectId("door").setProject(new Project())).waitForCompletion();
+        Endpoint e = w.postgres().getEndpoint(EP);
+        uid = e.getUid();
+        host = e.getStatus().getHosts().getHost();
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+    }
+
+    static String token(String endpoint) {
+        return w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(endpoint)).getToken();
+    }
+
+    static String scalar(Connection c, String sql) throws Exception {
+        try (c; ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void jdbcLogsInWithATokenOverTls() throws Exception {
+        DatabaseCredential cred = w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(EP));
+        assertThat(Durations.toSeconds(com.google.protobuf.util.Timestamps.between(com.google.protobuf.util.Timestamps.fromMillis(System.currentTimeMillis()),
+                cred.getExpireTime()))).isBetween(3500L, 3600L);
+        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, cred.getToken(), "require"), "SELECT current_user")).isEqualTo(USER);
+        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, cred.getToken(), "verify-full"), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                .as("TLS ends at the proxy; the compute sees a local socket").isEqualTo("f");
+        assertThatThrownBy(() -> w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(P + "/branches/production/endpoints/nope")))
+                .isInstanceOf(NotFound.class);
+        assertThatThrownBy(() -> w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(EP).setTtl(Durations.fromSeconds(10))))
+                .isInstanceOf(InvalidParameterValue.class);
+    }
+
+    @Test
+    void psqlAndPsycopgRouteBySniWithVerifyFull() throws Exception {
+        assumeTrue(ProxyClients.hasPsql(), "psql not installed (scripts/setup --for-tests installs it)");
+        var r = ProxyClients.psql(t, host, USER, token(EP), "verify-full", "SELECT 40 + 2");
+        assertThat(r.output()).isEqualTo("42");
+        assertThat(r.exit()).isZero();
+        assumeTrue(ProxyClients.hasPsycopg(), "python3-psycopg not installed (scripts/setup --for-tests installs it)");
+        var py = ProxyClients.psycopg(t, host, USER, token(EP), "SELECT current_database()");
+        assertThat(py.output()).isEqualTo("databricks_postgres");
+    }
+
+    @Test
+    void refusesWhatItMust() throws Exception {
+        String good = token(EP);
+        // plaintext
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, USER, good, "disable"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("TLS");
+        // tampered signature
+        String tampered = good.substring(0, good.length() - 3) + (good.endsWith("AAA") ? "BBB" : "AAA");
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, USER, tampered, "require"))
+                .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("28P01"));
+        // a PAT is not a database password
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, USER, t.token(), "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("personal access tokens");
+        // expired
+        String expired = t.server().controlPlane().tokens().issue(USER, EP, uid, Duration.ofMillis(500)).token();
+        Thread.sleep(1100);
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, USER, expired, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("expired");
+        // token for another user, and a role that does not exist on the branch
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, "someone@else.com", good, "require"))
+                .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("28000"));
+        String ghost = t.server().controlPlane().tokens().issue("ghost@oxbow.local", EP, uid, Duration.ofMinutes(5)).token();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, "ghost@oxbow.local", ghost, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("does not exist on branch");
+        // unknown endpoint, and a hostile options value
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, "ep-does-not-exist", USER, good, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("not found");
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid + " -c role=oxbow_admin endpoint=ep-x", USER, good, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("two different endpoints");
+    }
+
+    @Test
+    void tokenForAnotherEndpointIsRefused() throws Exception {
+        w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("other")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        String otherEp = P + "/branches/other/endpoints/primary";
+        String otherUid = w.postgres().getEndpoint(otherEp).getUid();
+        String forOther = token(otherEp);
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, USER, forOther, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("issued for endpoint");
+        assertThat(scalar(ProxyClients.jdbc(t, otherUid, USER, forOther, "require"), "SELECT 1")).isEqualTo("1");
+    }
+
+    @Test
+    void garbageAndAbruptDisconnectsLeaveTheProxyServing() throws Exception {
+        Random random = new Random(42);
+        for (int i = 0; i < 2000; i++) {
+            try (Socket s = new Socket("127.0.0.1", t.server().pgPort())) {
+                OutputStream out = s.getOutputStream();
+                byte[] junk = new byte[random.nextInt(64)];
+                random.nextBytes(junk);
+                if (i % 3 == 0 && junk.length >= 8) {
+                    // a plausible length prefix with a truncated body
+                    junk[0] = 0; junk[1] = 0; junk[2] = 0; junk[3] = (byte) 100;
+                }
+                out.write(junk);
+                out.flush();
+            } catch (java.io.IOException closedByProxy) {
+                // fine: the proxy may hang up first
+            }
+        }
+        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, token(EP), "require"), "SELECT 1")).isEqualTo("1");
+    }
+
+    @Test
+    void nativePasswordRolesUseScramWhenTheProjectAllowsIt() throws Exception {
+        w.postgres().createRole(new CreateRoleRequest().setParent(P + "/branches/production").setRoleId("app-login")
+                .setRole(new Role().setSpec(new RoleRoleSpec().setPostgresRole("app_login").setAuthMethod(RoleAuthMethod.PG_PASSWORD_SCRAM_SHA_256))))
+                .waitForCompletion();
+        var reset = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                t.http("POST", "/api/2.0/postgres/" + P + "/branches/production/roles/app-login/reset_password", "{}").body());
+        String password = reset.path("password").asText();
+        assertThat(password).hasSizeGreaterThanOrEqualTo(16);
+        assertThat(t.server().controlPlane().store().roles().get(P + "/branches/production/roles/app-login").orElseThrow().scramVerifier())
+                .startsWith("SCRAM-SHA-256$").doesNotContain(password);
+
+        // native login is off by default
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, "app_login", password, "require")).isInstanceOf(PSQLException.class);
+        w.postgres().updateProject(new UpdateProjectRequest().setName(P).setProject(new Project().setSpec(new ProjectSpec().setEnablePgNativeLogin(true)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.enable_pg_native_login").build())).waitForCompletion();
+        assertThat(scalar(ProxyClients.jdbc(t, uid, "app_login", password, "require"), "SELECT current_user")).isEqualTo("app_login");
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, uid, "app_login", password + "x", "require"))
+                .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("28P01"));
+    }
+
+    @Test
+    void tooManyConnectionsIsAnErrorNotAHang() throws Exception {
+        w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("small")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        String ep = P + "/branches/small/endpoints/primary";
+        w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(ep)
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
+                        .setSettings(new EndpointSettings().setPgSettings(Map.of("max_connections", "4", "superuser_reserved_connections", "0",
+                                "reserved_connections", "0")))))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.settings").build())).waitForCompletion();
+        String smallUid = w.postgres().getEndpoint(ep).getUid();
+        String tok = token(ep);
+        List<Connection> held = ProxyClients.open(4, t, smallUid, USER, tok);
+        try {
+            assertThatThrownBy(() -> ProxyClients.jdbc(t, smallUid, USER, tok, "require"))
+                    .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("53300"));
+        } finally {
+            for (Connection c : held) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void idleEndpointsSuspendAndWakeOnConnect() throws Exception {
+        w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("sleepy")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        String ep = P + "/branches/sleepy/endpoints/primary";
+        w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(ep)
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
+                        .setSuspendTimeoutDuration(Durations.fromSeconds(1))))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.suspension").build())).waitForCompletion();
+        String sleepyUid = w.postgres().getEndpoint(ep).getUid();
+        String tok = token(ep);
+        Connection held = ProxyClients.jdbc(t, sleepyUid, USER, tok, "require");
+        Thread.sleep(1600);
+        assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).as("a connected client keeps it awake").isEqualTo(EndpointStatusState.ACTIVE);
+        held.close();
+        ReaperTest.awaitTrue(() -> w.postgres().getEndpoint(ep).getStatus().getCurrentState() == EndpointStatusState.IDLE);
+        var record = t.server().controlPlane().store().endpoints().get(ep).orElseThrow();
+        assertThat(t.server().controlPlane().computes().running(record)).isFalse();
+
+        // concurrent first connections share one wake-up and all get served
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var results = pool.invokeAll(java.util.Collections.nCopies(4, () -> scalar(ProxyClients.jdbc(t, sleepyUid, USER, tok, "require"), "SELECT 7")));
+            for (var r : results) {
+                assertThat(r.get()).isEqualTo("7");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).isIn(EndpointStatusState.ACTIVE, EndpointStatusState.IDLE);
+    }
+
+    @Test
+    void disabledEndpointsRefuseClearly() throws Exception {
+        w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("off")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        String ep = P + "/branches/off/endpoints/primary";
+        String offUid = w.postgres().getEndpoint(ep).getUid();
+        String tok = token(ep);
+        w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(ep)
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE).setDisabled(true)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.disabled").build())).waitForCompletion();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, offUid, USER, tok, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("disabled");
+    }
+}
