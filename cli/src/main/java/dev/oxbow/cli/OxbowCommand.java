@@ -17,6 +17,12 @@ public final class OxbowCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new OxbowCommand()).execute(args));
+        System.exit(new CommandLine(new OxbowCommand())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // the API's own message says what went wrong and how to fix it; no stack trace
+                    cmd.getErr().println("Error: " + e.getMessage());
+                    return 1;
+                })
+                .execute(args));
     }
 }

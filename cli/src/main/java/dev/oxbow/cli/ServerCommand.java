@@ -28,6 +28,12 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--pg-host", defaultValue = "127.0.0.1", description = "Address the Postgres proxy binds (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
     String pgHost;
 
+    @Option(names = "--tls-cert", description = "PEM certificate chain for the Postgres proxy (default: Oxbow's own CA in $OXBOW_HOME/tls).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM PKCS#8 private key for --tls-cert.")
+    Path tlsKey;
+
     @Option(names = "--pg-user", defaultValue = "postgres",
             description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
     String pgUser;
@@ -40,6 +46,13 @@ final class ServerCommand implements Callable<Integer> {
                 .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env("OXBOW_API_PORT", "8080")))
                 .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")))
                 .withPgUser(pgUser);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            System.err.println("--tls-cert and --tls-key go together.");
+            return 2;
+        }
+        if (tlsCert != null) {
+            config = config.withTls(tlsCert.toAbsolutePath(), tlsKey.toAbsolutePath());
+        }
         OxbowServer server = OxbowServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -47,7 +60,7 @@ final class ServerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "oxbow-shutdown"));
         System.out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on " + config.pgHost() + ":" + server.pgPort()
-                + " (TLS, CA " + server.caCertificate() + "), data in " + config.home());
+                + " (TLS" + (server.caCertificate() == null ? "" : ", CA " + server.caCertificate()) + "), data in " + config.home());
         System.out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
                 + " DATABRICKS_TOKEN=$(cat " + config.home().resolve("admin-token") + "))");
         stopped.await();

@@ -11,4 +11,18 @@ public record ComputeSpec(String endpointUid, int pgVersion, Path dataDir, Path 
     public ComputeSpec {
         settings = Map.copyOf(settings);
     }
+
+    /**
+     * Where the server's stdout/stderr is appended: {@code <dataDir>/../log/postgres.log}. Outside the data
+     * directory, so branch clones do not copy it and a reset or restore (which replaces the data directory)
+     * keeps the history; deleting the branch directory removes it.
+     */
+    public Path logFile() {
+        return dataDir.toAbsolutePath().normalize().resolveSibling("log").resolve("postgres.log");
+    }
+
+    /** The socket file clients connect to. */
+    public Path socketFile() {
+        return socketDir.resolve(PgConnections.SOCKET_FILE);
+    }
 }

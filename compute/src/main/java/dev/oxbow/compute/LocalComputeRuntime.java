@@ -3,14 +3,13 @@ package dev.oxbow.compute;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,337 +17,498 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * Computes as local child processes: Oxbow is the direct parent of every {@code postgres} (no pg_ctl),
- * so it sees a crash at once and restarts the server. Servers listen only on a private unix socket.
+ * Computes as local child processes: Oxbow starts {@code postgres} itself (no pg_ctl) and stays its
+ * direct parent, so it sees a crash at once and restarts the server. Servers listen only on a private
+ * unix socket; their output goes to {@link ComputeSpec#logFile()}.
  */
 public final class LocalComputeRuntime implements ComputeRuntime {
     private static final Logger log = LoggerFactory.getLogger(LocalComputeRuntime.class);
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-    private static final int MAX_SOCKET_PATH = 107;
+    /** Until postmaster.pid names the new server: configuration errors and the like fail well within this. */
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** Once it runs, a server in crash recovery (or a clone's first start) may replay a lot of WAL. */
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(15);
+    private static final Duration FAST_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration ORPHAN_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration IMMEDIATE_SHUTDOWN_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration LEFTOVER_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(5);
+    private static final long READY_POLL_MS = 10;
 
     private final PostgresBinaries binaries;
     private final ProcessIdentity identity;
-    private final int maxRestarts;
-    private final Duration restartWindow;
-    private final Map<String, Supervised> running = new ConcurrentHashMap<>();
-    /** PR_SET_PDEATHSIG fires when the forking thread dies, so one long-lived thread launches every server. */
-    private final ExecutorService launcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("oxbow-launcher").daemon().factory());
-    private final ExecutorService restarter = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-restart-", 0).daemon().factory());
+    private final RestartPolicy restartPolicy;
+    private final ProcessLauncher launcher = new ProcessLauncher();
+    /** Runs crash handling and parallel stops; never forks postgres itself (the launcher does). */
+    private final ExecutorService supervisor =
+            Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-pg-supervisor-", 0).daemon().factory());
+    private final Map<String, ManagedServer> servers = new ConcurrentHashMap<>();
+    /** Which endpoint serves each data directory (real path): one server per directory, and never an "orphan". */
+    private final Map<Path, String> dataDirOwners = new ConcurrentHashMap<>();
+    private final Map<String, Object> endpointLocks = new ConcurrentHashMap<>();
     private volatile ComputeListener listener = new ComputeListener() {};
+    private volatile boolean closed;
 
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity) {
-        this(binaries, identity, 3, Duration.ofSeconds(60));
+        this(binaries, identity, RestartPolicy.DEFAULT);
     }
 
-    /** A server that crashes more than {@code maxRestarts} times within {@code restartWindow} is given up as degraded. */
-    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, int maxRestarts, Duration restartWindow) {
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy) {
         this.binaries = binaries;
         this.identity = identity;
-        this.maxRestarts = maxRestarts;
-        this.restartWindow = restartWindow;
-    }
-
-    private static final class Supervised {
-        final ComputeSpec spec;
-        final Deque<Long> crashes = new ArrayDeque<>();
-        volatile Process process;
-        volatile boolean stopping;
-
-        Supervised(ComputeSpec spec) {
-            this.spec = spec;
-        }
+        this.restartPolicy = restartPolicy;
     }
 
     @Override
     public void setListener(ComputeListener listener) {
-        this.listener = listener;
+        this.listener = listener == null ? new ComputeListener() {} : listener;
     }
 
     @Override
     public void initdb(int pgVersion, Path dataDir, String superuser) throws ComputeException {
+        checkOpen();
+        if (superuser == null || superuser.isBlank()) {
+            throw new ComputeException("initdb needs a superuser name");
+        }
         Path bin = binaries.binDir(pgVersion);
-        try {
-            identity.privateDir(dataDir);
-            try (var entries = Files.list(dataDir)) {
-                if (entries.findAny().isPresent()) {
-                    throw new ComputeException("cannot create a cluster in " + dataDir + ": the directory is not empty");
-                }
-            }
-            long start = System.nanoTime();
-            List<String> cmd = identity.wrap(List.of(bin.resolve("initdb").toString(), "-D", dataDir.toString(), "-U", superuser,
-                    "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions"));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().put("LC_ALL", "C");
-            Process p = launch(pb);
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor() != 0) {
-                throw new ComputeException("initdb failed for " + dataDir + ":\n" + out.strip());
-            }
-            Files.writeString(dataDir.resolve("postgresql.conf"), "\ninclude_if_exists = 'oxbow.conf'\n",
-                    java.nio.file.StandardOpenOption.APPEND);
-            log.info("cluster initialised data_dir={} pg={} ms={}", dataDir, pgVersion, (System.nanoTime() - start) / 1_000_000);
-        } catch (IOException e) {
-            throw new ComputeException("cannot create a cluster in " + dataDir + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ComputeException("interrupted while creating a cluster in " + dataDir, e);
-        }
-    }
-
-    @Override
-    public RunningCompute start(ComputeSpec spec) throws ComputeException {
-        Supervised existing = running.get(spec.endpointUid());
-        if (existing != null && existing.process.isAlive()) {
-            return describe(existing);
-        }
-        if (spec.socketDir().resolve(PgConnections.SOCKET_FILE).toString().length() > MAX_SOCKET_PATH) {
-            throw new ComputeException("socket path " + spec.socketDir().resolve(PgConnections.SOCKET_FILE)
-                    + " is longer than the 107 bytes unix sockets allow; use a shorter data directory");
-        }
-        stopOrphan(spec.dataDir());
-        Supervised s = new Supervised(spec);
-        launchServer(s);
-        running.put(spec.endpointUid(), s);
-        return describe(s);
-    }
-
-    private RunningCompute describe(Supervised s) {
-        return new RunningCompute(s.spec.endpointUid(), s.process.pid(), s.spec.dataDir(), s.spec.socketDir(), s.spec.pgVersion());
-    }
-
-    /** Writes the configuration, starts postgres and waits until it accepts connections. */
-    private void launchServer(Supervised s) throws ComputeException {
-        ComputeSpec spec = s.spec;
-        Path bin = binaries.binDir(spec.pgVersion());
+        Path dir = dataDir.toAbsolutePath().normalize();
         long start = System.nanoTime();
         try {
-            writeConfig(spec);
-            Path log = logFile(spec);
-            Files.createDirectories(log.getParent());
-            ProcessBuilder pb = new ProcessBuilder(identity.wrap(List.of(bin.resolve("postgres").toString(), "-D", spec.dataDir().toString())))
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            if (Files.exists(dir)) {
+                try (var entries = Files.list(dir)) {
+                    if (entries.findAny().isPresent()) {
+                        throw new ComputeException("cannot create a cluster in " + dir + ": the directory is not empty");
+                    }
+                }
+            }
+            Files.createDirectories(dir.getParent());
+            identity.ensureTraversable(dir.getParent());
+            identity.privateDir(dir);
+            List<String> command = List.of(bin.resolve("initdb").toString(), "-D", dir.toString(), "-U", superuser,
+                    "--auth=trust", "--encoding=UTF8", "--locale=C", "--data-checksums", "--no-sync", "--no-instructions");
+            ProcessBuilder pb = new ProcessBuilder(identity.wrap(command)).directory(dir.getParent().toFile()).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            cleanEnvironment(pb);
+            // A cluster's default timezone should not depend on the host it was created on.
+            pb.environment().put("TZ", "UTC");
             pb.environment().put("LC_ALL", "C");
-            Process p = launch(pb);
-            s.process = p;
-            awaitReady(s, p, log);
-            p.onExit().thenAccept(exited -> onExit(s, exited));
-            LocalComputeRuntime.log.info("compute started endpoint={} pid={} pg={} socket_dir={} ms={}", spec.endpointUid(), p.pid(),
-                    spec.pgVersion(), spec.socketDir(), (System.nanoTime() - start) / 1_000_000);
+            Process p = launcher.start(pb);
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(INITDB_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new ComputeException("initdb did not finish within " + INITDB_TIMEOUT.toMinutes() + " min for " + dir + ":\n" + output);
+            }
+            if (p.exitValue() != 0) {
+                throw new ComputeException("initdb failed (exit code " + p.exitValue() + ") for " + dir + ":\n" + output);
+            }
+            log.info("cluster created data_dir={} pg={} superuser={} in_ms={}", dir, pgVersion, superuser, millisSince(start));
         } catch (IOException e) {
-            throw new ComputeException("cannot start compute " + spec.endpointUid() + ": " + e.getMessage(), e);
+            throw new ComputeException("cannot create a cluster in " + dir + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ComputeException("interrupted while creating a cluster in " + dir, e);
         }
     }
 
-    private static Path logFile(ComputeSpec spec) {
-        return spec.dataDir().resolveSibling("log").resolve("postgres-" + spec.endpointUid() + ".log");
-    }
-
-    private void writeConfig(ComputeSpec spec) throws IOException {
-        identity.privateDir(spec.socketDir());
-        StringBuilder conf = new StringBuilder("# written by Oxbow at every start; edit the endpoint's settings instead\n");
-        conf.append("listen_addresses = ''\n");
-        conf.append("port = 5432\n");
-        conf.append("unix_socket_directories = '").append(spec.socketDir().toString().replace("'", "''")).append("'\n");
-        conf.append("unix_socket_permissions = 0700\n");
-        for (var e : spec.settings().entrySet()) {
-            conf.append(e.getKey()).append(" = '").append(e.getValue().replace("\\", "\\\\").replace("'", "''")).append("'\n");
-        }
-        Path confFile = spec.dataDir().resolve("oxbow.conf");
-        Files.writeString(confFile, conf.toString());
-        Path postgresqlConf = spec.dataDir().resolve("postgresql.conf");
-        if (!Files.readString(postgresqlConf).contains("include_if_exists = 'oxbow.conf'")) {
-            Files.writeString(postgresqlConf, "\ninclude_if_exists = 'oxbow.conf'\n", java.nio.file.StandardOpenOption.APPEND);
-        }
-        // only Oxbow (and the proxy) can reach the private socket directory, so the socket trusts its callers
-        Files.writeString(spec.dataDir().resolve("pg_hba.conf"), "local all all trust\nlocal replication all trust\n");
-        identity.chown(confFile);
-        identity.chown(spec.dataDir().resolve("pg_hba.conf"));
-    }
-
-    private void awaitReady(Supervised s, Process p, Path log) throws ComputeException {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        Path pidFile = s.spec.dataDir().resolve("postmaster.pid");
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new ComputeException("compute " + s.spec.endpointUid() + " exited during start (code " + p.exitValue() + "):\n" + tail(log));
-            }
-            try {
-                List<String> lines = Files.readAllLines(pidFile);
-                if (lines.size() >= 8 && lines.get(7).trim().equals("ready") && Long.parseLong(lines.get(0).trim()) == p.pid()) {
-                    return;
+    /**
+     * Starts the endpoint's server, first stopping a postgres an earlier Oxbow left on the data directory.
+     * Idempotent: an endpoint already running is returned as it is (stop it first to apply a changed spec),
+     * and one being restarted after a crash is waited for.
+     */
+    @Override
+    public RunningCompute start(ComputeSpec spec) throws ComputeException {
+        checkOpen();
+        String uid = spec.endpointUid();
+        synchronized (lockFor(uid)) {
+            ManagedServer existing = servers.get(uid);
+            if (existing != null) {
+                Optional<RunningCompute> running = awaitRunning(existing);
+                if (running.isPresent()) {
+                    return running.get();
                 }
-            } catch (IOException | NumberFormatException notYet) {
-                // the server has not written its pid file yet
-            }
-            sleep(5);
-        }
-        p.destroyForcibly();
-        throw new ComputeException("compute " + s.spec.endpointUid() + " did not accept connections within " + READY_TIMEOUT.toSeconds() + " s:\n" + tail(log));
-    }
-
-    private void onExit(Supervised s, Process exited) {
-        if (s.stopping || running.get(s.spec.endpointUid()) != s || s.process != exited) {
-            return;
-        }
-        int code = exited.exitValue();
-        long now = System.nanoTime();
-        synchronized (s) {
-            s.crashes.addLast(now);
-            while (!s.crashes.isEmpty() && now - s.crashes.peekFirst() > restartWindow.toNanos()) {
-                s.crashes.removeFirst();
-            }
-        }
-        if (s.crashes.size() > maxRestarts) {
-            running.remove(s.spec.endpointUid(), s);
-            String reason = "postgres crashed " + s.crashes.size() + " times within " + restartWindow.toSeconds() + " s (last exit code " + code + ")";
-            log.error("compute degraded endpoint={} reason={}", s.spec.endpointUid(), reason);
-            listener.degraded(s.spec.endpointUid(), reason);
-            return;
-        }
-        int attempt = s.crashes.size();
-        log.warn("compute crashed, restarting endpoint={} exit_code={} attempt={}", s.spec.endpointUid(), code, attempt);
-        restarter.execute(() -> {
-            try {
-                if (!s.stopping) {
-                    launchServer(s);
-                    listener.restarted(s.spec.endpointUid(), code, attempt);
+                if (servers.get(uid) == existing) {
+                    throw new ComputeException("endpoint " + uid + " is still restarting after a crash; try again");
                 }
-            } catch (ComputeException e) {
-                log.error("compute restart failed endpoint={} cause={}", s.spec.endpointUid(), e.getMessage());
-                onExit(s, s.process);
             }
-        });
+            Path bin = binaries.binDir(spec.pgVersion());
+            Path dataDir = checkDataDir(spec);
+            String owner = dataDirOwners.putIfAbsent(dataDir, uid);
+            if (owner != null && !owner.equals(uid)) {
+                throw new ComputeException("cannot start endpoint " + uid + ": endpoint " + owner + " already serves " + dataDir);
+            }
+            boolean started = false;
+            try {
+                stopLeftovers(dataDir);
+                prepare(spec, dataDir);
+                long startNanos = System.nanoTime();
+                ManagedServer server = new ManagedServer(spec, dataDir, restartPolicy);
+                Process p = launch(spec, bin, dataDir);
+                server.adopt(p);
+                RunningCompute running = awaitReady(spec, dataDir, p);
+                server.ready(running);
+                servers.put(uid, server);
+                watch(server, p);
+                started = true;
+                log.info("compute started endpoint={} pid={} pg={} socket_dir={} in_ms={}", uid, p.pid(), spec.pgVersion(),
+                        spec.socketDir(), millisSince(startNanos));
+                if (closed) {
+                    stop(uid);
+                    throw new ComputeException("runtime closed while starting endpoint " + uid);
+                }
+                return running;
+            } finally {
+                if (!started) {
+                    dataDirOwners.remove(dataDir, uid);
+                }
+            }
+        }
     }
 
     @Override
     public void stop(String endpointUid) throws ComputeException {
-        Supervised s = running.remove(endpointUid);
-        if (s == null) {
-            return;
-        }
-        s.stopping = true;
-        Process p = s.process;
-        if (p == null || !p.isAlive()) {
-            return;
-        }
-        long start = System.nanoTime();
-        terminate(p.pid(), () -> p.isAlive());
-        log.info("compute stopped endpoint={} pid={} ms={}", endpointUid, p.pid(), (System.nanoTime() - start) / 1_000_000);
-    }
-
-    /** SIGINT (fast shutdown: disconnects clients, checkpoints), then SIGQUIT, then SIGKILL. */
-    private static void terminate(long pid, java.util.function.BooleanSupplier alive) throws ComputeException {
-        signal(pid, "INT");
-        if (waitGone(alive, STOP_TIMEOUT)) {
-            return;
-        }
-        log.warn("compute did not stop after SIGINT, sending SIGQUIT pid={}", pid);
-        signal(pid, "QUIT");
-        if (waitGone(alive, Duration.ofSeconds(10))) {
-            return;
-        }
-        signal(pid, "KILL");
-        if (!waitGone(alive, Duration.ofSeconds(10))) {
-            throw new ComputeException("postgres pid " + pid + " does not exit");
-        }
-    }
-
-    private static boolean waitGone(java.util.function.BooleanSupplier alive, Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!alive.getAsBoolean()) {
-                return true;
+        synchronized (lockFor(endpointUid)) {
+            ManagedServer server = servers.get(endpointUid);
+            if (server == null) {
+                return;
             }
-            sleep(5);
-        }
-        return !alive.getAsBoolean();
-    }
-
-    private static void signal(long pid, String sig) {
-        try {
-            ProcessIdentity.run("kill", "-" + sig, Long.toString(pid));
-        } catch (IOException e) {
-            // already gone
+            long start = System.nanoTime();
+            // After beginStop no restart can adopt a new process; one launched meanwhile is shut down by its restart.
+            Process p = server.beginStop();
+            try {
+                if (p != null && p.isAlive()) {
+                    shutdown(p.pid(), () -> !p.isAlive(), FAST_SHUTDOWN_TIMEOUT);
+                }
+                server.awaitNoRestart(RECOVERY_TIMEOUT);
+                awaitLeftoversGone(server.dataDir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ComputeException("interrupted while stopping endpoint " + endpointUid, e);
+            } finally {
+                servers.remove(endpointUid, server);
+                dataDirOwners.remove(server.dataDir, endpointUid);
+            }
+            log.info("compute stopped endpoint={} pid={} in_ms={}", endpointUid, p == null ? -1 : p.pid(), millisSince(start));
         }
     }
 
     @Override
     public Optional<RunningCompute> find(String endpointUid) {
-        Supervised s = running.get(endpointUid);
-        return s == null || s.process == null || !s.process.isAlive() ? Optional.empty() : Optional.of(describe(s));
+        ManagedServer server = servers.get(endpointUid);
+        return server == null ? Optional.empty() : server.current();
     }
 
+    /** Not for a directory one of this runtime's servers uses: that server is no orphan and is left alone. */
     @Override
     public void stopOrphan(Path dataDir) throws ComputeException {
-        Path pidFile = dataDir.resolve("postmaster.pid");
-        long pid;
+        Path dir;
         try {
-            if (!Files.exists(pidFile)) {
-                return;
-            }
-            pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-        } catch (IOException | RuntimeException e) {
+            dir = dataDir.toRealPath();
+        } catch (IOException missing) {
             return;
         }
-        for (Supervised s : running.values()) {
-            if (s.process != null && s.process.pid() == pid) {
-                return;
-            }
-        }
-        Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-        try {
-            String cmd = new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).replace('\0', ' ');
-            if (!cmd.contains("postgres") || !cmd.contains(dataDir.toString())) {
-                return;
-            }
-        } catch (IOException gone) {
+        String owner = dataDirOwners.get(dir);
+        if (owner != null) {
+            log.debug("not an orphan: served by this runtime data_dir={} endpoint={}", dir, owner);
             return;
         }
-        log.warn("stopping postgres left by an earlier Oxbow process pid={} data_dir={}", pid, dataDir);
-        terminate(pid, () -> Files.exists(cmdline));
+        stopLeftovers(dir);
     }
 
+    /** Stops every server in parallel (fast shutdown each), then the launcher thread. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         List<CompletableFuture<Void>> stops = new ArrayList<>();
-        for (String uid : List.copyOf(running.keySet())) {
+        for (String uid : List.copyOf(servers.keySet())) {
             stops.add(CompletableFuture.runAsync(() -> {
                 try {
                     stop(uid);
-                } catch (ComputeException e) {
+                } catch (ComputeException | RuntimeException e) {
                     log.error("cannot stop compute endpoint={} cause={}", uid, e.getMessage());
                 }
-            }));
+            }, supervisor));
         }
         stops.forEach(CompletableFuture::join);
-        restarter.shutdownNow();
-        launcher.shutdownNow();
+        supervisor.shutdownNow();
+        launcher.close();
+        log.info("compute runtime closed servers_stopped={}", stops.size());
     }
 
-    private Process launch(ProcessBuilder pb) throws IOException {
-        Future<Process> f = launcher.submit(pb::start);
-        try {
-            return f.get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (Exception e) {
-            throw new IOException("cannot launch " + pb.command().get(0) + ": " + e, e);
-        }
-    }
+    // ---- starting
 
-    private static String tail(Path log) {
+    private Path checkDataDir(ComputeSpec spec) throws ComputeException {
+        Path dir;
         try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+            dir = spec.dataDir().toRealPath();
         } catch (IOException e) {
-            return "(no log at " + log + ")";
+            throw new ComputeException("cannot start endpoint " + spec.endpointUid() + ": data directory " + spec.dataDir() + " does not exist");
         }
+        String version;
+        try {
+            version = Files.readString(dir.resolve("PG_VERSION")).strip();
+        } catch (IOException e) {
+            throw new ComputeException("cannot start endpoint " + spec.endpointUid() + ": " + dir + " is not a PostgreSQL data directory (no PG_VERSION)");
+        }
+        if (!version.equals(Integer.toString(spec.pgVersion()))) {
+            throw new ComputeException("cannot start endpoint " + spec.endpointUid() + ": " + dir + " holds a PostgreSQL " + version
+                    + " cluster, but the endpoint runs PostgreSQL " + spec.pgVersion());
+        }
+        return dir;
+    }
+
+    /** Socket directory, configuration and log file; the caller holds the data directory claim. */
+    private void prepare(ComputeSpec spec, Path dataDir) throws ComputeException {
+        ServerConfig.checkSocketDir(spec.socketDir());
+        for (String key : ServerConfig.fixedSettings(spec.socketDir()).keySet()) {
+            if (spec.settings().containsKey(key)) {
+                log.warn("setting ignored: oxbow manages it endpoint={} setting={}", spec.endpointUid(), key);
+            }
+        }
+        try {
+            Path socketDir = spec.socketDir();
+            Files.createDirectories(socketDir.getParent());
+            identity.ensureTraversable(socketDir.getParent());
+            identity.privateDir(socketDir);
+            identity.ensureTraversable(dataDir.getParent());
+            ServerConfig.write(spec, identity);
+            ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
+        } catch (IOException e) {
+            throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);
+        } catch (IllegalArgumentException e) {
+            throw new ComputeException("cannot start endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Process launch(ComputeSpec spec, Path bin, Path dataDir) throws ComputeException {
+        List<String> command = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", dataDir.toString()));
+        command.addAll(ServerConfig.commandLine(spec.socketDir()));
+        ProcessBuilder pb = new ProcessBuilder(identity.wrap(command))
+                .directory(dataDir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()));
+        cleanEnvironment(pb);
+        try {
+            return launcher.start(pb);
+        } catch (IOException e) {
+            throw new ComputeException("cannot launch postgres for endpoint " + spec.endpointUid() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Waits until the server accepts connections, as pg_ctl does: postmaster.pid names this process and
+     * says "ready" (written only once startup, including any crash recovery, is done), and the socket exists.
+     * The short timeout covers getting that far; recovery then gets the long one.
+     */
+    private RunningCompute awaitReady(ComputeSpec spec, Path dataDir, Process p) throws ComputeException {
+        long started = System.nanoTime();
+        long deadline = started + READY_TIMEOUT.toNanos();
+        boolean recovering = false;
+        Path socket = spec.socketFile();
+        while (true) {
+            if (!p.isAlive()) {
+                throw new ComputeException("postgres for endpoint " + spec.endpointUid() + " exited during start (exit code "
+                        + p.exitValue() + "); log " + spec.logFile() + ":\n" + ServerLog.tail(spec.logFile()));
+            }
+            Optional<PostmasterPid> pm = PostmasterPid.read(dataDir);
+            if (pm.isPresent() && pm.get().pid() == p.pid()) {
+                if (pm.get().ready() && Files.exists(socket)) {
+                    return new RunningCompute(spec.endpointUid(), p.pid(), spec.dataDir(), spec.socketDir(), spec.pgVersion());
+                }
+                if (!recovering) {
+                    recovering = true;
+                    deadline = started + RECOVERY_TIMEOUT.toNanos();
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                shutdown(p.pid(), () -> !p.isAlive(), Duration.ZERO);
+                throw new ComputeException("postgres for endpoint " + spec.endpointUid() + " did not accept connections within "
+                        + (System.nanoTime() - started) / 1_000_000_000 + " s; log " + spec.logFile() + ":\n" + ServerLog.tail(spec.logFile()));
+            }
+            sleep(READY_POLL_MS);
+        }
+    }
+
+    // ---- supervision
+
+    private void watch(ManagedServer server, Process p) {
+        p.onExit().thenAcceptAsync(exited -> onExit(server, exited), supervisor);
+    }
+
+    /** An unexpected exit: restart at once, until the crash budget of the restart policy is spent. */
+    private void onExit(ManagedServer server, Process exited) {
+        if (closed || !server.crashed(exited)) {
+            return;
+        }
+        String uid = server.endpointUid();
+        int exitCode = exited.exitValue();
+        String cause = "exit code " + exitCode;
+        server.restartBegins();
+        try {
+            while (true) {
+                int crashes = server.crashes.record(System.nanoTime());
+                if (crashes > restartPolicy.maxCrashes()) {
+                    giveUp(server, crashes, cause);
+                    return;
+                }
+                log.warn("compute crashed, restarting endpoint={} pid={} cause={} crashes_in_window={}", uid, exited.pid(), cause, crashes);
+                try {
+                    awaitLeftoversGone(server.dataDir);
+                    try {
+                        ServerLog.prepare(server.spec.logFile(), "restarting endpoint=" + uid + " after crash: " + firstLine(cause));
+                    } catch (IOException e) {
+                        log.warn("cannot write to server log endpoint={} log={} cause={}", uid, server.spec.logFile(), e.toString());
+                    }
+                    long start = System.nanoTime();
+                    Process p = launch(server.spec, binaries.binDir(server.spec.pgVersion()), server.dataDir);
+                    if (!server.adopt(p)) {
+                        shutdown(p.pid(), () -> !p.isAlive(), Duration.ZERO);
+                        return;
+                    }
+                    RunningCompute running = awaitReady(server.spec, server.dataDir, p);
+                    server.ready(running);
+                    watch(server, p);
+                    log.info("compute restarted endpoint={} pid={} attempt={} in_ms={}", uid, p.pid(), crashes, millisSince(start));
+                    notifyListener(() -> listener.restarted(uid, exitCode, crashes));
+                    return;
+                } catch (ComputeException e) {
+                    if (closed || server.stopping()) {
+                        return;
+                    }
+                    cause = e.getMessage();
+                }
+            }
+        } finally {
+            server.restartEnds();
+        }
+    }
+
+    private void giveUp(ManagedServer server, int crashes, String cause) {
+        String uid = server.endpointUid();
+        servers.remove(uid, server);
+        dataDirOwners.remove(server.dataDir, uid);
+        server.giveUp();
+        String reason = "postgres crashed " + crashes + " times within " + restartPolicy.window().toSeconds()
+                + " s; last: " + firstLine(cause) + "; see " + server.spec.logFile();
+        log.error("compute degraded, not restarting endpoint={} reason={} log_tail=\n{}", uid, reason, ServerLog.tail(server.spec.logFile()));
+        notifyListener(() -> listener.degraded(uid, reason));
+    }
+
+    private Optional<RunningCompute> awaitRunning(ManagedServer server) throws ComputeException {
+        try {
+            return server.awaitRunning(RECOVERY_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ComputeException("interrupted while waiting for endpoint " + server.endpointUid(), e);
+        }
+    }
+
+    // ---- stopping
+
+    /**
+     * Stops a postmaster: SIGINT (fast shutdown: disconnects clients, checkpoints) for {@code graceful},
+     * then SIGQUIT (immediate shutdown), then SIGKILL. SIGTERM (what Process.destroy sends) is a smart
+     * shutdown that waits for every client to leave, so it is never used.
+     */
+    private static void shutdown(long pid, BooleanSupplier exited, Duration graceful) throws ComputeException {
+        if (!graceful.isZero()) {
+            OsProcesses.signal(pid, "INT");
+            if (OsProcesses.await(exited, graceful)) {
+                return;
+            }
+            log.warn("postgres ignored fast shutdown, sending SIGQUIT pid={} waited_s={}", pid, graceful.toSeconds());
+        }
+        OsProcesses.signal(pid, "QUIT");
+        if (OsProcesses.await(exited, IMMEDIATE_SHUTDOWN_TIMEOUT)) {
+            return;
+        }
+        log.warn("postgres ignored immediate shutdown, sending SIGKILL pid={}", pid);
+        OsProcesses.signal(pid, "KILL");
+        if (!OsProcesses.await(exited, IMMEDIATE_SHUTDOWN_TIMEOUT)) {
+            throw new ComputeException("postgres pid " + pid + " does not exit even after SIGKILL");
+        }
+    }
+
+    /** Stops a postmaster named by postmaster.pid that no runtime supervises, and waits for its backends. */
+    private void stopLeftovers(Path dataDir) throws ComputeException {
+        Optional<PostmasterPid> pm = PostmasterPid.read(dataDir);
+        if (pm.isPresent() && isPostmasterOf(pm.get().pid(), dataDir)) {
+            long pid = pm.get().pid();
+            long start = System.nanoTime();
+            log.warn("stopping orphaned postgres left by an earlier oxbow process data_dir={} pid={}", dataDir, pid);
+            shutdown(pid, () -> !OsProcesses.isRunning(pid), ORPHAN_SHUTDOWN_TIMEOUT);
+            log.info("orphaned postgres stopped data_dir={} pid={} in_ms={}", dataDir, pid, millisSince(start));
+        }
+        awaitLeftoversGone(dataDir);
+    }
+
+    /** A live postgres whose working directory is {@code dataDir} (an unreadable one is given the benefit of the doubt). */
+    private static boolean isPostmasterOf(long pid, Path dataDir) {
+        if (!OsProcesses.isRunning(pid) || !OsProcesses.isPostgres(pid)) {
+            return false;
+        }
+        Path cwd = OsProcesses.workingDirectory(pid);
+        return cwd == null || cwd.equals(dataDir);
+    }
+
+    /**
+     * Backends of a postmaster that died exit on their own within milliseconds, but while they live they
+     * keep the old shared memory attached and a new postmaster refuses to start. Waits, then kills them.
+     */
+    private static void awaitLeftoversGone(Path dataDir) {
+        BooleanSupplier gone = () -> postgresProcessesIn(dataDir).isEmpty();
+        if (gone.getAsBoolean() || OsProcesses.await(gone, LEFTOVER_TIMEOUT)) {
+            return;
+        }
+        List<Long> stuck = postgresProcessesIn(dataDir);
+        log.warn("killing leftover postgres processes data_dir={} pids={}", dataDir, stuck);
+        stuck.forEach(pid -> OsProcesses.signal(pid, "KILL"));
+        OsProcesses.await(gone, IMMEDIATE_SHUTDOWN_TIMEOUT);
+    }
+
+    private static List<Long> postgresProcessesIn(Path dataDir) {
+        return OsProcesses.withWorkingDirectory(dataDir).stream()
+                .filter(OsProcesses::isPostgres).toList();
+    }
+
+    // ---- helpers
+
+    private Object lockFor(String endpointUid) {
+        return endpointLocks.computeIfAbsent(endpointUid, k -> new Object());
+    }
+
+    private void checkOpen() throws ComputeException {
+        if (closed) {
+            throw new ComputeException("the compute runtime is closed");
+        }
+    }
+
+    /** Server processes must not pick up a developer's PGPORT, PGDATA, etc. */
+    private static void cleanEnvironment(ProcessBuilder pb) {
+        pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+    }
+
+    private static void notifyListener(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            log.error("compute listener failed cause={}", e.toString(), e);
+        }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static long millisSince(long nanoTime) {
+        return (System.nanoTime() - nanoTime) / 1_000_000;
     }
 
     private static void sleep(long ms) {

@@ -1,26 +1,36 @@
 package dev.oxbow.compute;
 
+import org.newsclub.net.unix.AFUNIXSocketFactory;
+
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
 /** JDBC connections to a compute through its private unix socket (computes listen on no TCP port). */
 public final class PgConnections {
-    public static final String SOCKET_FILE = ".s.PGSQL.5432";
+    public static final int PORT = 5432;
+    public static final String SOCKET_FILE = ".s.PGSQL." + PORT;
 
     private PgConnections() {}
 
+    /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (trust auth). */
     public static Connection open(Path socketDir, String database, String user) throws SQLException {
-        String url = "jdbc:postgresql://localhost:5432/" + URLEncoder.encode(database, StandardCharsets.UTF_8)
-                + "?socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg"
-                + "&socketFactoryArg=" + URLEncoder.encode(socketDir.resolve(SOCKET_FILE).toString(), StandardCharsets.UTF_8)
-                + "&sslmode=disable&connectTimeout=10&ApplicationName=oxbow";
+        // The host and port in the URL are ignored by the socket factory; the socket file is what counts.
+        String url = "jdbc:postgresql://localhost:" + PORT + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
         Properties props = new Properties();
         props.setProperty("user", user);
-        return DriverManager.getConnection(url, props);
+        props.setProperty("socketFactory", AFUNIXSocketFactory.FactoryArg.class.getName());
+        props.setProperty("socketFactoryArg", socketDir.resolve(SOCKET_FILE).toString());
+        props.setProperty("sslmode", "disable");
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("ApplicationName", "oxbow");
+        Connection c = new org.postgresql.Driver().connect(url, props);
+        if (c == null) {
+            throw new SQLException("pgjdbc rejected the URL " + url);
+        }
+        return c;
     }
 }

@@ -45,6 +45,7 @@ public final class ControlPlane implements AutoCloseable {
     private final TokenService tokens;
     private final CredentialService credentials;
     private final ComputeActivity activity;
+    private final SigningKeyRotation keyRotation;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this.config = config;
@@ -74,6 +75,7 @@ public final class ControlPlane implements AutoCloseable {
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
         this.activity = new ComputeActivity(store, computes, layout, clock);
+        this.keyRotation = new SigningKeyRotation(tokens);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -121,6 +123,7 @@ public final class ControlPlane implements AutoCloseable {
         executor.resumePending();
         reaper.start(java.time.Duration.ofSeconds(30));
         activity.start(config.suspendCheckInterval());
+        keyRotation.start(java.time.Duration.ofHours(24));
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -154,6 +157,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        keyRotation.close();
         activity.close();
         executor.close();
         runtime.close();

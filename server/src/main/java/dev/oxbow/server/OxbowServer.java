@@ -61,8 +61,10 @@ public final class OxbowServer implements AutoCloseable {
         try {
             cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC());
             cp.start();
-            this.certificate = CertificateAuthority.ensure(home.resolve("tls"),
-                    List.of("*." + config.hostDomain(), config.hostDomain(), "localhost"), List.of("127.0.0.1", "::1"));
+            this.certificate = config.tlsCertificate() != null
+                    ? CertificateAuthority.provided(config.tlsCertificate(), config.tlsKey(), null)
+                    : CertificateAuthority.ensure(home.resolve("tls"),
+                            List.of("*." + config.hostDomain(), config.hostDomain(), "localhost"), List.of("127.0.0.1", "::1"));
             SslContext ssl = SslContextBuilder.forServer(certificate.certChain().toFile(), certificate.privateKey().toFile()).build();
             proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
             this.pgPort = proxyServer.start();

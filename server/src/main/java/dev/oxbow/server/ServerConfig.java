@@ -14,52 +14,60 @@ import java.time.Duration;
  */
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
-                           Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime) {
+                           Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
+                           Path tlsCertificate, Path tlsKey) {
 
     public static ServerConfig defaults(Path home) {
         return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
-                "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3));
+                "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
+                null, null);
     }
 
     public ServerConfig withApiPort(int port) {
         return new ServerConfig(home, apiHost, port, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withApiHost(String host) {
         return new ServerConfig(home, host, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withPg(String host, int port) {
         return new ServerConfig(home, apiHost, apiPort, host, port, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withPgBinaries(Path dir) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, dir, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withPgUser(String user) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, user, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     public ServerConfig withSoftDeleteRetention(Duration retention) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime);
+                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey);
     }
 
     /** Shorter timers for tests: how often idle computes are checked, and connection idle/lifetime limits. */
     public ServerConfig withTimers(Duration suspendCheck, Duration idleTimeout, Duration lifetime) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheck, idleTimeout, lifetime);
+                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey);
+    }
+
+    /** The operator's own certificate chain and PKCS#8 key (PEM) instead of Oxbow's local CA. */
+    public ServerConfig withTls(Path certificate, Path key) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key);
     }
 
     ControlPlaneConfig controlPlane() {

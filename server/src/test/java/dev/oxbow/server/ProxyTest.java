@@ -124,6 +124,15 @@ class ProxyTest {
     }
 
     @Test
+    void keyRotationKeepsIssuedTokensValid() throws Exception {
+        String before = token(EP);
+        t.server().controlPlane().tokens().rotate();
+        String after = token(EP);
+        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, before, "require"), "SELECT 1")).isEqualTo("1");
+        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, after, "require"), "SELECT 1")).isEqualTo("1");
+    }
+
+    @Test
     void tokenForAnotherEndpointIsRefused() throws Exception {
         w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("other")
                 .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();

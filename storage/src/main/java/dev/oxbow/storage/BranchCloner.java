@@ -1,109 +1,182 @@
 package dev.oxbow.storage;
 
+import dev.oxbow.compute.ComputeException;
 import dev.oxbow.compute.PgConnections;
+import dev.oxbow.compute.PostmasterPid;
 import dev.oxbow.compute.ProcessIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Consistent copies of a branch's data directory, taken while its server keeps serving: an online base
- * backup ({@code pg_backup_start}/{@code pg_backup_stop}) plus a file copy, finished by the WAL written
- * meanwhile and the backup label, so the copy recovers to a consistent state on first start.
+ * Copies of a branch's data directory. {@link #cloneRunning} takes a consistent copy while the parent's
+ * server keeps serving (a non-exclusive base backup); {@link #cloneStopped} copies a stopped cluster.
+ * File data is reflinked where the filesystem can, else copied ({@link CloneStrategy}).
  */
 public final class BranchCloner {
     private static final Logger log = LoggerFactory.getLogger(BranchCloner.class);
-    /** Runtime state a copy must not carry: it belongs to the running server, not to its data. */
-    private static final Set<String> SKIP_TOP = Set.of("postmaster.pid", "postmaster.opts", "backup_label", "tablespace_map",
-            "backup_label.old");
-    private static final Set<String> EMPTY_DIRS = Set.of("pg_wal", "pg_replslot", "pg_stat_tmp", "pg_dynshmem", "pg_notify",
-            "pg_serial", "pg_snapshots", "pg_subtrans");
+    private static final String BACKUP_LABEL = "oxbow-branch";
 
     private final ProcessIdentity identity;
+    /** Strategy per filesystem (device id): probing costs a cp call. */
+    private final Map<Object, CloneStrategy> strategies = new ConcurrentHashMap<>();
+    private volatile CloneStrategy lastStrategy;
 
     public BranchCloner(ProcessIdentity identity) {
         this.identity = identity;
     }
 
-    /** How file data is copied (a later version adds reflink and btrfs snapshots). */
+    /** The strategy for clones created in {@code dir}'s filesystem. */
+    public CloneStrategy strategyFor(Path dir) throws IOException {
+        Path existing = dir.toAbsolutePath().normalize();
+        while (!Files.isDirectory(existing)) {
+            existing = existing.getParent();
+        }
+        Object device = Files.getAttribute(existing, "unix:dev");
+        CloneStrategy known = strategies.get(device);
+        if (known != null) {
+            return known;
+        }
+        CloneStrategy detected = CloneStrategy.detect(existing);
+        log.info("clone strategy detected dir={} strategy={}", existing, detected.id());
+        strategies.put(device, detected);
+        return detected;
+    }
+
+    /** The strategy the latest clone used ("none" before the first clone), for logs. */
     public String strategyName() {
-        return "copy";
+        CloneStrategy s = lastStrategy;
+        return s == null ? "none" : s.id();
     }
 
     /**
-     * Copies the running cluster at {@code source} into {@code target} and returns the LSN the copy is
-     * consistent at: it holds every transaction committed before this method returned.
+     * Copies the running cluster in {@code sourceDataDir} (served on {@code socketDir}) into
+     * {@code targetDataDir} without stopping or pausing it, and returns the copy point: the parent's WAL
+     * flush position right after the backup ended. On its first start the copy runs crash recovery from
+     * the backup's checkpoint and then holds every transaction whose commit was flushed by the copy point:
+     * all commits acknowledged before pg_backup_stop returned, and those acknowledged while the WAL was
+     * copied up to that point. The target must not exist or be empty; on failure it is removed again.
      */
-    public String cloneRunning(Path socketDir, String superuser, Path source, Path target) throws IOException, SQLException {
-        try (Connection c = PgConnections.open(socketDir, "postgres", superuser); Statement st = c.createStatement()) {
-            st.execute("SELECT pg_backup_start('oxbow-branch', true)");
-            String lsn;
-            String label;
-            try {
-                copyTree(source, target);
-            } finally {
-                try (ResultSet rs = st.executeQuery("SELECT lsn::text, labelfile FROM pg_backup_stop(false)")) {
-                    rs.next();
-                    lsn = rs.getString(1);
-                    label = rs.getString(2);
-                }
+    public String cloneRunning(Path socketDir, String superuser, Path sourceDataDir, Path targetDataDir)
+            throws ComputeException, IOException, SQLException {
+        long start = System.nanoTime();
+        Path source = sourceDataDir.toRealPath();
+        Path target = prepareTarget(targetDataDir);
+        CloneStrategy strategy = strategyFor(target.getParent());
+        TreeCopier copier = new TreeCopier(strategy, identity);
+        boolean done = false;
+        try (Connection c = PgConnections.open(socketDir, "postgres", superuser)) {
+            checkServes(c, source, socketDir);
+            checkNoTablespaces(source);
+            // A temporary slot keeps the server from recycling WAL the copy needs, however long the copy takes;
+            // it and the non-exclusive backup are bound to this session and vanish with it, also on failure.
+            query(c, "SELECT pg_create_physical_replication_slot('oxbow_clone_' || pg_backend_pid(), true, true)");
+            query(c, "SELECT pg_backup_start('" + BACKUP_LABEL + "', true)");
+            TreeCopier.Result data = copier.copyTree(source, target, CopyFilter.ONLINE);
+            String stopLsn;
+            String labelFile;
+            String tablespaceMap;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)")) {
+                rs.next();
+                stopLsn = rs.getString(1);
+                labelFile = rs.getString(2);
+                tablespaceMap = rs.getString(3);
             }
-            copyWal(source.resolve("pg_wal"), target.resolve("pg_wal"));
-            Files.writeString(target.resolve("backup_label"), label);
-            identity.chown(target.resolve("backup_label"));
-            return lsn;
+            // WAL from the backup's checkpoint through everything flushed now: commits acknowledged before
+            // this point are in it, and crash recovery replays all of it.
+            String flushLsn;
+            long segmentSize;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                    "SELECT pg_current_wal_flush_lsn()::text, setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'")) {
+                rs.next();
+                flushLsn = rs.getString(1);
+                segmentSize = rs.getLong(2);
+            }
+            String firstSegment = WalRange.startSegment(labelFile);
+            WalRange wal = WalRange.of(firstSegment,
+                    WalRange.segmentBefore(WalRange.timeline(firstSegment), WalRange.parseLsn(flushLsn), segmentSize));
+            TreeCopier.Result walCopied = copyWal(copier, source.resolve("pg_wal"), target.resolve("pg_wal"), wal);
+            if (walCopied.vanished() > 0) {
+                throw new ComputeException("WAL needed by the copy of " + source + " vanished while it was copied");
+            }
+            writeOwned(target.resolve("backup_label"), labelFile);
+            if (tablespaceMap != null && !tablespaceMap.isEmpty()) {
+                writeOwned(target.resolve("tablespace_map"), tablespaceMap);
+            }
+            lastStrategy = strategy;
+            done = true;
+            log.info("running cluster cloned source={} target={} strategy={} backup_stop_lsn={} lsn={} files={} bytes={} "
+                            + "vanished={} wal_segments={} in_ms={}", source, target, strategy.id(), stopLsn, flushLsn, data.files(),
+                    data.bytes() + walCopied.bytes(), data.vanished(), walCopied.files(), (System.nanoTime() - start) / 1_000_000);
+            return flushLsn;
+        } finally {
+            if (!done) {
+                deleteQuietly(target);
+            }
         }
     }
 
-    /** Plain copy of a cleanly stopped cluster. */
-    public void cloneStopped(Path source, Path target) throws IOException {
-        copyTree(source, target);
-        copyWal(source.resolve("pg_wal"), target.resolve("pg_wal"));
+    /**
+     * Copies a stopped cluster (all of it, WAL included). A cluster whose postmaster still runs is refused;
+     * one that crashed is fine (the copy recovers like the original would).
+     */
+    public void cloneStopped(Path source, Path target) throws ComputeException, IOException {
+        long start = System.nanoTime();
+        Path from = source.toRealPath();
+        Optional<PostmasterPid> pm = PostmasterPid.read(from);
+        if (pm.isPresent() && ProcessHandle.of(pm.get().pid()).map(ProcessHandle::isAlive).orElse(false)
+                && ProcessHandle.of(pm.get().pid()).flatMap(h -> h.info().command()).map(cmd -> cmd.contains("postgres")).orElse(false)) {
+            throw new ComputeException("cannot copy " + from + " as a stopped cluster: postgres pid " + pm.get().pid() + " still runs it");
+        }
+        Path to = prepareTarget(target);
+        CloneStrategy strategy = strategyFor(to.getParent());
+        boolean done = false;
+        try {
+            TreeCopier.Result copied = new TreeCopier(strategy, identity).copyTree(from, to, CopyFilter.STOPPED);
+            lastStrategy = strategy;
+            done = true;
+            log.info("stopped cluster cloned source={} target={} strategy={} files={} bytes={} in_ms={}", from, to, strategy.id(),
+                    copied.files(), copied.bytes(), (System.nanoTime() - start) / 1_000_000);
+        } finally {
+            if (!done) {
+                deleteQuietly(to);
+            }
+        }
     }
 
-    private void copyTree(Path source, Path target) throws IOException {
+    /** Removes {@code dir} and everything below it (symlinks, not their targets); a missing directory is fine. */
+    public void delete(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (abs.getNameCount() < 2) {
+            throw new IOException("refusing to delete " + abs + ": too close to the filesystem root");
+        }
+        if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         long start = System.nanoTime();
-        Files.walkFileTree(source, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Path rel = source.relativize(dir);
-                Files.copy(dir, target.resolve(rel.toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                if (rel.getNameCount() == 1 && EMPTY_DIRS.contains(rel.toString())) {
-                    copyEmptySubdirs(dir, target.resolve(rel.toString()));
-                    return FileVisitResult.SKIP_SUBTREE;
-                }
-                if (rel.getFileName() != null && rel.getFileName().toString().equals("pgsql_tmp")) {
-                    return FileVisitResult.SKIP_SUBTREE;
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
+        Files.walkFileTree(abs, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Path rel = source.relativize(file);
-                if (rel.getNameCount() == 1 && SKIP_TOP.contains(rel.toString())) {
-                    return FileVisitResult.CONTINUE;
-                }
-                try {
-                    Files.copy(file, target.resolve(rel.toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                } catch (NoSuchFileException vanished) {
-                    // dropped while we copied; WAL replay recreates what the copy needs
-                }
+                Files.deleteIfExists(file);
                 return FileVisitResult.CONTINUE;
             }
 
@@ -114,45 +187,91 @@ public final class BranchCloner {
                 }
                 throw exc;
             }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                if (exc != null && !(exc instanceof NoSuchFileException)) {
+                    throw exc;
+                }
+                Files.deleteIfExists(d);
+                return FileVisitResult.CONTINUE;
+            }
         });
-        log.debug("data directory copied source={} target={} ms={}", source, target, (System.nanoTime() - start) / 1_000_000);
+        log.info("directory deleted dir={} in_ms={}", abs, (System.nanoTime() - start) / 1_000_000);
     }
 
-    private static void copyEmptySubdirs(Path dir, Path target) throws IOException {
-        try (var entries = Files.list(dir)) {
-            for (Path p : entries.toList()) {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.copy(p, target.resolve(p.getFileName().toString()), StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+    private Path prepareTarget(Path targetDataDir) throws IOException, ComputeException {
+        Path target = targetDataDir.toAbsolutePath().normalize();
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
+                if (entries.iterator().hasNext()) {
+                    throw new ComputeException("cannot clone into " + target + ": the directory is not empty");
                 }
             }
         }
+        Files.createDirectories(target.getParent());
+        identity.ensureTraversable(target.getParent());
+        identity.privateDir(target);
+        return target;
     }
 
-    /** WAL segments (copied after the backup stopped, so they reach past its end) and the timeline history files. */
-    private static void copyWal(Path source, Path target) throws IOException {
-        try (var entries = Files.list(source)) {
-            for (Path p : entries.toList()) {
-                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    try {
-                        Files.copy(p, target.resolve(p.getFileName().toString()), StandardCopyOption.COPY_ATTRIBUTES,
-                                StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
-                    } catch (NoSuchFileException recycled) {
-                        // a segment recycled after the backup ended is not needed
-                    }
+    /** The socket must belong to the cluster we copy: a mix-up would produce a copy with a foreign backup label. */
+    private static void checkServes(Connection c, Path source, Path socketDir) throws SQLException, ComputeException, IOException {
+        Path served = Path.of(query(c, "SELECT current_setting('data_directory')")).toRealPath();
+        if (!served.equals(source)) {
+            throw new ComputeException("the server on " + socketDir + " runs " + served + ", not " + source);
+        }
+        if ("true".equals(query(c, "SELECT pg_is_in_recovery()::text"))) {
+            throw new ComputeException("cannot clone " + source + ": its server is a standby");
+        }
+    }
+
+    /** Tablespaces live outside the data directory; a copy would share them with the parent. */
+    private static void checkNoTablespaces(Path source) throws IOException, ComputeException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(source.resolve("pg_tblspc"))) {
+            if (entries.iterator().hasNext()) {
+                throw new ComputeException("cannot clone " + source + ": it has tablespaces (pg_tblspc), which branches do not support");
+            }
+        } catch (NoSuchFileException none) {
+            // no tablespace directory at all
+        }
+    }
+
+    private static TreeCopier.Result copyWal(TreeCopier copier, Path sourceWal, Path targetWal, WalRange range) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(sourceWal)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (range.needs(name) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    names.add(name);
                 }
             }
         }
+        names.sort(null);
+        List<String> missing = range.missingFrom(names);
+        if (!missing.isEmpty()) {
+            throw new IOException("WAL segments " + missing + " are missing from " + sourceWal);
+        }
+        return copier.copyFiles(sourceWal, names, targetWal);
     }
 
-    /** Removes a directory tree; missing is fine. */
-    public void delete(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
+    private void writeOwned(Path file, String content) throws IOException {
+        Files.writeString(file, content);
+        identity.chown(file);
+    }
+
+    private void deleteQuietly(Path dir) {
+        try {
+            delete(dir);
+        } catch (IOException e) {
+            log.warn("cannot remove partial clone dir={} cause={}", dir, e.toString());
         }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+    }
+
+    private static String query(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 }

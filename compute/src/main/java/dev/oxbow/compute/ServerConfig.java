@@ -1,0 +1,111 @@
+package dev.oxbow.compute;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration Oxbow owns in a data directory: {@code oxbow.conf} (rewritten at every start and
+ * included once from postgresql.conf) and {@code pg_hba.conf}. The socket settings are also passed on the
+ * command line, which outranks postgresql.auto.conf, so ALTER SYSTEM cannot open a TCP port.
+ */
+final class ServerConfig {
+    static final String FILE = "oxbow.conf";
+    static final String INCLUDE_LINE = "include_if_exists = '" + FILE + "'";
+    /** Unix socket paths (sun_path) hold 107 bytes plus the terminating NUL. */
+    static final int MAX_SOCKET_PATH_BYTES = 107;
+    private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
+    /** Only the private socket directory reaches the server, and only Oxbow and its proxy can open it. */
+    private static final String HBA = "# written by Oxbow: the socket directory is private (0700), so local connections are trusted\n"
+            + "local all all trust\n"
+            + "# \"all\" does not match replication connections (pg_basebackup, streaming replicas)\n"
+            + "local replication all trust\n";
+
+    private ServerConfig() {}
+
+    /** The settings Oxbow always enforces; a spec cannot override them. */
+    static Map<String, String> fixedSettings(Path socketDir) {
+        Map<String, String> fixed = new LinkedHashMap<>();
+        fixed.put("listen_addresses", "");
+        fixed.put("port", Integer.toString(PgConnections.PORT));
+        fixed.put("unix_socket_directories", socketDir.toString());
+        fixed.put("unix_socket_permissions", "0700");
+        return fixed;
+    }
+
+    /** {@code -c name=value} arguments for the fixed settings. */
+    static List<String> commandLine(Path socketDir) {
+        List<String> args = new ArrayList<>();
+        fixedSettings(socketDir).forEach((k, v) -> {
+            args.add("-c");
+            args.add(k + "=" + v);
+        });
+        return args;
+    }
+
+    static void checkSocketDir(Path socketDir) throws ComputeException {
+        String socketPath = socketDir.resolve(PgConnections.SOCKET_FILE).toString();
+        int bytes = socketPath.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SOCKET_PATH_BYTES) {
+            throw new ComputeException("socket path " + socketPath + " is " + bytes + " bytes, but unix socket paths are limited to "
+                    + MAX_SOCKET_PATH_BYTES + "; choose a shorter socket directory");
+        }
+        if (!socketDir.isAbsolute() || socketPath.contains(",") || socketPath.contains("\"") || socketPath.contains("\\")
+                || socketPath.contains("'") || hasControl(socketPath)) {
+            throw new ComputeException("socket directory " + socketDir + " must be absolute and free of , \" ' \\ and control characters");
+        }
+    }
+
+    /** Writes oxbow.conf and pg_hba.conf, and makes postgresql.conf include oxbow.conf (once). */
+    static void write(ComputeSpec spec, ProcessIdentity identity) throws IOException, ComputeException {
+        Path dataDir = spec.dataDir();
+        Map<String, String> fixed = fixedSettings(spec.socketDir());
+        StringBuilder conf = new StringBuilder("# Written by Oxbow at every start of endpoint ").append(spec.endpointUid())
+                .append("; change the endpoint's settings instead of editing this file.\n");
+        for (var e : spec.settings().entrySet()) {
+            if (fixed.containsKey(e.getKey())) {
+                continue; // Oxbow's own values follow and win; logged by the caller
+            }
+            conf.append(setting(e.getKey(), e.getValue()));
+        }
+        fixed.forEach((k, v) -> conf.append(setting(k, v)));
+        writeAtomically(dataDir.resolve(FILE), conf.toString(), identity);
+        writeAtomically(dataDir.resolve("pg_hba.conf"), HBA, identity);
+
+        Path postgresqlConf = dataDir.resolve("postgresql.conf");
+        if (!Files.readAllLines(postgresqlConf).contains(INCLUDE_LINE)) {
+            Files.writeString(postgresqlConf, "\n# Oxbow's per-start settings (socket, endpoint settings)\n" + INCLUDE_LINE + "\n",
+                    StandardOpenOption.APPEND);
+        }
+    }
+
+    /** One postgresql.conf line; values are always quoted, which every setting type accepts. */
+    static String setting(String name, String value) {
+        if (!SETTING_NAME.matcher(name).matches() || name.toLowerCase().startsWith("include")) {
+            throw new IllegalArgumentException("invalid setting name: " + name);
+        }
+        if (hasControl(value)) {
+            throw new IllegalArgumentException("setting " + name + " has a control character in its value");
+        }
+        return name + " = '" + value.replace("\\", "\\\\").replace("'", "''") + "'\n";
+    }
+
+    private static void writeAtomically(Path file, String content, ProcessIdentity identity) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".oxbow-tmp");
+        Files.writeString(tmp, content);
+        identity.chown(tmp);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static boolean hasControl(String s) {
+        return s.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f);
+    }
+}
