@@ -58,6 +58,8 @@ public final class ProxyBench {
             run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
             String proxied = "host=" + host + " hostaddr=127.0.0.1 port=" + server.pgPort() + " dbname=databricks_postgres user=" + USER + " sslmode=require";
             String direct = "host=" + socketDir + " dbname=databricks_postgres user=" + Defaults.SYSTEM_ROLE;
+            double directTpcb = pgbench(Map.of(), direct, seconds, "-N");
+            double proxyTpcb = pgbench(Map.of("PGPASSWORD", cred), proxied, seconds, "-N");
             double directTps = pgbench(Map.of(), direct, seconds);
             double proxyTps = pgbench(Map.of("PGPASSWORD", cred), proxied, seconds);
             double directTps2 = pgbench(Map.of(), direct, seconds);
@@ -80,6 +82,8 @@ public final class ProxyBench {
             double p = (proxyTps + proxyTps2) / 2;
             System.out.printf("pgbench -S -c 8 -j 2 (scale 10, 2 x %d s each, interleaved): direct %.0f tps, proxy %.0f tps, ratio %.2f%n",
                     seconds, d, p, p / d);
+            System.out.printf("pgbench -N (simple-update, writes) -c 8 -j 2 (%d s each): direct %.0f tps, proxy %.0f tps, ratio %.2f%n",
+                    seconds, directTpcb, proxyTpcb, proxyTpcb / directTpcb);
             System.out.printf("connect + first query on a running endpoint (TLS, token): n=%d median=%.1f ms p99=%.1f ms%n",
                     connects, ControlPlaneBench.pct(connectMs, 50), ControlPlaneBench.pct(connectMs, 99));
             System.out.printf("cold start IDLE -> first query result: n=%d median=%.0f ms p99=%.0f ms%n",
@@ -100,7 +104,11 @@ public final class ProxyBench {
     }
 
     private static double pgbench(Map<String, String> env, String conn, int seconds) throws Exception {
-        String out = run(env, "pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
+        return pgbench(env, conn, seconds, "-S");
+    }
+
+    private static double pgbench(Map<String, String> env, String conn, int seconds, String mode) throws Exception {
+        String out = run(env, "pgbench", mode, "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
         Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("no tps in pgbench output:\n" + out);

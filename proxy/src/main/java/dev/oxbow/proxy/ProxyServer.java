@@ -40,7 +40,8 @@ public final class ProxyServer implements AutoCloseable {
     private final SslContext ssl;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final EventLoopGroup boss = new EpollEventLoopGroup(1);
-    private final EventLoopGroup workers = new EpollEventLoopGroup();
+    // one loop per core: more loops than cores only adds context switches on the hot path
+    private final EventLoopGroup workers = new EpollEventLoopGroup(Runtime.getRuntime().availableProcessors());
     /** Backend cancel keys (pid, secret) → the compute socket that issued them. */
     private final Map<Long, Path> cancelKeys = new ConcurrentHashMap<>();
     private Channel listener;

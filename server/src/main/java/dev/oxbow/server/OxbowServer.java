@@ -8,9 +8,9 @@ import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.auth.CertificateAuthority;
 import dev.oxbow.auth.ServerCertificate;
 import dev.oxbow.proxy.ProxyServer;
+import dev.oxbow.proxy.TlsContexts;
 import dev.oxbow.storage.BranchCloner;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +65,7 @@ public final class OxbowServer implements AutoCloseable {
                     ? CertificateAuthority.provided(config.tlsCertificate(), config.tlsKey(), null)
                     : CertificateAuthority.ensure(home.resolve("tls"),
                             List.of("*." + config.hostDomain(), config.hostDomain(), "localhost"), List.of("127.0.0.1", "::1"));
-            SslContext ssl = SslContextBuilder.forServer(certificate.certChain().toFile(), certificate.privateKey().toFile()).build();
+            SslContext ssl = TlsContexts.server(certificate.certChain(), certificate.privateKey());
             proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
