@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.controlplane.ApiException;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.metadata.User;
+import dev.oxbow.controlplane.Principal;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -47,15 +47,12 @@ public final class ApiServer implements AutoCloseable {
         app.before("/api/*", ctx -> {
             String header = ctx.header("Authorization");
             String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : null;
-            User user = cp.identity().authenticate(token).orElseThrow(() -> ApiException.unauthenticated(token == null
+            Principal user = cp.identity().authenticate(token).orElseThrow(() -> ApiException.unauthenticated(token == null
                     ? "Missing 'Authorization: Bearer <token>' header; use the token in $OXBOW_HOME/admin-token."
                     : "Invalid, expired or revoked access token."));
             ctx.attribute(CALLER, user);
         });
-        app.get("/api/2.0/preview/scim/v2/Me", ctx -> {
-            ctx.header("X-Databricks-Org-Id", "0");
-            ctx.json(scimUser(ctx.attribute(CALLER)));
-        });
+        new IdentityApi(cp, mapper, CALLER).register(app);
         for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE}) {
             app.addHttpHandler(type, "/api/2.0/postgres/<path>", ctx -> postgres.handle(ctx, ctx.pathParam("path"), ctx.attribute(CALLER)));
         }
@@ -64,25 +61,20 @@ public final class ApiServer implements AutoCloseable {
                 throw PostgresApi.unknownRoute(ctx);
             });
         }
+        // every change, accepted or refused, goes to the audit log
+        app.after("/api/*", ctx -> {
+            if (!ctx.method().name().equals("GET")) {
+                Principal caller = ctx.attribute(CALLER);
+                cp.store().audit().append(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
+                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path()), Integer.toString(ctx.statusCode()), ctx.ip(), null);
+            }
+        });
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         app.exception(Exception.class, (e, ctx) -> {
             String trace = UUID.randomUUID().toString();
             log.error("request failed method={} path={} trace={}", ctx.method(), ctx.path(), trace, e);
             error(ctx, ApiException.internal("Internal error [TraceId: " + trace + "]; see the server log."));
         });
-    }
-
-    private ObjectNode scimUser(User u) {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("id", u.id()).put("userName", u.userName()).put("displayName", u.displayName()).put("active", u.active());
-        n.putArray("emails").addObject().put("value", u.userName()).put("primary", true).put("type", "work");
-        var schemas = n.putArray("schemas");
-        schemas.add("urn:ietf:params:scim:schemas:core:2.0:User");
-        schemas.add("urn:ietf:params:scim:schemas:extension:workspace:2.0:User");
-        if (u.admin()) {
-            n.putArray("groups").addObject().put("display", "admins").put("value", "admins");
-        }
-        return n;
     }
 
     private void error(Context ctx, ApiException e) {
@@ -92,6 +84,12 @@ public final class ApiServer implements AutoCloseable {
             body.set("details", mapper.valueToTree(e.details()));
         }
         ctx.status(e.httpStatus()).json(body);
+    }
+
+    /** The resource an API path is about: the resource name under /api/2.0/postgres, else the path itself. */
+    static String resourceOf(String path) {
+        String prefix = "/api/2.0/postgres/";
+        return path.startsWith(prefix) ? path.substring(prefix.length()) : path;
     }
 
     private void notFound(Context ctx, String message) {

@@ -7,7 +7,9 @@ import dev.oxbow.controlplane.ApiException;
 import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.controlplane.ListResult;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.User;
+import dev.oxbow.controlplane.AccessControl;
+import dev.oxbow.controlplane.Principal;
+import dev.oxbow.metadata.Project;
 import io.javalin.http.Context;
 
 import java.util.Arrays;
@@ -30,10 +32,11 @@ final class PostgresApi {
         this.mapper = mapper;
     }
 
-    void handle(Context ctx, String path, User caller) {
+    void handle(Context ctx, String path, Principal caller) {
         String name = trimSlashes(path);
         String[] seg = name.isEmpty() ? new String[0] : name.split("/");
         String method = ctx.method().name();
+        authorize(seg, method, caller);
         if (seg.length >= 2 && seg[seg.length - 2].equals("operations")) {
             requireMethod(ctx, "GET");
             ctx.json(writer.operation(cp.operation(name)));
@@ -61,7 +64,7 @@ final class PostgresApi {
         switch (n) {
             case 1 -> collection(ctx, method,
                     () -> op(cp.projects().create(ctx.queryParam("project_id"), SpecReader.project(body(ctx)), SpecReader.projectInitial(body(ctx)), caller)),
-                    () -> list(ctx, "projects", cp.projects().list(pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), writer::project));
+                    () -> list(ctx, "projects", visible(cp.projects().list(pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), caller), writer::project));
             case 2 -> resource(ctx, method,
                     () -> writer.project(cp.projects().get(name)),
                     () -> op(cp.projects().update(name, SpecReader.project(body(ctx)), mask(ctx))),
@@ -154,8 +157,30 @@ final class PostgresApi {
         ctx.json(undelete.run());
     }
 
-    private ObjectNode credential(JsonNode body, User caller) {
+    /** Reads need CAN_USE on the project named in the path, changes CAN_MANAGE; strangers get 404. */
+    private void authorize(String[] seg, String method, Principal caller) {
+        if (seg.length >= 2 && seg[0].equals("projects")) {
+            cp.store().projects().get("projects/" + seg[1]).ifPresent(project -> {
+                if (method.equals("GET")) {
+                    cp.access().requireUse(caller, project);
+                } else {
+                    cp.access().requireManage(caller, project);
+                }
+            });
+        }
+    }
+
+    private ListResult<Project> visible(ListResult<Project> page, Principal caller) {
+        return new ListResult<>(page.items().stream()
+                .filter(p -> cp.access().level(caller, p) != AccessControl.Level.NONE).toList(), page.nextPageToken());
+    }
+
+    private ObjectNode credential(JsonNode body, Principal caller) {
         var request = SpecReader.credentialRequest(body);
+        if (request.endpoint() != null) {
+            var endpoint = cp.endpoints().get(request.endpoint());
+            cp.access().requireUse(caller, cp.store().projects().get(Project.nameOf(endpoint.projectId())).orElseThrow());
+        }
         var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime());
         ObjectNode n = mapper.createObjectNode();
         n.put("token", credential.token());

@@ -23,6 +23,7 @@ final class Cascade {
                 deleteBranch(store, b.name());
             }
             store.projects().delete(projectName);
+            store.permissions().deleteAll(projectName.substring("projects/".length()));
         });
     }
 

@@ -46,6 +46,7 @@ public final class ControlPlane implements AutoCloseable {
     private final CredentialService credentials;
     private final ComputeActivity activity;
     private final SigningKeyRotation keyRotation;
+    private final AccessControl access;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this.config = config;
@@ -76,6 +77,7 @@ public final class ControlPlane implements AutoCloseable {
         this.credentials = new CredentialService(tokens, resources, clock);
         this.activity = new ComputeActivity(store, computes, layout, clock);
         this.keyRotation = new SigningKeyRotation(tokens);
+        this.access = new AccessControl(store);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -148,6 +150,7 @@ public final class ControlPlane implements AutoCloseable {
     public TokenService tokens() { return tokens; }
     public CredentialService credentials() { return credentials; }
     public ComputeActivity activity() { return activity; }
+    public AccessControl access() { return access; }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));

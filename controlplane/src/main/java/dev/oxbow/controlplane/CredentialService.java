@@ -2,7 +2,6 @@ package dev.oxbow.controlplane;
 
 import dev.oxbow.auth.TokenService;
 import dev.oxbow.metadata.Endpoint;
-import dev.oxbow.metadata.User;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +27,7 @@ public final class CredentialService {
 
     public record Credential(String token, Instant expireTime) {}
 
-    public Credential generate(User caller, String endpointName, Long ttlSeconds, Instant expireTime) {
+    public Credential generate(Principal caller, String endpointName, Long ttlSeconds, Instant expireTime) {
         if (endpointName == null) {
             throw ApiException.required("endpoint");
         }
@@ -43,8 +42,8 @@ public final class CredentialService {
                     + "s (5 minutes to 1 hour); got " + ttl + "s.");
         }
         Endpoint endpoint = resources.endpoint(endpointName);
-        var issued = tokens.issue(caller.userName(), endpoint.name(), endpoint.uid(), Duration.ofSeconds(ttl));
-        log.info("database credential issued endpoint={} user={} expires={}", endpoint.name(), caller.userName(), issued.expireTime());
+        var issued = tokens.issue(caller.name(), endpoint.name(), endpoint.uid(), Duration.ofSeconds(ttl));
+        log.info("database credential issued endpoint={} user={} expires={}", endpoint.name(), caller.name(), issued.expireTime());
         return new Credential(issued.token(), issued.expireTime());
     }
 }

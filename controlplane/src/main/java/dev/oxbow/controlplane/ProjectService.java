@@ -9,7 +9,6 @@ import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.Role;
-import dev.oxbow.metadata.User;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -50,7 +49,7 @@ public final class ProjectService {
         this.softDeleteRetention = softDeleteRetention;
     }
 
-    public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, User caller) {
+    public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, Principal caller) {
         Validate.id("project_id", projectId);
         Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
         Specs.ProjectInitial init = initial == null ? Specs.ProjectInitial.EMPTY : initial;
@@ -65,7 +64,7 @@ public final class ProjectService {
         Instant now = clock.instant();
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
-                Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.userName());
+                Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
         Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, "INIT", "READY", now,
                 true, Boolean.TRUE.equals(init.branchIsProtected()), null, null, null, null, null, null, 0);
         // Lakebase keeps production awake unless the caller asks for a timeout.
@@ -74,8 +73,8 @@ public final class ProjectService {
         Specs.EndpointSpec primarySpec = new Specs.EndpointSpec(Endpoint.READ_WRITE, ie.minCu(), ie.maxCu(),
                 ie.suspendTimeoutSeconds(), explicitSuspend ? ie.noSuspension() : Boolean.TRUE, null, init.group(), null);
         Endpoint primary = endpointRules.newEndpoint(project, production, Defaults.PRIMARY_ENDPOINT, primarySpec, now);
-        Role owner = new Role(projectId, Defaults.DEFAULT_BRANCH, Names.deriveId(caller.userName()), now, now,
-                caller.userName(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
+        Role owner = new Role(projectId, Defaults.DEFAULT_BRANCH, Names.deriveId(caller.name()), now, now,
+                caller.name(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
         Database db = new Database(projectId, Defaults.DEFAULT_BRANCH, Defaults.DEFAULT_DATABASE_ID, now, now,
                 Defaults.DEFAULT_DATABASE, owner.roleId());
         Operation op = ops.create(project.name(), projectId, CREATE, METADATA, null);

@@ -16,6 +16,8 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<Database> databases;
     private final OperationTable operations;
     private final IdentityTables identities;
+    private final PermissionTable permissions;
+    private final AuditLog audit;
     private final int schemaVersion;
 
     private MetadataStore(SqliteDatabase db) {
@@ -29,6 +31,8 @@ public final class MetadataStore implements AutoCloseable {
         this.databases = new ResourceTable<>(db, json, "database", Database.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
+        this.permissions = new PermissionTable(db);
+        this.audit = new AuditLog(db);
     }
 
     /** Opens (creating and migrating as needed) the SQLite metadata file. */
@@ -54,6 +58,8 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<Database> databases() { return databases; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
+    public PermissionTable permissions() { return permissions; }
+    public AuditLog audit() { return audit; }
     public int schemaVersion() { return schemaVersion; }
 
     @Override
