@@ -142,12 +142,16 @@ final class IdentityApi {
             ctx.json(mapper.createObjectNode());
         });
         app.post("/api/2.0/token-management/on-behalf-of/tokens", ctx -> {
-            admin(ctx, "create tokens for service principals");
+            admin(ctx, "create tokens for other identities");
             JsonNode b = body(ctx);
             String appId = text(b, "application_id");
-            ServicePrincipal sp = cp.store().identities().servicePrincipalByApplicationId(appId == null ? "" : appId)
-                    .orElseThrow(() -> ApiException.notFound("service principal", String.valueOf(appId)));
-            var created = cp.identity().createToken(sp.id(), b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
+            String userName = text(b, "user_name");
+            // Oxbow extension: user_name lets an admin hand a first token to a user (there is no interactive login)
+            String ownerId = userName != null
+                    ? cp.store().identities().userByName(userName).orElseThrow(() -> ApiException.notFound("user", userName)).id()
+                    : cp.store().identities().servicePrincipalByApplicationId(appId == null ? "" : appId)
+                            .orElseThrow(() -> ApiException.notFound("service principal", String.valueOf(appId))).id();
+            var created = cp.identity().createToken(ownerId, b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
                     text(b, "comment"));
             ObjectNode out = mapper.createObjectNode();
             out.put("token_value", created.value());

@@ -93,12 +93,26 @@ public final class BranchService {
             checkActiveComputes(project, 1);
             store.branches().insert(branch);
             store.endpoints().insert(primary);
-            store.roles().list(source.name()).forEach(r -> store.roles().insert(r.onBranch(branchId, now)));
+            store.roles().list(source.name()).forEach(r -> store.roles().insert(inherited(r, source, branchId, now)));
             store.databases().list(source.name()).forEach(d -> store.databases().insert(d.onBranch(branchId, now)));
             store.operations().put(op);
         });
         ops.submit(op).awaitPoint(POINT_WAIT);
         return op;
+    }
+
+    /**
+     * A role as a child branch inherits it. Children of a protected branch get new passwords for native
+     * roles, so the protected branch's passwords do not leak (reset them on the child to learn them).
+     */
+    private static dev.oxbow.metadata.Role inherited(dev.oxbow.metadata.Role r, Branch source, String branchId, Instant now) {
+        dev.oxbow.metadata.Role copy = r.onBranch(branchId, now);
+        if (!source.isProtected() || r.scramVerifier() == null) {
+            return copy;
+        }
+        return new dev.oxbow.metadata.Role(copy.projectId(), copy.branchId(), copy.roleId(), copy.createTime(), copy.updateTime(),
+                copy.postgresRole(), copy.identityType(), copy.authMethod(), copy.membershipRoles(), copy.bypassrls(), copy.createdb(),
+                copy.createrole(), dev.oxbow.auth.ScramVerifier.create(dev.oxbow.auth.Passwords.generate().toCharArray()));
     }
 
     private Operation adopt(Branch current, Specs.BranchSpec s) {

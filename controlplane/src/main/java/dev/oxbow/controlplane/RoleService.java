@@ -66,6 +66,7 @@ public final class RoleService {
             throw ApiException.invalid("auth_method LAKEBASE_OAUTH_V1 needs spec.identity_type (USER, SERVICE_PRINCIPAL or GROUP) "
                     + "naming whose tokens log in as this role.");
         }
+        checkIdentityExists(identity, pgRole);
         List<String> memberships = memberships(s.membershipRoles());
         String id = roleId == null || roleId.isEmpty() ? uniqueId(branch, Names.deriveId(pgRole)) : Validate.longId("role_id", roleId);
         String name = Role.nameOf(branch.projectId(), branch.branchId(), id);
@@ -211,6 +212,26 @@ public final class RoleService {
                 role.postgresRole(), role.identityType(), role.authMethod(), role.membershipRoles(), role.bypassrls(),
                 role.createdb(), role.createrole(), verifier));
         return password;
+    }
+
+    /** A role for an identity names a real one: a user's e-mail, a service principal's application id, a group's name. */
+    private void checkIdentityExists(String identityType, String pgRole) {
+        if (identityType == null) {
+            return;
+        }
+        boolean exists = switch (identityType) {
+            case "USER" -> store.identities().userByName(pgRole).isPresent();
+            case "SERVICE_PRINCIPAL" -> store.identities().servicePrincipalByApplicationId(pgRole).isPresent();
+            default -> store.identities().groupByName(pgRole).isPresent();
+        };
+        if (!exists) {
+            throw ApiException.invalid("No " + identityType + " named '" + pgRole + "' exists; create the identity first (SCIM "
+                    + switch (identityType) {
+                        case "USER" -> "Users, userName";
+                        case "SERVICE_PRINCIPAL" -> "ServicePrincipals, applicationId";
+                        default -> "Groups, displayName";
+                    } + ") or omit identity_type for a plain Postgres role.");
+        }
     }
 
     private String uniqueId(Branch branch, String base) {

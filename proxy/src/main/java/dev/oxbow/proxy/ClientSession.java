@@ -184,6 +184,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     + role.get().authMethod() + ")");
             return;
         }
+        Optional<String> refusal = server.backend().loginRefusal(target, claims.subject());
+        if (refusal.isPresent()) {
+            refuse(ctx, "28000", refusal.get());
+            return;
+        }
         authenticated(ctx, "token");
     }
 
@@ -229,6 +234,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
         server.metrics().authenticated(method);
+        server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
         long start = System.nanoTime();
         acquired = true;
         server.backend().acquire(target.endpointUid()).whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
@@ -319,6 +325,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void refuse(ChannelHandlerContext ctx, String sqlState, String message) {
         state = State.DONE;
         server.metrics().refused(sqlState);
+        if (startup != null) {
+            server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), false,
+                    sqlState + " " + message);
+        }
         log.info("connection refused remote={} endpoint={} user={} sqlstate={} reason={}", ctx.channel().remoteAddress(),
                 target == null ? "-" : target.endpointName(), startup == null ? "-" : startup.get("user"), sqlState, message);
         if (ctx.channel().isActive()) {

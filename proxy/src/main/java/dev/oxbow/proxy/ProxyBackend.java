@@ -26,6 +26,15 @@ public interface ProxyBackend {
     /** The connection counted by {@link #acquire} ended. */
     void release(String endpointUid);
 
+    /**
+     * Why the identity behind a database credential may not log in to this endpoint now (deleted or
+     * deactivated, or no longer allowed to use the project), or empty if it may.
+     */
+    Optional<String> loginRefusal(EndpointTarget target, String identity);
+
+    /** Records a login attempt, accepted or refused, for the audit log. {@code target} is null if routing failed. */
+    void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail);
+
     /** An endpoint as the proxy sees it. */
     record EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin) {}
 

@@ -1,11 +1,14 @@
 package dev.oxbow.server;
 
+import dev.oxbow.controlplane.AccessControl;
 import dev.oxbow.controlplane.ControlPlane;
+import dev.oxbow.controlplane.Principal;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.proxy.ProxyBackend;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -36,6 +39,26 @@ final class ProxyGateway implements ProxyBackend {
                 .filter(r -> r.postgresRole().equals(pgUser))
                 .findFirst()
                 .map(r -> new RoleLogin(r.authMethod(), r.scramVerifier()));
+    }
+
+    @Override
+    public Optional<String> loginRefusal(EndpointTarget target, String identity) {
+        Optional<Principal> principal = cp.identity().byRoleName(identity);
+        if (principal.isEmpty()) {
+            return Optional.of("identity \"" + identity + "\" no longer exists or is deactivated; its role cannot log in");
+        }
+        String projectId = target.endpointName().split("/")[1];
+        Optional<Project> project = cp.store().projects().get(Project.nameOf(projectId));
+        if (project.isEmpty() || cp.access().level(principal.get(), project.get()) == AccessControl.Level.NONE) {
+            return Optional.of("\"" + identity + "\" may not use project " + projectId + "; ask an owner to grant CAN_USE");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail) {
+        cp.store().audit().append(Instant.now(), user == null ? "-" : user, accepted ? "LOGIN" : "LOGIN_REFUSED",
+                target == null ? "-" : target.endpointName(), accepted ? "accepted" : "refused", remote, detail);
     }
 
     @Override

@@ -187,6 +187,29 @@ class ProxyTest {
     }
 
     @Test
+    void childrenOfProtectedBranchesGetNewPasswords() throws Exception {
+        w.postgres().createProject(new CreateProjectRequest().setProjectId("vault")
+                .setProject(new Project().setSpec(new ProjectSpec().setEnablePgNativeLogin(true)))).waitForCompletion();
+        String prod = "projects/vault/branches/production";
+        w.postgres().createRole(new CreateRoleRequest().setParent(prod).setRoleId("keeper")
+                .setRole(new Role().setSpec(new RoleRoleSpec().setPostgresRole("keeper").setAuthMethod(RoleAuthMethod.PG_PASSWORD_SCRAM_SHA_256))))
+                .waitForCompletion();
+        String password = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                t.http("POST", "/api/2.0/postgres/" + prod + "/roles/keeper/reset_password", "{}").body()).path("password").asText();
+        w.postgres().updateBranch(new UpdateBranchRequest().setName(prod).setBranch(new Branch().setSpec(new BranchSpec().setIsProtected(true)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.is_protected").build())).waitForCompletion();
+        w.postgres().createBranch(new CreateBranchRequest().setParent("projects/vault").setBranchId("copy")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        String prodUid = w.postgres().getEndpoint(prod + "/endpoints/primary").getUid();
+        String copyUid = w.postgres().getEndpoint("projects/vault/branches/copy/endpoints/primary").getUid();
+        assertThat(scalar(ProxyClients.jdbc(t, prodUid, "keeper", password, "require"), "SELECT current_user")).isEqualTo("keeper");
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, copyUid, "keeper", password, "require"))
+                .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("28P01"));
+        w.postgres().updateBranch(new UpdateBranchRequest().setName(prod).setBranch(new Branch().setSpec(new BranchSpec().setIsProtected(false)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.is_protected").build())).waitForCompletion();
+    }
+
+    @Test
     void tooManyConnectionsIsAnErrorNotAHang() throws Exception {
         w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("small")
                 .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
