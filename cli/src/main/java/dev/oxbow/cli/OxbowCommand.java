@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code oxbow}: the single launcher for the server and, later, the client commands. */
 @Command(name = "oxbow", mixinStandardHelpOptions = true, version = "oxbow 0.1.0",
         description = "Self-hosted serverless PostgreSQL with a Databricks Lakebase compatible API.",
-        subcommands = {ServerCommand.class, PsqlCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServerCommand.class, PsqlCommand.class, IdentityCommands.Users.class, IdentityCommands.ServicePrincipals.class,
+                IdentityCommands.Groups.class, IdentityCommands.Tokens.class, IdentityCommands.Permissions.class, CommandLine.HelpCommand.class})
 public final class OxbowCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -18,9 +18,38 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** {@code oxbow psql} run as a subprocess against a real server: it mints a credential and psql gets in. */
-class PsqlCommandTest {
+/** The launcher run as a subprocess against a real server: psql with a fresh credential, identity commands, errors. */
+class CliCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void identityCommandsDriveTheApiAndFailWithItsMessage() throws Exception {
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-cli-id-");
+        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+            Map<String, String> env = Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_TOKEN", server.adminToken(), "OXBOW_HOME", home.toString());
+            Result created = oxbow(env, "users", "create", "carol@example.com");
+            assertThat(created.exit()).as(created.output()).isZero();
+            assertThat(JSON.readTree(created.output()).path("userName").asText()).isEqualTo("carol@example.com");
+            Result token = oxbow(env, "tokens", "create-for", "carol@example.com", "--lifetime", "1d", "--comment", "cli");
+            assertThat(token.exit()).as(token.output()).isZero();
+            String carolToken = JSON.readTree(token.output()).path("token_value").asText();
+            long expiry = JSON.readTree(token.output()).path("token_info").path("expiry_time").asLong();
+            assertThat(expiry - System.currentTimeMillis()).isBetween(86_000_000L, 86_500_000L);
+            Result mine = oxbow(Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_TOKEN", carolToken, "OXBOW_HOME", home.toString()), "tokens", "list");
+            assertThat(JSON.readTree(mine.output()).path("token_infos")).hasSize(1);
+
+            Result duplicate = oxbow(env, "users", "create", "carol@example.com");
+            assertThat(duplicate.exit()).isNotZero();
+            assertThat(duplicate.output()).contains("RESOURCE_ALREADY_EXISTS").doesNotContain("Exception");
+            Result badLevel = oxbow(env, "permissions", "grant", "nope", "carol@example.com", "CAN_EVERYTHING");
+            assertThat(badLevel.exit()).isNotZero();
+            assertThat(badLevel.output()).contains("NOT_FOUND");
+            Result badDuration = oxbow(env, "tokens", "create", "--lifetime", "soon");
+            assertThat(badDuration.exit()).isNotZero();
+            assertThat(badDuration.output()).contains("Invalid duration");
+        }
+    }
 
     @Test
     void psqlConnectsThroughTheProxyWithAFreshCredential() throws Exception {
