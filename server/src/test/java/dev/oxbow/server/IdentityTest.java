@@ -117,6 +117,21 @@ class IdentityTest {
                 .isInstanceOf(PSQLException.class).hasMessageContaining("may not use project");
         assertThatThrownBy(() -> bob.postgres().getProject("projects/alice-app")).isInstanceOf(NotFound.class);
 
+        // grants to a group reach its members
+        String daveId = createUser("dave@example.com");
+        WorkspaceClient dave = as(tokenFor("user_name", "dave@example.com", null));
+        assertThatThrownBy(() -> dave.postgres().getProject("projects/alice-app")).isInstanceOf(NotFound.class);
+        var group = t.http("POST", "/api/2.0/preview/scim/v2/Groups", "{\"displayName\":\"analysts\",\"members\":[{\"value\":\"" + daveId + "\"}]}");
+        assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
+        assertThat(t.http("PATCH", "/api/2.0/permissions/database-projects/alice-app",
+                "{\"access_control_list\":[{\"group_name\":\"analysts\",\"permission_level\":\"CAN_MANAGE\"}]}", aliceToken).statusCode()).isEqualTo(200);
+        assertThat(dave.postgres().getProject("projects/alice-app").getName()).isEqualTo("projects/alice-app");
+        assertThat(projects(dave)).containsExactly("projects/alice-app");
+        String groupId = JSON.readTree(group.body()).path("id").asText();
+        assertThat(t.http("PATCH", "/api/2.0/preview/scim/v2/Groups/" + groupId,
+                "{\"Operations\":[{\"op\":\"remove\",\"path\":\"members\",\"value\":[{\"value\":\"" + daveId + "\"}]}]}").statusCode()).isEqualTo(200);
+        assertThatThrownBy(() -> dave.postgres().getProject("projects/alice-app")).isInstanceOf(NotFound.class);
+
         // service principals: their application id is their name and role
         var sp = JSON.readTree(t.http("POST", "/api/2.0/preview/scim/v2/ServicePrincipals", "{\"displayName\":\"etl\"}").body());
         String appId = sp.path("applicationId").asText();
