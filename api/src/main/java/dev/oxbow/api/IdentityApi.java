@@ -248,8 +248,14 @@ final class IdentityApi {
             Project p = cp.store().projects().get(Project.nameOf(projectId)).orElseThrow(() -> ApiException.notFound("project", resource));
             cp.access().requireManage(caller, p);
         }
-        int size = ctx.queryParam("page_size") == null ? 100 : Math.min(1000, Math.max(1, Integer.parseInt(ctx.queryParam("page_size"))));
-        long before = ctx.queryParam("page_token") == null ? 0 : Long.parseLong(ctx.queryParam("page_token"));
+        int size;
+        long before;
+        try {
+            size = ctx.queryParam("page_size") == null ? 100 : Math.min(1000, Math.max(1, Integer.parseInt(ctx.queryParam("page_size"))));
+            before = ctx.queryParam("page_token") == null ? 0 : Long.parseLong(ctx.queryParam("page_token"));
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("page_size and page_token must be numbers (pass the next_page_token you were given).");
+        }
         List<AuditEvent> events = cp.store().audit().page(before, size, resource);
         ObjectNode out = mapper.createObjectNode();
         ArrayNode list = out.putArray("events");
