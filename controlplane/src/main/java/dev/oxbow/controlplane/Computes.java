@@ -37,6 +37,10 @@ public final class Computes {
 
     /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        if (!endpoint.readWrite()) {
+            // a replica streams from the branch's primary, which must run first
+            ensureRunning(project, branch);
+        }
         if (runtime.find(endpoint.uid()).isEmpty()) {
             runtime.start(spec(project, branch, endpoint));
         }
@@ -104,7 +108,25 @@ public final class Computes {
         settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
         settings.putAll(project.defaults().pgSettings());
         settings.putAll(endpoint.pgSettings());
-        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch),
+        if (!endpoint.readWrite()) {
+            Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
+            if (primary != null) {
+                Map<String, String> primarySettings = spec(project, branch, primary).settings();
+                // a hot standby refuses to start with less of these than its primary
+                for (String key : MUST_MATCH_PRIMARY) {
+                    if (primarySettings.containsKey(key)) {
+                        settings.put(key, primarySettings.get(key));
+                    }
+                }
+                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + Defaults.SYSTEM_ROLE
+                        + " application_name=" + endpoint.uid());
+            }
+            settings.put("hot_standby", "on");
+        }
+        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
                 layout.socketDir(endpoint), settings);
     }
+
+    private static final java.util.List<String> MUST_MATCH_PRIMARY = java.util.List.of("max_connections",
+            "max_prepared_transactions", "max_locks_per_transaction", "max_wal_senders", "max_worker_processes");
 }

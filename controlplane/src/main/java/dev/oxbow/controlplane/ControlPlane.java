@@ -60,7 +60,7 @@ public final class ControlPlane implements AutoCloseable {
         Map<String, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock).handlers());
-        handlers.putAll(new EndpointOperations(store, computes).handlers());
+        handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         this.executor = new OperationExecutor(store, handlers, clock);
         Resources resources = new Resources(store);
@@ -95,10 +95,12 @@ public final class ControlPlane implements AutoCloseable {
         }
         for (Project project : store.projects().all()) {
             for (Branch branch : store.branches().list(project.name())) {
-                try {
-                    runtime.stopOrphan(config.layout().dataDir(project, branch));
-                } catch (ComputeException e) {
-                    log.warn("cannot stop orphaned server branch={} cause={}", branch.name(), e.getMessage());
+                for (Endpoint endpoint : store.endpoints().list(branch.name())) {
+                    try {
+                        runtime.stopOrphan(config.layout().dataDir(project, branch, endpoint));
+                    } catch (ComputeException e) {
+                        log.warn("cannot stop orphaned server endpoint={} cause={}", endpoint.name(), e.getMessage());
+                    }
                 }
             }
         }

@@ -14,11 +14,13 @@ import java.util.Optional;
 final class EndpointOperations {
     private final MetadataStore store;
     private final Computes computes;
+    private final Provisioner provisioner;
     private final RecordJson json = new RecordJson();
 
-    EndpointOperations(MetadataStore store, Computes computes) {
+    EndpointOperations(MetadataStore store, Computes computes, Provisioner provisioner) {
         this.store = store;
         this.computes = computes;
+        this.provisioner = provisioner;
     }
 
     Map<String, OperationHandler> handlers() {
@@ -26,6 +28,11 @@ final class EndpointOperations {
                 EndpointService.CREATE, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        Endpoint e = store.endpoints().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("endpoint", op.resourceName()));
+                        if (!e.readWrite() && "INIT".equals(e.state())) {
+                            Branch branch = Cascade.requireBranch(store, e.parentName());
+                            provisioner.cloneReplica(Cascade.requireProject(store, Project.nameOf(e.projectId())), branch, e);
+                        }
                         return OperationResult.of(reconcile(op.resourceName(), false));
                     }
 
@@ -33,8 +40,7 @@ final class EndpointOperations {
                     public void compensate(Operation op) throws Exception {
                         Optional<Endpoint> e = store.endpoints().get(op.resourceName());
                         if (e.isPresent()) {
-                            computes.stop(e.get());
-                            store.endpoints().delete(op.resourceName());
+                            remove(e.get());
                         }
                     }
                 },
@@ -57,11 +63,23 @@ final class EndpointOperations {
                 EndpointService.DELETE, (op, ctx) -> {
                     Optional<Endpoint> e = store.endpoints().get(op.resourceName());
                     if (e.isPresent()) {
-                        computes.stop(e.get());
-                        store.endpoints().delete(op.resourceName());
+                        remove(e.get());
                     }
                     return OperationResult.empty();
                 });
+    }
+
+    /** Stops the server, removes a replica's own data, and forgets the endpoint. */
+    private void remove(Endpoint e) throws Exception {
+        computes.stop(e);
+        if (!e.readWrite()) {
+            Optional<Branch> branch = store.branches().get(e.parentName());
+            Optional<Project> project = store.projects().get(Project.nameOf(e.projectId()));
+            if (branch.isPresent() && project.isPresent()) {
+                provisioner.removeReplica(project.get(), branch.get(), e);
+            }
+        }
+        store.endpoints().delete(e.name());
     }
 
     /** Makes the server match the record: stopped when disabled, (re)started with the recorded settings otherwise. */

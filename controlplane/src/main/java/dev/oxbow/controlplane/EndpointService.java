@@ -58,16 +58,15 @@ public final class EndpointService {
         }
         Instant now = clock.instant();
         Endpoint endpoint = rules.newEndpoint(project, branch, endpointId, s, now);
-        if (!endpoint.readWrite()) {
-            throw ApiException.invalid("Read replicas (ENDPOINT_TYPE_READ_ONLY) are not available in this Oxbow version yet; "
-                    + "connect to the branch's read-write endpoint instead.");
+        if (!endpoint.readWrite() && !"READY".equals(branch.state())) {
+            throw ApiException.invalidState("Branch " + branch.name() + " is " + branch.state() + "; add read replicas once it is READY.");
         }
         Operation op = ops.create(name, branch.projectId(), CREATE, METADATA, null);
         store.transaction(() -> {
             if (store.endpoints().get(name).isPresent()) {
                 throw ApiException.alreadyExists("endpoint with such id already exists: " + name);
             }
-            store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().ifPresent(rw -> {
+            store.endpoints().list(branch.name()).stream().filter(e -> endpoint.readWrite() && e.readWrite()).findFirst().ifPresent(rw -> {
                 throw ApiException.alreadyExists("Branch " + branch.name() + " already has its read-write endpoint '"
                         + rw.endpointId() + "'; a branch has exactly one. Create a read-only endpoint or update '" + rw.endpointId() + "'.");
             });

@@ -35,6 +35,16 @@ public record Layout(Path home) {
         return branchDir(project, branch).resolve("pgdata");
     }
 
+    /** A read replica's own data directory: a standby copy of the branch's, beside it. */
+    public Path replicaDataDir(Project project, Branch branch, Endpoint replica) {
+        return branchDir(project, branch).resolve("replicas").resolve(replica.uid()).resolve("pgdata");
+    }
+
+    /** The data directory the endpoint's server runs on. */
+    public Path dataDir(Project project, Branch branch, Endpoint endpoint) {
+        return endpoint.readWrite() ? dataDir(project, branch) : replicaDataDir(project, branch, endpoint);
+    }
+
     public Path socketDir(Endpoint endpoint) {
         Path preferred = home.resolve("run").resolve(endpoint.uid()).toAbsolutePath();
         if (preferred.toString().length() <= MAX_SOCKET_DIR) {

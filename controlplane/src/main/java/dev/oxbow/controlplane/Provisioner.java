@@ -77,6 +77,26 @@ public final class Provisioner {
         return lsn;
     }
 
+    /**
+     * A read replica's data: an online copy of the primary's, marked as a standby so it starts in
+     * recovery and streams from the primary over its private socket.
+     */
+    public void cloneReplica(Project project, Branch branch, Endpoint replica) throws Exception {
+        Path target = layout.replicaDataDir(project, branch, replica);
+        cloner.delete(target);
+        Files.createDirectories(target.getParent());
+        long start = System.nanoTime();
+        Endpoint primary = computes.ensureRunning(project, branch);
+        String lsn = cloner.cloneRunning(layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch), target);
+        cloner.markStandby(target);
+        log.info("replica cloned project={} branch={} endpoint={} lsn={} ms={}", project.projectId(), branch.branchId(),
+                replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    public void removeReplica(Project project, Branch branch, Endpoint replica) throws IOException {
+        cloner.delete(layout.replicaDataDir(project, branch, replica).getParent());
+    }
+
     /** Sum of the branch's database sizes, as Postgres reports them; 0 if the compute cannot be reached. */
     public long logicalSize(Project project, Branch branch) {
         try (Connection c = computes.connect(project, branch, "postgres");

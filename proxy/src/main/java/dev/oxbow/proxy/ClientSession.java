@@ -164,7 +164,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             });
             return;
         }
-        if (!claims.endpointUid().equals(target.endpointUid())) {
+        if (!target.accepts(claims.endpointUid())) {
             refuse(ctx, "28000", "the credential was issued for endpoint " + claims.endpointName() + ", not " + target.endpointName()
                     + ": generate one for this endpoint");
             return;

@@ -36,7 +36,22 @@ public interface ProxyBackend {
     void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail);
 
     /** An endpoint as the proxy sees it. */
-    record EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin) {}
+    record EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin,
+                          String addressedUid) {
+        public EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin) {
+            this(endpointUid, endpointName, branchName, disabled, nativeLogin, endpointUid);
+        }
+
+        /** The server behind a host name the client used for another endpoint (a read-only host). */
+        public EndpointTarget addressedAs(String uid) {
+            return new EndpointTarget(endpointUid, endpointName, branchName, disabled, nativeLogin, uid);
+        }
+
+        /** Credentials for the endpoint served, or for the one whose host name was used, are accepted. */
+        public boolean accepts(String tokenEndpointUid) {
+            return tokenEndpointUid.equals(endpointUid) || tokenEndpointUid.equals(addressedUid);
+        }
+    }
 
     /** A role's login method (a RoleAuthMethod wire value) and, for password roles, its SCRAM verifier. */
     record RoleLogin(String authMethod, String scramVerifier) {

@@ -4,16 +4,19 @@ import dev.oxbow.controlplane.AccessControl;
 import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.controlplane.Principal;
 import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.proxy.ProxyBackend;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** The proxy's view of the control plane: endpoints by uid, roles by name, wake and connection counting. */
 final class ProxyGateway implements ProxyBackend {
+    private static final String READ_ONLY_SUFFIX = "-ro";
     private final ControlPlane cp;
 
     ProxyGateway(ControlPlane cp) {
@@ -23,6 +26,9 @@ final class ProxyGateway implements ProxyBackend {
     @Override
     public Optional<EndpointTarget> resolve(String endpointUid) {
         var store = cp.store();
+        if (endpointUid.endsWith(READ_ONLY_SUFFIX)) {
+            return readOnlyTarget(endpointUid.substring(0, endpointUid.length() - READ_ONLY_SUFFIX.length()));
+        }
         return cp.activity().endpointByUid(endpointUid).flatMap(e -> {
             Optional<Branch> branch = store.branches().get(e.parentName()).filter(b -> !b.deleted());
             Optional<Project> project = store.projects().get(Project.nameOf(e.projectId())).filter(p -> !p.deleted());
@@ -30,6 +36,21 @@ final class ProxyGateway implements ProxyBackend {
                 return Optional.empty();
             }
             return Optional.of(new EndpointTarget(e.uid(), e.name(), branch.get().name(), e.disabled(), project.get().enablePgNativeLogin()));
+        });
+    }
+
+    /**
+     * {@code <primary uid>-ro} is the branch's read-only host: a running replica if there is one, else the
+     * first replica (woken on connect). A branch without replicas has no read-only endpoint to route to.
+     */
+    private Optional<EndpointTarget> readOnlyTarget(String primaryUid) {
+        return cp.activity().endpointByUid(primaryUid).filter(Endpoint::readWrite).flatMap(primary -> {
+            List<Endpoint> replicas = cp.store().endpoints().list(primary.parentName()).stream()
+                    .filter(e -> !e.readWrite() && !e.disabled()).toList();
+            return replicas.stream().filter(cp.computes()::running).findFirst()
+                    .or(() -> replicas.stream().findFirst())
+                    .flatMap(replica -> resolve(replica.uid()))
+                    .map(target -> target.addressedAs(primaryUid));
         });
     }
 

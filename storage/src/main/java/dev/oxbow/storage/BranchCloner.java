@@ -164,6 +164,13 @@ public final class BranchCloner {
     }
 
     /** Removes {@code dir} and everything below it (symlinks, not their targets); a missing directory is fine. */
+    /** Marks a cloned data directory as a standby: it starts in recovery and follows its primary. */
+    public void markStandby(Path dataDir) throws IOException {
+        Path signal = dataDir.resolve("standby.signal");
+        java.nio.file.Files.writeString(signal, "");
+        identity.chown(signal);
+    }
+
     public void delete(Path dir) throws IOException {
         Path abs = dir.toAbsolutePath().normalize();
         if (abs.getNameCount() < 2) {
