@@ -29,7 +29,7 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiServer(ControlPlane cp) {
         this.cp = cp;
-        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain());
+        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes());
         PostgresApi postgres = new PostgresApi(cp, writer, mapper);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;

@@ -22,11 +22,13 @@ import java.util.Map;
 final class ResourceWriter {
     private final ObjectMapper mapper;
     private final String hostDomain;
+    private final dev.oxbow.controlplane.Computes computes;
     private final RecordJson records = new RecordJson();
 
-    ResourceWriter(ObjectMapper mapper, String hostDomain) {
+    ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.Computes computes) {
         this.mapper = mapper;
         this.hostDomain = hostDomain;
+        this.computes = computes;
     }
 
     ObjectNode project(Project p) {
@@ -113,6 +115,11 @@ final class ResourceWriter {
         hosts.put("read_only_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "." + hostDomain);
         pgSettings(s.putObject("settings").putObject("pg_settings"), e.pgSettings());
         time(s, "last_active_time", e.lastActiveTime());
+        // Oxbow extensions (SDKs ignore unknown fields): the size now and how it is enforced
+        if ("ACTIVE".equals(e.state())) {
+            s.put("current_cu", computes.currentCu(e));
+        }
+        s.put("resource_control", computes.runtime().resourceControl());
         return n;
     }
 

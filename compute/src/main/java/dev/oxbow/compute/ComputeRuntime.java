@@ -29,6 +29,21 @@ public interface ComputeRuntime extends AutoCloseable {
 
     void setListener(ComputeListener listener);
 
+    /** Sets the endpoint's memory and CPU limits; may be called before start and changes a running server live. */
+    default void resize(String endpointUid, long memoryBytes, double cpus) throws ComputeException {}
+
+    /** CPU time and memory the endpoint's server uses, where the runtime can measure it. */
+    default Optional<Cgroups.Usage> usage(String endpointUid) { return Optional.empty(); }
+
+    /** The limits in force, where the runtime enforces them. */
+    default Optional<Cgroups.Limits> limits(String endpointUid) { return Optional.empty(); }
+
+    /** How sizes are enforced: e.g. "cgroup-v1", "cgroup-v2", or "advisory". */
+    default String resourceControl() { return "advisory"; }
+
+    /** Applies changed reloadable settings to a running server without restarting it. */
+    default void reload(ComputeSpec spec) throws ComputeException {}
+
     /** Stops every server this runtime started. */
     @Override
     void close();

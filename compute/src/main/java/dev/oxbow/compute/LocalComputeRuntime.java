@@ -40,6 +40,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
 
     private final PostgresBinaries binaries;
     private final ProcessIdentity identity;
+    private final Cgroups cgroups;
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher = new ProcessLauncher();
     /** Runs crash handling and parallel stops; never forks postgres itself (the launcher does). */
@@ -57,9 +58,54 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     }
 
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy) {
+        this(binaries, identity, restartPolicy, Cgroups.none());
+    }
+
+    /** With {@code cgroups} available, every server runs in its endpoint's groups and {@link #resize} changes them live. */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy, Cgroups cgroups) {
         this.binaries = binaries;
         this.identity = identity;
         this.restartPolicy = restartPolicy;
+        this.cgroups = cgroups;
+    }
+
+    @Override
+    public void resize(String endpointUid, long memoryBytes, double cpus) throws ComputeException {
+        try {
+            cgroups.limit(endpointUid, memoryBytes, cpus);
+        } catch (IOException e) {
+            throw new ComputeException("cannot resize endpoint " + endpointUid + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Cgroups.Usage> usage(String endpointUid) {
+        return cgroups.usage(endpointUid);
+    }
+
+    @Override
+    public Optional<Cgroups.Limits> limits(String endpointUid) {
+        return cgroups.limits(endpointUid);
+    }
+
+    @Override
+    public String resourceControl() {
+        return cgroups.available() ? "cgroup-" + cgroups.mode().name().toLowerCase(java.util.Locale.ROOT) : "advisory";
+    }
+
+    /** Rewrites the server's configuration and signals it to reload (SIGHUP): no restart, connections stay. */
+    @Override
+    public void reload(ComputeSpec spec) throws ComputeException {
+        Optional<RunningCompute> running = find(spec.endpointUid());
+        if (running.isEmpty()) {
+            return;
+        }
+        try {
+            ServerConfig.write(spec, identity);
+        } catch (IOException e) {
+            throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
+        }
+        OsProcesses.signal(running.get().pid(), "HUP");
     }
 
     @Override
@@ -189,6 +235,8 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             } finally {
                 servers.remove(endpointUid, server);
                 dataDirOwners.remove(server.dataDir, endpointUid);
+                // the groups are empty now; the next start creates them again with its own limits
+                cgroups.remove(endpointUid);
             }
             log.info("compute stopped endpoint={} pid={} in_ms={}", endpointUid, p == null ? -1 : p.pid(), millisSince(start));
         }
@@ -288,12 +336,26 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private Process launch(ComputeSpec spec, Path bin, Path dataDir) throws ComputeException {
         List<String> command = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", dataDir.toString()));
         command.addAll(ServerConfig.commandLine(spec.socketDir()));
-        ProcessBuilder pb = new ProcessBuilder(identity.wrap(command))
+        List<String> wrapped = identity.wrap(command);
+        if (cgroups.available()) {
+            // the shell joins the endpoint's cgroups, then execs: postgres and every backend it forks are born inside
+            List<String> joined = new ArrayList<>(List.of("sh", "-c", "for f in $OXBOW_CGROUP_PROCS; do echo $$ > \"$f\"; done; exec \"$@\"", "sh"));
+            joined.addAll(wrapped);
+            wrapped = joined;
+        }
+        ProcessBuilder pb = new ProcessBuilder(wrapped)
                 .directory(dataDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()));
         cleanEnvironment(pb);
+        if (cgroups.available()) {
+            try {
+                pb.environment().put("OXBOW_CGROUP_PROCS", String.join(" ", cgroups.procsFiles(spec.endpointUid()).stream().map(Path::toString).toList()));
+            } catch (IOException e) {
+                throw new ComputeException("cannot create cgroups for endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
+            }
+        }
         try {
             return launcher.start(pb);
         } catch (IOException e) {

@@ -23,12 +23,33 @@ public final class Computes {
     private final Layout layout;
     private final MetadataStore store;
     private final Clock clock;
+    private final ComputeSizing sizing;
+    /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
+    private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock) {
+    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing) {
         this.runtime = runtime;
         this.layout = layout;
         this.store = store;
         this.clock = clock;
+        this.sizing = sizing;
+    }
+
+    public ComputeSizing sizing() {
+        return sizing;
+    }
+
+    /** The compute's current size in CU: its minimum unless the autoscaler moved it. */
+    public double currentCu(Endpoint endpoint) {
+        double cu = currentCu.getOrDefault(endpoint.uid(), endpoint.minCu());
+        return Math.max(endpoint.minCu(), Math.min(endpoint.maxCu(), cu));
+    }
+
+    /** Moves a running compute to {@code cu}: cgroup limits change live, size-dependent settings by reload. */
+    public void resize(Project project, Branch branch, Endpoint endpoint, double cu) throws ComputeException {
+        currentCu.put(endpoint.uid(), cu);
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(cu), sizing.cpus(cu));
+        runtime.reload(spec(project, branch, endpoint));
     }
 
     public ComputeRuntime runtime() {
@@ -42,7 +63,7 @@ public final class Computes {
             ensureRunning(project, branch);
         }
         if (runtime.find(endpoint.uid()).isEmpty()) {
-            runtime.start(spec(project, branch, endpoint));
+            startServer(project, branch, endpoint);
         }
         Endpoint active = endpoint.withState("ACTIVE", clock.instant());
         store.endpoints().put(active);
@@ -84,7 +105,7 @@ public final class Computes {
     public Endpoint ensureRunning(Project project, Branch branch) throws ComputeException {
         Endpoint primary = readWriteEndpoint(branch);
         if (runtime.find(primary.uid()).isEmpty()) {
-            runtime.start(spec(project, branch, primary));
+            startServer(project, branch, primary);
         }
         return primary;
     }
@@ -98,6 +119,13 @@ public final class Computes {
         }
     }
 
+    /** A compute (re)starts at its minimum size. */
+    private void startServer(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        currentCu.put(endpoint.uid(), endpoint.minCu());
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        runtime.start(spec(project, branch, endpoint));
+    }
+
     public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
         return store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst()
                 .orElseThrow(() -> new ComputeException("branch " + branch.name() + " has no read-write endpoint"));
@@ -106,6 +134,11 @@ public final class Computes {
     ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
+        // settings that follow the current size (reloadable); shared_buffers stays as started
+        long memory = sizing.memoryBytes(currentCu(endpoint));
+        settings.put("effective_cache_size", (memory * 3 / 4 / 1024) + "kB");
+        settings.put("work_mem", Math.max(4096, memory / 1024 / Defaults.maxConnections(endpoint.maxCu())) + "kB");
+        settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         settings.putAll(project.defaults().pgSettings());
         settings.putAll(endpoint.pgSettings());
         if (!endpoint.readWrite()) {

@@ -47,6 +47,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ComputeActivity activity;
     private final SigningKeyRotation keyRotation;
     private final AccessControl access;
+    private final Autoscaler autoscaler;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this.config = config;
@@ -54,7 +55,7 @@ public final class ControlPlane implements AutoCloseable {
         Layout layout = config.layout();
         Files.createDirectories(layout.home());
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock);
+        this.computes = new Computes(runtime, layout, store, clock, config.sizing());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock);
         Map<String, OperationHandler> handlers = new HashMap<>();
@@ -78,6 +79,7 @@ public final class ControlPlane implements AutoCloseable {
         this.activity = new ComputeActivity(store, computes, layout, clock);
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
+        this.autoscaler = new Autoscaler(store, computes, clock);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -128,6 +130,7 @@ public final class ControlPlane implements AutoCloseable {
         reaper.start(java.time.Duration.ofSeconds(30));
         activity.start(config.suspendCheckInterval());
         keyRotation.start(java.time.Duration.ofHours(24));
+        autoscaler.start();
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -153,6 +156,7 @@ public final class ControlPlane implements AutoCloseable {
     public CredentialService credentials() { return credentials; }
     public ComputeActivity activity() { return activity; }
     public AccessControl access() { return access; }
+    public Autoscaler autoscaler() { return autoscaler; }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
@@ -162,6 +166,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        autoscaler.close();
         keyRotation.close();
         activity.close();
         executor.close();

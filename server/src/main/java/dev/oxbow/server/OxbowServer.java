@@ -54,7 +54,8 @@ public final class OxbowServer implements AutoCloseable {
         ProcessIdentity identity = ProcessIdentity.detect(config.pgUser());
         identity.ensureTraversable(home);
         PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identity);
-        LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identity);
+        LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identity, dev.oxbow.compute.RestartPolicy.DEFAULT,
+                dev.oxbow.compute.Cgroups.detect());
         BranchCloner cloner = new BranchCloner(identity);
         ControlPlane cp = null;
         ProxyServer proxyServer = null;
