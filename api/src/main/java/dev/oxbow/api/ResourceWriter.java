@@ -120,6 +120,9 @@ final class ResourceWriter {
             s.put("current_cu", computes.currentCu(e));
         }
         s.put("resource_control", computes.runtime().resourceControl());
+        if (!e.readWrite()) {
+            computes.replicationLagBytes(e).ifPresent(lag -> s.put("replication_lag_bytes", lag));
+        }
         return n;
     }
 

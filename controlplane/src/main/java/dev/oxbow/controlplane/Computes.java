@@ -119,6 +119,32 @@ public final class Computes {
         }
     }
 
+    /**
+     * How far a running replica is behind its primary, in bytes of WAL not yet replayed (from the primary's
+     * pg_stat_replication); empty when either is not running.
+     */
+    public java.util.Optional<Long> replicationLagBytes(Endpoint replica) {
+        if (replica.readWrite() || !running(replica)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            Branch branch = store.branches().get(replica.parentName()).orElseThrow();
+            Endpoint primary = readWriteEndpoint(branch);
+            if (!running(primary)) {
+                return java.util.Optional.empty();
+            }
+            try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
+                 var ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication WHERE application_name = ?")) {
+                ps.setString(1, replica.uid());
+                try (var rs = ps.executeQuery()) {
+                    return rs.next() ? java.util.Optional.of(rs.getLong(1)) : java.util.Optional.empty();
+                }
+            }
+        } catch (SQLException | ComputeException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** A compute (re)starts at its minimum size. */
     private void startServer(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         currentCu.put(endpoint.uid(), endpoint.minCu());

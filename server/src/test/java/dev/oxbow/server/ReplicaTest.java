@@ -49,6 +49,8 @@ class ReplicaTest {
         long visibleMs = (System.nanoTime() - committed) / 1_000_000;
         assertThat(visibleMs).as("replication delay").isLessThan(1000);
 
+        ReaperTest.awaitTrue(() -> new com.fasterxml.jackson.databind.ObjectMapper().readTree(t.http("GET", "/api/2.0/postgres/" + REPLICA, null).body())
+                .path("status").path("replication_lag_bytes").asLong(-1) == 0);
         assertThatThrownBy(() -> Sql.exec(t, REPLICA, "databricks_postgres", "INSERT INTO events VALUES (2)"))
                 .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("25006"));
 
