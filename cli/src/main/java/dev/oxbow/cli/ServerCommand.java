@@ -34,6 +34,12 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--tls-key", description = "PEM PKCS#8 private key for --tls-cert.")
     Path tlsKey;
 
+    @Option(names = "--ram-per-cu", defaultValue = "2048", description = "MiB of memory per CU (default ${DEFAULT-VALUE}; lower it to run several computes on a laptop).")
+    long ramPerCuMib;
+
+    @Option(names = "--cpus-per-cu", defaultValue = "0.25", description = "CPU cores per CU (default ${DEFAULT-VALUE}).")
+    double cpusPerCu;
+
     @Option(names = "--pg-user", defaultValue = "postgres",
             description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
     String pgUser;
@@ -46,6 +52,9 @@ final class ServerCommand implements Callable<Integer> {
                 .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env("OXBOW_API_PORT", "8080")))
                 .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")))
                 .withPgUser(pgUser);
+        var sizing = config.sizing();
+        config = config.withSizing(new dev.oxbow.controlplane.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
+                sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
         if ((tlsCert == null) != (tlsKey == null)) {
             System.err.println("--tls-cert and --tls-key go together.");
             return 2;
