@@ -1,13 +1,9 @@
 package dev.oxbow.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,31 +16,27 @@ import java.util.List;
  * (median, p99). Usage: {@code ControlPlaneBench [projects] [gets]}.
  */
 public final class ControlPlaneBench {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public static void main(String[] args) throws Exception {
         int projects = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int gets = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-bench-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
-            HttpClient http = HttpClient.newHttpClient();
-            String base = server.baseUrl();
-            String token = server.adminToken();
+            BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
             // warm-up: one project, so binaries are unpacked and the JIT has seen the paths
-            createAndWait(http, base, token, "warmup");
+            createAndWait(api, "warmup");
 
             List<Double> createMs = new ArrayList<>();
             for (int i = 0; i < projects; i++) {
                 long t0 = System.nanoTime();
-                createAndWait(http, base, token, "bench-" + i);
+                createAndWait(api, "bench-" + i);
                 createMs.add((System.nanoTime() - t0) / 1e6);
             }
             List<Double> getMs = new ArrayList<>();
             for (int i = 0; i < gets; i++) {
                 String path = i % 2 == 0 ? "/api/2.0/postgres/projects/bench-0" : "/api/2.0/postgres/projects/bench-0/branches/production/endpoints/primary";
                 long t0 = System.nanoTime();
-                HttpResponse<String> r = send(http, base, token, "GET", path, null);
+                HttpResponse<String> r = api.send("GET", path, null);
                 if (r.statusCode() != 200) {
                     throw new IllegalStateException("GET " + path + " -> " + r.statusCode());
                 }
@@ -56,30 +48,12 @@ public final class ControlPlaneBench {
         }
     }
 
-    private static void createAndWait(HttpClient http, String base, String token, String id) throws Exception {
-        JsonNode op = JSON.readTree(send(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=" + id, "{}").body());
-        String name = op.path("name").asText();
-        while (true) {
-            JsonNode n = JSON.readTree(send(http, base, token, "GET", "/api/2.0/postgres/" + name, null).body());
-            if (n.path("done").asBoolean()) {
-                if (n.has("error")) {
-                    throw new IllegalStateException("create " + id + " failed: " + n.path("error"));
-                }
-                JsonNode ep = JSON.readTree(send(http, base, token, "GET",
-                        "/api/2.0/postgres/projects/" + id + "/branches/production/endpoints/primary", null).body());
-                if (!"ACTIVE".equals(ep.path("status").path("current_state").asText())) {
-                    throw new IllegalStateException("primary of " + id + " is not ACTIVE: " + ep);
-                }
-                return;
-            }
-            Thread.sleep(10);
+    private static void createAndWait(BenchApi api, String id) throws Exception {
+        api.await("POST", "/api/2.0/postgres/projects?project_id=" + id, "{}");
+        JsonNode ep = api.json("GET", "/api/2.0/postgres/projects/" + id + "/branches/production/endpoints/primary", null);
+        if (!"ACTIVE".equals(ep.path("status").path("current_state").asText())) {
+            throw new IllegalStateException("primary of " + id + " is not ACTIVE: " + ep);
         }
-    }
-
-    private static HttpResponse<String> send(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static double pct(List<Double> values, double p) {

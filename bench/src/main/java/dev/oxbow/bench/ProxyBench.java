@@ -1,15 +1,10 @@
 package dev.oxbow.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.controlplane.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,7 +23,6 @@ import java.util.regex.Pattern;
  * Usage: {@code ProxyBench [seconds] [connects] [coldStarts]}.
  */
 public final class ProxyBench {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String USER = "admin@oxbow.local";
 
     public static void main(String[] args) throws Exception {
@@ -38,24 +32,18 @@ public final class ProxyBench {
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-proxybench-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
-            HttpClient http = HttpClient.newHttpClient();
-            String base = server.baseUrl();
-            String token = server.adminToken();
-            String op = JSON.readTree(send(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=bench", "{}")).path("name").asText();
-            while (!JSON.readTree(send(http, base, token, "GET", "/api/2.0/postgres/" + op, null)).path("done").asBoolean()) {
-                Thread.sleep(20);
-            }
+            BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
+            api.await("POST", "/api/2.0/postgres/projects?project_id=bench", "{}");
             String epName = "projects/bench/branches/production/endpoints/primary";
-            JsonNode ep = JSON.readTree(send(http, base, token, "GET", "/api/2.0/postgres/" + epName, null));
+            JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
             String uid = ep.path("uid").asText();
             String host = ep.path("status").path("hosts").path("host").asText();
-            String cred = JSON.readTree(send(http, base, token, "POST", "/api/2.0/postgres/credentials",
-                    "{\"endpoint\":\"" + epName + "\"}")).path("token").asText();
+            String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
             var cp = server.controlPlane();
             var record = cp.store().endpoints().get(epName).orElseThrow();
             Path socketDir = cp.config().layout().socketDir(record);
 
-            run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+            BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
             String proxied = "host=" + host + " hostaddr=127.0.0.1 port=" + server.pgPort() + " dbname=databricks_postgres user=" + USER + " sslmode=require";
             String direct = "host=" + socketDir + " dbname=databricks_postgres user=" + Defaults.SYSTEM_ROLE;
             double directTpcb = pgbench(Map.of(), direct, seconds, "-N");
@@ -108,28 +96,11 @@ public final class ProxyBench {
     }
 
     private static double pgbench(Map<String, String> env, String conn, int seconds, String mode) throws Exception {
-        String out = run(env, "pgbench", mode, "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
+        String out = BenchApi.run(env, "pgbench", mode, "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
         Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("no tps in pgbench output:\n" + out);
         }
         return Double.parseDouble(m.group(1));
-    }
-
-    private static String run(Map<String, String> env, String... command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process proc = pb.start();
-        String out = new String(proc.getInputStream().readAllBytes());
-        if (proc.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
-        }
-        return out;
-    }
-
-    private static String send(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 }

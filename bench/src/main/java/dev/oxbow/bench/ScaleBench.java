@@ -1,15 +1,10 @@
 package dev.oxbow.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,8 +20,6 @@ import java.util.regex.Pattern;
  * lag under a write load. Usage: {@code ScaleBench [seconds]}.
  */
 public final class ScaleBench {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-scalebench-");
@@ -37,23 +30,20 @@ public final class ScaleBench {
                 System.out.println("autoscaling: skipped (cgroups unavailable: run as root)");
                 return;
             }
-            HttpClient http = HttpClient.newHttpClient();
-            String token = server.adminToken();
-            String base = server.baseUrl();
-            wait(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=scale",
-                    "{\"spec\":{\"default_endpoint_settings\":{\"autoscaling_limit_min_cu\":0.5,\"autoscaling_limit_max_cu\":8}}}"));
+            BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
+            api.await("POST", "/api/2.0/postgres/projects?project_id=scale",
+                    "{\"spec\":{\"default_endpoint_settings\":{\"autoscaling_limit_min_cu\":0.5,\"autoscaling_limit_max_cu\":8}}}");
             String ep = "projects/scale/branches/production/endpoints/primary";
             var record = cp.store().endpoints().get(ep).orElseThrow();
             String socket = cp.config().layout().socketDir(record).toString();
-            run("pgbench", "-i", "-q", "-s", "10", "-h", socket, "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+            BenchApi.run(java.util.Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socket, "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
 
-            double tpsMin = pinned(http, base, token, cp, ep, 0.5, socket, seconds);
-            double tpsMax = pinned(http, base, token, cp, ep, 8, socket, seconds);
+            double tpsMin = pinned(api, ep, 0.5, socket, seconds);
+            double tpsMax = pinned(api, ep, 8, socket, seconds);
 
             // back to the 0.5-8 range, then time the autoscaler under load and after it
-            wait(http, base, token, call(http, base, token, "PATCH", "/api/2.0/postgres/" + ep
-                            + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
-                    "{\"spec\":{\"autoscaling_limit_min_cu\":0.5,\"autoscaling_limit_max_cu\":8}}"));
+            api.await("PATCH", "/api/2.0/postgres/" + ep + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
+                    "{\"spec\":{\"autoscaling_limit_min_cu\":0.5,\"autoscaling_limit_max_cu\":8}}");
             var endpoint = cp.store().endpoints().get(ep).orElseThrow();
             Process load = new ProcessBuilder("pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", "60", "-h", socket, "-U", Defaults.SYSTEM_ROLE,
                     "databricks_postgres").redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
@@ -70,8 +60,8 @@ public final class ScaleBench {
             }
             double downS = (System.nanoTime() - t1) / 1e9;
 
-            wait(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects/scale/branches/production/endpoints?endpoint_id=replica",
-                    "{\"spec\":{\"endpoint_type\":\"ENDPOINT_TYPE_READ_ONLY\"}}"));
+            api.await("POST", "/api/2.0/postgres/projects/scale/branches/production/endpoints?endpoint_id=replica",
+                    "{\"spec\":{\"endpoint_type\":\"ENDPOINT_TYPE_READ_ONLY\"}}");
             Process writes = new ProcessBuilder("pgbench", "-N", "-n", "-c", "4", "-j", "2", "-T", Integer.toString(seconds), "-h", socket,
                     "-U", Defaults.SYSTEM_ROLE, "databricks_postgres").redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
             List<Double> lagMs = new ArrayList<>();
@@ -96,49 +86,15 @@ public final class ScaleBench {
         }
     }
 
-    private static double pinned(HttpClient http, String base, String token, dev.oxbow.controlplane.ControlPlane cp, String ep, double cu,
-                                 String socket, int seconds) throws Exception {
-        wait(http, base, token, call(http, base, token, "PATCH", "/api/2.0/postgres/" + ep
-                        + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
-                "{\"spec\":{\"autoscaling_limit_min_cu\":" + cu + ",\"autoscaling_limit_max_cu\":" + cu + "}}"));
-        String out = run("pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), "-h", socket, "-U", Defaults.SYSTEM_ROLE,
-                "databricks_postgres");
+    private static double pinned(BenchApi api, String ep, double cu, String socket, int seconds) throws Exception {
+        api.await("PATCH", "/api/2.0/postgres/" + ep + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
+                "{\"spec\":{\"autoscaling_limit_min_cu\":" + cu + ",\"autoscaling_limit_max_cu\":" + cu + "}}");
+        String out = BenchApi.run(java.util.Map.of(), "pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), "-h", socket,
+                "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
         Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
         if (!m.find()) {
             throw new IllegalStateException(out);
         }
         return Double.parseDouble(m.group(1));
-    }
-
-    private static String call(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static void wait(HttpClient http, String base, String token, String opJson) throws Exception {
-        String name = JSON.readTree(opJson).path("name").asText();
-        if (name.isEmpty()) {
-            throw new IllegalStateException(opJson);
-        }
-        while (true) {
-            var op = JSON.readTree(call(http, base, token, "GET", "/api/2.0/postgres/" + name, null));
-            if (op.path("done").asBoolean()) {
-                if (op.has("error")) {
-                    throw new IllegalStateException(op.toString());
-                }
-                return;
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + ":\n" + out);
-        }
-        return out;
     }
 }

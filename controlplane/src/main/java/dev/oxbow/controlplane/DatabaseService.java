@@ -4,7 +4,6 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
@@ -78,9 +77,7 @@ public final class DatabaseService {
 
     public ListResult<Database> list(String parent, Integer pageSize, String pageToken) {
         Branch branch = resources.liveBranch(parent);
-        Paging paging = Paging.of(pageSize, pageToken);
-        Page<Database> page = store.databases().page(branch.name(), paging.fromSeq(), paging.pageSize());
-        return new ListResult<>(page.items(), Paging.token(page.nextSeq()));
+        return Paging.list(store.databases(), branch.name(), pageSize, pageToken);
     }
 
     public Operation update(String name, Specs.DatabaseSpec spec, Set<String> mask) {

@@ -4,7 +4,6 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.RecordJson;
 
@@ -103,9 +102,7 @@ public final class EndpointService {
 
     public ListResult<Endpoint> list(String parent, Integer pageSize, String pageToken) {
         Branch branch = resources.liveBranch(parent);
-        Paging paging = Paging.of(pageSize, pageToken);
-        Page<Endpoint> page = store.endpoints().page(branch.name(), paging.fromSeq(), paging.pageSize());
-        return new ListResult<>(page.items(), Paging.token(page.nextSeq()));
+        return Paging.list(store.endpoints(), branch.name(), pageSize, pageToken);
     }
 
     public Operation update(String name, Specs.EndpointSpec spec, Set<String> mask) {

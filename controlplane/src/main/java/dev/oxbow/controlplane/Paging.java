@@ -20,6 +20,14 @@ public record Paging(int pageSize, long fromSeq) {
         return new Paging(Math.min(size, MAX_PAGE_SIZE), from);
     }
 
+    /** One page of {@code table}'s children of {@code parent}, with the token for the next. */
+    public static <T extends dev.oxbow.metadata.Resource> ListResult<T> list(dev.oxbow.metadata.ResourceTable<T> table, String parent,
+                                                                            Integer pageSize, String pageToken) {
+        Paging paging = of(pageSize, pageToken);
+        var page = table.page(parent, paging.fromSeq(), paging.pageSize());
+        return new ListResult<>(page.items(), token(page.nextSeq()));
+    }
+
     public static String token(long nextSeq) {
         return nextSeq == 0 ? null : Long.toString(nextSeq);
     }

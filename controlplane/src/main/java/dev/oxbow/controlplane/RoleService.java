@@ -4,7 +4,6 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
@@ -110,9 +109,7 @@ public final class RoleService {
 
     public ListResult<Role> list(String parent, Integer pageSize, String pageToken) {
         Branch branch = resources.liveBranch(parent);
-        Paging paging = Paging.of(pageSize, pageToken);
-        Page<Role> page = store.roles().page(branch.name(), paging.fromSeq(), paging.pageSize());
-        return new ListResult<>(page.items(), Paging.token(page.nextSeq()));
+        return Paging.list(store.roles(), branch.name(), pageSize, pageToken);
     }
 
     public Operation update(String name, Specs.RoleSpec spec, Set<String> mask) {
