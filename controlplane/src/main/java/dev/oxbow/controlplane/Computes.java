@@ -47,8 +47,9 @@ public final class Computes {
 
     /** Moves a running compute to {@code cu}: cgroup limits change live, size-dependent settings by reload. */
     public void resize(Project project, Branch branch, Endpoint endpoint, double cu) throws ComputeException {
-        currentCu.put(endpoint.uid(), cu);
+        // limits first, so the size reported is never ahead of what is enforced; the settings follow by reload
         runtime.resize(endpoint.uid(), sizing.memoryBytes(cu), sizing.cpus(cu));
+        currentCu.put(endpoint.uid(), cu);
         runtime.reload(spec(project, branch, endpoint));
     }
 

@@ -44,7 +44,8 @@ class AutoscalerTest {
                 assertThat(upMs).as("min to max under load").isLessThan(10_000);
                 assertThat(runtime.limits(record.uid()).orElseThrow().cpus()).isEqualTo(2.0);
                 assertThat(runtime.limits(record.uid()).orElseThrow().memoryBytes()).isEqualTo(16L << 30);
-                assertThat(Sql.column(t, ep, "postgres", "SHOW effective_cache_size")).containsExactly("12GB");
+                // settings follow by reload (SIGHUP), which the server applies a moment later
+                ReaperTest.awaitTrue(() -> Sql.column(t, ep, "postgres", "SHOW effective_cache_size").equals(java.util.List.of("12GB")));
             } finally {
                 load.destroy();
                 load.waitFor(10, TimeUnit.SECONDS);
