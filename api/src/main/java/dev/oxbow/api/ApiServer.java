@@ -28,6 +28,11 @@ public final class ApiServer implements AutoCloseable {
     private final ControlPlane cp;
 
     public ApiServer(ControlPlane cp) {
+        this(cp, null);
+    }
+
+    /** With a Prometheus registry, {@code GET /metrics} serves the control plane's figures (no token: scrapers rarely have one). */
+    public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
         this.cp = cp;
         ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes());
         PostgresApi postgres = new PostgresApi(cp, writer, mapper);
@@ -42,6 +47,12 @@ public final class ApiServer implements AutoCloseable {
             });
         });
         app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+        if (prometheus != null) {
+            app.get("/metrics", ctx -> {
+                cp.refreshMetrics();
+                ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(prometheus.scrape());
+            });
+        }
         app.get("/.well-known/databricks-config", ctx -> notFound(ctx, "no host metadata"));
         app.get("/oidc/.well-known/oauth-authorization-server", ctx -> notFound(ctx, "OAuth is not offered; use a personal access token"));
         app.before("/api/*", ctx -> {

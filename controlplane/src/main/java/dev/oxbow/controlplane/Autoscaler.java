@@ -36,7 +36,10 @@ public final class Autoscaler implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("oxbow-autoscaler").daemon().factory());
 
-    public Autoscaler(MetadataStore store, Computes computes, Clock clock) {
+    private final ControlPlaneMetrics metrics;
+
+    public Autoscaler(MetadataStore store, Computes computes, Clock clock, ControlPlaneMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.computes = computes;
         this.clock = clock;
@@ -51,7 +54,11 @@ public final class Autoscaler implements AutoCloseable {
     public void tick() {
         for (Endpoint e : store.endpoints().all()) {
             try {
-                if ("ACTIVE".equals(e.state()) && computes.running(e) && e.maxCu() > e.minCu()) {
+                boolean running = "ACTIVE".equals(e.state()) && computes.running(e);
+                if (running) {
+                    metrics.computeTime(e.projectId(), computes.currentCu(e), computes.sizing().sampleEvery().toMillis() / 1000.0);
+                }
+                if (running && e.maxCu() > e.minCu()) {
                     sample(e);
                 } else {
                     lastUsage.remove(e.uid());

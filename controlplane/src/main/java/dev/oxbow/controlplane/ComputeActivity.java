@@ -41,7 +41,10 @@ public final class ComputeActivity implements AutoCloseable {
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-suspender").daemon().factory());
 
-    public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock) {
+    private final ControlPlaneMetrics metrics;
+
+    public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.computes = computes;
         this.layout = layout;
@@ -103,6 +106,7 @@ public final class ComputeActivity implements AutoCloseable {
                 Endpoint active = computes.start(project, branch, e);
                 if (!wasRunning) {
                     log.info("compute woken endpoint={} ms={}", e.name(), (System.nanoTime() - start) / 1_000_000);
+                    metrics.resumed(Duration.ofNanos(System.nanoTime() - start));
                 }
                 return layout.socketDir(active);
             } catch (ComputeException ex) {
@@ -129,6 +133,7 @@ public final class ComputeActivity implements AutoCloseable {
                 }
                 try {
                     computes.suspend(current);
+                    metrics.suspended();
                     log.info("compute suspended endpoint={} idle_s={}", e.name(), Duration.between(last, now).getSeconds());
                 } catch (ComputeException ex) {
                     log.warn("cannot suspend endpoint={} cause={}", e.name(), ex.getMessage());

@@ -32,6 +32,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ControlPlaneConfig config;
     private final MetadataStore store;
     private final ComputeRuntime runtime;
+    private final ControlPlaneMetrics metrics;
     private final Computes computes;
     private final BranchLifecycle lifecycle;
     private final OperationExecutor executor;
@@ -50,8 +51,14 @@ public final class ControlPlane implements AutoCloseable {
     private final Autoscaler autoscaler;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
+        this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock,
+                        io.micrometer.core.instrument.MeterRegistry registry) throws IOException {
         this.config = config;
         this.runtime = runtime;
+        this.metrics = new ControlPlaneMetrics(registry);
         Layout layout = config.layout();
         Files.createDirectories(layout.home());
         this.store = MetadataStore.open(layout.metadataFile());
@@ -63,7 +70,7 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
-        this.executor = new OperationExecutor(store, handlers, clock);
+        this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids);
@@ -76,10 +83,10 @@ public final class ControlPlane implements AutoCloseable {
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
-        this.activity = new ComputeActivity(store, computes, layout, clock);
+        this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
-        this.autoscaler = new Autoscaler(store, computes, clock);
+        this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -157,6 +164,12 @@ public final class ControlPlane implements AutoCloseable {
     public ComputeActivity activity() { return activity; }
     public AccessControl access() { return access; }
     public Autoscaler autoscaler() { return autoscaler; }
+    public ControlPlaneMetrics metrics() { return metrics; }
+
+    /** Per-endpoint figures as of now, for a metrics scrape. */
+    public void refreshMetrics() {
+        metrics.refresh(store, computes, activity);
+    }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));

@@ -34,7 +34,10 @@ public final class OperationExecutor implements AutoCloseable {
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
-    public OperationExecutor(MetadataStore store, Map<String, OperationHandler> handlers, Clock clock) {
+    private final ControlPlaneMetrics metrics;
+
+    public OperationExecutor(MetadataStore store, Map<String, OperationHandler> handlers, Clock clock, ControlPlaneMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.handlers = Map.copyOf(handlers);
         this.clock = clock;
@@ -93,6 +96,7 @@ public final class OperationExecutor implements AutoCloseable {
             Operation done = op.finished(result.kind(), result.resource() == null ? null : json.write(result.resource()), clock.instant());
             store.operations().put(done);
             log.info("operation done op={} kind={} ms={}", op.name(), op.kind(), (System.nanoTime() - start) / 1_000_000);
+            metrics.operation(op.kind(), true, java.time.Duration.ofNanos(System.nanoTime() - start));
             submission.done().complete(done);
         } catch (Throwable e) {
             if (closing) {
@@ -110,6 +114,7 @@ public final class OperationExecutor implements AutoCloseable {
             Operation failed = op.failed(api == null ? "INTERNAL_ERROR" : api.errorCode(),
                     api == null ? describe(e) : api.getMessage(), clock.instant());
             store.operations().put(failed);
+            metrics.operation(op.kind(), false, java.time.Duration.ofNanos(System.nanoTime() - start));
             submission.done().complete(failed);
         } finally {
             submission.pointTaken().complete(null);

@@ -60,7 +60,8 @@ public final class OxbowServer implements AutoCloseable {
         ControlPlane cp = null;
         ProxyServer proxyServer = null;
         try {
-            cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC());
+            var prometheus = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC(), prometheus);
             cp.start();
             this.certificate = config.tlsCertificate() != null
                     ? CertificateAuthority.provided(config.tlsCertificate(), config.tlsKey(), null)
@@ -70,7 +71,7 @@ public final class OxbowServer implements AutoCloseable {
             proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
-            ApiServer server = new ApiServer(cp);
+            ApiServer server = new ApiServer(cp, prometheus);
             this.apiPort = server.start(config.apiHost(), config.apiPort());
             this.api = server;
             this.controlPlane = cp;
