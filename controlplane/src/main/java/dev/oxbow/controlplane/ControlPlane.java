@@ -63,7 +63,7 @@ public final class ControlPlane implements AutoCloseable {
         Files.createDirectories(layout.home());
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing());
-        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock);
         Map<String, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());

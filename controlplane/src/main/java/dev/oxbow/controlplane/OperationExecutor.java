@@ -51,9 +51,6 @@ public final class OperationExecutor implements AutoCloseable {
                 request == null ? null : json.write(request), null, null, null, null, now, now, 0);
     }
 
-    public <T> T request(Operation op, Class<T> type) {
-        return json.read(op.request(), type);
-    }
 
     /** Queues an already persisted operation. */
     public Submission submit(Operation op) {

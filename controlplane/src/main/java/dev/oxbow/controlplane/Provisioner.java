@@ -18,7 +18,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 
 /** The physical side of branches: creating their clusters, cloning them, measuring and removing them. */
 public final class Provisioner {
@@ -28,14 +27,12 @@ public final class Provisioner {
     private final Computes computes;
     private final BranchCloner cloner;
     private final Layout layout;
-    private final Clock clock;
 
-    public Provisioner(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout, Clock clock) {
+    public Provisioner(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout) {
         this.store = store;
         this.computes = computes;
         this.cloner = cloner;
         this.layout = layout;
-        this.clock = clock;
     }
 
     /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
@@ -132,9 +129,5 @@ public final class Provisioner {
     String ownerRole(Database db) {
         return store.roles().get(Role.nameOf(db.projectId(), db.branchId(), db.ownerRoleId()))
                 .map(Role::postgresRole).orElse(Defaults.SUPERUSER_ROLE);
-    }
-
-    Clock clock() {
-        return clock;
     }
 }

@@ -233,7 +233,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         state = State.CONNECTING;
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
-        server.metrics().authenticated(method);
         server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
         long start = System.nanoTime();
         acquired = true;
@@ -324,7 +323,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void refuse(ChannelHandlerContext ctx, String sqlState, String message) {
         state = State.DONE;
-        server.metrics().refused(sqlState);
         if (startup != null) {
             server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), false,
                     sqlState + " " + message);

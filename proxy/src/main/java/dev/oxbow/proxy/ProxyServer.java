@@ -38,7 +38,6 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyBackend backend;
     private final TokenService tokens;
     private final SslContext ssl;
-    private final ProxyMetrics metrics = new ProxyMetrics();
     private final EventLoopGroup boss = new EpollEventLoopGroup(1);
     // one loop per core: more loops than cores only adds context switches on the hot path
     private final EventLoopGroup workers = new EpollEventLoopGroup(Runtime.getRuntime().availableProcessors());
@@ -80,7 +79,6 @@ public final class ProxyServer implements AutoCloseable {
     ProxyConfig config() { return config; }
     ProxyBackend backend() { return backend; }
     TokenService tokens() { return tokens; }
-    public ProxyMetrics metrics() { return metrics; }
 
     Mapping<String, SslContext> sniMapping() {
         return host -> ssl;
