@@ -56,7 +56,7 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
-        return store.endpoints().all().stream().filter(e -> e.uid().equals(uid)).findFirst();
+        return store.endpoints().getByUid(uid);
     }
 
     /** Counts a connection and returns the running compute's socket directory, waking it if needed. */

@@ -141,12 +141,10 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
-        for (Endpoint e : store.endpoints().all()) {
-            if (e.uid().equals(endpointUid)) {
-                log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
-                store.endpoints().put(e.withState("DEGRADED", clock.instant()));
-            }
-        }
+        store.endpoints().getByUid(endpointUid).ifPresent(e -> {
+            log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
+            store.endpoints().put(e.withState("DEGRADED", clock.instant()));
+        });
     }
 
     public ControlPlaneConfig config() { return config; }

@@ -22,6 +22,12 @@ public final class ResourceTable<T extends Resource> {
         return rows.isEmpty() ? Optional.empty() : Optional.of(json.read(rows.get(0)[0], type));
     }
 
+    /** The resource whose uid is {@code uid} (uids are unique within a kind; indexed). */
+    public Optional<T> getByUid(String uid) {
+        List<String[]> rows = db.query("SELECT body FROM resources WHERE kind = ? AND json_extract(body, '$.uid') = ?", 1, kind, uid);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(json.read(rows.get(0)[0], type));
+    }
+
     /** Up to {@code limit} children of {@code parent} created at or after {@code fromSeq}. */
     public Page<T> page(String parent, long fromSeq, int limit) {
         List<String[]> rows = db.query(

@@ -62,6 +62,16 @@ class MetadataStoreTest {
     }
 
     @Test
+    void findsResourcesByUid() {
+        try (MetadataStore store = MetadataStore.open(dir.resolve("m.db"))) {
+            store.projects().insert(project("p1"));
+            store.projects().insert(project("p2"));
+            assertThat(store.projects().getByUid("uid-p2")).map(Project::projectId).contains("p2");
+            assertThat(store.projects().getByUid("uid-none")).isEmpty();
+        }
+    }
+
+    @Test
     void listUnderEscapesLikeWildcards() {
         try (MetadataStore store = MetadataStore.open(dir.resolve("m.db"))) {
             store.projects().insert(project("a-b"));
