@@ -83,6 +83,11 @@ final class PostgresApi {
                 if (!seg[2].equals("branches")) {
                     throw unknownRoute(ctx);
                 }
+                int colon = seg[3].indexOf(':');
+                if (colon >= 0) {
+                    branchAction(ctx, name.substring(0, name.length() - seg[3].length() + colon), seg[3].substring(colon + 1));
+                    return;
+                }
                 resource(ctx, method,
                         () -> writer.branch(cp.branches().get(name)),
                         () -> op(cp.branches().update(name, SpecReader.branch(body(ctx)), mask(ctx))),
@@ -127,6 +132,24 @@ final class PostgresApi {
                     default -> throw unknownRoute(ctx);
                 }
             }
+            default -> throw unknownRoute(ctx);
+        }
+    }
+
+    /**
+     * Oxbow extensions on a branch (Lakebase has them in its UI, not its API): {@code :restore} to a past
+     * point in place, {@code :reset} from the parent's head. Both return a long-running operation.
+     */
+    private void branchAction(Context ctx, String branch, String action) {
+        requireMethod(ctx, "POST");
+        switch (action) {
+            case "restore" -> {
+                JsonNode body = body(ctx);
+                String time = SpecReader.text(body, "source_branch_time", "");
+                ctx.json(op(cp.branches().restore(branch, SpecReader.text(body, "source_branch_lsn", ""),
+                        time == null ? null : Wire.parseTimestamp("source_branch_time", time))));
+            }
+            case "reset" -> ctx.json(op(cp.branches().reset(branch)));
             default -> throw unknownRoute(ctx);
         }
     }

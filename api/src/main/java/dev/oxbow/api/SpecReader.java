@@ -116,7 +116,7 @@ final class SpecReader {
         return n;
     }
 
-    private static String text(JsonNode parent, String field, String prefix) {
+    static String text(JsonNode parent, String field, String prefix) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {
             return null;

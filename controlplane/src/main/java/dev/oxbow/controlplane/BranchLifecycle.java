@@ -14,18 +14,26 @@ final class BranchLifecycle {
     private final Computes computes;
     private final Provisioner provisioner;
     private final Clock clock;
+    private final Timelines timelines;
 
-    BranchLifecycle(MetadataStore store, Computes computes, Provisioner provisioner, Clock clock) {
+    BranchLifecycle(MetadataStore store, Computes computes, Provisioner provisioner, Clock clock, Timelines timelines) {
+        this.timelines = timelines;
         this.store = store;
         this.computes = computes;
         this.provisioner = provisioner;
         this.clock = clock;
     }
 
-    /** Starts the branch's computes that should run, measures it, and marks it READY. */
-    void bringUp(Project project, Branch branch) throws ComputeException {
+    /**
+     * Starts the branch's computes that should run, measures it, makes sure its history has a first
+     * snapshot (restores need one), and marks it READY.
+     */
+    void bringUp(Project project, Branch branch) throws Exception {
         resume(project, branch);
         long size = provisioner.logicalSize(project, branch);
+        if (timelines.snapshots(project, branch).isEmpty()) {
+            timelines.snapshot(project, branch);
+        }
         computes.settle(branch);
         Branch current = Cascade.requireBranch(store, branch.name());
         var now = clock.instant();

@@ -5,6 +5,7 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.RecordJson;
+import dev.oxbow.storage.PointInTimeRecovery;
 
 import java.time.Clock;
 import java.util.Map;
@@ -16,9 +17,13 @@ final class BranchOperations {
     private final Provisioner provisioner;
     private final BranchLifecycle lifecycle;
     private final Clock clock;
+    private final Timelines timelines;
+    private final Layout layout;
     private final RecordJson json = new RecordJson();
 
-    BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock) {
+    BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout) {
+        this.timelines = timelines;
+        this.layout = layout;
         this.store = store;
         this.provisioner = provisioner;
         this.lifecycle = lifecycle;
@@ -34,12 +39,24 @@ final class BranchOperations {
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         if (!"READY".equals(branch.state())) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-                            String lsn = provisioner.cloneFromParent(project, parent, branch);
+                            PointInTimeRecovery.Target past = op.request() == null ? null : BranchService.pointOf(json.read(op.request(), Map.class));
                             var now = clock.instant();
+                            String lsn;
+                            java.time.Instant time;
+                            if (past == null) {
+                                lsn = provisioner.cloneFromParent(project, parent, branch);
+                                time = now;
+                            } else {
+                                Timelines.Source source = timelines.resolve(project, parent, past,
+                                        past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
+                                Timelines.Reached reached = timelines.recover(project, branch, source, past, layout.dataDir(project, branch));
+                                lsn = reached.lsn();
+                                time = reached.time();
+                            }
                             branch = Cascade.requireBranch(store, op.resourceName());
                             store.branches().put(new Branch(branch.projectId(), branch.branchId(), branch.uid(), branch.createTime(),
                                     now, branch.state(), branch.pendingState(), branch.stateChangeTime(), branch.isDefault(),
-                                    branch.isProtected(), branch.sourceBranchId(), lsn, now, branch.expireTime(),
+                                    branch.isProtected(), branch.sourceBranchId(), lsn, time, branch.expireTime(),
                                     branch.deleteTime(), branch.purgeTime(), branch.logicalSizeBytes()));
                         }
                         ctx.pointTaken();

@@ -7,6 +7,8 @@ import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
 
+import dev.oxbow.storage.PointInTimeRecovery;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +22,8 @@ public final class BranchService {
     static final String UPDATE = "UPDATE_BRANCH";
     static final String DELETE = "DELETE_BRANCH";
     static final String UNDELETE = "UNDELETE_BRANCH";
+    static final String RESTORE = "RESTORE_BRANCH";
+    static final String RESET = "RESET_BRANCH";
     private static final String METADATA = "BranchOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
             "spec.expire_time", "spec.no_expiry");
@@ -34,9 +38,11 @@ public final class BranchService {
     private final Uids uids;
     private final Clock clock;
     private final Duration softDeleteRetention;
+    private final Timelines timelines;
 
-    public BranchService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
-                         Limits limits, Uids uids, Clock clock, Duration softDeleteRetention) {
+    BranchService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
+                  Limits limits, Uids uids, Clock clock, Duration softDeleteRetention, Timelines timelines) {
+        this.timelines = timelines;
         this.store = store;
         this.ops = ops;
         this.resources = resources;
@@ -64,9 +70,9 @@ public final class BranchService {
             throw ApiException.invalid("Field spec.source_branch must be a branch of " + project.name() + ", got '" + s.sourceBranch() + "'.");
         }
         Branch source = resources.liveBranch(sourceName);
-        if (s.sourceBranchLsn() != null || s.sourceBranchTime() != null) {
-            throw ApiException.invalid("Branching from a past point (spec.source_branch_lsn / spec.source_branch_time) is not available in this Oxbow version yet; "
-                    + "omit them to branch from the head of " + sourceName + ".");
+        PointInTimeRecovery.Target past = target(s.sourceBranchLsn(), s.sourceBranchTime(), "spec.source_branch_lsn", "spec.source_branch_time");
+        if (past != null) {
+            resolvePoint(project, source, past, past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
         }
         if (source.expireTime() != null) {
             throw ApiException.invalid("Branch " + sourceName + " expires at " + source.expireTime()
@@ -79,7 +85,7 @@ public final class BranchService {
                 isProtected, source.branchId(), null, null, expireTime, null, null, 0);
         Specs.EndpointSpec primarySpec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
         Endpoint primary = endpointRules.newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, primarySpec, now);
-        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, null);
+        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, past == null ? null : pointRequest(past));
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
@@ -210,6 +216,110 @@ public final class BranchService {
         });
         ops.submit(op);
         return op;
+    }
+
+    /**
+     * Restores the branch in place to a past point (Lakebase's instant restore): its current state is kept
+     * as a new branch {@code <id>_old_<timestamp>}, then the branch holds its data as of the point.
+     */
+    public Operation restore(String name, String lsn, Instant time) {
+        Branch branch = resources.liveBranch(name);
+        Project project = resources.projectOf(branch.projectId());
+        checkReplaceable(branch, "restore");
+        PointInTimeRecovery.Target point = target(lsn, time, "source_branch_lsn", "source_branch_time");
+        if (point == null) {
+            throw ApiException.invalid("Set one of source_branch_time or source_branch_lsn: the point to restore " + name + " to.");
+        }
+        resolvePoint(project, branch, point, point.lsn() != null ? "source_branch_lsn" : "source_branch_time");
+        Instant now = clock.instant();
+        String oldId = oldBranchId(branch.branchId(), now);
+        if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
+            throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
+        }
+        Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
+        request.put("old_branch_id", oldId);
+        request.put("old_branch_uid", uids.branch());
+        request.put("old_endpoint_uid", uids.endpoint());
+        return replace(branch, project, RESTORE, request, 1);
+    }
+
+    /** Replaces the branch's data with its parent's head; local changes are lost. */
+    public Operation reset(String name) {
+        Branch branch = resources.liveBranch(name);
+        Project project = resources.projectOf(branch.projectId());
+        checkReplaceable(branch, "reset");
+        resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+        return replace(branch, project, RESET, Map.of(), 0);
+    }
+
+    private Operation replace(Branch branch, Project project, String kind, Map<String, Object> request, int addedBranches) {
+        Operation op = ops.create(branch.name(), branch.projectId(), kind, METADATA, request);
+        Instant now = clock.instant();
+        store.transaction(() -> {
+            Branch current = Cascade.requireBranch(store, branch.name());
+            if (!"READY".equals(current.state())) {
+                throw ApiException.invalidState("Branch " + branch.name() + " is " + current.state() + "; wait for its current operation to finish.");
+            }
+            if (addedBranches > 0 && store.branches().list(project.name()).size() + addedBranches > limits.branchesPerProject()) {
+                throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
+                        + " branches, and a restore keeps the current state as a new branch; delete unused branches first.");
+            }
+            store.branches().put(current.withPending("RESETTING", now));
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    /** Restore and reset replace a branch's data: not for root, protected or parent branches. */
+    private void checkReplaceable(Branch branch, String verb) {
+        if (branch.isRoot()) {
+            throw ApiException.badRequest("Cannot " + verb + " root branch " + branch.name() + ": it has no parent. "
+                    + "Create a branch from a past point instead (spec.source_branch_time or spec.source_branch_lsn).");
+        }
+        if (branch.isProtected()) {
+            throw ApiException.badRequest("Cannot " + verb + " protected branch " + branch.name() + "; unprotect it first (update_mask=spec.is_protected).");
+        }
+        if (resources.hasChildren(branch)) {
+            throw ApiException.badRequest("Cannot " + verb + " branch " + branch.name() + " because it has child branches; delete them first.");
+        }
+    }
+
+    static String oldBranchId(String branchId, Instant now) {
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC).format(now);
+        String base = branchId.length() > 63 - 19 ? branchId.substring(0, 63 - 19) : branchId;
+        return base + "_old_" + stamp;
+    }
+
+    private static PointInTimeRecovery.Target target(String lsn, Instant time, String lsnField, String timeField) {
+        if (lsn != null && time != null) {
+            throw ApiException.invalid("Fields " + lsnField + " and " + timeField + " are mutually exclusive; set only one.");
+        }
+        if (lsn != null && !dev.oxbow.storage.Lsn.valid(lsn)) {
+            throw ApiException.invalid("Field " + lsnField + " must be an LSN like 0/16B3748, got '" + lsn + "'.");
+        }
+        return lsn == null && time == null ? null : new PointInTimeRecovery.Target(lsn == null ? null : lsn.toUpperCase(java.util.Locale.ROOT), time);
+    }
+
+    private void resolvePoint(Project project, Branch branch, PointInTimeRecovery.Target point, String field) {
+        try {
+            timelines.resolve(project, branch, point, field);
+        } catch (java.io.IOException e) {
+            throw ApiException.internal("cannot read the history of " + branch.name() + ": " + e.getMessage());
+        }
+    }
+
+    static Map<String, Object> pointRequest(PointInTimeRecovery.Target point) {
+        return point.lsn() != null ? Map.of("source_branch_lsn", point.lsn()) : Map.of("source_branch_time", point.time().toString());
+    }
+
+    static PointInTimeRecovery.Target pointOf(Map<?, ?> request) {
+        Object lsn = request.get("source_branch_lsn");
+        Object time = request.get("source_branch_time");
+        if (lsn == null && time == null) {
+            return null;
+        }
+        return new PointInTimeRecovery.Target(lsn == null ? null : lsn.toString(), time == null ? null : Instant.parse(time.toString()));
     }
 
     public Operation undelete(String name) {

@@ -24,10 +24,15 @@ public final class Computes {
     private final MetadataStore store;
     private final Clock clock;
     private final ComputeSizing sizing;
+    private final dev.oxbow.compute.ProcessIdentity identity;
+    private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing) {
+    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
+                    dev.oxbow.compute.ProcessIdentity identity, java.time.Duration archiveTimeout) {
+        this.identity = identity;
+        this.archiveTimeout = archiveTimeout;
         this.runtime = runtime;
         this.layout = layout;
         this.store = store;
@@ -150,7 +155,26 @@ public final class Computes {
     private void startServer(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         currentCu.put(endpoint.uid(), endpoint.minCu());
         runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        if (endpoint.readWrite()) {
+            ensureArchiveDir(layout.archiveDir(project, branch));
+        }
         runtime.start(spec(project, branch, endpoint));
+    }
+
+    /** The archive directory must exist and belong to postgres, or its archiver fails and WAL piles up. */
+    void ensureArchiveDir(java.nio.file.Path dir) throws ComputeException {
+        try {
+            java.nio.file.Files.createDirectories(dir.getParent());
+            identity.ensureTraversable(dir.getParent());
+            identity.privateDir(dir);
+        } catch (java.io.IOException e) {
+            throw new ComputeException("cannot prepare the WAL archive " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Settings for a server of this branch's read-write data, as its next start would write them. */
+    Map<String, String> primarySettings(Project project, Branch branch) throws ComputeException {
+        return spec(project, branch, readWriteEndpoint(branch)).settings();
     }
 
     public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
@@ -168,6 +192,10 @@ public final class Computes {
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         settings.putAll(project.defaults().pgSettings());
         settings.putAll(endpoint.pgSettings());
+        if (endpoint.readWrite()) {
+            // continuous archiving feeds point-in-time recovery; a spec cannot turn it off
+            settings.putAll(dev.oxbow.storage.WalArchive.settings(archiveTimeout));
+        }
         if (!endpoint.readWrite()) {
             Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
             if (primary != null) {

@@ -49,6 +49,7 @@ public final class ControlPlane implements AutoCloseable {
     private final SigningKeyRotation keyRotation;
     private final AccessControl access;
     private final Autoscaler autoscaler;
+    private final HistoryMaintenance history;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
@@ -62,21 +63,23 @@ public final class ControlPlane implements AutoCloseable {
         Layout layout = config.layout();
         Files.createDirectories(layout.home());
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, config.sizing());
+        this.computes = new Computes(runtime, layout, store, clock, config.sizing(), cloner.identity(), config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
-        this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock);
+        Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
+        this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<String, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
-        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
-        this.executor = new OperationExecutor(store, handlers, clock, metrics);
-        Resources resources = new Resources(store);
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids);
+        handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
+        this.executor = new OperationExecutor(store, handlers, clock, metrics);
+        Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
-        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
+        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
         this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
@@ -87,6 +90,7 @@ public final class ControlPlane implements AutoCloseable {
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
+        this.history = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -138,6 +142,7 @@ public final class ControlPlane implements AutoCloseable {
         activity.start(config.suspendCheckInterval());
         keyRotation.start(java.time.Duration.ofHours(24));
         autoscaler.start();
+        history.start();
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -177,6 +182,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        history.close();
         autoscaler.close();
         keyRotation.close();
         activity.close();

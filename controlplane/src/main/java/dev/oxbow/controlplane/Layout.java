@@ -35,6 +35,25 @@ public record Layout(Path home) {
         return branchDir(project, branch).resolve("pgdata");
     }
 
+    /** The branch's continuous WAL archive (its server's archive_command names it relative to pgdata). */
+    public Path archiveDir(Project project, Branch branch) {
+        return branchDir(project, branch).resolve(dev.oxbow.storage.WalArchive.DIR);
+    }
+
+    public Path snapshotsDir(Project project, Branch branch) {
+        return branchDir(project, branch).resolve(dev.oxbow.storage.SnapshotStore.DIR);
+    }
+
+    /** Where a restore or reset builds the branch's next directory before swapping it in. */
+    public Path stagingDir(Project project, Branch branch) {
+        return branchDir(project, branch).resolveSibling(branch.uid() + ".staging");
+    }
+
+    /** Where a reset moves the branch's previous directory before removing it. */
+    public Path discardDir(Project project, Branch branch) {
+        return branchDir(project, branch).resolveSibling(branch.uid() + ".discard");
+    }
+
     /** A read replica's own data directory: a standby copy of the branch's, beside it. */
     public Path replicaDataDir(Project project, Branch branch, Endpoint replica) {
         return branchDir(project, branch).resolve("replicas").resolve(replica.uid()).resolve("pgdata");
@@ -46,11 +65,16 @@ public record Layout(Path home) {
     }
 
     public Path socketDir(Endpoint endpoint) {
-        Path preferred = home.resolve("run").resolve(endpoint.uid()).toAbsolutePath();
+        return socketDir(endpoint.uid());
+    }
+
+    /** The socket directory of a server by its uid (an endpoint's, or a temporary recovery server's). */
+    public Path socketDir(String uid) {
+        Path preferred = home.resolve("run").resolve(uid).toAbsolutePath();
         if (preferred.toString().length() <= MAX_SOCKET_DIR) {
             return preferred;
         }
-        return Path.of("/tmp", "oxbow-" + shortHash(home.toAbsolutePath().toString()), endpoint.uid());
+        return Path.of("/tmp", "oxbow-" + shortHash(home.toAbsolutePath().toString()), uid);
     }
 
     private static String shortHash(String s) {

@@ -66,6 +66,25 @@ public final class OperationExecutor implements AutoCloseable {
         return submission;
     }
 
+    /**
+     * Runs background work on a project (snapshots, pruning) in turn with its operations, so it never
+     * meets a half-done restore or delete. Not persisted: the next check runs it again if it is lost.
+     */
+    public CompletableFuture<Void> enqueue(String projectId, Runnable work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        tails.compute(projectId, (k, tail) -> (tail == null ? CompletableFuture.<Void>completedFuture(null) : tail)
+                .thenRunAsync(() -> {
+                    try {
+                        work.run();
+                        done.complete(null);
+                    } catch (Throwable e) {
+                        done.completeExceptionally(e);
+                    }
+                }, pool)
+                .exceptionally(e -> null));
+        return done;
+    }
+
     /** Resumes (or, after too many interruptions, fails) every operation a previous process left unfinished. */
     public void resumePending() {
         for (Operation op : store.operations().pending()) {

@@ -43,22 +43,18 @@ public final class Provisioner {
         Files.createDirectories(data.getParent());
         long start = System.nanoTime();
         computes.runtime().initdb(project.pgVersion(), data, Defaults.SYSTEM_ROLE);
-        try (Connection c = computes.connect(project, branch, "postgres")) {
-            BranchSql.bootstrap(c);
-            for (Role role : store.roles().list(branch.name())) {
-                BranchSql.applyRole(c, role);
-            }
-            for (Database db : store.databases().list(branch.name())) {
-                BranchSql.applyDatabase(c, null, db, ownerRole(db));
-            }
-        }
+        applyRecords(project, branch);
         log.info("branch cluster created project={} branch={} pg={} ms={}", project.projectId(), branch.branchId(),
                 project.pgVersion(), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** Copies the parent's data as of now into the child's data directory; the parent keeps serving. Returns the LSN. */
     public String cloneFromParent(Project project, Branch parent, Branch child) throws Exception {
-        Path target = layout.dataDir(project, child);
+        return cloneFromParent(project, parent, child, layout.dataDir(project, child));
+    }
+
+    /** Copies the parent's data as of now into {@code target}; the parent keeps serving. Returns the LSN. */
+    public String cloneFromParent(Project project, Branch parent, Branch child, Path target) throws Exception {
         cloner.delete(target);
         Files.createDirectories(target.getParent());
         long start = System.nanoTime();
@@ -88,6 +84,19 @@ public final class Provisioner {
         cloner.markStandby(target);
         log.info("replica cloned project={} branch={} endpoint={} lsn={} ms={}", project.projectId(), branch.branchId(),
                 replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced). */
+    public void applyRecords(Project project, Branch branch) throws Exception {
+        try (Connection c = computes.connect(project, branch, "postgres")) {
+            BranchSql.bootstrap(c);
+            for (Role role : store.roles().list(branch.name())) {
+                BranchSql.applyRole(c, role);
+            }
+            for (Database db : store.databases().list(branch.name())) {
+                BranchSql.applyDatabase(c, null, db, ownerRole(db));
+            }
+        }
     }
 
     public void removeReplica(Project project, Branch branch, Endpoint replica) throws IOException {

@@ -47,6 +47,12 @@ public record Branch(
         return sourceBranchId == null;
     }
 
+    /** The branch while an operation changes its data ({@code state}, e.g. RESETTING), then back to READY. */
+    public Branch withPending(String transientState, Instant now) {
+        return new Branch(projectId, branchId, uid, createTime, now, transientState, "READY", now, isDefault, isProtected,
+                sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes);
+    }
+
     public Branch withState(String newState, Instant now) {
         return new Branch(projectId, branchId, uid, createTime, now, newState, null, now, isDefault, isProtected,
                 sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes);

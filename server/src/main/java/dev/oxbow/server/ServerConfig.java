@@ -2,6 +2,7 @@ package dev.oxbow.server;
 
 import dev.oxbow.controlplane.ComputeSizing;
 import dev.oxbow.controlplane.ControlPlaneConfig;
+import dev.oxbow.controlplane.HistoryPolicy;
 import dev.oxbow.controlplane.Limits;
 import dev.oxbow.proxy.ProxyConfig;
 
@@ -16,69 +17,75 @@ import java.time.Duration;
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
-                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing) {
+                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history) {
 
     public static ServerConfig defaults(Path home) {
         return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
                 "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
-                null, null, ComputeSizing.defaults());
+                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults());
     }
 
     public ServerConfig withApiPort(int port) {
         return new ServerConfig(home, apiHost, port, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withApiHost(String host) {
         return new ServerConfig(home, host, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withPg(String host, int port) {
         return new ServerConfig(home, apiHost, apiPort, host, port, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withPgBinaries(Path dir) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, dir, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withPgUser(String user) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, user, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     public ServerConfig withSoftDeleteRetention(Duration retention) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     /** Shorter timers for tests: how often idle computes are checked, and connection idle/lifetime limits. */
     public ServerConfig withTimers(Duration suspendCheck, Duration idleTimeout, Duration lifetime) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey, sizing, history);
     }
 
     /** The operator's own certificate chain and PKCS#8 key (PEM) instead of Oxbow's local CA. */
     public ServerConfig withTls(Path certificate, Path key) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key, sizing, history);
     }
 
     /** How much RAM and CPU a CU gets here, and how eagerly the autoscaler moves. */
     public ServerConfig withSizing(ComputeSizing newSizing) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, newSizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, newSizing, history);
+    }
+
+    /** How often branches are snapshotted and WAL switched (point-in-time restore replays what lies between). */
+    public ServerConfig withHistory(HistoryPolicy newHistory) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, newHistory);
     }
 
     ControlPlaneConfig controlPlane() {
-        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing);
+        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, history);
     }
 
     ProxyConfig proxy() {

@@ -163,7 +163,6 @@ public final class BranchCloner {
         }
     }
 
-    /** Removes {@code dir} and everything below it (symlinks, not their targets); a missing directory is fine. */
     /** Marks a cloned data directory as a standby: it starts in recovery and follows its primary. */
     public void markStandby(Path dataDir) throws IOException {
         Path signal = dataDir.resolve("standby.signal");
@@ -171,6 +170,12 @@ public final class BranchCloner {
         identity.chown(signal);
     }
 
+    /** The user postgres runs as: owner of every file a clone creates. */
+    public ProcessIdentity identity() {
+        return identity;
+    }
+
+    /** Removes {@code dir} and everything below it (symlinks, not their targets); a missing directory is fine. */
     public void delete(Path dir) throws IOException {
         Path abs = dir.toAbsolutePath().normalize();
         if (abs.getNameCount() < 2) {

@@ -1,0 +1,26 @@
+package dev.oxbow.storage;
+
+import java.util.regex.Pattern;
+
+/** PostgreSQL log sequence numbers as text ({@code 16/B374D848}) and as numbers. */
+public final class Lsn {
+    private static final Pattern TEXT = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
+
+    private Lsn() {}
+
+    public static boolean valid(String text) {
+        return text != null && TEXT.matcher(text).matches();
+    }
+
+    public static long parse(String text) {
+        if (!valid(text)) {
+            throw new IllegalArgumentException("not an LSN: " + text);
+        }
+        int slash = text.indexOf('/');
+        return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
+    }
+
+    public static String format(long lsn) {
+        return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFF_FFFFL);
+    }
+}

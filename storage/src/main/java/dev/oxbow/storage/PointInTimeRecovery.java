@@ -1,0 +1,98 @@
+package dev.oxbow.storage;
+
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ProcessIdentity;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * A data directory as of a past point: a snapshot's files plus a recovery configuration that replays the
+ * source's WAL archive up to the target and then promotes (a new timeline, writable). The caller starts
+ * a server on it with {@link #settings} and waits until recovery has ended.
+ */
+public final class PointInTimeRecovery {
+    private static final DateTimeFormatter PG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx").withZone(ZoneOffset.UTC);
+    private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
+
+    private final BranchCloner cloner;
+    private final ProcessIdentity identity;
+
+    public PointInTimeRecovery(BranchCloner cloner, ProcessIdentity identity) {
+        this.cloner = cloner;
+        this.identity = identity;
+    }
+
+    /** A recovery target: exactly one of an LSN and a time. */
+    public record Target(String lsn, Instant time) {
+        public Target {
+            if ((lsn == null) == (time == null)) {
+                throw new IllegalArgumentException("a recovery target is one of an LSN and a time");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return lsn != null ? "lsn " + lsn : "time " + time;
+        }
+    }
+
+    /** Copies the snapshot into {@code targetDataDir} (reflinked where possible) and asks for archive recovery. */
+    public void prepare(Snapshot snapshot, Path targetDataDir) throws IOException, ComputeException {
+        cloner.cloneStopped(snapshot.pgdata(), targetDataDir);
+        Path signal = targetDataDir.resolve("recovery.signal");
+        Files.writeString(signal, "");
+        identity.chown(signal);
+    }
+
+    /**
+     * Settings for the recovery run. Hot standby stays off: the server accepts connections only once it
+     * has promoted, and its connection settings need not match the source's.
+     */
+    public static Map<String, String> settings(Path sourceArchive, Target target) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("restore_command", WalArchive.restoreCommand(sourceArchive));
+        if (target.lsn() != null) {
+            s.put("recovery_target_lsn", target.lsn());
+        } else {
+            s.put("recovery_target_time", PG_TIME.format(target.time()));
+        }
+        s.put("recovery_target_inclusive", "on");
+        s.put("recovery_target_timeline", "latest");
+        s.put("recovery_target_action", "promote");
+        s.put("hot_standby", "off");
+        return s;
+    }
+
+    /** Where the promoted cluster's new timeline branched off: the last line of its newest history file. */
+    public static Optional<String> switchPoint(Path dataDir) throws IOException {
+        Path newest = null;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir.resolve("pg_wal"))) {
+            for (Path f : files) {
+                if (HISTORY.matcher(f.getFileName().toString()).matches()
+                        && (newest == null || f.getFileName().toString().compareTo(newest.getFileName().toString()) > 0)) {
+                    newest = f;
+                }
+            }
+        }
+        if (newest == null) {
+            return Optional.empty();
+        }
+        List<String> lines = Files.readAllLines(newest).stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        if (lines.isEmpty()) {
+            return Optional.empty();
+        }
+        String[] parts = lines.get(lines.size() - 1).split("\\s+");
+        return parts.length >= 2 && Lsn.valid(parts[1]) ? Optional.of(parts[1]) : Optional.empty();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.oxbow.storage;
+
+import dev.oxbow.compute.ComputeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * A branch's snapshots, one directory each under its {@code snapshots} directory, named by LSN so they
+ * list in WAL order. A snapshot is built under a temporary name and renamed into place, so a crash
+ * never leaves a half-made one that looks complete; leftovers are removed when the store is listed.
+ */
+public final class SnapshotStore {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotStore.class);
+    public static final String DIR = "snapshots";
+    private static final String META = "snapshot.properties";
+    private static final String TMP_PREFIX = ".tmp-";
+
+    private final BranchCloner cloner;
+    private final Clock clock;
+
+    public SnapshotStore(BranchCloner cloner, Clock clock) {
+        this.cloner = cloner;
+        this.clock = clock;
+    }
+
+    /** Takes a consistent snapshot of the running cluster in {@code dataDir}; it keeps serving. */
+    public Snapshot take(Path socketDir, String superuser, Path dataDir, Path snapshotsDir)
+            throws ComputeException, IOException, SQLException {
+        long start = System.nanoTime();
+        Files.createDirectories(snapshotsDir);
+        Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
+        try {
+            String lsn = cloner.cloneRunning(socketDir, superuser, dataDir, tmp.resolve("pgdata"));
+            Instant time = clock.instant();
+            String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
+            Properties p = new Properties();
+            p.setProperty("lsn", lsn);
+            p.setProperty("time", time.toString());
+            p.setProperty("start_segment", startSegment);
+            try (Writer w = Files.newBufferedWriter(tmp.resolve(META))) {
+                p.store(w, "Oxbow snapshot");
+            }
+            Path target = snapshotsDir.resolve(String.format("%016X", Lsn.parse(lsn)) + "-" + time.toEpochMilli());
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            log.info("snapshot taken data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir, target.getFileName(), lsn,
+                    cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+            return new Snapshot(target, lsn, time, startSegment);
+        } finally {
+            if (Files.exists(tmp)) {
+                cloner.delete(tmp);
+            }
+        }
+    }
+
+    /** The complete snapshots, oldest first; half-made ones a crash left behind are removed. */
+    public List<Snapshot> list(Path snapshotsDir) throws IOException {
+        List<Snapshot> out = new ArrayList<>();
+        if (!Files.isDirectory(snapshotsDir)) {
+            return out;
+        }
+        List<Path> leftovers = new ArrayList<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(snapshotsDir)) {
+            for (Path d : dirs) {
+                if (d.getFileName().toString().startsWith(TMP_PREFIX)) {
+                    leftovers.add(d);
+                    continue;
+                }
+                Path meta = d.resolve(META);
+                if (!Files.isRegularFile(meta)) {
+                    continue;
+                }
+                Properties p = new Properties();
+                try (Reader r = Files.newBufferedReader(meta)) {
+                    p.load(r);
+                }
+                out.add(new Snapshot(d, p.getProperty("lsn"), Instant.parse(p.getProperty("time")), p.getProperty("start_segment")));
+            }
+        }
+        for (Path l : leftovers) {
+            if (Files.getLastModifiedTime(l).toInstant().isBefore(clock.instant().minusSeconds(3600))) {
+                cloner.delete(l); // an hour old: no snapshot takes that long, so a crash left it
+            }
+        }
+        out.sort(Comparator.comparingLong(Snapshot::lsnValue));
+        return out;
+    }
+
+    public void remove(Snapshot snapshot) throws IOException {
+        // renamed first, so a crash mid-delete leaves a temporary leftover, not a broken snapshot
+        Path doomed = snapshot.dir().resolveSibling(TMP_PREFIX + "gone-" + snapshot.dir().getFileName());
+        Files.move(snapshot.dir(), doomed, StandardCopyOption.ATOMIC_MOVE);
+        cloner.delete(doomed);
+        log.info("snapshot removed snapshot={} lsn={} time={}", snapshot.dir(), snapshot.lsn(), snapshot.time());
+    }
+}
