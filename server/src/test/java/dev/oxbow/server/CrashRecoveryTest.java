@@ -83,6 +83,91 @@ class CrashRecoveryTest {
         assertThat(Processes.postgresUnder(home)).isEmpty();
     }
 
+    /**
+     * kill -9 while a restore, a reset and a branch from the past run: after the restart each operation
+     * ends done, every branch is READY with consistent data, and no staging copy or orphan is left.
+     */
+    @Test
+    void killNineMidRestoreResetAndPastBranchThenRestart() throws Exception {
+        Path home = TestServer.newHome("crash-history");
+        Process child = startChild(home);
+        int port = awaitReady(child);
+        String token = Files.readString(home.resolve("admin-token")).strip();
+        String base = "http://127.0.0.1:" + port;
+        HttpClient http = HttpClient.newHttpClient();
+        String p = "/api/2.0/postgres/projects/crash-h";
+
+        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-h", "{}").path("name").asText());
+        sql(http, base, token, home, "production", "CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1), (2), (3)");
+        for (String b : List.of("dev", "reset-me")) {
+            awaitDone(http, base, token, call(http, base, token, "POST", p + "/branches?branch_id=" + b,
+                    "{\"spec\":{\"no_expiry\":true}}").path("name").asText());
+        }
+        Thread.sleep(50);
+        Instant point = Instant.now();
+        Thread.sleep(50);
+        sql(http, base, token, home, "dev", "INSERT INTO t VALUES (4)");
+        sql(http, base, token, home, "production", "INSERT INTO t VALUES (5)");
+        sql(http, base, token, home, "reset-me", "DELETE FROM t");
+
+        List<String> ops = new ArrayList<>();
+        ops.add(call(http, base, token, "POST", p + "/branches/dev:restore", "{\"source_branch_time\":\"" + point + "\"}").path("name").asText());
+        ops.add(call(http, base, token, "POST", p + "/branches/reset-me:reset", "{}").path("name").asText());
+        CompletableFuture<JsonNode> past = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call(http, base, token, "POST", p + "/branches?branch_id=past",
+                        "{\"spec\":{\"no_expiry\":true,\"source_branch_time\":\"" + point + "\"}}");
+            } catch (Exception e) {
+                return null;
+            }
+        });
+        Thread.sleep(400);
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        JsonNode pastOp = past.get(30, TimeUnit.SECONDS);
+        if (pastOp != null && pastOp.has("name")) {
+            ops.add(pastOp.path("name").asText());
+        }
+
+        try (TestServer t = TestServer.start(home)) {
+            for (String op : ops) {
+                JsonNode done = awaitDone(http, t.baseUrl(), token, op);
+                assertThat(done.has("response") || done.has("error")).as(op + " -> " + done).isTrue();
+            }
+            var store = t.server().controlPlane().store();
+            ReaperTest.awaitTrue(() -> store.operations().pending().isEmpty());
+            assertThat(store.branches().all()).allMatch(b -> "READY".equals(b.state()));
+            String ids = "SELECT id FROM t ORDER BY id";
+            List<String> dev = Sql.column(t, "projects/crash-h/branches/dev/endpoints/primary", "databricks_postgres", ids);
+            assertThat(dev).as("restored, or left as it was").isIn(List.of("1", "2", "3"), List.of("1", "2", "3", "4"));
+            List<String> reset = Sql.column(t, "projects/crash-h/branches/reset-me/endpoints/primary", "databricks_postgres", ids);
+            assertThat(reset).as("reset to the parent's head, or left as it was").isIn(List.of("1", "2", "3", "5"), List.of());
+            if (store.branches().get("projects/crash-h/branches/past").isPresent()) {
+                assertThat(Sql.column(t, "projects/crash-h/branches/past/endpoints/primary", "databricks_postgres", ids)).containsExactly("1", "2", "3");
+            }
+            try (var dirs = Files.list(home.resolve("projects").resolve(store.projects().get("projects/crash-h").orElseThrow().uid()).resolve("branches"))) {
+                assertThat(dirs.map(d -> d.getFileName().toString())).as("no staging copies left").noneMatch(n -> n.contains("."));
+            }
+            for (var b : store.branches().list("projects/crash-h")) {
+                assertThat(Files.isDirectory(t.server().controlPlane().config().layout().dataDir(
+                        store.projects().get("projects/crash-h").orElseThrow(), b))).as(b.name() + " has its data").isTrue();
+            }
+            long shouldRun = store.endpoints().all().stream().filter(e -> "ACTIVE".equals(e.state())).count();
+            assertThat(Processes.postgresUnder(home)).as("one postgres per ACTIVE endpoint, no orphans").hasSize((int) shouldRun);
+        }
+        assertThat(Processes.postgresUnder(home)).isEmpty();
+    }
+
+    /** Runs SQL on a branch's primary of the child server, over the compute's own socket. */
+    private static void sql(HttpClient http, String base, String token, Path home, String branch, String sql) throws Exception {
+        JsonNode ep = call(http, base, token, "GET", "/api/2.0/postgres/projects/crash-h/branches/" + branch + "/endpoints/primary", null);
+        Path socketDir = new dev.oxbow.controlplane.Layout(home).socketDir(ep.path("uid").asText());
+        try (var c = dev.oxbow.compute.PgConnections.open(socketDir, "databricks_postgres", dev.oxbow.controlplane.Defaults.SYSTEM_ROLE);
+             var st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
     private static Process startChild(Path home) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
