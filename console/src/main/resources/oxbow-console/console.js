@@ -241,7 +241,7 @@ function renderTree(treeBox, detail) {
     }
   };
   walk('', 0, null);
-  const rowH = 26, indent = 18, width = 760;
+  const rowH = 26, indent = 18, width = '100%';
   const root = svg('svg', { id: 'branch-tree', class: 'tree', width, height: rows.length * rowH + 8 });
   rows.forEach((row, i) => {
     row.y = i * rowH + rowH / 2 + 4;
