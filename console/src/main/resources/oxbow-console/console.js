@@ -72,6 +72,8 @@ async function waitFor(op, status) {
     await new Promise(r => setTimeout(r, 800));
     op = await api('GET', PG + op.name);
   }
+  const log = document.getElementById('operations');
+  if (log && state.project) loadOperations(log);
   if (op.error) throw new ApiError(op.error.error_code + ': ' + op.error.message);
   if (status) status.textContent = '';
   return op.response;

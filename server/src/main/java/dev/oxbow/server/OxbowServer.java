@@ -72,7 +72,7 @@ public final class OxbowServer implements AutoCloseable {
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
             ApiServer server = new ApiServer(cp, prometheus,
-                    new dev.oxbow.api.ProxyAddress(config.pgHost(), pgPort, certificate.caCert().toString()));
+                    new dev.oxbow.api.ProxyAddress(config.pgHost(), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
             this.apiPort = server.start(config.apiHost(), config.apiPort());
             this.api = server;
             this.controlPlane = cp;
