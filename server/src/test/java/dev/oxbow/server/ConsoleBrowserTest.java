@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -143,5 +144,17 @@ class ConsoleBrowserTest {
         screenshot("05-sql-editor");
 
         assertThat(driver.findElement(By.id("operations")).getText()).contains("projects/console-e2e");
+
+        // restore in place: until the server offers it, its error shows in the banner; once it does, the old state appears as a branch
+        ((JavascriptExecutor) driver).executeScript("const i = document.getElementById('restore-time'); i.value = i.max;");
+        driver.findElement(By.id("restore-branch")).click();
+        waiting(Duration.ofSeconds(10)).until(ExpectedConditions.alertIsPresent()).accept();
+        waiting(OPERATION).until(d -> d.findElement(By.id("error")).isDisplayed()
+                || !d.findElements(By.cssSelector("#branch-tree g[data-branch^='feature-x_old_']")).isEmpty());
+        WebElement banner = driver.findElement(By.id("error"));
+        if (banner.isDisplayed()) {
+            assertThat(banner.getText()).as("the API's error, code and message").matches("[A-Z_]+: .+");
+        }
+        screenshot("06-restore");
     }
 }
