@@ -33,6 +33,11 @@ public final class ApiServer implements AutoCloseable {
 
     /** With a Prometheus registry, {@code GET /metrics} serves the control plane's figures (no token: scrapers rarely have one). */
     public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
+        this(cp, prometheus, null);
+    }
+
+    /** With the proxy's address, the console at {@code /} can put together working connection strings. */
+    public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus, ProxyAddress proxy) {
         this.cp = cp;
         ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes());
         PostgresApi postgres = new PostgresApi(cp, writer, mapper);
@@ -40,6 +45,12 @@ public final class ApiServer implements AutoCloseable {
             config.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(mapper, false));
             config.http.defaultContentType = "application/json";
+            // the web console: static files only; everything it shows comes from the API with the user's token
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/oxbow-console";
+                files.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+            });
             config.requestLogger.http((ctx, ms) -> {
                 if (!ctx.path().equals("/healthz")) {
                     log.debug("http method={} path={} status={} ms={}", ctx.method(), ctx.path(), ctx.statusCode(), ms.longValue());
@@ -64,10 +75,15 @@ public final class ApiServer implements AutoCloseable {
             ctx.attribute(CALLER, user);
         });
         new IdentityApi(cp, mapper, CALLER).register(app);
+        new ConsoleApi(cp, writer, mapper, CALLER, proxy).register(app);
         for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE}) {
             app.addHttpHandler(type, "/api/2.0/postgres/<path>", ctx -> postgres.handle(ctx, ctx.pathParam("path"), ctx.attribute(CALLER)));
         }
-        for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE, HandlerType.PUT}) {
+        // unknown API routes get JSON 404s; other GETs fall through to the console's static files
+        app.get("/api/<path>", ctx -> {
+            throw PostgresApi.unknownRoute(ctx);
+        });
+        for (HandlerType type : new HandlerType[]{HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE, HandlerType.PUT}) {
             app.addHttpHandler(type, "/<path>", ctx -> {
                 throw PostgresApi.unknownRoute(ctx);
             });

@@ -144,6 +144,30 @@ public final class ComputeActivity implements AutoCloseable {
         }
     }
 
+    /**
+     * Suspends one compute now, on request (the console's Suspend button); a client connecting later
+     * wakes it as usual. Computes with no_suspension are refused: they promise to be always on.
+     */
+    public Endpoint suspendNow(Endpoint endpoint) {
+        if (endpoint.noSuspension()) {
+            throw ApiException.invalidState("Endpoint " + endpoint.name() + " has no_suspension set; clear it to allow suspending.");
+        }
+        synchronized (lock(endpoint.uid())) {
+            Endpoint current = store.endpoints().get(endpoint.name()).orElseThrow(() -> ApiException.notFound("endpoint", endpoint.name()));
+            if (!"ACTIVE".equals(current.state())) {
+                throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
+            }
+            try {
+                Endpoint idle = computes.suspend(current);
+                metrics.suspended();
+                log.info("compute suspended on request endpoint={} connections={}", current.name(), connections(current.uid()));
+                return idle;
+            } catch (ComputeException ex) {
+                throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());
+            }
+        }
+    }
+
     private Object lock(String uid) {
         return locks.computeIfAbsent(uid, k -> new Object());
     }

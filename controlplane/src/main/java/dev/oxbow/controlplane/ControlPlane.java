@@ -29,6 +29,10 @@ import java.util.Set;
 public final class ControlPlane implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
 
+    /** The console's CU graph: one sample every 5 s for the last hour. */
+    private static final java.time.Duration HISTORY_INTERVAL = java.time.Duration.ofSeconds(5);
+    private static final int HISTORY_SAMPLES = 720;
+
     private final ControlPlaneConfig config;
     private final MetadataStore store;
     private final ComputeRuntime runtime;
@@ -49,7 +53,9 @@ public final class ControlPlane implements AutoCloseable {
     private final SigningKeyRotation keyRotation;
     private final AccessControl access;
     private final Autoscaler autoscaler;
-    private final HistoryMaintenance history;
+    private final HistoryMaintenance branchHistory;
+    private final EndpointHistory history;
+    private final SqlConsole sqlConsole;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
@@ -90,7 +96,9 @@ public final class ControlPlane implements AutoCloseable {
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
-        this.history = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
+        this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
+        this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
+        this.sqlConsole = new SqlConsole(store, activity, access, layout);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -142,7 +150,8 @@ public final class ControlPlane implements AutoCloseable {
         activity.start(config.suspendCheckInterval());
         keyRotation.start(java.time.Duration.ofHours(24));
         autoscaler.start();
-        history.start();
+        branchHistory.start();
+        history.start(HISTORY_INTERVAL);
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -168,6 +177,8 @@ public final class ControlPlane implements AutoCloseable {
     public AccessControl access() { return access; }
     public Autoscaler autoscaler() { return autoscaler; }
     public ControlPlaneMetrics metrics() { return metrics; }
+    public EndpointHistory history() { return history; }
+    public SqlConsole sqlConsole() { return sqlConsole; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -182,6 +193,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        branchHistory.close();
         history.close();
         autoscaler.close();
         keyRotation.close();

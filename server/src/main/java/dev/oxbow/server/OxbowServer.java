@@ -71,7 +71,8 @@ public final class OxbowServer implements AutoCloseable {
             proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
-            ApiServer server = new ApiServer(cp, prometheus);
+            ApiServer server = new ApiServer(cp, prometheus,
+                    new dev.oxbow.api.ProxyAddress(config.pgHost(), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
             this.apiPort = server.start(config.apiHost(), config.apiPort());
             this.api = server;
             this.controlPlane = cp;

@@ -56,7 +56,7 @@ final class ProxyClients {
                 t.server().caCertificate().toString(), sql);
     }
 
-    private static Result run(Map<String, String> env, String... command) throws Exception {
+    static Result run(Map<String, String> env, String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(List.of(command)).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
