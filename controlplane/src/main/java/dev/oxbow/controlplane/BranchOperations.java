@@ -45,7 +45,8 @@ final class BranchOperations {
                             java.time.Instant time;
                             if (past == null) {
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
-                                time = now;
+                                time = clock.instant(); // every commit in the copy happened before this
+                                timelines.adoptBranchPoint(layout.dataDir(project, branch), lsn, time);
                             } else {
                                 Timelines.Source source = timelines.resolve(project, parent, past,
                                         past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");

@@ -120,7 +120,9 @@ final class BranchReplacement {
         if (!Files.exists(staging.resolve(COMPLETE)) && !Files.exists(discard)) {
             cloner.delete(staging);
             String lsn = provisioner.cloneFromParent(project, parent, branch, staging.resolve("pgdata"));
-            Files.writeString(staging.resolve(COMPLETE), lsn + "\n" + clock.instant() + "\n");
+            Instant time = clock.instant();
+            timelines.adoptBranchPoint(staging.resolve("pgdata"), lsn, time);
+            Files.writeString(staging.resolve(COMPLETE), lsn + "\n" + time + "\n");
         }
         ctx.pointTaken();
         provisioner.stopAll(branch);

@@ -80,8 +80,13 @@ final class Timelines {
         }
     }
 
-    void removeSnapshot(Snapshot s) throws IOException {
-        snapshots.remove(s);
+    /**
+     * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
+     * begins exactly at the branch point; points before it come from the parent.
+     */
+    void adoptBranchPoint(Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
+        cloner.delete(clonedDataDir.resolveSibling(SnapshotStore.DIR)); // left by an interrupted earlier attempt
+        snapshots.adopt(clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
     /** The branch's WAL position now (its compute runs, or is started for the query). */
@@ -161,6 +166,7 @@ final class Timelines {
                     + ", whose WAL ends at " + reachable + ".");
         }
         cloner.delete(dataDir);
+        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
         recovery.prepare(source.snapshot(), dataDir);
         computes.ensureArchiveDir(dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.primarySettings(project, target));
@@ -180,6 +186,8 @@ final class Timelines {
                 }
                 st.execute("CHECKPOINT");
             }
+            // the recovered state is the first snapshot of the history beside it
+            snapshots.take(socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
         } finally {
             runtime.stop(uid);
         }

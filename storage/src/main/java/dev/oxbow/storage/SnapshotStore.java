@@ -49,23 +49,50 @@ public final class SnapshotStore {
             String lsn = cloner.cloneRunning(socketDir, superuser, dataDir, tmp.resolve("pgdata"));
             Instant time = clock.instant();
             String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
-            Properties p = new Properties();
-            p.setProperty("lsn", lsn);
-            p.setProperty("time", time.toString());
-            p.setProperty("start_segment", startSegment);
-            try (Writer w = Files.newBufferedWriter(tmp.resolve(META))) {
-                p.store(w, "Oxbow snapshot");
-            }
-            Path target = snapshotsDir.resolve(String.format("%016X", Lsn.parse(lsn)) + "-" + time.toEpochMilli());
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            log.info("snapshot taken data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir, target.getFileName(), lsn,
+            Snapshot s = publish(tmp, snapshotsDir, lsn, time, startSegment);
+            log.info("snapshot taken data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir, s.dir().getFileName(), lsn,
                     cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
-            return new Snapshot(target, lsn, time, startSegment);
+            return s;
         } finally {
             if (Files.exists(tmp)) {
                 cloner.delete(tmp);
             }
         }
+    }
+
+    /**
+     * Keeps a fresh base backup (a clone made by {@link BranchCloner#cloneRunning}, not started yet) as a
+     * snapshot: the branch's history then starts exactly at its branch point ({@code lsn}, {@code time}).
+     */
+    public Snapshot adopt(Path baseBackup, String lsn, Instant time, Path snapshotsDir) throws ComputeException, IOException {
+        long start = System.nanoTime();
+        Files.createDirectories(snapshotsDir);
+        Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
+        try {
+            cloner.cloneStopped(baseBackup, tmp.resolve("pgdata"));
+            String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
+            Snapshot s = publish(tmp, snapshotsDir, lsn, time, startSegment);
+            log.info("snapshot adopted from base backup data_dir={} snapshot={} lsn={} strategy={} in_ms={}", baseBackup,
+                    s.dir().getFileName(), lsn, cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+            return s;
+        } finally {
+            if (Files.exists(tmp)) {
+                cloner.delete(tmp);
+            }
+        }
+    }
+
+    private static Snapshot publish(Path tmp, Path snapshotsDir, String lsn, Instant time, String startSegment) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("lsn", lsn);
+        p.setProperty("time", time.toString());
+        p.setProperty("start_segment", startSegment);
+        try (Writer w = Files.newBufferedWriter(tmp.resolve(META))) {
+            p.store(w, "Oxbow snapshot");
+        }
+        Path target = snapshotsDir.resolve(String.format("%016X", Lsn.parse(lsn)) + "-" + time.toEpochMilli());
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        return new Snapshot(target, lsn, time, startSegment);
     }
 
     /** The complete snapshots, oldest first; half-made ones a crash left behind are removed. */
