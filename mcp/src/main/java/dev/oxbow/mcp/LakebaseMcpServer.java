@@ -27,19 +27,26 @@ public final class LakebaseMcpServer {
         CountDownLatch closed = new CountDownLatch(1);
         McpJsonMapper json = McpJsonDefaults.getMapper();
         var transport = new StdioServerTransportProvider(json, new EofSignal(System.in, closed), System.out);
+        LakebaseTools tools = new LakebaseTools(client);
         McpSyncServer server = McpServer.sync(transport)
                 .serverInfo("oxbow-lakebase", "0.1.0")
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
                 .requestTimeout(Duration.ofMinutes(10))
-                .tools(new LakebaseTools(client).specifications(json))
+                .tools(tools.specifications(json))
                 .build();
         log.info("MCP server ready on stdio for {}", client.host());
         try {
             closed.await();
+            log.info("MCP client closed stdin; stopping once running tool calls have answered");
+            // requests read just before EOF are still being handled on other threads: let them answer
+            Thread.sleep(500);
+            while (tools.running() > 0) {
+                Thread.sleep(100);
+            }
+            Thread.sleep(500);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("MCP client closed stdin; stopping");
         server.closeGracefully();
     }
 

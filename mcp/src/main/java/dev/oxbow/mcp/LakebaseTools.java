@@ -33,6 +33,7 @@ final class LakebaseTools {
     static final String CREDENTIAL_MESSAGE = "Token generated. Valid for ~1 hour. Use as password with sslmode=require.";
 
     private final Postgres api;
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<String, Map<String, Object>> schemas = new LinkedHashMap<>();
     private final Map<String, String> descriptions = new LinkedHashMap<>();
     private final Map<String, Function<Args, Map<String, Object>>> handlers = new LinkedHashMap<>();
@@ -78,9 +79,21 @@ final class LakebaseTools {
         List<SyncToolSpecification> specs = new ArrayList<>();
         handlers.forEach((name, handler) -> specs.add(SyncToolSpecification.builder()
                 .tool(McpSchema.Tool.builder().name(name).description(descriptions.get(name)).inputSchema(schemas.get(name)).build())
-                .callHandler((exchange, request) -> run(json, name, handler, new Args(request.arguments())))
+                .callHandler((exchange, request) -> {
+                    running.incrementAndGet();
+                    try {
+                        return run(json, name, handler, new Args(request.arguments()));
+                    } finally {
+                        running.decrementAndGet();
+                    }
+                })
                 .build()));
         return specs;
+    }
+
+    /** Tool calls still running (a client that closes stdin right after a call still gets its answer). */
+    int running() {
+        return running.get();
     }
 
     /** Runs one tool: its dict as JSON text and structured content; failures the reference raises come back with isError. */
