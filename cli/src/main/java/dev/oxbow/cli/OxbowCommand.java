@@ -1,12 +1,13 @@
 package dev.oxbow.cli;
 
+import dev.oxbow.cli.postgres.PostgresCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code oxbow}: the single launcher for the server and, later, the client commands. */
+/** {@code oxbow}: the single launcher for the server and the client commands (postgres, psql, mcp, identity). */
 @Command(name = "oxbow", mixinStandardHelpOptions = true, version = "oxbow 0.1.0",
         description = "Self-hosted serverless PostgreSQL with a Databricks Lakebase compatible API.",
-        subcommands = {ServerCommand.class, PsqlCommand.class, IdentityCommands.Users.class, IdentityCommands.ServicePrincipals.class,
+        subcommands = {ServerCommand.class, PostgresCommands.class, PsqlCommand.class, McpCommand.class, CompletionCommand.class, IdentityCommands.Users.class, IdentityCommands.ServicePrincipals.class,
                 IdentityCommands.Groups.class, IdentityCommands.Tokens.class, IdentityCommands.Permissions.class, CommandLine.HelpCommand.class})
 public final class OxbowCommand implements Runnable {
     @CommandLine.Spec

@@ -1,7 +1,6 @@
 package dev.oxbow.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,8 +46,7 @@ final class PsqlCommand implements Callable<Integer> {
         }
         String host = ep.path("status").path("hosts").path("host").asText();
         String user = api.call("GET", "/api/2.0/preview/scim/v2/Me", null).path("userName").asText();
-        String body = new ObjectMapper().createObjectNode().put("endpoint", endpoint).toString();
-        String token = api.call("POST", "/api/2.0/postgres/credentials", body).path("token").asText();
+        String token = api.client().postgres().generateDatabaseCredential(endpoint).token();
         String addr = hostaddr != null ? hostaddr : resolves(host) ? null : InetAddress.getByName(api.hostName()).getHostAddress();
         int pgPort = port != null ? port : Integer.parseInt(System.getenv().getOrDefault("OXBOW_PG_PORT", "5432"));
         Path ca = api.home().resolve("tls").resolve("ca.crt");

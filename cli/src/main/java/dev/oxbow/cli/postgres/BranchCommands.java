@@ -1,0 +1,113 @@
+package dev.oxbow.cli.postgres;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.client.Durations;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** create/get/list/update/delete/undelete-branch. TTLs take human durations (7d, 168h) and go on the wire as "<n>s". */
+final class BranchCommands {
+    static final Table TABLE = Table.of("NAME", "/name", "STATE", "/status/current_state", "DEFAULT", "/status/default",
+            "PROTECTED", "/status/is_protected", "SOURCE", "/status/source_branch", "EXPIRES", "/status/expire_time");
+
+    private BranchCommands() {}
+
+    /** Rewrites spec.ttl given as "7d" into "604800s", so --json accepts the same forms as --ttl. */
+    static void normaliseTtl(ObjectNode spec, String key) {
+        if (spec.path(key).isTextual() && !spec.path(key).asText().matches("\\d+(\\.\\d+)?s")) {
+            spec.put(key, Durations.wire(Durations.seconds(spec.path(key).asText())));
+        }
+    }
+
+    @Command(name = "create-branch", description = "Create a branch: PARENT BRANCH_ID [--ttl 7d | --no-expiry | --expire-time T].")
+    static final class Create extends LroCall {
+        @Parameters(index = "0", paramLabel = "PARENT", description = "Project name, e.g. projects/my-app.") String parent;
+        @Parameters(index = "1", paramLabel = "BRANCH_ID") String branchId;
+        @Option(names = "--ttl", description = "Delete the branch after this long, e.g. 7d, 168h, 3600s.") String ttl;
+        @Option(names = "--no-expiry", description = "The branch never expires.") boolean noExpiry;
+        @Option(names = "--expire-time", description = "RFC 3339 time at which the branch expires.") String expireTime;
+        @Option(names = "--source-branch", description = "Branch to fork (default: the project's default branch).") String sourceBranch;
+        @Option(names = "--replace-existing", description = "Adopt the branch if it already exists.") boolean replaceExisting;
+        @Mixin JsonBody body;
+
+        void run() throws Exception {
+            ObjectNode b = body.object();
+            ObjectNode spec = JsonBody.spec(b);
+            if (ttl != null) {
+                spec.put("ttl", Durations.wire(Durations.seconds(ttl)));
+            }
+            if (noExpiry) {
+                spec.put("no_expiry", true);
+            }
+            if (expireTime != null) {
+                spec.put("expire_time", expireTime);
+            }
+            if (sourceBranch != null) {
+                spec.put("source_branch", sourceBranch);
+            }
+            normaliseTtl(spec, "ttl");
+            finish(api.createBranch(Names.project(parent), branchId, b, replaceExisting), "Creating branch " + branchId, true);
+        }
+    }
+
+    @Command(name = "get-branch", description = "Get a branch by name.")
+    static final class Get extends PostgresCall {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        void run() throws Exception {
+            print(api.getJson(name));
+        }
+    }
+
+    @Command(name = "list-branches", description = "List the branches of a project.")
+    static final class List extends PostgresCall {
+        @Parameters(index = "0", paramLabel = "PARENT") String parent;
+        @Option(names = "--page-size") Integer pageSize;
+        @Option(names = "--show-deleted", description = "Include soft-deleted branches.") boolean showDeleted;
+        @Option(names = "--limit", defaultValue = "0", description = "Print at most this many (0: all).") int limit;
+
+        void run() throws Exception {
+            Map<String, Object> q = new HashMap<>();
+            q.put("page_size", pageSize);
+            q.put("show_deleted", showDeleted ? "true" : null);
+            printList(api.listJson(Names.project(parent), "branches", q), limit, TABLE);
+        }
+    }
+
+    @Command(name = "update-branch", description = "Update a branch: NAME UPDATE_MASK --json '{\"spec\":{…}}' (e.g. spec.is_protected, spec.expiration).")
+    static final class Update extends LroCall {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "UPDATE_MASK") String mask;
+        @Mixin JsonBody body;
+
+        void run() throws Exception {
+            ObjectNode b = body.object();
+            normaliseTtl(JsonBody.spec(b), "ttl");
+            finish(api.updateBranch(name, b, mask), "Updating " + name, true);
+        }
+    }
+
+    @Command(name = "delete-branch", description = "Delete a branch (soft delete unless --purge).")
+    static final class Delete extends LroCall {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--purge", description = "Delete permanently.") boolean purge;
+
+        void run() throws Exception {
+            finish(api.deleteBranch(name, purge), "Deleting " + name, false);
+        }
+    }
+
+    @Command(name = "undelete-branch", description = "Restore a soft-deleted branch.")
+    static final class Undelete extends LroCall {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        void run() throws Exception {
+            finish(api.undeleteBranch(name), "Restoring " + name, false);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.oxbow.cli.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import dev.oxbow.client.OxbowClient;
+import dev.oxbow.client.Postgres;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** One {@code oxbow postgres} command: resolves the server from the environment and prints the API's JSON on stdout. */
+abstract class PostgresCall implements Callable<Integer> {
+    static final ObjectMapper PRINTER = new ObjectMapper();
+
+    /** Pretty JSON as the Databricks CLI prints it: two-space indent, "key": value. */
+    private static final ObjectWriter PRETTY = PRINTER.writer(new DefaultPrettyPrinter()
+            .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
+
+    @Option(names = {"-o", "--output"}, defaultValue = "json", description = "Output: json (default) or table (text) for lists.")
+    String output;
+
+    OxbowClient client;
+    Postgres api;
+
+    abstract void run() throws Exception;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!List.of("json", "table", "text").contains(output.toLowerCase())) {
+            throw new IllegalArgumentException("Invalid output '" + output + "': use json or table.");
+        }
+        client = OxbowClient.fromEnvironment();
+        api = client.postgres();
+        run();
+        return 0;
+    }
+
+    static void print(JsonNode json) throws Exception {
+        System.out.println(PRETTY.writeValueAsString(json));
+    }
+
+    /** A whole list (every page, up to {@code limit} items when > 0) as a JSON array or as a table. */
+    void printList(Iterable<JsonNode> items, int limit, Table table) throws Exception {
+        List<JsonNode> all = new ArrayList<>();
+        for (JsonNode item : items) {
+            if (limit > 0 && all.size() >= limit) {
+                break;
+            }
+            all.add(item);
+        }
+        if (output.equalsIgnoreCase("json")) {
+            print(PRINTER.valueToTree(all));
+        } else {
+            System.out.print(table.render(all));
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.oxbow.cli.postgres;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code oxbow postgres …}: the same commands, arguments and flags as {@code databricks postgres}. */
+@Command(name = "postgres", mixinStandardHelpOptions = true,
+        description = "Manage Lakebase projects, branches, endpoints, roles, databases and synced tables.",
+        subcommands = {
+                ProjectCommands.Create.class, ProjectCommands.Get.class, ProjectCommands.List.class, ProjectCommands.Update.class,
+                ProjectCommands.Delete.class, ProjectCommands.Undelete.class,
+                BranchCommands.Create.class, BranchCommands.Get.class, BranchCommands.List.class, BranchCommands.Update.class,
+                BranchCommands.Delete.class, BranchCommands.Undelete.class,
+                EndpointCommands.Create.class, EndpointCommands.Get.class, EndpointCommands.List.class, EndpointCommands.Update.class,
+                EndpointCommands.Delete.class,
+                RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
+                DatabaseCommands.Create.class, DatabaseCommands.Get.class, DatabaseCommands.List.class, DatabaseCommands.Update.class,
+                DatabaseCommands.Delete.class,
+                SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
+                OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})
+public final class PostgresCommands implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,129 @@
+package dev.oxbow.cli;
+
+import dev.oxbow.client.Endpoint;
+import dev.oxbow.client.OxbowClient;
+import dev.oxbow.client.OxbowException;
+import dev.oxbow.client.Postgres;
+import dev.oxbow.server.OxbowServer;
+import dev.oxbow.server.ServerConfig;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code oxbow mcp} started as a subprocess, every tool called through the MCP SDK's stdio client, results checked against the server. */
+class McpToolsTest {
+
+    @Test
+    void everyLakebaseToolDrivesTheServer() throws Exception {
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-mcp-");
+        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+            Postgres api = new OxbowClient(server.baseUrl(), server.adminToken()).postgres();
+            String java = ProcessHandle.current().info().command().orElse("java");
+            ServerParameters params = ServerParameters.builder(java)
+                    .args("-cp", System.getProperty("java.class.path"), OxbowCommand.class.getName(), "mcp")
+                    .env(Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_TOKEN", server.adminToken()))
+                    .build();
+            try (McpSyncClient mcp = McpClient.sync(new StdioClientTransport(params, McpJsonDefaults.getMapper()))
+                    .requestTimeout(Duration.ofMinutes(3)).build()) {
+                mcp.initialize();
+                assertThat(mcp.listTools().tools()).extracting(McpSchema.Tool::name).containsExactlyInAnyOrder(
+                        "create_or_update_lakebase_database", "get_lakebase_database", "delete_lakebase_database",
+                        "create_or_update_lakebase_branch", "delete_lakebase_branch", "create_or_update_lakebase_sync",
+                        "delete_lakebase_sync", "generate_lakebase_credential",
+                        "manage_lakebase_database", "manage_lakebase_branch", "manage_lakebase_sync");
+
+                // database: a true upsert (the reference's NOT_FOUND-dict bug would answer NO_CHANGES here)
+                Map<String, Object> created = call(mcp, "create_or_update_lakebase_database", Map.of("name", "agent-app", "type", "autoscale", "pg_version", "16"));
+                assertThat(created).containsEntry("name", "projects/agent-app").containsEntry("status", "CREATED")
+                        .containsEntry("created", true).containsEntry("type", "autoscale").containsEntry("pg_version", "16")
+                        .containsEntry("display_name", "agent-app");
+                assertThat(api.getProject("projects/agent-app").status().pgVersion()).isEqualTo(16);
+                Map<String, Object> renamed = call(mcp, "create_or_update_lakebase_database", Map.of("name", "projects/agent-app", "type", "autoscale", "display_name", "Agent App"));
+                assertThat(renamed).containsEntry("status", "UPDATED").containsEntry("created", false);
+                assertThat(api.getProject("projects/agent-app").status().displayName()).isEqualTo("Agent App");
+                assertThat(call(mcp, "create_or_update_lakebase_database", Map.of("name", "agent-app", "type", "autoscale")))
+                        .containsEntry("status", "NO_CHANGES").containsEntry("error", "No fields specified for update");
+                assertThat(call(mcp, "create_or_update_lakebase_database", Map.of("name", "x", "type", "cloud")))
+                        .containsEntry("error", "Invalid type 'cloud'. Use 'provisioned' or 'autoscale'.");
+
+                // branch: created from the default branch with no expiry; its read-write compute sized as asked
+                Map<String, Object> branch = call(mcp, "create_or_update_lakebase_branch", Map.of("project_name", "agent-app", "branch_id", "feature",
+                        "autoscaling_limit_min_cu", 0.5, "autoscaling_limit_max_cu", 2, "scale_to_zero_seconds", 0));
+                assertThat(branch).containsEntry("name", "projects/agent-app/branches/feature").containsEntry("status", "CREATED")
+                        .containsEntry("created", true).containsEntry("is_default", false);
+                @SuppressWarnings("unchecked") Map<String, Object> ep = (Map<String, Object>) branch.get("endpoint");
+                assertThat(ep).containsEntry("endpoint_type", Endpoint.READ_WRITE).containsEntry("max_cu", 2.0);
+                Endpoint rw = api.getEndpoint((String) ep.get("name"));
+                assertThat(rw.status().autoscalingLimitMaxCu()).isEqualTo(2.0);
+                assertThat(api.getBranch("projects/agent-app/branches/feature").status().sourceBranch()).isEqualTo("projects/agent-app/branches/production");
+
+                Map<String, Object> updated = call(mcp, "create_or_update_lakebase_branch", Map.of("project_name", "agent-app", "branch_id", "feature",
+                        "ttl_seconds", 3600, "autoscaling_limit_max_cu", 3));
+                assertThat(updated).containsEntry("status", "UPDATED").containsEntry("created", false).containsKey("expire_time");
+                assertThat(api.getBranch("projects/agent-app/branches/feature").status().expireTime()).isNotNull();
+                assertThat(api.getEndpoint(rw.name()).status().autoscalingLimitMaxCu()).isEqualTo(3.0);
+                assertThat(call(mcp, "create_or_update_lakebase_branch", Map.of("project_name", "agent-app", "branch_id", "feature")))
+                        .containsEntry("status", "NO_CHANGES");
+
+                // credential for the endpoint, with the expiry the reference never returned
+                Map<String, Object> cred = call(mcp, "generate_lakebase_credential", Map.of("endpoint", rw.name()));
+                assertThat((String) cred.get("token")).isNotBlank();
+                assertThat(cred).containsKey("expire_time").containsEntry("message", "Token generated. Valid for ~1 hour. Use as password with sslmode=require.");
+                assertThat(call(mcp, "generate_lakebase_credential", Map.of()))
+                        .containsEntry("error", "Provide either instance_names (provisioned) or endpoint (autoscale).");
+
+                // get: project, branches, endpoints
+                Map<String, Object> got = call(mcp, "get_lakebase_database", Map.of("name", "agent-app"));
+                assertThat(got).containsEntry("name", "projects/agent-app").containsEntry("owner", "admin@oxbow.local").containsEntry("type", "autoscale");
+                assertThat((List<?>) got.get("branches")).hasSize(2);
+                assertThat(call(mcp, "get_lakebase_database", Map.of("name", "nope"))).containsEntry("error", "Database 'nope' not found.");
+                assertThat(call(mcp, "manage_lakebase_database", Map.of("action", "list")).get("databases").toString()).contains("projects/agent-app");
+                assertThat(call(mcp, "manage_lakebase_database", Map.of("action", "drop")))
+                        .containsEntry("error", "Invalid action 'drop'. Valid actions: create_or_update, get, list, delete");
+                assertThat(call(mcp, "manage_lakebase_branch", Map.of("action", "create_or_update", "project_name", "agent-app")))
+                        .containsEntry("error", "create_or_update requires: project_name, branch_id");
+
+                // sync: the synced-tables API is not on this server yet, so the tool reports the API's error
+                McpSchema.CallToolResult sync = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
+                        "instance_name", "projects/agent-app/branches/feature", "source_table_name", "main.src.orders", "target_table_name", "main.app.orders")));
+                assertThat(sync.isError() || structured(sync).get("created") != null).isTrue();
+                Map<String, Object> unsync = call(mcp, "delete_lakebase_sync", Map.of("table_name", "main.app.nothing"));
+                assertThat(unsync.toString()).containsAnyOf("NOT_FOUND", "error");
+
+                // deletes, checked against the server
+                assertThat(call(mcp, "delete_lakebase_branch", Map.of("name", "projects/agent-app/branches/feature"))).containsEntry("status", "deleted");
+                assertThatThrownBy(() -> api.getBranch("projects/agent-app/branches/feature")).isInstanceOf(OxbowException.NotFound.class);
+                assertThat(call(mcp, "delete_lakebase_branch", Map.of("name", "projects/agent-app/branches/feature"))).containsEntry("status", "NOT_FOUND");
+                assertThat(call(mcp, "manage_lakebase_database", Map.of("action", "delete", "name", "agent-app", "type", "autoscale")))
+                        .containsEntry("name", "projects/agent-app").containsEntry("status", "deleted");
+                assertThatThrownBy(() -> api.getProject("projects/agent-app")).isInstanceOf(OxbowException.NotFound.class);
+                assertThat(call(mcp, "delete_lakebase_database", Map.of("name", "agent-app", "type", "autoscale"))).containsEntry("status", "NOT_FOUND");
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> structured(McpSchema.CallToolResult r) {
+        return (Map<String, Object>) r.structuredContent();
+    }
+
+    private static Map<String, Object> call(McpSyncClient mcp, String tool, Map<String, Object> args) {
+        McpSchema.CallToolResult r = mcp.callTool(new McpSchema.CallToolRequest(tool, args));
+        assertThat(r.isError()).as(tool + " " + r.content()).isNotEqualTo(Boolean.TRUE);
+        return structured(r);
+    }
+}

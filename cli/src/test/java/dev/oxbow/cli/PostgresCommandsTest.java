@@ -1,0 +1,164 @@
+package dev.oxbow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.oxbow.server.OxbowServer;
+import dev.oxbow.server.ServerConfig;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code oxbow postgres …} run as a subprocess against a real server: stdout is the API's JSON, errors go to stderr with a non-zero exit. */
+class PostgresCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void postgresCommandsMirrorTheDatabricksCli() throws Exception {
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-cli-pg-");
+        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+            // no OXBOW_TOKEN: the local credentials file under OXBOW_HOME is found, as on the server's machine
+            Map<String, String> env = Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_HOME", home.toString());
+
+            JsonNode positional = ok(env, "postgres", "create-project", "cli-a", "--json", "{\"spec\":{\"display_name\":\"A\",\"pg_version\":\"16\"}}");
+            assertThat(positional.path("name").asText()).isEqualTo("projects/cli-a");
+            assertThat(positional.path("status").path("pg_version").asInt()).isEqualTo(16);
+            JsonNode flag = ok(env, "postgres", "create-project", "--project-id", "cli-b");
+            assertThat(flag.path("name").asText()).isEqualTo("projects/cli-b");
+            assertThat(ok(env, "postgres", "get-project", "projects/cli-a").path("status").path("display_name").asText()).isEqualTo("A");
+
+            JsonNode list = ok(env, "postgres", "list-projects", "--page-size", "1");
+            assertThat(list.isArray()).isTrue();
+            assertThat(list.findValuesAsText("name")).contains("projects/cli-a", "projects/cli-b");
+            Run table = oxbow(env, "postgres", "list-projects", "-o", "table");
+            assertThat(table.exit()).isZero();
+            assertThat(table.stdout().lines().findFirst().orElse("")).startsWith("NAME").contains("DISPLAY NAME");
+            assertThat(table.stdout()).contains("projects/cli-a").contains("projects/cli-b");
+
+            JsonNode renamed = ok(env, "postgres", "update-project", "projects/cli-a", "spec.display_name", "--json", "{\"spec\":{\"display_name\":\"Renamed\"}}");
+            assertThat(renamed.path("status").path("display_name").asText()).isEqualTo("Renamed");
+
+            JsonNode branch = ok(env, "postgres", "create-branch", "projects/cli-a", "dev", "--ttl", "7d");
+            Instant expires = Instant.parse(branch.path("status").path("expire_time").asText());
+            assertThat(Duration.between(Instant.now(), expires).toHours()).isBetween(166L, 168L);
+            assertThat(ok(env, "postgres", "list-branches", "projects/cli-a").findValuesAsText("name"))
+                    .containsExactlyInAnyOrder("projects/cli-a/branches/production", "projects/cli-a/branches/dev");
+            assertThat(oxbow(env, "postgres", "list-branches", "projects/cli-a", "--output", "table").stdout()).contains("STATE").contains("READY");
+
+            String primary = "projects/cli-a/branches/dev/endpoints/primary";
+            JsonNode resized = ok(env, "postgres", "update-endpoint", primary, "spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
+                    "--json", "{\"spec\":{\"autoscaling_limit_min_cu\":1,\"autoscaling_limit_max_cu\":2}}");
+            assertThat(resized.path("status").path("autoscaling_limit_max_cu").asDouble()).isEqualTo(2.0);
+            assertThat(ok(env, "postgres", "get-endpoint", primary).path("status").path("autoscaling_limit_min_cu").asDouble()).isEqualTo(1.0);
+            assertThat(ok(env, "postgres", "list-endpoints", "projects/cli-a/branches/dev").findValuesAsText("name")).contains(primary);
+
+            JsonNode cred = ok(env, "postgres", "generate-database-credential", primary, "--ttl", "15m");
+            assertThat(cred.path("token").asText()).isNotBlank();
+            assertThat(Duration.between(Instant.now(), Instant.parse(cred.path("expire_time").asText())).toMinutes()).isBetween(13L, 15L);
+
+            // --no-wait prints the operation; get-operation follows it to done
+            JsonNode op = ok(env, "postgres", "create-endpoint", "projects/cli-a/branches/dev", "reader", "--no-wait",
+                    "--json", "{\"spec\":{\"endpoint_type\":\"ENDPOINT_TYPE_READ_ONLY\"}}");
+            assertThat(op.path("name").asText()).contains("/operations/");
+            JsonNode polled = ok(env, "postgres", "get-operation", op.path("name").asText());
+            while (!polled.path("done").asBoolean()) {
+                Thread.sleep(100);
+                polled = ok(env, "postgres", "get-operation", op.path("name").asText());
+            }
+            assertThat(polled.path("response").path("name").asText()).isEqualTo("projects/cli-a/branches/dev/endpoints/reader");
+
+            JsonNode role = ok(env, "postgres", "create-role", "projects/cli-a/branches/dev", "--role-id", "app-reader",
+                    "--json", "{\"spec\":{\"postgres_role\":\"app_reader\",\"auth_method\":\"PG_PASSWORD_SCRAM_SHA_256\"}}");
+            assertThat(role.path("name").asText()).isEqualTo("projects/cli-a/branches/dev/roles/app-reader");
+            JsonNode db = ok(env, "postgres", "create-database", "projects/cli-a/branches/dev", "--database-id", "shop",
+                    "--json", "{\"spec\":{\"postgres_database\":\"shop\",\"role\":\"projects/cli-a/branches/dev/roles/app-reader\"}}");
+            assertThat(db.path("status").path("postgres_database").asText()).isEqualTo("shop");
+            assertThat(oxbow(env, "postgres", "list-databases", "projects/cli-a/branches/dev", "-o", "table").stdout()).contains("shop");
+            assertThat(ok(env, "postgres", "list-roles", "projects/cli-a/branches/dev").findValuesAsText("name"))
+                    .contains("projects/cli-a/branches/dev/roles/app-reader");
+
+            // deletes print nothing and leave nothing behind
+            Run deleted = oxbow(env, "postgres", "delete-branch", "projects/cli-a/branches/dev");
+            assertThat(deleted.exit()).as(deleted.stderr()).isZero();
+            assertThat(deleted.stdout()).isEmpty();
+            assertThat(oxbow(env, "postgres", "get-branch", "projects/cli-a/branches/dev").exit()).isNotZero();
+            assertThat(oxbow(env, "postgres", "delete-project", "projects/cli-b", "--purge").exit()).isZero();
+            assertThat(ok(env, "postgres", "list-projects").findValuesAsText("name")).doesNotContain("projects/cli-b");
+
+            // bad input: the API's message on stderr, nothing on stdout, non-zero exit
+            Run missing = oxbow(env, "postgres", "get-project", "projects/nope");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.stdout()).isEmpty();
+            assertThat(missing.stderr()).startsWith("Error: ").contains("not found").doesNotContain("Exception");
+            Run badId = oxbow(env, "postgres", "create-project", "Bad_Id");
+            assertThat(badId.exit()).isEqualTo(1);
+            assertThat(badId.stderr()).contains("must match pattern");
+            Run duplicate = oxbow(env, "postgres", "create-project", "cli-a");
+            assertThat(duplicate.exit()).isEqualTo(1);
+            assertThat(duplicate.stderr()).contains("already exists");
+            Run badMask = oxbow(env, "postgres", "update-project", "projects/cli-a", "spec.nonsense", "--json", "{\"spec\":{}}");
+            assertThat(badMask.exit()).isNotZero();
+            assertThat(badMask.stderr()).startsWith("Error: ");
+            Run badTtl = oxbow(env, "postgres", "create-branch", "projects/cli-a", "x", "--ttl", "soon");
+            assertThat(badTtl.exit()).isEqualTo(1);
+            assertThat(badTtl.stderr()).contains("Invalid duration 'soon'");
+            Run badJson = oxbow(env, "postgres", "create-project", "cli-c", "--json", "{nope");
+            assertThat(badJson.exit()).isEqualTo(1);
+            assertThat(badJson.stderr()).contains("Invalid --json");
+            Run noId = oxbow(env, "postgres", "create-project");
+            assertThat(noId.exit()).isNotZero();
+            assertThat(noId.stderr()).contains("PROJECT_ID");
+            Run noArgs = oxbow(env, "postgres", "create-branch", "projects/cli-a");
+            assertThat(noArgs.exit()).isEqualTo(2);
+            assertThat(noArgs.stderr()).contains("BRANCH_ID");
+            Run sync = oxbow(env, "postgres", "get-synced-table", "main.app.orders");
+            assertThat(sync.exit()).isEqualTo(1);
+            assertThat(sync.stderr()).startsWith("Error: ");
+
+            Run completion = oxbow(env, "completion");
+            assertThat(completion.exit()).isZero();
+            assertThat(completion.stdout()).contains("complete").contains("create-project").contains("generate-database-credential");
+        }
+    }
+
+    record Run(int exit, String stdout, String stderr) {}
+
+    private static JsonNode ok(Map<String, String> env, String... args) throws Exception {
+        Run r = oxbow(env, args);
+        assertThat(r.exit()).as(String.join(" ", args) + ": " + r.stderr()).isZero();
+        return JSON.readTree(r.stdout());
+    }
+
+    private static Run oxbow(Map<String, String> env, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), OxbowCommand.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().remove("OXBOW_TOKEN");
+        pb.environment().remove("DATABRICKS_TOKEN");
+        pb.environment().remove("DATABRICKS_HOST");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getErrorStream().readAllBytes());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String stderr = err.get().lines().filter(l -> !l.startsWith("WARNING")).reduce((a, b) -> a + "\n" + b).orElse("").strip();
+        return new Run(p.exitValue(), out, stderr);
+    }
+}

@@ -1,0 +1,232 @@
+package dev.oxbow.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The Lakebase API ({@code /api/2.0/postgres}, api.md §2): typed resources, long-running operations and paged lists.
+ * Names are full resource names ("projects/p/branches/b"); bodies are the bare resource ({"spec":{…}}), given as
+ * the SDK's records or as JSON.
+ */
+public final class Postgres {
+    static final String BASE = "/api/2.0/postgres/";
+
+    private final OxbowClient client;
+    private final ObjectMapper json;
+
+    Postgres(OxbowClient client) {
+        this.client = client;
+        this.json = client.json();
+    }
+
+    // ---- projects
+
+    public Operation<Project> createProject(String projectId, Object project) {
+        return start("POST", "projects", query("project_id", projectId), orEmpty(project), Project.class);
+    }
+
+    public Project getProject(String name) {
+        return get(name, Project.class);
+    }
+
+    public Paged<Project> listProjects(boolean showDeleted) {
+        return list("", "projects", showDeleted, Project.class);
+    }
+
+    public Operation<Project> updateProject(String name, Object project, String updateMask) {
+        return start("PATCH", name, query("update_mask", updateMask), project, Project.class);
+    }
+
+    public Operation<Empty> deleteProject(String name, boolean purge) {
+        return start("DELETE", name, query("purge", purge ? "true" : null), null, Empty.class);
+    }
+
+    public Operation<Empty> undeleteProject(String name) {
+        return start("POST", name + "/undelete", Map.of(), json.createObjectNode(), Empty.class);
+    }
+
+    // ---- branches
+
+    public Operation<Branch> createBranch(String parent, String branchId, Object branch, boolean replaceExisting) {
+        return start("POST", parent + "/branches", query("branch_id", branchId, "replace_existing", replaceExisting ? "true" : null),
+                orEmpty(branch), Branch.class);
+    }
+
+    public Branch getBranch(String name) {
+        return get(name, Branch.class);
+    }
+
+    public Paged<Branch> listBranches(String parent, boolean showDeleted) {
+        return list(parent, "branches", showDeleted, Branch.class);
+    }
+
+    public Operation<Branch> updateBranch(String name, Object branch, String updateMask) {
+        return start("PATCH", name, query("update_mask", updateMask), branch, Branch.class);
+    }
+
+    public Operation<Empty> deleteBranch(String name, boolean purge) {
+        return start("DELETE", name, query("purge", purge ? "true" : null), null, Empty.class);
+    }
+
+    public Operation<Empty> undeleteBranch(String name) {
+        return start("POST", name + "/undelete", Map.of(), json.createObjectNode(), Empty.class);
+    }
+
+    // ---- endpoints
+
+    public Operation<Endpoint> createEndpoint(String parent, String endpointId, Object endpoint, boolean replaceExisting) {
+        return start("POST", parent + "/endpoints", query("endpoint_id", endpointId, "replace_existing", replaceExisting ? "true" : null),
+                orEmpty(endpoint), Endpoint.class);
+    }
+
+    public Endpoint getEndpoint(String name) {
+        return get(name, Endpoint.class);
+    }
+
+    public Paged<Endpoint> listEndpoints(String parent) {
+        return list(parent, "endpoints", false, Endpoint.class);
+    }
+
+    public Operation<Endpoint> updateEndpoint(String name, Object endpoint, String updateMask) {
+        return start("PATCH", name, query("update_mask", updateMask), endpoint, Endpoint.class);
+    }
+
+    public Operation<Empty> deleteEndpoint(String name) {
+        return start("DELETE", name, Map.of(), null, Empty.class);
+    }
+
+    // ---- roles
+
+    /** {@code roleId} may be null: the server picks one. */
+    public Operation<Role> createRole(String parent, String roleId, Object role, boolean replaceExisting) {
+        return start("POST", parent + "/roles", query("role_id", roleId, "replace_existing", replaceExisting ? "true" : null),
+                orEmpty(role), Role.class);
+    }
+
+    public Role getRole(String name) {
+        return get(name, Role.class);
+    }
+
+    public Paged<Role> listRoles(String parent) {
+        return list(parent, "roles", false, Role.class);
+    }
+
+    public Operation<Role> updateRole(String name, Object role, String updateMask) {
+        return start("PATCH", name, query("update_mask", updateMask), role, Role.class);
+    }
+
+    public Operation<Empty> deleteRole(String name, String reassignOwnedTo) {
+        return start("DELETE", name, query("reassign_owned_to", reassignOwnedTo), null, Empty.class);
+    }
+
+    // ---- databases
+
+    /** {@code databaseId} may be null: the server derives one. */
+    public Operation<Database> createDatabase(String parent, String databaseId, Object database, boolean replaceExisting) {
+        return start("POST", parent + "/databases", query("database_id", databaseId, "replace_existing", replaceExisting ? "true" : null),
+                orEmpty(database), Database.class);
+    }
+
+    public Database getDatabase(String name) {
+        return get(name, Database.class);
+    }
+
+    public Paged<Database> listDatabases(String parent) {
+        return list(parent, "databases", false, Database.class);
+    }
+
+    public Operation<Database> updateDatabase(String name, Object database, String updateMask) {
+        return start("PATCH", name, query("update_mask", updateMask), database, Database.class);
+    }
+
+    public Operation<Empty> deleteDatabase(String name) {
+        return start("DELETE", name, Map.of(), null, Empty.class);
+    }
+
+    // ---- credentials, operations
+
+    public DatabaseCredential generateDatabaseCredential(Object request) {
+        return decode(client.call("POST", BASE + "credentials", Map.of(), request), DatabaseCredential.class);
+    }
+
+    public DatabaseCredential generateDatabaseCredential(String endpoint) {
+        return generateDatabaseCredential(DatabaseCredential.Request.forEndpoint(endpoint));
+    }
+
+    /** Any operation by name; its response stays JSON since the resource type is not known here. */
+    public Operation<JsonNode> getOperation(String name) {
+        return new Operation<>(client, client.get(BASE + name), Function.identity());
+    }
+
+    // ---- synced tables
+
+    /** {@code syncedTableId} is the destination's three-part name catalog.schema.table. */
+    public Operation<SyncedTable> createSyncedTable(String syncedTableId, Object syncedTable) {
+        return start("POST", "synced_tables", query("synced_table_id", syncedTableId), orEmpty(syncedTable), SyncedTable.class);
+    }
+
+    public SyncedTable getSyncedTable(String name) {
+        return get(syncedTableName(name), SyncedTable.class);
+    }
+
+    public Operation<Empty> deleteSyncedTable(String name) {
+        return start("DELETE", syncedTableName(name), Map.of(), null, Empty.class);
+    }
+
+    /** "synced_tables/c.s.t" from either that or the bare three-part name. */
+    public static String syncedTableName(String name) {
+        return name.startsWith("synced_tables/") ? name : "synced_tables/" + name;
+    }
+
+    // ---- raw JSON forms, for callers that pass the server's answer on untouched
+
+    public JsonNode getJson(String name) {
+        return client.get(BASE + name);
+    }
+
+    /** The raw items of {@code parent/collection} ("" parent for projects) with extra query parameters (page_size, show_deleted). */
+    public Paged<JsonNode> listJson(String parent, String collection, Map<String, ?> query) {
+        String path = BASE + (parent.isEmpty() ? "" : parent + "/") + collection;
+        return new Paged<>(client, path, query, collection, Function.identity());
+    }
+
+    /** Starts a long-running call and returns its operation; {@code type} decodes the eventual response. */
+    public <T> Operation<T> start(String method, String path, Map<String, ?> query, Object body, Class<T> type) {
+        JsonNode op = client.call(method, BASE + path, query, body);
+        return new Operation<>(client, op, r -> decode(r, type));
+    }
+
+    private <T> T get(String name, Class<T> type) {
+        return decode(client.get(BASE + name), type);
+    }
+
+    private <T> Paged<T> list(String parent, String collection, boolean showDeleted, Class<T> type) {
+        String path = BASE + (parent.isEmpty() ? "" : parent + "/") + collection;
+        return new Paged<>(client, path, query("show_deleted", showDeleted ? "true" : null), collection, r -> decode(r, type));
+    }
+
+    private <T> T decode(JsonNode node, Class<T> type) {
+        if (type == Empty.class) {
+            return type.cast(new Empty());
+        }
+        return json.convertValue(node, type);
+    }
+
+    private Object orEmpty(Object body) {
+        return body == null ? json.createObjectNode() : body;
+    }
+
+    private static Map<String, Object> query(Object... pairs) {
+        Map<String, Object> q = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            if (pairs[i + 1] != null) {
+                q.put((String) pairs[i], pairs[i + 1]);
+            }
+        }
+        return q;
+    }
+}
