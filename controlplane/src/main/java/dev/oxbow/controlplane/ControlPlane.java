@@ -49,6 +49,8 @@ public final class ControlPlane implements AutoCloseable {
     private final SigningKeyRotation keyRotation;
     private final AccessControl access;
     private final Autoscaler autoscaler;
+    private final SyncRunner syncRunner;
+    private final SyncedTableService syncedTables;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
@@ -70,6 +72,10 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
+        // synced tables wake computes through the same path as client connections
+        this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
+        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), clock);
+        handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         Uids uids = new Uids();
@@ -80,10 +86,10 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, new SourceCatalogs(config.sync()), syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
-        this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
@@ -138,6 +144,7 @@ public final class ControlPlane implements AutoCloseable {
         activity.start(config.suspendCheckInterval());
         keyRotation.start(java.time.Duration.ofHours(24));
         autoscaler.start();
+        syncRunner.start();
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -163,10 +170,12 @@ public final class ControlPlane implements AutoCloseable {
     public AccessControl access() { return access; }
     public Autoscaler autoscaler() { return autoscaler; }
     public ControlPlaneMetrics metrics() { return metrics; }
+    public SyncedTableService syncedTables() { return syncedTables; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
         metrics.refresh(store, computes, activity);
+        metrics.refreshSync(store, syncRunner, java.time.Instant.now());
     }
 
     public Operation operation(String name) {
@@ -177,6 +186,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() {
         reaper.close();
+        syncRunner.close();
         autoscaler.close();
         keyRotation.close();
         activity.close();

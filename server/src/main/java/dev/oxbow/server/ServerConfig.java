@@ -3,6 +3,7 @@ package dev.oxbow.server;
 import dev.oxbow.controlplane.ComputeSizing;
 import dev.oxbow.controlplane.ControlPlaneConfig;
 import dev.oxbow.controlplane.Limits;
+import dev.oxbow.controlplane.SyncConfig;
 import dev.oxbow.proxy.ProxyConfig;
 
 import java.nio.file.Path;
@@ -16,69 +17,79 @@ import java.time.Duration;
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
-                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing) {
+                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, SyncConfig sync) {
 
     public static ServerConfig defaults(Path home) {
         return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
                 "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
-                null, null, ComputeSizing.defaults());
+                null, null, ComputeSizing.defaults(), SyncConfig.defaults());
     }
 
     public ServerConfig withApiPort(int port) {
         return new ServerConfig(home, apiHost, port, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withApiHost(String host) {
         return new ServerConfig(home, host, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withPg(String host, int port) {
         return new ServerConfig(home, apiHost, apiPort, host, port, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withPgBinaries(Path dir) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, dir, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withPgUser(String user) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, user, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     public ServerConfig withSoftDeleteRetention(Duration retention) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing);
+                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     /** Shorter timers for tests: how often idle computes are checked, and connection idle/lifetime limits. */
     public ServerConfig withTimers(Duration suspendCheck, Duration idleTimeout, Duration lifetime) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey, sizing);
+                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey, sizing, sync);
     }
 
     /** The operator's own certificate chain and PKCS#8 key (PEM) instead of Oxbow's local CA. */
     public ServerConfig withTls(Path certificate, Path key) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key, sizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key, sizing, sync);
     }
 
     /** How much RAM and CPU a CU gets here, and how eagerly the autoscaler moves. */
     public ServerConfig withSizing(ComputeSizing newSizing) {
         return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, newSizing);
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, newSizing, sync);
+    }
+
+    /** Catalogs for synced-table sources: name to root directory ({@code <root>/<schema>/<table>} is a Delta table). */
+    public ServerConfig withCatalogs(java.util.Map<String, Path> catalogs) {
+        return withSync(sync.withCatalogs(catalogs));
+    }
+
+    public ServerConfig withSync(SyncConfig newSync) {
+        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
+                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, newSync);
     }
 
     ControlPlaneConfig controlPlane() {
-        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing);
+        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, sync);
     }
 
     ProxyConfig proxy() {

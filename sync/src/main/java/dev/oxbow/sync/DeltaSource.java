@@ -121,6 +121,34 @@ public final class DeltaSource {
         }
     }
 
+    /**
+     * Every live row of {@code snapshot} as text, one string per column ({@code null} for NULL; timestamps as
+     * microseconds since 1970), for comparing a synced table with its source.
+     */
+    public List<List<String>> rowsAsText(Snapshot snapshot) throws Exception {
+        List<List<String>> out = new ArrayList<>();
+        scan(snapshot, (batch, selected, changeType, op) -> {
+            for (int r = 0; r < batch.getSize(); r++) {
+                if (selected != null && (selected.isNullAt(r) || !selected.getBoolean(r))) continue;
+                List<String> row = new ArrayList<>();
+                for (int c = 0; c < batch.getSchema().length(); c++) {
+                    ColumnVector v = batch.getColumnVector(c);
+                    var type = batch.getSchema().at(c).getDataType();
+                    row.add(v.isNullAt(r) ? null
+                            : type instanceof io.delta.kernel.types.LongType || type instanceof io.delta.kernel.types.TimestampType
+                              || type instanceof io.delta.kernel.types.TimestampNTZType ? Long.toString(v.getLong(r))
+                            : type instanceof io.delta.kernel.types.IntegerType ? Integer.toString(v.getInt(r))
+                            : type instanceof io.delta.kernel.types.DoubleType ? Double.toString(v.getDouble(r))
+                            : type instanceof io.delta.kernel.types.BooleanType ? Boolean.toString(v.getBoolean(r))
+                            : type instanceof io.delta.kernel.types.DecimalType ? v.getDecimal(r).toPlainString()
+                            : v.getString(r));
+                }
+                out.add(row);
+            }
+        }, () -> {});
+        return out;
+    }
+
     /** Raised when a commit range holds something only a full refresh can apply (deletion vectors, partitions). */
     static final class NeedsFullRefresh extends Exception {
         NeedsFullRefresh(String why) {
