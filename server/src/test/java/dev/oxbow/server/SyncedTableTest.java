@@ -142,9 +142,15 @@ class SyncedTableTest {
         w.removeFilesOf(appended);
         w.update(r -> r[0] != null && (Long) r[0] % 7 == 0, r -> { r[1] = "updated"; return r; });
         w.delete(r -> r[0] != null && (Long) r[0] >= 100 && (Long) r[0] < 120);
+        // the compute is suspended: the sync wakes it, as a client connection would
+        var cp = t.server().controlPlane();
+        var primary = cp.store().endpoints().get(PRIMARY).orElseThrow();
+        cp.computes().suspend(primary);
+        assertThat(cp.computes().running(primary)).isFalse();
         JsonNode op = body(t.http("POST", "/api/2.0/postgres/synced_tables/lake.sales.orders_synced:sync", null));
         JsonNode done = awaitOp(op.path("name").asText());
         assertThat(done.path("response").path("status").path("last_processed_commit_version").asLong()).isEqualTo(w.version());
+        assertThat(cp.store().endpoints().get(PRIMARY).orElseThrow().state()).isEqualTo("ACTIVE");
         assertSynced(table, "sales.orders_synced");
         JsonNode status = get("lake.sales.orders_synced").path("status");
         assertThat(status.path("detailed_state").asText()).isEqualTo("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE");

@@ -121,9 +121,13 @@ final class CopyBuffer {
         }
     }
 
+    long sendNanos;
+
     private void flush() throws SQLException {
         if (pos > 0) {
+            long t0 = System.nanoTime();
             copy.writeToCopy(buf, 0, pos);
+            sendNanos += System.nanoTime() - t0;
             pos = 0;
         }
     }
