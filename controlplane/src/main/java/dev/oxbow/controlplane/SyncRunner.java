@@ -114,6 +114,9 @@ public final class SyncRunner implements AutoCloseable {
                 progress.remove(name);
             }
             String note = outcome.nullKeyRows() > 0 ? outcome.nullKeyRows() + " source rows with a null primary key were skipped." : null;
+            if (outcome.note() != null) {
+                note = note == null ? outcome.note() : note + " " + outcome.note();
+            }
             SyncedTable done = t.withSync(outcome.version(), Instant.ofEpochMilli(outcome.commitTimeMillis()), start, clock.instant())
                     .withState(onlineState(t), note);
             store.syncedTables().put(done);

@@ -55,7 +55,13 @@ final class SyncedTableOperations {
             }
             return OperationResult.of(done);
         });
-        handlers.put(SyncedTableService.SYNC, (op, ctx) -> OperationResult.of(sync(op.resourceName())));
+        handlers.put(SyncedTableService.SYNC, (op, ctx) -> {
+            SyncedTable done = sync(op.resourceName());
+            if (done.schedulingPolicy().equals("CONTINUOUS")) {
+                runner.follow(done.name()); // again, if a failure had stopped it
+            }
+            return OperationResult.of(done);
+        });
         handlers.put(SyncedTableService.DELETE, (op, ctx) -> {
             runner.stopFollowing(op.resourceName());
             synchronized (runner.lock(op.resourceName())) {

@@ -162,6 +162,17 @@ public final class DeltaSource {
      */
     void changes(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
                  java.util.function.LongConsumer onCommit) throws Exception {
+        try {
+            readChanges(from, to, schema, keyColumns, partitioned, visitor, onCommit);
+        } catch (io.delta.kernel.exceptions.KernelException | io.delta.kernel.exceptions.KernelEngineException | java.io.FileNotFoundException
+                 | java.io.UncheckedIOException e) {
+            // log files expired or data files vacuumed: the changes are gone, only a full copy can catch up
+            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + e.getMessage() + ")");
+        }
+    }
+
+    private void readChanges(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
+                             java.util.function.LongConsumer onCommit) throws Exception {
         CommitRange range = TableManager.loadCommitRange(location, CommitRangeBuilder.CommitBoundary.atVersion(from))
                 .withEndBoundary(CommitRangeBuilder.CommitBoundary.atVersion(to)).build(engine);
         StructType keySchema = new StructType(keyColumns.stream().map(schema::get).toList());

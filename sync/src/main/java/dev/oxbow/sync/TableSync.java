@@ -122,7 +122,9 @@ public final class TableSync {
             } catch (DeltaSource.NeedsFullRefresh e) {
                 c.rollback();
                 log.info("incremental sync needs a full copy synced_table={} reason={}", spec.syncedTable(), e.getMessage());
-                outcome = once(spec, source, latest, columns, c, progress, true);
+                SyncOutcome full = once(spec, source, latest, columns, c, progress, true);
+                outcome = new SyncOutcome(full.kind(), full.version(), full.commitTimeMillis(), full.rows(), full.nullKeyRows(),
+                        "Made a full copy instead of applying changes: " + e.getMessage() + ".");
             }
             c.commit();
             return outcome;

@@ -192,6 +192,48 @@ class TableSyncTest {
     }
 
     @Test
+    void changesThatCanNoLongerBeReadFallBackToAFullCopy() throws Exception {
+        Path table = newTable();
+        DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, true);
+        w.append(rows(0, 10));
+        SyncSpec spec = new SyncSpec("main.vacuum.t", table.toString(), "vacuum", "t", List.of("id"), null, true);
+        try (Connection c = pg.connect()) {
+            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            long appended = w.append(rows(10, 20));
+            w.removeFilesOf(appended);
+            w.append(rows(20, 25));
+            try (var files = java.nio.file.Files.list(table)) { // VACUUM: the removed file is gone
+                for (Path f : files.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+                    if (!deltaFiles(table).contains(f.getFileName().toString())) java.nio.file.Files.delete(f);
+                }
+            }
+            SyncOutcome outcome = TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            assertThat(outcome.kind()).isEqualTo(SyncOutcome.Kind.SNAPSHOT);
+            assertThat(outcome.note()).contains("can no longer be read");
+            assertSame(c, table, "vacuum.t");
+        }
+    }
+
+    /** Data files the latest snapshot references. */
+    private static java.util.Set<String> deltaFiles(Path table) throws Exception {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        DeltaSource source = new DeltaSource(table.toString());
+        var scan = source.latest().getScanBuilder().build();
+        var engine = io.delta.kernel.defaults.engine.DefaultEngine.create(new org.apache.hadoop.conf.Configuration());
+        try (var it = scan.getScanFiles(engine)) {
+            while (it.hasNext()) {
+                try (var rows = it.next().getRows()) {
+                    while (rows.hasNext()) {
+                        String path = io.delta.kernel.internal.InternalScanFileUtils.getAddFileStatus(rows.next()).getPath();
+                        names.add(path.substring(path.lastIndexOf('/') + 1));
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    @Test
     void incrementalInsertOfAnExistingKeyIsADuplicate() throws Exception {
         Path table = newTable();
         DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, true);
