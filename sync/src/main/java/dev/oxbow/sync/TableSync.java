@@ -244,7 +244,7 @@ public final class TableSync {
                 s.execute("ALTER TABLE " + deduped + " RENAME TO " + Sql.ident(shadowName));
             }
             // the key's index is built once over all rows: a sort, which memory makes faster
-            s.execute("SET LOCAL maintenance_work_mem = '512MB'");
+            s.execute("SET LOCAL maintenance_work_mem = '256MB'");
             s.execute("SAVEPOINT add_key");
             try {
                 s.execute("ALTER TABLE " + shadow + " ADD CONSTRAINT " + Sql.ident(shortName(shadowName + "_pkey")) + " PRIMARY KEY (" + keys + ")");
