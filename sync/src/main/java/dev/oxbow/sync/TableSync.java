@@ -305,6 +305,11 @@ public final class TableSync {
     private static SyncOutcome incremental(SyncSpec spec, DeltaSource source, Snapshot latest, List<PgColumn> columns, long syncedVersion,
                                            String syncedColumns, Connection c, SyncProgress.Listener progress) throws Exception {
         String target = Sql.qualified(spec.pgSchema(), spec.pgTable());
+        String mapping = latest.getTableProperties().getOrDefault("delta.columnMapping.mode", "none");
+        if (!mapping.equalsIgnoreCase("none")) {
+            // change files are read by physical column name; only Kernel's scan maps them to logical names
+            throw new DeltaSource.NeedsFullRefresh("column mapping mode " + mapping);
+        }
         applySchemaChange(spec, columns, syncedColumns, c, target);
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TEMP TABLE " + CHANGES + " (" + columnDefs(columns) + ", _seq bigint, _op \"char\") ON COMMIT DROP");
