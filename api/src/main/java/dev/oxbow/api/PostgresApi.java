@@ -58,6 +58,20 @@ final class PostgresApi {
             ctx.json(out);
             return;
         }
+        if (n == 1 && seg[0].equals("synced_tables")) {
+            requireMethod(ctx, "POST");
+            var spec = SpecReader.syncedTable(body(ctx));
+            if (spec.branch() != null) {
+                cp.store().projects().get("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
+                        .ifPresent(p -> cp.access().requireManage(caller, p));
+            }
+            ctx.json(op(cp.syncedTables().create(ctx.queryParam("synced_table_id"), spec)));
+            return;
+        }
+        if (n == 2 && seg[0].equals("synced_tables")) {
+            syncedTable(ctx, method, seg[1], caller);
+            return;
+        }
         if (n >= 1 && !seg[0].equals("projects")) {
             throw unknownRoute(ctx);
         }
@@ -151,6 +165,29 @@ final class PostgresApi {
             }
             case "reset" -> ctx.json(op(cp.branches().reset(branch)));
             default -> throw unknownRoute(ctx);
+        }
+    }
+
+    /** {@code synced_tables/<c.s.t>}: GET, DELETE ({@code purge_data} drops the Postgres table), and POST {@code :sync} (Oxbow extension). */
+    private void syncedTable(Context ctx, String method, String id, Principal caller) {
+        boolean syncCall = id.endsWith(":sync");
+        String name = "synced_tables/" + (syncCall ? id.substring(0, id.length() - ":sync".length()) : id);
+        var table = cp.syncedTables().get(name);
+        Project project = cp.store().projects().get(Project.nameOf(table.projectId()))
+                .orElseThrow(() -> ApiException.notFound("synced table", name));
+        if (method.equals("GET") && !syncCall) {
+            cp.access().requireUse(caller, project);
+            ctx.json(writer.syncedTable(table, cp.syncedTables().progress(name)));
+            return;
+        }
+        cp.access().requireManage(caller, project);
+        if (syncCall) {
+            requireMethod(ctx, "POST");
+            ctx.json(op(cp.syncedTables().sync(name)));
+        } else if (method.equals("DELETE")) {
+            ctx.json(op(cp.syncedTables().delete(name, flag(ctx, "purge_data"))));
+        } else {
+            throw unknownRoute(ctx);
         }
     }
 

@@ -167,9 +167,50 @@ final class ResourceWriter {
                 case "endpoint" -> endpoint(records.read(op.result(), Endpoint.class));
                 case "role" -> role(records.read(op.result(), Role.class));
                 case "database" -> database(records.read(op.result(), Database.class));
+                case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();
             });
         }
+        return n;
+    }
+
+    /** A synced table with its spec echoed and a status in the Autoscaling shape (reference §4.9). */
+    ObjectNode syncedTable(dev.oxbow.metadata.SyncedTable t, java.util.Optional<dev.oxbow.sync.SyncProgress> progress) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", t.name()).put("synced_table_id", t.syncedTableId()).put("uid", t.uid());
+        time(n, "create_time", t.createTime());
+        ObjectNode spec = n.putObject("spec");
+        spec.put("source_table_full_name", t.sourceTableFullName());
+        var keys = spec.putArray("primary_key_columns");
+        t.primaryKeyColumns().forEach(keys::add);
+        if (t.timeseriesKey() != null) {
+            spec.put("timeseries_key", t.timeseriesKey());
+        }
+        spec.put("scheduling_policy", t.schedulingPolicy()).put("branch", t.branch()).put("postgres_database", t.postgresDatabase());
+        ObjectNode s = n.putObject("status");
+        s.put("detailed_state", t.state()).put("pipeline_id", t.uid()).put("project", "projects/" + t.projectId())
+                .put("unity_catalog_provisioning_state", t.state().endsWith("FAILED") ? "DEGRADED" : "ACTIVE")
+                .put("provisioning_phase", "PROVISIONING_PHASE_MAIN");
+        if (t.message() != null) {
+            s.put("message", t.message());
+        }
+        if (t.lastProcessedCommitVersion() != null) {
+            s.put("last_processed_commit_version", t.lastProcessedCommitVersion());
+            time(s, "last_sync_time", t.lastSyncEnd());
+            ObjectNode last = s.putObject("last_sync");
+            time(last, "sync_start_time", t.lastSyncStart());
+            time(last, "sync_end_time", t.lastSyncEnd());
+            ObjectNode delta = last.putObject("delta_table_sync_info").put("delta_commit_version", t.lastProcessedCommitVersion());
+            time(delta, "delta_commit_time", t.lastCommitTime());
+        }
+        progress.ifPresent(p -> {
+            ObjectNode o = s.putObject("ongoing_sync_progress");
+            o.put("sync_progress_completion", p.completion()).put("synced_row_count", p.syncedRows())
+                    .put("latest_version_currently_processing", p.version());
+            if (p.totalRows() > 0) {
+                o.put("total_row_count", p.totalRows());
+            }
+        });
         return n;
     }
 

@@ -86,6 +86,27 @@ final class SpecReader {
 
     record CredentialRequest(String endpoint, Long ttlSeconds, java.time.Instant expireTime) {}
 
+    static dev.oxbow.controlplane.SyncedTableSpec syncedTable(JsonNode body) {
+        JsonNode s = spec(body);
+        List<String> keys = stringList(s.get("primary_key_columns"), "spec.primary_key_columns");
+        List<String> unsupported = new ArrayList<>();
+        for (String field : List.of("type_overrides", "extra_columns", "extra_index_definitions")) {
+            JsonNode v = s.get(field);
+            if (v != null && !v.isNull() && !(v.isArray() && v.isEmpty())) {
+                unsupported.add("spec." + field);
+            }
+        }
+        return new dev.oxbow.controlplane.SyncedTableSpec(
+                text(s, "source_table_full_name", "spec."),
+                keys == null ? List.of() : keys,
+                text(s, "timeseries_key", "spec."),
+                text(s, "scheduling_policy", "spec."),
+                text(s, "branch", "spec."),
+                text(s, "postgres_database", "spec."),
+                bool(s, "create_database_objects_if_missing", "spec."),
+                unsupported);
+    }
+
     static CredentialRequest credentialRequest(JsonNode body) {
         if (body == null || !body.isObject()) {
             throw ApiException.invalid("The request body must be a JSON object such as {\"endpoint\": \"projects/p/branches/b/endpoints/e\"}.");

@@ -44,6 +44,10 @@ final class ServerCommand implements Callable<Integer> {
             description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
     String pgUser;
 
+    @Option(names = "--catalog", paramLabel = "NAME=DIR",
+            description = "A catalog for synced-table sources: catalog.schema.table is the Delta table DIR/schema/table (repeatable).")
+    java.util.Map<String, Path> catalogs = new java.util.LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Path dataDir = home != null ? home : Path.of(env("OXBOW_HOME", System.getProperty("user.home") + "/.oxbow"));
@@ -62,6 +66,9 @@ final class ServerCommand implements Callable<Integer> {
         if (tlsCert != null) {
             config = config.withTls(tlsCert.toAbsolutePath(), tlsKey.toAbsolutePath());
         }
+        java.util.Map<String, Path> roots = new java.util.LinkedHashMap<>();
+        catalogs.forEach((name, dir) -> roots.put(name, dir.toAbsolutePath()));
+        config = config.withCatalogs(roots);
         OxbowServer server = OxbowServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -56,6 +56,8 @@ public final class ControlPlane implements AutoCloseable {
     private final HistoryMaintenance branchHistory;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
+    private final SyncRunner syncRunner;
+    private final SyncedTableService syncedTables;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
         this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
@@ -78,6 +80,10 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
+        // synced tables wake computes through the same path as client connections
+        this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
+        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), clock);
+        handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids);
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
@@ -89,10 +95,10 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, new SourceCatalogs(config.sync()), syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
-        this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
         this.keyRotation = new SigningKeyRotation(tokens);
         this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
@@ -152,6 +158,7 @@ public final class ControlPlane implements AutoCloseable {
         autoscaler.start();
         branchHistory.start();
         history.start(HISTORY_INTERVAL);
+        syncRunner.start();
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -179,10 +186,12 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneMetrics metrics() { return metrics; }
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
+    public SyncedTableService syncedTables() { return syncedTables; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
         metrics.refresh(store, computes, activity);
+        metrics.refreshSync(store, syncRunner, java.time.Instant.now());
     }
 
     public Operation operation(String name) {
@@ -195,6 +204,7 @@ public final class ControlPlane implements AutoCloseable {
         reaper.close();
         branchHistory.close();
         history.close();
+        syncRunner.close();
         autoscaler.close();
         keyRotation.close();
         activity.close();

@@ -8,10 +8,10 @@ import java.time.Duration;
  * soft-deleted projects and branches keep their data for {@code softDeleteRetention}.
  */
 public record ControlPlaneConfig(Path home, Limits limits, Duration softDeleteRetention, String adminUserName, String hostDomain,
-                                 Duration suspendCheckInterval, ComputeSizing sizing, HistoryPolicy history) {
+                                 Duration suspendCheckInterval, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync) {
     public static ControlPlaneConfig defaults(Path home) {
         return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "localhost", Duration.ofSeconds(5),
-                ComputeSizing.defaults(), HistoryPolicy.defaults());
+                ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults());
     }
 
     public Layout layout() {

@@ -30,6 +30,8 @@ public final class ControlPlaneMetrics {
     private final Counter suspends;
     private final Counter resumes;
     private final Timer coldStart;
+    private final MultiGauge syncVersionsBehind;
+    private final MultiGauge syncSecondsSince;
     private final Map<String, DoubleAdder> cuSeconds = new ConcurrentHashMap<>();
 
     public ControlPlaneMetrics(MeterRegistry registry) {
@@ -37,6 +39,10 @@ public final class ControlPlaneMetrics {
         this.endpointState = MultiGauge.builder("oxbow.endpoint.state").description("1 for the state the endpoint is in").register(registry);
         this.endpointCu = MultiGauge.builder("oxbow.endpoint.cu").description("Current compute size in CU (0 when not running)").register(registry);
         this.endpointConnections = MultiGauge.builder("oxbow.endpoint.connections").description("Client connections through the proxy").register(registry);
+        this.syncVersionsBehind = MultiGauge.builder("oxbow.synced.table.versions.behind")
+                .description("Delta commits not yet in Postgres, per synced table").register(registry);
+        this.syncSecondsSince = MultiGauge.builder("oxbow.synced.table.seconds.since.sync")
+                .description("Seconds since the synced table last finished a sync").register(registry);
         this.suspends = Counter.builder("oxbow.compute.suspends").description("Computes suspended for inactivity").register(registry);
         this.resumes = Counter.builder("oxbow.compute.resumes").description("Suspended computes woken by a connection").register(registry);
         this.coldStart = Timer.builder("oxbow.compute.cold.start").description("Wake-up of a suspended compute until it accepts connections")
@@ -88,5 +94,21 @@ public final class ControlPlaneMetrics {
         endpointState.register(states, true);
         endpointCu.register(sizes, true);
         endpointConnections.register(connections, true);
+    }
+
+    /** Sync lag per synced table: Delta versions behind (source latest minus synced) and seconds since the last sync. */
+    void refreshSync(MetadataStore store, SyncRunner runner, java.time.Instant now) {
+        List<MultiGauge.Row<?>> behind = new ArrayList<>();
+        List<MultiGauge.Row<?>> since = new ArrayList<>();
+        for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
+            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
+            long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
+            runner.latestVersion(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
+            if (t.lastSyncEnd() != null) {
+                since.add(MultiGauge.Row.of(tags, Duration.between(t.lastSyncEnd(), now).toMillis() / 1000.0));
+            }
+        }
+        syncVersionsBehind.register(behind, true);
+        syncSecondsSince.register(since, true);
     }
 }

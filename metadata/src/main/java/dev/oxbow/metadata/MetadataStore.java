@@ -14,6 +14,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<Endpoint> endpoints;
     private final ResourceTable<Role> roles;
     private final ResourceTable<Database> databases;
+    private final ResourceTable<SyncedTable> syncedTables;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -29,6 +30,7 @@ public final class MetadataStore implements AutoCloseable {
         this.endpoints = new ResourceTable<>(db, json, "endpoint", Endpoint.class);
         this.roles = new ResourceTable<>(db, json, "role", Role.class);
         this.databases = new ResourceTable<>(db, json, "database", Database.class);
+        this.syncedTables = new ResourceTable<>(db, json, "synced_table", SyncedTable.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -56,6 +58,7 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<Endpoint> endpoints() { return endpoints; }
     public ResourceTable<Role> roles() { return roles; }
     public ResourceTable<Database> databases() { return databases; }
+    public ResourceTable<SyncedTable> syncedTables() { return syncedTables; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }

@@ -1,0 +1,173 @@
+package dev.oxbow.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.oxbow.sync.DeltaSource;
+import dev.oxbow.sync.DeltaTableWriter;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** kill -9 of Oxbow in the middle of a sync: after a restart the sync resumes, and Postgres equals the Delta snapshot. */
+class SyncCrashTest {
+    private static final ObjectMapper json = new ObjectMapper();
+    private static final String PRIMARY = "projects/crash-sync/branches/production/endpoints/primary";
+
+    @Test
+    void killNineMidSyncThenRestartLosesAndDuplicatesNothing() throws Exception {
+        Path home = TestServer.newHome("sync-crash");
+        Path table = home.resolve("lake").resolve("big");
+        Path live = home.resolve("lake").resolve("live");
+        DeltaTableWriter w = DeltaTableWriter.create(table, SyncedTableTest.SCHEMA, true);
+        for (int i = 0; i < 4; i++) w.append(SyncedTableTest.rows(i * 50_000L, (i + 1) * 50_000L));
+        DeltaTableWriter lw = DeltaTableWriter.create(live, SyncedTableTest.SCHEMA, true);
+        lw.append(SyncedTableTest.rows(0, 10));
+
+        Process child = startChild(home);
+        int port = awaitReady(child);
+        String token = Files.readString(home.resolve("admin-token")).strip();
+        String base = "http://127.0.0.1:" + port;
+        HttpClient http = HttpClient.newHttpClient();
+        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-sync", "{}").path("name").asText());
+        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/synced_tables?synced_table_id=main.crash.big", spec(table, "TRIGGERED")).path("name").asText());
+        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/synced_tables?synced_table_id=main.crash.live", spec(live, "CONTINUOUS")).path("name").asText());
+
+        // a large change set, then kill -9 while it is being applied
+        w.append(SyncedTableTest.rows(200_000, 400_000));
+        w.update(r -> (Long) r[0] % 3 == 0, r -> { r[1] = "changed"; return r; });
+        w.delete(r -> (Long) r[0] % 5 == 0);
+        call(http, base, token, "POST", "/api/2.0/postgres/synced_tables/main.crash.big:sync", null);
+        await(() -> {
+            try {
+                return call(http, base, token, "GET", "/api/2.0/postgres/synced_tables/main.crash.big", null)
+                        .path("status").path("detailed_state").asText().equals("SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        Thread.sleep(300);
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        try (TestServer t = TestServer.start(home)) {
+            await(() -> t.server().controlPlane().store().operations().pending().isEmpty());
+            var big = t.server().controlPlane().store().syncedTables().get("synced_tables/main.crash.big").orElseThrow();
+            assertThat(big.lastProcessedCommitVersion()).isEqualTo(w.version());
+            assertSame(t, table, "crash.big");
+            assertThat(Sql.column(t, PRIMARY, "databricks_postgres", "SELECT version FROM _oxbow_sync.state WHERE synced_table = 'main.crash.big'"))
+                    .containsExactly(Long.toString(w.version()));
+
+            // the CONTINUOUS table is followed again after the restart
+            lw.append(SyncedTableTest.rows(10, 20));
+            await(() -> t.server().controlPlane().store().syncedTables().get("synced_tables/main.crash.live").orElseThrow()
+                    .lastProcessedCommitVersion() == lw.version());
+            assertSame(t, live, "crash.live");
+        }
+    }
+
+    private static String spec(Path source, String policy) {
+        return "{\"spec\":{\"source_table_full_name\":\"" + source + "\",\"primary_key_columns\":[\"id\"],\"scheduling_policy\":\"" + policy
+                + "\",\"branch\":\"projects/crash-sync/branches/production\",\"postgres_database\":\"databricks_postgres\"}}";
+    }
+
+    private static void assertSame(TestServer t, Path table, String pgTable) throws Exception {
+        DeltaSource source = new DeltaSource(table.toString());
+        List<String> expected = new ArrayList<>();
+        for (List<String> r : source.rowsAsText(source.latest())) {
+            expected.add(r.get(0) + "|" + r.get(1) + "|" + Double.parseDouble(r.get(2)) + "|" + r.get(3));
+        }
+        List<String> actual = new ArrayList<>();
+        try (Connection c = Sql.connect(t, PRIMARY, "databricks_postgres"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, name, amount, (extract(epoch from ts) * 1000000)::bigint FROM " + pgTable)) {
+            while (rs.next()) actual.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getDouble(3) + "|" + rs.getLong(4));
+        }
+        expected.sort(null);
+        actual.sort(null);
+        assertThat(actual).hasSameSizeAs(expected);
+        assertThat(actual).isEqualTo(expected);
+    }
+
+    static void await(BooleanSupplier condition) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) throw new AssertionError("condition not met in 120 s");
+            Thread.sleep(50);
+        }
+    }
+
+    private static Process startChild(Path home) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ServerMain.class.getName(), home.toString(), "0", TestServer.SHARED_PG.toString());
+        pb.redirectErrorStream(true);
+        return pb.start();
+    }
+
+    private static int awaitReady(Process child) throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
+        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("OXBOW_READY ")) {
+                        int p = Integer.parseInt(line.substring(12).strip());
+                        Thread.ofVirtual().start(() -> {
+                            try {
+                                while (out.readLine() != null) {
+                                    // keep the pipe from filling up
+                                }
+                            } catch (Exception ignored) {
+                                // child died
+                            }
+                        });
+                        return p;
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            throw new IllegalStateException("server exited before it was ready");
+        });
+        return port.get(120, TimeUnit.SECONDS);
+    }
+
+    private static JsonNode call(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        return json.readTree(r.body());
+    }
+
+    private static JsonNode awaitDone(HttpClient http, String base, String token, String op) throws Exception {
+        await(() -> {
+            try {
+                return call(http, base, token, "GET", "/api/2.0/postgres/" + op, null).path("done").asBoolean();
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        JsonNode done = call(http, base, token, "GET", "/api/2.0/postgres/" + op, null);
+        assertThat(done.has("response")).as(op + " -> " + done).isTrue();
+        return done;
+    }
+}

@@ -1,0 +1,269 @@
+package dev.oxbow.sync;
+
+import io.delta.kernel.CommitActions;
+import io.delta.kernel.CommitRange;
+import io.delta.kernel.CommitRangeBuilder;
+import io.delta.kernel.Scan;
+import io.delta.kernel.Snapshot;
+import io.delta.kernel.TableManager;
+import io.delta.kernel.data.ColumnVector;
+import io.delta.kernel.data.ColumnarBatch;
+import io.delta.kernel.data.FilteredColumnarBatch;
+import io.delta.kernel.data.Row;
+import io.delta.kernel.defaults.engine.DefaultEngine;
+import io.delta.kernel.engine.Engine;
+import io.delta.kernel.engine.FileReadResult;
+import io.delta.kernel.exceptions.TableNotFoundException;
+import io.delta.kernel.internal.DeltaLogActionUtils.DeltaAction;
+import io.delta.kernel.internal.InternalScanFileUtils;
+import io.delta.kernel.internal.data.ScanStateRow;
+import io.delta.kernel.types.StringType;
+import io.delta.kernel.types.StructField;
+import io.delta.kernel.types.StructType;
+import io.delta.kernel.utils.CloseableIterator;
+import io.delta.kernel.utils.FileStatus;
+import org.apache.hadoop.conf.Configuration;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One Delta table read through Delta Kernel: its latest snapshot, a full scan of a version, and the row
+ * changes of a range of commits. Kernel has no change-feed reader, so changes come from the commit actions
+ * (PROTOCOL.md "Add CDC File"): a commit's {@code cdc} files when it has any, else the rows of its
+ * data-changing {@code remove}s (deletes) and {@code add}s (inserts).
+ */
+public final class DeltaSource {
+    private final String location;
+    private final Engine engine;
+
+    public DeltaSource(String location) {
+        this.location = location;
+        this.engine = DefaultEngine.create(new Configuration());
+    }
+
+    public String location() {
+        return location;
+    }
+
+    /** The latest snapshot; a clear error when there is no Delta table at the location. */
+    public Snapshot latest() throws SyncException {
+        try {
+            return TableManager.loadSnapshot(location).build(engine);
+        } catch (TableNotFoundException e) {
+            throw new SyncException("No Delta table at " + location + ".");
+        } catch (RuntimeException e) {
+            throw new SyncException("Cannot read the Delta table at " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Snapshot at(long version) {
+        return TableManager.loadSnapshot(location).atVersion(version).build(engine);
+    }
+
+    public long commitTimestamp(Snapshot snapshot) {
+        return snapshot.getTimestamp(engine);
+    }
+
+    public boolean changeDataFeedEnabled(Snapshot snapshot) {
+        return "true".equalsIgnoreCase(snapshot.getTableProperties().getOrDefault("delta.enableChangeDataFeed", "false"));
+    }
+
+    /** Receives scanned or changed rows a batch at a time. */
+    interface BatchVisitor {
+        /** {@code selected} is null when every row is live; {@code changeType} is null for snapshot rows. */
+        void visit(ColumnarBatch data, ColumnVector selected, ColumnVector changeType, char op) throws Exception;
+    }
+
+    /** Number of data files in the snapshot (for progress). */
+    int fileCount(Snapshot snapshot) throws IOException {
+        int n = 0;
+        try (CloseableIterator<FilteredColumnarBatch> files = snapshot.getScanBuilder().build().getScanFiles(engine)) {
+            while (files.hasNext()) {
+                try (CloseableIterator<Row> rows = files.next().getRows()) {
+                    while (rows.hasNext()) {
+                        rows.next();
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Every live row of {@code snapshot}: partition values and deletion vectors applied by Kernel. */
+    void scan(Snapshot snapshot, BatchVisitor visitor, Runnable afterFile) throws Exception {
+        Scan scan = snapshot.getScanBuilder().build();
+        Row scanState = scan.getScanState(engine);
+        StructType physical = ScanStateRow.getPhysicalDataReadSchema(scanState);
+        try (CloseableIterator<FilteredColumnarBatch> files = scan.getScanFiles(engine)) {
+            while (files.hasNext()) {
+                try (CloseableIterator<Row> fileRows = files.next().getRows()) {
+                    while (fileRows.hasNext()) {
+                        Row fileRow = fileRows.next();
+                        FileStatus file = InternalScanFileUtils.getAddFileStatus(fileRow);
+                        CloseableIterator<ColumnarBatch> physicalData = engine.getParquetHandler()
+                                .readParquetFiles(single(file), physical, Optional.empty()).map(FileReadResult::getData);
+                        try (CloseableIterator<FilteredColumnarBatch> logical = Scan.transformPhysicalData(engine, scanState, fileRow, physicalData)) {
+                            while (logical.hasNext()) {
+                                FilteredColumnarBatch b = logical.next();
+                                visitor.visit(b.getData(), b.getSelectionVector().orElse(null), null, 'i');
+                            }
+                        }
+                        afterFile.run();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Every live row of {@code snapshot} as text, one string per column ({@code null} for NULL; timestamps as
+     * microseconds since 1970), for comparing a synced table with its source.
+     */
+    public List<List<String>> rowsAsText(Snapshot snapshot) throws Exception {
+        List<List<String>> out = new ArrayList<>();
+        scan(snapshot, (batch, selected, changeType, op) -> {
+            for (int r = 0; r < batch.getSize(); r++) {
+                if (selected != null && (selected.isNullAt(r) || !selected.getBoolean(r))) continue;
+                List<String> row = new ArrayList<>();
+                for (int c = 0; c < batch.getSchema().length(); c++) {
+                    ColumnVector v = batch.getColumnVector(c);
+                    var type = batch.getSchema().at(c).getDataType();
+                    row.add(v.isNullAt(r) ? null
+                            : type instanceof io.delta.kernel.types.LongType || type instanceof io.delta.kernel.types.TimestampType
+                              || type instanceof io.delta.kernel.types.TimestampNTZType ? Long.toString(v.getLong(r))
+                            : type instanceof io.delta.kernel.types.IntegerType ? Integer.toString(v.getInt(r))
+                            : type instanceof io.delta.kernel.types.DoubleType ? Double.toString(v.getDouble(r))
+                            : type instanceof io.delta.kernel.types.BooleanType ? Boolean.toString(v.getBoolean(r))
+                            : type instanceof io.delta.kernel.types.DecimalType ? v.getDecimal(r).toPlainString()
+                            : v.getString(r));
+                }
+                out.add(row);
+            }
+        }, () -> {});
+        return out;
+    }
+
+    /** Raised when a commit range holds something only a full refresh can apply (deletion vectors, partitions). */
+    static final class NeedsFullRefresh extends Exception {
+        NeedsFullRefresh(String why) {
+            super(why);
+        }
+    }
+
+    /**
+     * The row changes of commits {@code from..to}, in commit order, read with {@code schema} (the latest; older
+     * files read missing columns as nulls). Ops: 'd' delete, 'i' insert, 'u' update post-image.
+     */
+    void changes(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
+                 java.util.function.LongConsumer onCommit) throws Exception {
+        try {
+            readChanges(from, to, schema, keyColumns, partitioned, visitor, onCommit);
+        } catch (io.delta.kernel.exceptions.KernelException | io.delta.kernel.exceptions.KernelEngineException | java.io.FileNotFoundException
+                 | java.io.UncheckedIOException e) {
+            // log files expired or data files vacuumed: the changes are gone, only a full copy can catch up
+            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + e.getMessage() + ")");
+        }
+    }
+
+    private void readChanges(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
+                             java.util.function.LongConsumer onCommit) throws Exception {
+        CommitRange range = TableManager.loadCommitRange(location, CommitRangeBuilder.CommitBoundary.atVersion(from))
+                .withEndBoundary(CommitRangeBuilder.CommitBoundary.atVersion(to)).build(engine);
+        StructType keySchema = new StructType(keyColumns.stream().map(schema::get).toList());
+        StructType cdcSchema = schema.add(new StructField("_change_type", StringType.STRING, true));
+        try (CloseableIterator<CommitActions> commits = range.getCommitActions(engine,
+                EnumSet.of(DeltaAction.ADD, DeltaAction.REMOVE, DeltaAction.CDC))) {
+            while (commits.hasNext()) {
+                try (CommitActions commit = commits.next()) {
+                    List<FileRef> adds = new ArrayList<>();
+                    List<FileRef> removes = new ArrayList<>();
+                    List<FileRef> cdcs = new ArrayList<>();
+                    try (CloseableIterator<ColumnarBatch> actions = commit.getActions()) {
+                        while (actions.hasNext()) {
+                            ColumnarBatch b = actions.next();
+                            collect(b, "add", adds, true);
+                            collect(b, "remove", removes, true);
+                            collect(b, "cdc", cdcs, false);
+                        }
+                    }
+                    if (!cdcs.isEmpty()) {
+                        for (FileRef f : cdcs) {
+                            read(f, cdcSchema, batch -> visitor.visit(batch, null, batch.getColumnVector(batch.getSchema().length() - 1), 'c'));
+                        }
+                    } else {
+                        if (partitioned && (!adds.isEmpty() || !removes.isEmpty())) {
+                            throw new NeedsFullRefresh("partitioned table");
+                        }
+                        for (FileRef f : removes) {
+                            read(f, keySchema, batch -> visitor.visit(batch, null, null, 'd'));
+                        }
+                        for (FileRef f : adds) {
+                            read(f, schema, batch -> visitor.visit(batch, null, null, 'i'));
+                        }
+                    }
+                    onCommit.accept(commit.getVersion());
+                }
+            }
+        }
+    }
+
+    private record FileRef(String path, long size) {}
+
+    private interface BatchConsumer {
+        void accept(ColumnarBatch batch) throws Exception;
+    }
+
+    private void collect(ColumnarBatch actions, String column, List<FileRef> out, boolean onlyDataChange) throws NeedsFullRefresh {
+        int idx = actions.getSchema().indexOf(column);
+        if (idx < 0) {
+            return;
+        }
+        ColumnVector v = actions.getColumnVector(idx);
+        StructType s = (StructType) actions.getSchema().at(idx).getDataType();
+        int pathIdx = s.indexOf("path");
+        int sizeIdx = s.indexOf("size");
+        int changeIdx = s.indexOf("dataChange");
+        int dvIdx = s.indexOf("deletionVector");
+        for (int r = 0; r < actions.getSize(); r++) {
+            if (v.isNullAt(r)) {
+                continue;
+            }
+            if (onlyDataChange && changeIdx >= 0 && !v.getChild(changeIdx).isNullAt(r) && !v.getChild(changeIdx).getBoolean(r)) {
+                continue; // OPTIMIZE, compaction: same rows in new files
+            }
+            if (dvIdx >= 0 && !v.getChild(dvIdx).isNullAt(r)) {
+                throw new NeedsFullRefresh("deletion vectors");
+            }
+            long size = sizeIdx >= 0 && !v.getChild(sizeIdx).isNullAt(r) ? v.getChild(sizeIdx).getLong(r) : 0;
+            out.add(new FileRef(v.getChild(pathIdx).getString(r), size));
+        }
+    }
+
+    private void read(FileRef f, StructType schema, BatchConsumer consumer) throws Exception {
+        FileStatus status = FileStatus.of(absolute(f.path()), f.size(), 0);
+        try (CloseableIterator<FileReadResult> it = engine.getParquetHandler().readParquetFiles(single(status), schema, Optional.empty())) {
+            while (it.hasNext()) {
+                consumer.accept(it.next().getData());
+            }
+        }
+    }
+
+    private String absolute(String path) {
+        URI uri = URI.create(path.replace(" ", "%20"));
+        if (uri.isAbsolute()) {
+            return path;
+        }
+        String root = location.endsWith("/") ? location : location + "/";
+        return root + java.net.URLDecoder.decode(path, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static <T> CloseableIterator<T> single(T item) {
+        return io.delta.kernel.internal.util.Utils.singletonCloseableIterator(item);
+    }
+}
