@@ -4,8 +4,10 @@ import dev.oxbow.client.Endpoint;
 import dev.oxbow.client.OxbowClient;
 import dev.oxbow.client.OxbowException;
 import dev.oxbow.client.Postgres;
+import dev.oxbow.client.SyncedTable;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
+import dev.oxbow.sync.DeltaTableWriter;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.ServerParameters;
@@ -30,7 +32,12 @@ class McpToolsTest {
     void everyLakebaseToolDrivesTheServer() throws Exception {
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-mcp-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+        // the catalog "lake" serves the Delta tables under home/lake/<schema>/<table>
+        Path lake = home.resolve("lake");
+        DeltaTableWriter orders = DeltaTableWriter.create(lake.resolve("sales").resolve("orders"), SyncFixtures.ORDERS, true);
+        orders.append(SyncFixtures.orders(0, 100));
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg)
+                .withCatalogs(Map.of("lake", lake)))) {
             Postgres api = new OxbowClient(server.baseUrl(), server.adminToken()).postgres();
             String java = ProcessHandle.current().info().command().orElse("java");
             ServerParameters params = ServerParameters.builder(java)
@@ -97,12 +104,46 @@ class McpToolsTest {
                 assertThat(call(mcp, "manage_lakebase_branch", Map.of("action", "create_or_update", "project_name", "agent-app")))
                         .containsEntry("error", "create_or_update requires: project_name, branch_id");
 
-                // sync: the synced-tables API is not on this server yet, so the tool reports the API's error
-                McpSchema.CallToolResult sync = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
-                        "instance_name", "projects/agent-app/branches/feature", "source_table_name", "main.src.orders", "target_table_name", "main.app.orders")));
-                assertThat(sync.isError() || structured(sync).get("created") != null).isTrue();
-                Map<String, Object> unsync = call(mcp, "delete_lakebase_sync", Map.of("table_name", "main.app.nothing"));
-                assertThat(unsync.toString()).containsAnyOf("NOT_FOUND", "error");
+                // sync: a real synced table from the catalog's Delta table into the feature branch, loaded before the tool answers
+                Map<String, Object> sync = call(mcp, "create_or_update_lakebase_sync", Map.of("instance_name", "projects/agent-app/branches/feature",
+                        "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.orders", "primary_key_columns", List.of("id"),
+                        "scheduling_policy", "triggered"));
+                assertThat(sync).containsEntry("catalog", "lake").containsEntry("created", true).doesNotContainKey("error");
+                @SuppressWarnings("unchecked") Map<String, Object> synced = (Map<String, Object>) sync.get("synced_table");
+                assertThat(synced).containsEntry("name", "synced_tables/lake.app.orders").containsEntry("source_table_name", "lake.sales.orders")
+                        .containsEntry("scheduling_policy", "TRIGGERED").containsEntry("branch", "projects/agent-app/branches/feature")
+                        .containsEntry("database_name", "databricks_postgres").containsEntry("postgres_table", "\"app\".\"orders\"")
+                        .containsEntry("status", "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE")
+                        .containsEntry("last_processed_commit_version", (int) orders.version());
+                SyncedTable table = api.getSyncedTable("lake.app.orders");
+                assertThat(table.spec().primaryKeyColumns()).containsExactly("id");
+                assertThat(table.status().online()).isTrue();
+                assertThat(table.status().lastProcessedCommitVersion()).isEqualTo(orders.version());
+                assertThat(SyncFixtures.rows(server, rw.name(), "SELECT id, name, amount FROM app.orders ORDER BY id")).containsExactlyElementsOf(SyncFixtures.orderRows(0, 100));
+                // again: nothing to create, and a different policy is pointed out (the API has no update)
+                Map<String, Object> again = call(mcp, "manage_lakebase_sync", Map.of("action", "create_or_update", "instance_name", "agent-app",
+                        "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.orders", "scheduling_policy", "SNAPSHOT"));
+                assertThat(again).containsEntry("created", false);
+                assertThat(again.get("synced_table").toString()).contains("scheduling_policy differ");
+                // bad input: the API's reason (unknown catalog), or the tool's (no primary key), with isError and nothing created
+                McpSchema.CallToolResult unknownCatalog = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
+                        "instance_name", "agent-app", "source_table_name", "nope.sales.orders", "target_table_name", "lake.app.other",
+                        "primary_key_columns", List.of("id"))));
+                assertThat(unknownCatalog.isError()).isTrue();
+                assertThat(structured(unknownCatalog).get("error").toString()).contains("Catalog 'nope' is not configured");
+                McpSchema.CallToolResult noKey = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
+                        "instance_name", "agent-app", "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.other")));
+                assertThat(noKey.isError()).isTrue();
+                assertThat(structured(noKey).get("error").toString()).contains("primary_key_columns is required");
+                assertThatThrownBy(() -> api.getSyncedTable("lake.app.other")).isInstanceOf(OxbowException.NotFound.class);
+
+                Map<String, Object> unsync = call(mcp, "delete_lakebase_sync", Map.of("table_name", "lake.app.orders", "catalog_name", "lake"));
+                assertThat(unsync.get("synced_table")).isEqualTo(Map.of("table_name", "lake.app.orders", "status", "deleted", "postgres_table", "kept"));
+                assertThat(unsync.get("catalog").toString()).contains("NOT_APPLICABLE");
+                assertThatThrownBy(() -> api.getSyncedTable("lake.app.orders")).isInstanceOf(OxbowException.NotFound.class);
+                assertThat(SyncFixtures.rows(server, rw.name(), "SELECT count(*) FROM app.orders")).as("without purge_data the Postgres table stays").containsExactly("100");
+                assertThat(call(mcp, "manage_lakebase_sync", Map.of("action", "delete", "table_name", "lake.app.orders")).get("synced_table").toString())
+                        .contains("NOT_FOUND");
 
                 // deletes, checked against the server
                 assertThat(call(mcp, "delete_lakebase_branch", Map.of("name", "projects/agent-app/branches/feature"))).containsEntry("status", "deleted");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
+import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -26,7 +27,11 @@ class PostgresCommandsTest {
     void postgresCommandsMirrorTheDatabricksCli() throws Exception {
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-cli-pg-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+        Path lake = home.resolve("lake");
+        DeltaTableWriter orders = DeltaTableWriter.create(lake.resolve("shop").resolve("orders"), SyncFixtures.ORDERS, true);
+        orders.append(SyncFixtures.orders(0, 40));
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg)
+                .withCatalogs(Map.of("lake", lake)))) {
             // no OXBOW_TOKEN: the local credentials file under OXBOW_HOME is found, as on the server's machine
             Map<String, String> env = Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_HOME", home.toString());
 
@@ -121,9 +126,32 @@ class PostgresCommandsTest {
             Run noArgs = oxbow(env, "postgres", "create-branch", "projects/cli-a");
             assertThat(noArgs.exit()).isEqualTo(2);
             assertThat(noArgs.stderr()).contains("BRANCH_ID");
-            Run sync = oxbow(env, "postgres", "get-synced-table", "main.app.orders");
-            assertThat(sync.exit()).isEqualTo(1);
-            assertThat(sync.stderr()).startsWith("Error: ");
+
+            // synced tables: create (waits for the initial load), get, delete --purge-data; the rows in between are in Postgres
+            String spec = "{\"spec\":{\"source_table_full_name\":\"lake.shop.orders\",\"primary_key_columns\":[\"id\"],"
+                    + "\"scheduling_policy\":\"SNAPSHOT\",\"branch\":\"projects/cli-a/branches/production\",\"postgres_database\":\"databricks_postgres\"}}";
+            JsonNode synced = ok(env, "postgres", "create-synced-table", "lake.shop.orders_copy", "--json", spec);
+            assertThat(synced.path("name").asText()).isEqualTo("synced_tables/lake.shop.orders_copy");
+            assertThat(synced.path("spec").path("scheduling_policy").asText()).isEqualTo("SNAPSHOT");
+            JsonNode got = ok(env, "postgres", "get-synced-table", "synced_tables/lake.shop.orders_copy");
+            assertThat(got.path("spec").path("source_table_full_name").asText()).isEqualTo("lake.shop.orders");
+            assertThat(got.path("status").path("detailed_state").asText()).isEqualTo("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE");
+            assertThat(got.path("status").path("last_processed_commit_version").asLong()).isEqualTo(orders.version());
+            String production = "projects/cli-a/branches/production/endpoints/primary";
+            assertThat(SyncFixtures.rows(server, production, "SELECT id, name, amount FROM shop.orders_copy ORDER BY id"))
+                    .containsExactlyElementsOf(SyncFixtures.orderRows(0, 40));
+            Run unsynced = oxbow(env, "postgres", "delete-synced-table", "lake.shop.orders_copy", "--purge-data");
+            assertThat(unsynced.exit()).as(unsynced.stderr()).isZero();
+            assertThat(unsynced.stdout()).isEmpty();
+            Run gone = oxbow(env, "postgres", "get-synced-table", "lake.shop.orders_copy");
+            assertThat(gone.exit()).isEqualTo(1);
+            assertThat(gone.stderr()).startsWith("Error: ").contains("not found");
+            assertThat(SyncFixtures.rows(server, production, "SELECT to_regclass('shop.orders_copy') IS NULL")).containsExactly("t");
+            Run unknownCatalog = oxbow(env, "postgres", "create-synced-table", "lake.shop.other", "--json", spec.replace("lake.shop.orders", "nope.shop.orders"));
+            assertThat(unknownCatalog.exit()).isEqualTo(1);
+            assertThat(unknownCatalog.stdout()).isEmpty();
+            assertThat(unknownCatalog.stderr()).startsWith("Error: ").contains("Catalog 'nope' is not configured").doesNotContain("Exception");
+            assertThat(oxbow(env, "postgres", "get-synced-table", "lake.shop.other").exit()).isEqualTo(1);
 
             Run completion = oxbow(env, "completion");
             assertThat(completion.exit()).isZero();

@@ -174,7 +174,17 @@ public final class Postgres {
     }
 
     public Operation<Empty> deleteSyncedTable(String name) {
-        return start("DELETE", syncedTableName(name), Map.of(), null, Empty.class);
+        return deleteSyncedTable(name, false);
+    }
+
+    /** {@code purgeData} also drops the Postgres table; without it the table stays, no longer updated. */
+    public Operation<Empty> deleteSyncedTable(String name, boolean purgeData) {
+        return start("DELETE", syncedTableName(name), query("purge_data", purgeData ? "true" : null), null, Empty.class);
+    }
+
+    /** Runs a sync now (Oxbow extension {@code POST synced_tables/<id>:sync}): incremental, or a full copy for SNAPSHOT. */
+    public Operation<SyncedTable> syncSyncedTable(String name) {
+        return start("POST", syncedTableName(name) + ":sync", Map.of(), null, SyncedTable.class);
     }
 
     /** "synced_tables/c.s.t" from either that or the bare three-part name. */

@@ -19,6 +19,13 @@ public record SyncedTable(String name, String syncedTableId, String uid, Instant
     public record NewPipelineSpec(String storageCatalog, String storageSchema, String budgetPolicyId) {}
 
     /** {@code lastSync} and {@code ongoingSyncProgress} stay JSON: their shape is still settling upstream. */
-    public record Status(String detailedState, String message, String pipelineId, String project, Long lastProcessedCommitVersion,
-                         Instant lastSyncTime, JsonNode lastSync, JsonNode ongoingSyncProgress) {}
+    public record Status(String detailedState, String message, String pipelineId, String project, String provisioningPhase,
+                         String unityCatalogProvisioningState, Long lastProcessedCommitVersion, Instant lastSyncTime, JsonNode lastSync,
+                         JsonNode ongoingSyncProgress) {
+
+        /** ONLINE_* states: the Postgres table serves the synced data (possibly while an update runs or after one failed). */
+        public boolean online() {
+            return detailedState != null && detailedState.startsWith("SYNCED_TABLE_ONLINE");
+        }
+    }
 }

@@ -30,6 +30,8 @@ import java.util.function.Function;
 final class LakebaseTools {
     private static final Logger log = LoggerFactory.getLogger(LakebaseTools.class);
     private static final Duration WAIT = Duration.ofMinutes(5);
+    /** The initial load is waited for within the 120 s agents give the manage tools (§9.9); longer loads report their progress state. */
+    private static final Duration INITIAL_LOAD_WAIT = Duration.ofSeconds(100);
     static final String CREDENTIAL_MESSAGE = "Token generated. Valid for ~1 hour. Use as password with sslmode=require.";
 
     private final Postgres api;
@@ -54,11 +56,13 @@ final class LakebaseTools {
                 branchSchema(new ToolSchema()), this::createOrUpdateBranch);
         register("delete_lakebase_branch", "Delete a branch (full name projects/x/branches/y) with its computes, databases and roles.",
                 new ToolSchema().required("name", "string", "Branch name, projects/x/branches/y."), this::deleteBranch);
-        register("create_or_update_lakebase_sync", "Sync a Delta table into a Postgres table (reverse ETL) unless that synced table exists.",
+        register("create_or_update_lakebase_sync", "Sync a Delta table into a Postgres table (reverse ETL) unless that synced table exists; "
+                        + "waits for the initial load and reports the state reached.",
                 syncSchema(new ToolSchema()), this::createOrUpdateSync);
-        register("delete_lakebase_sync", "Delete a synced table; the source Delta table and the Postgres table stay.",
+        register("delete_lakebase_sync", "Delete a synced table; the source Delta table stays, and the Postgres table too unless purge_data.",
                 new ToolSchema().required("table_name", "string", "Synced (target) table, catalog.schema.table.")
-                        .optional("catalog_name", "string", null, "Catalog to drop as well (Oxbow has none to drop)."), this::deleteSync);
+                        .optional("catalog_name", "string", null, "Catalog to drop as well (Oxbow has none to drop).")
+                        .optional("purge_data", "boolean", false, "Also drop the Postgres table."), this::deleteSync);
         register("generate_lakebase_credential", "Mint a 1-hour Postgres password (OAuth token) for an endpoint.",
                 new ToolSchema().optional("instance_names", "string[]", null, "Provisioned instances; in Oxbow, project ids (their default branch's read-write endpoint).")
                         .optional("endpoint", "string", null, "Endpoint name, projects/x/branches/y/endpoints/z."), this::generateCredential);
@@ -72,7 +76,8 @@ final class LakebaseTools {
                         .optional("name", "string", null, "Branch name for delete.")), this::manageBranch);
         register("manage_lakebase_sync", "Create/update or delete a synced table (action).",
                 syncSchema(new ToolSchema().required("action", "string", "create_or_update or delete.")
-                        .optional("table_name", "string", null, "Synced table for delete.")), this::manageSync);
+                        .optional("table_name", "string", null, "Synced table for delete.")
+                        .optional("purge_data", "boolean", false, "Delete: also drop the Postgres table.")), this::manageSync);
     }
 
     List<SyncToolSpecification> specifications(McpJsonMapper json) {
@@ -150,11 +155,11 @@ final class LakebaseTools {
 
     private static ToolSchema syncSchema(ToolSchema s) {
         return s.optional("instance_name", "string", null, "Where to sync: a branch (projects/x/branches/y) or a project (its default branch).")
-                .optional("source_table_name", "string", null, "Delta source table, catalog.schema.table.")
-                .optional("target_table_name", "string", null, "Synced table to create, catalog.schema.table.")
+                .optional("source_table_name", "string", null, "Delta source table: catalog.schema.table of a catalog the server serves (--catalog), or a path.")
+                .optional("target_table_name", "string", null, "Synced table to create, catalog.schema.table; lands as \"schema\".\"table\" in Postgres.")
                 .optional("catalog_name", "string", null, "Defaults to the first part of target_table_name.")
-                .optional("database_name", "string", "databricks_postgres", "Postgres database.")
-                .optional("primary_key_columns", "string[]", null, "Primary key (default: the source table's).")
+                .optional("database_name", "string", "databricks_postgres", "Postgres database on the branch.")
+                .optional("primary_key_columns", "string[]", null, "Primary key columns (required to create: Delta tables carry none).")
                 .optional("scheduling_policy", "string", "TRIGGERED", "TRIGGERED, SNAPSHOT or CONTINUOUS.");
     }
 
@@ -460,6 +465,11 @@ final class LakebaseTools {
 
     // ---- synced tables
 
+    /**
+     * Creates {@code synced_tables/<target>} from the Delta {@code source} on the instance's branch and waits for the
+     * initial load, reporting the state reached (ONLINE_*, OFFLINE_FAILED with the reason, or still PROVISIONING when
+     * the wait ran out). There is no update in the API: an existing synced table is reported as it is.
+     */
     private Map<String, Object> createOrUpdateSync(Args a) {
         String instance = a.require("instance_name");
         String source = a.require("source_table_name");
@@ -468,21 +478,69 @@ final class LakebaseTools {
         if (!List.of("TRIGGERED", "SNAPSHOT", "CONTINUOUS").contains(policy)) {
             throw new IllegalArgumentException("Invalid scheduling_policy '" + policy + "'. Use TRIGGERED, SNAPSHOT or CONTINUOUS.");
         }
+        if (target.split("\\.", -1).length != 3) {
+            throw new IllegalArgumentException("target_table_name must be catalog.schema.table, got '" + target + "'.");
+        }
         String catalog = a.string("catalog_name", target.split("\\.")[0]);
-        try {
-            SyncedTable table = api.getSyncedTable(target);
-            return map("catalog", catalog, "synced_table", syncSummary(table, instance, source, target, policy), "created", false);
-        } catch (OxbowException.NotFound e) {
-            // not there yet: create it below
+        List<String> keys = a.strings("primary_key_columns");
+        String database = a.string("database_name", "databricks_postgres");
+        SyncedTable existing = existingSyncedTable(target);
+        if (existing != null) {
+            Map<String, Object> summary = syncSummary(existing, instance);
+            String differs = differences(existing.spec(), source, keys, policy);
+            if (differs != null) {
+                summary.put("note", "Synced tables cannot be updated; " + differs + " differ from the request. Delete it and create it again to change them.");
+            }
+            return map("catalog", catalog, "synced_table", summary, "created", false);
+        }
+        if (keys == null || keys.isEmpty()) {
+            // Delta tables carry no primary key constraint for Oxbow to default to
+            throw new IllegalArgumentException("primary_key_columns is required: name the column(s) that identify a row of " + source + ".");
         }
         String branch = branchOf(instance);
-        SyncedTable.Spec spec = new SyncedTable.Spec(source, a.strings("primary_key_columns"), null, policy, branch,
-                a.string("database_name", "databricks_postgres"), true, null, null);
+        SyncedTable.Spec spec = new SyncedTable.Spec(source, keys, null, policy, branch, database, true, null, null);
         var op = api.createSyncedTable(target, SyncedTable.of(spec));
-        log.info("mcp: creating synced table {} from {} on {}", target, source, branch);
-        return map("catalog", catalog, "synced_table", map("instance_name", instance, "source_table_name", source,
-                "target_table_name", target, "scheduling_policy", policy, "status", "CREATING",
-                "message", "Synced table creation started (operation " + op.name() + ")."), "created", true);
+        log.info("mcp: creating synced table {} from {} on {}/{} ({})", target, source, branch, database, policy);
+        String error = null;
+        try {
+            op.waitFor(INITIAL_LOAD_WAIT);
+        } catch (OxbowException.OperationTimeout e) {
+            log.info("mcp: synced table {} still loading after {}", target, INITIAL_LOAD_WAIT);
+        } catch (OxbowException e) {
+            error = e.getMessage();
+            log.warn("mcp: synced table {} failed its initial load: {}", target, error);
+        }
+        Map<String, Object> out = map("catalog", catalog, "synced_table", syncSummary(api.getSyncedTable(target), instance), "created", true);
+        if (error != null) {
+            out.put("error", "Synced table '" + target + "' was created but its initial load failed: " + error);
+        }
+        return out;
+    }
+
+    private SyncedTable existingSyncedTable(String target) {
+        try {
+            return api.getSyncedTable(target);
+        } catch (OxbowException.NotFound e) {
+            return null;
+        }
+    }
+
+    /** The spec fields of an existing synced table that differ from the request, or null when none does. */
+    private static String differences(SyncedTable.Spec spec, String source, List<String> keys, String policy) {
+        if (spec == null) {
+            return null;
+        }
+        List<String> differ = new ArrayList<>();
+        if (!source.equals(spec.sourceTableFullName())) {
+            differ.add("source_table_name");
+        }
+        if (keys != null && !keys.isEmpty() && !keys.equals(spec.primaryKeyColumns())) {
+            differ.add("primary_key_columns");
+        }
+        if (!policy.equals(spec.schedulingPolicy())) {
+            differ.add("scheduling_policy");
+        }
+        return differ.isEmpty() ? null : String.join(", ", differ);
     }
 
     /** A branch name, or a project (name or id) meaning its default branch. */
@@ -494,24 +552,45 @@ final class LakebaseTools {
         return p.status() != null && p.status().defaultBranch() != null ? p.status().defaultBranch() : p.name() + "/branches/production";
     }
 
-    private static Map<String, Object> syncSummary(SyncedTable t, String instance, String source, String target, String policy) {
+    /** The synced table as the server reports it: where it lands in Postgres and the state its sync reached. */
+    private static Map<String, Object> syncSummary(SyncedTable t, String instance) {
+        String target = t.name().substring("synced_tables/".length());
         Map<String, Object> out = map("name", t.name(), "instance_name", instance, "target_table_name", target);
-        out.put("source_table_name", t.spec() != null && t.spec().sourceTableFullName() != null ? t.spec().sourceTableFullName() : source);
-        out.put("scheduling_policy", t.spec() != null && t.spec().schedulingPolicy() != null ? t.spec().schedulingPolicy() : policy);
-        if (t.status() != null) {
-            out.put("status", t.status().detailedState());
-            out.put("message", t.status().message());
+        SyncedTable.Spec spec = t.spec();
+        if (spec != null) {
+            String[] parts = target.split("\\.");
+            out.put("source_table_name", spec.sourceTableFullName());
+            out.put("primary_key_columns", spec.primaryKeyColumns());
+            out.put("scheduling_policy", spec.schedulingPolicy());
+            out.put("branch", spec.branch());
+            out.put("database_name", spec.postgresDatabase());
+            out.put("postgres_table", "\"" + parts[1] + "\".\"" + parts[2] + "\"");
+        }
+        SyncedTable.Status s = t.status();
+        if (s != null) {
+            out.put("status", s.detailedState());
+            if (s.message() != null) {
+                out.put("message", s.message());
+            }
+            if (s.lastProcessedCommitVersion() != null) {
+                out.put("last_processed_commit_version", s.lastProcessedCommitVersion());
+            }
+            if (s.lastSyncTime() != null) {
+                out.put("last_sync_time", s.lastSyncTime().toString());
+            }
         }
         return out;
     }
 
     private Map<String, Object> deleteSync(Args a) {
         String table = a.require("table_name");
+        boolean purge = a.bool("purge_data", false);
         Map<String, Object> synced = map("table_name", table);
         try {
-            api.deleteSyncedTable(table).waitFor(WAIT);
+            api.deleteSyncedTable(table, purge).waitFor(WAIT);
             synced.put("status", "deleted");
-            log.info("mcp: deleted synced table {}", table);
+            synced.put("postgres_table", purge ? "dropped" : "kept");
+            log.info("mcp: deleted synced table {} (purge_data={})", table, purge);
         } catch (OxbowException.NotFound e) {
             synced.put("status", "NOT_FOUND");
         }

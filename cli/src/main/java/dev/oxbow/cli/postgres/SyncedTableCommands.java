@@ -3,6 +3,7 @@ package dev.oxbow.cli.postgres;
 import dev.oxbow.client.Postgres;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** create/get/delete-synced-table (api.md §16.1: no list, no update). */
@@ -28,12 +29,13 @@ final class SyncedTableCommands {
         }
     }
 
-    @Command(name = "delete-synced-table", description = "Delete a synced table (the Postgres table stays).")
+    @Command(name = "delete-synced-table", description = "Delete a synced table (the Postgres table stays unless --purge-data).")
     static final class Delete extends LroCall {
         @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--purge-data", description = "Also drop the Postgres table.") boolean purgeData;
 
         void run() throws Exception {
-            finish(api.deleteSyncedTable(name), "Deleting " + name, false);
+            finish(api.deleteSyncedTable(name, purgeData), "Deleting " + name, false);
         }
     }
 }
