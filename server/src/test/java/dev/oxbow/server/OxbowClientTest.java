@@ -10,6 +10,8 @@ import dev.oxbow.client.OxbowException;
 import dev.oxbow.client.Postgres;
 import dev.oxbow.client.Project;
 import dev.oxbow.client.Role;
+import dev.oxbow.client.SyncedTable;
+import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -88,7 +90,38 @@ class OxbowClientTest {
         assertThatThrownBy(() -> api.deleteEndpoint(primary.name()).waitFor(WAIT)).isInstanceOf(OxbowException.BadRequest.class);
         assertThatThrownBy(() -> new OxbowClient(ts.baseUrl(), "wrong").postgres().getProject(p.name()))
                 .isInstanceOf(OxbowException.Unauthenticated.class);
-        assertThatThrownBy(() -> api.getSyncedTable("main.app.orders")).isInstanceOf(OxbowException.class);
+        assertThatThrownBy(() -> api.getSyncedTable("main.app.orders")).isInstanceOf(OxbowException.NotFound.class);
+
+        // synced table from a Delta table given by its path (the shared server serves no catalog): create, get, sync now, delete
+        java.nio.file.Path delta = TestServer.newHome("sdk-sync").resolve("orders");
+        DeltaTableWriter orders = DeltaTableWriter.create(delta, SyncedTableTest.SCHEMA, true);
+        orders.append(SyncedTableTest.rows(0, 30));
+        SyncedTable.Spec syncSpec = new SyncedTable.Spec(delta.toString(), List.of("id"), null, "TRIGGERED", dev.name(), "databricks_postgres",
+                null, null, null);
+        Operation<SyncedTable> creating = api.createSyncedTable("files.sdk.orders", SyncedTable.of(syncSpec));
+        SyncedTable created = creating.waitFor(WAIT);
+        assertThat(created.name()).isEqualTo("synced_tables/files.sdk.orders");
+        assertThat(created.spec().sourceTableFullName()).isEqualTo(delta.toString());
+        assertThat(created.spec().primaryKeyColumns()).containsExactly("id");
+        assertThat(created.spec().branch()).isEqualTo(dev.name());
+        SyncedTable fetched = api.getSyncedTable("synced_tables/files.sdk.orders");
+        assertThat(fetched.status().detailedState()).isEqualTo("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE");
+        assertThat(fetched.status().online()).isTrue();
+        assertThat(fetched.status().project()).isEqualTo(p.name());
+        assertThat(fetched.status().unityCatalogProvisioningState()).isEqualTo("ACTIVE");
+        assertThat(fetched.status().lastProcessedCommitVersion()).isEqualTo(orders.version());
+        assertThat(fetched.status().lastSync().path("delta_table_sync_info").path("delta_commit_version").asLong()).isEqualTo(orders.version());
+        assertThat(Sql.column(ts, primary.name(), "databricks_postgres", "SELECT count(*) FROM sdk.orders")).containsExactly("30");
+        orders.append(SyncedTableTest.rows(30, 45));
+        assertThat(api.syncSyncedTable("files.sdk.orders").waitFor(WAIT).status().lastProcessedCommitVersion()).isEqualTo(orders.version());
+        assertThat(Sql.column(ts, primary.name(), "databricks_postgres", "SELECT count(*) FROM sdk.orders")).containsExactly("45");
+        assertThatThrownBy(() -> api.createSyncedTable("files.sdk.orders", SyncedTable.of(syncSpec))).isInstanceOf(OxbowException.AlreadyExists.class);
+        assertThatThrownBy(() -> api.createSyncedTable("files.sdk.other", SyncedTable.of(new SyncedTable.Spec("nope.sdk.orders", List.of("id"), null,
+                "SNAPSHOT", dev.name(), "databricks_postgres", null, null, null)))).isInstanceOf(OxbowException.BadRequest.class)
+                .hasMessageContaining("Catalog 'nope' is not configured");
+        api.deleteSyncedTable("files.sdk.orders", true).waitFor(WAIT);
+        assertThatThrownBy(() -> api.getSyncedTable("files.sdk.orders")).isInstanceOf(OxbowException.NotFound.class);
+        assertThat(Sql.column(ts, primary.name(), "databricks_postgres", "SELECT to_regclass('sdk.orders') IS NULL")).containsExactly("t");
 
         // soft delete, undelete, purge
         api.deleteBranch(dev.name(), false).waitFor(WAIT);
