@@ -53,27 +53,26 @@ final class BranchReplacement {
     }
 
     Map<String, OperationHandler> handlers() {
-        return Map.of(BranchService.RESTORE, new OperationHandler() {
+        return Map.of(BranchService.RESTORE, replacing(this::restore), BranchService.RESET, replacing(this::reset));
+    }
+
+    private interface Work {
+        OperationResult run(Operation op, OperationContext ctx) throws Exception;
+    }
+
+    /** Both operations undo the same way when they fail before their swap. */
+    private OperationHandler replacing(Work work) {
+        return new OperationHandler() {
             @Override
             public OperationResult run(Operation op, OperationContext ctx) throws Exception {
-                return restore(op, ctx);
+                return work.run(op, ctx);
             }
 
             @Override
             public void compensate(Operation op) throws Exception {
                 abandon(op);
             }
-        }, BranchService.RESET, new OperationHandler() {
-            @Override
-            public OperationResult run(Operation op, OperationContext ctx) throws Exception {
-                return reset(op, ctx);
-            }
-
-            @Override
-            public void compensate(Operation op) throws Exception {
-                abandon(op);
-            }
-        });
+        };
     }
 
     private OperationResult restore(Operation op, OperationContext ctx) throws Exception {

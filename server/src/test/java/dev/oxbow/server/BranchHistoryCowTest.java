@@ -29,6 +29,7 @@ class BranchHistoryCowTest extends BranchHistoryTests {
     @BeforeAll
     static void start() throws Exception {
         Path home = Files.createTempDirectory(cowRoot(), "oxbow-history-cow-");
+        TestServer.removeAtExit(home);
         startOn(home);
     }
 

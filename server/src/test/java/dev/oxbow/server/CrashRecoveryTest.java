@@ -1,18 +1,10 @@
 package dev.oxbow.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,35 +18,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  * metadata matches what runs, and no orphan postgres is left.
  */
 class CrashRecoveryTest {
-    private static final ObjectMapper json = new ObjectMapper();
-
     @Test
     void killNineMidOperationsThenRestart() throws Exception {
         Path home = TestServer.newHome("crash");
-        Process child = startChild(home);
-        int port = awaitReady(child);
-        String token = Files.readString(home.resolve("admin-token")).strip();
-        String base = "http://127.0.0.1:" + port;
-        HttpClient http = HttpClient.newHttpClient();
-
-        String first = call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-a", "{}").path("name").asText();
-        awaitDone(http, base, token, first);
+        ChildServer child = ChildServer.start(home);
+        child.run("POST", "/api/2.0/postgres/projects?project_id=crash-a", "{}");
 
         List<String> ops = new ArrayList<>();
-        ops.add(call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-b", "{}").path("name").asText());
-        ops.add(call(http, base, token, "POST", "/api/2.0/postgres/projects/crash-a/branches/production/roles?role_id=crash-role",
+        ops.add(child.call("POST", "/api/2.0/postgres/projects?project_id=crash-b", "{}").path("name").asText());
+        ops.add(child.call("POST", "/api/2.0/postgres/projects/crash-a/branches/production/roles?role_id=crash-role",
                 "{\"spec\":{\"postgres_role\":\"crash_role\"}}").path("name").asText());
         CompletableFuture<JsonNode> branch = CompletableFuture.supplyAsync(() -> {
             try {
-                return call(http, base, token, "POST", "/api/2.0/postgres/projects/crash-a/branches?branch_id=crash-branch",
-                        "{\"spec\":{\"no_expiry\":true}}");
+                return child.call("POST", "/api/2.0/postgres/projects/crash-a/branches?branch_id=crash-branch", "{\"spec\":{\"no_expiry\":true}}");
             } catch (Exception e) {
                 return null;
             }
         });
         Thread.sleep(150);
-        child.destroyForcibly();
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        child.kill();
         JsonNode branchOp = branch.get(30, TimeUnit.SECONDS);
         if (branchOp != null && branchOp.has("name")) {
             ops.add(branchOp.path("name").asText());
@@ -62,7 +44,7 @@ class CrashRecoveryTest {
 
         try (TestServer t = TestServer.start(home)) {
             for (String op : ops) {
-                JsonNode done = awaitDone(http, t.baseUrl(), token, op);
+                JsonNode done = child.awaitDone(t.baseUrl(), op);
                 // the interrupted work is resumed, so each operation finishes successfully
                 assertThat(done.has("response")).as(op + " -> " + done).isTrue();
             }
@@ -90,40 +72,33 @@ class CrashRecoveryTest {
     @Test
     void killNineMidRestoreResetAndPastBranchThenRestart() throws Exception {
         Path home = TestServer.newHome("crash-history");
-        Process child = startChild(home);
-        int port = awaitReady(child);
-        String token = Files.readString(home.resolve("admin-token")).strip();
-        String base = "http://127.0.0.1:" + port;
-        HttpClient http = HttpClient.newHttpClient();
+        ChildServer child = ChildServer.start(home);
         String p = "/api/2.0/postgres/projects/crash-h";
 
-        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-h", "{}").path("name").asText());
-        sql(http, base, token, home, "production", "CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1), (2), (3)");
+        child.run("POST", "/api/2.0/postgres/projects?project_id=crash-h", "{}");
+        sql(child, home, "production", "CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1), (2), (3)");
         for (String b : List.of("dev", "reset-me")) {
-            awaitDone(http, base, token, call(http, base, token, "POST", p + "/branches?branch_id=" + b,
-                    "{\"spec\":{\"no_expiry\":true}}").path("name").asText());
+            child.run("POST", p + "/branches?branch_id=" + b, "{\"spec\":{\"no_expiry\":true}}");
         }
         Thread.sleep(50);
         Instant point = Instant.now();
         Thread.sleep(50);
-        sql(http, base, token, home, "dev", "INSERT INTO t VALUES (4)");
-        sql(http, base, token, home, "production", "INSERT INTO t VALUES (5)");
-        sql(http, base, token, home, "reset-me", "DELETE FROM t");
+        sql(child, home, "dev", "INSERT INTO t VALUES (4)");
+        sql(child, home, "production", "INSERT INTO t VALUES (5)");
+        sql(child, home, "reset-me", "DELETE FROM t");
 
         List<String> ops = new ArrayList<>();
-        ops.add(call(http, base, token, "POST", p + "/branches/dev:restore", "{\"source_branch_time\":\"" + point + "\"}").path("name").asText());
-        ops.add(call(http, base, token, "POST", p + "/branches/reset-me:reset", "{}").path("name").asText());
+        ops.add(child.call("POST", p + "/branches/dev:restore", "{\"source_branch_time\":\"" + point + "\"}").path("name").asText());
+        ops.add(child.call("POST", p + "/branches/reset-me:reset", "{}").path("name").asText());
         CompletableFuture<JsonNode> past = CompletableFuture.supplyAsync(() -> {
             try {
-                return call(http, base, token, "POST", p + "/branches?branch_id=past",
-                        "{\"spec\":{\"no_expiry\":true,\"source_branch_time\":\"" + point + "\"}}");
+                return child.call("POST", p + "/branches?branch_id=past", "{\"spec\":{\"no_expiry\":true,\"source_branch_time\":\"" + point + "\"}}");
             } catch (Exception e) {
                 return null;
             }
         });
         Thread.sleep(400);
-        child.destroyForcibly();
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        child.kill();
         JsonNode pastOp = past.get(30, TimeUnit.SECONDS);
         if (pastOp != null && pastOp.has("name")) {
             ops.add(pastOp.path("name").asText());
@@ -131,7 +106,7 @@ class CrashRecoveryTest {
 
         try (TestServer t = TestServer.start(home)) {
             for (String op : ops) {
-                JsonNode done = awaitDone(http, t.baseUrl(), token, op);
+                JsonNode done = child.awaitDone(t.baseUrl(), op);
                 assertThat(done.has("response") || done.has("error")).as(op + " -> " + done).isTrue();
             }
             var store = t.server().controlPlane().store();
@@ -159,70 +134,12 @@ class CrashRecoveryTest {
     }
 
     /** Runs SQL on a branch's primary of the child server, over the compute's own socket. */
-    private static void sql(HttpClient http, String base, String token, Path home, String branch, String sql) throws Exception {
-        JsonNode ep = call(http, base, token, "GET", "/api/2.0/postgres/projects/crash-h/branches/" + branch + "/endpoints/primary", null);
+    private static void sql(ChildServer child, Path home, String branch, String sql) throws Exception {
+        JsonNode ep = child.call("GET", "/api/2.0/postgres/projects/crash-h/branches/" + branch + "/endpoints/primary", null);
         Path socketDir = new dev.oxbow.controlplane.Layout(home).socketDir(ep.path("uid").asText());
         try (var c = dev.oxbow.compute.PgConnections.open(socketDir, "databricks_postgres", dev.oxbow.controlplane.Defaults.SYSTEM_ROLE);
              var st = c.createStatement()) {
             st.execute(sql);
         }
-    }
-
-    private static Process startChild(Path home) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                ServerMain.class.getName(), home.toString(), "0", TestServer.SHARED_PG.toString());
-        pb.redirectErrorStream(true);
-        return pb.start();
-    }
-
-    private static int awaitReady(Process child) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (line.startsWith("OXBOW_READY ")) {
-                        int p = Integer.parseInt(line.substring(12).strip());
-                        Thread.ofVirtual().start(() -> drain(out));
-                        return p;
-                    }
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            throw new IllegalStateException("server exited before it was ready");
-        });
-        return port.get(120, TimeUnit.SECONDS);
-    }
-
-    private static void drain(BufferedReader out) {
-        try {
-            while (out.readLine() != null) {
-                // keep the pipe from filling up
-            }
-        } catch (Exception ignored) {
-            // child died
-        }
-    }
-
-    private static JsonNode call(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-        return json.readTree(r.body());
-    }
-
-    private static JsonNode awaitDone(HttpClient http, String base, String token, String op) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
-        while (Instant.now().isBefore(deadline)) {
-            JsonNode n = call(http, base, token, "GET", "/api/2.0/postgres/" + op, null);
-            if (n.path("done").asBoolean()) {
-                return n;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("operation not done: " + op);
     }
 }

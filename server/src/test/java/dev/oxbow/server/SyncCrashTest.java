@@ -1,18 +1,10 @@
 package dev.oxbow.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.sync.DeltaSource;
 import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -21,15 +13,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** kill -9 of Oxbow in the middle of a sync: after a restart the sync resumes, and Postgres equals the Delta snapshot. */
 class SyncCrashTest {
-    private static final ObjectMapper json = new ObjectMapper();
     private static final String PRIMARY = "projects/crash-sync/branches/production/endpoints/primary";
 
     @Test
@@ -42,31 +31,29 @@ class SyncCrashTest {
         DeltaTableWriter lw = DeltaTableWriter.create(live, SyncedTableTest.SCHEMA, true);
         lw.append(SyncedTableTest.rows(0, 10));
 
-        Process child = startChild(home);
-        int port = awaitReady(child);
-        String token = Files.readString(home.resolve("admin-token")).strip();
-        String base = "http://127.0.0.1:" + port;
-        HttpClient http = HttpClient.newHttpClient();
-        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/projects?project_id=crash-sync", "{}").path("name").asText());
-        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/synced_tables?synced_table_id=main.crash.big", spec(table, "TRIGGERED")).path("name").asText());
-        awaitDone(http, base, token, call(http, base, token, "POST", "/api/2.0/postgres/synced_tables?synced_table_id=main.crash.live", spec(live, "CONTINUOUS")).path("name").asText());
+        ChildServer child = ChildServer.start(home);
+        for (String[] call : new String[][] {{"/api/2.0/postgres/projects?project_id=crash-sync", "{}"},
+                {"/api/2.0/postgres/synced_tables?synced_table_id=main.crash.big", spec(table, "TRIGGERED")},
+                {"/api/2.0/postgres/synced_tables?synced_table_id=main.crash.live", spec(live, "CONTINUOUS")}}) {
+            JsonNode done = child.run("POST", call[0], call[1]);
+            assertThat(done.has("response")).as(call[0] + " -> " + done).isTrue();
+        }
 
         // a large change set, then kill -9 while it is being applied
         w.append(SyncedTableTest.rows(200_000, 400_000));
         w.update(r -> (Long) r[0] % 3 == 0, r -> { r[1] = "changed"; return r; });
         w.delete(r -> (Long) r[0] % 5 == 0);
-        call(http, base, token, "POST", "/api/2.0/postgres/synced_tables/main.crash.big:sync", null);
+        child.call("POST", "/api/2.0/postgres/synced_tables/main.crash.big:sync", null);
         await(() -> {
             try {
-                return call(http, base, token, "GET", "/api/2.0/postgres/synced_tables/main.crash.big", null)
+                return child.call("GET", "/api/2.0/postgres/synced_tables/main.crash.big", null)
                         .path("status").path("detailed_state").asText().equals("SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE");
             } catch (Exception e) {
                 return false;
             }
         });
         Thread.sleep(300);
-        child.destroyForcibly();
-        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        child.kill();
 
         try (TestServer t = TestServer.start(home)) {
             await(() -> t.server().controlPlane().store().operations().pending().isEmpty());
@@ -112,62 +99,5 @@ class SyncCrashTest {
             if (Instant.now().isAfter(deadline)) throw new AssertionError("condition not met in 120 s");
             Thread.sleep(50);
         }
-    }
-
-    private static Process startChild(Path home) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                ServerMain.class.getName(), home.toString(), "0", TestServer.SHARED_PG.toString());
-        pb.redirectErrorStream(true);
-        return pb.start();
-    }
-
-    private static int awaitReady(Process child) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (line.startsWith("OXBOW_READY ")) {
-                        int p = Integer.parseInt(line.substring(12).strip());
-                        Thread.ofVirtual().start(() -> {
-                            try {
-                                while (out.readLine() != null) {
-                                    // keep the pipe from filling up
-                                }
-                            } catch (Exception ignored) {
-                                // child died
-                            }
-                        });
-                        return p;
-                    }
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            throw new IllegalStateException("server exited before it was ready");
-        });
-        return port.get(120, TimeUnit.SECONDS);
-    }
-
-    private static JsonNode call(HttpClient http, String base, String token, String method, String path, String body) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-        return json.readTree(r.body());
-    }
-
-    private static JsonNode awaitDone(HttpClient http, String base, String token, String op) throws Exception {
-        await(() -> {
-            try {
-                return call(http, base, token, "GET", "/api/2.0/postgres/" + op, null).path("done").asBoolean();
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        JsonNode done = call(http, base, token, "GET", "/api/2.0/postgres/" + op, null);
-        assertThat(done.has("response")).as(op + " -> " + done).isTrue();
-        return done;
     }
 }

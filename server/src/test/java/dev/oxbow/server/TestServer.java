@@ -18,6 +18,11 @@ import java.nio.file.Path;
 public final class TestServer implements AutoCloseable {
     public static final Path SHARED_PG = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
     private static TestServer shared;
+    private static final java.util.List<Path> HOMES_TO_REMOVE = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(TestServer::cleanUp, "test-cleanup"));
+    }
 
     private final OxbowServer server;
     private final Path home;
@@ -39,15 +44,40 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(config.home(), config);
     }
 
+    /** A fresh data directory, removed when the test JVM exits (tests restart servers on the same home). */
     public static Path newHome(String name) throws IOException {
-        return Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-" + name + "-");
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-" + name + "-");
+        removeAtExit(home);
+        return home;
+    }
+
+    /** Registers {@code dir} for removal at JVM exit, after the shared server has stopped. */
+    public static void removeAtExit(Path dir) {
+        HOMES_TO_REMOVE.add(dir);
+    }
+
+    /** One exit hook, so the shared server stops before the data directories go (hooks run concurrently). */
+    private static void cleanUp() {
+        TestServer s;
+        synchronized (TestServer.class) {
+            s = shared;
+        }
+        if (s != null) {
+            s.close();
+        }
+        for (Path dir : HOMES_TO_REMOVE) {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | RuntimeException ignored) {
+                // best effort: a leftover under /tmp is harmless
+            }
+        }
     }
 
     /** One server shared by the test classes that only need "a server": started once, stopped at JVM exit. */
     public static synchronized TestServer shared() throws Exception {
         if (shared == null) {
             shared = start(newHome("shared"));
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
         }
         return shared;
     }
