@@ -6,7 +6,6 @@ import dev.oxbow.client.OxbowException;
 import dev.oxbow.client.Postgres;
 import dev.oxbow.client.SyncedTable;
 import dev.oxbow.server.OxbowServer;
-import dev.oxbow.server.ServerConfig;
 import dev.oxbow.sync.DeltaTableWriter;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -16,7 +15,6 @@ import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.spec.McpSchema;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,18 +28,12 @@ class McpToolsTest {
 
     @Test
     void everyLakebaseToolDrivesTheServer() throws Exception {
-        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-mcp-");
-        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        // the catalog "lake" serves the Delta tables under home/lake/<schema>/<table>
-        Path lake = home.resolve("lake");
-        DeltaTableWriter orders = DeltaTableWriter.create(lake.resolve("sales").resolve("orders"), SyncFixtures.ORDERS, true);
-        orders.append(SyncFixtures.orders(0, 100));
-        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg)
-                .withCatalogs(Map.of("lake", lake)))) {
+        Path home = CliFixture.home("oxbow-mcp-");
+        DeltaTableWriter orders = SyncFixtures.lakeOrders(home, "sales", 100);
+        try (OxbowServer server = CliFixture.startWithLake(home)) {
             Postgres api = new OxbowClient(server.baseUrl(), server.adminToken()).postgres();
-            String java = ProcessHandle.current().info().command().orElse("java");
-            ServerParameters params = ServerParameters.builder(java)
-                    .args("-cp", System.getProperty("java.class.path"), OxbowCommand.class.getName(), "mcp")
+            List<String> command = CliFixture.command("mcp");
+            ServerParameters params = ServerParameters.builder(command.getFirst()).args(command.subList(1, command.size()))
                     .env(Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_TOKEN", server.adminToken()))
                     .build();
             try (McpSyncClient mcp = McpClient.sync(new StdioClientTransport(params, McpJsonDefaults.getMapper()))

@@ -2,21 +2,17 @@ package dev.oxbow.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.oxbow.cli.CliFixture.Run;
 import dev.oxbow.server.OxbowServer;
-import dev.oxbow.server.ServerConfig;
 import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static dev.oxbow.cli.CliFixture.oxbow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code oxbow postgres …} run as a subprocess against a real server: stdout is the API's JSON, errors go to stderr with a non-zero exit. */
@@ -25,13 +21,9 @@ class PostgresCommandsTest {
 
     @Test
     void postgresCommandsMirrorTheDatabricksCli() throws Exception {
-        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-cli-pg-");
-        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        Path lake = home.resolve("lake");
-        DeltaTableWriter orders = DeltaTableWriter.create(lake.resolve("shop").resolve("orders"), SyncFixtures.ORDERS, true);
-        orders.append(SyncFixtures.orders(0, 40));
-        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg)
-                .withCatalogs(Map.of("lake", lake)))) {
+        Path home = CliFixture.home("oxbow-cli-pg-");
+        DeltaTableWriter orders = SyncFixtures.lakeOrders(home, "shop", 40);
+        try (OxbowServer server = CliFixture.startWithLake(home)) {
             // no OXBOW_TOKEN: the local credentials file under OXBOW_HOME is found, as on the server's machine
             Map<String, String> env = Map.of("OXBOW_HOST", server.baseUrl(), "OXBOW_HOME", home.toString());
 
@@ -159,34 +151,9 @@ class PostgresCommandsTest {
         }
     }
 
-    record Run(int exit, String stdout, String stderr) {}
-
     private static JsonNode ok(Map<String, String> env, String... args) throws Exception {
         Run r = oxbow(env, args);
         assertThat(r.exit()).as(String.join(" ", args) + ": " + r.stderr()).isZero();
         return JSON.readTree(r.stdout());
-    }
-
-    private static Run oxbow(Map<String, String> env, String... args) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), OxbowCommand.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().remove("OXBOW_TOKEN");
-        pb.environment().remove("DATABRICKS_TOKEN");
-        pb.environment().remove("DATABRICKS_HOST");
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getErrorStream().readAllBytes());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        String stderr = err.get().lines().filter(l -> !l.startsWith("WARNING")).reduce((a, b) -> a + "\n" + b).orElse("").strip();
-        return new Run(p.exitValue(), out, stderr);
     }
 }

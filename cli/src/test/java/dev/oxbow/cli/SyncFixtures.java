@@ -4,11 +4,13 @@ import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.controlplane.Defaults;
 import dev.oxbow.server.OxbowServer;
+import dev.oxbow.sync.DeltaTableWriter;
 import io.delta.kernel.types.DoubleType;
 import io.delta.kernel.types.LongType;
 import io.delta.kernel.types.StringType;
 import io.delta.kernel.types.StructType;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -27,6 +29,16 @@ final class SyncFixtures {
             out.add(new Object[] {i, "order-" + i, i * 1.5});
         }
         return out;
+    }
+
+    /**
+     * A Delta "orders" table with rows [0, rows) at {@code lake(home)/<schema>/orders}, the catalog "lake" of a
+     * server started with {@link CliFixture#startWithLake}.
+     */
+    static DeltaTableWriter lakeOrders(Path home, String schema, long rows) throws Exception {
+        DeltaTableWriter orders = DeltaTableWriter.create(CliFixture.lake(home).resolve(schema).resolve("orders"), ORDERS, true);
+        orders.append(orders(0, rows));
+        return orders;
     }
 
     /** The rows as Postgres prints them (double precision without a trailing .0). */

@@ -26,7 +26,7 @@ public final class Postgres {
     // ---- projects
 
     public Operation<Project> createProject(String projectId, Object project) {
-        return start("POST", "projects", query("project_id", projectId), orEmpty(project), Project.class);
+        return create("", "projects", "project_id", projectId, false, project, Project.class);
     }
 
     public Project getProject(String name) {
@@ -38,22 +38,21 @@ public final class Postgres {
     }
 
     public Operation<Project> updateProject(String name, Object project, String updateMask) {
-        return start("PATCH", name, query("update_mask", updateMask), project, Project.class);
+        return update(name, project, updateMask, Project.class);
     }
 
     public Operation<Empty> deleteProject(String name, boolean purge) {
-        return start("DELETE", name, query("purge", purge ? "true" : null), null, Empty.class);
+        return delete(name, "purge", flag(purge));
     }
 
     public Operation<Empty> undeleteProject(String name) {
-        return start("POST", name + "/undelete", Map.of(), json.createObjectNode(), Empty.class);
+        return undelete(name);
     }
 
     // ---- branches
 
     public Operation<Branch> createBranch(String parent, String branchId, Object branch, boolean replaceExisting) {
-        return start("POST", parent + "/branches", query("branch_id", branchId, "replace_existing", replaceExisting ? "true" : null),
-                orEmpty(branch), Branch.class);
+        return create(parent, "branches", "branch_id", branchId, replaceExisting, branch, Branch.class);
     }
 
     public Branch getBranch(String name) {
@@ -65,22 +64,21 @@ public final class Postgres {
     }
 
     public Operation<Branch> updateBranch(String name, Object branch, String updateMask) {
-        return start("PATCH", name, query("update_mask", updateMask), branch, Branch.class);
+        return update(name, branch, updateMask, Branch.class);
     }
 
     public Operation<Empty> deleteBranch(String name, boolean purge) {
-        return start("DELETE", name, query("purge", purge ? "true" : null), null, Empty.class);
+        return delete(name, "purge", flag(purge));
     }
 
     public Operation<Empty> undeleteBranch(String name) {
-        return start("POST", name + "/undelete", Map.of(), json.createObjectNode(), Empty.class);
+        return undelete(name);
     }
 
     // ---- endpoints
 
     public Operation<Endpoint> createEndpoint(String parent, String endpointId, Object endpoint, boolean replaceExisting) {
-        return start("POST", parent + "/endpoints", query("endpoint_id", endpointId, "replace_existing", replaceExisting ? "true" : null),
-                orEmpty(endpoint), Endpoint.class);
+        return create(parent, "endpoints", "endpoint_id", endpointId, replaceExisting, endpoint, Endpoint.class);
     }
 
     public Endpoint getEndpoint(String name) {
@@ -92,19 +90,18 @@ public final class Postgres {
     }
 
     public Operation<Endpoint> updateEndpoint(String name, Object endpoint, String updateMask) {
-        return start("PATCH", name, query("update_mask", updateMask), endpoint, Endpoint.class);
+        return update(name, endpoint, updateMask, Endpoint.class);
     }
 
     public Operation<Empty> deleteEndpoint(String name) {
-        return start("DELETE", name, Map.of(), null, Empty.class);
+        return delete(name);
     }
 
     // ---- roles
 
     /** {@code roleId} may be null: the server picks one. */
     public Operation<Role> createRole(String parent, String roleId, Object role, boolean replaceExisting) {
-        return start("POST", parent + "/roles", query("role_id", roleId, "replace_existing", replaceExisting ? "true" : null),
-                orEmpty(role), Role.class);
+        return create(parent, "roles", "role_id", roleId, replaceExisting, role, Role.class);
     }
 
     public Role getRole(String name) {
@@ -116,19 +113,18 @@ public final class Postgres {
     }
 
     public Operation<Role> updateRole(String name, Object role, String updateMask) {
-        return start("PATCH", name, query("update_mask", updateMask), role, Role.class);
+        return update(name, role, updateMask, Role.class);
     }
 
     public Operation<Empty> deleteRole(String name, String reassignOwnedTo) {
-        return start("DELETE", name, query("reassign_owned_to", reassignOwnedTo), null, Empty.class);
+        return delete(name, "reassign_owned_to", reassignOwnedTo);
     }
 
     // ---- databases
 
     /** {@code databaseId} may be null: the server derives one. */
     public Operation<Database> createDatabase(String parent, String databaseId, Object database, boolean replaceExisting) {
-        return start("POST", parent + "/databases", query("database_id", databaseId, "replace_existing", replaceExisting ? "true" : null),
-                orEmpty(database), Database.class);
+        return create(parent, "databases", "database_id", databaseId, replaceExisting, database, Database.class);
     }
 
     public Database getDatabase(String name) {
@@ -140,11 +136,11 @@ public final class Postgres {
     }
 
     public Operation<Database> updateDatabase(String name, Object database, String updateMask) {
-        return start("PATCH", name, query("update_mask", updateMask), database, Database.class);
+        return update(name, database, updateMask, Database.class);
     }
 
     public Operation<Empty> deleteDatabase(String name) {
-        return start("DELETE", name, Map.of(), null, Empty.class);
+        return delete(name);
     }
 
     // ---- credentials, operations
@@ -166,7 +162,7 @@ public final class Postgres {
 
     /** {@code syncedTableId} is the destination's three-part name catalog.schema.table. */
     public Operation<SyncedTable> createSyncedTable(String syncedTableId, Object syncedTable) {
-        return start("POST", "synced_tables", query("synced_table_id", syncedTableId), orEmpty(syncedTable), SyncedTable.class);
+        return create("", "synced_tables", "synced_table_id", syncedTableId, false, syncedTable, SyncedTable.class);
     }
 
     public SyncedTable getSyncedTable(String name) {
@@ -179,7 +175,7 @@ public final class Postgres {
 
     /** {@code purgeData} also drops the Postgres table; without it the table stays, no longer updated. */
     public Operation<Empty> deleteSyncedTable(String name, boolean purgeData) {
-        return start("DELETE", syncedTableName(name), query("purge_data", purgeData ? "true" : null), null, Empty.class);
+        return delete(syncedTableName(name), "purge_data", flag(purgeData));
     }
 
     /** Runs a sync now (Oxbow extension {@code POST synced_tables/<id>:sync}): incremental, or a full copy for SNAPSHOT. */
@@ -200,7 +196,7 @@ public final class Postgres {
 
     /** The raw items of {@code parent/collection} ("" parent for projects) with extra query parameters (page_size, show_deleted). */
     public Paged<JsonNode> listJson(String parent, String collection, Map<String, ?> query) {
-        String path = BASE + (parent.isEmpty() ? "" : parent + "/") + collection;
+        String path = BASE + collectionPath(parent, collection);
         return new Paged<>(client, path, query, collection, Function.identity());
     }
 
@@ -210,13 +206,42 @@ public final class Postgres {
         return new Operation<>(client, op, r -> decode(r, type));
     }
 
+    /** POST parent/collection?<idParam>=id: the shape every create shares ("" parent for top-level collections). */
+    private <T> Operation<T> create(String parent, String collection, String idParam, String id, boolean replaceExisting,
+                                    Object body, Class<T> type) {
+        return start("POST", collectionPath(parent, collection),
+                query(idParam, id, "replace_existing", flag(replaceExisting)), orEmpty(body), type);
+    }
+
+    private <T> Operation<T> update(String name, Object body, String updateMask, Class<T> type) {
+        return start("PATCH", name, query("update_mask", updateMask), body, type);
+    }
+
+    /** DELETE name with the delete's own query parameters as key/value pairs (null values left out). */
+    private Operation<Empty> delete(String name, Object... queryPairs) {
+        return start("DELETE", name, query(queryPairs), null, Empty.class);
+    }
+
+    private Operation<Empty> undelete(String name) {
+        return start("POST", name + "/undelete", Map.of(), json.createObjectNode(), Empty.class);
+    }
+
+    /** "parent/collection", or just "collection" for the top-level ones (projects, synced_tables). */
+    private static String collectionPath(String parent, String collection) {
+        return (parent.isEmpty() ? "" : parent + "/") + collection;
+    }
+
+    private static String flag(boolean on) {
+        return on ? "true" : null;
+    }
+
     private <T> T get(String name, Class<T> type) {
         return decode(client.get(BASE + name), type);
     }
 
     private <T> Paged<T> list(String parent, String collection, boolean showDeleted, Class<T> type) {
-        String path = BASE + (parent.isEmpty() ? "" : parent + "/") + collection;
-        return new Paged<>(client, path, query("show_deleted", showDeleted ? "true" : null), collection, r -> decode(r, type));
+        String path = BASE + collectionPath(parent, collection);
+        return new Paged<>(client, path, query("show_deleted", flag(showDeleted)), collection, r -> decode(r, type));
     }
 
     private <T> T decode(JsonNode node, Class<T> type) {

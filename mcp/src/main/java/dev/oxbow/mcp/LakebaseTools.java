@@ -3,6 +3,7 @@ package dev.oxbow.mcp;
 import dev.oxbow.client.Branch;
 import dev.oxbow.client.DatabaseCredential;
 import dev.oxbow.client.Endpoint;
+import dev.oxbow.client.Operation;
 import dev.oxbow.client.OxbowClient;
 import dev.oxbow.client.OxbowException;
 import dev.oxbow.client.Postgres;
@@ -19,7 +20,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The Lakebase MCP tools of the reference (lakebase.md §9) over the Oxbow SDK, with the behaviour the reference
@@ -177,16 +181,24 @@ final class LakebaseTools {
         return map("name", name, "error", "Lakebase Provisioned instances are not available in Oxbow; use type='autoscale' (projects).");
     }
 
-    private Map<String, Object> createOrUpdateDatabase(Args a) {
+    /**
+     * Runs {@code then} with the project's full name when the call is for type autoscale; otherwise the reference's
+     * answer: an invalid type, or provisioned (the default) unsupported.
+     */
+    private static Map<String, Object> forAutoscaleProject(Args a, BiFunction<Args, String, Map<String, Object>> then) {
         String name = a.require("name");
         String type = a.string("type", "provisioned").toLowerCase();
         if (!type.equals("provisioned") && !type.equals("autoscale")) {
             return invalidType(type);
         }
-        if (type.equals("provisioned")) {
-            return provisionedUnsupported(name);
-        }
-        String full = projectName(name);
+        return type.equals("provisioned") ? provisionedUnsupported(name) : then.apply(a, projectName(name));
+    }
+
+    private Map<String, Object> createOrUpdateDatabase(Args a) {
+        return forAutoscaleProject(a, this::createOrUpdateProject);
+    }
+
+    private Map<String, Object> createOrUpdateProject(Args a, String full) {
         String id = full.substring("projects/".length());
         String displayName = a.string("display_name");
         if (exists(() -> api.getProject(full))) {
@@ -253,22 +265,7 @@ final class LakebaseTools {
     }
 
     private Map<String, Object> deleteDatabase(Args a) {
-        String name = a.require("name");
-        String type = a.string("type", "provisioned").toLowerCase();
-        if (!type.equals("provisioned") && !type.equals("autoscale")) {
-            return invalidType(type);
-        }
-        if (type.equals("provisioned")) {
-            return provisionedUnsupported(name);
-        }
-        String full = projectName(name);
-        try {
-            api.deleteProject(full, true).waitFor(WAIT);
-        } catch (OxbowException.NotFound e) {
-            return map("name", full, "status", "NOT_FOUND", "error", "Project '" + full + "' not found");
-        }
-        log.info("mcp: deleted project {}", full);
-        return map("name", full, "status", "deleted");
+        return forAutoscaleProject(a, (args, full) -> purge("Project", full, () -> api.deleteProject(full, true)));
     }
 
     private static Map<String, Object> projectSummary(Project p) {
@@ -326,15 +323,12 @@ final class LakebaseTools {
      */
     private Map<String, Object> ensureCompute(Args a, String branch, String branchId) {
         String type = a.string("endpoint_type", Endpoint.READ_WRITE);
-        Endpoint same = api.listEndpoints(branch).stream()
-                .filter(e -> e.status() != null && type.equals(e.status().endpointType())).findFirst().orElse(null);
+        Endpoint same = endpointOfType(branch, type).orElse(null);
         Endpoint ep;
         if (same != null) {
             ep = computeChange(a) == null ? same : resize(a, same);
         } else {
-            Endpoint.Spec spec = new Endpoint.Spec(type, a.number("autoscaling_limit_min_cu"), a.number("autoscaling_limit_max_cu"),
-                    suspendTimeout(a), noSuspension(a), null, null, null);
-            ep = api.createEndpoint(branch, branchId + "-ep", Endpoint.of(spec), false).waitFor(WAIT);
+            ep = api.createEndpoint(branch, branchId + "-ep", Endpoint.of(computeSpec(type, a)), false).waitFor(WAIT);
             log.info("mcp: created endpoint {}", ep.name());
         }
         Map<String, Object> out = endpointSummary(ep);
@@ -363,8 +357,7 @@ final class LakebaseTools {
         Map<String, Object> endpoint = null;
         if (computeChange(a) != null) {
             String type = a.string("endpoint_type", Endpoint.READ_WRITE);
-            Endpoint target = api.listEndpoints(existing.name()).stream()
-                    .filter(e -> e.status() != null && type.equals(e.status().endpointType())).findFirst()
+            Endpoint target = endpointOfType(existing.name(), type)
                     .orElseThrow(() -> new IllegalArgumentException("Branch '" + existing.name() + "' has no " + type + " endpoint to update"));
             Endpoint resized = resize(a, target);
             endpoint = map("name", resized.name(), "status", "UPDATED");
@@ -404,11 +397,20 @@ final class LakebaseTools {
     }
 
     private Endpoint resize(Args a, Endpoint target) {
-        Endpoint.Spec spec = new Endpoint.Spec(null, a.number("autoscaling_limit_min_cu"), a.number("autoscaling_limit_max_cu"),
-                suspendTimeout(a), noSuspension(a), null, null, null);
-        Endpoint resized = api.updateEndpoint(target.name(), Endpoint.of(spec), computeChange(a)).waitFor(WAIT);
+        Endpoint resized = api.updateEndpoint(target.name(), Endpoint.of(computeSpec(null, a)), computeChange(a)).waitFor(WAIT);
         log.info("mcp: updated endpoint {}", target.name());
         return resized;
+    }
+
+    /** The first endpoint of {@code type} on {@code branch}. */
+    private Optional<Endpoint> endpointOfType(String branch, String type) {
+        return api.listEndpoints(branch).stream().filter(e -> e.status() != null && type.equals(e.status().endpointType())).findFirst();
+    }
+
+    /** The compute parameters given, as an endpoint spec ({@code type} null for updates). */
+    private static Endpoint.Spec computeSpec(String type, Args a) {
+        return new Endpoint.Spec(type, a.number("autoscaling_limit_min_cu"), a.number("autoscaling_limit_max_cu"),
+                suspendTimeout(a), noSuspension(a), null, null, null);
     }
 
     /** scale_to_zero_seconds: 0 means never suspend (the reference sent "0s", a bug), otherwise the idle timeout. */
@@ -424,12 +426,17 @@ final class LakebaseTools {
 
     private Map<String, Object> deleteBranch(Args a) {
         String name = a.require("name");
+        return purge("Branch", name, () -> api.deleteBranch(name, true));
+    }
+
+    /** Runs a permanent delete of the {@code kind} {@code name} to its end: "deleted", or the reference's NOT_FOUND dict. */
+    private static Map<String, Object> purge(String kind, String name, Supplier<Operation<?>> delete) {
         try {
-            api.deleteBranch(name, true).waitFor(WAIT);
+            delete.get().waitFor(WAIT);
         } catch (OxbowException.NotFound e) {
-            return map("name", name, "status", "NOT_FOUND", "error", "Branch '" + name + "' not found");
+            return map("name", name, "status", "NOT_FOUND", "error", kind + " '" + name + "' not found");
         }
-        log.info("mcp: deleted branch {}", name);
+        log.info("mcp: deleted {} {}", kind.toLowerCase(), name);
         return map("name", name, "status", "deleted");
     }
 
@@ -612,8 +619,7 @@ final class LakebaseTools {
         }
         if (endpoint == null) {
             String branch = branchOf(instances.getFirst());
-            endpoint = api.listEndpoints(branch).stream().filter(e -> e.status() != null && Endpoint.READ_WRITE.equals(e.status().endpointType()))
-                    .map(Endpoint::name).findFirst()
+            endpoint = endpointOfType(branch, Endpoint.READ_WRITE).map(Endpoint::name)
                     .orElseThrow(() -> new IllegalArgumentException("No read-write endpoint on " + branch));
         }
         DatabaseCredential c = api.generateDatabaseCredential(endpoint);
@@ -679,7 +685,7 @@ final class LakebaseTools {
         return copy;
     }
 
-    private static boolean exists(java.util.function.Supplier<?> get) {
+    private static boolean exists(Supplier<?> get) {
         try {
             get.get();
             return true;

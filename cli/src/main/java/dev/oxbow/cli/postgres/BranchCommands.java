@@ -2,12 +2,12 @@ package dev.oxbow.cli.postgres;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.client.Durations;
+import dev.oxbow.client.Operation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /** create/get/list/update/delete/undelete-branch. TTLs take human durations (7d, 168h) and go on the wire as "<n>s". */
@@ -56,58 +56,48 @@ final class BranchCommands {
     }
 
     @Command(name = "get-branch", description = "Get a branch by name.")
-    static final class Get extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getJson(name));
-        }
-    }
+    static final class Get extends ResourceCalls.Get {}
 
     @Command(name = "list-branches", description = "List the branches of a project.")
-    static final class List extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "PARENT") String parent;
-        @Option(names = "--page-size") Integer pageSize;
+    static final class List extends ResourceCalls.ChildList {
         @Option(names = "--show-deleted", description = "Include soft-deleted branches.") boolean showDeleted;
-        @Option(names = "--limit", defaultValue = "0", description = "Print at most this many (0: all).") int limit;
 
-        void run() throws Exception {
-            Map<String, Object> q = new HashMap<>();
-            q.put("page_size", pageSize);
+        List() {
+            super("branches", TABLE);
+        }
+
+        @Override
+        String parent() {
+            return Names.project(parent);
+        }
+
+        @Override
+        void query(Map<String, Object> q) {
             q.put("show_deleted", showDeleted ? "true" : null);
-            printList(api.listJson(Names.project(parent), "branches", q), limit, TABLE);
         }
     }
 
     @Command(name = "update-branch", description = "Update a branch: NAME UPDATE_MASK --json '{\"spec\":{…}}' (e.g. spec.is_protected, spec.expiration).")
-    static final class Update extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "UPDATE_MASK") String mask;
-        @Mixin JsonBody body;
-
-        void run() throws Exception {
-            ObjectNode b = body.object();
-            normaliseTtl(JsonBody.spec(b), "ttl");
-            finish(api.updateBranch(name, b, mask), "Updating " + name, true);
+    static final class Update extends ResourceCalls.Update {
+        Operation<?> update(String name, ObjectNode body, String mask) {
+            normaliseTtl(JsonBody.spec(body), "ttl");
+            return api.updateBranch(name, body, mask);
         }
     }
 
     @Command(name = "delete-branch", description = "Delete a branch (soft delete unless --purge).")
-    static final class Delete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+    static final class Delete extends ResourceCalls.Delete {
         @Option(names = "--purge", description = "Delete permanently.") boolean purge;
 
-        void run() throws Exception {
-            finish(api.deleteBranch(name, purge), "Deleting " + name, false);
+        Operation<?> delete(String name) {
+            return api.deleteBranch(name, purge);
         }
     }
 
     @Command(name = "undelete-branch", description = "Restore a soft-deleted branch.")
-    static final class Undelete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            finish(api.undeleteBranch(name), "Restoring " + name, false);
+    static final class Undelete extends ResourceCalls.Undelete {
+        Operation<?> undelete(String name) {
+            return api.undeleteBranch(name);
         }
     }
 }

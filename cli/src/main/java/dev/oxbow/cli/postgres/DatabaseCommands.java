@@ -1,12 +1,11 @@
 package dev.oxbow.cli.postgres;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.client.Operation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /** create/get/list/update/delete-database. */
 final class DatabaseCommands {
@@ -27,44 +26,26 @@ final class DatabaseCommands {
     }
 
     @Command(name = "get-database", description = "Get a database by name.")
-    static final class Get extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getJson(name));
-        }
-    }
+    static final class Get extends ResourceCalls.Get {}
 
     @Command(name = "list-databases", description = "List the databases of a branch.")
-    static final class List extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "PARENT") String parent;
-        @Option(names = "--page-size") Integer pageSize;
-        @Option(names = "--limit", defaultValue = "0") int limit;
-
-        void run() throws Exception {
-            Map<String, Object> q = new HashMap<>();
-            q.put("page_size", pageSize);
-            printList(api.listJson(parent, "databases", q), limit, TABLE);
+    static final class List extends ResourceCalls.ChildList {
+        List() {
+            super("databases", TABLE);
         }
     }
 
     @Command(name = "update-database", description = "Update a database: NAME UPDATE_MASK --json '{\"spec\":{…}}'.")
-    static final class Update extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "UPDATE_MASK") String mask;
-        @Mixin JsonBody body;
-
-        void run() throws Exception {
-            finish(api.updateDatabase(name, body.object(), mask), "Updating " + name, true);
+    static final class Update extends ResourceCalls.Update {
+        Operation<?> update(String name, ObjectNode body, String mask) {
+            return api.updateDatabase(name, body, mask);
         }
     }
 
     @Command(name = "delete-database", description = "Delete a database.")
-    static final class Delete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            finish(api.deleteDatabase(name), "Deleting " + name, false);
+    static final class Delete extends ResourceCalls.Delete {
+        Operation<?> delete(String name) {
+            return api.deleteDatabase(name);
         }
     }
 }

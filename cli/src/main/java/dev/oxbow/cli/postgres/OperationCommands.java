@@ -1,5 +1,6 @@
 package dev.oxbow.cli.postgres;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.client.Durations;
 import picocli.CommandLine.Command;
@@ -14,11 +15,10 @@ final class OperationCommands {
     private OperationCommands() {}
 
     @Command(name = "get-operation", description = "Get a long-running operation by name.")
-    static final class GetOperation extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getOperation(name).json());
+    static final class GetOperation extends ResourceCalls.Get {
+        @Override
+        JsonNode fetch(String name) {
+            return api.getOperation(name).json();
         }
     }
 

@@ -1,12 +1,13 @@
 package dev.oxbow.cli.postgres;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.client.Operation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /** create/get/list/update/delete/undelete-project, as {@code databricks postgres}. */
@@ -41,55 +42,52 @@ final class ProjectCommands {
     }
 
     @Command(name = "get-project", description = "Get a project by name (projects/ID).")
-    static final class Get extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getJson(Names.project(name)));
+    static final class Get extends ResourceCalls.Get {
+        @Override
+        JsonNode fetch(String name) {
+            return api.getJson(Names.project(name));
         }
     }
 
     @Command(name = "list-projects", description = "List projects.")
-    static final class List extends PostgresCall {
-        @Option(names = "--page-size", description = "Items per request (the CLI still fetches every page).") Integer pageSize;
+    static final class List extends ResourceCalls.List {
         @Option(names = "--show-deleted", description = "Include soft-deleted projects.") boolean showDeleted;
-        @Option(names = "--limit", defaultValue = "0", description = "Print at most this many (0: all).") int limit;
 
-        void run() throws Exception {
-            Map<String, Object> q = new HashMap<>();
-            q.put("page_size", pageSize);
+        List() {
+            super("projects", TABLE);
+        }
+
+        @Override
+        String parent() {
+            return "";
+        }
+
+        @Override
+        void query(Map<String, Object> q) {
             q.put("show_deleted", showDeleted ? "true" : null);
-            printList(api.listJson("", "projects", q), limit, TABLE);
         }
     }
 
     @Command(name = "update-project", description = "Update a project: NAME UPDATE_MASK --json '{\"spec\":{…}}'.")
-    static final class Update extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "UPDATE_MASK", description = "Comma-separated field paths, e.g. spec.display_name.") String mask;
-        @Mixin JsonBody body;
-
-        void run() throws Exception {
-            finish(api.updateProject(Names.project(name), body.object(), mask), "Updating " + name, true);
+    static final class Update extends ResourceCalls.Update {
+        Operation<?> update(String name, ObjectNode body, String mask) {
+            return api.updateProject(Names.project(name), body, mask);
         }
     }
 
     @Command(name = "delete-project", description = "Delete a project (soft delete unless --purge).")
-    static final class Delete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+    static final class Delete extends ResourceCalls.Delete {
         @Option(names = "--purge", description = "Delete permanently.") boolean purge;
 
-        void run() throws Exception {
-            finish(api.deleteProject(Names.project(name), purge), "Deleting " + name, false);
+        Operation<?> delete(String name) {
+            return api.deleteProject(Names.project(name), purge);
         }
     }
 
     @Command(name = "undelete-project", description = "Restore a soft-deleted project.")
-    static final class Undelete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            finish(api.undeleteProject(Names.project(name)), "Restoring " + name, false);
+    static final class Undelete extends ResourceCalls.Undelete {
+        Operation<?> undelete(String name) {
+            return api.undeleteProject(Names.project(name));
         }
     }
 }

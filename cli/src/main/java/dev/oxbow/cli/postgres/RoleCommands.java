@@ -1,13 +1,11 @@
 package dev.oxbow.cli.postgres;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.oxbow.client.Operation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /** create/get/list/update/delete-role. */
 final class RoleCommands {
@@ -33,45 +31,28 @@ final class RoleCommands {
     }
 
     @Command(name = "get-role", description = "Get a role by name.")
-    static final class Get extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getJson(name));
-        }
-    }
+    static final class Get extends ResourceCalls.Get {}
 
     @Command(name = "list-roles", description = "List the roles of a branch.")
-    static final class List extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "PARENT") String parent;
-        @Option(names = "--page-size") Integer pageSize;
-        @Option(names = "--limit", defaultValue = "0") int limit;
-
-        void run() throws Exception {
-            Map<String, Object> q = new HashMap<>();
-            q.put("page_size", pageSize);
-            printList(api.listJson(parent, "roles", q), limit, TABLE);
+    static final class List extends ResourceCalls.ChildList {
+        List() {
+            super("roles", TABLE);
         }
     }
 
     @Command(name = "update-role", description = "Update a role: NAME UPDATE_MASK --json '{\"spec\":{…}}'.")
-    static final class Update extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "UPDATE_MASK") String mask;
-        @Mixin JsonBody body;
-
-        void run() throws Exception {
-            finish(api.updateRole(name, body.object(), mask), "Updating " + name, true);
+    static final class Update extends ResourceCalls.Update {
+        Operation<?> update(String name, ObjectNode body, String mask) {
+            return api.updateRole(name, body, mask);
         }
     }
 
     @Command(name = "delete-role", description = "Delete a role.")
-    static final class Delete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+    static final class Delete extends ResourceCalls.Delete {
         @Option(names = "--reassign-owned-to", description = "Role (name) that takes over the deleted role's objects.") String reassignOwnedTo;
 
-        void run() throws Exception {
-            finish(api.deleteRole(name, reassignOwnedTo), "Deleting " + name, false);
+        Operation<?> delete(String name) {
+            return api.deleteRole(name, reassignOwnedTo);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.oxbow.cli.postgres;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.oxbow.client.Operation;
 import dev.oxbow.client.Postgres;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,21 +23,19 @@ final class SyncedTableCommands {
     }
 
     @Command(name = "get-synced-table", description = "Get a synced table: synced_tables/catalog.schema.table (or catalog.schema.table).")
-    static final class Get extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-
-        void run() throws Exception {
-            print(api.getJson(Postgres.syncedTableName(name)));
+    static final class Get extends ResourceCalls.Get {
+        @Override
+        JsonNode fetch(String name) {
+            return api.getJson(Postgres.syncedTableName(name));
         }
     }
 
     @Command(name = "delete-synced-table", description = "Delete a synced table (the Postgres table stays unless --purge-data).")
-    static final class Delete extends LroCall {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+    static final class Delete extends ResourceCalls.Delete {
         @Option(names = "--purge-data", description = "Also drop the Postgres table.") boolean purgeData;
 
-        void run() throws Exception {
-            finish(api.deleteSyncedTable(name, purgeData), "Deleting " + name, false);
+        Operation<?> delete(String name) {
+            return api.deleteSyncedTable(name, purgeData);
         }
     }
 }
