@@ -21,9 +21,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class CliFixture {
     private CliFixture() {}
 
-    /** A fresh server home under the temp dir (Postgres runs unprivileged and must reach it). */
+    /**
+     * A fresh server home under the temp dir (Postgres runs unprivileged and must reach it), removed at
+     * JVM exit; the tests close their servers before that.
+     */
     static Path home(String prefix) throws IOException {
-        return Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), prefix);
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), prefix);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (Stream<Path> walk = Files.walk(home)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | RuntimeException ignored) {
+                // best effort: a leftover under /tmp is harmless
+            }
+        }));
+        return home;
     }
 
     /** A real server on free ports, sharing the tests' Postgres binaries; {@code catalogs} serve Delta tables for synced tables. */
