@@ -29,6 +29,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private static final Logger log = LoggerFactory.getLogger(LocalComputeRuntime.class);
     /** Until postmaster.pid names the new server: configuration errors and the like fail well within this. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    static final int WAL_SEGMENT_MB = 4;
     /** Once it runs, a server in crash recovery (or a clone's first start) may replay a lot of WAL. */
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration FAST_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
@@ -133,8 +134,11 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             Files.createDirectories(dir.getParent());
             identity.ensureTraversable(dir.getParent());
             identity.privateDir(dir);
+            // 4 MB WAL segments, not 16: every branch point and snapshot ends a segment (pg_backup_stop switches),
+            // and the unused rest of it is kept as zeros in the WAL archive, so smaller segments keep branches cheap
             List<String> command = List.of(bin.resolve("initdb").toString(), "-D", dir.toString(), "-U", superuser,
-                    "--auth=trust", "--encoding=UTF8", "--locale=C", "--data-checksums", "--no-sync", "--no-instructions");
+                    "--auth=trust", "--encoding=UTF8", "--locale=C", "--data-checksums", "--no-sync", "--no-instructions",
+                    "--wal-segsize=" + WAL_SEGMENT_MB);
             ProcessBuilder pb = new ProcessBuilder(identity.wrap(command)).directory(dir.getParent().toFile()).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             cleanEnvironment(pb);
