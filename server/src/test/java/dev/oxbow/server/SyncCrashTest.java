@@ -1,18 +1,12 @@
 package dev.oxbow.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.oxbow.sync.DeltaSource;
 import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,7 +53,7 @@ class SyncCrashTest {
             await(() -> t.server().controlPlane().store().operations().pending().isEmpty());
             var big = t.server().controlPlane().store().syncedTables().get("synced_tables/main.crash.big").orElseThrow();
             assertThat(big.lastProcessedCommitVersion()).isEqualTo(w.version());
-            assertSame(t, table, "crash.big");
+            SyncedTableTest.assertSynced(t, PRIMARY, table, "crash.big");
             assertThat(Sql.column(t, PRIMARY, "databricks_postgres", "SELECT version FROM _oxbow_sync.state WHERE synced_table = 'main.crash.big'"))
                     .containsExactly(Long.toString(w.version()));
 
@@ -67,30 +61,13 @@ class SyncCrashTest {
             lw.append(SyncedTableTest.rows(10, 20));
             await(() -> t.server().controlPlane().store().syncedTables().get("synced_tables/main.crash.live").orElseThrow()
                     .lastProcessedCommitVersion() == lw.version());
-            assertSame(t, live, "crash.live");
+            SyncedTableTest.assertSynced(t, PRIMARY, live, "crash.live");
         }
     }
 
     private static String spec(Path source, String policy) {
         return "{\"spec\":{\"source_table_full_name\":\"" + source + "\",\"primary_key_columns\":[\"id\"],\"scheduling_policy\":\"" + policy
                 + "\",\"branch\":\"projects/crash-sync/branches/production\",\"postgres_database\":\"databricks_postgres\"}}";
-    }
-
-    private static void assertSame(TestServer t, Path table, String pgTable) throws Exception {
-        DeltaSource source = new DeltaSource(table.toString());
-        List<String> expected = new ArrayList<>();
-        for (List<String> r : source.rowsAsText(source.latest())) {
-            expected.add(r.get(0) + "|" + r.get(1) + "|" + Double.parseDouble(r.get(2)) + "|" + r.get(3));
-        }
-        List<String> actual = new ArrayList<>();
-        try (Connection c = Sql.connect(t, PRIMARY, "databricks_postgres"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id, name, amount, (extract(epoch from ts) * 1000000)::bigint FROM " + pgTable)) {
-            while (rs.next()) actual.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getDouble(3) + "|" + rs.getLong(4));
-        }
-        expected.sort(null);
-        actual.sort(null);
-        assertThat(actual).hasSameSizeAs(expected);
-        assertThat(actual).isEqualTo(expected);
     }
 
     static void await(BooleanSupplier condition) throws InterruptedException {

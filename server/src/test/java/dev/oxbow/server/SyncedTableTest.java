@@ -99,13 +99,18 @@ class SyncedTableTest {
 
     /** Postgres rows and the Delta snapshot's live rows (null keys left out) as sorted text; doubles compared as numbers. */
     static void assertSynced(Path table, String pgTable) throws Exception {
+        assertSynced(t, PRIMARY, table, pgTable);
+    }
+
+    /** The same check on any server and endpoint (the crash test's restarted server). */
+    static void assertSynced(TestServer t, String endpoint, Path table, String pgTable) throws Exception {
         DeltaSource source = new DeltaSource(table.toString());
         List<String> expected = new ArrayList<>();
         for (List<String> r : source.rowsAsText(source.latest())) {
             if (r.get(0) != null) expected.add(r.get(0) + "|" + r.get(1) + "|" + Double.parseDouble(r.get(2)) + "|" + r.get(3));
         }
         List<String> actual = new ArrayList<>();
-        try (Connection c = Sql.connect(t, PRIMARY, "databricks_postgres"); Statement s = c.createStatement();
+        try (Connection c = Sql.connect(t, endpoint, "databricks_postgres"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id, name, amount, (extract(epoch from ts) * 1000000)::bigint FROM " + pgTable)) {
             while (rs.next()) actual.add(rs.getLong(1) + "|" + rs.getString(2) + "|" + rs.getDouble(3) + "|" + rs.getLong(4));
         }
