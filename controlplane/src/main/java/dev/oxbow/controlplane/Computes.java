@@ -190,6 +190,9 @@ public final class Computes {
         settings.put("effective_cache_size", (memory * 3 / 4 / 1024) + "kB");
         settings.put("work_mem", Math.max(4096, memory / 1024 / Defaults.maxConnections(endpoint.maxCu())) + "kB");
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
+        if (endpoint.readWrite()) {
+            settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
+        }
         settings.putAll(project.defaults().pgSettings());
         settings.putAll(endpoint.pgSettings());
         if (endpoint.readWrite()) {

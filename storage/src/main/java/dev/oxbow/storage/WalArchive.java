@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -25,7 +26,9 @@ import java.util.regex.Pattern;
 public final class WalArchive {
     private static final Logger log = LoggerFactory.getLogger(WalArchive.class);
     public static final String DIR = "wal";
-    private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}(\\.partial)?");
+    private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}(\\.partial)?(\\.zst)?");
+    /** Archived WAL is compressed with zstd when the host has it (WAL full of page images shrinks several-fold). */
+    private static final Optional<Path> ZSTD = findOnPath("zstd");
 
     private WalArchive() {}
 
@@ -36,18 +39,51 @@ public final class WalArchive {
     public static Map<String, String> settings(Duration archiveTimeout) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("archive_mode", "on");
-        s.put("archive_command", "cp --reflink=auto %p ../" + DIR + "/%f.part && mv -f ../" + DIR + "/%f.part ../" + DIR + "/%f");
+        String dir = "../" + DIR + "/%f";
+        s.put("archive_command", ZSTD
+                .map(z -> z + " -q -1 -f %p -o " + dir + ".zst.part && mv -f " + dir + ".zst.part " + dir + ".zst")
+                .orElse("cp --reflink=auto %p " + dir + ".part && mv -f " + dir + ".part " + dir));
         s.put("archive_timeout", archiveTimeout.toSeconds() + "s");
         return s;
     }
 
-    /** Recovery reads segments from {@code archiveDir} (the source branch's archive). */
+    /**
+     * Defaults (a project may override them) that suit copy-on-write storage and an archive: the archive
+     * holds the history, so pg_wal need not keep recycled segments, and zero-filling new ones only
+     * writes blocks twice (PostgreSQL's own advice for copy-on-write filesystems).
+     */
+    public static Map<String, String> storageDefaults() {
+        return Map.of("wal_recycle", "off", "wal_init_zero", "off");
+    }
+
+    /** Recovery reads segments from {@code archiveDir} (the source branch's archive), compressed or not. */
     public static String restoreCommand(Path archiveDir) {
         String dir = archiveDir.toAbsolutePath().toString();
         if (dir.contains("'")) {
             throw new IllegalArgumentException("archive directory must not contain a quote: " + dir);
         }
-        return "cp '" + dir + "/%f' '%p'";
+        String plain = "cp '" + dir + "/%f' '%p'";
+        return ZSTD.map(z -> "if [ -f '" + dir + "/%f.zst' ]; then " + z + " -q -d -f '" + dir + "/%f.zst' -o '%p'; else " + plain + "; fi")
+                .orElse(plain);
+    }
+
+    /** True once {@code segment} is in the archive (compressed or not). */
+    static boolean archived(Path archiveDir, String segment) {
+        return Files.exists(archiveDir.resolve(segment)) || Files.exists(archiveDir.resolve(segment + ".zst"));
+    }
+
+    private static Optional<Path> findOnPath(String program) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String dir : (path + ":/usr/bin:/bin").split(":")) {
+            if (dir.isEmpty() || dir.contains("'") || dir.contains(" ")) {
+                continue;
+            }
+            Path candidate = Path.of(dir, program);
+            if (Files.isExecutable(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -68,8 +104,7 @@ public final class WalArchive {
             segment = rs.getString(2);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        Path file = archiveDir.resolve(segment);
-        while (!Files.exists(file)) {
+        while (!archived(archiveDir, segment)) {
             if (System.nanoTime() > deadline) {
                 String failed = lastFailure(c);
                 throw new ComputeException("WAL segment " + segment + " did not reach the archive " + archiveDir + " within "
