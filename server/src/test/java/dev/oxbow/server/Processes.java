@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Finds postgres servers by the data directories on their command lines (/proc), to catch orphans. */
+/**
+ * Finds postgres servers by the data directories on their command lines (/proc), to catch orphans. Only
+ * postmasters count: a child the postmaster has just forked shows the same command line until it sets
+ * its own process title, so processes whose parent is a match are left out.
+ */
 final class Processes {
     private Processes() {}
 
@@ -31,6 +35,23 @@ final class Processes {
                 }
             }
         }
-        return pids;
+        List<Long> postmasters = new ArrayList<>();
+        for (long pid : pids) {
+            if (!pids.contains(parentOf(pid))) {
+                postmasters.add(pid);
+            }
+        }
+        return postmasters;
+    }
+
+    private static long parentOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // "pid (comm) state ppid ...": comm may hold spaces, so parse after the last ')'
+            String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(rest[1]);
+        } catch (IOException | RuntimeException gone) {
+            return -1;
+        }
     }
 }
