@@ -52,6 +52,20 @@ class PostgresCommandsTest {
                     .containsExactlyInAnyOrder("projects/cli-a/branches/production", "projects/cli-a/branches/dev");
             assertThat(oxbow(env, "postgres", "list-branches", "projects/cli-a", "--output", "table").stdout()).contains("STATE").contains("READY");
 
+            // Oxbow extensions: reset from the parent, restore in place (the previous state kept as a branch)
+            JsonNode reset = ok(env, "postgres", "reset-branch", "projects/cli-a/branches/dev");
+            assertThat(reset.path("name").asText()).isEqualTo("projects/cli-a/branches/dev");
+            assertThat(reset.path("status").path("current_state").asText()).isEqualTo("READY");
+            Instant point = Instant.now();
+            Thread.sleep(50);
+            JsonNode restored = ok(env, "postgres", "restore-branch", "projects/cli-a/branches/dev", "--time", point.toString());
+            assertThat(restored.path("status").path("current_state").asText()).isEqualTo("READY");
+            assertThat(ok(env, "postgres", "list-branches", "projects/cli-a").findValuesAsText("name"))
+                    .anyMatch(n -> n.startsWith("projects/cli-a/branches/dev_old_"));
+            Run rootRestore = oxbow(env, "postgres", "restore-branch", "projects/cli-a/branches/production", "--time", point.toString());
+            assertThat(rootRestore.exit()).isEqualTo(1);
+            assertThat(rootRestore.stderr()).startsWith("Error: ").contains("root branch");
+
             String primary = "projects/cli-a/branches/dev/endpoints/primary";
             JsonNode resized = ok(env, "postgres", "update-endpoint", primary, "spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
                     "--json", "{\"spec\":{\"autoscaling_limit_min_cu\":1,\"autoscaling_limit_max_cu\":2}}");

@@ -75,6 +75,26 @@ public final class Postgres {
         return undelete(name);
     }
 
+    /**
+     * Oxbow extension: restores the branch in place to a past point (exactly one of {@code lsn} and
+     * {@code time}, RFC 3339); its previous state is kept as the branch {@code <id>_old_<timestamp>}.
+     */
+    public Operation<Branch> restoreBranch(String name, String lsn, String time) {
+        var body = json.createObjectNode();
+        if (lsn != null) {
+            body.put("source_branch_lsn", lsn);
+        }
+        if (time != null) {
+            body.put("source_branch_time", time);
+        }
+        return start("POST", name + ":restore", Map.of(), body, Branch.class);
+    }
+
+    /** Oxbow extension: replaces the branch's data with its parent's head. */
+    public Operation<Branch> resetBranch(String name) {
+        return start("POST", name + ":reset", Map.of(), json.createObjectNode(), Branch.class);
+    }
+
     // ---- endpoints
 
     public Operation<Endpoint> createEndpoint(String parent, String endpointId, Object endpoint, boolean replaceExisting) {

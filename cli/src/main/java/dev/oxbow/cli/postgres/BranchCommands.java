@@ -100,4 +100,25 @@ final class BranchCommands {
             return api.undeleteBranch(name);
         }
     }
+
+    @Command(name = "restore-branch", description = "Oxbow extension: restore a branch in place to a past point "
+            + "(NAME --time T | --lsn L); its current state is kept as branch <id>_old_<timestamp>.")
+    static final class Restore extends LroCall {
+        @Parameters(index = "0", paramLabel = "NAME", description = "Branch name, e.g. projects/my-app/branches/dev.") String name;
+        @Option(names = "--time", description = "RFC 3339 time inside the project's restore window.") String time;
+        @Option(names = "--lsn", description = "WAL position, e.g. 0/16B3748.") String lsn;
+
+        void run() throws Exception {
+            finish(api.restoreBranch(name, lsn, time), "Restoring branch " + name, true);
+        }
+    }
+
+    @Command(name = "reset-branch", description = "Oxbow extension: replace a branch's data with its parent's current head (NAME).")
+    static final class Reset extends LroCall {
+        @Parameters(index = "0", paramLabel = "NAME", description = "Branch name, e.g. projects/my-app/branches/dev.") String name;
+
+        void run() throws Exception {
+            finish(api.resetBranch(name), "Resetting branch " + name, true);
+        }
+    }
 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
                 ProjectCommands.Create.class, ProjectCommands.Get.class, ProjectCommands.List.class, ProjectCommands.Update.class,
                 ProjectCommands.Delete.class, ProjectCommands.Undelete.class,
                 BranchCommands.Create.class, BranchCommands.Get.class, BranchCommands.List.class, BranchCommands.Update.class,
-                BranchCommands.Delete.class, BranchCommands.Undelete.class,
+                BranchCommands.Delete.class, BranchCommands.Undelete.class, BranchCommands.Restore.class, BranchCommands.Reset.class,
                 EndpointCommands.Create.class, EndpointCommands.Get.class, EndpointCommands.List.class, EndpointCommands.Update.class,
                 EndpointCommands.Delete.class,
                 RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
