@@ -113,7 +113,7 @@ public final class BranchCloner {
             }
             String firstSegment = WalRange.startSegment(labelFile);
             WalRange wal = WalRange.of(firstSegment,
-                    WalRange.segmentBefore(WalRange.timeline(firstSegment), WalRange.parseLsn(flushLsn), segmentSize));
+                    WalRange.segmentBefore(WalRange.timeline(firstSegment), Lsn.parse(flushLsn), segmentSize));
             TreeCopier.Result walCopied = copyWal(copier, source.resolve("pg_wal"), target.resolve("pg_wal"), wal);
             if (walCopied.vanished() > 0) {
                 throw new ComputeException("WAL needed by the copy of " + source + " vanished while it was copied");

@@ -2,7 +2,7 @@ package dev.oxbow.storage;
 
 import java.util.regex.Pattern;
 
-/** PostgreSQL log sequence numbers as text ({@code 16/B374D848}) and as numbers. */
+/** PostgreSQL log sequence numbers: text as Postgres prints it ({@code 16/B374D848}) to numbers. */
 public final class Lsn {
     private static final Pattern TEXT = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
 
@@ -18,9 +18,5 @@ public final class Lsn {
         }
         int slash = text.indexOf('/');
         return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
-    }
-
-    public static String format(long lsn) {
-        return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFF_FFFFL);
     }
 }

@@ -35,12 +35,6 @@ record WalRange(String firstSegment, String lastSegment) {
         return m.group(1);
     }
 
-    /** Parses an LSN as Postgres prints it ({@code 16/B374D848}). */
-    static long parseLsn(String lsn) {
-        int slash = lsn.indexOf('/');
-        return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
-    }
-
     /**
      * The name of the segment holding the last byte before {@code endLsn}: everything up to (excluding)
      * {@code endLsn} is in that segment or earlier ones. (pg_walfile_name cannot be used: for an LSN on a

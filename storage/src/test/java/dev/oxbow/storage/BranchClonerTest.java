@@ -76,7 +76,7 @@ class BranchClonerTest {
                     ps.executeUpdate(); // autocommit: returns once the commit is flushed
                     try (var rs = flushed.executeQuery()) {
                         rs.next();
-                        flushedAfterAck.put(id, WalRange.parseLsn(rs.getString(1)));
+                        flushedAfterAck.put(id, Lsn.parse(rs.getString(1)));
                     }
                     if (id == 1_000_050) {
                         warmedUp.countDown();
@@ -121,7 +121,7 @@ class BranchClonerTest {
         assertThat(lsn).matches("[0-9A-F]+/[0-9A-F]+");
         assertThat(cloner.strategyName()).isEqualTo(cloner.strategyFor(root).id());
         // commits flushed at or before the returned LSN: acknowledged before pg_backup_stop returned, or during the WAL copy
-        long copyPoint = WalRange.parseLsn(lsn);
+        long copyPoint = Lsn.parse(lsn);
         Set<Long> coveredByLsn = new HashSet<>();
         flushedAfterAck.forEach((id, flushed) -> {
             if (flushed <= copyPoint) {

@@ -84,12 +84,12 @@ class TreeCopierTest {
         assertThat(range.needs("000000020000000000000003")).isFalse();
         assertThat(range.needs("00000002.history")).isTrue();
         assertThat(range.needs("archive_status")).isFalse();
-        assertThat(WalRange.parseLsn("16/B374D848")).isEqualTo(0x16B374D848L);
+        assertThat(Lsn.parse("16/B374D848")).isEqualTo(0x16B374D848L);
         long seg = 16L << 20;
-        assertThat(WalRange.segmentBefore("00000001", WalRange.parseLsn("0/3000000"), seg)).isEqualTo("000000010000000000000002");
-        assertThat(WalRange.segmentBefore("00000001", WalRange.parseLsn("0/3000001"), seg)).isEqualTo("000000010000000000000003");
-        assertThat(WalRange.segmentBefore("00000002", WalRange.parseLsn("1/00000010"), seg)).isEqualTo("000000020000000100000000");
-        assertThat(WalRange.segmentBefore("00000001", WalRange.parseLsn("1/00000000"), seg)).isEqualTo("0000000100000000000000FF");
+        assertThat(WalRange.segmentBefore("00000001", Lsn.parse("0/3000000"), seg)).isEqualTo("000000010000000000000002");
+        assertThat(WalRange.segmentBefore("00000001", Lsn.parse("0/3000001"), seg)).isEqualTo("000000010000000000000003");
+        assertThat(WalRange.segmentBefore("00000002", Lsn.parse("1/00000010"), seg)).isEqualTo("000000020000000100000000");
+        assertThat(WalRange.segmentBefore("00000001", Lsn.parse("1/00000000"), seg)).isEqualTo("0000000100000000000000FF");
         assertThat(range.missingFrom(List.of("000000010000000000000003", "000000010000000000000004")))
                 .containsExactly("000000010000000000000002");
     }
