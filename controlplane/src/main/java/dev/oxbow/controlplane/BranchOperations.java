@@ -55,10 +55,7 @@ final class BranchOperations {
                                 time = reached.time();
                             }
                             branch = Cascade.requireBranch(store, op.resourceName());
-                            store.branches().put(new Branch(branch.projectId(), branch.branchId(), branch.uid(), branch.createTime(),
-                                    now, branch.state(), branch.pendingState(), branch.stateChangeTime(), branch.isDefault(),
-                                    branch.isProtected(), branch.sourceBranchId(), lsn, time, branch.expireTime(),
-                                    branch.deleteTime(), branch.purgeTime(), branch.logicalSizeBytes()));
+                            store.branches().put(branch.withSourcePoint(lsn, time, now));
                         }
                         ctx.pointTaken();
                         lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()));

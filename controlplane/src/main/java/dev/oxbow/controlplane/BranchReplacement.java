@@ -129,10 +129,7 @@ final class BranchReplacement {
             List<String> staged = Files.readAllLines(staging.resolve(COMPLETE));
             Instant now = clock.instant();
             store.transaction(() -> {
-                Branch b = Cascade.requireBranch(store, branch.name());
-                store.branches().put(new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, b.state(), b.pendingState(),
-                        b.stateChangeTime(), b.isDefault(), b.isProtected(), b.sourceBranchId(), staged.get(0), Instant.parse(staged.get(1)),
-                        b.expireTime(), b.deleteTime(), b.purgeTime(), b.logicalSizeBytes()));
+                store.branches().put(Cascade.requireBranch(store, branch.name()).withSourcePoint(staged.get(0), Instant.parse(staged.get(1)), now));
                 // the data is the parent's now, and so are its roles and databases
                 store.roles().list(branch.name()).forEach(r -> store.roles().delete(r.name()));
                 store.databases().list(branch.name()).forEach(d -> store.databases().delete(d.name()));
@@ -164,8 +161,7 @@ final class BranchReplacement {
         String oldId = oldName.substring(oldName.lastIndexOf('/') + 1);
         Branch old = new Branch(branch.projectId(), oldId, uid, now, now, "INIT", "READY", now, false, false,
                 branch.sourceBranchId(), branch.sourceBranchLsn(), branch.sourceBranchTime(), null, null, null, branch.logicalSizeBytes());
-        Specs.EndpointSpec spec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
-        Endpoint primary = endpointRules.newEndpoint(project, old, Defaults.PRIMARY_ENDPOINT, spec, now).withState("IDLE", now);
+        Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState("IDLE", now);
         store.transaction(() -> {
             store.branches().insert(old);
             store.endpoints().insert(primary);

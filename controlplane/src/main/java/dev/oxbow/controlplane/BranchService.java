@@ -83,8 +83,7 @@ public final class BranchService {
         Instant expireTime = expiration(s, isProtected, false, now, true);
         Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
                 isProtected, source.branchId(), null, null, expireTime, null, null, 0);
-        Specs.EndpointSpec primarySpec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
-        Endpoint primary = endpointRules.newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, primarySpec, now);
+        Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
         Operation op = ops.create(name, project.projectId(), CREATE, METADATA, past == null ? null : pointRequest(past));
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
@@ -239,7 +238,6 @@ public final class BranchService {
         Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
         request.put("old_branch_id", oldId);
         request.put("old_branch_uid", uids.branch());
-        request.put("old_endpoint_uid", uids.endpoint());
         return replace(branch, project, RESTORE, request, 1);
     }
 

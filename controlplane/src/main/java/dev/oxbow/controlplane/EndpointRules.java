@@ -82,6 +82,12 @@ public final class EndpointRules {
     }
 
     /** A validated endpoint record in state INIT, with unset values taken from the project's defaults. */
+    /** The read-write compute a new branch gets, sized by the project's defaults. */
+    Endpoint defaultPrimary(Project project, Branch branch, Instant now) {
+        Specs.EndpointSpec spec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
+        return newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, spec, now);
+    }
+
     public Endpoint newEndpoint(Project project, Branch branch, String endpointId, Specs.EndpointSpec spec, Instant now) {
         String type = spec.endpointType();
         if (type == null) {

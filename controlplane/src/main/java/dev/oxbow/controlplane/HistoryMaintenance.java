@@ -89,19 +89,13 @@ final class HistoryMaintenance implements AutoCloseable {
                 }
                 long size = provisioner.logicalSize(project, branch);
                 if (size > 0 && size != branch.logicalSizeBytes()) {
-                    store.branches().get(branchName).ifPresent(b -> store.branches().put(withSize(b, size)));
+                    store.branches().get(branchName).ifPresent(b -> store.branches().put(b.withLogicalSize(size)));
                 }
             }
             timelines.prune(project, branch);
         } catch (Exception e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
-    }
-
-    private static Branch withSize(Branch b, long size) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), b.updateTime(), b.state(), b.pendingState(),
-                b.stateChangeTime(), b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
-                b.expireTime(), b.deleteTime(), b.purgeTime(), size);
     }
 
     @Override

@@ -47,6 +47,17 @@ public record Branch(
         return sourceBranchId == null;
     }
 
+    /** The point of the source branch this branch's data comes from (after a clone, a recovery or a reset). */
+    public Branch withSourcePoint(String lsn, Instant time, Instant now) {
+        return new Branch(projectId, branchId, uid, createTime, now, state, pendingState, stateChangeTime, isDefault, isProtected,
+                sourceBranchId, lsn, time, expireTime, deleteTime, purgeTime, logicalSizeBytes);
+    }
+
+    public Branch withLogicalSize(long bytes) {
+        return new Branch(projectId, branchId, uid, createTime, updateTime, state, pendingState, stateChangeTime, isDefault, isProtected,
+                sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, bytes);
+    }
+
     /** The branch while an operation changes its data ({@code state}, e.g. RESETTING), then back to READY. */
     public Branch withPending(String transientState, Instant now) {
         return new Branch(projectId, branchId, uid, createTime, now, transientState, "READY", now, isDefault, isProtected,
