@@ -27,62 +27,61 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     }
 
     public ServerConfig withApiPort(int port) {
-        return new ServerConfig(home, apiHost, port, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.apiPort = port);
     }
 
     public ServerConfig withApiHost(String host) {
-        return new ServerConfig(home, host, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.apiHost = host);
     }
 
     public ServerConfig withPg(String host, int port) {
-        return new ServerConfig(home, apiHost, apiPort, host, port, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> {
+            c.pgHost = host;
+            c.pgPort = port;
+        });
     }
 
     public ServerConfig withPgBinaries(Path dir) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, dir, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.pgBinaries = dir);
     }
 
     public ServerConfig withPgUser(String user) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, user, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.pgUser = user);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, newLimits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.limits = newLimits);
     }
 
     public ServerConfig withSoftDeleteRetention(Duration retention) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                retention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> c.softDeleteRetention = retention);
     }
 
     /** Shorter timers for tests: how often idle computes are checked, and connection idle/lifetime limits. */
     public ServerConfig withTimers(Duration suspendCheck, Duration idleTimeout, Duration lifetime) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheck, idleTimeout, lifetime, tlsCertificate, tlsKey, sizing, history, sync);
+        return with(c -> {
+            c.suspendCheckInterval = suspendCheck;
+            c.idleConnectionTimeout = idleTimeout;
+            c.maxConnectionLifetime = lifetime;
+        });
     }
 
     /** The operator's own certificate chain and PKCS#8 key (PEM) instead of Oxbow's local CA. */
     public ServerConfig withTls(Path certificate, Path key) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, certificate, key, sizing, history, sync);
+        return with(c -> {
+            c.tlsCertificate = certificate;
+            c.tlsKey = key;
+        });
     }
 
     /** How much RAM and CPU a CU gets here, and how eagerly the autoscaler moves. */
     public ServerConfig withSizing(ComputeSizing newSizing) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, newSizing, history, sync);
+        return with(c -> c.sizing = newSizing);
     }
 
     /** How often branches are snapshotted and WAL switched (point-in-time restore replays what lies between). */
     public ServerConfig withHistory(HistoryPolicy newHistory) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, newHistory, sync);
+        return with(c -> c.history = newHistory);
     }
 
     /** Catalogs for synced-table sources: name to root directory ({@code <root>/<schema>/<table>} is a Delta table). */
@@ -91,8 +90,55 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     }
 
     public ServerConfig withSync(SyncConfig newSync) {
-        return new ServerConfig(home, apiHost, apiPort, pgHost, pgPort, pgBinaries, pgUser, adminUserName, hostDomain, limits,
-                softDeleteRetention, suspendCheckInterval, idleConnectionTimeout, maxConnectionLifetime, tlsCertificate, tlsKey, sizing, history, newSync);
+        return with(c -> c.sync = newSync);
+    }
+
+    /** A copy with some settings changed: one constructor call for every wither. */
+    private ServerConfig with(java.util.function.Consumer<Copy> change) {
+        Copy c = new Copy(this);
+        change.accept(c);
+        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, c.pgUser, adminUserName, hostDomain,
+                c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
+                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync);
+    }
+
+    /** The settings a wither may change, as mutable fields. */
+    private static final class Copy {
+        String apiHost;
+        int apiPort;
+        String pgHost;
+        int pgPort;
+        Path pgBinaries;
+        String pgUser;
+        Limits limits;
+        Duration softDeleteRetention;
+        Duration suspendCheckInterval;
+        Duration idleConnectionTimeout;
+        Duration maxConnectionLifetime;
+        Path tlsCertificate;
+        Path tlsKey;
+        ComputeSizing sizing;
+        HistoryPolicy history;
+        SyncConfig sync;
+
+        Copy(ServerConfig s) {
+            apiHost = s.apiHost;
+            apiPort = s.apiPort;
+            pgHost = s.pgHost;
+            pgPort = s.pgPort;
+            pgBinaries = s.pgBinaries;
+            pgUser = s.pgUser;
+            limits = s.limits;
+            softDeleteRetention = s.softDeleteRetention;
+            suspendCheckInterval = s.suspendCheckInterval;
+            idleConnectionTimeout = s.idleConnectionTimeout;
+            maxConnectionLifetime = s.maxConnectionLifetime;
+            tlsCertificate = s.tlsCertificate;
+            tlsKey = s.tlsKey;
+            sizing = s.sizing;
+            history = s.history;
+            sync = s.sync;
+        }
     }
 
     ControlPlaneConfig controlPlane() {
