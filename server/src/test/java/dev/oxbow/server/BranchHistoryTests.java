@@ -80,14 +80,7 @@ abstract class BranchHistoryTests {
     private static JsonNode action(String branch, String verb, String body) throws Exception {
         HttpResponse<String> r = t.http("POST", "/api/2.0/postgres/" + branch + ":" + verb, body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        JsonNode op = JSON.readTree(r.body());
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (!op.path("done").asBoolean(false) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            op = JSON.readTree(t.http("GET", "/api/2.0/postgres/" + op.get("name").asText(), null).body());
-        }
-        assertThat(op.path("done").asBoolean()).as(op.toString()).isTrue();
-        return op;
+        return t.awaitOperation(JSON.readTree(r.body()).get("name").asText(), java.time.Duration.ofSeconds(120));
     }
 
     private static JsonNode refused(String branch, String verb, String body) throws Exception {

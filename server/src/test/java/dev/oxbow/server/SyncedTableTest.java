@@ -69,14 +69,7 @@ class SyncedTableTest {
     }
 
     static JsonNode awaitOp(String name) throws Exception {
-        await(() -> {
-            try {
-                return body(t.http("GET", "/api/2.0/postgres/" + name, null)).path("done").asBoolean();
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        return body(t.http("GET", "/api/2.0/postgres/" + name, null));
+        return t.awaitOperation(name, Duration.ofSeconds(90));
     }
 
     static void await(BooleanSupplier condition) throws InterruptedException {

@@ -115,6 +115,23 @@ public final class TestServer implements AutoCloseable {
         return http(method, path, body, token());
     }
 
+
+    /** Polls an operation until it is done (at most {@code max}) and returns its final JSON. */
+    public com.fasterxml.jackson.databind.JsonNode awaitOperation(String name, java.time.Duration max) throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        long deadline = System.nanoTime() + max.toNanos();
+        while (true) {
+            var op = mapper.readTree(http("GET", "/api/2.0/postgres/" + name, null).body());
+            if (op.path("done").asBoolean(false)) {
+                return op;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("operation not done in " + max.toSeconds() + " s: " + op);
+            }
+            Thread.sleep(100);
+        }
+    }
+
     @Override
     public void close() {
         server.close();
