@@ -44,6 +44,7 @@ public final class ProxyServer implements AutoCloseable {
     /** Backend cancel keys (pid, secret) → the compute socket that issued them. */
     private final Map<Long, Path> cancelKeys = new ConcurrentHashMap<>();
     private Channel listener;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     public ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl) {
         this.config = config;
@@ -139,6 +140,10 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        // idempotent: the event loops refuse work once shut down, so a second close must not touch them
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }

@@ -39,6 +39,7 @@ public final class OxbowServer implements AutoCloseable {
     private final int apiPort;
     private final int pgPort;
     private final ServerCertificate certificate;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OxbowServer(ServerConfig config) throws Exception {
         this.config = config;
@@ -112,6 +113,9 @@ public final class OxbowServer implements AutoCloseable {
     /** Stops the API, then every compute cleanly; what was ACTIVE comes back at the next start. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         log.info("oxbow stopping home={}", config.home());
         try {
             api.close();

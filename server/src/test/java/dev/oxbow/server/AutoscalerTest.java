@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,10 +17,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A CPU-heavy load scales a compute from min to max within seconds, with cgroup limits following, and back when quiet. */
 class AutoscalerTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void loadScalesUpToMaxAndQuietScalesBackToMin() throws Exception {
         ComputeSizing sizing = new ComputeSizing(2L << 30, 0.25, Duration.ofMillis(500), 0.7, 0.25, Duration.ofMillis(1500));
-        try (TestServer t = TestServer.start(TestServer.config(TestServer.newHome("scale")).withSizing(sizing))) {
+        try (TestServer t = TestServer.start(TestServer.config(homes.newHome("scale")).withSizing(sizing))) {
             var cp = t.server().controlPlane();
             assumeTrue(cp.computes().runtime().resourceControl().startsWith("cgroup"), "cgroups need root (CI runs as root)");
             WorkspaceClient w = t.sdk();

@@ -1,11 +1,11 @@
 package dev.oxbow.server;
 
-import org.junit.jupiter.api.BeforeAll;
+import java.nio.file.Path;
 
 /** Branch history where the filesystem cannot share blocks: every clone is a plain copy. */
 class BranchHistoryCopyTest extends BranchHistoryTests {
-    @BeforeAll
-    static void start() throws Exception {
-        startOn(TestServer.newHome("history-copy"));
+    @Override
+    Path newHome() throws Exception {
+        return homes.newHome("history-copy");
     }
 }

@@ -8,6 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.util.Timestamps;
 import dev.oxbow.controlplane.ControlPlane;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -27,25 +32,33 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * past time or LSN hold exactly the commits up to it, restore in place keeps the previous state as a
  * branch, reset takes the parent's head, and refused requests change nothing.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class BranchHistoryTests {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static TestServer t;
-    static WorkspaceClient w;
+    /** Each subclass has its own server: one instance per class, so nothing is shared through static fields. */
+    @RegisterExtension
+    final TestHomes homes = new TestHomes();
+    TestServer t;
+    WorkspaceClient w;
 
-    static void startOn(java.nio.file.Path home) throws Exception {
-        t = TestServer.start(home);
+    /** The data directory this kind of storage is tested on. */
+    abstract java.nio.file.Path newHome() throws Exception;
+
+    @BeforeAll
+    void start() throws Exception {
+        t = TestServer.start(newHome());
         w = t.sdk();
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         if (t != null) {
             t.close();
         }
     }
 
     /** Inserts rows 1..n one transaction each; returns the instant and WAL position after each commit. */
-    private static List<Instant> insertRows(String endpoint, int from, int to, List<String> lsns) throws Exception {
+    private List<Instant> insertRows(String endpoint, int from, int to, List<String> lsns) throws Exception {
         List<Instant> marks = new ArrayList<>();
         try (Connection c = Sql.connect(t, endpoint, "databricks_postgres"); Statement st = c.createStatement()) {
             for (int i = from; i <= to; i++) {
@@ -62,41 +75,41 @@ abstract class BranchHistoryTests {
         return marks;
     }
 
-    private static List<String> ids(String endpoint) throws Exception {
+    private List<String> ids(String endpoint) throws Exception {
         return Sql.column(t, endpoint, "databricks_postgres", "SELECT id FROM events ORDER BY id");
     }
 
-    private static String project(String id) throws Exception {
+    private String project(String id) throws Exception {
         w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project())).waitForCompletion();
         return "projects/" + id;
     }
 
-    private static Branch branch(String project, String id, BranchSpec spec) throws Exception {
+    private Branch branch(String project, String id, BranchSpec spec) throws Exception {
         return w.postgres().createBranch(new CreateBranchRequest().setParent(project).setBranchId(id)
                 .setBranch(new Branch().setSpec(spec.setNoExpiry(true)))).waitForCompletion();
     }
 
     /** POSTs an Oxbow branch action and waits for its operation; returns the final operation JSON. */
-    private static JsonNode action(String branch, String verb, String body) throws Exception {
+    private JsonNode action(String branch, String verb, String body) throws Exception {
         HttpResponse<String> r = t.http("POST", "/api/2.0/postgres/" + branch + ":" + verb, body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return t.awaitOperation(JSON.readTree(r.body()).get("name").asText(), java.time.Duration.ofSeconds(120));
     }
 
-    private static JsonNode refused(String branch, String verb, String body) throws Exception {
+    private JsonNode refused(String branch, String verb, String body) throws Exception {
         HttpResponse<String> r = t.http("POST", "/api/2.0/postgres/" + branch + ":" + verb, body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
         return JSON.readTree(r.body());
     }
 
-    private static void wake(String branchName) throws Exception {
+    private void wake(String branchName) throws Exception {
         ControlPlane cp = t.server().controlPlane();
         var b = cp.store().branches().get(branchName).orElseThrow();
         var p = cp.store().projects().get("projects/" + b.projectId()).orElseThrow();
         cp.computes().ensureRunning(p, b);
     }
 
-    private static List<String> branchIds(String project) {
+    private List<String> branchIds(String project) {
         return StreamSupport.stream(w.postgres().listBranches(project).spliterator(), false)
                 .map(b -> b.getName().substring(b.getName().lastIndexOf('/') + 1)).sorted().toList();
     }

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.DatabricksException;
 import com.databricks.sdk.core.error.platform.InvalidParameterValue;
@@ -15,14 +17,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Oxbow supervises its postgres children and keeps endpoints consistent when a change is refused. */
+@ExtendWith(SharedServer.class)
 class ComputeSupervisionTest {
     static TestServer t;
     static WorkspaceClient w;
     static final String EP = "projects/supervise/branches/production/endpoints/primary";
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("supervise").setProject(new Project())).waitForCompletion();
     }

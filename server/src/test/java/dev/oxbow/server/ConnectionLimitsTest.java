@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.service.postgres.CreateProjectRequest;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
 import com.databricks.sdk.service.postgres.Project;
@@ -12,9 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Idle connections close after the idle timeout, and every connection after the maximum lifetime (both configurable). */
 class ConnectionLimitsTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void idleAndLifetimeLimitsCloseConnections() throws Exception {
-        var config = TestServer.config(TestServer.newHome("limits")).withTimers(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(3));
+        var config = TestServer.config(homes.newHome("limits")).withTimers(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(3));
         try (TestServer t = TestServer.start(config)) {
             var w = t.sdk();
             w.postgres().createProject(new CreateProjectRequest().setProjectId("limits").setProject(new Project())).waitForCompletion();

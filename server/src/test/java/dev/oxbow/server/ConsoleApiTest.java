@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The console's static files and Oxbow extension endpoints (history, SQL, suspend, operations log) over real HTTP. */
+@ExtendWith(SharedServer.class)
 class ConsoleApiTest {
     private static final String P = "projects/console-api";
     private static final String PROD_EP = P + "/branches/production/endpoints/primary";
@@ -19,8 +22,8 @@ class ConsoleApiTest {
     private static TestServer t;
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
         WorkspaceClient w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("console-api").setProject(new Project())).waitForCompletion();
     }

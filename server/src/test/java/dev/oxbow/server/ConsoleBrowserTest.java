@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * project and a branch, see it in the tree, copy a connection string and run it with psql, use the SQL
  * editor. Screenshots go to target/console-screenshots/.
  */
+@ExtendWith(SharedServer.class)
 class ConsoleBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -41,7 +44,7 @@ class ConsoleBrowserTest {
     private static WebDriver driver;
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start(TestServer shared) throws Exception {
         if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
             fail("The console tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER
                     + "): run scripts/setup --for-tests as root, or apt-get install chromium chromium-driver.");
@@ -50,7 +53,7 @@ class ConsoleBrowserTest {
             fail("The console test runs the copied connection string with psql: apt-get install postgresql-client (scripts/setup --for-tests).");
         }
         Files.createDirectories(SHOTS);
-        t = TestServer.shared();
+        t = shared;
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         // --no-sandbox: tests run as root in CI, where Chromium's sandbox refuses to start

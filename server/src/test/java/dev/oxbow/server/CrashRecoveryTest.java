@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
@@ -18,9 +20,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * metadata matches what runs, and no orphan postgres is left.
  */
 class CrashRecoveryTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void killNineMidOperationsThenRestart() throws Exception {
-        Path home = TestServer.newHome("crash");
+        Path home = homes.newHome("crash");
         ChildServer child = ChildServer.start(home);
         child.run("POST", "/api/2.0/postgres/projects?project_id=crash-a", "{}");
 
@@ -71,7 +75,7 @@ class CrashRecoveryTest {
      */
     @Test
     void killNineMidRestoreResetAndPastBranchThenRestart() throws Exception {
-        Path home = TestServer.newHome("crash-history");
+        Path home = homes.newHome("crash-history");
         ChildServer child = ChildServer.start(home);
         String p = "/api/2.0/postgres/projects/crash-h";
 

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.core.error.platform.NotFound;
@@ -23,13 +25,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Two users and a service principal: who sees what, who may connect, tokens, and the audit trail. */
 class IdentityTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     static final ObjectMapper JSON = new ObjectMapper();
     static TestServer t;
     static WorkspaceClient admin;
 
     @BeforeAll
     static void start() throws Exception {
-        t = TestServer.start(TestServer.newHome("identity"));
+        t = TestServer.start(homes.newHome("identity"));
         admin = t.sdk();
     }
 

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import com.google.protobuf.FieldMask;
@@ -15,6 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** /metrics in Prometheus format, scraped while computes start, serve, suspend and wake. */
 class MetricsTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     static double value(String scrape, String metric, String labelFragment) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(metric) + "\\{([^}]*)\\} ([0-9.eE+-]+)$").matcher(scrape);
         double sum = 0;
@@ -40,7 +44,7 @@ class MetricsTest {
         Limits fast = new Limits(d.maxAutoscaleCu(), d.maxSpreadCu(), d.branchesPerProject(), d.protectedBranchesPerProject(),
                 d.activeComputesPerProject(), d.rolesPerBranch(), d.databasesPerBranch(), d.maxBranchTtlSeconds(), 1,
                 d.maxSuspendSeconds(), d.minRetentionSeconds(), d.maxRetentionSeconds(), d.projects());
-        try (TestServer t = TestServer.start(TestServer.config(TestServer.newHome("metrics")).withLimits(fast)
+        try (TestServer t = TestServer.start(TestServer.config(homes.newHome("metrics")).withLimits(fast)
                 .withTimers(Duration.ofMillis(200), Duration.ofHours(24), Duration.ofDays(3)))) {
             WorkspaceClient w = t.sdk();
             assertThat(t.http("GET", "/metrics", null, null).statusCode()).isEqualTo(200);

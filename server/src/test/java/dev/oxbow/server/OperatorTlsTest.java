@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.service.postgres.CreateProjectRequest;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
 import com.databricks.sdk.service.postgres.Project;
@@ -16,9 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** An operator's own certificate replaces Oxbow's CA; clients verify against the operator's CA. */
 class OperatorTlsTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void proxyServesTheOperatorsCertificate() throws Exception {
-        var home = TestServer.newHome("optls");
+        var home = homes.newHome("optls");
         var operatorPki = Files.createTempDirectory("oxbow-operator-pki-");
         var cert = CertificateAuthority.ensure(operatorPki, List.of("localhost"), List.of("127.0.0.1"));
         try (TestServer t = TestServer.start(TestServer.config(home).withTls(cert.certChain(), cert.privateKey()))) {

@@ -1,5 +1,9 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import dev.oxbow.client.Branch;
 import dev.oxbow.client.Database;
 import dev.oxbow.client.DatabaseCredential;
@@ -23,12 +27,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The Oxbow Java SDK against a real server: typed resources, waitFor, paging, typed exceptions from the error JSON. */
+@ExtendWith(SharedServer.class)
 class OxbowClientTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     private static final Duration WAIT = Duration.ofMinutes(2);
 
     @Test
-    void typedResourcesOperationsPagingAndErrors() throws Exception {
-        TestServer ts = TestServer.shared();
+    void typedResourcesOperationsPagingAndErrors(TestServer ts) throws Exception {
         OxbowClient client = new OxbowClient(ts.baseUrl(), ts.token());
         Postgres api = client.postgres();
 
@@ -93,7 +99,7 @@ class OxbowClientTest {
         assertThatThrownBy(() -> api.getSyncedTable("main.app.orders")).isInstanceOf(OxbowException.NotFound.class);
 
         // synced table from a Delta table given by its path (the shared server serves no catalog): create, get, sync now, delete
-        java.nio.file.Path delta = TestServer.newHome("sdk-sync").resolve("orders");
+        java.nio.file.Path delta = homes.newHome("sdk-sync").resolve("orders");
         DeltaTableWriter orders = DeltaTableWriter.create(delta, SyncedTableTest.SCHEMA, true);
         orders.append(SyncedTableTest.rows(0, 30));
         SyncedTable.Spec syncSpec = new SyncedTable.Spec(delta.toString(), List.of("id"), null, "TRIGGERED", dev.name(), "databricks_postgres",

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.error.platform.InvalidParameterValue;
 import com.databricks.sdk.core.error.platform.NotFound;
@@ -27,6 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The proxy with real clients, real TLS and real computes: routing, logins, refusals, wake-up and suspension. */
 class ProxyTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     static TestServer t;
     static WorkspaceClient w;
     static final String P = "projects/door";
@@ -42,7 +46,7 @@ class ProxyTest {
         Limits fast = new Limits(d.maxAutoscaleCu(), d.maxSpreadCu(), d.branchesPerProject(), d.protectedBranchesPerProject(),
                 d.activeComputesPerProject(), d.rolesPerBranch(), d.databasesPerBranch(), d.maxBranchTtlSeconds(), 1,
                 d.maxSuspendSeconds(), d.minRetentionSeconds(), d.maxRetentionSeconds(), d.projects());
-        t = TestServer.start(TestServer.config(TestServer.newHome("proxy")).withLimits(fast)
+        t = TestServer.start(TestServer.config(homes.newHome("proxy")).withLimits(fast)
                 .withTimers(Duration.ofMillis(200), Duration.ofHours(24), Duration.ofDays(3)));
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("door").setProject(new Project())).waitForCompletion();

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.error.platform.NotFound;
 import com.databricks.sdk.service.postgres.*;
@@ -15,9 +17,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Expired branches and soft-deleted resources past their purge time disappear with their computes and files. */
 class ReaperTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void expiredBranchesAndPurgedProjectsAreRemoved() throws Exception {
-        var home = TestServer.newHome("reaper");
+        var home = homes.newHome("reaper");
         var config = TestServer.config(home).withSoftDeleteRetention(Duration.ZERO);
         try (TestServer t = TestServer.start(config)) {
             WorkspaceClient w = t.sdk();

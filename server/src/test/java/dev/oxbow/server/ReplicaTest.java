@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import org.junit.jupiter.api.AfterAll;
@@ -15,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Read replicas: hot standbys streaming from the branch's primary, reached directly or through the read-only host. */
+@ExtendWith(SharedServer.class)
 class ReplicaTest {
     static TestServer t;
     static WorkspaceClient w;
@@ -23,8 +26,8 @@ class ReplicaTest {
     static final String REPLICA = PROD + "/endpoints/replica-one";
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("reads").setProject(new Project())).waitForCompletion();
     }

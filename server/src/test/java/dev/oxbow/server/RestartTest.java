@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.service.postgres.CreateBranchRequest;
 import com.databricks.sdk.service.postgres.CreateProjectRequest;
 import com.databricks.sdk.service.postgres.EndpointStatusState;
@@ -14,9 +16,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A clean shutdown stops every compute; the next start brings back what was ACTIVE, data intact. */
 class RestartTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     @Test
     void cleanRestartBringsBackActiveComputes() throws Exception {
-        Path home = TestServer.newHome("restart");
+        Path home = homes.newHome("restart");
         String token;
         try (TestServer t = TestServer.start(home)) {
             token = t.token();

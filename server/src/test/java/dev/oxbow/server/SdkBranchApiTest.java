@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.error.platform.AlreadyExists;
 import com.databricks.sdk.core.error.platform.BadRequest;
@@ -18,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Branches, endpoints, roles and databases through the SDK; data checked on the real computes. */
+@ExtendWith(SharedServer.class)
 class SdkBranchApiTest {
     static TestServer t;
     static WorkspaceClient w;
@@ -25,8 +28,8 @@ class SdkBranchApiTest {
     static final String PROD = P + "/branches/production";
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("sdk-branches").setProject(new Project())).waitForCompletion();
     }

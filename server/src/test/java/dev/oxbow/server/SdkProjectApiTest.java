@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.core.error.platform.AlreadyExists;
 import com.databricks.sdk.core.error.platform.BadRequest;
@@ -18,13 +20,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Drives projects through the official Databricks Java SDK against a real server and real computes. */
+@ExtendWith(SharedServer.class)
 class SdkProjectApiTest {
     static TestServer t;
     static WorkspaceClient w;
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
         w = t.sdk();
     }
 

@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.oxbow.sync.DeltaTableWriter;
 import org.junit.jupiter.api.Test;
@@ -13,11 +15,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** kill -9 of Oxbow in the middle of a sync: after a restart the sync resumes, and Postgres equals the Delta snapshot. */
 class SyncCrashTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     private static final String PRIMARY = "projects/crash-sync/branches/production/endpoints/primary";
 
     @Test
     void killNineMidSyncThenRestartLosesAndDuplicatesNothing() throws Exception {
-        Path home = TestServer.newHome("sync-crash");
+        Path home = homes.newHome("sync-crash");
         Path table = home.resolve("lake").resolve("big");
         Path live = home.resolve("lake").resolve("live");
         DeltaTableWriter w = DeltaTableWriter.create(table, SyncedTableTest.SCHEMA, true);

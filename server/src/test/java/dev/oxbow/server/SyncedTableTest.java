@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.CreateSyncedTableRequest;
 import com.databricks.sdk.service.postgres.SyncedTable;
@@ -34,6 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Synced tables end to end through the API: each mode, deletes, null keys, duplicates, types, schema changes. */
 class SyncedTableTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     static final StructType SCHEMA = new StructType().add("id", LongType.LONG).add("name", StringType.STRING)
             .add("amount", DoubleType.DOUBLE).add("ts", TimestampType.TIMESTAMP);
     static final String PRIMARY = "projects/sync-p/branches/production/endpoints/primary";
@@ -43,7 +47,7 @@ class SyncedTableTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path home = TestServer.newHome("sync");
+        Path home = homes.newHome("sync");
         lake = home.resolve("lake");
         t = TestServer.start(TestServer.config(home).withCatalogs(Map.of("lake", lake)));
         awaitOp(body(t.http("POST", "/api/2.0/postgres/projects?project_id=sync-p", "{}")).path("name").asText());

@@ -12,20 +12,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A real Oxbow server for tests: data under /tmp (the unprivileged postgres user must reach it when
- * tests run as root), Postgres binaries unpacked once per machine, API on a free port.
+ * A real Oxbow server for tests: data in a {@link TestHomes} directory, Postgres binaries unpacked once per
+ * machine, API on a free port. Classes that only need "a server" share one through {@link SharedServer}.
  */
 public final class TestServer implements AutoCloseable {
     public static final Path SHARED_PG = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-    private static TestServer shared;
-    private static final java.util.List<Path> HOMES_TO_REMOVE = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(TestServer::cleanUp, "test-cleanup"));
-    }
 
     private final OxbowServer server;
     private final Path home;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private TestServer(Path home, ServerConfig config) throws Exception {
         this.home = home;
@@ -42,44 +37,6 @@ public final class TestServer implements AutoCloseable {
 
     public static TestServer start(ServerConfig config) throws Exception {
         return new TestServer(config.home(), config);
-    }
-
-    /** A fresh data directory, removed when the test JVM exits (tests restart servers on the same home). */
-    public static Path newHome(String name) throws IOException {
-        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-" + name + "-");
-        removeAtExit(home);
-        return home;
-    }
-
-    /** Registers {@code dir} for removal at JVM exit, after the shared server has stopped. */
-    public static void removeAtExit(Path dir) {
-        HOMES_TO_REMOVE.add(dir);
-    }
-
-    /** One exit hook, so the shared server stops before the data directories go (hooks run concurrently). */
-    private static void cleanUp() {
-        TestServer s;
-        synchronized (TestServer.class) {
-            s = shared;
-        }
-        if (s != null) {
-            s.close();
-        }
-        for (Path dir : HOMES_TO_REMOVE) {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException | RuntimeException ignored) {
-                // best effort: a leftover under /tmp is harmless
-            }
-        }
-    }
-
-    /** One server shared by the test classes that only need "a server": started once, stopped at JVM exit. */
-    public static synchronized TestServer shared() throws Exception {
-        if (shared == null) {
-            shared = start(newHome("shared"));
-        }
-        return shared;
     }
 
     public OxbowServer server() { return server; }
@@ -132,8 +89,11 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /** Idempotent: a class may close in {@code @AfterAll} what a try-with-resources already closed. */
     @Override
     public void close() {
-        server.close();
+        if (closed.compareAndSet(false, true)) {
+            server.close();
+        }
     }
 }

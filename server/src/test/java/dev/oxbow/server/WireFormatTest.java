@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,13 +14,14 @@ import java.time.Instant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The exact wire contract: status codes, error JSON, auth, probes, Go's zero values, encodings. */
+@ExtendWith(SharedServer.class)
 class WireFormatTest {
     static TestServer t;
     static final ObjectMapper json = new ObjectMapper();
 
     @BeforeAll
-    static void start() throws Exception {
-        t = TestServer.shared();
+    static void start(TestServer shared) throws Exception {
+        t = shared;
     }
 
     static JsonNode body(HttpResponse<String> r) throws Exception {
