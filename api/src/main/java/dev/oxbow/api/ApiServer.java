@@ -32,6 +32,17 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** With a Prometheus registry, {@code GET /metrics} serves the control plane's figures (no token: scrapers rarely have one). */
+    /**
+     * Sent with every response: the console loads only its own script and style (no inline code, so injected markup
+     * cannot run), may not be framed (clickjacking), and browsers must not guess content types.
+     */
+    static final Map<String, String> SECURITY_HEADERS = Map.of(
+            "Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                    + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            "X-Frame-Options", "DENY",
+            "X-Content-Type-Options", "nosniff",
+            "Referrer-Policy", "no-referrer");
+
     public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
         this(cp, prometheus, null);
     }
@@ -50,6 +61,7 @@ public final class ApiServer implements AutoCloseable {
                 files.hostedPath = "/";
                 files.directory = "/oxbow-console";
                 files.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+                files.headers = SECURITY_HEADERS;
             });
             config.requestLogger.http((ctx, ms) -> {
                 if (!ctx.path().equals("/healthz")) {
@@ -57,6 +69,7 @@ public final class ApiServer implements AutoCloseable {
                 }
             });
         });
+        app.before(ctx -> SECURITY_HEADERS.forEach(ctx::header));
         app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         if (prometheus != null) {
             app.get("/metrics", ctx -> {
@@ -93,7 +106,7 @@ public final class ApiServer implements AutoCloseable {
             if (!ctx.method().name().equals("GET")) {
                 Principal caller = ctx.attribute(CALLER);
                 cp.store().audit().append(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
-                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path()), Integer.toString(ctx.statusCode()), ctx.ip(), null);
+                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path(), createdId(ctx)), Integer.toString(ctx.statusCode()), ctx.ip(), null);
             }
         });
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -113,10 +126,26 @@ public final class ApiServer implements AutoCloseable {
         ctx.status(e.httpStatus()).json(body);
     }
 
-    /** The resource an API path is about: the resource name under /api/2.0/postgres, else the path itself. */
-    static String resourceOf(String path) {
+    /**
+     * The resource an API path is about: the resource name under /api/2.0/postgres, else the path itself; a create
+     * ({@code POST …/branches?branch_id=dev}) is about the resource it makes, so a project's audit trail has its birth.
+     */
+    static String resourceOf(String path, String createdId) {
         String prefix = "/api/2.0/postgres/";
-        return path.startsWith(prefix) ? path.substring(prefix.length()) : path;
+        String resource = path.startsWith(prefix) ? path.substring(prefix.length()) : path;
+        return createdId == null ? resource : resource + "/" + createdId;
+    }
+
+    /** The id a create names in its query ({@code project_id=…}, {@code branch_id=…}), if it is a plain id. */
+    private static String createdId(Context ctx) {
+        if (!ctx.method().name().equals("POST")) {
+            return null;
+        }
+        return ctx.queryParamMap().entrySet().stream()
+                .filter(e -> e.getKey().endsWith("_id") && e.getValue().size() == 1)
+                .map(e -> e.getValue().get(0))
+                .filter(v -> v.matches("[a-z0-9][a-z0-9-]{0,62}"))
+                .findFirst().orElse(null);
     }
 
     private void notFound(Context ctx, String message) {

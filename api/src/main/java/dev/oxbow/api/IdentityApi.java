@@ -222,9 +222,11 @@ final class IdentityApi {
         ObjectNode out = mapper.createObjectNode();
         out.put("object_id", "/database-projects/" + p.projectId()).put("object_type", "database-project");
         ArrayNode acl = out.putArray("access_control_list");
-        ObjectNode owner = acl.addObject();
-        owner.put(p.owner().contains("@") ? "user_name" : "service_principal_name", p.owner());
-        owner.putArray("all_permissions").addObject().put("permission_level", "IS_OWNER").put("inherited", false);
+        if (p.owner() != null) {
+            ObjectNode owner = acl.addObject();
+            owner.put(p.owner().contains("@") ? "user_name" : "service_principal_name", p.owner());
+            owner.putArray("all_permissions").addObject().put("permission_level", "IS_OWNER").put("inherited", false);
+        }
         for (Permission grant : cp.store().permissions().of(p.projectId())) {
             ObjectNode e = acl.addObject();
             e.put(switch (grant.principalKind()) {
@@ -240,13 +242,16 @@ final class IdentityApi {
     private void audit(Context ctx) {
         Principal caller = caller(ctx);
         String resource = ctx.queryParam("resource");
+        java.time.Instant since = null;
         if (!caller.admin()) {
-            if (resource == null || !resource.startsWith("projects/")) {
+            String[] parts = resource == null ? new String[0] : resource.split("/", -1);
+            if (parts.length < 2 || !parts[0].equals("projects") || parts[1].isEmpty()) {
                 throw new ApiException(403, "PERMISSION_DENIED", "Only admins can read the whole audit log; pass resource=projects/<id> for a project you manage.");
             }
-            String projectId = resource.split("/")[1];
-            Project p = cp.store().projects().get(Project.nameOf(projectId)).orElseThrow(() -> ApiException.notFound("project", resource));
+            Project p = cp.store().projects().get(Project.nameOf(parts[1])).orElseThrow(() -> ApiException.notFound("project", resource));
             cp.access().requireManage(caller, p);
+            // a project id can be reused after a purge: what happened to its predecessor is not the new owner's to read
+            since = p.createTime();
         }
         int size;
         long before;
@@ -256,7 +261,7 @@ final class IdentityApi {
         } catch (NumberFormatException e) {
             throw ApiException.invalid("page_size and page_token must be numbers (pass the next_page_token you were given).");
         }
-        List<AuditEvent> events = cp.store().audit().page(before, size, resource);
+        List<AuditEvent> events = cp.store().audit().page(before, size, resource, since);
         ObjectNode out = mapper.createObjectNode();
         ArrayNode list = out.putArray("events");
         for (AuditEvent e : events) {

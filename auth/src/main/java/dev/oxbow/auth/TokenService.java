@@ -174,11 +174,11 @@ public final class TokenService {
             List<String> audience = set.getAudience();
             String endpointName = set.getStringClaim(ENDPOINT_CLAIM);
             if (set.getSubject() == null || audience == null || audience.size() != 1 || endpointName == null
-                    || set.getExpirationTime() == null || set.getJWTID() == null) {
-                throw new TokenException(Reason.MALFORMED, "token lacks sub, a single aud, endpoint, exp or jti");
+                    || set.getExpirationTime() == null || set.getJWTID() == null || set.getIssueTime() == null) {
+                throw new TokenException(Reason.MALFORMED, "token lacks sub, a single aud, endpoint, iat, exp or jti");
             }
             return new TokenClaims(set.getSubject(), endpointName, audience.get(0),
-                    set.getExpirationTime().toInstant(), set.getJWTID());
+                    set.getExpirationTime().toInstant(), set.getJWTID(), set.getIssueTime().toInstant());
         } catch (ParseException e) {
             throw new TokenException(Reason.MALFORMED, "token claims unreadable: " + e.getMessage());
         }

@@ -4,6 +4,7 @@ import dev.oxbow.metadata.AccessToken;
 import dev.oxbow.metadata.Group;
 import dev.oxbow.metadata.ServicePrincipal;
 import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.User;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,11 +111,35 @@ public final class IdentityService {
         return updated;
     }
 
+    /**
+     * Deletes the user, their tokens, group memberships and grants; projects they owned keep no owner (admins manage
+     * them). A new user with the same e-mail is a different person and inherits none of it.
+     */
     public void deleteUser(String id) {
-        if (!store.identities().deleteUser(id)) {
-            throw ApiException.notFound("user", id);
+        store.transaction(() -> {
+            User user = store.identities().user(id).orElseThrow(() -> ApiException.notFound("user", id));
+            store.identities().deleteUser(id);
+            removeFromGroups(id);
+            forgetPrincipal(Principal.USER, user.userName());
+        });
+    }
+
+    private void forgetPrincipal(String kind, String name) {
+        store.permissions().deletePrincipal(kind, name);
+        for (Project p : store.projects().all()) {
+            if (name.equals(p.owner())) {
+                store.projects().put(p.withOwner(null));
+            }
         }
-        removeFromGroups(id);
+    }
+
+    /**
+     * When the identity now holding Postgres role name {@code name} was created: a database credential issued before
+     * then was issued to a deleted namesake.
+     */
+    public Optional<java.time.Instant> createTimeOf(String name) {
+        return store.identities().userByName(name).map(User::createTime)
+                .or(() -> store.identities().servicePrincipalByApplicationId(name).map(ServicePrincipal::createTime));
     }
 
     public ServicePrincipal createServicePrincipal(String applicationId, String displayName) {
@@ -128,9 +153,9 @@ public final class IdentityService {
     }
 
     public void deleteServicePrincipal(String id) {
-        if (!store.identities().deleteServicePrincipal(id)) {
-            throw ApiException.notFound("service principal", id);
-        }
+        ServicePrincipal sp = store.identities().servicePrincipal(id).orElseThrow(() -> ApiException.notFound("service principal", id));
+        store.identities().deleteServicePrincipal(id);
+        forgetPrincipal(Principal.SERVICE_PRINCIPAL, sp.applicationId());
         removeFromGroups(id);
     }
 
@@ -159,9 +184,9 @@ public final class IdentityService {
     }
 
     public void deleteGroup(String id) {
-        if (!store.identities().deleteGroup(id)) {
-            throw ApiException.notFound("group", id);
-        }
+        Group g = store.identities().group(id).orElseThrow(() -> ApiException.notFound("group", id));
+        store.identities().deleteGroup(id);
+        store.permissions().deletePrincipal(Principal.GROUP, g.displayName());
     }
 
     private void checkMembers(List<String> ids) {

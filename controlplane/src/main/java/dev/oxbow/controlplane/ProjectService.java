@@ -85,6 +85,8 @@ public final class ProjectService {
             if (store.projects().count("") >= limits.projects()) {
                 throw ApiException.quota("Project limit of " + limits.projects() + " reached; delete unused projects first.");
             }
+            // the id may be a purged project's: its operations are not the new owner's to read
+            store.operations().deleteProject(projectId);
             store.projects().insert(project);
             store.branches().insert(production);
             store.endpoints().insert(primary);

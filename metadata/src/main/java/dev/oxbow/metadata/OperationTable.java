@@ -32,6 +32,11 @@ public final class OperationTable {
                 .stream().map(r -> json.read(r[0], Operation.class)).toList();
     }
 
+    /** Forgets every operation of {@code projectId}: a new project with a purged one's id starts with none. */
+    public void deleteProject(String projectId) {
+        db.update("DELETE FROM operations WHERE project_id = ?", projectId);
+    }
+
     public List<Operation> recent(String projectId, int limit) {
         return db.query("SELECT body FROM operations WHERE project_id = ? ORDER BY create_time DESC, rowid DESC LIMIT ?", 1,
                         projectId, limit)

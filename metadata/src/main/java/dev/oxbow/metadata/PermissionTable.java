@@ -21,6 +21,11 @@ public final class PermissionTable {
                 projectId, principalKind, principal) > 0;
     }
 
+    /** Removes every grant of one principal, on every project: a deleted identity leaves nothing for a namesake. */
+    public void deletePrincipal(String principalKind, String principal) {
+        db.update("DELETE FROM project_permissions WHERE principal_kind = ? AND principal = ?", principalKind, principal);
+    }
+
     public void deleteAll(String projectId) {
         db.update("DELETE FROM project_permissions WHERE project_id = ?", projectId);
     }

@@ -39,6 +39,12 @@ public record Project(
         return "";
     }
 
+    /** The same project with another owner (null: the owner was deleted; admins manage it). */
+    public Project withOwner(String newOwner) {
+        return new Project(projectId, uid, createTime, updateTime, deleteTime, purgeTime, displayName, pgVersion,
+                historyRetentionSeconds, defaults, defaultBranchId, budgetPolicyId, customTags, enablePgNativeLogin, newOwner);
+    }
+
     public boolean deleted() {
         return deleteTime != null;
     }

@@ -184,7 +184,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     + role.get().authMethod() + ")");
             return;
         }
-        Optional<String> refusal = server.backend().loginRefusal(target, claims.subject());
+        Optional<String> refusal = server.backend().loginRefusal(target, claims.subject(), claims.issueTime());
         if (refusal.isPresent()) {
             refuse(ctx, "28000", refusal.get());
             return;

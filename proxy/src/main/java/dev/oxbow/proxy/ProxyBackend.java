@@ -28,9 +28,10 @@ public interface ProxyBackend {
 
     /**
      * Why the identity behind a database credential may not log in to this endpoint now (deleted or
-     * deactivated, or no longer allowed to use the project), or empty if it may.
+     * deactivated, or no longer allowed to use the project, or the credential was issued before the identity now
+     * holding that name was created — to a deleted namesake), or empty if it may.
      */
-    Optional<String> loginRefusal(EndpointTarget target, String identity);
+    Optional<String> loginRefusal(EndpointTarget target, String identity, java.time.Instant issueTime);
 
     /** Records a login attempt, accepted or refused, for the audit log. {@code target} is null if routing failed. */
     void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail);

@@ -63,10 +63,16 @@ final class ProxyGateway implements ProxyBackend {
     }
 
     @Override
-    public Optional<String> loginRefusal(EndpointTarget target, String identity) {
+    public Optional<String> loginRefusal(EndpointTarget target, String identity, Instant issueTime) {
         Optional<Principal> principal = cp.identity().byRoleName(identity);
         if (principal.isEmpty()) {
             return Optional.of("identity \"" + identity + "\" no longer exists or is deactivated; its role cannot log in");
+        }
+        // JWT times are whole seconds
+        Optional<Instant> created = cp.identity().createTimeOf(identity).map(t -> t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        if (created.isEmpty() || issueTime.isBefore(created.get())) {
+            return Optional.of("this database credential was issued before identity \"" + identity
+                    + "\" was created (to a deleted identity of the same name); request a new one");
         }
         String projectId = target.endpointName().split("/")[1];
         Optional<Project> project = cp.store().projects().get(Project.nameOf(projectId));
