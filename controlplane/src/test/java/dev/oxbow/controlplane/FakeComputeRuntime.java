@@ -28,6 +28,8 @@ final class FakeComputeRuntime implements ComputeRuntime {
     private final Map<String, RunningCompute> running = new ConcurrentHashMap<>();
     private final Map<String, Cgroups.Usage> usage = new ConcurrentHashMap<>();
     volatile ComputeException failStart;
+    /** When set, starts wait for it, so a test can hold a wake-up in progress. */
+    volatile java.util.concurrent.CountDownLatch startGate;
 
     /** Marks a server as running without a start call, as one left from before would be. */
     void markRunning(String uid) {
@@ -50,6 +52,14 @@ final class FakeComputeRuntime implements ComputeRuntime {
     @Override
     public RunningCompute start(ComputeSpec spec) throws ComputeException {
         calls.add("start " + spec.endpointUid());
+        if (startGate != null) {
+            try {
+                startGate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ComputeException("interrupted", e);
+            }
+        }
         if (failStart != null) {
             throw failStart;
         }
