@@ -41,12 +41,21 @@ final class Fixture implements AutoCloseable {
         this.computes = new Computes(runtime, layout, store, clock, sizing, identity(), Duration.ZERO);
     }
 
-    private static ProcessIdentity identity() {
-        try {
-            return ProcessIdentity.detect(null);
-        } catch (ComputeException e) {
-            throw new IllegalStateException(e);
+    /** Detected once per JVM (it forks {@code id}); an immutable fact about the machine, not shared test state. */
+    private static final class Identity {
+        static final ProcessIdentity DETECTED = detect();
+
+        private static ProcessIdentity detect() {
+            try {
+                return ProcessIdentity.detect(null);
+            } catch (ComputeException e) {
+                throw new IllegalStateException(e);
+            }
         }
+    }
+
+    static ProcessIdentity identity() {
+        return Identity.DETECTED;
     }
 
     /** A stored, live project with CU defaults 0.5-4 and a 300 s suspend timeout, owned by {@link #OWNER}. */
