@@ -1,0 +1,64 @@
+package dev.oxbow.controlplane;
+
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.storage.BranchCloner;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The project and branch services over a {@link Fixture}, with an executor whose handlers only record the
+ * operations they are given: what these tests check is what a call accepts, refuses and stores.
+ */
+final class ServiceFixture implements AutoCloseable {
+    final Fixture f;
+    final List<Operation> ran = new CopyOnWriteArrayList<>();
+    final OperationExecutor executor;
+    final Resources resources;
+    final Timelines timelines;
+    final ProjectService projects;
+    final BranchService branches;
+
+    ServiceFixture(Path dir, Limits limits) {
+        this.f = new Fixture(dir);
+        Map<String, OperationHandler> handlers = new HashMap<>();
+        for (String kind : List.of(ProjectService.CREATE, ProjectService.UPDATE, ProjectService.DELETE, ProjectService.UNDELETE,
+                BranchService.CREATE, BranchService.UPDATE, BranchService.DELETE, BranchService.UNDELETE)) {
+            handlers.put(kind, (op, ctx) -> {
+                ran.add(op);
+                return OperationResult.empty();
+            });
+        }
+        this.executor = new OperationExecutor(f.store, handlers, f.clock, f.metrics);
+        this.resources = new Resources(f.store);
+        EndpointRules rules = new EndpointRules(limits, f.uids);
+        this.timelines = new Timelines(f.store, f.computes, cloner(), f.layout, f.clock);
+        this.projects = new ProjectService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7));
+        this.branches = new BranchService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7), timelines);
+    }
+
+    ServiceFixture(Path dir) {
+        this(dir, Limits.defaults());
+    }
+
+    static BranchCloner cloner() {
+        return new BranchCloner(Fixture.identity());
+    }
+
+    static Limits withProjects(int projects) {
+        Limits d = Limits.defaults();
+        return new Limits(d.maxAutoscaleCu(), d.maxSpreadCu(), d.branchesPerProject(), d.protectedBranchesPerProject(),
+                d.activeComputesPerProject(), d.rolesPerBranch(), d.databasesPerBranch(), d.maxBranchTtlSeconds(),
+                d.minSuspendSeconds(), d.maxSuspendSeconds(), d.minRetentionSeconds(), d.maxRetentionSeconds(), projects);
+    }
+
+    @Override
+    public void close() {
+        executor.close();
+        f.close();
+    }
+}
