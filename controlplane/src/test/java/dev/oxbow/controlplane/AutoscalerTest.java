@@ -71,7 +71,7 @@ class AutoscalerTest {
     }
 
     private List<String> scaleEvents(Endpoint e) {
-        return f.store.audit().page(0, 100, e.name()).reversed().stream()
+        return f.store.audit().page(0, 100, e.name(), null).reversed().stream()
                 .filter(a -> a.action().equals("SCALE")).map(AuditEvent::outcome).toList();
     }
 
@@ -92,8 +92,8 @@ class AutoscalerTest {
         }
         assertThat(cu(e)).isEqualTo(8);
         assertThat(scaleEvents(e)).containsExactly("1", "2", "4", "8");
-        assertThat(f.store.audit().page(0, 1, e.name()).getFirst().detail()).startsWith("4 -> 8 CU (cpu 95% of quota");
-        assertThat(f.store.audit().page(0, 1, e.name()).getFirst().actor()).isEqualTo("autoscaler");
+        assertThat(f.store.audit().page(0, 1, e.name(), null).getFirst().detail()).startsWith("4 -> 8 CU (cpu 95% of quota");
+        assertThat(f.store.audit().page(0, 1, e.name(), null).getFirst().actor()).isEqualTo("autoscaler");
     }
 
     @Test
