@@ -1,6 +1,5 @@
 package dev.oxbow.controlplane;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,8 +54,8 @@ public final class TenantSettings {
     private static final SettingRule MS_OR_OFF = new SettingRule.Time(1_000, true);
     private static final SettingRule BLOCKS = new SettingRule.Size(8192, false, false);
     private static final SettingRule KB_OR_OFF = new SettingRule.Size(1024, true, false);
-    private static final SettingRule LOG_LEVEL = choice("debug5", "debug4", "debug3", "debug2", "debug1", "info", "notice",
-            "warning", "error", "log", "fatal", "panic");
+    /** No debug levels: the server log is on the host's disk, and debug5 fills it with Oxbow's own chatter. */
+    private static final SettingRule LOG_LEVEL = choice("info", "notice", "warning", "error", "log", "fatal", "panic");
     private static final SettingRule LOCALE_NAME = new SettingRule.Text(Pattern.compile("[A-Za-z0-9_.@-]{1,64}"), "en_US.UTF-8 or C");
     private static final SettingRule PLAIN_INT = new SettingRule.Int(0, 2_000_000_000);
     private static final SettingRule COST_UNITS = new SettingRule.Int(0, 10_000);
@@ -287,12 +286,5 @@ public final class TenantSettings {
             }
         }
         return Collections.unmodifiableMap(byKey);
-    }
-
-    /** For callers that collect names, e.g. the README check. */
-    static List<String> names() {
-        List<String> names = new ArrayList<>();
-        ALLOWED.forEach(s -> names.add(s.name()));
-        return names;
     }
 }
