@@ -49,6 +49,9 @@ final class IdentityApi {
             admin(ctx, "create users");
             JsonNode b = body(ctx);
             User u = cp.identity().createUser(text(b, "userName"), text(b, "displayName"), false);
+            if (b.hasNonNull("active") && !b.get("active").isBoolean()) {
+                throw ApiException.invalid("Field active must be true or false.");
+            }
             if (b.has("active") && !b.get("active").asBoolean(true)) {
                 u = cp.identity().setUserActive(u.id(), false);
             }
@@ -105,6 +108,9 @@ final class IdentityApi {
                 String kind = op.path("op").asText().toLowerCase(java.util.Locale.ROOT);
                 String path = op.path("path").asText("members");
                 if (path.startsWith("members[value eq \"")) {
+                    if (path.length() < 21 || !path.endsWith("\"]")) {
+                        throw ApiException.invalid("A member path looks like members[value eq \"<id>\"], got '" + path + "'.");
+                    }
                     remove.add(path.substring(18, path.length() - 2));
                 } else if (kind.equals("add")) {
                     add.addAll(memberIds(op.path("value")));
@@ -124,7 +130,7 @@ final class IdentityApi {
 
         app.post("/api/2.0/token/create", ctx -> {
             JsonNode b = body(ctx);
-            var created = cp.identity().createToken(caller(ctx).id(), b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
+            var created = cp.identity().createToken(caller(ctx).id(), lifetimeSeconds(b),
                     text(b, "comment"));
             ObjectNode out = mapper.createObjectNode();
             out.put("token_value", created.value());
@@ -151,7 +157,7 @@ final class IdentityApi {
                     ? cp.store().identities().userByName(userName).orElseThrow(() -> ApiException.notFound("user", userName)).id()
                     : cp.store().identities().servicePrincipalByApplicationId(appId == null ? "" : appId)
                             .orElseThrow(() -> ApiException.notFound("service principal", String.valueOf(appId))).id();
-            var created = cp.identity().createToken(ownerId, b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
+            var created = cp.identity().createToken(ownerId, lifetimeSeconds(b),
                     text(b, "comment"));
             ObjectNode out = mapper.createObjectNode();
             out.put("token_value", created.value());
@@ -188,7 +194,11 @@ final class IdentityApi {
     private ObjectNode grant(Context ctx, boolean replace) {
         Project p = project(ctx, true);
         List<Permission> grants = new ArrayList<>();
-        for (JsonNode entry : body(ctx).path("access_control_list")) {
+        JsonNode acl = body(ctx).path("access_control_list");
+        if (!acl.isMissingNode() && !acl.isNull() && !acl.isArray()) {
+            throw ApiException.invalid("Field access_control_list must be a list of {user_name | service_principal_name | group_name, permission_level}.");
+        }
+        for (JsonNode entry : acl) {
             String level = entry.path("permission_level").asText();
             if (!LEVELS.contains(level)) {
                 throw ApiException.invalid("permission_level must be CAN_USE or CAN_MANAGE, got '" + level + "'.");
@@ -340,6 +350,9 @@ final class IdentityApi {
     }
 
     private static List<String> memberIds(JsonNode members) {
+        if (members.isValueNode() && !members.isNull()) {
+            throw ApiException.invalid("Field members must be a list of {\"value\": \"<id>\"}.");
+        }
         List<String> ids = new ArrayList<>();
         for (JsonNode m : members) {
             ids.add(m.path("value").asText());
@@ -357,7 +370,37 @@ final class IdentityApi {
 
     private static String text(JsonNode b, String field) {
         JsonNode n = b.get(field);
-        return n == null || n.isNull() || n.asText().isEmpty() ? null : n.asText();
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.invalid("Field " + field + " must be a string.");
+        }
+        return n.asText().isEmpty() ? null : n.asText();
+    }
+
+    /**
+     * Whole seconds, as a JSON number or a string of digits; absent or 0 means the token never expires.
+     * Anything else is refused: read leniently, a typo would silently make a token that never expires.
+     */
+    static Long lifetimeSeconds(JsonNode b) {
+        JsonNode n = b.get("lifetime_seconds");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        java.math.BigInteger v;
+        if (n.isIntegralNumber()) {
+            v = n.bigIntegerValue();
+        } else if (n.isTextual() && n.asText().strip().matches("-?\\d{1,20}")) {
+            v = new java.math.BigInteger(n.asText().strip());
+        } else {
+            throw ApiException.invalid("Field lifetime_seconds must be a whole number of seconds, got " + n + ".");
+        }
+        if (v.signum() < 0 || v.compareTo(java.math.BigInteger.valueOf(Wire.MAX_DURATION_SECONDS)) > 0) {
+            throw ApiException.invalid("Field lifetime_seconds must be between 0 (never expires) and " + Wire.MAX_DURATION_SECONDS
+                    + ", got " + n + ".");
+        }
+        return v.longValue();
     }
 
 }

@@ -12,13 +12,16 @@ import dev.oxbow.metadata.Project;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Turns endpoint records into running servers and back, and records what it did in the endpoint's state.
  */
 public final class Computes {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Computes.class);
     private final ComputeRuntime runtime;
     private final Layout layout;
     private final MetadataStore store;
@@ -172,9 +175,12 @@ public final class Computes {
         }
     }
 
-    /** Settings for a server of this branch's read-write data, as its next start would write them. */
-    Map<String, String> primarySettings(Project project, Branch branch) throws ComputeException {
-        return spec(project, branch, readWriteEndpoint(branch)).settings();
+    /**
+     * Settings for a recovery server of this branch's read-write data: Oxbow's own only. No tenant
+     * setting reaches a recovery server, so nothing a user wrote runs while a past point is replayed.
+     */
+    Map<String, String> recoverySettings(Project project, Branch branch) throws ComputeException {
+        return settings(project, branch, readWriteEndpoint(branch), false);
     }
 
     public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
@@ -183,6 +189,11 @@ public final class Computes {
     }
 
     ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
+        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
+                layout.socketDir(endpoint), settings(project, branch, endpoint, true));
+    }
+
+    private Map<String, String> settings(Project project, Branch branch, Endpoint endpoint, boolean withTenantSettings) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
         // settings that follow the current size (reloadable); shared_buffers stays as started
@@ -193,8 +204,9 @@ public final class Computes {
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
         }
-        settings.putAll(project.defaults().pgSettings());
-        settings.putAll(endpoint.pgSettings());
+        if (withTenantSettings) {
+            settings.putAll(tenantSettings(project, endpoint));
+        }
         if (endpoint.readWrite()) {
             // continuous archiving feeds point-in-time recovery; a spec cannot turn it off
             settings.putAll(dev.oxbow.storage.WalArchive.settings(archiveTimeout));
@@ -202,7 +214,7 @@ public final class Computes {
         if (!endpoint.readWrite()) {
             Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
             if (primary != null) {
-                Map<String, String> primarySettings = spec(project, branch, primary).settings();
+                Map<String, String> primarySettings = settings(project, branch, primary, true);
                 // a hot standby refuses to start with less of these than its primary
                 for (String key : MUST_MATCH_PRIMARY) {
                     if (primarySettings.containsKey(key)) {
@@ -214,8 +226,22 @@ public final class Computes {
             }
             settings.put("hot_standby", "on");
         }
-        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
-                layout.socketDir(endpoint), settings);
+        return settings;
+    }
+
+    /**
+     * The project's defaults overlaid by the endpoint's own, passed through the allow-list again: the API
+     * refuses other keys, but metadata written before the allow-list may still hold them.
+     */
+    private Map<String, String> tenantSettings(Project project, Endpoint endpoint) {
+        Map<String, String> requested = new LinkedHashMap<>(project.defaults().pgSettings());
+        requested.putAll(endpoint.pgSettings());
+        List<String> dropped = new ArrayList<>();
+        Map<String, String> allowed = TenantSettings.allowedOnly(requested, new SettingRule.Limits(sizing.memoryBytes(endpoint.maxCu())), dropped);
+        if (!dropped.isEmpty()) {
+            log.warn("settings ignored: not tunable by a project endpoint={} settings={}", endpoint.uid(), dropped);
+        }
+        return allowed;
     }
 
     private static final java.util.List<String> MUST_MATCH_PRIMARY = java.util.List.of("max_connections",

@@ -85,7 +85,7 @@ public final class ControlPlane implements AutoCloseable {
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         Uids uids = new Uids();
-        EndpointRules rules = new EndpointRules(config.limits(), uids);
+        EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);

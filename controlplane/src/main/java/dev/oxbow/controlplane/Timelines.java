@@ -169,7 +169,7 @@ final class Timelines {
         cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
         recovery.prepare(source.snapshot(), dataDir);
         computes.ensureArchiveDir(dataDir.resolveSibling(WalArchive.DIR));
-        Map<String, String> settings = new LinkedHashMap<>(computes.primarySettings(project, target));
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
         String uid = "rcv-" + target.uid();
         Path socketDir = layout.socketDir(uid);
