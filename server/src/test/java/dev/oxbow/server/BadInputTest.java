@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
@@ -19,6 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (issue 14). One test runs every case and reports all that answer wrongly at once.
  */
 class BadInputTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PG = "/api/2.0/postgres/";
     private static final String P = PG + "projects/bad";
@@ -39,7 +43,7 @@ class BadInputTest {
 
     @BeforeAll
     static void start() throws Exception {
-        t = TestServer.start(TestServer.newHome("bad-input"));
+        t = TestServer.start(homes.newHome("bad-input"));
         var r = t.http("POST", PG + "projects?project_id=bad", "{}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         t.awaitOperation(JSON.readTree(r.body()).path("name").asText(), Duration.ofSeconds(120));

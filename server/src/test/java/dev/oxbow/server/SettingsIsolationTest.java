@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,6 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * metadata here) neither reach the compute nor run when a branch from the past is recovered.
  */
 class SettingsIsolationTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String API = "/api/2.0/postgres/";
     private static final String PROJECT = "projects/mallory-app";
@@ -51,7 +55,7 @@ class SettingsIsolationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        t = TestServer.start(TestServer.newHome("settings-isolation"));
+        t = TestServer.start(homes.newHome("settings-isolation"));
         var user = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"mallory@example.com\"}");
         assertThat(user.statusCode()).as(user.body()).isEqualTo(201);
         var token = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"mallory@example.com\"}");
@@ -61,9 +65,8 @@ class SettingsIsolationTest {
         assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
         t.awaitOperation(JSON.readTree(created.body()).path("name").asText(), Duration.ofSeconds(120));
         // the compute's OS user may write here: a command that ran would leave its file
-        markers = Files.createTempDirectory("oxbow-markers");
+        markers = homes.newHome("markers");
         Files.setPosixFilePermissions(markers, PosixFilePermissions.fromString("rwxrwxrwx"));
-        TestServer.removeAtExit(markers);
     }
 
     @AfterAll
