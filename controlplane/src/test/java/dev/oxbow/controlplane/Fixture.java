@@ -26,7 +26,7 @@ final class Fixture implements AutoCloseable {
     final ControlPlaneMetrics metrics = new ControlPlaneMetrics(registry);
     final Limits limits = Limits.defaults();
     final Uids uids = new Uids();
-    final EndpointRules rules = new EndpointRules(limits, uids);
+    final EndpointRules rules = new EndpointRules(limits, uids, ComputeSizing.defaults());
     final Layout layout;
     final MetadataStore store;
     final Computes computes;

@@ -35,7 +35,7 @@ final class ServiceFixture implements AutoCloseable {
         }
         this.executor = new OperationExecutor(f.store, handlers, f.clock, f.metrics);
         this.resources = new Resources(f.store);
-        EndpointRules rules = new EndpointRules(limits, f.uids);
+        EndpointRules rules = new EndpointRules(limits, f.uids, ComputeSizing.defaults());
         this.timelines = new Timelines(f.store, f.computes, cloner(), f.layout, f.clock);
         this.projects = new ProjectService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7));
         this.branches = new BranchService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7), timelines);
