@@ -132,7 +132,12 @@ public final class Provisioner {
             stopAll(b);
         }
         cloner.delete(layout.projectDir(project));
-        computes.removeOwner(project);
+        try {
+            computes.removeOwner(project);
+        } catch (ComputeException e) {
+            // the files are gone and no other project can ever get this user; it only lingers in /etc/passwd
+            log.warn("cannot remove the project's OS user project={} cause={}", project.projectId(), e.getMessage());
+        }
     }
 
     String ownerRole(Database db) {

@@ -49,6 +49,7 @@ public final class OxbowServer implements AutoCloseable {
         identities.grantTraversal(home);
         lockChannel = FileChannel.open(home.resolve("oxbow.lock"), java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.setPosixFilePermissions(home.resolve("oxbow.lock"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         lock = lockChannel.tryLock();
         if (lock == null) {
             lockChannel.close();

@@ -104,12 +104,14 @@ class ComputeIsolationTest {
                 assertThat(own.exit()).as("as A into its own compute as %s: %s", role, own.output()).isNotZero();
             }
             for (Path p : List.of(bBranch.resolve("pgdata/PG_VERSION"), bBranch.resolve("pgdata/pg_hba.conf"),
-                    layout().archiveDir(project(B), branch(B_PROD)), layout().snapshotsDir(project(B), branch(B_PROD)),
-                    bSocket, t.home().resolve("oxbow.db"), t.home().resolve("admin-token"), t.home().resolve("tls/server.key"))) {
-                Result read = run(as, "ls", "-la", p.toString());
-                assertThat(read.exit()).as("as A: ls %s: %s", p, read.output()).isNotZero();
+                    t.home().resolve("oxbow.db"), t.home().resolve("admin-token"), t.home().resolve("tls/server.key"))) {
                 Result cat = run(as, "cat", p.toString());
-                assertThat(cat.exit()).as("as A: cat %s", p).isNotZero();
+                assertThat(cat.exit()).as("as A: cat %s: %s", p, cat.output()).isNotZero();
+            }
+            for (Path dir : List.of(layout().projectDir(project(B)), bBranch.resolve("pgdata"), layout().archiveDir(project(B), branch(B_PROD)),
+                    layout().snapshotsDir(project(B), branch(B_PROD)), bSocket.getParent(), t.home(), layout().projectsRoot())) {
+                Result ls = run(as, "ls", "-la", dir.toString());
+                assertThat(ls.exit()).as("as A: ls %s: %s", dir, ls.output()).isNotZero();
             }
             Result write = run(as, "touch", bBranch.resolve("pgdata/planted").toString());
             assertThat(write.exit()).isNotZero();
