@@ -13,10 +13,12 @@ import java.util.Properties;
 public final class PgConnections {
     public static final int PORT = 5432;
     public static final String SOCKET_FILE = ".s.PGSQL." + PORT;
+    /** The role a standby streams WAL as: replication only, never superuser (see ServerConfig's pg_hba.conf). */
+    public static final String REPLICATION_ROLE = "oxbow_replicator";
 
     private PgConnections() {}
 
-    /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (trust auth). */
+    /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (peer authentication: Oxbow's own OS user may log in as any role). */
     public static Connection open(Path socketDir, String database, String user) throws SQLException {
         // The host and port in the URL are ignored by the socket factory; the socket file is what counts.
         String url = "jdbc:postgresql://localhost:" + PORT + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);

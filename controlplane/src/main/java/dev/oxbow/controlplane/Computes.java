@@ -27,14 +27,14 @@ public final class Computes {
     private final MetadataStore store;
     private final Clock clock;
     private final ComputeSizing sizing;
-    private final dev.oxbow.compute.ProcessIdentity identity;
+    private final dev.oxbow.compute.ProcessIdentities identities;
     private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
-                    dev.oxbow.compute.ProcessIdentity identity, java.time.Duration archiveTimeout) {
-        this.identity = identity;
+                    dev.oxbow.compute.ProcessIdentities identities, java.time.Duration archiveTimeout) {
+        this.identities = identities;
         this.archiveTimeout = archiveTimeout;
         this.runtime = runtime;
         this.layout = layout;
@@ -65,11 +65,22 @@ public final class Computes {
         return runtime;
     }
 
+    /** The OS identity the project's computes run as; it owns the project's data, archives and snapshots. */
+    public dev.oxbow.compute.ProcessIdentity owner(Project project) throws ComputeException {
+        return identities.forTenant(project.uid());
+    }
+
+    /** Removes the project's OS identity; its computes must have stopped and its files be gone. */
+    public void removeOwner(Project project) throws ComputeException {
+        identities.remove(project.uid());
+    }
+
     /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         if (!endpoint.readWrite()) {
-            // a replica streams from the branch's primary, which must run first
+            // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
+            ensureReplicationRole(project, branch);
         }
         if (runtime.find(endpoint.uid()).isEmpty()) {
             startServer(project, branch, endpoint);
@@ -108,6 +119,19 @@ public final class Computes {
      */
     public Connection connect(Project project, Branch branch, String database) throws ComputeException, SQLException {
         return PgConnections.open(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+    }
+
+    /**
+     * The role a replica streams as: LOGIN REPLICATION, no superuser, so a replica's OS user (peer-mapped to
+     * it alone) can read the WAL its own project already has and nothing more. Older clusters lack it.
+     */
+    private void ensureReplicationRole(Project project, Branch branch) throws ComputeException {
+        try (Connection c = connect(project, branch, "postgres"); var st = c.createStatement()) {
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PgConnections.REPLICATION_ROLE
+                    + "') THEN CREATE ROLE " + PgConnections.REPLICATION_ROLE + " LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT; END IF; END $$");
+        } catch (SQLException e) {
+            throw new ComputeException("cannot create the replication role on branch " + branch.name() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Makes sure the branch's read-write server runs (without changing its recorded state) and returns its endpoint. */
@@ -159,17 +183,15 @@ public final class Computes {
         currentCu.put(endpoint.uid(), endpoint.minCu());
         runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
         if (endpoint.readWrite()) {
-            ensureArchiveDir(layout.archiveDir(project, branch));
+            ensureArchiveDir(project, layout.archiveDir(project, branch));
         }
         runtime.start(spec(project, branch, endpoint));
     }
 
     /** The archive directory must exist and belong to postgres, or its archiver fails and WAL piles up. */
-    void ensureArchiveDir(java.nio.file.Path dir) throws ComputeException {
+    void ensureArchiveDir(Project project, java.nio.file.Path dir) throws ComputeException {
         try {
-            java.nio.file.Files.createDirectories(dir.getParent());
-            identity.ensureTraversable(dir.getParent());
-            identity.privateDir(dir);
+            owner(project).privateDir(dir);
         } catch (java.io.IOException e) {
             throw new ComputeException("cannot prepare the WAL archive " + dir + ": " + e.getMessage(), e);
         }
@@ -189,7 +211,7 @@ public final class Computes {
     }
 
     ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
-        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
+        return new ComputeSpec(endpoint.uid(), project.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
                 layout.socketDir(endpoint), settings(project, branch, endpoint, true));
     }
 
@@ -221,7 +243,7 @@ public final class Computes {
                         settings.put(key, primarySettings.get(key));
                     }
                 }
-                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + Defaults.SYSTEM_ROLE
+                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + PgConnections.REPLICATION_ROLE
                         + " application_name=" + endpoint.uid());
             }
             settings.put("hot_standby", "on");

@@ -59,19 +59,25 @@ public final class ControlPlane implements AutoCloseable {
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
 
-    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
-        this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
+                        dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
+        this(config, runtime, cloner, identities, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     }
 
-    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock,
+    /** {@code identities} decides which OS user each project's computes run as and who owns their files. */
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
+                        dev.oxbow.compute.ProcessIdentities identities, Clock clock,
                         io.micrometer.core.instrument.MeterRegistry registry) throws IOException {
         this.config = config;
         this.runtime = runtime;
         this.metrics = new ControlPlaneMetrics(registry);
         Layout layout = config.layout();
-        Files.createDirectories(layout.home());
+        identities.sharedDir(layout.home());
+        // every project's and every compute's own directory sits in these: the computes pass, nobody lists
+        identities.sharedDir(layout.projectsRoot());
+        identities.sharedDir(layout.runRoot());
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, config.sizing(), cloner.identity(), config.history().archiveTimeout());
+        this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);

@@ -60,7 +60,7 @@ final class Timelines {
         this.computes = computes;
         this.cloner = cloner;
         this.snapshots = new SnapshotStore(cloner, clock);
-        this.recovery = new PointInTimeRecovery(cloner, cloner.identity());
+        this.recovery = new PointInTimeRecovery(cloner);
         this.layout = layout;
         this.clock = clock;
     }
@@ -73,7 +73,7 @@ final class Timelines {
     Snapshot snapshot(Project project, Branch branch) throws ComputeException, IOException, SQLException {
         Endpoint primary = computes.ensureRunning(project, branch);
         try {
-            return snapshots.take(layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
+            return snapshots.take(computes.owner(project), layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
                     layout.snapshotsDir(project, branch));
         } finally {
             computes.settle(branch);
@@ -84,9 +84,9 @@ final class Timelines {
      * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
      * begins exactly at the branch point; points before it come from the parent.
      */
-    void adoptBranchPoint(Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
+    void adoptBranchPoint(Project project, Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
         cloner.delete(clonedDataDir.resolveSibling(SnapshotStore.DIR)); // left by an interrupted earlier attempt
-        snapshots.adopt(clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
+        snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
     /** The branch's WAL position now (its compute runs, or is started for the query). */
@@ -167,8 +167,9 @@ final class Timelines {
         }
         cloner.delete(dataDir);
         cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
-        recovery.prepare(source.snapshot(), dataDir);
-        computes.ensureArchiveDir(dataDir.resolveSibling(WalArchive.DIR));
+        var owner = computes.owner(project);
+        recovery.prepare(owner, source.snapshot(), dataDir);
+        computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
         String uid = "rcv-" + target.uid();
@@ -176,7 +177,7 @@ final class Timelines {
         var runtime = computes.runtime();
         runtime.stop(uid);
         try {
-            runtime.start(new ComputeSpec(uid, project.pgVersion(), dataDir, socketDir, settings));
+            runtime.start(new ComputeSpec(uid, project.uid(), project.pgVersion(), dataDir, socketDir, settings));
             try (Connection c = awaitPromoted(socketDir, dataDir, point); Statement st = c.createStatement()) {
                 try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
                     rs.next();
@@ -187,7 +188,7 @@ final class Timelines {
                 st.execute("CHECKPOINT");
             }
             // the recovered state is the first snapshot of the history beside it
-            snapshots.take(socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
+            snapshots.take(owner, socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
         } finally {
             runtime.stop(uid);
         }

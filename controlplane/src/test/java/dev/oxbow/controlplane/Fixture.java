@@ -38,7 +38,7 @@ final class Fixture implements AutoCloseable {
     Fixture(Path dir, ComputeSizing sizing) {
         this.layout = new Layout(dir);
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, sizing, identity(), Duration.ZERO);
+        this.computes = new Computes(runtime, layout, store, clock, sizing, identities(), Duration.ZERO);
     }
 
     /** Detected once per JVM (it forks {@code id}); an immutable fact about the machine, not shared test state. */
@@ -56,6 +56,15 @@ final class Fixture implements AutoCloseable {
 
     static ProcessIdentity identity() {
         return Identity.DETECTED;
+    }
+
+    /** Every project under the one detected identity: the fake runtime starts nothing, so no OS users are made. */
+    static dev.oxbow.compute.ProcessIdentities identities() {
+        try {
+            return dev.oxbow.compute.ProcessIdentities.shared(identity());
+        } catch (ComputeException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A stored, live project with CU defaults 0.5-4 and a 300 s suspend timeout, owned by {@link #OWNER}. */

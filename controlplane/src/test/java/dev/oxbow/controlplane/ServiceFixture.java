@@ -46,7 +46,7 @@ final class ServiceFixture implements AutoCloseable {
     }
 
     static BranchCloner cloner() {
-        return new BranchCloner(Fixture.identity());
+        return new BranchCloner();
     }
 
     static Limits withProjects(int projects) {
