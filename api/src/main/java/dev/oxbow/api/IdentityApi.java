@@ -10,6 +10,7 @@ import dev.oxbow.controlplane.Principal;
 import dev.oxbow.metadata.AccessToken;
 import dev.oxbow.metadata.AuditEvent;
 import dev.oxbow.metadata.Group;
+import dev.oxbow.metadata.CatalogPermission;
 import dev.oxbow.metadata.Permission;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.ServicePrincipal;
@@ -169,6 +170,10 @@ final class IdentityApi {
         app.patch("/api/2.0/permissions/database-projects/{project}", ctx -> ctx.json(grant(ctx, false)));
         app.put("/api/2.0/permissions/database-projects/{project}", ctx -> ctx.json(grant(ctx, true)));
 
+        app.get("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(catalogPermissions(catalog(ctx))));
+        app.patch("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(grantCatalog(ctx, false)));
+        app.put("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(grantCatalog(ctx, true)));
+
         app.get("/api/2.0/oxbow/audit-events", this::audit);
     }
 
@@ -226,6 +231,66 @@ final class IdentityApi {
             grants.forEach(cp.store().permissions()::put);
         });
         return permissions(p);
+    }
+
+    /** A configured source catalog of synced tables; only admins see and change who may sync from it. */
+    private String catalog(Context ctx) {
+        admin(ctx, "see or change who may sync from a catalog");
+        String catalog = ctx.pathParam("catalog");
+        if (!cp.config().sync().catalogs().containsKey(catalog)) {
+            throw ApiException.notFound("catalog", catalog);
+        }
+        return catalog;
+    }
+
+    /** Grants CAN_USE on a catalog (sync from its tables), in the access_control_list shape of project permissions. */
+    private ObjectNode grantCatalog(Context ctx, boolean replace) {
+        String catalog = catalog(ctx);
+        List<CatalogPermission> grants = new ArrayList<>();
+        for (JsonNode entry : body(ctx).path("access_control_list")) {
+            String level = entry.path("permission_level").asText();
+            if (!level.equals("CAN_USE")) {
+                throw ApiException.invalid("permission_level on a catalog must be CAN_USE, got '" + level + "'.");
+            }
+            if (entry.hasNonNull("user_name")) {
+                String name = entry.get("user_name").asText();
+                cp.store().identities().userByName(name).orElseThrow(() -> ApiException.notFound("user", name));
+                grants.add(new CatalogPermission(catalog, Principal.USER, name, level));
+            } else if (entry.hasNonNull("service_principal_name")) {
+                String appId = entry.get("service_principal_name").asText();
+                cp.store().identities().servicePrincipalByApplicationId(appId).orElseThrow(() -> ApiException.notFound("service principal", appId));
+                grants.add(new CatalogPermission(catalog, Principal.SERVICE_PRINCIPAL, appId, level));
+            } else if (entry.hasNonNull("group_name")) {
+                String group = entry.get("group_name").asText();
+                cp.store().identities().groupByName(group).orElseThrow(() -> ApiException.notFound("group", group));
+                grants.add(new CatalogPermission(catalog, Principal.GROUP, group, level));
+            } else {
+                throw ApiException.invalid("Each access_control_list entry needs user_name, service_principal_name or group_name.");
+            }
+        }
+        cp.store().transaction(() -> {
+            if (replace) {
+                cp.store().catalogPermissions().deleteAll(catalog);
+            }
+            grants.forEach(cp.store().catalogPermissions()::put);
+        });
+        return catalogPermissions(catalog);
+    }
+
+    private ObjectNode catalogPermissions(String catalog) {
+        ObjectNode out = mapper.createObjectNode();
+        out.put("object_id", "/oxbow-catalogs/" + catalog).put("object_type", "oxbow-catalog");
+        ArrayNode acl = out.putArray("access_control_list");
+        for (CatalogPermission grant : cp.store().catalogPermissions().of(catalog)) {
+            ObjectNode e = acl.addObject();
+            e.put(switch (grant.principalKind()) {
+                case Principal.USER -> "user_name";
+                case Principal.SERVICE_PRINCIPAL -> "service_principal_name";
+                default -> "group_name";
+            }, grant.principal());
+            e.putArray("all_permissions").addObject().put("permission_level", grant.level()).put("inherited", false);
+        }
+        return out;
     }
 
     private ObjectNode permissions(Project p) {

@@ -118,7 +118,7 @@ public final class Computes {
      * {@link #settle}).
      */
     public Connection connect(Project project, Branch branch, String database) throws ComputeException, SQLException {
-        return PgConnections.open(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+        return PgConnections.openForOxbow(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
     }
 
     /**
@@ -166,7 +166,7 @@ public final class Computes {
             if (!running(primary)) {
                 return java.util.Optional.empty();
             }
-            try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
+            try (Connection c = PgConnections.openForOxbow(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
                  var ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication WHERE application_name = ?")) {
                 ps.setString(1, replica.uid());
                 try (var rs = ps.executeQuery()) {

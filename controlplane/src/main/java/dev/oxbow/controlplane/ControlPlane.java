@@ -88,7 +88,9 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         // synced tables wake computes through the same path as client connections
         this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
-        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), clock);
+        this.access = new AccessControl(store);
+        SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
+        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
@@ -101,12 +103,11 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, new SourceCatalogs(config.sync()), syncRunner, clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
         this.keyRotation = new SigningKeyRotation(tokens);
-        this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);

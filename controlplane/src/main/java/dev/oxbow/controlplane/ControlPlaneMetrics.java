@@ -96,14 +96,17 @@ public final class ControlPlaneMetrics {
         endpointConnections.register(connections, true);
     }
 
-    /** Sync lag per synced table: Delta versions behind (source latest minus synced) and seconds since the last sync. */
+    /**
+     * Sync lag per synced table: Delta versions behind (the newest version a sync or poll saw, minus the synced one;
+     * a scrape reads no Delta log) and seconds since the last sync.
+     */
     void refreshSync(MetadataStore store, SyncRunner runner, java.time.Instant now) {
         List<MultiGauge.Row<?>> behind = new ArrayList<>();
         List<MultiGauge.Row<?>> since = new ArrayList<>();
         for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
             Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
             long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
-            runner.latestVersion(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
+            runner.latestSeenVersion(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
             if (t.lastSyncEnd() != null) {
                 since.add(MultiGauge.Row.of(tags, Duration.between(t.lastSyncEnd(), now).toMillis() / 1000.0));
             }
@@ -111,4 +114,7 @@ public final class ControlPlaneMetrics {
         syncVersionsBehind.register(behind, true);
         syncSecondsSince.register(since, true);
     }
+
+    /** Tags that name a tenant's resources: meters carrying them are shown to admins only. */
+    public static final java.util.Set<String> TENANT_TAGS = java.util.Set.of("project", "endpoint", "synced_table", "branch");
 }

@@ -203,7 +203,7 @@ final class Timelines {
         long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
         while (true) {
             try {
-                return PgConnections.open(socketDir, "postgres", Defaults.SYSTEM_ROLE);
+                return PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE);
             } catch (SQLException e) {
                 if (!"57P03".equals(e.getSQLState()) || System.nanoTime() > deadline) {
                     throw new ComputeException("recovery of " + dataDir + " to " + point + " did not finish: " + e.getMessage(), e);
@@ -216,7 +216,7 @@ final class Timelines {
     /** Makes the branch's archive hold all of its WAL up to now; returns that position. */
     private String flush(Project project, Branch branch) throws ComputeException, SQLException {
         Endpoint primary = computes.ensureRunning(project, branch);
-        try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE)) {
+        try (Connection c = PgConnections.openForOxbow(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE)) {
             return WalArchive.flush(c, layout.archiveDir(project, branch), FLUSH_TIMEOUT);
         } finally {
             computes.settle(branch);

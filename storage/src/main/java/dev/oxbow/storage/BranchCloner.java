@@ -79,7 +79,7 @@ public final class BranchCloner {
         CloneStrategy strategy = strategyFor(target.getParent());
         TreeCopier copier = new TreeCopier(strategy, owner);
         boolean done = false;
-        try (Connection c = PgConnections.open(socketDir, "postgres", superuser)) {
+        try (Connection c = PgConnections.openForOxbow(socketDir, "postgres", superuser)) {
             checkServes(c, source, socketDir);
             checkNoTablespaces(source);
             // A temporary slot keeps the server from recycling WAL the copy needs, however long the copy takes;

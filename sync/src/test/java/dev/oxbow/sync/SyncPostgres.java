@@ -28,10 +28,29 @@ final class SyncPostgres implements AutoCloseable {
         spec = new ComputeSpec("ep-sync", "tenant-a", 17, root.resolve("pg").resolve("pgdata"), root.resolve("s"), Map.of());
         runtime.initdb("tenant-a", 17, spec.dataDir(), SUPERUSER);
         runtime.start(spec);
+        try (Connection c = connect()) {
+            SyncRole.ensureRole(c); // as Oxbow's branch bootstrap does
+        }
     }
 
     Connection connect() throws Exception {
-        return PgConnections.open(spec.socketDir(), "postgres", SUPERUSER);
+        return connect("postgres", SUPERUSER);
+    }
+
+    Connection connect(String database, String user) throws Exception {
+        return PgConnections.open(spec.socketDir(), database, user);
+    }
+
+    /** A session of the sync role, as Oxbow opens it (search path pinned). */
+    Connection connectAsSync(String database) throws Exception {
+        return PgConnections.openForOxbow(spec.socketDir(), database, SyncRole.NAME);
+    }
+
+    /** What Oxbow's superuser session does before a sync of {@code s}. */
+    void prepare(String database, SyncSpec s) throws Exception {
+        try (Connection admin = PgConnections.openForOxbow(spec.socketDir(), database, SUPERUSER)) {
+            SyncRole.prepare(admin, s);
+        }
     }
 
     @Override
