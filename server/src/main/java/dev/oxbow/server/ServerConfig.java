@@ -5,6 +5,7 @@ import dev.oxbow.controlplane.ControlPlaneConfig;
 import dev.oxbow.controlplane.HistoryPolicy;
 import dev.oxbow.controlplane.Limits;
 import dev.oxbow.controlplane.SyncConfig;
+import dev.oxbow.proxy.LoginLimits;
 import dev.oxbow.proxy.ProxyConfig;
 
 import java.nio.file.Path;
@@ -18,12 +19,13 @@ import java.time.Duration;
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
-                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync) {
+                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync,
+                           LoginLimits loginLimits) {
 
     public static ServerConfig defaults(Path home) {
         return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
                 "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
-                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults());
+                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults(), LoginLimits.defaults());
     }
 
     public ServerConfig withApiPort(int port) {
@@ -93,13 +95,18 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return with(c -> c.sync = newSync);
     }
 
+    /** How long the proxy waits for a login, and how many unauthenticated connections and cancels it takes. */
+    public ServerConfig withLoginLimits(LoginLimits newLimits) {
+        return with(c -> c.loginLimits = newLimits);
+    }
+
     /** A copy with some settings changed: one constructor call for every wither. */
     private ServerConfig with(java.util.function.Consumer<Copy> change) {
         Copy c = new Copy(this);
         change.accept(c);
         return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, c.pgUser, adminUserName, hostDomain,
                 c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
-                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync);
+                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync, c.loginLimits);
     }
 
     /** The settings a wither may change, as mutable fields. */
@@ -120,6 +127,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         ComputeSizing sizing;
         HistoryPolicy history;
         SyncConfig sync;
+        LoginLimits loginLimits;
 
         Copy(ServerConfig s) {
             apiHost = s.apiHost;
@@ -138,6 +146,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             sizing = s.sizing;
             history = s.history;
             sync = s.sync;
+            loginLimits = s.loginLimits;
         }
     }
 
@@ -146,6 +155,6 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     }
 
     ProxyConfig proxy() {
-        return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime);
+        return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime, loginLimits);
     }
 }
