@@ -41,7 +41,7 @@ public final class ProxyServer implements AutoCloseable {
     private final CancelThrottle cancelThrottle;
     private EventLoopGroup boss;
     private EventLoopGroup workers;
-    private Channel listener;
+    private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
     private boolean closed;
 
     public ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl) {
@@ -75,11 +75,41 @@ public final class ProxyServer implements AutoCloseable {
                         initClient(ch, ch.remoteAddress().getAddress());
                     }
                 });
-        listener = b.bind(config.host(), config.port()).sync().channel();
-        int port = ((InetSocketAddress) listener.localAddress()).getPort();
+        int port = config.port();
+        for (String host : config.listenAddresses()) {
+            InetAddress address = resolve(host);
+            if (listeners.isEmpty() || isLocal(address)) {
+                Channel listener = b.bind(address, port).sync().channel();
+                listeners.add(listener);
+                port = ((InetSocketAddress) listener.localAddress()).getPort();
+            } else {
+                // e.g. ::1 where IPv6 is off: the other addresses still serve
+                log.warn("proxy not listening on an address this machine does not have host={}", host);
+            }
+        }
+        if (listeners.isEmpty()) {
+            throw new IllegalArgumentException("no address to listen on: '" + config.host() + "'");
+        }
         log.info("proxy listening host={} port={} domain={} login_timeout={} max_pending_logins={} per_address={}", config.host(), port,
                 config.domain(), config.login().timeout(), config.login().maxPending(), config.login().maxPendingPerAddress());
         return port;
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("cannot listen on '" + host + "': unknown host", e);
+        }
+    }
+
+    /** A wildcard, or an address of one of this machine's interfaces. */
+    private static boolean isLocal(InetAddress address) {
+        try {
+            return address.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(address) != null;
+        } catch (java.net.SocketException e) {
+            return false;
+        }
     }
 
     /**
@@ -161,9 +191,7 @@ public final class ProxyServer implements AutoCloseable {
             return;
         }
         closed = true;
-        if (listener != null) {
-            listener.close().syncUninterruptibly();
-        }
+        listeners.forEach(l -> l.close().syncUninterruptibly());
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -14,7 +14,7 @@ import java.time.Duration;
 /**
  * Everything {@code oxbow server} can be told. {@code pgBinaries} is where PostgreSQL is unpacked
  * (default {@code $OXBOW_HOME/pg}); {@code pgUser} runs postgres when Oxbow runs as root; the proxy
- * serves {@code <endpoint uid>.<hostDomain>}.
+ * serves {@code <endpoint uid>.<hostDomain>} on {@code pgHost}, one address or a comma-separated list.
  */
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
@@ -22,9 +22,18 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
                            Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync,
                            LoginLimits loginLimits) {
 
+    /**
+     * Two labels under {@code localhost}: glibc (with nss-myhostname), macOS and browsers resolve every {@code *.localhost}
+     * name to loopback, and a wildcard {@code *.oxbow.localhost} is one every verifier accepts (Node and OpenSSL refuse a
+     * wildcard directly under a single label such as {@code *.localhost}).
+     */
+    public static final String DEFAULT_DOMAIN = "oxbow.localhost";
+    /** Both loopbacks: {@code *.localhost} resolves to {@code ::1} first. */
+    public static final String DEFAULT_PG_HOSTS = "127.0.0.1,::1";
+
     public static ServerConfig defaults(Path home) {
-        return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
-                "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
+        return new ServerConfig(home, "127.0.0.1", 8080, DEFAULT_PG_HOSTS, 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
+                DEFAULT_DOMAIN, Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
                 null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults(), LoginLimits.defaults());
     }
 
@@ -41,6 +50,11 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             c.pgHost = host;
             c.pgPort = port;
         });
+    }
+
+    /** Endpoint host names are {@code <uid>.<domain>}; the certificate Oxbow issues covers {@code *.<domain>}. */
+    public ServerConfig withHostDomain(String domain) {
+        return with(c -> c.hostDomain = domain.strip().toLowerCase(java.util.Locale.ROOT));
     }
 
     public ServerConfig withPgBinaries(Path dir) {
@@ -104,7 +118,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     private ServerConfig with(java.util.function.Consumer<Copy> change) {
         Copy c = new Copy(this);
         change.accept(c);
-        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, c.pgUser, adminUserName, hostDomain,
+        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, c.pgUser, adminUserName, c.hostDomain,
                 c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
                 c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync, c.loginLimits);
     }
@@ -117,6 +131,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         int pgPort;
         Path pgBinaries;
         String pgUser;
+        String hostDomain;
         Limits limits;
         Duration softDeleteRetention;
         Duration suspendCheckInterval;
@@ -136,6 +151,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             pgPort = s.pgPort;
             pgBinaries = s.pgBinaries;
             pgUser = s.pgUser;
+            hostDomain = s.hostDomain;
             limits = s.limits;
             softDeleteRetention = s.softDeleteRetention;
             suspendCheckInterval = s.suspendCheckInterval;
@@ -154,7 +170,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, history, sync);
     }
 
-    ProxyConfig proxy() {
+    public ProxyConfig proxy() {
         return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime, loginLimits);
     }
 }
