@@ -41,7 +41,7 @@ final class FakeBackend implements ProxyBackend {
     }
 
     @Override
-    public Optional<String> loginRefusal(EndpointTarget target, String identity) {
+    public Optional<String> loginRefusal(EndpointTarget target, String identity, java.time.Instant issueTime) {
         return Optional.empty();
     }
 

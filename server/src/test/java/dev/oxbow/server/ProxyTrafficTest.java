@@ -43,6 +43,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 @Timeout(300)
 class ProxyTrafficTest {
+    @org.junit.jupiter.api.extension.RegisterExtension
+    static final TestHomes homes = new TestHomes();
     static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(5);
     static TestServer t;
     static WorkspaceClient w;
@@ -52,7 +54,7 @@ class ProxyTrafficTest {
 
     @BeforeAll
     static void start() throws Exception {
-        t = TestServer.start(TestServer.config(TestServer.newHome("traffic"))
+        t = TestServer.start(TestServer.config(homes.newHome("traffic"))
                 .withLoginLimits(LoginLimits.defaults().withTimeout(LOGIN_TIMEOUT)));
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("haul").setProject(new Project())).waitForCompletion();
