@@ -9,7 +9,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Copies bytes from its channel to {@code peer}, flushing once per read burst, and pauses reading while
- * the peer cannot keep up. Closing either side closes the other.
+ * the peer cannot keep up: the peer's own relay resumes this side when the peer's write buffer drains.
+ * Closing either side closes the other.
  */
 final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
@@ -27,8 +28,13 @@ final class Relay extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
-            peer.flush();
+            // Pause before flushing: the flush may drain the peer at once, and the writability event it fires
+            // inside the flush (which resumes this side through the peer's relay) must not be undone afterwards.
             ctx.channel().config().setAutoRead(false);
+            peer.flush();
+            if (peer.isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
     }
 
