@@ -71,6 +71,19 @@ class RelayTest {
     }
 
     @Test
+    void aLongPauseStaysAPauseUntilThePeerDrains() {
+        client.writeInbound(bytes(3000));
+        client.advanceTimeBy(61, java.util.concurrent.TimeUnit.SECONDS);
+        client.runScheduledPendingTasks(); // the long-pause watch logs, and changes nothing
+        assertThat(client.config().isAutoRead()).isFalse();
+        assertThat(client.isActive()).isTrue();
+        gate.open();
+        backend.runPendingTasks();
+        assertThat(client.config().isAutoRead()).isTrue();
+        assertThat(drain(backend)).isEqualTo(text(3000));
+    }
+
+    @Test
     void pausesInBothDirectionsIndependently() {
         client.writeInbound(bytes(3000));
         assertThat(client.config().isAutoRead()).isFalse();

@@ -41,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Heavy traffic through the real proxy (TLS, pgjdbc, a real compute): uploads far beyond the relay's write buffer,
  * clients that vanish mid-upload, cancel requests, and floods of connections that never log in.
  */
-@Timeout(300)
+// a separate thread: a stalled upload blocks in a socket write that no interrupt ends
+@Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ProxyTrafficTest {
     static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(5);
     static TestServer t;
