@@ -79,6 +79,24 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** This connection waited longest while the pre-login caps were full, and made room for a newer one. */
+    record LoginEvicted(String reason) {}
+
+    private void loginEvicted(ChannelHandlerContext ctx, String reason) {
+        if (state == State.CONNECTING || state == State.DONE || !ctx.channel().isActive()) {
+            return;
+        }
+        log.debug("connection closed before login remote={} reason=evicted state={}", clientAddress, state);
+        if (startup != null) {
+            refuse(ctx, "53300", reason);
+        } else if (!tls) {
+            state = State.DONE;
+            ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), "53300", reason)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close(); // TLS under way: no way to say it
+        }
+    }
+
     /** The connection has logged in (or ended): it no longer counts against the pre-login caps. */
     private void loginOver() {
         if (loginDeadline != null) {
@@ -329,6 +347,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else if (evt instanceof IdleStateEvent) {
             ctx.close();
+        } else if (evt instanceof LoginEvicted evicted) {
+            loginEvicted(ctx, evicted.reason());
         }
         ctx.fireUserEventTriggered(evt);
     }

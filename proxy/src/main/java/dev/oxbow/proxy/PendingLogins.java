@@ -2,70 +2,97 @@ package dev.oxbow.proxy;
 
 import java.net.InetAddress;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
- * Counts connections that have not logged in yet, in all and per client address, so silent or slow clients
- * cannot hold an unbounded number of sockets. Thread-safe: every accept and release takes one short lock.
+ * Connections that have not logged in yet, in all and per client address, so silent or slow clients cannot hold
+ * an unbounded number of sockets. At a cap the oldest pending connection (of that address, or of all) makes room
+ * for the new one: a flood then only pushes out its own stale connections, while a real login, which takes
+ * milliseconds, gets through; refusing newcomers instead would let a few silent sockets lock everyone out.
+ * Thread-safe: every accept and release takes one short lock.
  */
 final class PendingLogins {
     private final int max;
     private final int maxPerAddress;
-    private final Map<InetAddress, Integer> perAddress = new HashMap<>();
-    private int total;
+    private final LinkedHashSet<Permit> all = new LinkedHashSet<>();
+    private final Map<InetAddress, LinkedHashSet<Permit>> byAddress = new HashMap<>();
 
     PendingLogins(int max, int maxPerAddress) {
         this.max = max;
         this.maxPerAddress = maxPerAddress;
     }
 
-    /** The outcome of {@link #admit}: a permit to hold, or the reason to refuse. */
-    sealed interface Admission permits Admitted, Refused {}
-
-    record Admitted(Permit permit) implements Admission {}
-
-    record Refused(String message) implements Admission {}
-
-    synchronized Admission admit(InetAddress address) {
-        int fromAddress = perAddress.getOrDefault(address, 0);
-        if (fromAddress >= maxPerAddress) {
-            return new Refused("too many connections from this address are waiting to log in; try again later");
+    /**
+     * Admits a connection from {@code address}. If that passes a cap, the oldest pending connection of the address
+     * (or of all) stops counting and is told why through {@code onEvicted} (called outside the lock).
+     */
+    Permit admit(InetAddress address, Consumer<String> onEvicted) {
+        Permit evicted = null;
+        String reason = null;
+        Permit permit = new Permit(address, onEvicted);
+        synchronized (this) {
+            LinkedHashSet<Permit> mine = byAddress.computeIfAbsent(address, a -> new LinkedHashSet<>());
+            if (mine.size() >= maxPerAddress) {
+                evicted = oldest(mine);
+                reason = "too many connections from this address are waiting to log in; try again later";
+            } else if (all.size() >= max) {
+                evicted = oldest(all);
+                reason = "too many connections are waiting to log in; try again later";
+            }
+            if (evicted != null) {
+                forget(evicted); // may drop the address's (now empty) set from the map
+            }
+            byAddress.computeIfAbsent(address, a -> new LinkedHashSet<>()).add(permit);
+            all.add(permit);
         }
-        if (total >= max) {
-            return new Refused("too many connections are waiting to log in; try again later");
+        if (evicted != null) {
+            evicted.onEvicted.accept(reason);
         }
-        perAddress.put(address, fromAddress + 1);
-        total++;
-        return new Admitted(new Permit(address));
+        return permit;
     }
 
     synchronized int pending() {
-        return total;
+        return all.size();
     }
 
     synchronized int pending(InetAddress address) {
-        return perAddress.getOrDefault(address, 0);
+        LinkedHashSet<Permit> mine = byAddress.get(address);
+        return mine == null ? 0 : mine.size();
     }
 
-    private synchronized void release(InetAddress address) {
-        total--;
-        perAddress.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+    private static Permit oldest(LinkedHashSet<Permit> permits) {
+        Iterator<Permit> first = permits.iterator();
+        return first.next();
     }
 
-    /** One admitted connection; released once it has logged in or closed, whichever comes first. */
+    /** Removes a permit from the counts; false if it was no longer counted (released or evicted before). */
+    private synchronized boolean forget(Permit permit) {
+        if (!all.remove(permit)) {
+            return false;
+        }
+        LinkedHashSet<Permit> mine = byAddress.get(permit.address);
+        mine.remove(permit);
+        if (mine.isEmpty()) {
+            byAddress.remove(permit.address);
+        }
+        return true;
+    }
+
+    /** One admitted connection; released once it has logged in or closed, whichever comes first. Idempotent. */
     final class Permit {
         private final InetAddress address;
-        private final AtomicBoolean released = new AtomicBoolean();
+        private final Consumer<String> onEvicted;
 
-        private Permit(InetAddress address) {
+        private Permit(InetAddress address, Consumer<String> onEvicted) {
             this.address = address;
+            this.onEvicted = onEvicted;
         }
 
         void release() {
-            if (released.compareAndSet(false, true)) {
-                PendingLogins.this.release(address);
-            }
+            forget(this);
         }
     }
 }

@@ -113,20 +113,12 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Sets up a new client connection: admitted only while the caps on connections that have not logged in
-     * allow it (else a 53300 ErrorResponse, as Postgres sends when it is full), then framed and handled by a session.
+     * Sets up a new client connection. It counts against the caps on connections that have not logged in; one
+     * pushed out by a newer one is told so by its session (53300, as Postgres says when it is full).
      */
     void initClient(Channel ch, InetAddress clientAddress) {
-        PendingLogins.Permit permit;
-        switch (pendingLogins.admit(clientAddress)) {
-            case PendingLogins.Refused refused -> {
-                log.debug("connection refused before login remote={} reason={}", clientAddress, refused.message());
-                ch.config().setAutoRead(false);
-                ch.writeAndFlush(PgWire.fatal(ch.alloc(), "53300", refused.message())).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            case PendingLogins.Admitted admitted -> permit = admitted.permit();
-        }
+        PendingLogins.Permit permit = pendingLogins.admit(clientAddress,
+                reason -> ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new ClientSession.LoginEvicted(reason))));
         ch.closeFuture().addListener(f -> permit.release());
         FrontendDecoder decoder = new FrontendDecoder();
         ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));

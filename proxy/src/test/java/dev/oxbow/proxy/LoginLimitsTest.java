@@ -75,29 +75,58 @@ class LoginLimitsTest {
     }
 
     @Test
-    void connectionsBeyondTheCapsAreRefusedWithTooManyConnections() throws Exception {
+    void atACapTheOldestPendingConnectionMakesRoomAndIsToldWhy() throws Exception {
         harness(new LoginLimits(Duration.ofSeconds(10), 3, 2, 50, 10));
         var a1 = h.connect("10.0.0.1");
         var a2 = h.connect("10.0.0.1");
+        a2.startTls(UID + "." + DOMAIN);
+        a2.sendStartup(Map.of("user", "alice"));
+        assertThat(a2.messages()).hasSize(1);
         var a3 = h.connect("10.0.0.1");
-        ClientSessionTest.assertRefused(a3, "53300", "too many connections from this address are waiting to log in");
-        var b1 = h.connect("10.0.0.2");
-        var c1 = h.connect("10.0.0.3");
-        ClientSessionTest.assertRefused(c1, "53300", "too many connections are waiting to log in");
-        assertThat(h.server.pendingLogins().pending()).isEqualTo(3);
-
-        // a slot frees when a pending connection closes or logs in
-        a1.proxySide.close();
-        var c2 = h.connect("10.0.0.3");
-        assertThat(c2.isOpen()).isTrue();
-        b1.startTls(UID + "." + DOMAIN);
-        b1.sendStartup(Map.of("user", "alice"));
-        b1.messages();
-        b1.sendPassword(h.token("alice", NAME, UID));
-        var c3 = h.connect("10.0.0.3");
-        assertThat(c3.isOpen()).isTrue();
-        assertThat(h.server.pendingLogins().pending(InetAddress.getByName("10.0.0.3"))).isEqualTo(2);
+        ClientSessionTest.assertRefused(a1, "53300", "too many connections from this address are waiting to log in");
         assertThat(a2.isOpen()).isTrue();
+        assertThat(a3.isOpen()).isTrue();
+
+        var b1 = h.connect("10.0.0.2");
+        assertThat(h.server.pendingLogins().pending()).isEqualTo(3);
+        var c1 = h.connect("10.0.0.3");
+        // the oldest of all was a2, in the middle of its login: told inside its TLS session
+        ClientSessionTest.assertRefused(a2, "53300", "too many connections are waiting to log in");
+        assertThat(h.backend.attempts).last().asString().startsWith("refused alice 53300");
+        assertThat(h.server.pendingLogins().pending()).isEqualTo(3);
+        assertThat(h.server.pendingLogins().pending(InetAddress.getByName("10.0.0.1"))).isEqualTo(1);
+
+        // a newcomer logs in at once, whatever the flood: logged-in connections stop counting
+        var d1 = h.connect("10.0.0.4");
+        d1.startTls(UID + "." + DOMAIN);
+        d1.sendStartup(Map.of("user", "alice"));
+        d1.messages();
+        d1.sendPassword(h.token("alice", NAME, UID));
+        assertThat(h.backend.acquired).isEqualTo(1);
+        assertThat(d1.isOpen()).isTrue();
+        assertThat(h.server.pendingLogins().pending()).isEqualTo(2);
+        a3.poll();
+        assertThat(a3.isOpen()).as("a3 was the oldest when d1 came").isFalse();
+        assertThat(b1.isOpen()).isTrue();
+        assertThat(c1.isOpen()).isTrue();
+
+        // a closed connection frees its slot without pushing anyone out
+        b1.proxySide.close();
+        c1.proxySide.close();
+        assertThat(h.server.pendingLogins().pending()).isZero();
+    }
+
+    @Test
+    void aSilentConnectionPushedOutBeforeTlsIsToldInPlainText() throws Exception {
+        harness(new LoginLimits(Duration.ofSeconds(10), 1000, 1, 50, 10));
+        var first = h.connect("10.0.0.1");
+        first.startTls(null);
+        var second = h.connect("10.0.0.1");
+        first.poll();
+        assertThat(first.isOpen()).as("mid-TLS: closed without a word").isFalse();
+        var third = h.connect("10.0.0.1");
+        ClientSessionTest.assertRefused(second, "53300", "too many connections from this address");
+        assertThat(third.isOpen()).isTrue();
     }
 
     @Test

@@ -150,6 +150,7 @@ final class ProxyHarness implements AutoCloseable {
 
         /** Brings in what the proxy sent since the last call (after timers or compute replies). */
         void poll() {
+            proxySide.runPendingTasks();
             if (tls == null) {
                 collectPlain();
             } else {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -71,6 +72,19 @@ class RelayTest {
     }
 
     @Test
+    void aLongPauseStaysAPauseUntilThePeerDrains() {
+        client.writeInbound(bytes(3000));
+        client.advanceTimeBy(61, java.util.concurrent.TimeUnit.SECONDS);
+        client.runScheduledPendingTasks(); // the long-pause watch logs, and changes nothing
+        assertThat(client.config().isAutoRead()).isFalse();
+        assertThat(client.isActive()).isTrue();
+        gate.open();
+        backend.runPendingTasks();
+        assertThat(client.config().isAutoRead()).isTrue();
+        assertThat(drain(backend)).isEqualTo(text(3000));
+    }
+
+    @Test
     void pausesInBothDirectionsIndependently() {
         client.writeInbound(bytes(3000));
         assertThat(client.config().isAutoRead()).isFalse();
@@ -82,6 +96,81 @@ class RelayTest {
         gate.open();
         backend.runPendingTasks();
         assertThat(client.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void randomTrafficAndStallsNeverLeaveASidePausedWhileItsPeerCanTakeMore() {
+        Random random = new Random(20261201);
+        Gate clientGate = new Gate();
+        client.pipeline().addFirst("gate", clientGate);
+        Stream up = new Stream();
+        Stream down = new Stream();
+        for (int step = 0; step < 20_000; step++) {
+            switch (random.nextInt(6)) {
+                // a socket delivers only while its channel reads
+                case 0, 1 -> {
+                    if (client.config().isAutoRead()) {
+                        client.writeInbound(up.next(1 + random.nextInt(3000)));
+                    }
+                }
+                case 2, 3 -> {
+                    if (backend.config().isAutoRead()) {
+                        backend.writeInbound(down.next(1 + random.nextInt(3000)));
+                    }
+                }
+                case 4 -> toggle(gate, random);
+                default -> toggle(clientGate, random);
+            }
+            client.runPendingTasks();
+            backend.runPendingTasks();
+            up.receive(backend);
+            down.receive(client);
+            assertThat(client.config().isAutoRead() || !backend.isWritable()).as("client paused only while the compute is full, step %d", step).isTrue();
+            assertThat(backend.config().isAutoRead() || !client.isWritable()).as("compute paused only while the client is full, step %d", step).isTrue();
+        }
+        gate.open();
+        clientGate.open();
+        client.runPendingTasks();
+        backend.runPendingTasks();
+        up.receive(backend);
+        down.receive(client);
+        assertThat(up.received).isEqualTo(up.sent).isGreaterThan(1_000_000);
+        assertThat(down.received).isEqualTo(down.sent).isGreaterThan(1_000_000);
+    }
+
+    private static void toggle(Gate g, Random random) {
+        if (g.open) {
+            g.open = random.nextBoolean();
+        } else if (random.nextBoolean()) {
+            g.open();
+        }
+    }
+
+    /** Bytes numbered in order, so loss, duplication and reordering all show. */
+    private static final class Stream {
+        long sent;
+        long received;
+
+        ByteBuf next(int n) {
+            ByteBuf b = Unpooled.buffer(n);
+            for (int i = 0; i < n; i++) {
+                b.writeByte((int) (sent++ % 251));
+            }
+            return b;
+        }
+
+        void receive(EmbeddedChannel ch) {
+            for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+                while (b.isReadable()) {
+                    int got = b.readUnsignedByte();
+                    if (got != received % 251) {
+                        throw new AssertionError("byte " + received + " is " + got + ", expected " + received % 251);
+                    }
+                    received++;
+                }
+                b.release();
+            }
+        }
     }
 
     @Test
