@@ -57,7 +57,7 @@ final class ServerCommand implements Callable<Integer> {
                 .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")))
                 .withPgUser(pgUser);
         var sizing = config.sizing();
-        config = config.withSizing(new dev.oxbow.controlplane.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
+        config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
                 sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
         if ((tlsCert == null) != (tlsKey == null)) {
             System.err.println("--tls-cert and --tls-key go together.");

@@ -1,0 +1,225 @@
+package dev.oxbow.controlplane.compute;
+
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeRuntime;
+import dev.oxbow.compute.ComputeSpec;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns endpoint records into running servers and back, and records what it did in the endpoint's state.
+ */
+public final class Computes {
+    private final ComputeRuntime runtime;
+    private final Layout layout;
+    private final MetadataStore store;
+    private final Clock clock;
+    private final ComputeSizing sizing;
+    private final dev.oxbow.compute.ProcessIdentity identity;
+    private final java.time.Duration archiveTimeout;
+    /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
+    private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
+                    dev.oxbow.compute.ProcessIdentity identity, java.time.Duration archiveTimeout) {
+        this.identity = identity;
+        this.archiveTimeout = archiveTimeout;
+        this.runtime = runtime;
+        this.layout = layout;
+        this.store = store;
+        this.clock = clock;
+        this.sizing = sizing;
+    }
+
+    public ComputeSizing sizing() {
+        return sizing;
+    }
+
+    /** The compute's current size in CU: its minimum unless the autoscaler moved it. */
+    public double currentCu(Endpoint endpoint) {
+        double cu = currentCu.getOrDefault(endpoint.uid(), endpoint.minCu());
+        return Math.max(endpoint.minCu(), Math.min(endpoint.maxCu(), cu));
+    }
+
+    /** Moves a running compute to {@code cu}: cgroup limits change live, size-dependent settings by reload. */
+    public void resize(Project project, Branch branch, Endpoint endpoint, double cu) throws ComputeException {
+        // limits first, so the size reported is never ahead of what is enforced; the settings follow by reload
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(cu), sizing.cpus(cu));
+        currentCu.put(endpoint.uid(), cu);
+        runtime.reload(spec(project, branch, endpoint));
+    }
+
+    public ComputeRuntime runtime() {
+        return runtime;
+    }
+
+    /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
+    public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        if (!endpoint.readWrite()) {
+            // a replica streams from the branch's primary, which must run first
+            ensureRunning(project, branch);
+        }
+        if (runtime.find(endpoint.uid()).isEmpty()) {
+            startServer(project, branch, endpoint);
+        }
+        Endpoint active = endpoint.withState("ACTIVE", clock.instant());
+        store.endpoints().put(active);
+        return active;
+    }
+
+    /** Stops the server (if running) and marks the endpoint IDLE. */
+    public Endpoint suspend(Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+        Endpoint idle = endpoint.withState("IDLE", clock.instant());
+        store.endpoints().put(idle);
+        return idle;
+    }
+
+    /** Stops the server without touching metadata (deletes, shutdown). */
+    public void stop(Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+    }
+
+    public void restart(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        runtime.stop(endpoint.uid());
+        start(project, branch, endpoint);
+    }
+
+    public boolean running(Endpoint endpoint) {
+        return runtime.find(endpoint.uid()).isPresent();
+    }
+
+    /**
+     * A superuser connection to {@code database} on the branch's read-write compute. Starts the compute
+     * if it is not running (disabled or idle computes serve maintenance too; callers stop it again via
+     * {@link #settle}).
+     */
+    public Connection connect(Project project, Branch branch, String database) throws ComputeException, SQLException {
+        return PgConnections.open(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+    }
+
+    /** Makes sure the branch's read-write server runs (without changing its recorded state) and returns its endpoint. */
+    public Endpoint ensureRunning(Project project, Branch branch) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        if (runtime.find(primary.uid()).isEmpty()) {
+            startServer(project, branch, primary);
+        }
+        return primary;
+    }
+
+    /** After maintenance, stops the read-write compute again unless its record says it should run. */
+    public void settle(Branch branch) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+        if (current.disabled() || "IDLE".equals(current.state())) {
+            runtime.stop(current.uid());
+        }
+    }
+
+    /**
+     * How far a running replica is behind its primary, in bytes of WAL not yet replayed (from the primary's
+     * pg_stat_replication); empty when either is not running.
+     */
+    public java.util.Optional<Long> replicationLagBytes(Endpoint replica) {
+        if (replica.readWrite() || !running(replica)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            Branch branch = store.branches().get(replica.parentName()).orElseThrow();
+            Endpoint primary = readWriteEndpoint(branch);
+            if (!running(primary)) {
+                return java.util.Optional.empty();
+            }
+            try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
+                 var ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication WHERE application_name = ?")) {
+                ps.setString(1, replica.uid());
+                try (var rs = ps.executeQuery()) {
+                    return rs.next() ? java.util.Optional.of(rs.getLong(1)) : java.util.Optional.empty();
+                }
+            }
+        } catch (SQLException | ComputeException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** A compute (re)starts at its minimum size. */
+    private void startServer(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        currentCu.put(endpoint.uid(), endpoint.minCu());
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        if (endpoint.readWrite()) {
+            ensureArchiveDir(layout.archiveDir(project, branch));
+        }
+        runtime.start(spec(project, branch, endpoint));
+    }
+
+    /** The archive directory must exist and belong to postgres, or its archiver fails and WAL piles up. */
+    public void ensureArchiveDir(java.nio.file.Path dir) throws ComputeException {
+        try {
+            java.nio.file.Files.createDirectories(dir.getParent());
+            identity.ensureTraversable(dir.getParent());
+            identity.privateDir(dir);
+        } catch (java.io.IOException e) {
+            throw new ComputeException("cannot prepare the WAL archive " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Settings for a server of this branch's read-write data, as its next start would write them. */
+    public Map<String, String> primarySettings(Project project, Branch branch) throws ComputeException {
+        return spec(project, branch, readWriteEndpoint(branch)).settings();
+    }
+
+    public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
+        return store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst()
+                .orElseThrow(() -> new ComputeException("branch " + branch.name() + " has no read-write endpoint"));
+    }
+
+    ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
+        // settings that follow the current size (reloadable); shared_buffers stays as started
+        long memory = sizing.memoryBytes(currentCu(endpoint));
+        settings.put("effective_cache_size", (memory * 3 / 4 / 1024) + "kB");
+        settings.put("work_mem", Math.max(4096, memory / 1024 / Defaults.maxConnections(endpoint.maxCu())) + "kB");
+        settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
+        if (endpoint.readWrite()) {
+            settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
+        }
+        settings.putAll(project.defaults().pgSettings());
+        settings.putAll(endpoint.pgSettings());
+        if (endpoint.readWrite()) {
+            // continuous archiving feeds point-in-time recovery; a spec cannot turn it off
+            settings.putAll(dev.oxbow.storage.WalArchive.settings(archiveTimeout));
+        }
+        if (!endpoint.readWrite()) {
+            Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
+            if (primary != null) {
+                Map<String, String> primarySettings = spec(project, branch, primary).settings();
+                // a hot standby refuses to start with less of these than its primary
+                for (String key : MUST_MATCH_PRIMARY) {
+                    if (primarySettings.containsKey(key)) {
+                        settings.put(key, primarySettings.get(key));
+                    }
+                }
+                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + Defaults.SYSTEM_ROLE
+                        + " application_name=" + endpoint.uid());
+            }
+            settings.put("hot_standby", "on");
+        }
+        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
+                layout.socketDir(endpoint), settings);
+    }
+
+    private static final java.util.List<String> MUST_MATCH_PRIMARY = java.util.List.of("max_connections",
+            "max_prepared_transactions", "max_locks_per_transaction", "max_wal_senders", "max_worker_processes");
+}

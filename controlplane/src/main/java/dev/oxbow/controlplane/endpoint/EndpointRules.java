@@ -1,0 +1,122 @@
+package dev.oxbow.controlplane.endpoint;
+
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Limits;
+import dev.oxbow.controlplane.resource.Specs;
+import dev.oxbow.controlplane.resource.Uids;
+import dev.oxbow.controlplane.resource.Validate;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.Project;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** The rules an endpoint spec must obey, and how a valid spec plus project defaults becomes an endpoint record. */
+public final class EndpointRules {
+    /** Settings Oxbow owns: where the server listens, where its files are, how WAL leaves it. */
+    private static final Set<String> OWNED_SETTINGS = Set.of("listen_addresses", "port", "unix_socket_directories",
+            "unix_socket_permissions", "unix_socket_group", "data_directory", "config_file", "hba_file", "ident_file",
+            "external_pid_file", "archive_mode", "archive_command", "archive_library", "restore_command", "wal_level",
+            "hot_standby", "primary_conninfo", "primary_slot_name", "recovery_target", "recovery_target_lsn",
+            "recovery_target_time", "recovery_target_action", "shared_preload_libraries", "ssl", "ssl_cert_file",
+            "ssl_key_file", "log_directory", "logging_collector", "include", "include_dir", "include_if_exists");
+
+    private final Limits limits;
+    private final Uids uids;
+
+    public EndpointRules(Limits limits, Uids uids) {
+        this.limits = limits;
+        this.uids = uids;
+    }
+
+    public record Suspension(Long timeoutSeconds, boolean never) {}
+
+    public Suspension suspension(String prefix, Long timeout, Boolean never, long defaultTimeout) {
+        if (timeout != null && Boolean.TRUE.equals(never)) {
+            throw ApiException.invalid("Fields " + prefix + "suspend_timeout_duration and " + prefix
+                    + "no_suspension are mutually exclusive; set only one.");
+        }
+        if (Boolean.TRUE.equals(never)) {
+            return new Suspension(null, true);
+        }
+        if (timeout == null) {
+            return new Suspension(defaultTimeout, false);
+        }
+        Validate.suspendTimeout(prefix + "suspend_timeout_duration", timeout, limits);
+        return new Suspension(timeout, false);
+    }
+
+    public Map<String, String> pgSettings(Map<String, String> in) {
+        if (in == null) {
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : in.entrySet()) {
+            String key = e.getKey().trim().toLowerCase(java.util.Locale.ROOT);
+            if (!key.matches("[a-z_][a-z0-9_.]*")) {
+                throw ApiException.invalid("pg_settings key '" + e.getKey() + "' is not a valid Postgres setting name.");
+            }
+            if (OWNED_SETTINGS.contains(key)) {
+                throw ApiException.invalid("pg_settings key '" + key + "' is managed by Oxbow and cannot be set.");
+            }
+            String value = e.getValue() == null ? "" : e.getValue();
+            if (value.contains("\n") || value.contains("\r") || value.contains("\0")) {
+                throw ApiException.invalid("pg_settings value for '" + key + "' must be a single line.");
+            }
+            out.put(key, value);
+        }
+        return out;
+    }
+
+    public void group(Specs.Group g) {
+        if (g == null) {
+            return;
+        }
+        int min = g.min() == null ? 0 : g.min();
+        int max = g.max() == null ? 0 : g.max();
+        if (min == 0 && max == 0) {
+            return;
+        }
+        if (min < 1 || max != min) {
+            throw ApiException.invalid("Fields spec.group.min and spec.group.max must be equal and at least 1, got "
+                    + min + " and " + max + ".");
+        }
+    }
+
+    /** A validated endpoint record in state INIT, with unset values taken from the project's defaults. */
+    /** The read-write compute a new branch gets, sized by the project's defaults. */
+    public Endpoint defaultPrimary(Project project, Branch branch, Instant now) {
+        Specs.EndpointSpec spec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
+        return newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, spec, now);
+    }
+
+    public Endpoint newEndpoint(Project project, Branch branch, String endpointId, Specs.EndpointSpec spec, Instant now) {
+        String type = spec.endpointType();
+        if (type == null) {
+            throw ApiException.required("spec.endpoint_type");
+        }
+        if (!Endpoint.READ_WRITE.equals(type) && !Endpoint.READ_ONLY.equals(type)) {
+            throw ApiException.invalid("Field spec.endpoint_type must be ENDPOINT_TYPE_READ_WRITE or ENDPOINT_TYPE_READ_ONLY, got '" + type + "'.");
+        }
+        var defaults = project.defaults();
+        double min = spec.minCu() != null ? spec.minCu() : spec.maxCu() != null ? Math.min(defaults.minCu(), spec.maxCu()) : defaults.minCu();
+        double max = spec.maxCu() != null ? spec.maxCu() : Math.max(defaults.maxCu(), min);
+        if (spec.maxCu() == null && max - min > limits.maxSpreadCu()) {
+            max = min + limits.maxSpreadCu();
+        }
+        Validate.cuRange("spec.", min, max, limits);
+        Suspension suspension = spec.suspendTimeoutSeconds() == null && spec.noSuspension() == null
+                ? new Suspension(defaults.suspendTimeoutSeconds(), defaults.noSuspension())
+                : suspension("spec.", spec.suspendTimeoutSeconds(), spec.noSuspension(), Defaults.SUSPEND_TIMEOUT_SECONDS);
+        group(spec.group());
+        int groupSize = spec.group() == null || spec.group().min() == null || spec.group().min() == 0 ? 1 : spec.group().min();
+        boolean readable = spec.group() != null && Boolean.TRUE.equals(spec.group().enableReadableSecondaries());
+        return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, "INIT",
+                "ACTIVE", min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
+                pgSettings(spec.pgSettings()), groupSize, groupSize, readable, null);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.oxbow.controlplane.history;
+
+import java.time.Duration;
+
+/**
+ * How branch history is kept: a snapshot is taken once {@code snapshotWalBytes} of WAL or
+ * {@code snapshotInterval} have passed since the last one (bounding the WAL a restore replays), checked
+ * every {@code checkInterval}. {@code archiveTimeout} forces WAL segment switches when busy (0 = off: the
+ * archive lives on the same disk as the data, and every restore completes the archive itself first, so
+ * forced switches would only fill the disk with mostly empty 16 MB segments).
+ */
+public record HistoryPolicy(long snapshotWalBytes, Duration snapshotInterval, Duration checkInterval, Duration archiveTimeout) {
+    public static HistoryPolicy defaults() {
+        return new HistoryPolicy(64L << 20, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ZERO);
+    }
+}
