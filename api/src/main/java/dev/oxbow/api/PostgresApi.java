@@ -275,7 +275,11 @@ final class PostgresApi {
     }
 
     static Set<String> mask(Context ctx) {
-        String raw = ctx.queryParam("update_mask");
+        return mask(ctx.queryParam("update_mask"));
+    }
+
+    /** The paths of an update_mask query value as the SDKs send it: one comma-joined string. */
+    static Set<String> mask(String raw) {
         if (raw == null || raw.isBlank()) {
             return Set.of();
         }

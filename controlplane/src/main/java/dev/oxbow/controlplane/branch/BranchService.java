@@ -31,10 +31,10 @@ import java.util.Set;
 
 /** Branches: validation and acceptance; {@link BranchOperations} does the work. */
 public final class BranchService {
-    static final String CREATE = "CREATE_BRANCH";
-    static final String UPDATE = "UPDATE_BRANCH";
-    static final String DELETE = "DELETE_BRANCH";
-    static final String UNDELETE = "UNDELETE_BRANCH";
+    public static final String CREATE = "CREATE_BRANCH";
+    public static final String UPDATE = "UPDATE_BRANCH";
+    public static final String DELETE = "DELETE_BRANCH";
+    public static final String UNDELETE = "UNDELETE_BRANCH";
     static final String RESTORE = "RESTORE_BRANCH";
     static final String RESET = "RESET_BRANCH";
     private static final String METADATA = "BranchOperationMetadata";

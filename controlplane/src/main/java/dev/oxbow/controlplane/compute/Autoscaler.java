@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Moves each running compute within [min, max] CU: samples CPU and memory every tick, scales up at once
@@ -39,12 +40,19 @@ public final class Autoscaler implements AutoCloseable {
             Thread.ofPlatform().name("oxbow-autoscaler").daemon().factory());
 
     private final ControlPlaneMetrics metrics;
+    /** Monotonic nanoseconds for CPU rates and quiet periods; tests pass a fake ticker. */
+    private final LongSupplier ticker;
 
     public Autoscaler(MetadataStore store, Computes computes, Clock clock, ControlPlaneMetrics metrics) {
+        this(store, computes, clock, metrics, System::nanoTime);
+    }
+
+    Autoscaler(MetadataStore store, Computes computes, Clock clock, ControlPlaneMetrics metrics, LongSupplier ticker) {
         this.metrics = metrics;
         this.store = store;
         this.computes = computes;
         this.clock = clock;
+        this.ticker = ticker;
     }
 
     public void start() {
@@ -77,7 +85,7 @@ public final class Autoscaler implements AutoCloseable {
         if (usage.isEmpty()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ticker.getAsLong();
         Cgroups.Usage previous = lastUsage.put(e.uid(), usage.get());
         Long previousAt = lastSampleNanos.put(e.uid(), now);
         if (previous == null || previousAt == null || now <= previousAt) {

@@ -86,8 +86,7 @@ public final class HistoryMaintenance implements AutoCloseable {
                 Snapshot last = snaps.get(snaps.size() - 1);
                 long wal = timelines.currentLsn(project, branch) - last.lsnValue();
                 Duration age = Duration.between(last.time(), clock.instant());
-                // a little WAL is written by every checkpoint; an idle branch needs no new snapshot
-                if (wal >= policy.snapshotWalBytes() || (age.compareTo(policy.snapshotInterval()) >= 0 && wal > 1 << 20)) {
+                if (policy.snapshotDue(wal, age)) {
                     timelines.snapshot(project, branch);
                 }
                 long size = provisioner.logicalSize(project, branch);

@@ -13,4 +13,12 @@ public record HistoryPolicy(long snapshotWalBytes, Duration snapshotInterval, Du
     public static HistoryPolicy defaults() {
         return new HistoryPolicy(64L << 20, Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ZERO);
     }
+
+    /**
+     * Whether a running branch needs a new snapshot, {@code walBytes} of WAL and {@code age} after its last one.
+     * A little WAL is written by every checkpoint, so an idle branch needs none however old its last one is.
+     */
+    public boolean snapshotDue(long walBytes, Duration age) {
+        return walBytes >= snapshotWalBytes || (age.compareTo(snapshotInterval) >= 0 && walBytes > 1 << 20);
+    }
 }

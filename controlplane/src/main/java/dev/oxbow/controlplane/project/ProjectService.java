@@ -33,10 +33,10 @@ import java.util.Set;
 
 /** Projects: validation and acceptance of every call, and the operations that make them real. */
 public final class ProjectService {
-    static final String CREATE = "CREATE_PROJECT";
-    static final String UPDATE = "UPDATE_PROJECT";
-    static final String DELETE = "DELETE_PROJECT";
-    static final String UNDELETE = "UNDELETE_PROJECT";
+    public static final String CREATE = "CREATE_PROJECT";
+    public static final String UPDATE = "UPDATE_PROJECT";
+    public static final String DELETE = "DELETE_PROJECT";
+    public static final String UNDELETE = "UNDELETE_PROJECT";
     private static final String METADATA = "ProjectOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.display_name", "spec.history_retention_duration",
             "spec.default_endpoint_settings", "spec.project_default_settings.suspension", "spec.custom_tags",

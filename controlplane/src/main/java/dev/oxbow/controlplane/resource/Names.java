@@ -28,9 +28,20 @@ public final class Names {
             if (!sb.isEmpty()) {
                 sb.append('/');
             }
-            sb.append(c).append("/{").append(c, 0, c.length() - (c.endsWith("ies") ? 3 : 1)).append(c.endsWith("ies") ? "y" : "").append('}');
+            sb.append(c).append("/{").append(singular(c)).append('}');
         }
         return sb.toString();
+    }
+
+    /** "projects" → "project", "branches" → "branch", "policies" → "policy". */
+    private static String singular(String collection) {
+        if (collection.endsWith("ies")) {
+            return collection.substring(0, collection.length() - 3) + "y";
+        }
+        if (collection.endsWith("ches") || collection.endsWith("shes") || collection.endsWith("sses") || collection.endsWith("xes")) {
+            return collection.substring(0, collection.length() - 2);
+        }
+        return collection.endsWith("s") ? collection.substring(0, collection.length() - 1) : collection;
     }
 
     /** A DNS-safe id (4-63 chars, starts with a letter) derived from a Postgres name such as an e-mail. */
