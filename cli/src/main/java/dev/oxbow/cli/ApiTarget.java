@@ -9,13 +9,13 @@ import java.net.URI;
 import java.nio.file.Path;
 
 /**
- * Which Oxbow server the client commands talk to (resolved by {@link OxbowClient#fromEnvironment()}: OXBOW_HOST/OXBOW_TOKEN,
+ * Which Oxbow server the client commands talk to (resolved by {@link OxbowClient#fromEnvironment(java.util.Map)}: OXBOW_HOST/OXBOW_TOKEN,
  * else DATABRICKS_HOST/DATABRICKS_TOKEN, else the local server's credentials file), plus the data directory for its CA.
  */
 record ApiTarget(OxbowClient client, Path home) {
 
-    static ApiTarget fromEnvironment() {
-        return new ApiTarget(OxbowClient.fromEnvironment(), OxbowClient.homeFromEnvironment());
+    static ApiTarget of(CliEnvironment env) {
+        return new ApiTarget(env.client(), env.home());
     }
 
     /** One raw call; an API error becomes "ERROR_CODE: message" for the user. */

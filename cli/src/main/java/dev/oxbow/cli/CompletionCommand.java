@@ -13,6 +13,6 @@ final class CompletionCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.print(AutoComplete.bash("oxbow", spec.root().commandLine()));
+        spec.commandLine().getOut().print(AutoComplete.bash("oxbow", spec.root().commandLine()));
     }
 }

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.client.Durations;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -18,12 +20,14 @@ final class IdentityCommands {
 
     /** Runs one API call and prints its JSON answer. */
     abstract static class ApiCall implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
         abstract JsonNode call(ApiTarget api) throws Exception;
 
         @Override
         public Integer call() throws Exception {
-            JsonNode out = call(ApiTarget.fromEnvironment());
-            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+            JsonNode out = call(ApiTarget.of(CliEnvironment.of(spec)));
+            spec.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
             return 0;
         }
     }

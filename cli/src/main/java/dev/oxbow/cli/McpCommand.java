@@ -1,8 +1,9 @@
 package dev.oxbow.cli;
 
-import dev.oxbow.client.OxbowClient;
 import dev.oxbow.mcp.LakebaseMcpServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -10,9 +11,12 @@ import java.util.concurrent.Callable;
 @Command(name = "mcp", mixinStandardHelpOptions = true,
         description = "Serve the Lakebase MCP tools over stdio (host and token as for the other client commands).")
 final class McpCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() {
-        LakebaseMcpServer.serveStdio(OxbowClient.fromEnvironment());
+        // the protocol is the process's own stdin/stdout, not picocli's writers
+        LakebaseMcpServer.serveStdio(CliEnvironment.of(spec).client());
         return 0;
     }
 }

@@ -13,18 +13,40 @@ public final class OxbowCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    private final CliEnvironment environment;
+
+    private OxbowCommand(CliEnvironment environment) {
+        this.environment = environment;
     }
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new OxbowCommand())
+    /** What this run reads besides its arguments; every subcommand asks through {@link CliEnvironment#of}. */
+    CliEnvironment environment() {
+        return environment;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /**
+     * The launcher's command line over {@code environment}; set its out/err writers to capture what a run prints.
+     * API errors print as "Error: message" with exit code 1, usage errors with picocli's 2.
+     */
+    public static CommandLine commandLine(CliEnvironment environment) {
+        return new CommandLine(new OxbowCommand(environment))
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // the API's own message says what went wrong and how to fix it; no stack trace
                     cmd.getErr().println("Error: " + e.getMessage());
                     return 1;
-                })
-                .execute(args));
+                });
+    }
+
+    public static void main(String[] args) {
+        CommandLine oxbow = commandLine(CliEnvironment.ofProcess());
+        int exit = oxbow.execute(args);
+        oxbow.getOut().flush();
+        oxbow.getErr().flush();
+        System.exit(exit);
     }
 }

@@ -2,8 +2,10 @@ package dev.oxbow.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -20,6 +22,8 @@ import java.util.concurrent.Callable;
 @Command(name = "psql", mixinStandardHelpOptions = true,
         description = "Connect psql to an endpoint with a freshly minted credential.")
 final class PsqlCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", description = "Endpoint name, e.g. projects/my-app/branches/production/endpoints/primary")
     String endpoint;
 
@@ -37,18 +41,19 @@ final class PsqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ApiTarget api = ApiTarget.fromEnvironment();
+        CliEnvironment env = CliEnvironment.of(spec);
+        ApiTarget api = ApiTarget.of(env);
         JsonNode ep = api.call("GET", "/api/2.0/postgres/" + endpoint, null);
         String state = ep.path("status").path("current_state").asText();
         if ("INIT".equals(state)) {
-            System.err.println("Endpoint " + endpoint + " is still being created (INIT); try again in a moment.");
+            spec.commandLine().getErr().println("Endpoint " + endpoint + " is still being created (INIT); try again in a moment.");
             return 1;
         }
         String host = ep.path("status").path("hosts").path("host").asText();
         String user = api.call("GET", "/api/2.0/preview/scim/v2/Me", null).path("userName").asText();
         String token = api.client().postgres().generateDatabaseCredential(endpoint).token();
         String addr = hostaddr != null ? hostaddr : resolves(host) ? null : InetAddress.getByName(api.hostName()).getHostAddress();
-        int pgPort = port != null ? port : Integer.parseInt(System.getenv().getOrDefault("OXBOW_PG_PORT", "5432"));
+        int pgPort = port != null ? port : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432"));
         Path ca = api.home().resolve("tls").resolve("ca.crt");
         StringBuilder conn = new StringBuilder("host=" + host + " port=" + pgPort + " dbname=" + database + " user=" + user);
         if (addr != null) {

@@ -3,8 +3,11 @@ package dev.oxbow.cli;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -13,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = "Run the Oxbow server (API, computes) on one data directory.")
 final class ServerCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Option(names = "--home", description = "Data directory (env OXBOW_HOME, default ~/.oxbow).")
     Path home;
 
@@ -50,17 +55,19 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dataDir = home != null ? home : Path.of(env("OXBOW_HOME", System.getProperty("user.home") + "/.oxbow"));
+        CliEnvironment env = CliEnvironment.of(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        Path dataDir = home != null ? home : env.home();
         ServerConfig config = ServerConfig.defaults(dataDir.toAbsolutePath())
                 .withApiHost(apiHost)
-                .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env("OXBOW_API_PORT", "8080")))
-                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env("OXBOW_PG_PORT", "5432")))
+                .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env.get("OXBOW_API_PORT", "8080")))
+                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")))
                 .withPgUser(pgUser);
         var sizing = config.sizing();
         config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
                 sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
         if ((tlsCert == null) != (tlsKey == null)) {
-            System.err.println("--tls-cert and --tls-key go together.");
+            spec.commandLine().getErr().println("--tls-cert and --tls-key go together.");
             return 2;
         }
         if (tlsCert != null) {
@@ -75,16 +82,11 @@ final class ServerCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }, "oxbow-shutdown"));
-        System.out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on " + config.pgHost() + ":" + server.pgPort()
+        out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on " + config.pgHost() + ":" + server.pgPort()
                 + " (TLS" + (server.caCertificate() == null ? "" : ", CA " + server.caCertificate()) + "), data in " + config.home());
-        System.out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
+        out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
                 + " DATABRICKS_TOKEN=$(cat " + config.home().resolve("admin-token") + "))");
         stopped.await();
         return 0;
-    }
-
-    private static String env(String name, String fallback) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
     }
 }

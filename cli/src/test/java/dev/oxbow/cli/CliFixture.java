@@ -1,12 +1,11 @@
 package dev.oxbow.cli;
 
-import dev.oxbow.server.OxbowServer;
-import dev.oxbow.server.ServerConfig;
+import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,40 +16,30 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What the CLI's subprocess tests share: a real server on a fresh home under /tmp, and the launcher run as a child JVM. */
+/**
+ * Running the launcher: {@link #oxbow} in-process (picocli with captured writers and the given environment only) for
+ * what the commands do, {@link #subprocess} as a child JVM for the few tests that need a real process.
+ */
 final class CliFixture {
     private CliFixture() {}
 
-    /**
-     * A fresh server home under the temp dir (Postgres runs unprivileged and must reach it), removed at
-     * JVM exit; the tests close their servers before that.
-     */
-    static Path home(String prefix) throws IOException {
-        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), prefix);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try (Stream<Path> walk = Files.walk(home)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException | RuntimeException ignored) {
-                // best effort: a leftover under /tmp is harmless
-            }
-        }));
-        return home;
+    /** One run of the launcher: exit code, stdout and stderr. */
+    record Run(int exit, String stdout, String stderr) {
+        /** Both streams, stdout first, for checks that do not care where a message went. */
+        String output() {
+            return Stream.of(stdout, stderr).filter(s -> !s.isEmpty()).collect(Collectors.joining("\n"));
+        }
     }
 
-    /** A real server on free ports, sharing the tests' Postgres binaries; {@code catalogs} serve Delta tables for synced tables. */
-    static OxbowServer start(Path home, Map<String, Path> catalogs) throws Exception {
-        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
-        return OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg).withCatalogs(catalogs));
-    }
-
-    /** The directory of the catalog "lake" under {@code home}. */
-    static Path lake(Path home) {
-        return home.resolve("lake");
-    }
-
-    /** A real server whose catalog "lake" serves the Delta tables under {@link #lake(Path)}. */
-    static OxbowServer startWithLake(Path home) throws Exception {
-        return start(home, Map.of("lake", lake(home)));
+    /** Runs {@code oxbow args…} in this JVM with exactly {@code env} as its environment (nothing inherited from the machine). */
+    static Run oxbow(Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine oxbow = OxbowCommand.commandLine(new CliEnvironment(env, false));
+        oxbow.setOut(new PrintWriter(out, true));
+        oxbow.setErr(new PrintWriter(err, true));
+        int exit = oxbow.execute(args);
+        return new Run(exit, out.toString().strip(), err.toString().strip());
     }
 
     /** The command line running {@code oxbow args…} from the test classpath with the JVM running the tests. */
@@ -61,16 +50,8 @@ final class CliFixture {
         return command;
     }
 
-    /** One run of the launcher: exit code, stdout and stderr (JVM warnings and log lines left out). */
-    record Run(int exit, String stdout, String stderr) {
-        /** Both streams, stdout first, for checks that do not care where a message went. */
-        String output() {
-            return Stream.of(stdout, stderr).filter(s -> !s.isEmpty()).collect(Collectors.joining("\n"));
-        }
-    }
-
-    /** Runs {@code oxbow args…} with only {@code env} naming the server (no token or host inherited from the machine). */
-    static Run oxbow(Map<String, String> env, String... args) throws Exception {
+    /** Runs {@code oxbow args…} as a child JVM with only {@code env} naming the server (no token or host inherited from the machine). */
+    static Run subprocess(Map<String, String> env, String... args) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command(args));
         pb.environment().remove("OXBOW_TOKEN");
         pb.environment().remove("DATABRICKS_TOKEN");
@@ -89,6 +70,7 @@ final class CliFixture {
         return new Run(p.exitValue(), withoutNoise(out), withoutNoise(err.get()));
     }
 
+    /** JVM warnings and log lines left out. */
     private static String withoutNoise(String text) {
         return text.lines().filter(l -> !l.startsWith("WARNING") && !l.contains(" INFO ")).collect(Collectors.joining("\n")).strip();
     }

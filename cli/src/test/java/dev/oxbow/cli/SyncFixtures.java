@@ -32,11 +32,11 @@ final class SyncFixtures {
     }
 
     /**
-     * A Delta "orders" table with rows [0, rows) at {@code lake(home)/<schema>/orders}, the catalog "lake" of a
-     * server started with {@link CliFixture#startWithLake}.
+     * A Delta "orders" table with rows [0, rows) at {@code lake/<schema>/orders}: lake.schema.orders of the catalog
+     * "lake" of {@link SharedServer#lake()}; each test uses a schema of its own.
      */
-    static DeltaTableWriter lakeOrders(Path home, String schema, long rows) throws Exception {
-        DeltaTableWriter orders = DeltaTableWriter.create(CliFixture.lake(home).resolve(schema).resolve("orders"), ORDERS, true);
+    static DeltaTableWriter lakeOrders(Path lake, String schema, long rows) throws Exception {
+        DeltaTableWriter orders = DeltaTableWriter.create(lake.resolve(schema).resolve("orders"), ORDERS, true);
         orders.append(orders(0, rows));
         return orders;
     }

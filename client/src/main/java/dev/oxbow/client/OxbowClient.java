@@ -45,23 +45,28 @@ public final class OxbowClient {
      * ($OXBOW_HOME/admin-token, default ~/.oxbow) on 127.0.0.1:$OXBOW_API_PORT.
      */
     public static OxbowClient fromEnvironment() {
-        return new OxbowClient(hostFromEnvironment(), tokenFromEnvironment());
+        return fromEnvironment(System.getenv());
     }
 
-    public static String hostFromEnvironment() {
-        String host = env("OXBOW_HOST", env("DATABRICKS_HOST", null));
+    /** As {@link #fromEnvironment()}, reading the variables from {@code env} (a launcher run in-process, a test). */
+    public static OxbowClient fromEnvironment(Map<String, String> env) {
+        return new OxbowClient(hostFromEnvironment(env), tokenFromEnvironment(env));
+    }
+
+    public static String hostFromEnvironment(Map<String, String> env) {
+        String host = env(env, "OXBOW_HOST", env(env, "DATABRICKS_HOST", null));
         if (host == null) {
-            return "http://127.0.0.1:" + env("OXBOW_API_PORT", "8080");
+            return "http://127.0.0.1:" + env(env, "OXBOW_API_PORT", "8080");
         }
         return host.contains("://") ? host : "https://" + host;
     }
 
-    public static String tokenFromEnvironment() {
-        String token = env("OXBOW_TOKEN", env("DATABRICKS_TOKEN", null));
+    public static String tokenFromEnvironment(Map<String, String> env) {
+        String token = env(env, "OXBOW_TOKEN", env(env, "DATABRICKS_TOKEN", null));
         if (token != null) {
             return token;
         }
-        Path file = homeFromEnvironment().resolve("admin-token");
+        Path file = homeFromEnvironment(env).resolve("admin-token");
         if (!Files.isReadable(file)) {
             throw new OxbowException(401, "UNAUTHENTICATED", "no API token: set OXBOW_TOKEN (or DATABRICKS_TOKEN), or run on the server's machine where "
                     + file + " exists");
@@ -74,7 +79,11 @@ public final class OxbowClient {
     }
 
     public static Path homeFromEnvironment() {
-        return Path.of(env("OXBOW_HOME", System.getProperty("user.home") + "/.oxbow"));
+        return homeFromEnvironment(System.getenv());
+    }
+
+    public static Path homeFromEnvironment(Map<String, String> env) {
+        return Path.of(env(env, "OXBOW_HOME", System.getProperty("user.home") + "/.oxbow"));
     }
 
     /** The mapper of the SDK's records: snake_case, RFC 3339 timestamps, nulls left out, unknown fields ignored. */
@@ -153,8 +162,8 @@ public final class OxbowClient {
         }
     }
 
-    private static String env(String name, String fallback) {
-        String v = System.getenv(name);
+    private static String env(Map<String, String> env, String name, String fallback) {
+        String v = env.get(name);
         return v == null || v.isBlank() ? fallback : v;
     }
 }

@@ -23,7 +23,7 @@ abstract class LroCall extends PostgresCall {
             return;
         }
         JsonNode result;
-        try (Spinner ignored = Spinner.start(doing)) {
+        try (Spinner ignored = env.spinner() ? Spinner.start(doing, spec.commandLine().getErr()) : Spinner.none()) {
             result = op.waitForJson(Durations.parse(timeout));
         }
         if (printResult) {

@@ -5,15 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import dev.oxbow.cli.CliEnvironment;
 import dev.oxbow.client.OxbowClient;
 import dev.oxbow.client.Postgres;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** One {@code oxbow postgres} command: resolves the server from the environment and prints the API's JSON on stdout. */
+/**
+ * One {@code oxbow postgres} command: resolves the server from the launcher's environment and prints the API's JSON on
+ * the command line's out writer (stdout for the real launcher).
+ */
 abstract class PostgresCall implements Callable<Integer> {
     static final ObjectMapper PRINTER = new ObjectMapper();
 
@@ -24,6 +30,9 @@ abstract class PostgresCall implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "json", description = "Output: json (default) or table (text) for lists.")
     String output;
 
+    @Spec CommandSpec spec;
+
+    CliEnvironment env;
     OxbowClient client;
     Postgres api;
 
@@ -34,14 +43,15 @@ abstract class PostgresCall implements Callable<Integer> {
         if (!List.of("json", "table", "text").contains(output.toLowerCase())) {
             throw new IllegalArgumentException("Invalid output '" + output + "': use json or table.");
         }
-        client = OxbowClient.fromEnvironment();
+        env = CliEnvironment.of(spec);
+        client = env.client();
         api = client.postgres();
         run();
         return 0;
     }
 
-    static void print(JsonNode json) throws Exception {
-        System.out.println(PRETTY.writeValueAsString(json));
+    void print(JsonNode json) throws Exception {
+        spec.commandLine().getOut().println(PRETTY.writeValueAsString(json));
     }
 
     /** A whole list (every page, up to {@code limit} items when > 0) as a JSON array or as a table. */
@@ -56,7 +66,7 @@ abstract class PostgresCall implements Callable<Integer> {
         if (output.equalsIgnoreCase("json")) {
             print(PRINTER.valueToTree(all));
         } else {
-            System.out.print(table.render(all));
+            spec.commandLine().getOut().print(table.render(all));
         }
     }
 }

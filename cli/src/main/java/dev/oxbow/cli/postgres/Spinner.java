@@ -1,10 +1,10 @@
 package dev.oxbow.cli.postgres;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /**
- * "⠋ Creating project… 3s" on stderr while waiting, redrawn a few times a second; only when stderr is a terminal,
- * so scripts and pipes see clean output (stdout carries the JSON either way).
+ * "⠋ Creating project… 3s" on stderr while waiting, redrawn a few times a second; only when stderr is a terminal
+ * ({@link dev.oxbow.cli.CliEnvironment#spinner()}), so scripts and pipes see clean output (stdout carries the JSON either way).
  */
 final class Spinner implements AutoCloseable {
     private static final String FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
@@ -15,11 +15,13 @@ final class Spinner implements AutoCloseable {
         this.thread = thread;
     }
 
-    static Spinner start(String doing) {
-        if (!interactive()) {
-            return new Spinner(null);
-        }
-        PrintStream err = System.err;
+    /** No spinner: stderr is not a terminal. */
+    static Spinner none() {
+        return new Spinner(null);
+    }
+
+    /** Draws on {@code err} until closed. */
+    static Spinner start(String doing, PrintWriter err) {
         long started = System.nanoTime();
         Thread t = Thread.ofVirtual().name("spinner").start(() -> {
             int frame = 0;
@@ -37,19 +39,6 @@ final class Spinner implements AutoCloseable {
             err.flush();
         });
         return new Spinner(t);
-    }
-
-    /** A terminal on both ends: System.console() is null when stdin/stdout are redirected; Java 22+ also says whether it is a real terminal. */
-    private static boolean interactive() {
-        var console = System.console();
-        if (console == null || System.getenv("OXBOW_NO_SPINNER") != null) {
-            return false;
-        }
-        try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return true;
-        }
     }
 
     @Override

@@ -106,7 +106,8 @@ public final class EndpointRules {
         double min = spec.minCu() != null ? spec.minCu() : spec.maxCu() != null ? Math.min(defaults.minCu(), spec.maxCu()) : defaults.minCu();
         double max = spec.maxCu() != null ? spec.maxCu() : Math.max(defaults.maxCu(), min);
         if (spec.maxCu() == null && max - min > limits.maxSpreadCu()) {
-            max = min + limits.maxSpreadCu();
+            // the widest range allowed may end between sizes (0.5 + 8 = 8.5): take the largest size inside it
+            max = Validate.largestAutoscaleSizeAtMost(min + limits.maxSpreadCu(), limits);
         }
         Validate.cuRange("spec.", min, max, limits);
         Suspension suspension = spec.suspendTimeoutSeconds() == null && spec.noSuspension() == null

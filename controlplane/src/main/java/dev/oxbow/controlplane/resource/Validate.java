@@ -52,6 +52,17 @@ public final class Validate {
         }
     }
 
+    /** The largest autoscaling size (0.5, 1–16, 24, 28, 32, within the host's limit) not above {@code bound}. */
+    public static double largestAutoscaleSizeAtMost(double bound, Limits limits) {
+        double cap = Math.min(bound, limits.maxAutoscaleCu());
+        for (double size : new double[]{32, 28, 24}) {
+            if (size <= cap) {
+                return size;
+            }
+        }
+        return cap >= 1 ? Math.min(16, Math.floor(cap)) : 0.5;
+    }
+
     private static void cuValue(String field, double cu, Limits limits) {
         boolean autoscaleSize = cu == 0.5 || (cu >= 1 && cu <= 16 && cu == Math.rint(cu)) || cu == 24 || cu == 28 || cu == 32;
         boolean valid = (autoscaleSize && cu <= limits.maxAutoscaleCu()) || FIXED_ABOVE_AUTOSCALE.contains(cu)

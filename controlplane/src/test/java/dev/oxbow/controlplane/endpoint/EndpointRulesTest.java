@@ -185,6 +185,17 @@ class EndpointRulesTest {
         }
 
         @Test
+        void aDerivedMaxClampedBetweenSizesTakesTheLargestSizeInside() {
+            // 0.5 + an 8 CU spread = 8.5, not a size: the caller never set a max, so it must not be refused for one
+            Project wide = project(new EndpointDefaults(1, 9, 300L, false, Map.of()));
+            Endpoint e = rules.newEndpoint(wide, BRANCH, "e", spec(Endpoint.READ_WRITE, 0.5, null), NOW);
+            assertThat(e.minCu()).isEqualTo(0.5);
+            assertThat(e.maxCu()).isEqualTo(8);
+            Project huge = project(new EndpointDefaults(16, 32, 300L, false, Map.of()));
+            assertThat(rules.newEndpoint(huge, BRANCH, "e", spec(Endpoint.READ_WRITE, 16.0, null), NOW).maxCu()).isEqualTo(24);
+        }
+
+        @Test
         void explicitRangeIsValidatedUnderSpecNames() {
             invalid(() -> rules.newEndpoint(PROJECT, BRANCH, "e", spec(Endpoint.READ_WRITE, 4.0, 2.0), NOW),
                     "spec.autoscaling_limit_max_cu (2)");

@@ -1,0 +1,24 @@
+package dev.oxbow.dataapi;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A database's Data API settings (the {@code spec} of its {@code data-api} resource): exposed schemas, extra search path,
+ * the row cap, and the statement timeout every request runs under.
+ */
+public record DataApiSettings(List<String> schemas, List<String> extraSearchPath, Integer maxRows, Duration statementTimeout,
+                              OpenApiMode openApiMode) {
+    public enum OpenApiMode { FOLLOW_PRIVILEGES, IGNORE_PRIVILEGES, DISABLED }
+
+    public DataApiSettings {
+        schemas = schemas == null || schemas.isEmpty() ? List.of("public") : List.copyOf(schemas);
+        extraSearchPath = extraSearchPath == null ? List.of("public") : List.copyOf(extraSearchPath);
+        statementTimeout = statementTimeout == null ? Duration.ofSeconds(30) : statementTimeout;
+        openApiMode = openApiMode == null ? OpenApiMode.FOLLOW_PRIVILEGES : openApiMode;
+    }
+
+    public static DataApiSettings defaults() {
+        return new DataApiSettings(null, null, null, null, null);
+    }
+}
