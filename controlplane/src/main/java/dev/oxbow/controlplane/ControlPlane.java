@@ -128,7 +128,7 @@ public final class ControlPlane implements AutoCloseable {
         this.identity = new IdentityService(store, clock);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
-        this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
+        this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
         this.syncedTables = new SyncedTableService(store, executor, resources, new SourceCatalogs(config.sync()), syncRunner, clock);
@@ -180,7 +180,7 @@ public final class ControlPlane implements AutoCloseable {
                 } catch (ComputeException e) {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
                     for (Endpoint ep : store.endpoints().list(branch.name())) {
-                        if (ProjectOperations.shouldRun(ep) && !computes.running(ep)) {
+                        if (Computes.shouldRun(ep) && !computes.running(ep)) {
                             store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
                         }
                     }
@@ -226,8 +226,8 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
-        metrics.refresh(store, computes, activity);
-        metrics.refreshSync(store, syncRunner, java.time.Instant.now());
+        metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
+        metrics.refreshSync(store, syncRunner::latestVersion, java.time.Instant.now());
     }
 
     public Operation operation(String name) {

@@ -3,7 +3,6 @@ package dev.oxbow.controlplane.branch;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.Timelines;
-import dev.oxbow.controlplane.project.ProjectOperations;
 import dev.oxbow.controlplane.resource.Cascade;
 import dev.oxbow.compute.ComputeException;
 import dev.oxbow.metadata.Branch;
@@ -53,7 +52,7 @@ public final class BranchLifecycle {
         for (Endpoint e : store.endpoints().list(branch.name())) {
             if (e.disabled()) {
                 computes.suspend(e);
-            } else if (ProjectOperations.shouldRun(e)) {
+            } else if (Computes.shouldRun(e)) {
                 computes.start(project, branch, e);
             }
         }

@@ -108,7 +108,7 @@ public final class BranchService {
                         + " branches; delete unused branches first.");
             }
             checkProtectedLimit(project, all, isProtected, null);
-            checkActiveComputes(project, 1);
+            endpointRules.checkActiveComputes(store, project, 1);
             store.branches().insert(branch);
             store.endpoints().insert(primary);
             store.roles().list(source.name()).forEach(r -> store.roles().insert(inherited(r, source, branchId, now)));
@@ -404,12 +404,4 @@ public final class BranchService {
         }
     }
 
-    public void checkActiveComputes(Project project, int adding) {
-        long active = store.endpoints().listUnder(project.name() + "/").stream()
-                .filter(e -> !e.disabled() && !"IDLE".equals(e.state())).count();
-        if (active + adding > limits.activeComputesPerProject()) {
-            throw ApiException.quota("Project " + project.name() + " would have " + (active + adding)
-                    + " active computes, the limit is " + limits.activeComputesPerProject() + "; suspend or delete computes first.");
-        }
-    }
 }

@@ -222,4 +222,9 @@ public final class Computes {
 
     private static final java.util.List<String> MUST_MATCH_PRIMARY = java.util.List.of("max_connections",
             "max_prepared_transactions", "max_locks_per_transaction", "max_wal_senders", "max_worker_processes");
+
+    /** Whether the endpoint's record says its server runs: enabled and ACTIVE, INIT or DEGRADED (not IDLE). */
+    public static boolean shouldRun(Endpoint e) {
+        return !e.disabled() && ("ACTIVE".equals(e.state()) || "INIT".equals(e.state()) || "DEGRADED".equals(e.state()));
+    }
 }

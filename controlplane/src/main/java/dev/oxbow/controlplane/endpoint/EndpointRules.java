@@ -8,6 +8,7 @@ import dev.oxbow.controlplane.resource.Uids;
 import dev.oxbow.controlplane.resource.Validate;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Project;
 
 import java.time.Instant;
@@ -119,5 +120,15 @@ public final class EndpointRules {
         return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, "INIT",
                 "ACTIVE", min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
                 pgSettings(spec.pgSettings()), groupSize, groupSize, readable, null);
+    }
+
+    /** Refuses a change that would give the project more running (not disabled, not IDLE) computes than its quota. */
+    public void checkActiveComputes(MetadataStore store, Project project, int adding) {
+        long active = store.endpoints().listUnder(project.name() + "/").stream()
+                .filter(e -> !e.disabled() && !"IDLE".equals(e.state())).count();
+        if (active + adding > limits.activeComputesPerProject()) {
+            throw ApiException.quota("Project " + project.name() + " would have " + (active + adding)
+                    + " active computes, the limit is " + limits.activeComputesPerProject() + "; suspend or delete computes first.");
+        }
     }
 }

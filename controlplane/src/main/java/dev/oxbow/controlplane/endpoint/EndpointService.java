@@ -1,6 +1,5 @@
 package dev.oxbow.controlplane.endpoint;
 
-import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -37,18 +36,16 @@ public final class EndpointService {
     private final OperationExecutor ops;
     private final Resources resources;
     private final EndpointRules rules;
-    private final BranchService branches;
     private final Limits limits;
     private final Clock clock;
     private final RecordJson json = new RecordJson();
 
     public EndpointService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules rules,
-                           BranchService branches, Limits limits, Clock clock) {
+                           Limits limits, Clock clock) {
         this.store = store;
         this.ops = ops;
         this.resources = resources;
         this.rules = rules;
-        this.branches = branches;
         this.limits = limits;
         this.clock = clock;
     }
@@ -81,7 +78,7 @@ public final class EndpointService {
                         + rw.endpointId() + "'; a branch has exactly one. Create a read-only endpoint or update '" + rw.endpointId() + "'.");
             });
             if (!endpoint.disabled()) {
-                branches.checkActiveComputes(project, 1);
+                rules.checkActiveComputes(store, project, 1);
             }
             store.endpoints().insert(endpoint);
             store.operations().put(op);
@@ -172,7 +169,7 @@ public final class EndpointService {
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {
             if (enabling) {
-                branches.checkActiveComputes(project, 1);
+                rules.checkActiveComputes(store, project, 1);
             }
             store.endpoints().put(updated);
             store.operations().put(op);

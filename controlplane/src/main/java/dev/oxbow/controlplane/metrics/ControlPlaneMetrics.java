@@ -1,8 +1,5 @@
 package dev.oxbow.controlplane.metrics;
 
-import dev.oxbow.controlplane.compute.ComputeActivity;
-import dev.oxbow.controlplane.compute.Computes;
-import dev.oxbow.controlplane.sync.SyncRunner;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import io.micrometer.core.instrument.Counter;
@@ -16,8 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * The control plane's figures for /metrics: per-endpoint state, size and connections (refreshed at each
@@ -80,33 +81,39 @@ public final class ControlPlaneMetrics {
         }).add(cu * seconds);
     }
 
-    /** Re-reads per-endpoint figures; called before each scrape. */
-    public void refresh(MetadataStore store, Computes computes, ComputeActivity activity) {
+    /**
+     * Re-reads per-endpoint figures; called before each scrape. {@code cu} is the endpoint's size now (0 when its
+     * server is not running), {@code connections} its client connections by endpoint uid.
+     */
+    public void refresh(MetadataStore store, ToDoubleFunction<Endpoint> cu, ToIntFunction<String> connections) {
         List<MultiGauge.Row<?>> states = new ArrayList<>();
         List<MultiGauge.Row<?>> sizes = new ArrayList<>();
-        List<MultiGauge.Row<?>> connections = new ArrayList<>();
+        List<MultiGauge.Row<?>> connectionRows = new ArrayList<>();
         for (Endpoint e : store.endpoints().all()) {
             Tags tags = Tags.of("endpoint", e.name(), "project", e.projectId(), "type", e.readWrite() ? "read_write" : "read_only");
             for (String state : STATES) {
                 states.add(MultiGauge.Row.of(tags.and("state", state), state.equals(e.state()) ? 1 : 0));
             }
-            boolean running = computes.running(e);
-            sizes.add(MultiGauge.Row.of(tags, running ? computes.currentCu(e) : 0));
-            connections.add(MultiGauge.Row.of(tags, activity.connections(e.uid())));
+            sizes.add(MultiGauge.Row.of(tags, cu.applyAsDouble(e)));
+            connectionRows.add(MultiGauge.Row.of(tags, connections.applyAsInt(e.uid())));
         }
         endpointState.register(states, true);
         endpointCu.register(sizes, true);
-        endpointConnections.register(connections, true);
+        endpointConnections.register(connectionRows, true);
     }
 
-    /** Sync lag per synced table: Delta versions behind (source latest minus synced) and seconds since the last sync. */
-    public void refreshSync(MetadataStore store, SyncRunner runner, java.time.Instant now) {
+    /**
+     * Sync lag per synced table: Delta versions behind (source latest minus synced) and seconds since the last sync.
+     * {@code latestVersion} is the source table's newest Delta version, when known.
+     */
+    public void refreshSync(MetadataStore store, Function<dev.oxbow.metadata.SyncedTable, Optional<Long>> latestVersion,
+                            java.time.Instant now) {
         List<MultiGauge.Row<?>> behind = new ArrayList<>();
         List<MultiGauge.Row<?>> since = new ArrayList<>();
         for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
             Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
             long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
-            runner.latestVersion(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
+            latestVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
             if (t.lastSyncEnd() != null) {
                 since.add(MultiGauge.Row.of(tags, Duration.between(t.lastSyncEnd(), now).toMillis() / 1000.0));
             }

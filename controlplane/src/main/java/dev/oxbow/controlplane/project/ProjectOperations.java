@@ -80,8 +80,4 @@ public final class ProjectOperations {
                     return OperationResult.empty();
                 });
     }
-
-    public static boolean shouldRun(Endpoint e) {
-        return !e.disabled() && ("ACTIVE".equals(e.state()) || "INIT".equals(e.state()) || "DEGRADED".equals(e.state()));
-    }
 }
