@@ -135,7 +135,10 @@ public final class ComputeActivity implements AutoCloseable {
                     continue;
                 }
                 try {
-                    computes.suspend(current);
+                    if (computes.suspendUnlessLeased(current).isEmpty()) {
+                        log.debug("compute idle but in use endpoint={} by={}", e.name(), computes.leases(current));
+                        continue;
+                    }
                     metrics.suspended();
                     log.info("compute suspended endpoint={} idle_s={}", e.name(), Duration.between(last, now).getSeconds());
                 } catch (ComputeException ex) {

@@ -19,6 +19,8 @@ import java.util.Map;
 
 /**
  * Turns endpoint records into running servers and back, and records what it did in the endpoint's state.
+ * Work that needs a branch's read-write server up for a while (a clone, a snapshot, role SQL) holds a
+ * {@link Lease} on it; the idle suspender and {@link #settle} leave a leased server running.
  */
 public final class Computes {
     private final ComputeRuntime runtime;
@@ -30,6 +32,10 @@ public final class Computes {
     private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per endpoint uid, what holds its server up now ("clone", "snapshot", ...), one entry per holder. */
+    private final java.util.Map<String, java.util.List<String>> leases = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per endpoint uid: taking or dropping a lease and stopping for idleness never interleave. */
+    private final java.util.Map<String, Object> guards = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
                     dev.oxbow.compute.ProcessIdentity identity, java.time.Duration archiveTimeout) {
@@ -78,6 +84,85 @@ public final class Computes {
         return active;
     }
 
+    /**
+     * The idle suspender's stop: like {@link #suspend} unless a lease holds the server up, in which case
+     * nothing changes and the result is empty (the next pass tries again).
+     */
+    public java.util.Optional<Endpoint> suspendUnlessLeased(Endpoint endpoint) throws ComputeException {
+        synchronized (guard(endpoint.uid())) {
+            if (!leases(endpoint).isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(suspend(endpoint));
+        }
+    }
+
+    /**
+     * Holds the branch's read-write server up for {@code purpose} (starting it if needed, without changing
+     * its recorded state) until the lease is closed; closing it settles the server again.
+     */
+    public Lease leasePrimary(Project project, Branch branch, String purpose) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        synchronized (guard(primary.uid())) {
+            leases.computeIfAbsent(primary.uid(), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(purpose);
+        }
+        Lease lease = new Lease(branch, primary, purpose);
+        try {
+            ensureRunning(project, branch);
+        } catch (ComputeException | RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+        return lease;
+    }
+
+    /** What holds the endpoint's server up now, e.g. {@code [clone]}; empty when nothing does. */
+    public java.util.List<String> leases(Endpoint endpoint) {
+        return java.util.List.copyOf(leases.getOrDefault(endpoint.uid(), java.util.List.of()));
+    }
+
+    /** A hold on a branch's read-write server; see {@link #leasePrimary}. */
+    public final class Lease implements AutoCloseable {
+        private final Branch branch;
+        private final Endpoint endpoint;
+        private final String purpose;
+        private boolean closed;
+
+        private Lease(Branch branch, Endpoint endpoint, String purpose) {
+            this.branch = branch;
+            this.endpoint = endpoint;
+            this.purpose = purpose;
+        }
+
+        /** The leased read-write endpoint (its server runs while the lease is open). */
+        public Endpoint endpoint() {
+            return endpoint;
+        }
+
+        /** Drops the hold and stops the server again unless its record says it runs or another lease holds it. */
+        @Override
+        public void close() throws ComputeException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            synchronized (guard(endpoint.uid())) {
+                java.util.List<String> held = leases.get(endpoint.uid());
+                if (held != null) {
+                    held.remove(purpose);
+                    if (held.isEmpty()) {
+                        leases.remove(endpoint.uid());
+                    }
+                }
+            }
+            settle(branch);
+        }
+    }
+
+    private Object guard(String uid) {
+        return guards.computeIfAbsent(uid, k -> new Object());
+    }
+
     /** Stops the server (if running) and marks the endpoint IDLE. */
     public Endpoint suspend(Endpoint endpoint) throws ComputeException {
         runtime.stop(endpoint.uid());
@@ -118,12 +203,14 @@ public final class Computes {
         return primary;
     }
 
-    /** After maintenance, stops the read-write compute again unless its record says it should run. */
+    /** After maintenance, stops the read-write compute again unless its record says it should run or a lease holds it. */
     public void settle(Branch branch) throws ComputeException {
         Endpoint primary = readWriteEndpoint(branch);
-        Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
-        if (current.disabled() || "IDLE".equals(current.state())) {
-            runtime.stop(current.uid());
+        synchronized (guard(primary.uid())) {
+            Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+            if ((current.disabled() || "IDLE".equals(current.state())) && leases(current).isEmpty()) {
+                runtime.stop(current.uid());
+            }
         }
     }
 

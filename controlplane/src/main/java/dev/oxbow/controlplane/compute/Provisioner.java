@@ -61,11 +61,9 @@ public final class Provisioner {
         Files.createDirectories(target.getParent());
         long start = System.nanoTime();
         String lsn;
-        try {
-            Endpoint parentPrimary = computes.ensureRunning(project, parent);
-            lsn = cloner.cloneRunning(layout.socketDir(parentPrimary), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
-        } finally {
-            computes.settle(parent);
+        // the lease keeps the idle suspender from stopping the parent in the middle of the copy
+        try (Computes.Lease parentPrimary = computes.leasePrimary(project, parent, "clone")) {
+            lsn = cloner.cloneRunning(layout.socketDir(parentPrimary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
         }
         log.info("branch cloned project={} parent={} branch={} lsn={} strategy={} ms={}", project.projectId(), parent.branchId(),
                 child.branchId(), lsn, cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);

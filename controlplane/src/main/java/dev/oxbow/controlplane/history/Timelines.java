@@ -76,12 +76,9 @@ public final class Timelines {
 
     /** Takes a snapshot of the branch's current data; its compute is started for it if suspended, and stopped again. */
     public Snapshot snapshot(Project project, Branch branch) throws ComputeException, IOException, SQLException {
-        Endpoint primary = computes.ensureRunning(project, branch);
-        try {
-            return snapshots.take(layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
+        try (Computes.Lease primary = computes.leasePrimary(project, branch, "snapshot")) {
+            return snapshots.take(layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
                     layout.snapshotsDir(project, branch));
-        } finally {
-            computes.settle(branch);
         }
     }
 
@@ -219,11 +216,9 @@ public final class Timelines {
 
     /** Makes the branch's archive hold all of its WAL up to now; returns that position. */
     private String flush(Project project, Branch branch) throws ComputeException, SQLException {
-        Endpoint primary = computes.ensureRunning(project, branch);
-        try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE)) {
+        try (Computes.Lease primary = computes.leasePrimary(project, branch, "WAL flush");
+             Connection c = PgConnections.open(layout.socketDir(primary.endpoint()), "postgres", Defaults.SYSTEM_ROLE)) {
             return WalArchive.flush(c, layout.archiveDir(project, branch), FLUSH_TIMEOUT);
-        } finally {
-            computes.settle(branch);
         }
     }
 

@@ -44,7 +44,8 @@ public final class SqlOperations {
     private void onBranch(String projectId, String branchName, SqlWork work) throws Exception {
         Project project = Cascade.requireProject(store, Project.nameOf(projectId));
         Branch branch = Cascade.requireBranch(store, branchName);
-        try (Connection c = computes.connect(project, branch, "postgres")) {
+        try (Computes.Lease held = computes.leasePrimary(project, branch, "role and database SQL");
+             Connection c = computes.connect(project, branch, "postgres")) {
             work.run(c, db -> {
                 try {
                     return computes.connect(project, branch, db);
@@ -52,8 +53,6 @@ public final class SqlOperations {
                     throw new java.sql.SQLException(e.getMessage(), e);
                 }
             });
-        } finally {
-            computes.settle(branch);
         }
     }
 
