@@ -31,7 +31,6 @@ public final class ApiServer implements AutoCloseable {
         this(cp, null);
     }
 
-    /** With a Prometheus registry, {@code GET /metrics} serves the control plane's figures (no token: scrapers rarely have one). */
     /**
      * Sent with every response: the console loads only its own script and style (no inline code, so injected markup
      * cannot run), may not be framed (clickjacking), and browsers must not guess content types.
@@ -43,6 +42,10 @@ public final class ApiServer implements AutoCloseable {
             "X-Content-Type-Options", "nosniff",
             "Referrer-Policy", "no-referrer");
 
+    /**
+     * With a Prometheus registry, {@code GET /metrics} serves the control plane's figures: without a token (scrapers
+     * rarely have one) those that name no tenant; with an admin's token all of them.
+     */
     public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus) {
         this(cp, prometheus, null);
     }
@@ -74,14 +77,16 @@ public final class ApiServer implements AutoCloseable {
         if (prometheus != null) {
             app.get("/metrics", ctx -> {
                 cp.refreshMetrics();
-                ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(prometheus.scrape());
+                String scrape = prometheus.scrape();
+                // per-project figures name tenants: only for an admin's token; scrapers without one get the server-wide ones
+                boolean admin = bearer(ctx).flatMap(cp.identity()::authenticate).map(Principal::admin).orElse(false);
+                ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(admin ? scrape : PublicMetrics.filter(scrape));
             });
         }
         app.get("/.well-known/databricks-config", ctx -> notFound(ctx, "no host metadata"));
         app.get("/oidc/.well-known/oauth-authorization-server", ctx -> notFound(ctx, "OAuth is not offered; use a personal access token"));
         app.before("/api/*", ctx -> {
-            String header = ctx.header("Authorization");
-            String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : null;
+            String token = bearer(ctx).orElse(null);
             Principal user = cp.identity().authenticate(token).orElseThrow(() -> ApiException.unauthenticated(token == null
                     ? "Missing 'Authorization: Bearer <token>' header; use the token in $OXBOW_HOME/admin-token."
                     : "Invalid, expired or revoked access token."));
@@ -115,6 +120,11 @@ public final class ApiServer implements AutoCloseable {
             log.error("request failed method={} path={} trace={}", ctx.method(), ctx.path(), trace, e);
             error(ctx, ApiException.internal("Internal error [TraceId: " + trace + "]; see the server log."));
         });
+    }
+
+    private static java.util.Optional<String> bearer(Context ctx) {
+        String header = ctx.header("Authorization");
+        return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? java.util.Optional.of(header.substring(7)) : java.util.Optional.empty();
     }
 
     private void error(Context ctx, ApiException e) {

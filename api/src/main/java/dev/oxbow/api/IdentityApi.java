@@ -10,6 +10,7 @@ import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.metadata.AccessToken;
 import dev.oxbow.metadata.AuditEvent;
 import dev.oxbow.metadata.Group;
+import dev.oxbow.metadata.CatalogPermission;
 import dev.oxbow.metadata.Permission;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.ServicePrincipal;
@@ -49,6 +50,9 @@ final class IdentityApi {
             admin(ctx, "create users");
             JsonNode b = body(ctx);
             User u = cp.identity().createUser(text(b, "userName"), text(b, "displayName"), false);
+            if (b.hasNonNull("active") && !b.get("active").isBoolean()) {
+                throw ApiException.invalid("Field active must be true or false.");
+            }
             if (b.has("active") && !b.get("active").asBoolean(true)) {
                 u = cp.identity().setUserActive(u.id(), false);
             }
@@ -105,6 +109,9 @@ final class IdentityApi {
                 String kind = op.path("op").asText().toLowerCase(java.util.Locale.ROOT);
                 String path = op.path("path").asText("members");
                 if (path.startsWith("members[value eq \"")) {
+                    if (path.length() < 21 || !path.endsWith("\"]")) {
+                        throw ApiException.invalid("A member path looks like members[value eq \"<id>\"], got '" + path + "'.");
+                    }
                     remove.add(path.substring(18, path.length() - 2));
                 } else if (kind.equals("add")) {
                     add.addAll(memberIds(op.path("value")));
@@ -124,7 +131,7 @@ final class IdentityApi {
 
         app.post("/api/2.0/token/create", ctx -> {
             JsonNode b = body(ctx);
-            var created = cp.identity().createToken(caller(ctx).id(), b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
+            var created = cp.identity().createToken(caller(ctx).id(), lifetimeSeconds(b),
                     text(b, "comment"));
             ObjectNode out = mapper.createObjectNode();
             out.put("token_value", created.value());
@@ -151,7 +158,7 @@ final class IdentityApi {
                     ? cp.store().identities().userByName(userName).orElseThrow(() -> ApiException.notFound("user", userName)).id()
                     : cp.store().identities().servicePrincipalByApplicationId(appId == null ? "" : appId)
                             .orElseThrow(() -> ApiException.notFound("service principal", String.valueOf(appId))).id();
-            var created = cp.identity().createToken(ownerId, b.hasNonNull("lifetime_seconds") ? b.get("lifetime_seconds").asLong() : null,
+            var created = cp.identity().createToken(ownerId, lifetimeSeconds(b),
                     text(b, "comment"));
             ObjectNode out = mapper.createObjectNode();
             out.put("token_value", created.value());
@@ -162,6 +169,10 @@ final class IdentityApi {
         app.get("/api/2.0/permissions/database-projects/{project}", ctx -> ctx.json(permissions(project(ctx, false))));
         app.patch("/api/2.0/permissions/database-projects/{project}", ctx -> ctx.json(grant(ctx, false)));
         app.put("/api/2.0/permissions/database-projects/{project}", ctx -> ctx.json(grant(ctx, true)));
+
+        app.get("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(catalogPermissions(catalog(ctx))));
+        app.patch("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(grantCatalog(ctx, false)));
+        app.put("/api/2.0/permissions/oxbow-catalogs/{catalog}", ctx -> ctx.json(grantCatalog(ctx, true)));
 
         app.get("/api/2.0/oxbow/audit-events", this::audit);
     }
@@ -188,7 +199,11 @@ final class IdentityApi {
     private ObjectNode grant(Context ctx, boolean replace) {
         Project p = project(ctx, true);
         List<Permission> grants = new ArrayList<>();
-        for (JsonNode entry : body(ctx).path("access_control_list")) {
+        JsonNode acl = body(ctx).path("access_control_list");
+        if (!acl.isMissingNode() && !acl.isNull() && !acl.isArray()) {
+            throw ApiException.invalid("Field access_control_list must be a list of {user_name | service_principal_name | group_name, permission_level}.");
+        }
+        for (JsonNode entry : acl) {
             String level = entry.path("permission_level").asText();
             if (!LEVELS.contains(level)) {
                 throw ApiException.invalid("permission_level must be CAN_USE or CAN_MANAGE, got '" + level + "'.");
@@ -216,6 +231,66 @@ final class IdentityApi {
             grants.forEach(cp.store().permissions()::put);
         });
         return permissions(p);
+    }
+
+    /** A configured source catalog of synced tables; only admins see and change who may sync from it. */
+    private String catalog(Context ctx) {
+        admin(ctx, "see or change who may sync from a catalog");
+        String catalog = ctx.pathParam("catalog");
+        if (!cp.config().sync().catalogs().containsKey(catalog)) {
+            throw ApiException.notFound("catalog", catalog);
+        }
+        return catalog;
+    }
+
+    /** Grants CAN_USE on a catalog (sync from its tables), in the access_control_list shape of project permissions. */
+    private ObjectNode grantCatalog(Context ctx, boolean replace) {
+        String catalog = catalog(ctx);
+        List<CatalogPermission> grants = new ArrayList<>();
+        for (JsonNode entry : body(ctx).path("access_control_list")) {
+            String level = entry.path("permission_level").asText();
+            if (!level.equals("CAN_USE")) {
+                throw ApiException.invalid("permission_level on a catalog must be CAN_USE, got '" + level + "'.");
+            }
+            if (entry.hasNonNull("user_name")) {
+                String name = entry.get("user_name").asText();
+                cp.store().identities().userByName(name).orElseThrow(() -> ApiException.notFound("user", name));
+                grants.add(new CatalogPermission(catalog, Principal.USER, name, level));
+            } else if (entry.hasNonNull("service_principal_name")) {
+                String appId = entry.get("service_principal_name").asText();
+                cp.store().identities().servicePrincipalByApplicationId(appId).orElseThrow(() -> ApiException.notFound("service principal", appId));
+                grants.add(new CatalogPermission(catalog, Principal.SERVICE_PRINCIPAL, appId, level));
+            } else if (entry.hasNonNull("group_name")) {
+                String group = entry.get("group_name").asText();
+                cp.store().identities().groupByName(group).orElseThrow(() -> ApiException.notFound("group", group));
+                grants.add(new CatalogPermission(catalog, Principal.GROUP, group, level));
+            } else {
+                throw ApiException.invalid("Each access_control_list entry needs user_name, service_principal_name or group_name.");
+            }
+        }
+        cp.store().transaction(() -> {
+            if (replace) {
+                cp.store().catalogPermissions().deleteAll(catalog);
+            }
+            grants.forEach(cp.store().catalogPermissions()::put);
+        });
+        return catalogPermissions(catalog);
+    }
+
+    private ObjectNode catalogPermissions(String catalog) {
+        ObjectNode out = mapper.createObjectNode();
+        out.put("object_id", "/oxbow-catalogs/" + catalog).put("object_type", "oxbow-catalog");
+        ArrayNode acl = out.putArray("access_control_list");
+        for (CatalogPermission grant : cp.store().catalogPermissions().of(catalog)) {
+            ObjectNode e = acl.addObject();
+            e.put(switch (grant.principalKind()) {
+                case Principal.USER -> "user_name";
+                case Principal.SERVICE_PRINCIPAL -> "service_principal_name";
+                default -> "group_name";
+            }, grant.principal());
+            e.putArray("all_permissions").addObject().put("permission_level", grant.level()).put("inherited", false);
+        }
+        return out;
     }
 
     private ObjectNode permissions(Project p) {
@@ -340,6 +415,9 @@ final class IdentityApi {
     }
 
     private static List<String> memberIds(JsonNode members) {
+        if (members.isValueNode() && !members.isNull()) {
+            throw ApiException.invalid("Field members must be a list of {\"value\": \"<id>\"}.");
+        }
         List<String> ids = new ArrayList<>();
         for (JsonNode m : members) {
             ids.add(m.path("value").asText());
@@ -357,7 +435,37 @@ final class IdentityApi {
 
     private static String text(JsonNode b, String field) {
         JsonNode n = b.get(field);
-        return n == null || n.isNull() || n.asText().isEmpty() ? null : n.asText();
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.invalid("Field " + field + " must be a string.");
+        }
+        return n.asText().isEmpty() ? null : n.asText();
+    }
+
+    /**
+     * Whole seconds, as a JSON number or a string of digits; absent or 0 means the token never expires.
+     * Anything else is refused: read leniently, a typo would silently make a token that never expires.
+     */
+    static Long lifetimeSeconds(JsonNode b) {
+        JsonNode n = b.get("lifetime_seconds");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        java.math.BigInteger v;
+        if (n.isIntegralNumber()) {
+            v = n.bigIntegerValue();
+        } else if (n.isTextual() && n.asText().strip().matches("-?\\d{1,20}")) {
+            v = new java.math.BigInteger(n.asText().strip());
+        } else {
+            throw ApiException.invalid("Field lifetime_seconds must be a whole number of seconds, got " + n + ".");
+        }
+        if (v.signum() < 0 || v.compareTo(java.math.BigInteger.valueOf(Wire.MAX_DURATION_SECONDS)) > 0) {
+            throw ApiException.invalid("Field lifetime_seconds must be between 0 (never expires) and " + Wire.MAX_DURATION_SECONDS
+                    + ", got " + n + ".");
+        }
+        return v.longValue();
     }
 
 }

@@ -39,7 +39,11 @@ final class PostgresApi {
         authorize(seg, method, caller);
         if (seg.length >= 2 && seg[seg.length - 2].equals("operations")) {
             requireMethod(ctx, "GET");
-            ctx.json(writer.operation(cp.operation(name)));
+            Operation op = cp.operation(name);
+            if (!seg[0].equals("projects")) {
+                requireUseOfOperation(op, caller); // synced_tables/...: the path names no project, the operation does
+            }
+            ctx.json(writer.operation(op));
             return;
         }
         int n = seg.length;
@@ -65,7 +69,7 @@ final class PostgresApi {
                 cp.store().projects().get("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
                         .ifPresent(p -> cp.access().requireManage(caller, p));
             }
-            ctx.json(op(cp.syncedTables().create(ctx.queryParam("synced_table_id"), spec)));
+            ctx.json(op(cp.syncedTables().create(caller, ctx.queryParam("synced_table_id"), spec)));
             return;
         }
         if (n == 2 && seg[0].equals("synced_tables")) {
@@ -227,6 +231,17 @@ final class PostgresApi {
                     cp.access().requireManage(caller, project);
                 }
             });
+        }
+    }
+
+    /** Reading an operation needs CAN_USE on its project; one whose project is gone only admins see. */
+    private void requireUseOfOperation(Operation op, Principal caller) {
+        var project = op.projectId() == null ? java.util.Optional.<Project>empty()
+                : cp.store().projects().get(Project.nameOf(op.projectId()));
+        if (project.isPresent()) {
+            cp.access().requireUse(caller, project.get());
+        } else if (!caller.admin()) {
+            throw ApiException.notFound("operation", op.name());
         }
     }
 

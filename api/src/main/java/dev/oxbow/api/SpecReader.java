@@ -192,7 +192,7 @@ final class SpecReader {
         if (n == null || n.isNull()) {
             return null;
         }
-        if ((n.isTextual() && n.asText().matches("\\d{1,4}")) || n.isIntegralNumber()) {
+        if ((n.isTextual() && n.asText().matches("\\d{1,4}")) || (n.isIntegralNumber() && n.canConvertToInt())) {
             int v = n.asInt();
             return v == 0 ? null : v;
         }

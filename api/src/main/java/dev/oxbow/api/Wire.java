@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
 /** Protobuf JSON scalars: Timestamps as RFC 3339 with Z, Durations as {@code "<seconds>s"}. */
 final class Wire {
     private static final Pattern DURATION = Pattern.compile("^(-?\\d+)(\\.\\d{1,9})?s$");
+    /** The largest protobuf Duration (about 10,000 years); beyond it times overflow. */
+    static final long MAX_DURATION_SECONDS = 315_576_000_000L;
 
     private Wire() {}
 
@@ -38,7 +40,11 @@ final class Wire {
         if (!m.matches()) {
             throw ApiException.invalid("Field " + field + " must be a duration in seconds such as \"300s\", got '" + text + "'.");
         }
-        BigDecimal value = new BigDecimal(m.group(1) + (m.group(2) == null ? "" : m.group(2)));
-        return value.setScale(0, java.math.RoundingMode.CEILING).longValueExact();
+        BigDecimal value = new BigDecimal(m.group(1) + (m.group(2) == null ? "" : m.group(2)))
+                .setScale(0, java.math.RoundingMode.CEILING);
+        if (value.abs().compareTo(BigDecimal.valueOf(MAX_DURATION_SECONDS)) > 0) {
+            throw ApiException.invalid("Field " + field + " must be at most " + MAX_DURATION_SECONDS + "s, got '" + text + "'.");
+        }
+        return value.longValueExact();
     }
 }

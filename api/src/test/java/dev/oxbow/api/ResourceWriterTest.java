@@ -50,7 +50,7 @@ class ResourceWriterTest {
     private static final class Runtime implements ComputeRuntime {
         private final Map<String, RunningCompute> running = new java.util.concurrent.ConcurrentHashMap<>();
 
-        @Override public void initdb(int pgVersion, Path dataDir, String superuser) {}
+        @Override public void initdb(String tenant, int pgVersion, Path dataDir, String superuser) {}
         @Override public RunningCompute start(ComputeSpec spec) {
             RunningCompute rc = new RunningCompute(spec.endpointUid(), 1, spec.dataDir(), spec.socketDir(), spec.pgVersion());
             running.put(spec.endpointUid(), rc);

@@ -27,7 +27,8 @@ final class DirectoryLock implements AutoCloseable {
 
     static DirectoryLock acquire(Path lockFile) throws IOException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(lockFile, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(SecureFiles.PRIVATE_MODE));
         try {
             while (true) {
                 try {

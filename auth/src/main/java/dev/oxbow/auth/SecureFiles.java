@@ -13,7 +13,8 @@ import java.util.Set;
 final class SecureFiles {
     static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
     static final Set<PosixFilePermission> PRIVATE_MODE = PosixFilePermissions.fromString("rw-------");
-    static final Set<PosixFilePermission> PUBLIC_MODE = PosixFilePermissions.fromString("rw-r--r--");
+    /** Certificates are public, but they sit in a private directory and nothing in the home is world-readable. */
+    static final Set<PosixFilePermission> PUBLIC_MODE = PosixFilePermissions.fromString("rw-r-----");
 
     private SecureFiles() {}
 

@@ -44,8 +44,8 @@ class CertificateAuthorityTest {
         assertThat(mode(dir)).isEqualTo("rwx------");
         assertThat(mode(dir.resolve("ca.key"))).isEqualTo("rw-------");
         assertThat(mode(dir.resolve("server.key"))).isEqualTo("rw-------");
-        assertThat(mode(dir.resolve("ca.crt"))).isEqualTo("rw-r--r--");
-        assertThat(mode(dir.resolve("server.crt"))).isEqualTo("rw-r--r--");
+        assertThat(mode(dir.resolve("ca.crt"))).isEqualTo("rw-r-----");
+        assertThat(mode(dir.resolve("server.crt"))).isEqualTo("rw-r-----");
         assertThat(Files.readString(files.privateKey())).startsWith("-----BEGIN PRIVATE KEY-----\n");
         assertThat(Files.readString(dir.resolve("ca.key"))).startsWith("-----BEGIN PRIVATE KEY-----\n");
 

@@ -45,10 +45,6 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--cpus-per-cu", defaultValue = "0.25", description = "CPU cores per CU (default ${DEFAULT-VALUE}).")
     double cpusPerCu;
 
-    @Option(names = "--pg-user", defaultValue = "postgres",
-            description = "Unprivileged OS user that runs postgres when Oxbow runs as root (default ${DEFAULT-VALUE}).")
-    String pgUser;
-
     @Option(names = "--catalog", paramLabel = "NAME=DIR",
             description = "A catalog for synced-table sources: catalog.schema.table is the Delta table DIR/schema/table (repeatable).")
     java.util.Map<String, Path> catalogs = new java.util.LinkedHashMap<>();
@@ -61,8 +57,7 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults(dataDir.toAbsolutePath())
                 .withApiHost(apiHost)
                 .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env.get("OXBOW_API_PORT", "8080")))
-                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")))
-                .withPgUser(pgUser);
+                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")));
         var sizing = config.sizing();
         config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
                 sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));

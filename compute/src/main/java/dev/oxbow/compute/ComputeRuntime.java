@@ -10,8 +10,11 @@ import java.util.Optional;
  */
 public interface ComputeRuntime extends AutoCloseable {
 
-    /** Creates a new cluster in {@code dataDir} (must not exist or be empty) with {@code superuser} as bootstrap superuser. */
-    void initdb(int pgVersion, Path dataDir, String superuser) throws ComputeException;
+    /**
+     * Creates a new cluster in {@code dataDir} (must not exist or be empty) with {@code superuser} as bootstrap
+     * superuser, owned by {@code tenant}'s OS identity.
+     */
+    void initdb(String tenant, int pgVersion, Path dataDir, String superuser) throws ComputeException;
 
     /**
      * Starts a server for the spec and returns once it accepts connections on its socket.

@@ -5,11 +5,13 @@ import java.util.Map;
 
 /**
  * What to run: one endpoint's server on a data directory, listening only on a unix socket in
- * {@code socketDir} (no TCP). {@code settings} are extra postgresql.conf settings.
+ * {@code socketDir} (no TCP). {@code settings} are extra postgresql.conf settings. {@code tenant} (the
+ * project's uid) decides which OS identity the server runs as ({@link ProcessIdentities}).
  */
-public record ComputeSpec(String endpointUid, int pgVersion, Path dataDir, Path socketDir, Map<String, String> settings) {
+public record ComputeSpec(String endpointUid, String tenant, int pgVersion, Path dataDir, Path socketDir, Map<String, String> settings) {
     public ComputeSpec {
         settings = Map.copyOf(settings);
+        java.util.Objects.requireNonNull(tenant, "tenant");
     }
 
     /**

@@ -40,7 +40,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private static final long READY_POLL_MS = 10;
 
     private final PostgresBinaries binaries;
-    private final ProcessIdentity identity;
+    private final ProcessIdentities identities;
     private final Cgroups cgroups;
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher = new ProcessLauncher();
@@ -54,18 +54,22 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private volatile ComputeListener listener = new ComputeListener() {};
     private volatile boolean closed;
 
-    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity) {
+    /** Every compute runs as {@code identity}, whatever its tenant. */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity) throws ComputeException {
         this(binaries, identity, RestartPolicy.DEFAULT);
     }
 
-    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy) {
-        this(binaries, identity, restartPolicy, Cgroups.none());
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy) throws ComputeException {
+        this(binaries, ProcessIdentities.shared(identity), restartPolicy, Cgroups.none());
     }
 
-    /** With {@code cgroups} available, every server runs in its endpoint's groups and {@link #resize} changes them live. */
-    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentity identity, RestartPolicy restartPolicy, Cgroups cgroups) {
+    /**
+     * Each compute runs as its tenant's identity. With {@code cgroups} available, every server runs in its
+     * endpoint's groups and {@link #resize} changes them live.
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups) {
         this.binaries = binaries;
-        this.identity = identity;
+        this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.cgroups = cgroups;
     }
@@ -102,7 +106,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             return;
         }
         try {
-            ServerConfig.write(spec, identity);
+            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser());
         } catch (IOException e) {
             throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
         }
@@ -115,7 +119,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     }
 
     @Override
-    public void initdb(int pgVersion, Path dataDir, String superuser) throws ComputeException {
+    public void initdb(String tenant, int pgVersion, Path dataDir, String superuser) throws ComputeException {
         checkOpen();
         if (superuser == null || superuser.isBlank()) {
             throw new ComputeException("initdb needs a superuser name");
@@ -131,8 +135,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                     }
                 }
             }
-            Files.createDirectories(dir.getParent());
-            identity.ensureTraversable(dir.getParent());
+            ProcessIdentity identity = identities.forTenant(tenant);
             identity.privateDir(dir);
             // 4 MB WAL segments, not 16: every branch point and snapshot ends a segment (pg_backup_stop switches),
             // and the unused rest of it is kept as zeros in the WAL archive, so smaller segments keep branches cheap
@@ -323,12 +326,14 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
         }
         try {
-            Path socketDir = spec.socketDir();
-            Files.createDirectories(socketDir.getParent());
-            identity.ensureTraversable(socketDir.getParent());
+            ProcessIdentity identity = identities.forTenant(spec.tenant());
+            Path socketDir = spec.socketDir().toAbsolutePath().normalize();
+            if (!Files.isDirectory(socketDir.getParent())) {
+                identities.sharedDir(socketDir.getParent()); // every compute's socket directory sits in it
+            }
             identity.privateDir(socketDir);
-            identity.ensureTraversable(dataDir.getParent());
-            ServerConfig.write(spec, identity);
+            checkOwner(dataDir, identity);
+            ServerConfig.write(spec, identity, identities.oxbowUser());
             ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
         } catch (IOException e) {
             throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);
@@ -337,10 +342,20 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         }
     }
 
+    /** Postgres refuses a data directory of another user; say which user it should be. */
+    private static void checkOwner(Path dataDir, ProcessIdentity identity) throws IOException, ComputeException {
+        int owner = (Integer) Files.getAttribute(dataDir, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (identity.root() && owner != identity.uid()) {
+            throw new ComputeException("data directory " + dataDir + " belongs to uid " + owner + ", but this compute runs as "
+                    + identity.user() + " (uid " + identity.uid() + "); a data directory from an older Oxbow can be handed over with "
+                    + "chown -R " + identity.user() + ": " + dataDir);
+        }
+    }
+
     private Process launch(ComputeSpec spec, Path bin, Path dataDir) throws ComputeException {
         List<String> command = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", dataDir.toString()));
         command.addAll(ServerConfig.commandLine(spec.socketDir()));
-        List<String> wrapped = identity.wrap(command);
+        List<String> wrapped = identities.forTenant(spec.tenant()).wrap(command);
         if (cgroups.available()) {
             // the shell joins the endpoint's cgroups, then execs: postgres and every backend it forks are born inside
             List<String> joined = new ArrayList<>(List.of("sh", "-c", "for f in $OXBOW_CGROUP_PROCS; do echo $$ > \"$f\"; done; exec \"$@\"", "sh"));

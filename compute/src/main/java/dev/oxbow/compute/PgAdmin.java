@@ -156,7 +156,7 @@ public final class PgAdmin {
     public void dropRole(String role, String reassignOwnedTo) throws SQLException {
         java.nio.file.Path socketDir = java.nio.file.Path.of(firstSocketDirectory());
         String user = string("SELECT current_user");
-        dropRole(role, reassignOwnedTo, db -> PgConnections.open(socketDir, db, user));
+        dropRole(role, reassignOwnedTo, db -> PgConnections.openForOxbow(socketDir, db, user));
     }
 
     private static void dropOwned(Connection conn, String role, String reassignOwnedTo) throws SQLException {

@@ -13,11 +13,33 @@ import java.util.Properties;
 public final class PgConnections {
     public static final int PORT = 5432;
     public static final String SOCKET_FILE = ".s.PGSQL." + PORT;
+    /** The role a standby streams WAL as: replication only, never superuser (see ServerConfig's pg_hba.conf). */
+    public static final String REPLICATION_ROLE = "oxbow_replicator";
 
     private PgConnections() {}
 
-    /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (trust auth). */
+    /**
+     * Startup options of Oxbow's own sessions: the search path names only the system catalog (and the session's
+     * own temporary schema, for tables), so no function, operator or table a tenant created can stand in for a
+     * built-in. Given at startup, it also wins over ALTER DATABASE / ALTER ROLE ... SET search_path.
+     */
+    static final String SAFE_SEARCH_PATH = "-c search_path=pg_catalog,pg_temp";
+
+    /**
+     * A session of Oxbow's own (administration, maintenance, synced tables) into a database tenants control:
+     * {@link #open} with the search path pinned to {@value #SAFE_SEARCH_PATH}. Every name it uses that is not in
+     * pg_catalog must be schema-qualified.
+     */
+    public static Connection openForOxbow(Path socketDir, String database, String user) throws SQLException {
+        return connect(socketDir, database, user, SAFE_SEARCH_PATH);
+    }
+
+    /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (peer authentication: Oxbow's own OS user may log in as any role), with the role's own settings. */
     public static Connection open(Path socketDir, String database, String user) throws SQLException {
+        return connect(socketDir, database, user, null);
+    }
+
+    private static Connection connect(Path socketDir, String database, String user, String options) throws SQLException {
         // The host and port in the URL are ignored by the socket factory; the socket file is what counts.
         String url = "jdbc:postgresql://localhost:" + PORT + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
         Properties props = new Properties();
@@ -27,6 +49,9 @@ public final class PgConnections {
         props.setProperty("sslmode", "disable");
         props.setProperty("connectTimeout", "10");
         props.setProperty("ApplicationName", "oxbow");
+        if (options != null) {
+            props.setProperty("options", options);
+        }
         Connection c = new org.postgresql.Driver().connect(url, props);
         if (c == null) {
             throw new SQLException("pgjdbc rejected the URL " + url);

@@ -41,12 +41,17 @@ public final class PostgresBinaries {
     private static final String LEGACY_MARKER_CONTENT = "ok";
 
     private final Path root;
-    private final ProcessIdentity identity;
+    private final ProcessIdentities identities;
     private final Map<Integer, Path> unpacked = new ConcurrentHashMap<>();
 
-    public PostgresBinaries(Path root, ProcessIdentity identity) {
+    public PostgresBinaries(Path root, ProcessIdentity identity) throws ComputeException {
+        this(root, ProcessIdentities.shared(identity));
+    }
+
+    /** The binaries stay world-readable (they are public); every compute user must reach {@code root}. */
+    public PostgresBinaries(Path root, ProcessIdentities identities) {
         this.root = root.toAbsolutePath().normalize();
-        this.identity = identity;
+        this.identities = identities;
     }
 
     /** {@code <root>/<major>/bin}, unpacking the bundled archive first if needed. Only 16 and 17 exist. */
@@ -83,7 +88,7 @@ public final class PostgresBinaries {
                 return target;
             }
             Files.createDirectories(root);
-            identity.ensureTraversable(root);
+            identities.grantTraversal(root.resolve(Integer.toString(major)));
             long start = System.nanoTime();
             Path tmp = root.resolve("." + major + ".unpacking-" + UUID.randomUUID());
             try {

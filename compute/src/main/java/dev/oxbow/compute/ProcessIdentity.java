@@ -4,49 +4,56 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Which OS user the Postgres processes run as. Postgres refuses to run as root, so when Oxbow runs
- * as root every initdb/postgres is started through {@code setpriv} as an unprivileged user and the
- * directories it writes are chowned to that user. When Oxbow is not root, Postgres simply runs as
- * Oxbow's own user. Every launch also gets {@code --pdeathsig SIGINT}, so a killed Oxbow leaves no
- * server behind (a fast shutdown starts as soon as the launching thread dies).
+ * One OS user that Postgres processes run as. Postgres refuses to run as root, so when Oxbow runs as
+ * root every initdb/postgres is started through {@code setpriv} as an unprivileged user and the
+ * directories it writes are chowned to that user (see {@link ProcessIdentities}: one such user per
+ * project). When Oxbow is not root, Postgres simply runs as Oxbow's own user. Every launch also gets
+ * {@code --pdeathsig SIGINT}, so a killed Oxbow leaves no server behind.
  */
 public final class ProcessIdentity {
     private static final Logger log = LoggerFactory.getLogger(ProcessIdentity.class);
     public static final String DEFAULT_PG_USER = "postgres";
-    private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    /** A directory Oxbow (root) owns and only this identity's group may pass through: no listing, no renames. */
+    private static final Set<PosixFilePermission> CONTAINER_DIR = PosixFilePermissions.fromString("rwx--x---");
 
     private final String userName;
     private final int uid;
     private final int gid;
     private final boolean switchesUser;
     private final String setpriv;
+    /** Supplementary groups the processes keep (the shared traversal group); empty means none. */
+    private final List<Integer> extraGids;
     /** Owner and group for files Postgres must own; null when not switching users. */
     private final UserPrincipal owner;
     private final GroupPrincipal group;
 
-    private ProcessIdentity(String userName, int uid, int gid, boolean switchesUser, String setpriv,
+    private ProcessIdentity(String userName, int uid, int gid, boolean switchesUser, String setpriv, List<Integer> extraGids,
                             UserPrincipal owner, GroupPrincipal group) {
         this.userName = userName;
         this.uid = uid;
         this.gid = gid;
         this.switchesUser = switchesUser;
         this.setpriv = setpriv;
+        this.extraGids = List.copyOf(extraGids);
         this.owner = owner;
         this.group = group;
     }
@@ -56,17 +63,34 @@ public final class ProcessIdentity {
      * Otherwise: Postgres runs as the current user and {@code pgUser} is ignored.
      */
     public static ProcessIdentity detect(String pgUser) throws ComputeException {
-        String setpriv = findSetpriv();
-        int selfUid = effectiveUid();
-        if (selfUid != 0) {
-            String self = System.getProperty("user.name");
-            if (setpriv == null) {
-                log.warn("setpriv not found: postgres processes will outlive a killed oxbow until it restarts");
-            }
-            log.info("postgres runs as current user user={} uid={}", self, selfUid);
-            return new ProcessIdentity(self, selfUid, -1, false, setpriv, null, null);
+        if (OsUsers.effectiveUid() != 0) {
+            return current();
         }
         String user = pgUser == null || pgUser.isBlank() ? DEFAULT_PG_USER : pgUser;
+        try {
+            return ofUser(user, List.of());
+        } catch (ComputeException e) {
+            throw new ComputeException("Oxbow runs as root, and Postgres refuses to run as root, so it runs as user '" + user
+                    + "'; that user does not exist: create it (useradd --system --no-create-home " + user
+                    + ") or configure another unprivileged user.", e);
+        }
+    }
+
+    /** Postgres runs as Oxbow's own (non-root) user. */
+    static ProcessIdentity current() throws ComputeException {
+        String setpriv = OsUsers.setpriv();
+        if (setpriv == null) {
+            log.warn("setpriv not found: postgres processes will outlive a killed oxbow until it restarts");
+        }
+        int selfUid = OsUsers.effectiveUid();
+        String self = OsUsers.currentUserName();
+        log.info("postgres runs as current user user={} uid={}", self, selfUid);
+        return new ProcessIdentity(self, selfUid, -1, false, setpriv, List.of(), null, null);
+    }
+
+    /** Root switching to the existing unprivileged {@code user}, keeping {@code extraGids} as supplementary groups. */
+    static ProcessIdentity ofUser(String user, List<Integer> extraGids) throws ComputeException {
+        String setpriv = OsUsers.setpriv();
         if (setpriv == null) {
             throw new ComputeException("Oxbow runs as root, so Postgres must run as an unprivileged user through setpriv, "
                     + "but setpriv (util-linux) is not installed; install util-linux or run Oxbow as a non-root user.");
@@ -76,21 +100,19 @@ public final class ProcessIdentity {
         UserPrincipal owner;
         GroupPrincipal group;
         try {
-            userUid = Integer.parseInt(run("id", "-u", user));
-            userGid = Integer.parseInt(run("id", "-g", user));
+            userUid = Integer.parseInt(OsUsers.run("id", "-u", user));
+            userGid = Integer.parseInt(OsUsers.run("id", "-g", user));
             var lookup = FileSystems.getDefault().getUserPrincipalLookupService();
             owner = lookup.lookupPrincipalByName(user);
-            group = lookup.lookupPrincipalByGroupName(run("id", "-gn", user));
+            group = lookup.lookupPrincipalByGroupName(OsUsers.run("id", "-gn", user));
         } catch (IOException | NumberFormatException e) {
-            throw new ComputeException("Oxbow runs as root, and Postgres refuses to run as root, so it runs as user '" + user
-                    + "'; that user does not exist: create it (useradd --system --no-create-home " + user
-                    + ") or configure another unprivileged user.", e);
+            throw new ComputeException("OS user '" + user + "' does not exist: " + e.getMessage(), e);
         }
         if (userUid == 0) {
             throw new ComputeException("Postgres user '" + user + "' has uid 0; choose an unprivileged user.");
         }
         log.info("postgres runs as unprivileged user user={} uid={} gid={}", user, userUid, userGid);
-        return new ProcessIdentity(user, userUid, userGid, true, setpriv, owner, group);
+        return new ProcessIdentity(user, userUid, userGid, true, setpriv, extraGids, owner, group);
     }
 
     /** True when Oxbow is root, so Postgres runs as another user (commands are wrapped, files chowned). */
@@ -98,6 +120,11 @@ public final class ProcessIdentity {
 
     /** The OS user Postgres processes run as. */
     public String user() { return userName; }
+
+    public int uid() { return uid; }
+
+    /** The primary group of {@link #user()}; -1 when not switching users. */
+    public int gid() { return gid; }
 
     /**
      * The command prefixed with setpriv: parent-death signal always (when setpriv exists), user switch
@@ -114,21 +141,71 @@ public final class ProcessIdentity {
         if (switchesUser) {
             wrapped.add("--reuid=" + uid);
             wrapped.add("--regid=" + gid);
-            wrapped.add("--clear-groups");
+            if (extraGids.isEmpty()) {
+                wrapped.add("--clear-groups");
+            } else {
+                wrapped.add("--groups=" + String.join(",", extraGids.stream().map(String::valueOf).toList()));
+            }
         }
         wrapped.add("--");
         wrapped.addAll(command);
         return wrapped;
     }
 
-    /** Creates {@code dir} (and parents) if missing, then makes it mode 0700 and owned by the Postgres user. */
+    /**
+     * Creates {@code dir} if missing (its missing parents as {@link #containerDirs}), then makes it mode 0700
+     * and owned by this user.
+     */
     public void privateDir(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PRIVATE_DIR);
-        chown(dir);
+        Path abs = dir.toAbsolutePath().normalize();
+        containerDirs(abs.getParent());
+        if (!Files.isDirectory(abs, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+        }
+        Files.setPosixFilePermissions(abs, PRIVATE_DIR);
+        chown(abs);
     }
 
-    /** Makes {@code path} (not following symlinks) owned by the Postgres user; no-op unless switching users. */
+    /**
+     * Creates the missing directories of {@code dir} for this user to pass through: owned by Oxbow, group
+     * this user's own group, mode 0710 (0700 when not switching users). Directories that already exist are
+     * left as they are: traversal is only ever granted on directories Oxbow creates here.
+     */
+    public void containerDirs(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath().normalize();
+        List<Path> missing = new ArrayList<>();
+        for (Path p = abs; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+            missing.addFirst(p);
+        }
+        for (Path p : missing) {
+            Set<PosixFilePermission> mode = switchesUser ? CONTAINER_DIR : PRIVATE_DIR;
+            try {
+                Files.createDirectory(p, PosixFilePermissions.asFileAttribute(mode));
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                continue; // created concurrently (by this same code)
+            }
+            Files.setPosixFilePermissions(p, mode); // the umask may have narrowed it
+            if (switchesUser) {
+                Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code content} to a new file (mode 0600, owned by this user), replacing what was there. Never
+     * follows a symlink: the directory may belong to this user, who could have planted one to make Oxbow
+     * (root) write elsewhere.
+     */
+    public void writeFile(Path file, String content) throws IOException {
+        Files.deleteIfExists(file);
+        try (SeekableByteChannel ch = Files.newByteChannel(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PRIVATE_FILE))) {
+            ch.write(java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+        }
+        chown(file);
+    }
+
+    /** Makes {@code path} (not following symlinks) owned by this user; no-op unless switching users. */
     public void chown(Path path) throws IOException {
         if (!switchesUser) {
             return;
@@ -136,97 +213,6 @@ public final class ProcessIdentity {
         PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
         view.setOwner(owner);
         view.setGroup(group);
-    }
-
-    /**
-     * Lets the Postgres user reach {@code dir}: every existing directory from / down to {@code dir}
-     * (along the given path and its real path) that the user cannot search gets the o+x bit, and only
-     * that bit; each change is logged. A home under /root (0700) is the usual case. No-op unless switching users.
-     */
-    public void ensureTraversable(Path dir) throws IOException {
-        if (!switchesUser) {
-            return;
-        }
-        Set<Path> chain = new LinkedHashSet<>();
-        addAncestors(dir.toAbsolutePath().normalize(), chain);
-        Path existing = dir.toAbsolutePath().normalize();
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing != null) {
-            addAncestors(existing.toRealPath(), chain);
-        }
-        for (Path p : chain) {
-            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                continue;
-            }
-            PosixFileAttributes attrs = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!searchable(p, attrs)) {
-                Set<PosixFilePermission> perms = attrs.permissions();
-                perms.add(PosixFilePermission.OTHERS_EXECUTE);
-                Files.setPosixFilePermissions(p, perms);
-                log.warn("directory made traversable for postgres user path={} user={} added=o+x", p, userName);
-            }
-        }
-    }
-
-    private boolean searchable(Path p, PosixFileAttributes attrs) throws IOException {
-        Set<PosixFilePermission> perms = attrs.permissions();
-        if (perms.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-            return true;
-        }
-        int ownerUid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        if (ownerUid == uid) {
-            return perms.contains(PosixFilePermission.OWNER_EXECUTE);
-        }
-        int ownerGid = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-        // setpriv --clear-groups leaves only the primary group.
-        return ownerGid == gid && perms.contains(PosixFilePermission.GROUP_EXECUTE);
-    }
-
-    private static void addAncestors(Path path, Set<Path> chain) {
-        List<Path> ordered = new ArrayList<>();
-        for (Path p = path; p != null; p = p.getParent()) {
-            ordered.add(0, p);
-        }
-        chain.addAll(ordered);
-    }
-
-    private static int effectiveUid() throws ComputeException {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            throw new ComputeException("cannot read the effective uid from /proc/self/status", e);
-        }
-        throw new ComputeException("no Uid line in /proc/self/status");
-    }
-
-    private static String findSetpriv() {
-        for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin")) {
-            Path candidate = Path.of(dir, "setpriv");
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        return null;
-    }
-
-    private static String run(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        try {
-            if (p.waitFor() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + out);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        return out;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.oxbow.compute;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -23,11 +24,18 @@ final class ServerConfig {
     /** Unix socket paths (sun_path) hold 107 bytes plus the terminating NUL. */
     static final int MAX_SOCKET_PATH_BYTES = 107;
     private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
-    /** Only the private socket directory reaches the server, and only Oxbow and its proxy can open it. */
-    private static final String HBA = "# written by Oxbow: the socket directory is private (0700), so local connections are trusted\n"
-            + "local all all trust\n"
-            + "# \"all\" does not match replication connections (pg_basebackup, streaming replicas)\n"
-            + "local replication all trust\n";
+    /**
+     * No trust and no passwords: peer authentication, so the kernel says which OS user connects (SO_PEERCRED)
+     * and pg_ident.conf admits only Oxbow's own user (as any role) and, for streaming replication only, the
+     * compute's own user as the replication role. A secret per compute would be as strong only while no
+     * process of the compute's user can read where Oxbow keeps it; a uid cannot be leaked or replayed.
+     * There are no host lines: the server listens on no TCP port.
+     */
+    private static final String HBA = "# written by Oxbow at every start: unix socket only, peer authentication mapped by pg_ident.conf\n"
+            + "local replication " + PgConnections.REPLICATION_ROLE + " peer map=replica\n"
+            + "local all all peer map=oxbow\n"
+            + "# \"all\" does not match replication connections (pg_basebackup)\n"
+            + "local replication all peer map=oxbow\n";
 
     private ServerConfig() {}
 
@@ -65,7 +73,7 @@ final class ServerConfig {
     }
 
     /** Writes oxbow.conf and pg_hba.conf, and makes postgresql.conf include oxbow.conf (once). */
-    static void write(ComputeSpec spec, ProcessIdentity identity) throws IOException, ComputeException {
+    static void write(ComputeSpec spec, ProcessIdentity identity, String oxbowUser) throws IOException, ComputeException {
         Path dataDir = spec.dataDir();
         Map<String, String> fixed = fixedSettings(spec.socketDir());
         StringBuilder conf = new StringBuilder("# Written by Oxbow at every start of endpoint ").append(spec.endpointUid())
@@ -79,12 +87,30 @@ final class ServerConfig {
         fixed.forEach((k, v) -> conf.append(setting(k, v)));
         writeAtomically(dataDir.resolve(FILE), conf.toString(), identity);
         writeAtomically(dataDir.resolve("pg_hba.conf"), HBA, identity);
+        writeAtomically(dataDir.resolve("pg_ident.conf"), ident(oxbowUser, identity.user()), identity);
 
+        // the data directory belongs to the compute's user: never follow a link it may have put here
         Path postgresqlConf = dataDir.resolve("postgresql.conf");
+        if (Files.isSymbolicLink(postgresqlConf)) {
+            throw new ComputeException(postgresqlConf + " is a symbolic link; refusing to use it");
+        }
         if (!Files.readAllLines(postgresqlConf).contains(INCLUDE_LINE)) {
             Files.writeString(postgresqlConf, "\n# Oxbow's per-start settings (socket, endpoint settings)\n" + INCLUDE_LINE + "\n",
-                    StandardOpenOption.APPEND);
+                    StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
         }
+    }
+
+    /** pg_ident.conf: Oxbow's user may be any role; the compute's own user only the replication role. */
+    static String ident(String oxbowUser, String computeUser) {
+        for (String user : List.of(oxbowUser, computeUser)) {
+            if (user.isEmpty() || user.contains("\"") || user.chars().anyMatch(ch -> ch <= ' ' || ch == 0x7f)) {
+                throw new IllegalArgumentException("unusable OS user name for pg_ident.conf: " + user);
+            }
+        }
+        return "# written by Oxbow at every start\n"
+                + "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
+                + "oxbow \"" + oxbowUser + "\" /^(.*)$\n"
+                + "replica \"" + computeUser + "\" " + PgConnections.REPLICATION_ROLE + "\n";
     }
 
     /** One postgresql.conf line; values are always quoted, which every setting type accepts. */
@@ -100,8 +126,7 @@ final class ServerConfig {
 
     private static void writeAtomically(Path file, String content, ProcessIdentity identity) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".oxbow-tmp");
-        Files.writeString(tmp, content);
-        identity.chown(tmp);
+        identity.writeFile(tmp, content);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

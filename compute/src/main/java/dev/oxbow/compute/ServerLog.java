@@ -27,6 +27,9 @@ final class ServerLog {
         if (Files.exists(logFile) && Files.size(logFile) > ROTATE_BYTES) {
             Files.move(logFile, logFile.resolveSibling(logFile.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
         }
+        if (!Files.exists(logFile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.createFile(logFile, PosixFilePermissions.asFileAttribute(ProcessIdentity.PRIVATE_FILE));
+        }
         Files.writeString(logFile, "---- oxbow " + Instant.now() + " " + header + "\n",
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }

@@ -44,9 +44,9 @@ class LocalComputeRuntimeTest {
 
     @Test
     void servesQueriesOnAPrivateSocketOnly() throws Exception {
-        ComputeSpec spec = new ComputeSpec("ep-a", 17, root.resolve("a/pgdata"), root.resolve("sa"),
+        ComputeSpec spec = new ComputeSpec("ep-a", "tenant-a", 17, root.resolve("a/pgdata"), root.resolve("sa"),
                 Map.of("work_mem", "7MB", "application_name", "it's \\ quoted", "listen_addresses", "*"));
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         RunningCompute rc = runtime.start(spec);
 
         assertThat(rc.pid()).isEqualTo(PostmasterPid.read(spec.dataDir()).orElseThrow().pid());
@@ -78,7 +78,7 @@ class LocalComputeRuntimeTest {
     @Test
     void stopLeavesNoProcessAndIsNoCrash() throws Exception {
         ComputeSpec spec = TestPostgres.spec("ep-b", 17, root, "b");
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         long pid = runtime.start(spec).pid();
         Connection idle = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER);
         long start = System.nanoTime();
@@ -101,7 +101,7 @@ class LocalComputeRuntimeTest {
     @Test
     void crashedServerIsRestartedThenDegraded() throws Exception {
         ComputeSpec spec = TestPostgres.spec("ep-c", 17, root, "c");
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         long first = runtime.start(spec).pid();
 
         OsProcesses.signal(first, "KILL");
@@ -125,7 +125,7 @@ class LocalComputeRuntimeTest {
     @Test
     void stopOrphanStopsAServerThisRuntimeDidNotStart() throws Exception {
         ComputeSpec spec = TestPostgres.spec("ep-d", 17, root, "d");
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         Process orphan = startOutsideRuntime(spec);
         assertThat(OsProcesses.await(() -> PostmasterPid.read(spec.dataDir()).map(PostmasterPid::ready).orElse(false),
                 Duration.ofSeconds(20))).isTrue();
@@ -160,30 +160,30 @@ class LocalComputeRuntimeTest {
     @Test
     void rejectsBadSpecsWithClearMessages() throws Exception {
         ComputeSpec spec = TestPostgres.spec("ep-e", 17, root, "e");
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
-        assertThatThrownBy(() -> runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER)).hasMessageContaining("not empty");
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
+        assertThatThrownBy(() -> runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER)).hasMessageContaining("not empty");
 
         Path longDir = root.resolve("x".repeat(100));
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", 17, spec.dataDir(), longDir, Map.of())))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", "tenant-a", 17, spec.dataDir(), longDir, Map.of())))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("limited to 107");
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", 16, spec.dataDir(), spec.socketDir(), Map.of())))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", "tenant-a", 16, spec.dataDir(), spec.socketDir(), Map.of())))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("holds a PostgreSQL 17 cluster");
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", 17, spec.dataDir(), spec.socketDir(), Map.of("bad name", "1"))))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", "tenant-a", 17, spec.dataDir(), spec.socketDir(), Map.of("bad name", "1"))))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("invalid setting name");
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", 17, spec.dataDir(), spec.socketDir(), Map.of("shared_buffers", "lots"))))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", "tenant-a", 17, spec.dataDir(), spec.socketDir(), Map.of("shared_buffers", "lots"))))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("exited during start").hasMessageContaining("shared_buffers");
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", 17, root.resolve("missing"), spec.socketDir(), Map.of())))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-e", "tenant-a", 17, root.resolve("missing"), spec.socketDir(), Map.of())))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("does not exist");
 
         runtime.start(spec);
-        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-other", 17, spec.dataDir(), root.resolve("so"), Map.of())))
+        assertThatThrownBy(() -> runtime.start(new ComputeSpec("ep-other", "tenant-a", 17, spec.dataDir(), root.resolve("so"), Map.of())))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("endpoint ep-e already serves");
     }
 
     @Test
     void runsPostgres16() throws Exception {
         ComputeSpec spec = TestPostgres.spec("ep-16", 16, root, "p16");
-        runtime.initdb(16, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 16, spec.dataDir(), TestPostgres.SUPERUSER);
         RunningCompute rc = runtime.start(spec);
         try (Connection c = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER)) {
             assertThat(query(c, "SELECT version()")).startsWith("PostgreSQL 16.");
@@ -198,7 +198,7 @@ class LocalComputeRuntimeTest {
         List<Long> pids = new ArrayList<>();
         for (String name : List.of("f1", "f2")) {
             ComputeSpec spec = TestPostgres.spec("ep-" + name, 17, root, name);
-            runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+            runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
             pids.add(runtime.start(spec).pid());
         }
         runtime.close();

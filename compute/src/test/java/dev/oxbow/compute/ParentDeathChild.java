@@ -7,7 +7,7 @@ import java.util.Map;
 public final class ParentDeathChild {
     public static void main(String[] args) throws Exception {
         LocalComputeRuntime runtime = new LocalComputeRuntime(TestPostgres.binaries(), TestPostgres.identity());
-        RunningCompute rc = runtime.start(new ComputeSpec("ep-child", 17, Path.of(args[0]), Path.of(args[1]), Map.of()));
+        RunningCompute rc = runtime.start(new ComputeSpec("ep-child", "tenant-a", 17, Path.of(args[0]), Path.of(args[1]), Map.of()));
         System.out.println("started pid=" + rc.pid());
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);

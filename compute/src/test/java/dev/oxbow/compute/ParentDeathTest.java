@@ -23,7 +23,7 @@ class ParentDeathTest {
         Path root = TestPostgres.scratchDir();
         Path dataDir = root.resolve("k/pgdata");
         try (LocalComputeRuntime runtime = new LocalComputeRuntime(TestPostgres.binaries(), TestPostgres.identity())) {
-            runtime.initdb(17, dataDir, TestPostgres.SUPERUSER);
+            runtime.initdb("tenant-a", 17, dataDir, TestPostgres.SUPERUSER);
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process oxbow = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ParentDeathChild.class.getName(),

@@ -25,7 +25,7 @@ class PgAdminTest {
         root = TestPostgres.scratchDir();
         runtime = new LocalComputeRuntime(TestPostgres.binaries(), TestPostgres.identity());
         spec = TestPostgres.spec("ep-admin", 17, root, "adm");
-        runtime.initdb(17, spec.dataDir(), TestPostgres.SUPERUSER);
+        runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         runtime.start(spec);
     }
 

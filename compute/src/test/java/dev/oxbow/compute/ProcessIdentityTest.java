@@ -27,32 +27,44 @@ class ProcessIdentityTest {
     }
 
     @Test
-    void makesOnlyTheMissingSearchBitsTraversable() throws Exception {
+    void containersAreOxbowsAndOnlyTheUsersGroupPassesThrough() throws Exception {
         ProcessIdentity identity = TestPostgres.identity();
         assumeTrue(identity.root(), "only meaningful when the tests run as root");
         Path root = TestPostgres.scratchDir();
         try {
-            Path closed = root.resolve("closed");
-            Path open = closed.resolve("open");
-            Path leaf = open.resolve("leaf");
-            Files.createDirectories(leaf);
-            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
-            Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-x---"));
-            Files.setPosixFilePermissions(leaf, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path leaf = root.resolve("a/b/pgdata");
+            identity.privateDir(leaf);
 
-            identity.ensureTraversable(leaf.resolve("not-yet"));
-
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(closed))).isEqualTo("rwx-----x");
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(open))).isEqualTo("rwxr-x--x");
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(leaf))).isEqualTo("rwxr-xr-x");
+            for (Path container : List.of(root.resolve("a"), root.resolve("a/b"))) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(container))).isEqualTo("rwx--x---");
+                assertThat(Files.getOwner(container).getName()).isEqualTo("root");
+                assertThat((Integer) Files.getAttribute(container, "unix:gid")).isEqualTo(identity.gid());
+            }
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(leaf))).isEqualTo("rwx------");
+            assertThat(Files.getOwner(leaf).getName()).isEqualTo("postgres");
+            // an existing directory is never opened up
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root))).isEqualTo("rwxr-xr-x");
+        } finally {
+            TestPostgres.deleteTree(root);
+        }
+    }
 
-            // a directory the postgres user owns needs no bit for others
-            Path owned = root.resolve("owned");
-            identity.privateDir(owned);
-            identity.ensureTraversable(owned);
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(owned))).isEqualTo("rwx------");
-            assertThat(Files.getOwner(owned).getName()).isEqualTo("postgres");
+    @Test
+    void writesFilesPrivateAndNeverThroughALinkTheUserPlanted() throws Exception {
+        ProcessIdentity identity = TestPostgres.identity();
+        Path root = TestPostgres.scratchDir();
+        try {
+            Path victim = root.resolve("victim");
+            Files.writeString(victim, "untouched");
+            Path planted = root.resolve("pg_hba.conf.oxbow-tmp");
+            Files.createSymbolicLink(planted, victim);
+
+            identity.writeFile(planted, "content");
+
+            assertThat(Files.readString(victim)).isEqualTo("untouched");
+            assertThat(Files.isSymbolicLink(planted)).isFalse();
+            assertThat(Files.readString(planted)).isEqualTo("content");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(planted))).isEqualTo("rw-------");
         } finally {
             TestPostgres.deleteTree(root);
         }

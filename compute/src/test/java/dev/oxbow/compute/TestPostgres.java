@@ -34,7 +34,7 @@ final class TestPostgres {
     }
 
     static ComputeSpec spec(String uid, int pg, Path root, String name) {
-        return new ComputeSpec(uid, pg, root.resolve(name).resolve("pgdata"), root.resolve("s-" + name), java.util.Map.of());
+        return new ComputeSpec(uid, "tenant-a", pg, root.resolve(name).resolve("pgdata"), root.resolve("s-" + name), java.util.Map.of());
     }
 
     static void deleteTree(Path dir) throws IOException {

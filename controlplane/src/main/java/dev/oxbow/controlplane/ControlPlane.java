@@ -95,19 +95,25 @@ public final class ControlPlane implements AutoCloseable {
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
 
-    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock) throws IOException {
-        this(config, runtime, cloner, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
+                        dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
+        this(config, runtime, cloner, identities, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     }
 
-    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner, Clock clock,
+    /** {@code identities} decides which OS user each project's computes run as and who owns their files. */
+    public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
+                        dev.oxbow.compute.ProcessIdentities identities, Clock clock,
                         io.micrometer.core.instrument.MeterRegistry registry) throws IOException {
         this.config = config;
         this.runtime = runtime;
         this.metrics = new ControlPlaneMetrics(registry);
         Layout layout = config.layout();
-        Files.createDirectories(layout.home());
+        identities.sharedDir(layout.home());
+        // every project's and every compute's own directory sits in these: the computes pass, nobody lists
+        identities.sharedDir(layout.projectsRoot());
+        identities.sharedDir(layout.runRoot());
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, config.sizing(), cloner.identity(), config.history().archiveTimeout());
+        this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
@@ -118,10 +124,12 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         // synced tables wake computes through the same path as client connections
         this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
-        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), clock);
+        this.access = new AccessControl(store);
+        SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
+        this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         Uids uids = new Uids();
-        EndpointRules rules = new EndpointRules(config.limits(), uids);
+        EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
@@ -131,12 +139,11 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, new SourceCatalogs(config.sync()), syncRunner, clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
         this.keyRotation = new SigningKeyRotation(tokens);
-        this.access = new AccessControl(store);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
@@ -227,7 +234,7 @@ public final class ControlPlane implements AutoCloseable {
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
         metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
-        metrics.refreshSync(store, syncRunner::latestVersion, java.time.Instant.now());
+        metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
     }
 
     public Operation operation(String name) {

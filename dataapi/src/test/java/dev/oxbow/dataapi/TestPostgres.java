@@ -26,8 +26,8 @@ final class TestPostgres implements AutoCloseable {
         Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         ProcessIdentity identity = ProcessIdentity.detect("postgres");
         runtime = new LocalComputeRuntime(new PostgresBinaries(Path.of("/tmp/oxbow-test-pg"), identity), identity);
-        spec = new ComputeSpec("ep-dataapi", 17, root.resolve("pg").resolve("pgdata"), root.resolve("s"), Map.of());
-        runtime.initdb(17, spec.dataDir(), SUPERUSER);
+        spec = new ComputeSpec("ep-dataapi", "tenant-a", 17, root.resolve("pg").resolve("pgdata"), root.resolve("s"), Map.of());
+        runtime.initdb("tenant-a", 17, spec.dataDir(), SUPERUSER);
         runtime.start(spec);
     }
 

@@ -18,6 +18,7 @@ public final class MetadataStore implements AutoCloseable {
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
+    private final CatalogPermissionTable catalogPermissions;
     private final AuditLog audit;
     private final int schemaVersion;
 
@@ -34,6 +35,7 @@ public final class MetadataStore implements AutoCloseable {
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
+        this.catalogPermissions = new CatalogPermissionTable(db);
         this.audit = new AuditLog(db);
     }
 
@@ -62,6 +64,7 @@ public final class MetadataStore implements AutoCloseable {
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }
+    public CatalogPermissionTable catalogPermissions() { return catalogPermissions; }
     public AuditLog audit() { return audit; }
     public int schemaVersion() { return schemaVersion; }
 

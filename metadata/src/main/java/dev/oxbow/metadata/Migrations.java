@@ -10,7 +10,7 @@ import java.util.List;
  * transaction together with the bump of {@code PRAGMA user_version}.
  */
 final class Migrations {
-    static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__identity.sql", "V3__endpoint_uid.sql");
+    static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__identity.sql", "V3__endpoint_uid.sql", "V4__catalog_permissions.sql");
 
     private Migrations() {}
 

@@ -22,6 +22,7 @@ final class SqliteDatabase implements AutoCloseable {
     private int depth;
 
     SqliteDatabase(Path file) {
+        makePrivate(file);
         try {
             connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement st = connection.createStatement()) {
@@ -33,6 +34,29 @@ final class SqliteDatabase implements AutoCloseable {
             connection.setAutoCommit(true);
         } catch (SQLException e) {
             throw new MetadataException("cannot open metadata database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The database holds every tenant's names, settings and credential hashes: owner-only. SQLite creates
+     * its -wal and -shm files with the database file's mode, so creating that 0600 first covers them; older
+     * homes are tightened.
+     */
+    private static void makePrivate(Path file) {
+        var mode = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        try {
+            if (!java.nio.file.Files.exists(file)) {
+                java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+                java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(mode));
+            }
+            for (String suffix : java.util.List.of("", "-wal", "-shm", "-journal")) {
+                Path p = file.resolveSibling(file.getFileName() + suffix);
+                if (java.nio.file.Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    java.nio.file.Files.setPosixFilePermissions(p, mode);
+                }
+            }
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            throw new MetadataException("cannot make metadata database " + file + " private: " + e.getMessage(), e);
         }
     }
 

@@ -3,7 +3,7 @@ package dev.oxbow.server;
 import dev.oxbow.api.ApiServer;
 import dev.oxbow.compute.LocalComputeRuntime;
 import dev.oxbow.compute.PostgresBinaries;
-import dev.oxbow.compute.ProcessIdentity;
+import dev.oxbow.compute.ProcessIdentities;
 import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.auth.CertificateAuthority;
 import dev.oxbow.auth.ServerCertificate;
@@ -44,25 +44,28 @@ public final class OxbowServer implements AutoCloseable {
     private OxbowServer(ServerConfig config) throws Exception {
         this.config = config;
         Path home = config.home().toAbsolutePath();
-        Files.createDirectories(home);
-        lockChannel = FileChannel.open(home.resolve("oxbow.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        ProcessIdentities identities = ProcessIdentities.detect();
+        // the home holds secrets: Oxbow's own, and every compute only passes through it to its own directories
+        identities.sharedDir(home);
+        identities.grantTraversal(home);
+        lockChannel = FileChannel.open(home.resolve("oxbow.lock"), java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.setPosixFilePermissions(home.resolve("oxbow.lock"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         lock = lockChannel.tryLock();
         if (lock == null) {
             lockChannel.close();
             throw new IllegalStateException("Another Oxbow server is using " + home + "; stop it or choose another OXBOW_HOME.");
         }
         long start = System.nanoTime();
-        ProcessIdentity identity = ProcessIdentity.detect(config.pgUser());
-        identity.ensureTraversable(home);
-        PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identity);
-        LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identity, dev.oxbow.compute.RestartPolicy.DEFAULT,
+        PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identities);
+        LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identities, dev.oxbow.compute.RestartPolicy.DEFAULT,
                 dev.oxbow.compute.Cgroups.detect());
-        BranchCloner cloner = new BranchCloner(identity);
+        BranchCloner cloner = new BranchCloner();
         ControlPlane cp = null;
         ProxyServer proxyServer = null;
         try {
             var prometheus = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
-            cp = new ControlPlane(config.controlPlane(), runtime, cloner, Clock.systemUTC(), prometheus);
+            cp = new ControlPlane(config.controlPlane(), runtime, cloner, identities, Clock.systemUTC(), prometheus);
             cp.start();
             this.certificate = config.tlsCertificate() != null
                     ? CertificateAuthority.provided(config.tlsCertificate(), config.tlsKey(), null)

@@ -12,16 +12,17 @@ import java.time.Duration;
 
 /**
  * Everything {@code oxbow server} can be told. {@code pgBinaries} is where PostgreSQL is unpacked
- * (default {@code $OXBOW_HOME/pg}); {@code pgUser} runs postgres when Oxbow runs as root; the proxy
+ * (default {@code $OXBOW_HOME/pg}); as root, each project's postgres runs as an OS user of its own
+ * ({@link dev.oxbow.compute.ProcessIdentities}); the proxy
  * serves {@code <endpoint uid>.<hostDomain>}.
  */
-public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries, String pgUser,
+public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
                            Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync) {
 
     public static ServerConfig defaults(Path home) {
-        return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "postgres", "admin@oxbow.local",
+        return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "admin@oxbow.local",
                 "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
                 null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults());
     }
@@ -43,10 +44,6 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
 
     public ServerConfig withPgBinaries(Path dir) {
         return with(c -> c.pgBinaries = dir);
-    }
-
-    public ServerConfig withPgUser(String user) {
-        return with(c -> c.pgUser = user);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
@@ -97,7 +94,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     private ServerConfig with(java.util.function.Consumer<Copy> change) {
         Copy c = new Copy(this);
         change.accept(c);
-        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, c.pgUser, adminUserName, hostDomain,
+        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, adminUserName, hostDomain,
                 c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
                 c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync);
     }
@@ -109,7 +106,6 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         String pgHost;
         int pgPort;
         Path pgBinaries;
-        String pgUser;
         Limits limits;
         Duration softDeleteRetention;
         Duration suspendCheckInterval;
@@ -127,7 +123,6 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             pgHost = s.pgHost;
             pgPort = s.pgPort;
             pgBinaries = s.pgBinaries;
-            pgUser = s.pgUser;
             limits = s.limits;
             softDeleteRetention = s.softDeleteRetention;
             suspendCheckInterval = s.suspendCheckInterval;

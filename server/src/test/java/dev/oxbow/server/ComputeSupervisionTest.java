@@ -58,7 +58,7 @@ class ComputeSupervisionTest {
                 .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
                         .setSettings(new EndpointSettings().setPgSettings(Map.of("port", "6543")))))
                 .setUpdateMask(FieldMask.newBuilder().addPaths("spec.settings").build())))
-                .isInstanceOf(InvalidParameterValue.class).hasMessageContaining("managed by Oxbow");
+                .isInstanceOf(InvalidParameterValue.class).hasMessageContaining("'port'");
 
         Endpoint tuned = w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(EP)
                 .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
@@ -69,9 +69,9 @@ class ComputeSupervisionTest {
 
         assertThatThrownBy(() -> w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(EP)
                 .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
-                        .setSettings(new EndpointSettings().setPgSettings(Map.of("work_mem", "banana")))))
+                        .setSettings(new EndpointSettings().setPgSettings(Map.of("TimeZone", "Mars/Olympus_Mons")))))
                 .setUpdateMask(FieldMask.newBuilder().addPaths("spec.settings").build())).waitForCompletion())
-                .isInstanceOf(DatabricksException.class).hasMessageContaining("INVALID_PARAMETER_VALUE").hasMessageContaining("work_mem");
+                .isInstanceOf(DatabricksException.class).hasMessageContaining("INVALID_PARAMETER_VALUE").hasMessageContaining("Mars/Olympus_Mons");
         Endpoint after = w.postgres().getEndpoint(EP);
         assertThat(after.getStatus().getSettings().getPgSettings()).containsEntry("work_mem", "8MB");
         assertThat(after.getStatus().getCurrentState()).isEqualTo(EndpointStatusState.ACTIVE);

@@ -177,7 +177,7 @@ class IdentityTest {
         List<String> lines = StreamSupport.stream(audit.path("events").spliterator(), false)
                 .map(e -> e.path("actor").asText() + " " + e.path("action").asText() + " " + e.path("resource").asText() + " " + e.path("outcome").asText())
                 .toList();
-        assertThat(lines).anyMatch(l -> l.startsWith("alice@example.com POST /api/2.0/postgres/projects projects 200"));
+        assertThat(lines).anyMatch(l -> l.startsWith("alice@example.com POST /api/2.0/postgres/projects projects/alice-app 200"));
         assertThat(lines).anyMatch(l -> l.startsWith("alice@example.com PATCH /api/2.0/permissions/database-projects/alice-app"));
         assertThat(lines).anyMatch(l -> l.startsWith("bob@example.com LOGIN " + ep + " accepted"));
         assertThat(lines).anyMatch(l -> l.startsWith("bob@example.com LOGIN_REFUSED " + ep + " refused"));

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** /metrics in Prometheus format, scraped while computes start, serve, suspend and wake. */
+/** /metrics in Prometheus format (with the admin token: per-endpoint figures), scraped while computes start, serve, suspend and wake. */
 class MetricsTest {
     @RegisterExtension
     static final TestHomes homes = new TestHomes();
@@ -47,10 +47,10 @@ class MetricsTest {
         try (TestServer t = TestServer.start(TestServer.config(homes.newHome("metrics")).withLimits(fast)
                 .withTimers(Duration.ofMillis(200), Duration.ofHours(24), Duration.ofDays(3)))) {
             WorkspaceClient w = t.sdk();
-            assertThat(t.http("GET", "/metrics", null, null).statusCode()).isEqualTo(200);
+            assertThat(t.http("GET", "/metrics", null, t.token()).statusCode()).isEqualTo(200);
             w.postgres().createProject(new CreateProjectRequest().setProjectId("metered").setProject(new Project())).waitForCompletion();
             String ep = "projects/metered/branches/production/endpoints/primary";
-            String scrape = t.http("GET", "/metrics", null, null).body();
+            String scrape = t.http("GET", "/metrics", null, t.token()).body();
             assertThat(value(scrape, "oxbow_endpoint_state", "state=\"ACTIVE\"")).isEqualTo(1);
             assertThat(value(scrape, "oxbow_endpoint_cu", "endpoint=\"" + ep + "\"")).isEqualTo(0.5);
             assertThat(value(scrape, "oxbow_operation_duration_seconds_count", "kind=\"CREATE_PROJECT\"")).isEqualTo(1);
@@ -63,16 +63,16 @@ class MetricsTest {
             String uid = w.postgres().getEndpoint(ep).getUid();
             String token = w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(ep)).getToken();
             try (var c = ProxyClients.jdbc(t, uid, "admin@oxbow.local", token, "require")) {
-                assertThat(value(t.http("GET", "/metrics", null, null).body(), "oxbow_endpoint_connections", "endpoint=\"" + ep + "\"")).isEqualTo(1);
+                assertThat(value(t.http("GET", "/metrics", null, t.token()).body(), "oxbow_endpoint_connections", "endpoint=\"" + ep + "\"")).isEqualTo(1);
             }
-            ReaperTest.awaitTrue(() -> value(t.http("GET", "/metrics", null, null).body(), "oxbow_endpoint_state", "state=\"IDLE\"") == 1);
-            String idle = t.http("GET", "/metrics", null, null).body();
+            ReaperTest.awaitTrue(() -> value(t.http("GET", "/metrics", null, t.token()).body(), "oxbow_endpoint_state", "state=\"IDLE\"") == 1);
+            String idle = t.http("GET", "/metrics", null, t.token()).body();
             double suspended = plain(idle, "oxbow_compute_suspends_total");
             double resumed = plain(idle, "oxbow_compute_resumes_total");
             assertThat(suspended).isGreaterThanOrEqualTo(1);
             assertThat(value(idle, "oxbow_endpoint_cu", "endpoint=\"" + ep + "\"")).isEqualTo(0);
             try (var c = ProxyClients.jdbc(t, uid, "admin@oxbow.local", token, "require")) {
-                String woken = t.http("GET", "/metrics", null, null).body();
+                String woken = t.http("GET", "/metrics", null, t.token()).body();
                 assertThat(plain(woken, "oxbow_compute_resumes_total")).isEqualTo(resumed + 1);
                 assertThat(plain(woken, "oxbow_compute_cold_start_seconds_count")).isEqualTo(resumed + 1);
                 assertThat(value(woken, "oxbow_project_cu_hours_total", "project=\"metered\"")).isPositive();

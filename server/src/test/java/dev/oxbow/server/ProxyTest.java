@@ -218,11 +218,8 @@ class ProxyTest {
         w.postgres().createBranch(new CreateBranchRequest().setParent(P).setBranchId("small")
                 .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
         String ep = P + "/branches/small/endpoints/primary";
-        w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(ep)
-                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE)
-                        .setSettings(new EndpointSettings().setPgSettings(Map.of("max_connections", "4", "superuser_reserved_connections", "0",
-                                "reserved_connections", "0")))))
-                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.settings").build())).waitForCompletion();
+        // max_connections follows the CU (a project cannot set it), so the limit here is the role's
+        Sql.exec(t, ep, "postgres", "ALTER ROLE \"" + USER + "\" CONNECTION LIMIT 4");
         String smallUid = w.postgres().getEndpoint(ep).getUid();
         String tok = token(ep);
         List<Connection> held = ProxyClients.open(4, t, smallUid, USER, tok);

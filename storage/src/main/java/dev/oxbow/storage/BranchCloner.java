@@ -35,14 +35,10 @@ public final class BranchCloner {
     private static final Logger log = LoggerFactory.getLogger(BranchCloner.class);
     private static final String BACKUP_LABEL = "oxbow-branch";
 
-    private final ProcessIdentity identity;
     /** Strategy per filesystem (device id): probing costs a cp call. */
     private final Map<Object, CloneStrategy> strategies = new ConcurrentHashMap<>();
     private volatile CloneStrategy lastStrategy;
 
-    public BranchCloner(ProcessIdentity identity) {
-        this.identity = identity;
-    }
 
     /** The strategy for clones created in {@code dir}'s filesystem. */
     public CloneStrategy strategyFor(Path dir) throws IOException {
@@ -75,15 +71,15 @@ public final class BranchCloner {
      * all commits acknowledged before pg_backup_stop returned, and those acknowledged while the WAL was
      * copied up to that point. The target must not exist or be empty; on failure it is removed again.
      */
-    public String cloneRunning(Path socketDir, String superuser, Path sourceDataDir, Path targetDataDir)
+    public String cloneRunning(ProcessIdentity owner, Path socketDir, String superuser, Path sourceDataDir, Path targetDataDir)
             throws ComputeException, IOException, SQLException {
         long start = System.nanoTime();
         Path source = sourceDataDir.toRealPath();
-        Path target = prepareTarget(targetDataDir);
+        Path target = prepareTarget(owner, targetDataDir);
         CloneStrategy strategy = strategyFor(target.getParent());
-        TreeCopier copier = new TreeCopier(strategy, identity);
+        TreeCopier copier = new TreeCopier(strategy, owner);
         boolean done = false;
-        try (Connection c = PgConnections.open(socketDir, "postgres", superuser)) {
+        try (Connection c = PgConnections.openForOxbow(socketDir, "postgres", superuser)) {
             checkServes(c, source, socketDir);
             checkNoTablespaces(source);
             // A temporary slot keeps the server from recycling WAL the copy needs, however long the copy takes;
@@ -118,9 +114,9 @@ public final class BranchCloner {
             if (walCopied.vanished() > 0) {
                 throw new ComputeException("WAL needed by the copy of " + source + " vanished while it was copied");
             }
-            writeOwned(target.resolve("backup_label"), labelFile);
+            owner.writeFile(target.resolve("backup_label"), labelFile);
             if (tablespaceMap != null && !tablespaceMap.isEmpty()) {
-                writeOwned(target.resolve("tablespace_map"), tablespaceMap);
+                owner.writeFile(target.resolve("tablespace_map"), tablespaceMap);
             }
             lastStrategy = strategy;
             done = true;
@@ -139,7 +135,7 @@ public final class BranchCloner {
      * Copies a stopped cluster (all of it, WAL included). A cluster whose postmaster still runs is refused;
      * one that crashed is fine (the copy recovers like the original would).
      */
-    public void cloneStopped(Path source, Path target) throws ComputeException, IOException {
+    public void cloneStopped(ProcessIdentity owner, Path source, Path target) throws ComputeException, IOException {
         long start = System.nanoTime();
         Path from = source.toRealPath();
         Optional<PostmasterPid> pm = PostmasterPid.read(from);
@@ -147,11 +143,11 @@ public final class BranchCloner {
                 && ProcessHandle.of(pm.get().pid()).flatMap(h -> h.info().command()).map(cmd -> cmd.contains("postgres")).orElse(false)) {
             throw new ComputeException("cannot copy " + from + " as a stopped cluster: postgres pid " + pm.get().pid() + " still runs it");
         }
-        Path to = prepareTarget(target);
+        Path to = prepareTarget(owner, target);
         CloneStrategy strategy = strategyFor(to.getParent());
         boolean done = false;
         try {
-            TreeCopier.Result copied = new TreeCopier(strategy, identity).copyTree(from, to, CopyFilter.STOPPED);
+            TreeCopier.Result copied = new TreeCopier(strategy, owner).copyTree(from, to, CopyFilter.STOPPED);
             lastStrategy = strategy;
             done = true;
             log.info("stopped cluster cloned source={} target={} strategy={} files={} bytes={} in_ms={}", from, to, strategy.id(),
@@ -164,15 +160,8 @@ public final class BranchCloner {
     }
 
     /** Marks a cloned data directory as a standby: it starts in recovery and follows its primary. */
-    public void markStandby(Path dataDir) throws IOException {
-        Path signal = dataDir.resolve("standby.signal");
-        java.nio.file.Files.writeString(signal, "");
-        identity.chown(signal);
-    }
-
-    /** The user postgres runs as: owner of every file a clone creates. */
-    public ProcessIdentity identity() {
-        return identity;
+    public void markStandby(ProcessIdentity owner, Path dataDir) throws IOException {
+        owner.writeFile(dataDir.resolve("standby.signal"), "");
     }
 
     /** Removes {@code dir} and everything below it (symlinks, not their targets); a missing directory is fine. */
@@ -212,7 +201,8 @@ public final class BranchCloner {
         log.info("directory deleted dir={} in_ms={}", abs, (System.nanoTime() - start) / 1_000_000);
     }
 
-    private Path prepareTarget(Path targetDataDir) throws IOException, ComputeException {
+    /** The copy belongs to {@code owner} (the source's tenant: a clone never changes hands); so do missing parents. */
+    private Path prepareTarget(ProcessIdentity owner, Path targetDataDir) throws IOException, ComputeException {
         Path target = targetDataDir.toAbsolutePath().normalize();
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
@@ -221,9 +211,7 @@ public final class BranchCloner {
                 }
             }
         }
-        Files.createDirectories(target.getParent());
-        identity.ensureTraversable(target.getParent());
-        identity.privateDir(target);
+        owner.privateDir(target);
         return target;
     }
 
@@ -265,11 +253,6 @@ public final class BranchCloner {
             throw new IOException("WAL segments " + missing + " are missing from " + sourceWal);
         }
         return copier.copyFiles(sourceWal, names, targetWal);
-    }
-
-    private void writeOwned(Path file, String content) throws IOException {
-        Files.writeString(file, content);
-        identity.chown(file);
     }
 
     private void deleteQuietly(Path dir) {

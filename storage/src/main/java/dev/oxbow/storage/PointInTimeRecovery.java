@@ -26,11 +26,9 @@ public final class PointInTimeRecovery {
     private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");
 
     private final BranchCloner cloner;
-    private final ProcessIdentity identity;
 
-    public PointInTimeRecovery(BranchCloner cloner, ProcessIdentity identity) {
+    public PointInTimeRecovery(BranchCloner cloner) {
         this.cloner = cloner;
-        this.identity = identity;
     }
 
     /** A recovery target: exactly one of an LSN and a time. */
@@ -48,11 +46,9 @@ public final class PointInTimeRecovery {
     }
 
     /** Copies the snapshot into {@code targetDataDir} (reflinked where possible) and asks for archive recovery. */
-    public void prepare(Snapshot snapshot, Path targetDataDir) throws IOException, ComputeException {
-        cloner.cloneStopped(snapshot.pgdata(), targetDataDir);
-        Path signal = targetDataDir.resolve("recovery.signal");
-        Files.writeString(signal, "");
-        identity.chown(signal);
+    public void prepare(ProcessIdentity owner, Snapshot snapshot, Path targetDataDir) throws IOException, ComputeException {
+        cloner.cloneStopped(owner, snapshot.pgdata(), targetDataDir);
+        owner.writeFile(targetDataDir.resolve("recovery.signal"), "");
     }
 
     /**

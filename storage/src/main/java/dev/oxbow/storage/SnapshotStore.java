@@ -1,6 +1,7 @@
 package dev.oxbow.storage;
 
 import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ProcessIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,13 +41,13 @@ public final class SnapshotStore {
     }
 
     /** Takes a consistent snapshot of the running cluster in {@code dataDir}; it keeps serving. */
-    public Snapshot take(Path socketDir, String superuser, Path dataDir, Path snapshotsDir)
+    public Snapshot take(ProcessIdentity owner, Path socketDir, String superuser, Path dataDir, Path snapshotsDir)
             throws ComputeException, IOException, SQLException {
         long start = System.nanoTime();
-        Files.createDirectories(snapshotsDir);
+        owner.containerDirs(snapshotsDir);
         Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
         try {
-            String lsn = cloner.cloneRunning(socketDir, superuser, dataDir, tmp.resolve("pgdata"));
+            String lsn = cloner.cloneRunning(owner, socketDir, superuser, dataDir, tmp.resolve("pgdata"));
             Instant time = clock.instant();
             String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
             Snapshot s = publish(tmp, snapshotsDir, lsn, time, startSegment);
@@ -64,12 +65,13 @@ public final class SnapshotStore {
      * Keeps a fresh base backup (a clone made by {@link BranchCloner#cloneRunning}, not started yet) as a
      * snapshot: the branch's history then starts exactly at its branch point ({@code lsn}, {@code time}).
      */
-    public Snapshot adopt(Path baseBackup, String lsn, Instant time, Path snapshotsDir) throws ComputeException, IOException {
+    public Snapshot adopt(ProcessIdentity owner, Path baseBackup, String lsn, Instant time, Path snapshotsDir)
+            throws ComputeException, IOException {
         long start = System.nanoTime();
-        Files.createDirectories(snapshotsDir);
+        owner.containerDirs(snapshotsDir);
         Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
         try {
-            cloner.cloneStopped(baseBackup, tmp.resolve("pgdata"));
+            cloner.cloneStopped(owner, baseBackup, tmp.resolve("pgdata"));
             String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
             Snapshot s = publish(tmp, snapshotsDir, lsn, time, startSegment);
             log.info("snapshot adopted from base backup data_dir={} snapshot={} lsn={} strategy={} in_ms={}", baseBackup,
@@ -87,6 +89,9 @@ public final class SnapshotStore {
         p.setProperty("lsn", lsn);
         p.setProperty("time", time.toString());
         p.setProperty("start_segment", startSegment);
+        // Oxbow's own file, readable by nobody else (the directory lets the tenant's user pass, not write)
+        Files.createFile(tmp.resolve(META), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try (Writer w = Files.newBufferedWriter(tmp.resolve(META))) {
             p.store(w, "Oxbow snapshot");
         }

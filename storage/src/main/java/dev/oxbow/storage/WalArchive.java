@@ -48,7 +48,7 @@ public final class WalArchive {
     }
 
     /**
-     * Defaults (a project may override them) that suit copy-on-write storage and an archive: the archive
+     * Defaults (Oxbow's; a project cannot change wal_* settings) that suit copy-on-write storage and an archive: the archive
      * holds the history, so pg_wal need not keep recycled segments, and zero-filling new ones only
      * writes blocks twice (PostgreSQL's own advice for copy-on-write filesystems).
      */

@@ -43,7 +43,7 @@ class BranchClonerTest {
         root = TestClusters.scratchDir();
         identity = TestClusters.identity();
         runtime = new LocalComputeRuntime(TestClusters.binaries(), identity);
-        cloner = new BranchCloner(identity);
+        cloner = new BranchCloner();
     }
 
     @AfterEach
@@ -55,7 +55,7 @@ class BranchClonerTest {
     @Test
     void clonesARunningClusterUnderConcurrentWrites() throws Exception {
         ComputeSpec parent = TestClusters.spec("ep-parent", 17, root, "parent");
-        runtime.initdb(17, parent.dataDir(), TestClusters.SUPERUSER);
+        runtime.initdb("tenant-a", 17, parent.dataDir(), TestClusters.SUPERUSER);
         runtime.start(parent);
         try (Connection c = connect(parent)) {
             exec(c, "CREATE TABLE t (id bigint PRIMARY KEY, pad text)");
@@ -111,7 +111,7 @@ class BranchClonerTest {
             assertThat(warmedUp.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(writerError.get()).isNull();
             committedBeforeCall = new HashSet<>(flushedAfterAck.keySet());
-            lsn = cloner.cloneRunning(parent.socketDir(), TestClusters.SUPERUSER, parent.dataDir(), child.dataDir());
+            lsn = cloner.cloneRunning(identity, parent.socketDir(), TestClusters.SUPERUSER, parent.dataDir(), child.dataDir());
         } finally {
             writing.set(false);
             writer.join();
@@ -163,13 +163,13 @@ class BranchClonerTest {
     @Test
     void clonesRunningPostgres16() throws Exception {
         ComputeSpec parent = TestClusters.spec("ep-p16", 16, root, "p16");
-        runtime.initdb(16, parent.dataDir(), TestClusters.SUPERUSER);
+        runtime.initdb("tenant-a", 16, parent.dataDir(), TestClusters.SUPERUSER);
         runtime.start(parent);
         try (Connection c = connect(parent)) {
             exec(c, "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
         }
         ComputeSpec child = TestClusters.spec("ep-c16", 16, root, "c16");
-        cloner.cloneRunning(parent.socketDir(), TestClusters.SUPERUSER, parent.dataDir(), child.dataDir());
+        cloner.cloneRunning(identity, parent.socketDir(), TestClusters.SUPERUSER, parent.dataDir(), child.dataDir());
         runtime.start(child);
         try (Connection c = connect(child)) {
             assertThat(query(c, "SELECT count(*) FROM t")).isEqualTo("1000");
@@ -180,34 +180,34 @@ class BranchClonerTest {
     @Test
     void clonesAStoppedClusterAndRefusesARunningOne() throws Exception {
         ComputeSpec parent = TestClusters.spec("ep-s", 17, root, "s");
-        runtime.initdb(17, parent.dataDir(), TestClusters.SUPERUSER);
+        runtime.initdb("tenant-a", 17, parent.dataDir(), TestClusters.SUPERUSER);
         runtime.start(parent);
         try (Connection c = connect(parent)) {
             exec(c, "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 500) g");
         }
         ComputeSpec child = TestClusters.spec("ep-s2", 17, root, "s2");
-        assertThatThrownBy(() -> cloner.cloneStopped(parent.dataDir(), child.dataDir()))
+        assertThatThrownBy(() -> cloner.cloneStopped(identity, parent.dataDir(), child.dataDir()))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("still runs");
         runtime.stop("ep-s");
 
-        cloner.cloneStopped(parent.dataDir(), child.dataDir());
+        cloner.cloneStopped(identity, parent.dataDir(), child.dataDir());
         runtime.start(child);
         try (Connection c = connect(child)) {
             assertThat(query(c, "SELECT count(*) FROM t")).isEqualTo("500");
         }
-        assertThatThrownBy(() -> cloner.cloneStopped(parent.dataDir(), child.dataDir()))
+        assertThatThrownBy(() -> cloner.cloneStopped(identity, parent.dataDir(), child.dataDir()))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("not empty");
     }
 
     @Test
     void refusesASocketOfAnotherCluster() throws Exception {
         ComputeSpec a = TestClusters.spec("ep-x", 17, root, "x");
-        runtime.initdb(17, a.dataDir(), TestClusters.SUPERUSER);
+        runtime.initdb("tenant-a", 17, a.dataDir(), TestClusters.SUPERUSER);
         runtime.start(a);
         Path other = root.resolve("y/pgdata");
         Files.createDirectories(other);
         Path target = root.resolve("z/pgdata");
-        assertThatThrownBy(() -> cloner.cloneRunning(a.socketDir(), TestClusters.SUPERUSER, other, target))
+        assertThatThrownBy(() -> cloner.cloneRunning(identity, a.socketDir(), TestClusters.SUPERUSER, other, target))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("runs " + a.dataDir().toRealPath());
         assertThat(Files.exists(target)).as("partial target removed").isFalse();
     }

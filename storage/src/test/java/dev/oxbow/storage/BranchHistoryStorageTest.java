@@ -39,7 +39,7 @@ class BranchHistoryStorageTest {
         root = TestClusters.scratchDir();
         identity = TestClusters.identity();
         runtime = new LocalComputeRuntime(TestClusters.binaries(), identity);
-        cloner = new BranchCloner(identity);
+        cloner = new BranchCloner();
         snapshots = new SnapshotStore(cloner, Clock.systemUTC());
     }
 
@@ -52,9 +52,9 @@ class BranchHistoryStorageTest {
     /** A cluster whose archiver fills {@code root/name/wal}. */
     private ComputeSpec archivingCluster(String uid, String name) throws Exception {
         ComputeSpec plain = TestClusters.spec(uid, 17, root, name);
-        runtime.initdb(17, plain.dataDir(), TestClusters.SUPERUSER);
+        runtime.initdb("tenant-a", 17, plain.dataDir(), TestClusters.SUPERUSER);
         identity.privateDir(plain.dataDir().resolveSibling(WalArchive.DIR));
-        ComputeSpec spec = new ComputeSpec(uid, 17, plain.dataDir(), plain.socketDir(), WalArchive.settings(Duration.ofSeconds(60)));
+        ComputeSpec spec = new ComputeSpec(uid, "tenant-a", 17, plain.dataDir(), plain.socketDir(), WalArchive.settings(Duration.ofSeconds(60)));
         runtime.start(spec);
         return spec;
     }
@@ -68,7 +68,7 @@ class BranchHistoryStorageTest {
         try (Connection c = connect(source)) {
             exec(c, "CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1)");
         }
-        Snapshot first = snapshots.take(source.socketDir(), TestClusters.SUPERUSER, source.dataDir(), snapshotsDir);
+        Snapshot first = snapshots.take(identity, source.socketDir(), TestClusters.SUPERUSER, source.dataDir(), snapshotsDir);
         try (Connection c = connect(source)) {
             exec(c, "INSERT INTO t VALUES (2)");
             lsnAfterFirst = query(c, "SELECT pg_current_wal_insert_lsn()::text");
@@ -76,18 +76,18 @@ class BranchHistoryStorageTest {
             String flushed = WalArchive.flush(c, archive, Duration.ofSeconds(30));
             assertThat(Lsn.parse(flushed)).isGreaterThan(Lsn.parse(lsnAfterFirst));
         }
-        Snapshot second = snapshots.take(source.socketDir(), TestClusters.SUPERUSER, source.dataDir(), snapshotsDir);
+        Snapshot second = snapshots.take(identity, source.socketDir(), TestClusters.SUPERUSER, source.dataDir(), snapshotsDir);
         assertThat(snapshots.list(snapshotsDir)).extracting(Snapshot::lsn).containsExactly(first.lsn(), second.lsn());
         assertThat(second.startSegment()).isGreaterThan(first.startSegment());
 
         // the first snapshot plus archived WAL, stopped right after row 2 was committed
         Path restored = root.resolve("restored").resolve("pgdata");
-        PointInTimeRecovery recovery = new PointInTimeRecovery(cloner, identity);
-        recovery.prepare(first, restored);
+        PointInTimeRecovery recovery = new PointInTimeRecovery(cloner);
+        recovery.prepare(identity, first, restored);
         identity.privateDir(restored.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(WalArchive.settings(Duration.ofSeconds(60)));
         settings.putAll(PointInTimeRecovery.settings(archive, new PointInTimeRecovery.Target(lsnAfterFirst, null)));
-        ComputeSpec rs = new ComputeSpec("ep-restored", 17, restored, root.resolve("s-restored"), settings);
+        ComputeSpec rs = new ComputeSpec("ep-restored", "tenant-a", 17, restored, root.resolve("s-restored"), settings);
         runtime.start(rs);
         Connection c = awaitPromoted(rs);
         try (c) {

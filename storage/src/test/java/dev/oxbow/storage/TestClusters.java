@@ -43,7 +43,7 @@ final class TestClusters {
     }
 
     static ComputeSpec spec(String uid, int pg, Path root, String name) {
-        return new ComputeSpec(uid, pg, root.resolve(name).resolve("pgdata"), root.resolve("s-" + name), Map.of());
+        return new ComputeSpec(uid, "tenant-a", pg, root.resolve(name).resolve("pgdata"), root.resolve("s-" + name), Map.of());
     }
 
     static Connection connect(ComputeSpec spec) throws SQLException {

@@ -35,7 +35,7 @@ class TreeCopierTest {
         try (var left = Files.list(root)) {
             assertThat(left.toList()).as("probe files removed").isEmpty();
         }
-        assertThat(new BranchCloner(identity).strategyFor(root)).isEqualTo(strategy);
+        assertThat(new BranchCloner().strategyFor(root)).isEqualTo(strategy);
     }
 
     @Test

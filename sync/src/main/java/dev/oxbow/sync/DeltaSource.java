@@ -26,6 +26,7 @@ import org.apache.hadoop.conf.Configuration;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -36,14 +37,38 @@ import java.util.Optional;
  * changes of a range of commits. Kernel has no change-feed reader, so changes come from the commit actions
  * (PROTOCOL.md "Add CDC File"): a commit's {@code cdc} files when it has any, else the rows of its
  * data-changing {@code remove}s (deletes) and {@code add}s (inserts).
+ *
+ * <p>Every file is opened through a {@link ConfinedEngine}: none may resolve outside the source's {@link SourceRoot}.
+ * Errors name the table and never quote the files' bytes (a parse error of Kernel or Jackson would).
  */
 public final class DeltaSource {
     private final String location;
+    private final String name;
     private final Engine engine;
 
-    public DeltaSource(String location) {
+    /** The table at {@code location}, confined to {@code root}; {@code name} is how errors call it (what the user asked for). */
+    public DeltaSource(String location, SourceRoot root, String name) {
         this.location = location;
-        this.engine = DefaultEngine.create(new Configuration());
+        this.name = name;
+        Configuration conf = new Configuration();
+        // the raw file system: no hidden .crc side files are opened beside the ones Kernel asks for
+        conf.set("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem");
+        conf.setBoolean("fs.file.impl.disable.cache", true);
+        this.engine = new ConfinedEngine(DefaultEngine.create(conf), root);
+    }
+
+    /** The table at {@code location}, confined to its own directory (tests, tools). */
+    public DeltaSource(String location) {
+        this(location, ownDirectory(location), location);
+    }
+
+    private static SourceRoot ownDirectory(String location) {
+        Path dir = Path.of(location).toAbsolutePath().normalize();
+        try {
+            return SourceRoot.of(dir);
+        } catch (IOException e) {
+            return new SourceRoot(dir); // nothing there yet: "No Delta table" follows
+        }
     }
 
     public String location() {
@@ -55,18 +80,57 @@ public final class DeltaSource {
         try {
             return TableManager.loadSnapshot(location).build(engine);
         } catch (TableNotFoundException e) {
-            throw new SyncException("No Delta table at " + location + ".");
+            throw new SyncException("No Delta table at " + name + ".");
         } catch (RuntimeException e) {
-            throw new SyncException("Cannot read the Delta table at " + location + ": " + e.getMessage(), e);
+            throw unreadable(e);
         }
     }
 
-    public Snapshot at(long version) {
-        return TableManager.loadSnapshot(location).atVersion(version).build(engine);
+    public long commitTimestamp(Snapshot snapshot) throws SyncException {
+        try {
+            return snapshot.getTimestamp(engine);
+        } catch (RuntimeException e) {
+            throw unreadable(e);
+        }
     }
 
-    public long commitTimestamp(Snapshot snapshot) {
-        return snapshot.getTimestamp(engine);
+    /**
+     * The error for a source Kernel could not read, in fixed words: the underlying message may quote the bytes
+     * of whatever file it tried to parse, so only its type is kept.
+     */
+    SyncException unreadable(Throwable e) {
+        if (outsideRoot(e)) {
+                return new SyncException("The Delta table " + name + " has a file that resolves outside its directory (a symbolic link?);"
+                        + " Oxbow reads only files inside the catalog. Replace the link with the file itself.");
+        }
+        return new SyncException("Cannot read the Delta table " + name + ": a log or data file is not valid Delta ("
+                + e.getClass().getSimpleName() + "). Check the table with a Delta reader; Oxbow does not show the files' contents.");
+    }
+
+    private static boolean outsideRoot(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SourceRoot.SourceOutsideRoot) return true;
+        }
+        return false;
+    }
+
+    /** Carries an exception of the caller's visitor through Kernel's iterators, so it is not mistaken for a read error. */
+    private static final class VisitorFailure extends RuntimeException {
+        VisitorFailure(Exception cause) {
+            super(cause);
+        }
+    }
+
+    private static BatchVisitor carried(BatchVisitor visitor) {
+        return (data, selected, changeType, op) -> {
+            try {
+                visitor.visit(data, selected, changeType, op);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Exception e) {
+                throw new VisitorFailure(e);
+            }
+        };
     }
 
     public boolean changeDataFeedEnabled(Snapshot snapshot) {
@@ -80,7 +144,15 @@ public final class DeltaSource {
     }
 
     /** Number of data files in the snapshot (for progress). */
-    int fileCount(Snapshot snapshot) throws IOException {
+    int fileCount(Snapshot snapshot) throws IOException, SyncException {
+        try {
+            return countFiles(snapshot);
+        } catch (RuntimeException e) {
+            throw unreadable(e);
+        }
+    }
+
+    private int countFiles(Snapshot snapshot) throws IOException {
         int n = 0;
         try (CloseableIterator<FilteredColumnarBatch> files = snapshot.getScanBuilder().build().getScanFiles(engine)) {
             while (files.hasNext()) {
@@ -97,6 +169,17 @@ public final class DeltaSource {
 
     /** Every live row of {@code snapshot}: partition values and deletion vectors applied by Kernel. */
     void scan(Snapshot snapshot, BatchVisitor visitor, Runnable afterFile) throws Exception {
+        try {
+            scanFiles(snapshot, carried(visitor), afterFile);
+        } catch (VisitorFailure e) {
+            throw (Exception) e.getCause();
+        } catch (IOException | RuntimeException e) {
+            if (e.getCause() instanceof VisitorFailure v) throw (Exception) v.getCause();
+            throw unreadable(e);
+        }
+    }
+
+    private void scanFiles(Snapshot snapshot, BatchVisitor visitor, Runnable afterFile) throws Exception {
         Scan scan = snapshot.getScanBuilder().build();
         Row scanState = scan.getScanState(engine);
         StructType physical = ScanStateRow.getPhysicalDataReadSchema(scanState);
@@ -163,11 +246,15 @@ public final class DeltaSource {
     void changes(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
                  java.util.function.LongConsumer onCommit) throws Exception {
         try {
-            readChanges(from, to, schema, keyColumns, partitioned, visitor, onCommit);
+            readChanges(from, to, schema, keyColumns, partitioned, carried(visitor), onCommit);
+        } catch (VisitorFailure e) {
+            throw (Exception) e.getCause();
         } catch (io.delta.kernel.exceptions.KernelException | io.delta.kernel.exceptions.KernelEngineException | java.io.FileNotFoundException
-                 | java.io.UncheckedIOException e) {
+                 | java.io.UncheckedIOException | SourceRoot.SourceOutsideRoot e) {
+            if (e.getCause() instanceof VisitorFailure v) throw (Exception) v.getCause();
+            if (outsideRoot(e)) throw unreadable(e);
             // log files expired or data files vacuumed: the changes are gone, only a full copy can catch up
-            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + e.getMessage() + ")");
+            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + e.getClass().getSimpleName() + ")");
         }
     }
 

@@ -26,6 +26,10 @@ import java.util.stream.Collectors;
  * also records the Delta version it reflects (table {@code _oxbow_sync.state}): a crash or restart never
  * loses or applies a change twice, because the next run starts from the version committed with the data.
  *
+ * <p>Runs only in a session of {@link SyncRole#NAME}, never as superuser: a trigger, rule or function the tenant
+ * managed to attach to what the sync touches runs with the sync role's rights and no more. The role owns the
+ * tables it writes; a table of the target's name that it does not own is refused.
+ *
  * <p>Full copies load a shadow table by binary COPY, add the primary key, and swap it in by rename; readers
  * see the old copy until commit. Incremental runs COPY the changes into a temporary table, then delete and
  * upsert by primary key in set-based statements.
@@ -34,7 +38,7 @@ public final class TableSync {
     private static final Logger log = LoggerFactory.getLogger(TableSync.class);
     static final String STATE_SCHEMA = "_oxbow_sync";
     static final String STATE_TABLE = STATE_SCHEMA + ".state";
-    private static final String CHANGES = "_oxbow_changes";
+    private static final String CHANGES = "pg_temp._oxbow_changes";
 
     private TableSync() {}
 
@@ -92,15 +96,19 @@ public final class TableSync {
         }
     }
 
-    /** Forgets the sync state (the synced table was deleted); drops the Postgres table too when {@code dropTable}. */
+    /**
+     * Forgets the sync state (the synced table was deleted); drops the Postgres table too when {@code dropTable} and
+     * the table is one the sync created.
+     */
     public static void forget(Connection c, SyncSpec spec, boolean dropTable) throws SQLException {
+        requireSyncRole(c);
         c.setAutoCommit(true);
         try (Statement s = c.createStatement()) {
             s.execute("DELETE FROM " + STATE_TABLE + " WHERE synced_table = " + Sql.literal(spec.syncedTable()));
         } catch (SQLException e) {
             if (!"42P01".equals(e.getSQLState())) throw e; // no state table: nothing was ever synced here
         }
-        if (dropTable) {
+        if (dropTable && SyncRole.NAME.equals(SyncRole.tableOwner(c, spec.pgSchema(), spec.pgTable()))) {
             try (Statement s = c.createStatement()) {
                 s.execute("DROP TABLE IF EXISTS " + Sql.qualified(spec.pgSchema(), spec.pgTable()));
             }
@@ -110,6 +118,7 @@ public final class TableSync {
     /** One sync run: a full copy if needed (first run, SNAPSHOT mode, unreadable changes), else the changes since the last. */
     public static SyncOutcome run(SyncSpec spec, DeltaSource source, Connection c, SyncProgress.Listener progress)
             throws SyncException, SQLException {
+        requireSyncRole(c);
         Snapshot latest = source.latest();
         List<PgColumn> columns = TypeMapping.columns(latest.getSchema());
         checkKeys(spec, columns);
@@ -142,7 +151,6 @@ public final class TableSync {
     private static SyncOutcome once(SyncSpec spec, DeltaSource source, Snapshot latest, List<PgColumn> columns, Connection c,
                                     SyncProgress.Listener progress, boolean forceFull) throws Exception {
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS " + STATE_SCHEMA);
             s.execute("CREATE TABLE IF NOT EXISTS " + STATE_TABLE + " (synced_table text PRIMARY KEY, source text NOT NULL,"
                     + " version bigint NOT NULL, commit_time timestamptz, synced_at timestamptz NOT NULL, columns jsonb NOT NULL)");
         }
@@ -186,12 +194,27 @@ public final class TableSync {
         return outcome;
     }
 
-    private static boolean exists(Connection c, SyncSpec spec) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, Sql.qualified(spec.pgSchema(), spec.pgTable()));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
+    /** Whether the target exists; one that the sync role does not own (the sync did not create it) is refused. */
+    private static boolean exists(Connection c, SyncSpec spec) throws SQLException, SyncException {
+        String owner = SyncRole.tableOwner(c, spec.pgSchema(), spec.pgTable());
+        if (owner != null && !owner.equals(SyncRole.NAME)) {
+            throw SyncRole.notCreatedBySync(spec, owner);
+        }
+        return owner != null;
+    }
+
+    /**
+     * Refuses any session but the sync role's own: as superuser (even after SET ROLE, which tenant code could
+     * undo with RESET ROLE) a tenant's trigger would run with the superuser's rights.
+     */
+    static void requireSyncRole(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT session_user::text, current_user::text,"
+                     + " (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user)")) {
+            rs.next();
+            if (!SyncRole.NAME.equals(rs.getString(1)) || !SyncRole.NAME.equals(rs.getString(2)) || rs.getBoolean(3)) {
+                throw new IllegalStateException("synced tables are written only in a session of " + SyncRole.NAME + ", not as "
+                        + rs.getString(1) + "/" + rs.getString(2));
             }
         }
     }
@@ -208,7 +231,6 @@ public final class TableSync {
         String shadowName = shortName("_oxbow_new_" + spec.pgTable());
         String shadow = Sql.qualified(spec.pgSchema(), shadowName);
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS " + Sql.ident(spec.pgSchema()));
             s.execute("DROP TABLE IF EXISTS " + shadow);
             s.execute("CREATE TABLE " + shadow + " (" + columnDefs(columns) + ")");
         }
@@ -270,16 +292,13 @@ public final class TableSync {
         return new SyncOutcome(SyncOutcome.Kind.SNAPSHOT, latest.getVersion(), source.commitTimestamp(latest), rows[0], rows[1], null);
     }
 
-    /** Owner and grants of the table being replaced carry over to its new copy. */
+    /** Grants on the table being replaced carry over to its new copy (both are the sync role's). */
     private static void copyPrivileges(Connection c, String from, String to) throws SQLException {
         List<String> statements = new ArrayList<>();
         try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = '" + from.replace("'", "''") + "'::regclass")) {
-            if (rs.next()) statements.add("ALTER TABLE " + to + " OWNER TO " + Sql.ident(rs.getString(1)));
-        }
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, a.privilege_type"
-                     + " FROM pg_class, aclexplode(relacl) a WHERE pg_class.oid = '" + from.replace("'", "''") + "'::regclass")) {
+             ResultSet rs = s.executeQuery("SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+                     + " a.privilege_type FROM pg_catalog.pg_class, pg_catalog.aclexplode(relacl) a"
+                     + " WHERE pg_class.oid = '" + from.replace("'", "''") + "'::pg_catalog.regclass AND a.grantee <> relowner")) {
             while (rs.next()) statements.add("GRANT " + rs.getString(2) + " ON " + to + " TO " + rs.getString(1));
         }
         try (Statement s = c.createStatement()) {

@@ -25,13 +25,32 @@ final class SyncPostgres implements AutoCloseable {
         Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         ProcessIdentity identity = ProcessIdentity.detect("postgres");
         runtime = new LocalComputeRuntime(new PostgresBinaries(Path.of("/tmp/oxbow-test-pg"), identity), identity);
-        spec = new ComputeSpec("ep-sync", 17, root.resolve("pg").resolve("pgdata"), root.resolve("s"), Map.of());
-        runtime.initdb(17, spec.dataDir(), SUPERUSER);
+        spec = new ComputeSpec("ep-sync", "tenant-a", 17, root.resolve("pg").resolve("pgdata"), root.resolve("s"), Map.of());
+        runtime.initdb("tenant-a", 17, spec.dataDir(), SUPERUSER);
         runtime.start(spec);
+        try (Connection c = connect()) {
+            SyncRole.ensureRole(c); // as Oxbow's branch bootstrap does
+        }
     }
 
     Connection connect() throws Exception {
-        return PgConnections.open(spec.socketDir(), "postgres", SUPERUSER);
+        return connect("postgres", SUPERUSER);
+    }
+
+    Connection connect(String database, String user) throws Exception {
+        return PgConnections.open(spec.socketDir(), database, user);
+    }
+
+    /** A session of the sync role, as Oxbow opens it (search path pinned). */
+    Connection connectAsSync(String database) throws Exception {
+        return PgConnections.openForOxbow(spec.socketDir(), database, SyncRole.NAME);
+    }
+
+    /** What Oxbow's superuser session does before a sync of {@code s}. */
+    void prepare(String database, SyncSpec s) throws Exception {
+        try (Connection admin = PgConnections.openForOxbow(spec.socketDir(), database, SUPERUSER)) {
+            SyncRole.prepare(admin, s);
+        }
     }
 
     @Override

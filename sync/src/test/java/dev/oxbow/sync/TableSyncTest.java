@@ -92,6 +92,12 @@ class TableSyncTest {
         return out;
     }
 
+    /** One sync as Oxbow runs it: the superuser session prepares, the sync role's session {@code c} syncs. */
+    static SyncOutcome sync(SyncSpec spec, DeltaSource source, Connection c, SyncProgress.Listener progress) throws Exception {
+        pg.prepare("postgres", spec);
+        return TableSync.run(spec, source, c, progress);
+    }
+
     private static void normalizeDoubles(List<String> rows) {
         rows.replaceAll(s -> s.replace(".0|", "|"));
     }
@@ -106,8 +112,8 @@ class TableSyncTest {
         SyncSpec spec = new SyncSpec("main.app.items", table.toString(), "app", "items", List.of("id"), null, true);
         DeltaSource source = new DeltaSource(table.toString());
         assertThat(TableSync.validate(spec, source).columns()).containsExactly("id", "name", "amount", "ts");
-        try (Connection c = pg.connect()) {
-            SyncOutcome initial = TableSync.run(spec, source, c, SyncProgress.Listener.NONE);
+        try (Connection c = pg.connectAsSync("postgres")) {
+            SyncOutcome initial = sync(spec, source, c, SyncProgress.Listener.NONE);
             assertThat(initial.kind()).isEqualTo(SyncOutcome.Kind.SNAPSHOT);
             assertThat(initial.rows()).isEqualTo(100);
             assertThat(initial.nullKeyRows()).isEqualTo(1);
@@ -118,14 +124,14 @@ class TableSyncTest {
             w.removeFilesOf(appended);                                      // Kernel-style remove-only delete
             w.update(r -> r[0] != null && (Long) r[0] % 10 == 0, r -> { r[1] = "updated"; return r; });
             w.delete(r -> r[0] != null && (Long) r[0] < 5);
-            SyncOutcome changes = TableSync.run(spec, source, c, SyncProgress.Listener.NONE);
+            SyncOutcome changes = sync(spec, source, c, SyncProgress.Listener.NONE);
             assertThat(changes.kind()).isEqualTo(SyncOutcome.Kind.INCREMENTAL);
             assertThat(changes.version()).isEqualTo(w.version());
             assertThat(TableSync.syncedVersion(c, spec.syncedTable())).isEqualTo(w.version());
             assertSame(c, table, "app.items");
             assertThat(postgresRows(c, "app.items", 4)).hasSize(95 + 10 - 0);
 
-            assertThat(TableSync.run(spec, source, c, SyncProgress.Listener.NONE).kind()).isEqualTo(SyncOutcome.Kind.UP_TO_DATE);
+            assertThat(sync(spec, source, c, SyncProgress.Listener.NONE).kind()).isEqualTo(SyncOutcome.Kind.UP_TO_DATE);
         }
     }
 
@@ -142,25 +148,27 @@ class TableSyncTest {
         Path table = newTable();
         DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, false);
         w.append(List.<Object[]>of(row(1L, "old", 1, 10), row(1L, "new", 2, 20), row(2L, "only", 3, 5)));
-        try (Connection c = pg.connect()) {
+        try (Connection c = pg.connectAsSync("postgres")) {
             SyncSpec strict = new SyncSpec("main.snap.dups", table.toString(), "snap", "dups", List.of("id"), null, false);
-            assertThatThrownBy(() -> TableSync.run(strict, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
+            assertThatThrownBy(() -> sync(strict, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
                     .isInstanceOf(SyncException.class).hasMessageContaining("same primary key").hasMessageContaining("id = 1")
                     .hasMessageContaining("timeseries_key");
             assertThat(TableSync.syncedVersion(c, strict.syncedTable())).as("nothing half-applied").isEqualTo(-1);
 
             SyncSpec newest = new SyncSpec("main.snap.dups2", table.toString(), "snap", "dups2", List.of("id"), "ts", false);
-            TableSync.run(newest, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            sync(newest, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             assertThat(postgresRows(c, "snap.dups2", 4)).hasSize(2).anyMatch(s -> s.startsWith("1|new|"));
 
             // SNAPSHOT copies everything again; readers kept their grants across the swap
-            try (Statement s = c.createStatement()) {
+            try (Connection admin = pg.connect(); Statement s = admin.createStatement()) {
                 s.execute("CREATE ROLE reader");
+            }
+            try (Statement s = c.createStatement()) {
                 s.execute("GRANT USAGE ON SCHEMA snap TO reader");
                 s.execute("GRANT SELECT ON snap.dups2 TO reader");
             }
             w.append(List.<Object[]>of(row(3L, "three", 4, 30)));
-            assertThat(TableSync.run(newest, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE).kind()).isEqualTo(SyncOutcome.Kind.SNAPSHOT);
+            assertThat(sync(newest, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE).kind()).isEqualTo(SyncOutcome.Kind.SNAPSHOT);
             assertThat(postgresRows(c, "snap.dups2", 4)).hasSize(3);
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT has_table_privilege('reader', 'snap.dups2', 'SELECT')")) {
                 rs.next();
@@ -175,17 +183,17 @@ class TableSyncTest {
         DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, true);
         w.append(rows(0, 10));
         SyncSpec spec = new SyncSpec("main.evolve.t", table.toString(), "evolve", "t", List.of("id"), null, true);
-        try (Connection c = pg.connect()) {
-            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+        try (Connection c = pg.connectAsSync("postgres")) {
+            sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             w.changeSchema(SCHEMA.add("extra", StringType.STRING));
             w.append(List.<Object[]>of(new Object[] {10L, "ten", 15.0, Instant.ofEpochSecond(1_700_000_010L), "more"}));
-            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             assertThat(postgresRows(c, "evolve.t", 5)).hasSize(11).contains("10|ten|15|1700000010000000|more")
                     .contains("1|name-1|1.5|1700000001000000|null");
 
             w.changeSchema(new StructType().add("id", LongType.LONG).add("name", StringType.STRING));
             long before = TableSync.syncedVersion(c, spec.syncedTable());
-            assertThatThrownBy(() -> TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
+            assertThatThrownBy(() -> sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
                     .isInstanceOf(SyncException.class).hasMessageContaining("column amount was dropped");
             assertThat(TableSync.syncedVersion(c, spec.syncedTable())).isEqualTo(before);
         }
@@ -197,8 +205,8 @@ class TableSyncTest {
         DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, true);
         w.append(rows(0, 10));
         SyncSpec spec = new SyncSpec("main.vacuum.t", table.toString(), "vacuum", "t", List.of("id"), null, true);
-        try (Connection c = pg.connect()) {
-            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+        try (Connection c = pg.connectAsSync("postgres")) {
+            sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             long appended = w.append(rows(10, 20));
             w.removeFilesOf(appended);
             w.append(rows(20, 25));
@@ -207,7 +215,7 @@ class TableSyncTest {
                     if (!deltaFiles(table).contains(f.getFileName().toString())) java.nio.file.Files.delete(f);
                 }
             }
-            SyncOutcome outcome = TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            SyncOutcome outcome = sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             assertThat(outcome.kind()).isEqualTo(SyncOutcome.Kind.SNAPSHOT);
             assertThat(outcome.note()).contains("can no longer be read");
             assertSame(c, table, "vacuum.t");
@@ -239,13 +247,13 @@ class TableSyncTest {
         DeltaTableWriter w = DeltaTableWriter.create(table, SCHEMA, true);
         w.append(rows(0, 10));
         SyncSpec spec = new SyncSpec("main.dup.t", table.toString(), "dup", "t", List.of("id"), null, true);
-        try (Connection c = pg.connect()) {
-            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+        try (Connection c = pg.connectAsSync("postgres")) {
+            sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             w.append(List.<Object[]>of(row(3L, "again", 0, 99)));
-            assertThatThrownBy(() -> TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
+            assertThatThrownBy(() -> sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE))
                     .isInstanceOf(SyncException.class).hasMessageContaining("id = 3");
             SyncSpec withTs = new SyncSpec("main.dup.t2", table.toString(), "dup", "t2", List.of("id"), "ts", true);
-            TableSync.run(withTs, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+            sync(withTs, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             assertThat(postgresRows(c, "dup.t2", 4)).hasSize(10).anyMatch(s -> s.startsWith("3|again|"));
         }
     }
@@ -266,8 +274,8 @@ class TableSyncTest {
                 LocalDate.of(2024, 2, 29), java.time.LocalDateTime.of(2024, 1, 2, 3, 4, 5)},
                 new Object[] {2L, null, null, null, null, null, new BigDecimal("0.001"), null, null, null}));
         SyncSpec spec = new SyncSpec("main.types.t", table.toString(), "types", "t", List.of("id"), null, false);
-        try (Connection c = pg.connect()) {
-            TableSync.run(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
+        try (Connection c = pg.connectAsSync("postgres")) {
+            sync(spec, new DeltaSource(table.toString()), c, SyncProgress.Listener.NONE);
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
                     "SELECT i, s, b, ok, f, d::text, encode(bin, 'hex'), day::text, ntz::text, pg_typeof(b)::text, pg_typeof(ntz)::text FROM types.t ORDER BY id")) {
                 rs.next();

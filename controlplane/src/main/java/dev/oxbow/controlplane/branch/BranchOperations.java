@@ -53,7 +53,7 @@ public final class BranchOperations {
                             if (past == null) {
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
-                                timelines.adoptBranchPoint(layout.dataDir(project, branch), lsn, time);
+                                timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);
                             } else {
                                 Timelines.Source source = timelines.resolve(project, parent, past,
                                         past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");

@@ -97,7 +97,7 @@ public final class BranchReplacement {
             Timelines.Source source = timelines.resolve(project, branch, point,
                     point.lsn() != null ? "source_branch_lsn" : "source_branch_time");
             Timelines.Reached reached = timelines.recover(project, branch, source, point, staging.resolve("pgdata"));
-            Files.writeString(staging.resolve(COMPLETE), reached.lsn() + "\n");
+            writeMarker(staging.resolve(COMPLETE), reached.lsn() + "\n");
         }
         ctx.pointTaken();
         provisioner.stopAll(branch);
@@ -128,8 +128,8 @@ public final class BranchReplacement {
             cloner.delete(staging);
             String lsn = provisioner.cloneFromParent(project, parent, branch, staging.resolve("pgdata"));
             Instant time = clock.instant();
-            timelines.adoptBranchPoint(staging.resolve("pgdata"), lsn, time);
-            Files.writeString(staging.resolve(COMPLETE), lsn + "\n" + time + "\n");
+            timelines.adoptBranchPoint(project, staging.resolve("pgdata"), lsn, time);
+            writeMarker(staging.resolve(COMPLETE), lsn + "\n" + time + "\n");
         }
         ctx.pointTaken();
         provisioner.stopAll(branch);
@@ -153,6 +153,14 @@ public final class BranchReplacement {
         bringBack(project, branch);
         log.info("branch reset from parent branch={} parent={}", branch.name(), parent.name());
         return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
+    }
+
+    /** Oxbow's own marker: readable by nobody else. */
+    private static void writeMarker(Path file, String content) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, content, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Moves the staged directory into the branch's place (if not done yet) and drops the marker. */

@@ -4,6 +4,8 @@ import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.compute.PgAdmin;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.Role;
+import dev.oxbow.sync.SyncException;
+import dev.oxbow.sync.SyncRole;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -12,16 +14,22 @@ import java.util.Map;
 
 /** Role and database records expressed as SQL on a branch's compute; every call is safe to repeat. */
 public final class BranchSql {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BranchSql.class);
     private static final Map<String, String> MEMBERSHIP_ROLES = Map.of("DATABRICKS_SUPERUSER", Defaults.SUPERUSER_ROLE);
 
     private BranchSql() {}
 
-    /** The roles every cluster has from birth: Lakebase's databricks_superuser. */
+    /** The roles every cluster has from birth: Lakebase's databricks_superuser, and Oxbow's unprivileged sync role. */
     static void bootstrap(Connection c) throws SQLException {
         PgAdmin admin = new PgAdmin(c);
         admin.createRole(Defaults.SUPERUSER_ROLE, false, true, true, true, List.of(), null);
         for (String grant : List.of("pg_read_all_data", "pg_write_all_data", "pg_monitor", "pg_signal_backend")) {
             admin.grantMembership(grant, Defaults.SUPERUSER_ROLE);
+        }
+        try {
+            SyncRole.ensureRole(c); // before any tenant role exists, so none can have made it first
+        } catch (SyncException e) {
+            log.warn("sync role not ready: {}", e.getMessage()); // synced tables refuse to run until it is fixed
         }
     }
 

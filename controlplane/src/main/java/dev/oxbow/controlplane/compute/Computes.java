@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.resource.SettingRule;
+import dev.oxbow.controlplane.resource.TenantSettings;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.compute.ComputeException;
@@ -14,7 +16,9 @@ import dev.oxbow.metadata.Project;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,12 +27,13 @@ import java.util.Map;
  * {@link Lease} on it; the idle suspender and {@link #settle} leave a leased server running.
  */
 public final class Computes {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Computes.class);
     private final ComputeRuntime runtime;
     private final Layout layout;
     private final MetadataStore store;
     private final Clock clock;
     private final ComputeSizing sizing;
-    private final dev.oxbow.compute.ProcessIdentity identity;
+    private final dev.oxbow.compute.ProcessIdentities identities;
     private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
@@ -38,8 +43,8 @@ public final class Computes {
     private final java.util.Map<String, Object> guards = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
-                    dev.oxbow.compute.ProcessIdentity identity, java.time.Duration archiveTimeout) {
-        this.identity = identity;
+                    dev.oxbow.compute.ProcessIdentities identities, java.time.Duration archiveTimeout) {
+        this.identities = identities;
         this.archiveTimeout = archiveTimeout;
         this.runtime = runtime;
         this.layout = layout;
@@ -70,11 +75,22 @@ public final class Computes {
         return runtime;
     }
 
+    /** The OS identity the project's computes run as; it owns the project's data, archives and snapshots. */
+    public dev.oxbow.compute.ProcessIdentity owner(Project project) throws ComputeException {
+        return identities.forTenant(project.uid());
+    }
+
+    /** Removes the project's OS identity; its computes must have stopped and its files be gone. */
+    public void removeOwner(Project project) throws ComputeException {
+        identities.remove(project.uid());
+    }
+
     /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         if (!endpoint.readWrite()) {
-            // a replica streams from the branch's primary, which must run first
+            // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
+            ensureReplicationRole(project, branch);
         }
         if (runtime.find(endpoint.uid()).isEmpty()) {
             startServer(project, branch, endpoint);
@@ -191,7 +207,20 @@ public final class Computes {
      * {@link #settle}).
      */
     public Connection connect(Project project, Branch branch, String database) throws ComputeException, SQLException {
-        return PgConnections.open(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+        return PgConnections.openForOxbow(layout.socketDir(ensureRunning(project, branch)), database, Defaults.SYSTEM_ROLE);
+    }
+
+    /**
+     * The role a replica streams as: LOGIN REPLICATION, no superuser, so a replica's OS user (peer-mapped to
+     * it alone) can read the WAL its own project already has and nothing more. Older clusters lack it.
+     */
+    private void ensureReplicationRole(Project project, Branch branch) throws ComputeException {
+        try (Connection c = connect(project, branch, "postgres"); var st = c.createStatement()) {
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PgConnections.REPLICATION_ROLE
+                    + "') THEN CREATE ROLE " + PgConnections.REPLICATION_ROLE + " LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT; END IF; END $$");
+        } catch (SQLException e) {
+            throw new ComputeException("cannot create the replication role on branch " + branch.name() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Makes sure the branch's read-write server runs (without changing its recorded state) and returns its endpoint. */
@@ -228,7 +257,7 @@ public final class Computes {
             if (!running(primary)) {
                 return java.util.Optional.empty();
             }
-            try (Connection c = PgConnections.open(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
+            try (Connection c = PgConnections.openForOxbow(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE);
                  var ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint FROM pg_stat_replication WHERE application_name = ?")) {
                 ps.setString(1, replica.uid());
                 try (var rs = ps.executeQuery()) {
@@ -245,25 +274,26 @@ public final class Computes {
         currentCu.put(endpoint.uid(), endpoint.minCu());
         runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
         if (endpoint.readWrite()) {
-            ensureArchiveDir(layout.archiveDir(project, branch));
+            ensureArchiveDir(project, layout.archiveDir(project, branch));
         }
         runtime.start(spec(project, branch, endpoint));
     }
 
     /** The archive directory must exist and belong to postgres, or its archiver fails and WAL piles up. */
-    public void ensureArchiveDir(java.nio.file.Path dir) throws ComputeException {
+    public void ensureArchiveDir(Project project, java.nio.file.Path dir) throws ComputeException {
         try {
-            java.nio.file.Files.createDirectories(dir.getParent());
-            identity.ensureTraversable(dir.getParent());
-            identity.privateDir(dir);
+            owner(project).privateDir(dir);
         } catch (java.io.IOException e) {
             throw new ComputeException("cannot prepare the WAL archive " + dir + ": " + e.getMessage(), e);
         }
     }
 
-    /** Settings for a server of this branch's read-write data, as its next start would write them. */
-    public Map<String, String> primarySettings(Project project, Branch branch) throws ComputeException {
-        return spec(project, branch, readWriteEndpoint(branch)).settings();
+    /**
+     * Settings for a recovery server of this branch's read-write data: Oxbow's own only. No tenant
+     * setting reaches a recovery server, so nothing a user wrote runs while a past point is replayed.
+     */
+    public Map<String, String> recoverySettings(Project project, Branch branch) throws ComputeException {
+        return settings(project, branch, readWriteEndpoint(branch), false);
     }
 
     public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
@@ -272,6 +302,11 @@ public final class Computes {
     }
 
     ComputeSpec spec(Project project, Branch branch, Endpoint endpoint) {
+        return new ComputeSpec(endpoint.uid(), project.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
+                layout.socketDir(endpoint), settings(project, branch, endpoint, true));
+    }
+
+    private Map<String, String> settings(Project project, Branch branch, Endpoint endpoint, boolean withTenantSettings) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
         // settings that follow the current size (reloadable); shared_buffers stays as started
@@ -282,8 +317,9 @@ public final class Computes {
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
         }
-        settings.putAll(project.defaults().pgSettings());
-        settings.putAll(endpoint.pgSettings());
+        if (withTenantSettings) {
+            settings.putAll(tenantSettings(project, endpoint));
+        }
         if (endpoint.readWrite()) {
             // continuous archiving feeds point-in-time recovery; a spec cannot turn it off
             settings.putAll(dev.oxbow.storage.WalArchive.settings(archiveTimeout));
@@ -291,20 +327,34 @@ public final class Computes {
         if (!endpoint.readWrite()) {
             Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
             if (primary != null) {
-                Map<String, String> primarySettings = spec(project, branch, primary).settings();
+                Map<String, String> primarySettings = settings(project, branch, primary, true);
                 // a hot standby refuses to start with less of these than its primary
                 for (String key : MUST_MATCH_PRIMARY) {
                     if (primarySettings.containsKey(key)) {
                         settings.put(key, primarySettings.get(key));
                     }
                 }
-                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + Defaults.SYSTEM_ROLE
+                settings.put("primary_conninfo", "host=" + layout.socketDir(primary) + " port=5432 user=" + PgConnections.REPLICATION_ROLE
                         + " application_name=" + endpoint.uid());
             }
             settings.put("hot_standby", "on");
         }
-        return new ComputeSpec(endpoint.uid(), project.pgVersion(), layout.dataDir(project, branch, endpoint),
-                layout.socketDir(endpoint), settings);
+        return settings;
+    }
+
+    /**
+     * The project's defaults overlaid by the endpoint's own, passed through the allow-list again: the API
+     * refuses other keys, but metadata written before the allow-list may still hold them.
+     */
+    private Map<String, String> tenantSettings(Project project, Endpoint endpoint) {
+        Map<String, String> requested = new LinkedHashMap<>(project.defaults().pgSettings());
+        requested.putAll(endpoint.pgSettings());
+        List<String> dropped = new ArrayList<>();
+        Map<String, String> allowed = TenantSettings.allowedOnly(requested, new SettingRule.Limits(sizing.memoryBytes(endpoint.maxCu())), dropped);
+        if (!dropped.isEmpty()) {
+            log.warn("settings ignored: not tunable by a project endpoint={} settings={}", endpoint.uid(), dropped);
+        }
+        return allowed;
     }
 
     private static final java.util.List<String> MUST_MATCH_PRIMARY = java.util.List.of("max_connections",

@@ -42,9 +42,9 @@ public final class Provisioner {
         Path data = layout.dataDir(project, branch);
         computes.stop(computes.readWriteEndpoint(branch));
         cloner.delete(data);
-        Files.createDirectories(data.getParent());
+        computes.owner(project).containerDirs(data.getParent());
         long start = System.nanoTime();
-        computes.runtime().initdb(project.pgVersion(), data, Defaults.SYSTEM_ROLE);
+        computes.runtime().initdb(project.uid(), project.pgVersion(), data, Defaults.SYSTEM_ROLE);
         applyRecords(project, branch);
         log.info("branch cluster created project={} branch={} pg={} ms={}", project.projectId(), branch.branchId(),
                 project.pgVersion(), (System.nanoTime() - start) / 1_000_000);
@@ -58,12 +58,11 @@ public final class Provisioner {
     /** Copies the parent's data as of now into {@code target}; the parent keeps serving. Returns the LSN. */
     public String cloneFromParent(Project project, Branch parent, Branch child, Path target) throws Exception {
         cloner.delete(target);
-        Files.createDirectories(target.getParent());
         long start = System.nanoTime();
         String lsn;
         // the lease keeps the idle suspender from stopping the parent in the middle of the copy
         try (Computes.Lease parentPrimary = computes.leasePrimary(project, parent, "clone")) {
-            lsn = cloner.cloneRunning(layout.socketDir(parentPrimary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
+            lsn = cloner.cloneRunning(computes.owner(project), layout.socketDir(parentPrimary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
         }
         log.info("branch cloned project={} parent={} branch={} lsn={} strategy={} ms={}", project.projectId(), parent.branchId(),
                 child.branchId(), lsn, cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
@@ -77,11 +76,11 @@ public final class Provisioner {
     public void cloneReplica(Project project, Branch branch, Endpoint replica) throws Exception {
         Path target = layout.replicaDataDir(project, branch, replica);
         cloner.delete(target);
-        Files.createDirectories(target.getParent());
         long start = System.nanoTime();
         Endpoint primary = computes.ensureRunning(project, branch);
-        String lsn = cloner.cloneRunning(layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch), target);
-        cloner.markStandby(target);
+        var owner = computes.owner(project);
+        String lsn = cloner.cloneRunning(owner, layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch), target);
+        cloner.markStandby(owner, target);
         log.info("replica cloned project={} branch={} endpoint={} lsn={} ms={}", project.projectId(), branch.branchId(),
                 replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
     }
@@ -133,6 +132,12 @@ public final class Provisioner {
             stopAll(b);
         }
         cloner.delete(layout.projectDir(project));
+        try {
+            computes.removeOwner(project);
+        } catch (ComputeException e) {
+            // the files are gone and no other project can ever get this user; it only lingers in /etc/passwd
+            log.warn("cannot remove the project's OS user project={} cause={}", project.projectId(), e.getMessage());
+        }
     }
 
     public String ownerRole(Database db) {

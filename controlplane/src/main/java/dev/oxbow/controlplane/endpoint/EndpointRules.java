@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.compute.ComputeSizing;
+import dev.oxbow.controlplane.resource.SettingRule;
+import dev.oxbow.controlplane.resource.TenantSettings;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Limits;
@@ -12,26 +15,18 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Project;
 
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /** The rules an endpoint spec must obey, and how a valid spec plus project defaults becomes an endpoint record. */
 public final class EndpointRules {
-    /** Settings Oxbow owns: where the server listens, where its files are, how WAL leaves it. */
-    private static final Set<String> OWNED_SETTINGS = Set.of("listen_addresses", "port", "unix_socket_directories",
-            "unix_socket_permissions", "unix_socket_group", "data_directory", "config_file", "hba_file", "ident_file",
-            "external_pid_file", "archive_mode", "archive_command", "archive_library", "restore_command", "wal_level",
-            "hot_standby", "primary_conninfo", "primary_slot_name", "recovery_target", "recovery_target_lsn",
-            "recovery_target_time", "recovery_target_action", "shared_preload_libraries", "ssl", "ssl_cert_file",
-            "ssl_key_file", "log_directory", "logging_collector", "include", "include_dir", "include_if_exists");
-
     private final Limits limits;
     private final Uids uids;
+    private final ComputeSizing sizing;
 
-    public EndpointRules(Limits limits, Uids uids) {
+    public EndpointRules(Limits limits, Uids uids, ComputeSizing sizing) {
         this.limits = limits;
         this.uids = uids;
+        this.sizing = sizing;
     }
 
     public record Suspension(Long timeoutSeconds, boolean never) {}
@@ -51,26 +46,14 @@ public final class EndpointRules {
         return new Suspension(timeout, false);
     }
 
-    public Map<String, String> pgSettings(Map<String, String> in) {
-        if (in == null) {
-            return Map.of();
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (var e : in.entrySet()) {
-            String key = e.getKey().trim().toLowerCase(java.util.Locale.ROOT);
-            if (!key.matches("[a-z_][a-z0-9_.]*")) {
-                throw ApiException.invalid("pg_settings key '" + e.getKey() + "' is not a valid Postgres setting name.");
-            }
-            if (OWNED_SETTINGS.contains(key)) {
-                throw ApiException.invalid("pg_settings key '" + key + "' is managed by Oxbow and cannot be set.");
-            }
-            String value = e.getValue() == null ? "" : e.getValue();
-            if (value.contains("\n") || value.contains("\r") || value.contains("\0")) {
-                throw ApiException.invalid("pg_settings value for '" + key + "' must be a single line.");
-            }
-            out.put(key, value);
-        }
-        return out;
+    /** Tenant settings checked against the allow-list; memory settings may use at most the RAM of {@code maxCu}. */
+    public Map<String, String> pgSettings(Map<String, String> in, String field, double maxCu) {
+        return TenantSettings.validate(in, field, limits(maxCu));
+    }
+
+    /** What an endpoint that grows to {@code maxCu} may give its memory settings. */
+    SettingRule.Limits limits(double maxCu) {
+        return new SettingRule.Limits(sizing.memoryBytes(maxCu));
     }
 
     public void group(Specs.Group g) {
@@ -119,7 +102,7 @@ public final class EndpointRules {
         boolean readable = spec.group() != null && Boolean.TRUE.equals(spec.group().enableReadableSecondaries());
         return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, "INIT",
                 "ACTIVE", min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
-                pgSettings(spec.pgSettings()), groupSize, groupSize, readable, null);
+                pgSettings(spec.pgSettings(), "spec.settings.pg_settings", max), groupSize, groupSize, readable, null);
     }
 
     /** Refuses a change that would give the project more running (not disabled, not IDLE) computes than its quota. */

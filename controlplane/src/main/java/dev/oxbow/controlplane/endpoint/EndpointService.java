@@ -124,6 +124,7 @@ public final class EndpointService {
         boolean never = current.noSuspension();
         boolean disabled = current.disabled();
         Map<String, String> settings = current.pgSettings();
+        boolean settingsChange = false;
         int group = current.groupMin();
         boolean readable = current.enableReadableSecondaries();
         for (String path : paths) {
@@ -143,7 +144,7 @@ public final class EndpointService {
                     never = suspension.never();
                 }
                 case "spec.disabled" -> disabled = Boolean.TRUE.equals(s.disabled());
-                case "spec.settings", "spec.settings.pg_settings" -> settings = rules.pgSettings(s.pgSettings());
+                case "spec.settings", "spec.settings.pg_settings" -> settingsChange = true;
                 case "spec.group" -> {
                     rules.group(s.group());
                     if (s.group() != null && s.group().min() != null && s.group().min() > 0) {
@@ -161,6 +162,9 @@ public final class EndpointService {
             }
         }
         Validate.cuRange("spec.", min, max, limits);
+        if (settingsChange) {
+            settings = rules.pgSettings(s.pgSettings(), "spec.settings.pg_settings", max); // memory is checked against the new max
+        }
         Instant now = clock.instant();
         Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
                 current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,

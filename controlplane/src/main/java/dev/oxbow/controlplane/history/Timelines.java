@@ -65,7 +65,7 @@ public final class Timelines {
         this.computes = computes;
         this.cloner = cloner;
         this.snapshots = new SnapshotStore(cloner, clock);
-        this.recovery = new PointInTimeRecovery(cloner, cloner.identity());
+        this.recovery = new PointInTimeRecovery(cloner);
         this.layout = layout;
         this.clock = clock;
     }
@@ -77,7 +77,7 @@ public final class Timelines {
     /** Takes a snapshot of the branch's current data; its compute is started for it if suspended, and stopped again. */
     public Snapshot snapshot(Project project, Branch branch) throws ComputeException, IOException, SQLException {
         try (Computes.Lease primary = computes.leasePrimary(project, branch, "snapshot")) {
-            return snapshots.take(layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
+            return snapshots.take(computes.owner(project), layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
                     layout.snapshotsDir(project, branch));
         }
     }
@@ -86,9 +86,9 @@ public final class Timelines {
      * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
      * begins exactly at the branch point; points before it come from the parent.
      */
-    public void adoptBranchPoint(Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
+    public void adoptBranchPoint(Project project, Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
         cloner.delete(clonedDataDir.resolveSibling(SnapshotStore.DIR)); // left by an interrupted earlier attempt
-        snapshots.adopt(clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
+        snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
     /** The branch's WAL position now (its compute runs, or is started for the query). */
@@ -169,16 +169,17 @@ public final class Timelines {
         }
         cloner.delete(dataDir);
         cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
-        recovery.prepare(source.snapshot(), dataDir);
-        computes.ensureArchiveDir(dataDir.resolveSibling(WalArchive.DIR));
-        Map<String, String> settings = new LinkedHashMap<>(computes.primarySettings(project, target));
+        var owner = computes.owner(project);
+        recovery.prepare(owner, source.snapshot(), dataDir);
+        computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
         String uid = "rcv-" + target.uid();
         Path socketDir = layout.socketDir(uid);
         var runtime = computes.runtime();
         runtime.stop(uid);
         try {
-            runtime.start(new ComputeSpec(uid, project.pgVersion(), dataDir, socketDir, settings));
+            runtime.start(new ComputeSpec(uid, project.uid(), project.pgVersion(), dataDir, socketDir, settings));
             try (Connection c = awaitPromoted(socketDir, dataDir, point); Statement st = c.createStatement()) {
                 try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
                     rs.next();
@@ -189,7 +190,7 @@ public final class Timelines {
                 st.execute("CHECKPOINT");
             }
             // the recovered state is the first snapshot of the history beside it
-            snapshots.take(socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
+            snapshots.take(owner, socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
         } finally {
             runtime.stop(uid);
         }
@@ -204,7 +205,7 @@ public final class Timelines {
         long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
         while (true) {
             try {
-                return PgConnections.open(socketDir, "postgres", Defaults.SYSTEM_ROLE);
+                return PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE);
             } catch (SQLException e) {
                 if (!"57P03".equals(e.getSQLState()) || System.nanoTime() > deadline) {
                     throw new ComputeException("recovery of " + dataDir + " to " + point + " did not finish: " + e.getMessage(), e);
@@ -217,7 +218,7 @@ public final class Timelines {
     /** Makes the branch's archive hold all of its WAL up to now; returns that position. */
     private String flush(Project project, Branch branch) throws ComputeException, SQLException {
         try (Computes.Lease primary = computes.leasePrimary(project, branch, "WAL flush");
-             Connection c = PgConnections.open(layout.socketDir(primary.endpoint()), "postgres", Defaults.SYSTEM_ROLE)) {
+             Connection c = PgConnections.openForOxbow(layout.socketDir(primary.endpoint()), "postgres", Defaults.SYSTEM_ROLE)) {
             return WalArchive.flush(c, layout.archiveDir(project, branch), FLUSH_TIMEOUT);
         }
     }

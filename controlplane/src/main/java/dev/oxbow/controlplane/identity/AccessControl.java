@@ -27,15 +27,10 @@ public final class AccessControl {
         if (p.admin() || p.name().equals(project.owner())) {
             return Level.CAN_MANAGE;
         }
-        Set<String> groups = store.identities().groups().stream().filter(g -> g.memberIds().contains(p.id()))
-                .map(Group::displayName).collect(Collectors.toSet());
+        Set<String> groups = groupsOf(p);
         Level best = Level.NONE;
         for (Permission grant : store.permissions().of(project.projectId())) {
-            boolean applies = switch (grant.principalKind()) {
-                case Principal.GROUP -> groups.contains(grant.principal());
-                default -> grant.principalKind().equals(p.kind()) && grant.principal().equals(p.name());
-            };
-            if (applies) {
+            if (applies(p, groups, grant.principalKind(), grant.principal())) {
                 Level l = Level.valueOf(grant.level());
                 if (l.ordinal() > best.ordinal()) {
                     best = l;
@@ -43,6 +38,25 @@ public final class AccessControl {
             }
         }
         return best;
+    }
+
+    private Set<String> groupsOf(Principal p) {
+        return store.identities().groups().stream().filter(g -> g.memberIds().contains(p.id()))
+                .map(Group::displayName).collect(Collectors.toSet());
+    }
+
+    private static boolean applies(Principal p, Set<String> groups, String principalKind, String principal) {
+        return principalKind.equals(Principal.GROUP) ? groups.contains(principal)
+                : principalKind.equals(p.kind()) && principal.equals(p.name());
+    }
+
+    /** Whether {@code p} may sync from the source catalog {@code catalog}: admins always, others when granted CAN_USE. */
+    public boolean canUseCatalog(Principal p, String catalog) {
+        if (p.admin()) {
+            return true;
+        }
+        Set<String> groups = groupsOf(p);
+        return store.catalogPermissions().of(catalog).stream().anyMatch(g -> applies(p, groups, g.principalKind(), g.principal()));
     }
 
     public void requireUse(Principal p, Project project) {

@@ -103,17 +103,18 @@ public final class ControlPlaneMetrics {
     }
 
     /**
-     * Sync lag per synced table: Delta versions behind (source latest minus synced) and seconds since the last sync.
-     * {@code latestVersion} is the source table's newest Delta version, when known.
+     * Sync lag per synced table: Delta versions behind (the newest version a sync or poll saw, minus the synced one;
+     * a scrape reads no Delta log) and seconds since the last sync.
+     * {@code latestSeenVersion} is that newest version per table, empty before the first sync or poll.
      */
-    public void refreshSync(MetadataStore store, Function<dev.oxbow.metadata.SyncedTable, Optional<Long>> latestVersion,
+    public void refreshSync(MetadataStore store, Function<dev.oxbow.metadata.SyncedTable, Optional<Long>> latestSeenVersion,
                             java.time.Instant now) {
         List<MultiGauge.Row<?>> behind = new ArrayList<>();
         List<MultiGauge.Row<?>> since = new ArrayList<>();
         for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
             Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
             long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
-            latestVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
+            latestSeenVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
             if (t.lastSyncEnd() != null) {
                 since.add(MultiGauge.Row.of(tags, Duration.between(t.lastSyncEnd(), now).toMillis() / 1000.0));
             }
@@ -121,4 +122,7 @@ public final class ControlPlaneMetrics {
         syncVersionsBehind.register(behind, true);
         syncSecondsSince.register(since, true);
     }
+
+    /** Tags that name a tenant's resources: meters carrying them are shown to admins only. */
+    public static final java.util.Set<String> TENANT_TAGS = java.util.Set.of("project", "endpoint", "synced_table", "branch");
 }

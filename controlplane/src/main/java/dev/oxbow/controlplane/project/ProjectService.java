@@ -259,7 +259,7 @@ public final class ProjectService {
         Validate.cuRange(prefix, min, max, limits);
         EndpointRules.Suspension suspension = endpointRules.suspension(prefix, s.suspendTimeoutSeconds(), s.noSuspension(),
                 Defaults.SUSPEND_TIMEOUT_SECONDS);
-        Map<String, String> settings = base != null ? base.pgSettings() : endpointRules.pgSettings(s.pgSettings());
+        Map<String, String> settings = base != null ? base.pgSettings() : endpointRules.pgSettings(s.pgSettings(), prefix + "pg_settings", max);
         return new EndpointDefaults(min, max, suspension.timeoutSeconds(), suspension.never(), settings);
     }
 }

@@ -22,6 +22,8 @@ public record Layout(Path home) {
     public Path pgInstallRoot() { return home.resolve("pg"); }
     public Path adminTokenFile() { return home.resolve("admin-token"); }
     public Path projectsRoot() { return home.resolve("projects"); }
+    /** Where compute socket directories live (unless the home's path is too long for sockets). */
+    public Path runRoot() { return home.resolve("run"); }
 
     public Path projectDir(Project project) {
         return projectsRoot().resolve(project.uid());
@@ -70,7 +72,7 @@ public record Layout(Path home) {
 
     /** The socket directory of a server by its uid (an endpoint's, or a temporary recovery server's). */
     public Path socketDir(String uid) {
-        Path preferred = home.resolve("run").resolve(uid).toAbsolutePath();
+        Path preferred = runRoot().resolve(uid).toAbsolutePath();
         if (preferred.toString().length() <= MAX_SOCKET_DIR) {
             return preferred;
         }

@@ -13,12 +13,12 @@ import dev.oxbow.sync.DeltaSource;
 import dev.oxbow.sync.SyncException;
 import dev.oxbow.sync.SyncOutcome;
 import dev.oxbow.sync.SyncProgress;
+import dev.oxbow.sync.SyncRole;
 import dev.oxbow.sync.SyncSpec;
 import dev.oxbow.sync.TableSync;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
  * same path a client connection takes (and counted as a connection while the sync runs, so it is not
  * suspended under it). CONTINUOUS tables are polled for new Delta commits; between syncs they hold no
  * connection, so an idle compute may still suspend.
+ *
+ * <p>The sync itself runs in a session of the unprivileged {@link SyncRole}; a superuser session only prepares
+ * the role, its state schema and the target's schema beforehand ({@link SyncRole#prepare}), running no tenant code.
  */
 public final class SyncRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
@@ -48,18 +51,22 @@ public final class SyncRunner implements AutoCloseable {
     private final Computes computes;
     private final ComputeActivity activity;
     private final SyncConfig config;
+    private final SourceCatalogs catalogs;
     private final Clock clock;
     private final Map<String, SyncProgress> progress = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> loops = new ConcurrentHashMap<>();
     private final Map<String, DeltaSource> sources = new ConcurrentHashMap<>();
+    /** The newest source version a sync or poll saw, per synced table: what the lag metric reports (scrapes read no Delta log). */
+    private final Map<String, Long> latestSeen = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform().name("oxbow-sync-", 0).daemon().factory());
 
-    public SyncRunner(MetadataStore store, Computes computes, ComputeActivity activity, SyncConfig config, Clock clock) {
+    public SyncRunner(MetadataStore store, Computes computes, ComputeActivity activity, SyncConfig config, SourceCatalogs catalogs, Clock clock) {
         this.store = store;
         this.computes = computes;
         this.activity = activity;
         this.config = config;
+        this.catalogs = catalogs;
         this.clock = clock;
     }
 
@@ -76,8 +83,14 @@ public final class SyncRunner implements AutoCloseable {
         return Optional.ofNullable(progress.get(name));
     }
 
-    DeltaSource source(String location) {
-        return sources.computeIfAbsent(location, DeltaSource::new);
+    DeltaSource source(SyncedTable t) throws SyncException {
+        String key = t.name() + "\n" + t.sourceLocation();
+        DeltaSource source = sources.get(key);
+        if (source == null) {
+            source = catalogs.open(t);
+            sources.put(key, source);
+        }
+        return source;
     }
 
     static boolean failed(SyncedTable t) {
@@ -103,7 +116,9 @@ public final class SyncRunner implements AutoCloseable {
             Instant start = clock.instant();
             SyncOutcome outcome;
             try {
-                outcome = withConnection(t, c -> TableSync.run(spec(t), source(t.sourceLocation()), c, p -> progress.put(name, p)));
+                DeltaSource source = source(t);
+                outcome = asSyncRole(t, true, c -> TableSync.run(spec(t), source, c, p -> progress.put(name, p)));
+                latestSeen.put(name, outcome.version());
             } catch (SyncException e) {
                 log.warn("sync failed synced_table={} reason={}", t.syncedTableId(), e.getMessage());
                 store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, e.getMessage()));
@@ -138,14 +153,48 @@ public final class SyncRunner implements AutoCloseable {
         T run(Connection c) throws Exception;
     }
 
-    /** Runs {@code work} with a superuser connection to the table's database, waking the branch's compute if it is suspended. */
+    /**
+     * Runs {@code work} with a superuser connection to the table's database, waking the branch's compute if it is
+     * suspended. Only for catalog queries and utility commands: nothing that could fire a tenant's trigger or rule.
+     */
     <T> T withConnection(SyncedTable t, ConnectionWork<T> work) throws Exception {
+        return onCompute(t, socketDir -> {
+            try (Connection c = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), Defaults.SYSTEM_ROLE)) {
+                return work.run(c);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code work} in a session of the sync role, after a superuser session prepared the role and the state
+     * schema, and the target too when {@code target} ({@link SyncRole#prepare}).
+     */
+    <T> T asSyncRole(SyncedTable t, boolean target, ConnectionWork<T> work) throws Exception {
+        return onCompute(t, socketDir -> {
+            try (Connection admin = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), Defaults.SYSTEM_ROLE)) {
+                if (target) {
+                    SyncRole.prepare(admin, spec(t));
+                } else {
+                    SyncRole.prepareDatabase(admin);
+                }
+            }
+            try (Connection c = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), SyncRole.NAME)) {
+                return work.run(c);
+            }
+        });
+    }
+
+    private interface SocketWork<T> {
+        T run(Path socketDir) throws Exception;
+    }
+
+    private <T> T onCompute(SyncedTable t, SocketWork<T> work) throws Exception {
         Branch branch = store.branches().get(t.branch()).filter(b -> !b.deleted())
                 .orElseThrow(() -> new IllegalStateException("branch " + t.branch() + " no longer exists"));
         Endpoint primary = computes.readWriteEndpoint(branch);
         Path socketDir = activity.acquire(primary.uid()).get(2, TimeUnit.MINUTES);
-        try (Connection c = PgConnections.open(socketDir, t.postgresDatabase(), Defaults.SYSTEM_ROLE)) {
-            return work.run(c);
+        try {
+            return work.run(socketDir);
         } finally {
             activity.release(primary.uid());
         }
@@ -179,27 +228,24 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
-    /** Cheap check for local tables (does the next commit file exist?); a Kernel snapshot for the rest. */
-    private boolean hasNewCommit(SyncedTable t) throws SyncException {
+    /** Cheap check (does the next commit file exist?); sources are local directories. */
+    private boolean hasNewCommit(SyncedTable t) {
         Long last = t.lastProcessedCommitVersion();
         if (last == null) {
             return true;
         }
         String location = t.sourceLocation();
-        if (!location.contains("://") && !location.startsWith("file:") || location.startsWith("file:/")) {
-            Path root = location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location);
-            return Files.exists(root.resolve("_delta_log").resolve(String.format("%020d.json", last + 1)));
+        Path root = location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location);
+        boolean next = Files.exists(root.resolve("_delta_log").resolve(String.format("%020d.json", last + 1)));
+        if (next) {
+            latestSeen.merge(t.name(), last + 1, Math::max);
         }
-        return source(location).latest().getVersion() > last;
+        return next;
     }
 
-    /** Latest Delta version of the table's source, for the lag metric; empty when unreadable. */
-    public Optional<Long> latestVersion(SyncedTable t) {
-        try {
-            return Optional.of(source(t.sourceLocation()).latest().getVersion());
-        } catch (Exception e) {
-            return Optional.empty();
-        }
+    /** The newest source version seen by a sync or poll, for the lag metric; empty before the first. */
+    public Optional<Long> latestSeenVersion(SyncedTable t) {
+        return Optional.ofNullable(latestSeen.get(t.name()));
     }
 
     Object lock(String name) {

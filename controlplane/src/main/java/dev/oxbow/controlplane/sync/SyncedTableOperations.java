@@ -20,6 +20,7 @@ import java.util.Map;
  * again from the Delta version Postgres has committed, so nothing is lost or applied twice.
  */
 public final class SyncedTableOperations {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncedTableOperations.class);
     private final MetadataStore store;
     private final SyncRunner runner;
     private final RecordJson json = new RecordJson();
@@ -40,7 +41,7 @@ public final class SyncedTableOperations {
             if (Boolean.FALSE.equals(request(op).get("create_schema"))) {
                 boolean schemaExists = runner.withConnection(t, c -> {
                     try (Statement s = c.createStatement();
-                         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_namespace WHERE nspname = '" + t.pgSchema().replace("'", "''") + "'")) {
+                         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = '" + t.pgSchema().replace("'", "''") + "'")) {
                         rs.next();
                         return rs.getInt(1) > 0;
                     }
@@ -71,10 +72,15 @@ public final class SyncedTableOperations {
                 var t = store.syncedTables().get(op.resourceName());
                 if (t.isPresent() && store.branches().get(t.get().branch()).filter(b -> !b.deleted()).isPresent()) {
                     boolean purge = Boolean.TRUE.equals(request(op).get("purge_data"));
-                    runner.withConnection(t.get(), c -> {
-                        TableSync.forget(c, SyncRunner.spec(t.get()), purge);
-                        return null;
-                    });
+                    try {
+                        runner.asSyncRole(t.get(), false, c -> {
+                            TableSync.forget(c, SyncRunner.spec(t.get()), purge);
+                            return null;
+                        });
+                    } catch (SyncException e) {
+                        // no state of ours in that database (its _oxbow_sync is someone else's): nothing to forget there
+                        log.warn("synced table state not forgotten synced_table={} reason={}", t.get().syncedTableId(), e.getMessage());
+                    }
                 }
                 store.syncedTables().delete(op.resourceName());
             }

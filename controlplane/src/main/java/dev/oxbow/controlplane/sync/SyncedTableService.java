@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
@@ -8,6 +9,7 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.SyncedTable;
 import dev.oxbow.sync.SyncException;
+import dev.oxbow.sync.SyncRole;
 import dev.oxbow.sync.SyncSpec;
 import dev.oxbow.sync.TableSync;
 
@@ -47,7 +49,8 @@ public final class SyncedTableService {
         this.clock = clock;
     }
 
-    public Operation create(String syncedTableId, SyncedTableSpec spec) {
+    /** Creates the synced table for {@code caller}, who must be allowed to read the source ({@link SourceCatalogs}). */
+    public Operation create(Principal caller, String syncedTableId, SyncedTableSpec spec) {
         if (syncedTableId == null || syncedTableId.isEmpty()) {
             throw ApiException.invalid("Field 'synced_table_id' is required, expected non-default value (not \"\")!");
         }
@@ -77,12 +80,18 @@ public final class SyncedTableService {
         if (store.syncedTables().get(name).isPresent()) {
             throw ApiException.alreadyExists("synced table with such id already exists: " + name);
         }
-        String location = catalogs.location(spec.sourceTableFullName());
         String[] parts = syncedTableId.split("\\.");
+        try {
+            SyncRole.checkSchemaName(parts[1]);
+        } catch (SyncException e) {
+            throw ApiException.invalid(e.getMessage());
+        }
+        SourceCatalogs.Source source = catalogs.resolve(caller, spec.sourceTableFullName());
+        String location = source.location();
         SyncSpec check = new SyncSpec(syncedTableId, location, parts[1], parts[2], spec.primaryKeyColumns(), spec.timeseriesKey(),
                 !spec.schedulingPolicy().equals("SNAPSHOT"));
         try {
-            TableSync.validate(check, runner.source(location));
+            TableSync.validate(check, source.open());
         } catch (SyncException e) {
             throw ApiException.invalid(e.getMessage());
         }

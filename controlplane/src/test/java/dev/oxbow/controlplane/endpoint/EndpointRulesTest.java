@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Limits;
 import dev.oxbow.controlplane.resource.Specs;
@@ -24,7 +25,7 @@ import static org.assertj.core.api.Assertions.entry;
 
 class EndpointRulesTest {
     private static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
-    private final EndpointRules rules = new EndpointRules(Limits.defaults(), new Uids());
+    private final EndpointRules rules = new EndpointRules(Limits.defaults(), new Uids(), ComputeSizing.defaults());
 
     private static Project project(EndpointDefaults defaults) {
         return new Project("p1", "proj-x", NOW, NOW, null, null, "P", 17, 604800, defaults, "production", null, null, false, "o@x");
@@ -61,43 +62,6 @@ class EndpointRulesTest {
         void explicitTimeoutIsValidatedUnderItsPrefixedName() {
             assertThat(rules.suspension("spec.", 3600L, false, 300)).isEqualTo(new EndpointRules.Suspension(3600L, false));
             invalid(() -> rules.suspension("initial_endpoint_spec.", 30L, null, 300), "Field initial_endpoint_spec.suspend_timeout_duration");
-        }
-    }
-
-    @Nested
-    class PgSettings {
-        @Test
-        void noneIsEmpty() {
-            assertThat(rules.pgSettings(null)).isEmpty();
-        }
-
-        @Test
-        void keysAreTrimmedAndLowerCasedAndOrderKept() {
-            Map<String, String> in = new LinkedHashMap<>();
-            in.put(" Work_Mem ", "64MB");
-            in.put("pg_stat_statements.track", "all");
-            in.put("statement_timeout", null);
-            assertThat(rules.pgSettings(in)).containsExactly(entry("work_mem", "64MB"),
-                    entry("pg_stat_statements.track", "all"), entry("statement_timeout", ""));
-        }
-
-        @ParameterizedTest
-        @ValueSource(strings = {"work mem", "1abc", "a;b", "", "work-mem", "x=y"})
-        void refusesKeysThatAreNotSettingNames(String key) {
-            invalid(() -> rules.pgSettings(Map.of(key, "1")), "pg_settings key '" + key + "'", "not a valid Postgres setting name");
-        }
-
-        @ParameterizedTest
-        @ValueSource(strings = {"port", "listen_addresses", "ARCHIVE_COMMAND", "shared_preload_libraries", "include", "wal_level",
-                "primary_conninfo", "restore_command", "ssl", "data_directory", "hba_file"})
-        void refusesSettingsOxbowOwns(String key) {
-            invalid(() -> rules.pgSettings(Map.of(key, "x")), "managed by Oxbow");
-        }
-
-        @ParameterizedTest
-        @ValueSource(strings = {"a\nb", "a\rb", "a\0b"})
-        void refusesMultiLineValuesThatCouldInjectSettings(String value) {
-            invalid(() -> rules.pgSettings(Map.of("work_mem", value)), "'work_mem'", "single line");
         }
     }
 
@@ -230,7 +194,7 @@ class EndpointRulesTest {
             var group = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, new Specs.Group(1, 3, null), null);
             invalid(() -> rules.newEndpoint(PROJECT, BRANCH, "e", group, NOW), "spec.group.min");
             var owned = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, Map.of("port", "1"));
-            invalid(() -> rules.newEndpoint(PROJECT, BRANCH, "e", owned, NOW), "managed by Oxbow");
+            invalid(() -> rules.newEndpoint(PROJECT, BRANCH, "e", owned, NOW), "spec.settings.pg_settings key 'port'", "not a setting a project may change");
         }
 
         @Test

@@ -146,7 +146,7 @@ class ProjectServiceTest {
         invalid(() -> create("p1", spec(null, null, null, new Specs.EndpointSettings(null, null, 300L, true, null))),
                 "spec.default_endpoint_settings.no_suspension", "mutually exclusive");
         invalid(() -> create("p1", spec(null, null, null, new Specs.EndpointSettings(null, null, null, null, Map.of("port", "1")))),
-                "managed by Oxbow");
+                "spec.default_endpoint_settings.pg_settings key 'port'", "not a setting a project may change");
     }
 
     @Test

@@ -45,7 +45,7 @@ public final class FakeComputeRuntime implements ComputeRuntime {
     }
 
     @Override
-    public void initdb(int pgVersion, Path dataDir, String superuser) {
+    public void initdb(String tenant, int pgVersion, Path dataDir, String superuser) {
         calls.add("initdb " + dataDir);
     }
 

@@ -35,7 +35,7 @@ public final class Fixture implements AutoCloseable {
     public final ControlPlaneMetrics metrics = new ControlPlaneMetrics(registry);
     public final Limits limits = Limits.defaults();
     public final Uids uids = new Uids();
-    public final EndpointRules rules = new EndpointRules(limits, uids);
+    public final EndpointRules rules = new EndpointRules(limits, uids, ComputeSizing.defaults());
     public final Layout layout;
     public final MetadataStore store;
     public final Computes computes;
@@ -47,7 +47,7 @@ public final class Fixture implements AutoCloseable {
     public Fixture(Path dir, ComputeSizing sizing) {
         this.layout = new Layout(dir);
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, sizing, identity(), Duration.ZERO);
+        this.computes = new Computes(runtime, layout, store, clock, sizing, identities(), Duration.ZERO);
     }
 
     /** Detected once per JVM (it forks {@code id}); an immutable fact about the machine, not shared test state. */
@@ -65,6 +65,15 @@ public final class Fixture implements AutoCloseable {
 
     public static ProcessIdentity identity() {
         return Identity.DETECTED;
+    }
+
+    /** Every project under the one detected identity: the fake runtime starts nothing, so no OS users are made. */
+    static dev.oxbow.compute.ProcessIdentities identities() {
+        try {
+            return dev.oxbow.compute.ProcessIdentities.shared(identity());
+        } catch (ComputeException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A stored, live project with CU defaults 0.5-4 and a 300 s suspend timeout, owned by {@link #OWNER}. */

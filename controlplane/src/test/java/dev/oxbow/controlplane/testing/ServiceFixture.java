@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.testing;
 
+import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.Timelines;
@@ -44,7 +45,7 @@ public final class ServiceFixture implements AutoCloseable {
         }
         this.executor = new OperationExecutor(f.store, handlers, f.clock, f.metrics);
         this.resources = new Resources(f.store);
-        EndpointRules rules = new EndpointRules(limits, f.uids);
+        EndpointRules rules = new EndpointRules(limits, f.uids, ComputeSizing.defaults());
         this.timelines = new Timelines(f.store, f.computes, cloner(), f.layout, f.clock);
         this.projects = new ProjectService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7));
         this.branches = new BranchService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7), timelines);
@@ -55,7 +56,7 @@ public final class ServiceFixture implements AutoCloseable {
     }
 
     public static BranchCloner cloner() {
-        return new BranchCloner(Fixture.identity());
+        return new BranchCloner();
     }
 
     public static Limits withProjects(int projects) {
