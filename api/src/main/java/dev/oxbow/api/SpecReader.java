@@ -19,6 +19,8 @@ final class SpecReader {
 
     static Specs.ProjectSpec project(JsonNode body) {
         JsonNode s = spec(body);
+        KnownFields.refuse(body, "", KnownFields.PROJECT_BODY);
+        KnownFields.refuse(s, "spec.", KnownFields.PROJECT_SPEC);
         return new Specs.ProjectSpec(
                 text(s, "display_name", "spec."),
                 pgVersion(s.get("pg_version")),
@@ -32,7 +34,7 @@ final class SpecReader {
 
     static Specs.ProjectInitial projectInitial(JsonNode body) {
         JsonNode branch = object(body, "initial_branch_spec", "");
-        JsonNode endpoint = body.get("initial_endpoint_spec");
+        JsonNode endpoint = body == null ? null : body.get("initial_endpoint_spec");
         Specs.EndpointSettings settings = endpointSettings(endpoint, "initial_endpoint_spec.");
         Specs.Group group = endpoint == null || endpoint.isNull() ? null : group(endpoint.get("group"), "initial_endpoint_spec.group.");
         return new Specs.ProjectInitial(bool(branch, "is_protected", "initial_branch_spec."), settings, group);
@@ -40,6 +42,7 @@ final class SpecReader {
 
     static Specs.BranchSpec branch(JsonNode body) {
         JsonNode s = spec(body);
+        KnownFields.refuse(s, "spec.", KnownFields.BRANCH_SPEC);
         String time = text(s, "source_branch_time", "spec.");
         String expire = text(s, "expire_time", "spec.");
         return new Specs.BranchSpec(
@@ -90,9 +93,11 @@ final class SpecReader {
         JsonNode s = spec(body);
         List<String> keys = stringList(s.get("primary_key_columns"), "spec.primary_key_columns");
         List<String> unsupported = new ArrayList<>();
-        for (String field : List.of("type_overrides", "extra_columns", "extra_index_definitions")) {
+        List<String> unimplemented = new ArrayList<>(List.of("type_overrides", "extra_columns", "extra_index_definitions"));
+        unimplemented.addAll(KnownFields.SYNCED_TABLE_SPEC);
+        for (String field : unimplemented) {
             JsonNode v = s.get(field);
-            if (v != null && !v.isNull() && !(v.isArray() && v.isEmpty())) {
+            if (KnownFields.isSet(v)) {
                 unsupported.add("spec." + field);
             }
         }
@@ -111,6 +116,7 @@ final class SpecReader {
         if (body == null || !body.isObject()) {
             throw ApiException.invalid("The request body must be a JSON object such as {\"endpoint\": \"projects/p/branches/b/endpoints/e\"}.");
         }
+        KnownFields.refuse(body, "", KnownFields.CREDENTIAL);
         String expire = text(body, "expire_time", "");
         return new CredentialRequest(text(body, "endpoint", ""), duration(body, "ttl", ""),
                 expire == null ? null : Wire.parseTimestamp("expire_time", expire));

@@ -30,10 +30,10 @@ final class PsqlCommand implements Callable<Integer> {
     @Option(names = "--database", defaultValue = "databricks_postgres", description = "Database (default ${DEFAULT-VALUE}).")
     String database;
 
-    @Option(names = "--port", description = "Postgres proxy port (env OXBOW_PG_PORT, default 5432).")
+    @Option(names = "--port", description = "Postgres proxy port (default: the port the server reports).")
     Integer port;
 
-    @Option(names = "--hostaddr", description = "IP address of the proxy (default: the API host's address when the endpoint host name does not resolve).")
+    @Option(names = "--hostaddr", description = "IP address of the proxy (default: the address the server reports, when the endpoint host name does not resolve).")
     String hostaddr;
 
     @Parameters(index = "1..*", arity = "0..*", description = "Extra arguments passed to psql.")
@@ -52,9 +52,13 @@ final class PsqlCommand implements Callable<Integer> {
         String host = ep.path("status").path("hosts").path("host").asText();
         String user = api.call("GET", "/api/2.0/preview/scim/v2/Me", null).path("userName").asText();
         String token = api.client().postgres().generateDatabaseCredential(endpoint).token();
-        String addr = hostaddr != null ? hostaddr : resolves(host) ? null : InetAddress.getByName(api.hostName()).getHostAddress();
-        int pgPort = port != null ? port : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432"));
-        Path ca = api.home().resolve("tls").resolve("ca.crt");
+        // where the proxy really listens: the server may run with another --pg-port or --pg-host
+        JsonNode proxy = api.call("GET", "/api/2.0/oxbow/connection-info", null);
+        String addr = hostaddr != null ? hostaddr : resolves(host) ? null : proxyAddress(proxy.path("pg_host").asText(""), api);
+        int pgPort = port != null ? port : proxy.path("pg_port").asInt(5432);
+        Path ca = proxy.hasNonNull("ca_certificate") && Files.isReadable(Path.of(proxy.get("ca_certificate").asText()))
+                ? Path.of(proxy.get("ca_certificate").asText())
+                : api.home().resolve("tls").resolve("ca.crt");
         StringBuilder conn = new StringBuilder("host=" + host + " port=" + pgPort + " dbname=" + database + " user=" + user);
         if (addr != null) {
             conn.append(" hostaddr=").append(addr);
@@ -65,6 +69,14 @@ final class PsqlCommand implements Callable<Integer> {
         ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
         pb.environment().put("PGPASSWORD", token);
         return pb.start().waitFor();
+    }
+
+    /** The proxy's listen address, unless it listens on every address: then the API host's. */
+    private static String proxyAddress(String listen, ApiTarget api) throws UnknownHostException {
+        if (!listen.isEmpty() && !InetAddress.getByName(listen).isAnyLocalAddress()) {
+            return InetAddress.getByName(listen).getHostAddress();
+        }
+        return InetAddress.getByName(api.hostName()).getHostAddress();
     }
 
     private static boolean resolves(String host) {

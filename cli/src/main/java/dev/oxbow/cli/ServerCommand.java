@@ -30,8 +30,13 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--pg-port", description = "Postgres proxy port (env OXBOW_PG_PORT, default 5432).")
     Integer pgPort;
 
-    @Option(names = "--pg-host", defaultValue = "127.0.0.1", description = "Address the Postgres proxy binds (default ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+    @Option(names = "--pg-host", defaultValue = ServerConfig.DEFAULT_PG_HOSTS,
+            description = "Addresses the Postgres proxy binds, comma-separated (default ${DEFAULT-VALUE}; 0.0.0.0,:: for all).")
     String pgHost;
+
+    @Option(names = "--domain", description = "Endpoint host names are <endpoint uid>.<domain> (env OXBOW_DOMAIN, default "
+            + ServerConfig.DEFAULT_DOMAIN + "); a real domain needs DNS records *.<domain> and <domain> for this server.")
+    String domain;
 
     @Option(names = "--tls-cert", description = "PEM certificate chain for the Postgres proxy (default: Oxbow's own CA in $OXBOW_HOME/tls).")
     Path tlsCert;
@@ -57,7 +62,8 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = ServerConfig.defaults(dataDir.toAbsolutePath())
                 .withApiHost(apiHost)
                 .withApiPort(apiPort != null ? apiPort : Integer.parseInt(env.get("OXBOW_API_PORT", "8080")))
-                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")));
+                .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")))
+                .withHostDomain(domain != null ? domain : env.get("OXBOW_DOMAIN", ServerConfig.DEFAULT_DOMAIN));
         var sizing = config.sizing();
         config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
                 sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
@@ -77,7 +83,8 @@ final class ServerCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }, "oxbow-shutdown"));
-        out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on " + config.pgHost() + ":" + server.pgPort()
+        out.println("Oxbow is running: API " + server.baseUrl() + ", Postgres on port " + server.pgPort() + " of "
+                + String.join(", ", config.proxy().listenAddresses()) + " as <endpoint uid>." + config.hostDomain()
                 + " (TLS" + (server.caCertificate() == null ? "" : ", CA " + server.caCertificate()) + "), data in " + config.home());
         out.println("Admin token: " + config.home().resolve("admin-token") + " (export DATABRICKS_HOST=" + server.baseUrl()
                 + " DATABRICKS_TOKEN=$(cat " + config.home().resolve("admin-token") + "))");

@@ -15,7 +15,7 @@ import java.time.Duration;
 public record ControlPlaneConfig(Path home, Limits limits, Duration softDeleteRetention, String adminUserName, String hostDomain,
                                  Duration suspendCheckInterval, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync) {
     public static ControlPlaneConfig defaults(Path home) {
-        return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "localhost", Duration.ofSeconds(5),
+        return new ControlPlaneConfig(home, Limits.defaults(), Duration.ofDays(7), "admin@oxbow.local", "oxbow.localhost", Duration.ofSeconds(5),
                 ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults());
     }
 

@@ -4,49 +4,63 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
-import java.util.function.BiConsumer;
-
 /**
- * Watches the compute's first messages (up to ReadyForQuery) for BackendKeyData, so cancel requests can be
- * routed later, then steps aside. Bytes pass through unchanged.
+ * Watches the compute's first messages (up to ReadyForQuery or an error) for BackendKeyData and replaces its
+ * secret with the one the proxy issues for cancel requests, then steps aside. Until then it passes on only whole
+ * messages, so the key is never split across what was already sent; everything else passes through unchanged.
  */
 final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
-    private final BiConsumer<Integer, Integer> onKey;
+    /** Registers the compute's key and returns the secret the client gets instead. */
+    interface KeyIssuer {
+        int clientSecret(int pid, int backendSecret);
+    }
+
+    private final KeyIssuer issuer;
     private ByteBuf pending;
 
-    BackendStartupWatcher(BiConsumer<Integer, Integer> onKey) {
-        this.onKey = onKey;
+    BackendStartupWatcher(KeyIssuer issuer) {
+        this.issuer = issuer;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
-        pending = pending == null ? in.alloc().buffer() : pending;
-        pending.writeBytes(in, in.readerIndex(), in.readableBytes());
-        boolean ready = false;
-        while (pending.readableBytes() >= 5) {
-            int start = pending.readerIndex();
+        if (pending == null) {
+            pending = ctx.alloc().buffer(Math.max(256, in.readableBytes()));
+        }
+        pending.writeBytes(in);
+        in.release();
+        int whole = 0;
+        boolean done = false;
+        while (pending.readableBytes() - whole >= 5) {
+            int start = pending.readerIndex() + whole;
             char type = (char) pending.getUnsignedByte(start);
             int length = pending.getInt(start + 1);
-            if (pending.readableBytes() < length + 1) {
+            if (length < 4) {
+                done = true; // not Postgres framing: stop watching, pass everything on
                 break;
             }
-            if (type == 'K' && length >= 12) {
-                onKey.accept(pending.getInt(start + 5), pending.getInt(start + 9));
+            if (pending.readableBytes() - whole < length + 1) {
+                break;
             }
-            pending.skipBytes(length + 1);
+            if (type == 'K' && length == 12) {
+                pending.setInt(start + 9, issuer.clientSecret(pending.getInt(start + 5), pending.getInt(start + 9)));
+            }
+            whole += length + 1;
             if (type == 'Z' || type == 'E') {
-                ready = true;
+                done = true;
                 break;
             }
         }
-        pending.discardReadBytes();
-        if (ready) {
-            pending.release();
+        if (done) {
+            ByteBuf all = pending;
             pending = null;
             ctx.pipeline().remove(this);
+            ctx.fireChannelRead(all);
+        } else if (whole > 0) {
+            ctx.fireChannelRead(pending.readBytes(whole)); // a copy: what stays is compacted below
+            pending.discardReadBytes();
         }
-        ctx.fireChannelRead(in);
     }
 
     @Override

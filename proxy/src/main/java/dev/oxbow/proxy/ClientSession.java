@@ -19,11 +19,14 @@ import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection from its first byte until it is spliced to a compute: TLS, startup, routing,
@@ -37,6 +40,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private final ProxyServer server;
     private final FrontendDecoder decoder;
+    private final PendingLogins.Permit loginPermit;
+    private final InetAddress clientAddress;
+    private ScheduledFuture<?> loginDeadline;
     private State state = State.STARTUP;
     private boolean tls;
     private String sniHost;
@@ -46,9 +52,57 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private ScramServerExchange scram;
     private boolean acquired;
 
-    ClientSession(ProxyServer server, FrontendDecoder decoder) {
+    ClientSession(ProxyServer server, FrontendDecoder decoder, PendingLogins.Permit loginPermit, InetAddress clientAddress) {
         this.server = server;
         this.decoder = decoder;
+        this.loginPermit = loginPermit;
+        this.clientAddress = clientAddress;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        long timeout = server.config().login().timeout().toNanos();
+        loginDeadline = ctx.executor().schedule(() -> loginTimedOut(ctx), timeout, TimeUnit.NANOSECONDS);
+    }
+
+    /** Like Postgres' authentication_timeout: a client that has not logged in by now is dropped. */
+    private void loginTimedOut(ChannelHandlerContext ctx) {
+        if (state == State.CONNECTING || state == State.DONE || !ctx.channel().isActive()) {
+            return;
+        }
+        if (startup == null) {
+            // nothing said yet (or TLS unfinished): nobody to answer
+            log.debug("connection closed before login remote={} reason=timeout state={}", clientAddress, state);
+            ctx.close();
+        } else {
+            refuse(ctx, "57014", "canceling authentication due to timeout");
+        }
+    }
+
+    /** This connection waited longest while the pre-login caps were full, and made room for a newer one. */
+    record LoginEvicted(String reason) {}
+
+    private void loginEvicted(ChannelHandlerContext ctx, String reason) {
+        if (state == State.CONNECTING || state == State.DONE || !ctx.channel().isActive()) {
+            return;
+        }
+        log.debug("connection closed before login remote={} reason=evicted state={}", clientAddress, state);
+        if (startup != null) {
+            refuse(ctx, "53300", reason);
+        } else if (!tls) {
+            state = State.DONE;
+            ctx.writeAndFlush(PgWire.fatal(ctx.alloc(), "53300", reason)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close(); // TLS under way: no way to say it
+        }
+    }
+
+    /** The connection has logged in (or ended): it no longer counts against the pre-login caps. */
+    private void loginOver() {
+        if (loginDeadline != null) {
+            loginDeadline.cancel(false);
+        }
+        loginPermit.release();
     }
 
     @Override
@@ -83,7 +137,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
             case PgWire.GSSENC_REQUEST -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
             case PgWire.CANCEL_REQUEST -> {
-                server.cancel(body.readInt(), body.readInt());
+                server.cancel(ctx.channel().eventLoop(), clientAddress, body.readInt(), body.readInt());
                 ctx.close();
             }
             case PgWire.PROTOCOL_3 -> onStartup(ctx, PgWire.startupParams(body));
@@ -117,7 +171,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         target = resolved.get();
         if (target.disabled()) {
-            refuse(ctx, "08004", "endpoint " + target.endpointName() + " is disabled; enable it (spec.disabled=false) to connect");
+            // not yet authenticated: name the endpoint only as the client did
+            refuse(ctx, "08004", "endpoint " + address.endpointUid() + " is disabled; enable it (spec.disabled=false) to connect");
             return;
         }
         decoder.expectTyped();
@@ -165,7 +220,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!target.accepts(claims.endpointUid())) {
-            refuse(ctx, "28000", "the credential was issued for endpoint " + claims.endpointName() + ", not " + target.endpointName()
+            // the token's own endpoint is the client's to know; the addressed one is named only by the uid it used
+            refuse(ctx, "28000", "the credential was issued for endpoint " + claims.endpointName() + ", not " + target.addressedUid()
                     + ": generate one for this endpoint");
             return;
         }
@@ -231,6 +287,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     /** The client proved who it is: wake the compute (if needed) and hand the connection over. */
     private void authenticated(ChannelHandlerContext ctx, String method) {
         state = State.CONNECTING;
+        loginOver();
         Channel client = ctx.channel();
         client.config().setAutoRead(false);
         server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
@@ -263,7 +320,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         server.connectBackend(ctx.channel(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                refuse(ctx, "57P03", "cannot reach the compute for endpoint " + target.endpointName() + ": " + f.cause().getMessage());
+                // the cause names server paths: it goes to the log, not to the client
+                log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());
+                refuse(ctx, "57P03", "cannot reach the compute for endpoint " + target.endpointName() + ": try again");
                 return;
             }
             state = State.DONE;
@@ -271,9 +330,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             log.debug("client connected endpoint={} user={} wake_ms={}", target.endpointName(), startup.get("user"),
                     (System.nanoTime() - start) / 1_000_000);
             ctx.pipeline().addLast("relay", new Relay(backend));
-            ctx.pipeline().remove(decoder);
+            // this handler first, so bytes the decoder still holds flow straight to the relay
             ctx.pipeline().remove(this);
-            ctx.channel().config().setAutoRead(true);
+            ctx.pipeline().remove(decoder);
+            // if the compute cannot take more yet, its relay resumes the client once it drains
+            ctx.channel().config().setAutoRead(backend.isWritable());
         });
     }
 
@@ -286,18 +347,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else if (evt instanceof IdleStateEvent) {
             ctx.close();
+        } else if (evt instanceof LoginEvicted evicted) {
+            loginEvicted(ctx, evicted.reason());
         }
         ctx.fireUserEventTriggered(evt);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        loginOver();
         releaseIfAcquired();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        loginOver();
         if (state == State.DONE) {
             // the relay now owns the connection; release happens when it closes
             ctx.channel().closeFuture().addListener(f -> releaseIfAcquired());

@@ -1,7 +1,6 @@
 package dev.oxbow.proxy;
 
 import dev.oxbow.auth.TokenService;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -9,22 +8,20 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.Mapping;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,23 +35,35 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyBackend backend;
     private final TokenService tokens;
     private final SslContext ssl;
-    private final EventLoopGroup boss = new EpollEventLoopGroup(1);
-    // one loop per core: more loops than cores only adds context switches on the hot path
-    private final EventLoopGroup workers = new EpollEventLoopGroup(Runtime.getRuntime().availableProcessors());
-    /** Backend cancel keys (pid, secret) → the compute socket that issued them. */
-    private final Map<Long, Path> cancelKeys = new ConcurrentHashMap<>();
-    private Channel listener;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ComputeLink computes;
+    private final PendingLogins pendingLogins;
+    private final CancelKeys cancelKeys = new CancelKeys();
+    private final CancelThrottle cancelThrottle;
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
+    private boolean closed;
 
     public ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl) {
+        this(config, backend, tokens, ssl, new UnixComputeLink());
+    }
+
+    /** With another way to reach computes: in-memory channels in tests. */
+    ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl, ComputeLink computes) {
         this.config = config;
         this.backend = backend;
         this.tokens = tokens;
         this.ssl = ssl;
+        this.computes = computes;
+        this.pendingLogins = new PendingLogins(config.login().maxPending(), config.login().maxPendingPerAddress());
+        this.cancelThrottle = new CancelThrottle(config.login().cancelBurst(), config.login().cancelsPerSecond(), System::nanoTime);
     }
 
     /** Binds and returns the port (useful with port 0). */
-    public int start() throws InterruptedException {
+    public synchronized int start() throws InterruptedException {
+        boss = new EpollEventLoopGroup(1);
+        // one loop per core: more loops than cores only adds context switches on the hot path
+        workers = new EpollEventLoopGroup(Runtime.getRuntime().availableProcessors());
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EpollServerSocketChannel.class)
@@ -63,45 +72,88 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        FrontendDecoder decoder = new FrontendDecoder();
-                        ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast("frames", decoder);
-                        ch.pipeline().addLast("session", new ClientSession(ProxyServer.this, decoder));
-                        var lifetime = ch.eventLoop().schedule(() -> ch.close(), config.maxLifetime().toMillis(), TimeUnit.MILLISECONDS);
-                        ch.closeFuture().addListener(f -> lifetime.cancel(false));
+                        initClient(ch, ch.remoteAddress().getAddress());
                     }
                 });
-        listener = b.bind(config.host(), config.port()).sync().channel();
-        int port = ((InetSocketAddress) listener.localAddress()).getPort();
-        log.info("proxy listening host={} port={} domain={}", config.host(), port, config.domain());
+        int port = config.port();
+        for (String host : config.listenAddresses()) {
+            InetAddress address = resolve(host);
+            if (listeners.isEmpty() || isLocal(address)) {
+                Channel listener = b.bind(address, port).sync().channel();
+                listeners.add(listener);
+                port = ((InetSocketAddress) listener.localAddress()).getPort();
+            } else {
+                // e.g. ::1 where IPv6 is off: the other addresses still serve
+                log.warn("proxy not listening on an address this machine does not have host={}", host);
+            }
+        }
+        if (listeners.isEmpty()) {
+            throw new IllegalArgumentException("no address to listen on: '" + config.host() + "'");
+        }
+        log.info("proxy listening host={} port={} domain={} login_timeout={} max_pending_logins={} per_address={}", config.host(), port,
+                config.domain(), config.login().timeout(), config.login().maxPending(), config.login().maxPendingPerAddress());
         return port;
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("cannot listen on '" + host + "': unknown host", e);
+        }
+    }
+
+    /** A wildcard, or an address of one of this machine's interfaces. */
+    private static boolean isLocal(InetAddress address) {
+        try {
+            return address.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(address) != null;
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Sets up a new client connection. It counts against the caps on connections that have not logged in; one
+     * pushed out by a newer one is told so by its session (53300, as Postgres says when it is full).
+     */
+    void initClient(Channel ch, InetAddress clientAddress) {
+        PendingLogins.Permit permit = pendingLogins.admit(clientAddress,
+                reason -> ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new ClientSession.LoginEvicted(reason))));
+        ch.closeFuture().addListener(f -> permit.release());
+        FrontendDecoder decoder = new FrontendDecoder();
+        ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        ch.pipeline().addLast("frames", decoder);
+        ch.pipeline().addLast("session", new ClientSession(this, decoder, permit, clientAddress));
+        var lifetime = ch.eventLoop().schedule(() -> ch.close(), config.maxLifetime().toMillis(), TimeUnit.MILLISECONDS);
+        ch.closeFuture().addListener(f -> lifetime.cancel(false));
     }
 
     ProxyConfig config() { return config; }
     ProxyBackend backend() { return backend; }
     TokenService tokens() { return tokens; }
+    PendingLogins pendingLogins() { return pendingLogins; }
+    CancelKeys cancelKeys() { return cancelKeys; }
 
     Mapping<String, SslContext> sniMapping() {
         return host -> ssl;
     }
 
-    /** Connects to the compute's socket, sends the startup message and relays the compute's replies to the client. */
+    /**
+     * Connects to the compute's socket, sends the startup message and relays the compute's replies to the client,
+     * with the compute's cancel key swapped for one the proxy issues.
+     */
     ChannelFuture connectBackend(Channel client, Path socketDir, ByteBuf startupMessage) {
-        Bootstrap b = new Bootstrap()
-                .group(client.eventLoop())
-                .channel(EpollDomainSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("watch", new BackendStartupWatcher((pid, secret) -> {
-                            long key = key(pid, secret);
-                            cancelKeys.put(key, socketDir);
-                            ch.closeFuture().addListener(f -> cancelKeys.remove(key));
-                        }));
-                        ch.pipeline().addLast("relay", new Relay(client));
-                    }
-                });
-        ChannelFuture connect = b.connect(new DomainSocketAddress(socketDir.resolve(".s.PGSQL.5432").toFile()));
+        ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("watch", new BackendStartupWatcher((pid, secret) -> {
+                    CancelKeys.Key key = cancelKeys.issue(socketDir, pid, secret);
+                    ch.closeFuture().addListener(f -> cancelKeys.remove(key));
+                    return key.secret();
+                }));
+                ch.pipeline().addLast("relay", new Relay(client));
+            }
+        });
         connect.addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 f.channel().writeAndFlush(startupMessage);
@@ -112,42 +164,29 @@ public final class ProxyServer implements AutoCloseable {
         return connect;
     }
 
-    /** Forwards a CancelRequest to the compute that issued the key; unknown keys are ignored, as Postgres does. */
-    void cancel(int pid, int secret) {
-        Path socketDir = cancelKeys.get(key(pid, secret));
-        if (socketDir == null) {
+    /**
+     * Forwards a CancelRequest to the compute session the key was issued for. Unknown keys are ignored, as
+     * Postgres does; every request counts against its network's cancel budget, so keys cannot be searched for.
+     */
+    void cancel(EventLoop loop, InetAddress source, int pid, int secret) {
+        if (!cancelThrottle.tryAcquire(source)) {
+            log.debug("cancel request throttled remote={}", source);
             return;
         }
-        new Bootstrap().group(workers).channel(EpollDomainSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                    }
-                })
-                .connect(new DomainSocketAddress(socketDir.resolve(".s.PGSQL.5432").toFile()))
-                .addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess()) {
-                        ByteBuf b = f.channel().alloc().buffer(16);
-                        b.writeInt(16).writeInt(PgWire.CANCEL_REQUEST).writeInt(pid).writeInt(secret);
-                        f.channel().writeAndFlush(b).addListener(ChannelFutureListener.CLOSE);
-                    }
-                });
+        cancelKeys.find(pid, secret).ifPresent(target -> computes.cancel(loop, target.socketDir(), target.pid(), target.secret()));
     }
 
-    private static long key(int pid, int secret) {
-        return ((long) pid << 32) | (secret & 0xffffffffL);
-    }
-
+    /** Idempotent. */
     @Override
-    public void close() {
-        // idempotent: the event loops refuse work once shut down, so a second close must not touch them
-        if (!closed.compareAndSet(false, true)) {
+    public synchronized void close() {
+        if (closed) {
             return;
         }
-        if (listener != null) {
-            listener.close().syncUninterruptibly();
+        closed = true;
+        listeners.forEach(l -> l.close().syncUninterruptibly());
+        if (workers != null) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

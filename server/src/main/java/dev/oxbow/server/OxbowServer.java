@@ -76,7 +76,7 @@ public final class OxbowServer implements AutoCloseable {
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
             ApiServer server = new ApiServer(cp, prometheus,
-                    new dev.oxbow.api.ProxyAddress(config.pgHost(), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
+                    new dev.oxbow.api.ProxyAddress(config.proxy().listenAddresses().get(0), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
             this.apiPort = server.start(config.apiHost(), config.apiPort());
             this.api = server;
             this.controlPlane = cp;
@@ -95,6 +95,9 @@ public final class OxbowServer implements AutoCloseable {
         }
         log.info("oxbow ready home={} api=http://{}:{} postgres={}:{} ca={} admin_token_file={} ms={}", home, config.apiHost(), apiPort,
                 config.pgHost(), pgPort, certificate.caCert(), home.resolve("admin-token"), (System.nanoTime() - start) / 1_000_000);
+        // off the start-up path: a lookup of a real domain may wait on DNS for seconds
+        Thread.ofVirtual().name("host-name-check").start(() -> HostNameCheck.problem(config.hostDomain(), HostNameCheck.Resolver.system())
+                .ifPresent(problem -> log.warn("{}", problem)));
     }
 
     public static OxbowServer start(ServerConfig config) throws Exception {

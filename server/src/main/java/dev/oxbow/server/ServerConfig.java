@@ -5,6 +5,7 @@ import dev.oxbow.controlplane.ControlPlaneConfig;
 import dev.oxbow.controlplane.history.HistoryPolicy;
 import dev.oxbow.controlplane.resource.Limits;
 import dev.oxbow.controlplane.sync.SyncConfig;
+import dev.oxbow.proxy.LoginLimits;
 import dev.oxbow.proxy.ProxyConfig;
 
 import java.nio.file.Path;
@@ -13,18 +14,28 @@ import java.time.Duration;
 /**
  * Everything {@code oxbow server} can be told. {@code pgBinaries} is where PostgreSQL is unpacked
  * (default {@code $OXBOW_HOME/pg}); as root, each project's postgres runs as an OS user of its own
- * ({@link dev.oxbow.compute.ProcessIdentities}); the proxy
- * serves {@code <endpoint uid>.<hostDomain>}.
+ * ({@link dev.oxbow.compute.ProcessIdentities}); the proxy serves {@code <endpoint uid>.<hostDomain>} on
+ * {@code pgHost}, one address or a comma-separated list.
  */
 public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost, int pgPort, Path pgBinaries,
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
-                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync) {
+                           Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync,
+                           LoginLimits loginLimits) {
+
+    /**
+     * Two labels under {@code localhost}: glibc (with nss-myhostname), macOS and browsers resolve every {@code *.localhost}
+     * name to loopback, and a wildcard {@code *.oxbow.localhost} is one every verifier accepts (Node and OpenSSL refuse a
+     * wildcard directly under a single label such as {@code *.localhost}).
+     */
+    public static final String DEFAULT_DOMAIN = "oxbow.localhost";
+    /** Both loopbacks: {@code *.localhost} resolves to {@code ::1} first. */
+    public static final String DEFAULT_PG_HOSTS = "127.0.0.1,::1";
 
     public static ServerConfig defaults(Path home) {
-        return new ServerConfig(home, "127.0.0.1", 8080, "127.0.0.1", 5432, home.resolve("pg"), "admin@oxbow.local",
-                "localhost", Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
-                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults());
+        return new ServerConfig(home, "127.0.0.1", 8080, DEFAULT_PG_HOSTS, 5432, home.resolve("pg"), "admin@oxbow.local",
+                DEFAULT_DOMAIN, Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
+                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults(), LoginLimits.defaults());
     }
 
     public ServerConfig withApiPort(int port) {
@@ -40,6 +51,11 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             c.pgHost = host;
             c.pgPort = port;
         });
+    }
+
+    /** Endpoint host names are {@code <uid>.<domain>}; the certificate Oxbow issues covers {@code *.<domain>}. */
+    public ServerConfig withHostDomain(String domain) {
+        return with(c -> c.hostDomain = domain.strip().toLowerCase(java.util.Locale.ROOT));
     }
 
     public ServerConfig withPgBinaries(Path dir) {
@@ -90,13 +106,18 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return with(c -> c.sync = newSync);
     }
 
+    /** How long the proxy waits for a login, and how many unauthenticated connections and cancels it takes. */
+    public ServerConfig withLoginLimits(LoginLimits newLimits) {
+        return with(c -> c.loginLimits = newLimits);
+    }
+
     /** A copy with some settings changed: one constructor call for every wither. */
     private ServerConfig with(java.util.function.Consumer<Copy> change) {
         Copy c = new Copy(this);
         change.accept(c);
-        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, adminUserName, hostDomain,
+        return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, adminUserName, c.hostDomain,
                 c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
-                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync);
+                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync, c.loginLimits);
     }
 
     /** The settings a wither may change, as mutable fields. */
@@ -106,6 +127,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         String pgHost;
         int pgPort;
         Path pgBinaries;
+        String hostDomain;
         Limits limits;
         Duration softDeleteRetention;
         Duration suspendCheckInterval;
@@ -116,6 +138,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         ComputeSizing sizing;
         HistoryPolicy history;
         SyncConfig sync;
+        LoginLimits loginLimits;
 
         Copy(ServerConfig s) {
             apiHost = s.apiHost;
@@ -123,6 +146,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             pgHost = s.pgHost;
             pgPort = s.pgPort;
             pgBinaries = s.pgBinaries;
+            hostDomain = s.hostDomain;
             limits = s.limits;
             softDeleteRetention = s.softDeleteRetention;
             suspendCheckInterval = s.suspendCheckInterval;
@@ -133,6 +157,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
             sizing = s.sizing;
             history = s.history;
             sync = s.sync;
+            loginLimits = s.loginLimits;
         }
     }
 
@@ -140,7 +165,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, history, sync);
     }
 
-    ProxyConfig proxy() {
-        return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime);
+    public ProxyConfig proxy() {
+        return new ProxyConfig(pgHost, pgPort, hostDomain, idleConnectionTimeout, maxConnectionLifetime, loginLimits);
     }
 }

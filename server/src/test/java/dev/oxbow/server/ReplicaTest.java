@@ -59,7 +59,7 @@ class ReplicaTest {
 
         // the primary's read-only host routes to the replica; a credential for the primary is accepted there
         Endpoint primary = w.postgres().getEndpoint(PRIMARY);
-        assertThat(primary.getStatus().getHosts().getReadOnlyHost()).isEqualTo(primary.getUid() + "-ro.localhost");
+        assertThat(primary.getStatus().getHosts().getReadOnlyHost()).isEqualTo(primary.getUid() + "-ro.oxbow.localhost");
         String token = w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(PRIMARY)).getToken();
         try (var c = ProxyClients.jdbc(t, primary.getUid() + "-ro", "admin@oxbow.local", token, "require");
              ResultSet rs = c.createStatement().executeQuery("SELECT pg_is_in_recovery()::text, count(*) FROM events")) {

@@ -53,7 +53,7 @@ class SdkProjectApiTest {
         Endpoint primary = w.postgres().getEndpoint("projects/sdk-life/branches/production/endpoints/primary");
         assertThat(primary.getStatus().getCurrentState()).isEqualTo(EndpointStatusState.ACTIVE);
         assertThat(primary.getStatus().getEndpointType()).isEqualTo(EndpointType.ENDPOINT_TYPE_READ_WRITE);
-        assertThat(primary.getStatus().getHosts().getHost()).isEqualTo(primary.getUid() + ".localhost");
+        assertThat(primary.getStatus().getHosts().getHost()).isEqualTo(primary.getUid() + ".oxbow.localhost");
         assertThat(primary.getUid()).startsWith("ep-");
 
         // the compute is a real PostgreSQL 16 with the default database and the creator's role

@@ -1,0 +1,79 @@
+package dev.oxbow.api;
+
+import dev.oxbow.controlplane.resource.ApiException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.function.Consumer;
+
+import static dev.oxbow.api.Bodies.json;
+import static dev.oxbow.api.Bodies.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Fields the Databricks API defines but Oxbow does not act on are refused by name, never accepted and dropped:
+ * a caller asking for a read-only credential or a branch from a snapshot must not get a full credential or a branch
+ * of production's head. Zero values, which Go's SDK always sends, are unset and pass.
+ */
+class KnownFieldsTest {
+    private static void refused(Runnable call, String field) {
+        ApiException e = catchThrowableOfType(ApiException.class, call::run);
+        assertThat(e).as("refused " + field).isNotNull();
+        assertThat(e.errorCode()).isEqualTo("INVALID_PARAMETER_VALUE");
+        assertThat(e.getMessage()).contains("Field " + field + " is not supported");
+    }
+
+    @Test
+    void credentialClaimsAndGroupAreRefusedNotIgnored() {
+        refused(() -> SpecReader.credentialRequest(json("""
+                {"endpoint":"projects/p/branches/b/endpoints/e",
+                 "claims":[{"permission_set":"READ_ONLY","resources":[{"table_name":"t"}]}]}""")), "claims");
+        refused(() -> SpecReader.credentialRequest(json("{\"endpoint\":\"projects/p/branches/b/endpoints/e\",\"group_name\":\"g\"}")),
+                "group_name");
+        // the Java SDK's own request for a read-only, table-scoped token
+        refused(() -> SpecReader.credentialRequest(request("generate-credential")), "claims");
+    }
+
+    @Test
+    void branchFromASnapshotIsRefusedNotBranchedFromHead() {
+        refused(() -> SpecReader.branch(json("{\"spec\":{\"source_snapshot\":\"projects/p/snapshots/s\",\"no_expiry\":true}}")),
+                "spec.source_snapshot");
+    }
+
+    @Test
+    void initialDatabaseAndRoleSpecsAreRefused() {
+        refused(() -> SpecReader.project(json("{\"spec\":{},\"initial_database_spec\":{\"postgres_database\":\"app\"}}")),
+                "initial_database_spec");
+        refused(() -> SpecReader.project(json("{\"initial_role_spec\":{\"postgres_role\":\"app\"}}")), "initial_role_spec");
+        refused(() -> SpecReader.project(json("{\"spec\":{\"compute_provisioner\":\"X\"}}")), "spec.compute_provisioner");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"accelerated_sync\":true", "existing_pipeline_id\":\"p1\"", "new_pipeline_spec\":{\"storage_catalog\":\"c\"}"})
+    void syncedTablePipelineFieldsAreListedAsUnsupported(String field) {
+        String name = field.substring(0, field.indexOf('"'));
+        var spec = SpecReader.syncedTable(json("{\"spec\":{\"source_table_full_name\":\"lake.s.t\",\"" + field + "}}"));
+        assertThat(spec.unsupported()).containsExactly("spec." + name);
+    }
+
+    @Test
+    void fieldsTheApiDoesNotDefineAreTolerated() {
+        // newer SDKs send fields this Oxbow has never heard of
+        assertThatCode(() -> SpecReader.database(json("{\"spec\":{\"postgres_database\":\"d\",\"role\":\"r\",\"some_future_field\":1}}")))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
+    void zeroValuesAndEchoedOutputFieldsPass() {
+        Consumer<Runnable> passes = call -> assertThatCode(call::run).doesNotThrowAnyException();
+        passes.accept(() -> SpecReader.branch(json("{\"name\":\"projects/p/branches/b\",\"uid\":\"br-x\",\"status\":{\"default\":true},"
+                + "\"spec\":{\"source_snapshot\":\"\",\"no_expiry\":true}}")));
+        passes.accept(() -> SpecReader.credentialRequest(json("{\"endpoint\":\"e\",\"claims\":[],\"group_name\":\"\"}")));
+        passes.accept(() -> SpecReader.endpoint(request("go-create-endpoint-zero-values")));
+        passes.accept(() -> SpecReader.project(request("create-project-with-initial-specs")));
+        passes.accept(() -> SpecReader.projectInitial(request("create-project-with-initial-specs")));
+    }
+}
