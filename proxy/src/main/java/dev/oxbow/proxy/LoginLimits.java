@@ -4,8 +4,9 @@ import java.time.Duration;
 
 /**
  * Bounds on what a client may hold before it has logged in: how long it has ({@code timeout}, like Postgres'
- * {@code authentication_timeout}), how many such connections may be open in all and from one address, and how
- * many cancel requests one network (IPv4 /24, IPv6 /64) may send: a burst, refilled at a steady rate.
+ * {@code authentication_timeout}), how many such connections may wait in all and from one address (at a cap the
+ * oldest waiting one is closed with 53300 to make room), and how many cancel requests one network (IPv4 /24,
+ * IPv6 /64) may send: a burst, refilled at a steady rate.
  */
 public record LoginLimits(Duration timeout, int maxPending, int maxPendingPerAddress, int cancelBurst, int cancelsPerSecond) {
     public LoginLimits {

@@ -42,8 +42,21 @@ public final class Computes {
     /** Per endpoint uid: taking or dropping a lease and stopping for idleness never interleave. */
     private final java.util.Map<String, Object> guards = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Makes sure a branch's primary has the role its replicas stream as (SQL on the primary; tests without servers skip it). */
+    public interface ReplicationRoleSetup {
+        void ensure(Project project, Branch branch) throws ComputeException;
+    }
+
+    private final ReplicationRoleSetup replicationRole;
+
     public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
                     dev.oxbow.compute.ProcessIdentities identities, java.time.Duration archiveTimeout) {
+        this(runtime, layout, store, clock, sizing, identities, archiveTimeout, null);
+    }
+
+    public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
+                    dev.oxbow.compute.ProcessIdentities identities, java.time.Duration archiveTimeout, ReplicationRoleSetup replicationRole) {
+        this.replicationRole = replicationRole != null ? replicationRole : this::ensureReplicationRole;
         this.identities = identities;
         this.archiveTimeout = archiveTimeout;
         this.runtime = runtime;
@@ -90,7 +103,7 @@ public final class Computes {
         if (!endpoint.readWrite()) {
             // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
-            ensureReplicationRole(project, branch);
+            replicationRole.ensure(project, branch);
         }
         if (runtime.find(endpoint.uid()).isEmpty()) {
             startServer(project, branch, endpoint);

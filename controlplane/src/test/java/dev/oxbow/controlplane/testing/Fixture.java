@@ -47,7 +47,7 @@ public final class Fixture implements AutoCloseable {
     public Fixture(Path dir, ComputeSizing sizing) {
         this.layout = new Layout(dir);
         this.store = MetadataStore.open(layout.metadataFile());
-        this.computes = new Computes(runtime, layout, store, clock, sizing, identities(), Duration.ZERO);
+        this.computes = new Computes(runtime, layout, store, clock, sizing, identities(), Duration.ZERO, (project, branch) -> { });
     }
 
     /** Detected once per JVM (it forks {@code id}); an immutable fact about the machine, not shared test state. */
