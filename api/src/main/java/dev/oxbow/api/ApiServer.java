@@ -2,9 +2,9 @@ package dev.oxbow.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.controlplane.Principal;
+import dev.oxbow.controlplane.identity.Principal;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;

@@ -1,7 +1,7 @@
 package dev.oxbow.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.resource.ApiException;
 
 import java.util.ArrayList;
 import java.util.Iterator;

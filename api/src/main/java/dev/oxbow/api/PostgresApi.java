@@ -3,12 +3,12 @@ package dev.oxbow.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.controlplane.ListResult;
+import dev.oxbow.controlplane.resource.ListResult;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.controlplane.AccessControl;
-import dev.oxbow.controlplane.Principal;
+import dev.oxbow.controlplane.identity.AccessControl;
+import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.metadata.Project;
 import io.javalin.http.Context;
 

@@ -1,6 +1,6 @@
 package dev.oxbow.api;
 
-import dev.oxbow.controlplane.ControlPlaneMetrics;
+import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -2,7 +2,7 @@ package dev.oxbow.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.Endpoint;
@@ -22,10 +22,10 @@ import java.util.Map;
 final class ResourceWriter {
     private final ObjectMapper mapper;
     private final String hostDomain;
-    private final dev.oxbow.controlplane.Computes computes;
+    private final dev.oxbow.controlplane.compute.Computes computes;
     private final RecordJson records = new RecordJson();
 
-    ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.Computes computes) {
+    ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes) {
         this.mapper = mapper;
         this.hostDomain = hostDomain;
         this.computes = computes;

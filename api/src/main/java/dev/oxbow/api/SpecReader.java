@@ -1,8 +1,8 @@
 package dev.oxbow.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.oxbow.controlplane.ApiException;
-import dev.oxbow.controlplane.Specs;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.metadata.Project;
 
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ final class SpecReader {
 
     record CredentialRequest(String endpoint, Long ttlSeconds, java.time.Instant expireTime) {}
 
-    static dev.oxbow.controlplane.SyncedTableSpec syncedTable(JsonNode body) {
+    static dev.oxbow.controlplane.sync.SyncedTableSpec syncedTable(JsonNode body) {
         JsonNode s = spec(body);
         List<String> keys = stringList(s.get("primary_key_columns"), "spec.primary_key_columns");
         List<String> unsupported = new ArrayList<>();
@@ -101,7 +101,7 @@ final class SpecReader {
                 unsupported.add("spec." + field);
             }
         }
-        return new dev.oxbow.controlplane.SyncedTableSpec(
+        return new dev.oxbow.controlplane.sync.SyncedTableSpec(
                 text(s, "source_table_full_name", "spec."),
                 keys == null ? List.of() : keys,
                 text(s, "timeseries_key", "spec."),

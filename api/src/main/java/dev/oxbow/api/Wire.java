@@ -1,6 +1,6 @@
 package dev.oxbow.api;
 
-import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.resource.ApiException;
 
 import java.math.BigDecimal;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 package dev.oxbow.api;
 
-import dev.oxbow.controlplane.ApiException;
+import dev.oxbow.controlplane.resource.ApiException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

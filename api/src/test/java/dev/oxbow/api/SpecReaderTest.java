@@ -1,7 +1,7 @@
 package dev.oxbow.api;
 
-import dev.oxbow.controlplane.ApiException;
-import dev.oxbow.controlplane.Specs;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.metadata.Project;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Nested;

@@ -1,8 +1,8 @@
 package dev.oxbow.bench;
 
 import dev.oxbow.compute.PgConnections;
-import dev.oxbow.controlplane.Defaults;
-import dev.oxbow.controlplane.HistoryPolicy;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.history.HistoryPolicy;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.Project;

@@ -1,7 +1,7 @@
 package dev.oxbow.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 

@@ -1,7 +1,7 @@
 package dev.oxbow.bench;
 
 import dev.oxbow.compute.PgConnections;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 

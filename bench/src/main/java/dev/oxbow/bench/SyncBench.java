@@ -46,7 +46,7 @@ public final class SyncBench {
         ServerConfig config = ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg).withCatalogs(Map.of("lake", lake));
         // the figure is for the machine's cores: the compute may use all of them from its smallest size (0.5 CU)
         var sizing = config.sizing();
-        config = config.withSizing(new dev.oxbow.controlplane.ComputeSizing(sizing.ramBytesPerCu(), Runtime.getRuntime().availableProcessors() / 0.5,
+        config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(sizing.ramBytesPerCu(), Runtime.getRuntime().availableProcessors() / 0.5,
                 sizing.sampleEvery(), sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
         try (OxbowServer server = OxbowServer.start(config)) {
             BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());

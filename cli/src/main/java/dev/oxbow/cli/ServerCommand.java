@@ -65,7 +65,7 @@ final class ServerCommand implements Callable<Integer> {
                 .withPg(pgHost, pgPort != null ? pgPort : Integer.parseInt(env.get("OXBOW_PG_PORT", "5432")))
                 .withHostDomain(domain != null ? domain : env.get("OXBOW_DOMAIN", ServerConfig.DEFAULT_DOMAIN));
         var sizing = config.sizing();
-        config = config.withSizing(new dev.oxbow.controlplane.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
+        config = config.withSizing(new dev.oxbow.controlplane.compute.ComputeSizing(ramPerCuMib << 20, cpusPerCu, sizing.sampleEvery(),
                 sizing.scaleUpAt(), sizing.scaleDownBelow(), sizing.scaleDownAfter()));
         if ((tlsCert == null) != (tlsKey == null)) {
             spec.commandLine().getErr().println("--tls-cert and --tls-key go together.");

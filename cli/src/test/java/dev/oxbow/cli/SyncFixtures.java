@@ -2,7 +2,7 @@ package dev.oxbow.cli;
 
 import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.sync.DeltaTableWriter;
 import io.delta.kernel.types.DoubleType;

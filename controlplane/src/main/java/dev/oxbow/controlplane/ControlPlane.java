@@ -1,5 +1,41 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.controlplane.branch.BranchLifecycle;
+import dev.oxbow.controlplane.branch.BranchOperations;
+import dev.oxbow.controlplane.branch.BranchReplacement;
+import dev.oxbow.controlplane.branch.BranchService;
+import dev.oxbow.controlplane.compute.Autoscaler;
+import dev.oxbow.controlplane.compute.ComputeActivity;
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.compute.EndpointHistory;
+import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.endpoint.EndpointOperations;
+import dev.oxbow.controlplane.endpoint.EndpointRules;
+import dev.oxbow.controlplane.endpoint.EndpointService;
+import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.identity.AccessControl;
+import dev.oxbow.controlplane.identity.CredentialService;
+import dev.oxbow.controlplane.identity.IdentityService;
+import dev.oxbow.controlplane.identity.SigningKeyRotation;
+import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
+import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.controlplane.operation.OperationHandler;
+import dev.oxbow.controlplane.project.ProjectOperations;
+import dev.oxbow.controlplane.project.ProjectService;
+import dev.oxbow.controlplane.project.Reaper;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.controlplane.resource.Resources;
+import dev.oxbow.controlplane.resource.Uids;
+import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.sql.RoleService;
+import dev.oxbow.controlplane.sql.SqlConsole;
+import dev.oxbow.controlplane.sql.SqlOperations;
+import dev.oxbow.controlplane.sync.SourceCatalogs;
+import dev.oxbow.controlplane.sync.SyncRunner;
+import dev.oxbow.controlplane.sync.SyncedTableOperations;
+import dev.oxbow.controlplane.sync.SyncedTableService;
 import dev.oxbow.auth.TokenService;
 import dev.oxbow.compute.ComputeException;
 import dev.oxbow.compute.ComputeListener;
@@ -100,7 +136,7 @@ public final class ControlPlane implements AutoCloseable {
         this.identity = new IdentityService(store, clock);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
-        this.endpoints = new EndpointService(store, executor, resources, rules, branches, config.limits(), clock);
+        this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
         this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
@@ -151,7 +187,7 @@ public final class ControlPlane implements AutoCloseable {
                 } catch (ComputeException e) {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
                     for (Endpoint ep : store.endpoints().list(branch.name())) {
-                        if (ProjectOperations.shouldRun(ep) && !computes.running(ep)) {
+                        if (Computes.shouldRun(ep) && !computes.running(ep)) {
                             store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
                         }
                     }
@@ -197,8 +233,8 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
-        metrics.refresh(store, computes, activity);
-        metrics.refreshSync(store, syncRunner, java.time.Instant.now());
+        metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
+        metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
     }
 
     public Operation operation(String name) {

@@ -1,5 +1,10 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.controlplane.compute.ComputeSizing;
+import dev.oxbow.controlplane.history.HistoryPolicy;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.controlplane.resource.Limits;
+import dev.oxbow.controlplane.sync.SyncConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -1,8 +1,8 @@
 package dev.oxbow.server;
 
-import dev.oxbow.controlplane.AccessControl;
+import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.controlplane.Principal;
+import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.Project;

@@ -1,10 +1,10 @@
 package dev.oxbow.server;
 
-import dev.oxbow.controlplane.ComputeSizing;
+import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.ControlPlaneConfig;
-import dev.oxbow.controlplane.HistoryPolicy;
-import dev.oxbow.controlplane.Limits;
-import dev.oxbow.controlplane.SyncConfig;
+import dev.oxbow.controlplane.history.HistoryPolicy;
+import dev.oxbow.controlplane.resource.Limits;
+import dev.oxbow.controlplane.sync.SyncConfig;
 import dev.oxbow.proxy.LoginLimits;
 import dev.oxbow.proxy.ProxyConfig;
 

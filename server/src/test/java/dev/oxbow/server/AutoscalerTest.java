@@ -5,8 +5,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.oxbow.controlplane.ComputeSizing;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.compute.ComputeSizing;
+import dev.oxbow.controlplane.resource.Defaults;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

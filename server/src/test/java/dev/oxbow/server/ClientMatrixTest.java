@@ -9,7 +9,7 @@ import com.databricks.sdk.service.postgres.Endpoint;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
 import com.databricks.sdk.service.postgres.Project;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.oxbow.controlplane.HistoryPolicy;
+import dev.oxbow.controlplane.history.HistoryPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -140,8 +140,8 @@ class CrashRecoveryTest {
     /** Runs SQL on a branch's primary of the child server, over the compute's own socket. */
     private static void sql(ChildServer child, Path home, String branch, String sql) throws Exception {
         JsonNode ep = child.call("GET", "/api/2.0/postgres/projects/crash-h/branches/" + branch + "/endpoints/primary", null);
-        Path socketDir = new dev.oxbow.controlplane.Layout(home).socketDir(ep.path("uid").asText());
-        try (var c = dev.oxbow.compute.PgConnections.open(socketDir, "databricks_postgres", dev.oxbow.controlplane.Defaults.SYSTEM_ROLE);
+        Path socketDir = new dev.oxbow.controlplane.resource.Layout(home).socketDir(ep.path("uid").asText());
+        try (var c = dev.oxbow.compute.PgConnections.open(socketDir, "databricks_postgres", dev.oxbow.controlplane.resource.Defaults.SYSTEM_ROLE);
              var st = c.createStatement()) {
             st.execute(sql);
         }

@@ -6,7 +6,7 @@ import com.databricks.sdk.WorkspaceClient;
 import com.databricks.sdk.service.postgres.*;
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.Durations;
-import dev.oxbow.controlplane.Limits;
+import dev.oxbow.controlplane.resource.Limits;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -8,7 +8,7 @@ import com.databricks.sdk.core.error.platform.NotFound;
 import com.databricks.sdk.service.postgres.*;
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.Durations;
-import dev.oxbow.controlplane.Limits;
+import dev.oxbow.controlplane.resource.Limits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

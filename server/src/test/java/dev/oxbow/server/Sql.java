@@ -2,7 +2,7 @@ package dev.oxbow.server;
 
 import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.ControlPlane;
-import dev.oxbow.controlplane.Defaults;
+import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.metadata.Endpoint;
 
 import java.sql.Connection;

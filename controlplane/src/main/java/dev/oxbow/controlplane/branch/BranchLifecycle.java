@@ -1,0 +1,60 @@
+package dev.oxbow.controlplane.branch;
+
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.resource.Cascade;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+
+import java.time.Clock;
+
+/** Bringing a branch's computes up after its data exists, and back after a restart or undelete. */
+public final class BranchLifecycle {
+    private final MetadataStore store;
+    private final Computes computes;
+    private final Provisioner provisioner;
+    private final Clock clock;
+    private final Timelines timelines;
+
+    public BranchLifecycle(MetadataStore store, Computes computes, Provisioner provisioner, Clock clock, Timelines timelines) {
+        this.timelines = timelines;
+        this.store = store;
+        this.computes = computes;
+        this.provisioner = provisioner;
+        this.clock = clock;
+    }
+
+    /**
+     * Starts the branch's computes that should run, measures it, makes sure its history has a first
+     * snapshot (restores need one), and marks it READY.
+     */
+    public void bringUp(Project project, Branch branch) throws Exception {
+        resume(project, branch);
+        long size = provisioner.logicalSize(project, branch);
+        if (timelines.snapshots(project, branch).isEmpty()) {
+            timelines.snapshot(project, branch);
+        }
+        computes.settle(branch);
+        Branch current = Cascade.requireBranch(store, branch.name());
+        var now = clock.instant();
+        store.branches().put(new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
+                "READY", null, "READY".equals(current.state()) ? current.stateChangeTime() : now, current.isDefault(),
+                current.isProtected(), current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(),
+                current.expireTime(), current.deleteTime(), current.purgeTime(), size));
+    }
+
+    /** Starts every endpoint of the branch whose record says it runs; disabled ones are recorded IDLE. */
+    public void resume(Project project, Branch branch) throws ComputeException {
+        for (Endpoint e : store.endpoints().list(branch.name())) {
+            if (e.disabled()) {
+                computes.suspend(e);
+            } else if (Computes.shouldRun(e)) {
+                computes.start(project, branch, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.oxbow.controlplane.branch;
+
+import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.operation.OperationContext;
+import dev.oxbow.controlplane.operation.OperationHandler;
+import dev.oxbow.controlplane.operation.OperationResult;
+import dev.oxbow.controlplane.resource.Cascade;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.RecordJson;
+import dev.oxbow.storage.PointInTimeRecovery;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+
+/** The work behind branch operations. */
+public final class BranchOperations {
+    private final MetadataStore store;
+    private final Provisioner provisioner;
+    private final BranchLifecycle lifecycle;
+    private final Clock clock;
+    private final Timelines timelines;
+    private final Layout layout;
+    private final RecordJson json = new RecordJson();
+
+    public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout) {
+        this.timelines = timelines;
+        this.layout = layout;
+        this.store = store;
+        this.provisioner = provisioner;
+        this.lifecycle = lifecycle;
+        this.clock = clock;
+    }
+
+    public Map<String, OperationHandler> handlers() {
+        return Map.of(
+                BranchService.CREATE, new OperationHandler() {
+                    @Override
+                    public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        Branch branch = Cascade.requireBranch(store, op.resourceName());
+                        Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
+                        if (!"READY".equals(branch.state())) {
+                            Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+                            PointInTimeRecovery.Target past = op.request() == null ? null : BranchService.pointOf(json.read(op.request(), Map.class));
+                            var now = clock.instant();
+                            String lsn;
+                            java.time.Instant time;
+                            if (past == null) {
+                                lsn = provisioner.cloneFromParent(project, parent, branch);
+                                time = clock.instant(); // every commit in the copy happened before this
+                                timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);
+                            } else {
+                                Timelines.Source source = timelines.resolve(project, parent, past,
+                                        past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
+                                Timelines.Reached reached = timelines.recover(project, branch, source, past, layout.dataDir(project, branch));
+                                lsn = reached.lsn();
+                                time = reached.time();
+                            }
+                            branch = Cascade.requireBranch(store, op.resourceName());
+                            store.branches().put(branch.withSourcePoint(lsn, time, now));
+                        }
+                        ctx.pointTaken();
+                        lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()));
+                        return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
+                    }
+
+                    @Override
+                    public void compensate(Operation op) throws Exception {
+                        Optional<Branch> branch = store.branches().get(op.resourceName());
+                        Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
+                        if (branch.isPresent() && project.isPresent()) {
+                            provisioner.removeBranch(project.get(), branch.get());
+                            Cascade.deleteBranch(store, op.resourceName());
+                        }
+                    }
+                },
+                BranchService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
+                BranchService.DELETE, (op, ctx) -> {
+                    Optional<Branch> branch = store.branches().get(op.resourceName());
+                    Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
+                    if (branch.isEmpty() || project.isEmpty()) {
+                        return OperationResult.empty();
+                    }
+                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                        provisioner.removeBranch(project.get(), branch.get());
+                        Cascade.deleteBranch(store, op.resourceName());
+                    } else {
+                        provisioner.stopAll(branch.get());
+                    }
+                    return OperationResult.empty();
+                },
+                BranchService.UNDELETE, (op, ctx) -> {
+                    Branch branch = Cascade.requireBranch(store, op.resourceName());
+                    lifecycle.resume(Cascade.requireProject(store, Project.nameOf(branch.projectId())), branch);
+                    return OperationResult.empty();
+                });
+    }
+}

@@ -1,0 +1,407 @@
+package dev.oxbow.controlplane.branch;
+
+import dev.oxbow.controlplane.endpoint.EndpointRules;
+import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Cascade;
+import dev.oxbow.controlplane.resource.Limits;
+import dev.oxbow.controlplane.resource.ListResult;
+import dev.oxbow.controlplane.resource.Paging;
+import dev.oxbow.controlplane.resource.Resources;
+import dev.oxbow.controlplane.resource.Specs;
+import dev.oxbow.controlplane.resource.Uids;
+import dev.oxbow.controlplane.resource.UpdateMask;
+import dev.oxbow.controlplane.resource.Validate;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Page;
+import dev.oxbow.metadata.Project;
+
+import dev.oxbow.storage.PointInTimeRecovery;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Branches: validation and acceptance; {@link BranchOperations} does the work. */
+public final class BranchService {
+    public static final String CREATE = "CREATE_BRANCH";
+    public static final String UPDATE = "UPDATE_BRANCH";
+    public static final String DELETE = "DELETE_BRANCH";
+    public static final String UNDELETE = "UNDELETE_BRANCH";
+    static final String RESTORE = "RESTORE_BRANCH";
+    static final String RESET = "RESET_BRANCH";
+    private static final String METADATA = "BranchOperationMetadata";
+    private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
+            "spec.expire_time", "spec.no_expiry");
+    /** How long a create call waits for its branch's consistent copy before returning the operation anyway. */
+    private static final Duration POINT_WAIT = Duration.ofSeconds(60);
+
+    private final MetadataStore store;
+    private final OperationExecutor ops;
+    private final Resources resources;
+    private final EndpointRules endpointRules;
+    private final Limits limits;
+    private final Uids uids;
+    private final Clock clock;
+    private final Duration softDeleteRetention;
+    private final Timelines timelines;
+
+    public BranchService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
+                  Limits limits, Uids uids, Clock clock, Duration softDeleteRetention, Timelines timelines) {
+        this.timelines = timelines;
+        this.store = store;
+        this.ops = ops;
+        this.resources = resources;
+        this.endpointRules = endpointRules;
+        this.limits = limits;
+        this.uids = uids;
+        this.clock = clock;
+        this.softDeleteRetention = softDeleteRetention;
+    }
+
+    public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting) {
+        Project project = resources.liveProject(parent);
+        Validate.id("branch_id", branchId);
+        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        String name = Branch.nameOf(project.projectId(), branchId);
+        var existing = store.branches().get(name);
+        if (existing.isPresent()) {
+            if (!replaceExisting || existing.get().deleted()) {
+                throw ApiException.alreadyExists("branch with such id already exists: " + name);
+            }
+            return adopt(existing.get(), s);
+        }
+        String sourceName = resources.branchName(project.projectId(), s.sourceBranch() == null ? project.defaultBranchId() : s.sourceBranch());
+        if (!sourceName.startsWith(project.name() + "/branches/")) {
+            throw ApiException.invalid("Field spec.source_branch must be a branch of " + project.name() + ", got '" + s.sourceBranch() + "'.");
+        }
+        Branch source = resources.liveBranch(sourceName);
+        PointInTimeRecovery.Target past = target(s.sourceBranchLsn(), s.sourceBranchTime(), "spec.source_branch_lsn", "spec.source_branch_time");
+        if (past != null) {
+            resolvePoint(project, source, past, past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
+        }
+        if (source.expireTime() != null) {
+            throw ApiException.invalid("Branch " + sourceName + " expires at " + source.expireTime()
+                    + " and a branch with children cannot expire: give it no_expiry (update_mask=spec.expiration) before branching from it.");
+        }
+        boolean isProtected = Boolean.TRUE.equals(s.isProtected());
+        Instant now = clock.instant();
+        Instant expireTime = expiration(s, isProtected, false, now, true);
+        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
+                isProtected, source.branchId(), null, null, expireTime, null, null, 0);
+        Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
+        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, past == null ? null : pointRequest(past));
+        store.transaction(() -> {
+            if (store.branches().get(name).isPresent()) {
+                throw ApiException.alreadyExists("branch with such id already exists: " + name);
+            }
+            List<Branch> all = store.branches().list(project.name());
+            if (all.size() >= limits.branchesPerProject()) {
+                throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
+                        + " branches; delete unused branches first.");
+            }
+            checkProtectedLimit(project, all, isProtected, null);
+            endpointRules.checkActiveComputes(store, project, 1);
+            store.branches().insert(branch);
+            store.endpoints().insert(primary);
+            store.roles().list(source.name()).forEach(r -> store.roles().insert(inherited(r, source, branchId, now)));
+            store.databases().list(source.name()).forEach(d -> store.databases().insert(d.onBranch(branchId, now)));
+            store.operations().put(op);
+        });
+        ops.submit(op).awaitPoint(POINT_WAIT);
+        return op;
+    }
+
+    /**
+     * A role as a child branch inherits it. Children of a protected branch get new passwords for native
+     * roles, so the protected branch's passwords do not leak (reset them on the child to learn them).
+     */
+    private static dev.oxbow.metadata.Role inherited(dev.oxbow.metadata.Role r, Branch source, String branchId, Instant now) {
+        dev.oxbow.metadata.Role copy = r.onBranch(branchId, now);
+        if (!source.isProtected() || r.scramVerifier() == null) {
+            return copy;
+        }
+        return new dev.oxbow.metadata.Role(copy.projectId(), copy.branchId(), copy.roleId(), copy.createTime(), copy.updateTime(),
+                copy.postgresRole(), copy.identityType(), copy.authMethod(), copy.membershipRoles(), copy.bypassrls(), copy.createdb(),
+                copy.createrole(), dev.oxbow.auth.ScramVerifier.create(dev.oxbow.auth.Passwords.generate().toCharArray()));
+    }
+
+    private Operation adopt(Branch current, Specs.BranchSpec s) {
+        Set<String> mask = new java.util.LinkedHashSet<>();
+        if (s.isProtected() != null) {
+            mask.add("spec.is_protected");
+        }
+        if (s.ttlSeconds() != null || s.expireTime() != null || s.noExpiry() != null) {
+            mask.add("spec.expiration");
+        }
+        if (mask.isEmpty()) {
+            Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+            store.operations().put(op);
+            ops.submit(op);
+            return op;
+        }
+        return update(current.name(), s, mask);
+    }
+
+    public Branch get(String name) {
+        return resources.liveBranch(name);
+    }
+
+    public ListResult<Branch> list(String parent, Integer pageSize, String pageToken, boolean showDeleted) {
+        Project project = resources.liveProject(parent);
+        Paging paging = Paging.of(pageSize, pageToken);
+        Page<Branch> page = store.branches().page(project.name(), paging.fromSeq(), paging.pageSize());
+        return new ListResult<>(page.items().stream().filter(b -> showDeleted || !b.deleted()).toList(), Paging.token(page.nextSeq()));
+    }
+
+    public Operation update(String name, Specs.BranchSpec spec, Set<String> mask) {
+        Branch current = resources.liveBranch(name);
+        Project project = resources.projectOf(current.projectId());
+        Set<String> paths = UpdateMask.check(mask, UPDATABLE);
+        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        boolean isProtected = current.isProtected();
+        Instant expireTime = current.expireTime();
+        boolean expirationChanged = false;
+        for (String path : paths) {
+            if (path.equals("spec.is_protected")) {
+                if (s.isProtected() == null) {
+                    throw ApiException.invalid("update_mask names spec.is_protected but the body does not set it.");
+                }
+                isProtected = s.isProtected();
+            } else {
+                expirationChanged = true;
+            }
+        }
+        Instant now = clock.instant();
+        if (expirationChanged) {
+            expireTime = expiration(s, isProtected, current.isDefault() || resources.hasChildren(current), now, true);
+        } else if (isProtected && expireTime != null) {
+            throw ApiException.invalid("Branch " + name + " expires at " + expireTime
+                    + "; protected branches cannot expire. Set no_expiry (update_mask=spec.is_protected,spec.expiration) to protect it.");
+        }
+        Branch updated = new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
+                current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
+                current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
+                current.logicalSizeBytes());
+        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, null);
+        boolean protect = isProtected;
+        store.transaction(() -> {
+            checkProtectedLimit(project, store.branches().list(project.name()), protect, current.branchId());
+            store.branches().put(updated);
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    public Operation delete(String name, boolean purge) {
+        Branch branch = resources.branch(name);
+        if (branch.deleted() && !purge) {
+            throw ApiException.notFound("branch", name);
+        }
+        if (branch.isRoot()) {
+            throw ApiException.managedByParent("Cannot delete root branch '" + name + "'. Root branches cannot be deleted independently.");
+        }
+        if (branch.isProtected()) {
+            throw ApiException.badRequest("cannot delete protected branch " + name + "; unprotect it first (update_mask=spec.is_protected).");
+        }
+        if (branch.isDefault()) {
+            throw ApiException.badRequest("Cannot delete the default branch " + name + "; make another branch the project's default first (update_mask=spec.default_branch).");
+        }
+        if (resources.hasChildren(branch)) {
+            throw ApiException.badRequest("Cannot delete branch " + name + " because it has child branches; delete them first.");
+        }
+        Instant now = clock.instant();
+        Operation op = ops.create(name, branch.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        store.transaction(() -> {
+            if (!branch.deleted()) {
+                store.branches().put(deleted(branch, now, now, now.plus(softDeleteRetention)));
+            }
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    /**
+     * Restores the branch in place to a past point (Lakebase's instant restore): its current state is kept
+     * as a new branch {@code <id>_old_<timestamp>}, then the branch holds its data as of the point.
+     */
+    public Operation restore(String name, String lsn, Instant time) {
+        Branch branch = resources.liveBranch(name);
+        Project project = resources.projectOf(branch.projectId());
+        checkReplaceable(branch, "restore");
+        PointInTimeRecovery.Target point = target(lsn, time, "source_branch_lsn", "source_branch_time");
+        if (point == null) {
+            throw ApiException.invalid("Set one of source_branch_time or source_branch_lsn: the point to restore " + name + " to.");
+        }
+        resolvePoint(project, branch, point, point.lsn() != null ? "source_branch_lsn" : "source_branch_time");
+        Instant now = clock.instant();
+        String oldId = oldBranchId(branch.branchId(), now);
+        if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
+            throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
+        }
+        Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
+        request.put("old_branch_id", oldId);
+        request.put("old_branch_uid", uids.branch());
+        return replace(branch, project, RESTORE, request, 1);
+    }
+
+    /** Replaces the branch's data with its parent's head; local changes are lost. */
+    public Operation reset(String name) {
+        Branch branch = resources.liveBranch(name);
+        Project project = resources.projectOf(branch.projectId());
+        checkReplaceable(branch, "reset");
+        resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+        return replace(branch, project, RESET, Map.of(), 0);
+    }
+
+    private Operation replace(Branch branch, Project project, String kind, Map<String, Object> request, int addedBranches) {
+        Operation op = ops.create(branch.name(), branch.projectId(), kind, METADATA, request);
+        Instant now = clock.instant();
+        store.transaction(() -> {
+            Branch current = Cascade.requireBranch(store, branch.name());
+            if (!"READY".equals(current.state())) {
+                throw ApiException.invalidState("Branch " + branch.name() + " is " + current.state() + "; wait for its current operation to finish.");
+            }
+            if (addedBranches > 0 && store.branches().list(project.name()).size() + addedBranches > limits.branchesPerProject()) {
+                throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
+                        + " branches, and a restore keeps the current state as a new branch; delete unused branches first.");
+            }
+            store.branches().put(current.withPending("RESETTING", now));
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    /** Restore and reset replace a branch's data: not for root, protected or parent branches. */
+    private void checkReplaceable(Branch branch, String verb) {
+        if (branch.isRoot()) {
+            throw ApiException.badRequest("Cannot " + verb + " root branch " + branch.name() + ": it has no parent. "
+                    + "Create a branch from a past point instead (spec.source_branch_time or spec.source_branch_lsn).");
+        }
+        if (branch.isProtected()) {
+            throw ApiException.badRequest("Cannot " + verb + " protected branch " + branch.name() + "; unprotect it first (update_mask=spec.is_protected).");
+        }
+        if (resources.hasChildren(branch)) {
+            throw ApiException.badRequest("Cannot " + verb + " branch " + branch.name() + " because it has child branches; delete them first.");
+        }
+    }
+
+    static String oldBranchId(String branchId, Instant now) {
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(java.time.ZoneOffset.UTC).format(now);
+        String base = branchId.length() > 63 - 19 ? branchId.substring(0, 63 - 19) : branchId;
+        return base + "_old_" + stamp;
+    }
+
+    private static PointInTimeRecovery.Target target(String lsn, Instant time, String lsnField, String timeField) {
+        if (lsn != null && time != null) {
+            throw ApiException.invalid("Fields " + lsnField + " and " + timeField + " are mutually exclusive; set only one.");
+        }
+        if (lsn != null && !dev.oxbow.storage.Lsn.valid(lsn)) {
+            throw ApiException.invalid("Field " + lsnField + " must be an LSN like 0/16B3748, got '" + lsn + "'.");
+        }
+        return lsn == null && time == null ? null : new PointInTimeRecovery.Target(lsn == null ? null : lsn.toUpperCase(java.util.Locale.ROOT), time);
+    }
+
+    private void resolvePoint(Project project, Branch branch, PointInTimeRecovery.Target point, String field) {
+        try {
+            timelines.resolve(project, branch, point, field);
+        } catch (java.io.IOException e) {
+            throw ApiException.internal("cannot read the history of " + branch.name() + ": " + e.getMessage());
+        }
+    }
+
+    static Map<String, Object> pointRequest(PointInTimeRecovery.Target point) {
+        return point.lsn() != null ? Map.of("source_branch_lsn", point.lsn()) : Map.of("source_branch_time", point.time().toString());
+    }
+
+    static PointInTimeRecovery.Target pointOf(Map<?, ?> request) {
+        Object lsn = request.get("source_branch_lsn");
+        Object time = request.get("source_branch_time");
+        if (lsn == null && time == null) {
+            return null;
+        }
+        return new PointInTimeRecovery.Target(lsn == null ? null : lsn.toString(), time == null ? null : Instant.parse(time.toString()));
+    }
+
+    public Operation undelete(String name) {
+        Branch branch = resources.branch(name);
+        if (!branch.deleted()) {
+            throw ApiException.invalidState("Branch " + name + " is not deleted; there is nothing to undelete.");
+        }
+        Branch parent = branch.isRoot() ? null : store.branches().get(Branch.nameOf(branch.projectId(), branch.sourceBranchId())).orElse(null);
+        if (parent != null && parent.deleted()) {
+            throw ApiException.invalidState("Cannot undelete " + name + ": its parent branch " + parent.name() + " is deleted; undelete the parent first.");
+        }
+        Instant now = clock.instant();
+        Operation op = ops.create(name, branch.projectId(), UNDELETE, METADATA, null);
+        store.transaction(() -> {
+            store.branches().put(deleted(branch, now, null, null));
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
+        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? "READY" : "DELETED",
+                null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
+                b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
+    }
+
+    /** Exactly one of ttl, expire_time, no_expiry=true; returns the expiry instant or null for none. */
+    private Instant expiration(Specs.BranchSpec s, boolean isProtected, boolean cannotExpire, Instant now, boolean required) {
+        int set = (s.ttlSeconds() != null ? 1 : 0) + (s.expireTime() != null ? 1 : 0) + (s.noExpiry() != null ? 1 : 0);
+        if (set == 0 && required) {
+            throw ApiException.invalid("Set exactly one of spec.ttl, spec.expire_time or spec.no_expiry=true to say when the branch expires.");
+        }
+        if (set > 1) {
+            throw ApiException.invalid("Fields spec.ttl, spec.expire_time and spec.no_expiry are mutually exclusive; set only one.");
+        }
+        if (s.noExpiry() != null) {
+            if (!s.noExpiry()) {
+                throw ApiException.invalid("Field spec.no_expiry must be true when given; use spec.ttl or spec.expire_time to set an expiry.");
+            }
+            return null;
+        }
+        Instant expire = s.ttlSeconds() != null ? now.plusSeconds(s.ttlSeconds()) : s.expireTime();
+        if (s.ttlSeconds() != null && s.ttlSeconds() <= 0) {
+            throw ApiException.invalid("Field spec.ttl must be positive, got " + s.ttlSeconds() + "s.");
+        }
+        if (!expire.isAfter(now)) {
+            throw ApiException.invalid("Field spec.expire_time must be in the future, got " + expire + ".");
+        }
+        if (expire.isAfter(now.plusSeconds(limits.maxBranchTtlSeconds()))) {
+            throw ApiException.invalid("Branch expiration must be at most " + limits.maxBranchTtlSeconds() / 86400
+                    + " days from now (" + limits.maxBranchTtlSeconds() + "s).");
+        }
+        if (isProtected) {
+            throw ApiException.invalid("Protected branches cannot expire; use spec.no_expiry=true.");
+        }
+        if (cannotExpire) {
+            throw ApiException.invalid("Default branches and branches with children cannot expire; use spec.no_expiry=true.");
+        }
+        return expire;
+    }
+
+    private void checkProtectedLimit(Project project, List<Branch> all, boolean isProtected, String self) {
+        if (!isProtected) {
+            return;
+        }
+        long others = all.stream().filter(b -> b.isProtected() && !b.deleted() && !b.branchId().equals(self)).count();
+        if (others >= limits.protectedBranchesPerProject()) {
+            throw ApiException.quota("Project " + project.name() + " already has " + others + " protected branch(es), the limit is "
+                    + limits.protectedBranchesPerProject() + "; unprotect one first.");
+        }
+    }
+
+}

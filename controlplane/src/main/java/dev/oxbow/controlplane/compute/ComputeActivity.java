@@ -1,0 +1,186 @@
+package dev.oxbow.controlplane.compute;
+
+import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Scale to zero: counts client connections per endpoint, wakes a suspended compute on the first one
+ * (concurrent connections share one wake-up), and suspends a compute whose last client left longer ago
+ * than its suspend timeout. Waking and suspending one endpoint never overlap.
+ */
+public final class ComputeActivity implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ComputeActivity.class);
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final Layout layout;
+    private final Clock clock;
+    private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+    private final Map<String, Instant> lastActivity = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Path>> wakes = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-suspender").daemon().factory());
+
+    private final ControlPlaneMetrics metrics;
+
+    public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
+        this.metrics = metrics;
+        this.store = store;
+        this.computes = computes;
+        this.layout = layout;
+        this.clock = clock;
+    }
+
+    public void start(Duration checkEvery) {
+        timer.scheduleWithFixedDelay(this::suspendIdle, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public Optional<Endpoint> endpointByUid(String uid) {
+        return store.endpoints().getByUid(uid);
+    }
+
+    /** Counts a connection and returns the running compute's socket directory, waking it if needed. */
+    public CompletableFuture<Path> acquire(String endpointUid) {
+        connections.computeIfAbsent(endpointUid, k -> new AtomicInteger()).incrementAndGet();
+        lastActivity.put(endpointUid, clock.instant());
+        Optional<Endpoint> endpoint = endpointByUid(endpointUid);
+        if (endpoint.isPresent() && computes.running(endpoint.get()) && "ACTIVE".equals(endpoint.get().state())) {
+            return CompletableFuture.completedFuture(layout.socketDir(endpoint.get()));
+        }
+        return wakes.computeIfAbsent(endpointUid, uid -> {
+            CompletableFuture<Path> wake = CompletableFuture.supplyAsync(() -> wake(uid), wakers);
+            wake.whenComplete((p, e) -> wakes.remove(uid));
+            return wake;
+        });
+    }
+
+    public void release(String endpointUid) {
+        AtomicInteger count = connections.get(endpointUid);
+        if (count != null) {
+            count.decrementAndGet();
+        }
+        lastActivity.put(endpointUid, clock.instant());
+    }
+
+    public int connections(String endpointUid) {
+        AtomicInteger count = connections.get(endpointUid);
+        return count == null ? 0 : count.get();
+    }
+
+    private Path wake(String uid) {
+        synchronized (lock(uid)) {
+            Endpoint e = endpointByUid(uid).orElseThrow(() -> new IllegalStateException("endpoint " + uid + " no longer exists"));
+            if (e.disabled()) {
+                throw new IllegalStateException("endpoint " + e.name() + " is disabled");
+            }
+            Branch branch = store.branches().get(e.parentName()).filter(b -> !b.deleted())
+                    .orElseThrow(() -> new IllegalStateException("branch " + e.parentName() + " is deleted"));
+            Project project = store.projects().get(Project.nameOf(e.projectId())).filter(p -> !p.deleted())
+                    .orElseThrow(() -> new IllegalStateException("project " + e.projectId() + " is deleted"));
+            if (!"READY".equals(branch.state())) {
+                throw new IllegalStateException("branch " + branch.name() + " is " + branch.state() + "; retry in a moment");
+            }
+            long start = System.nanoTime();
+            try {
+                boolean wasRunning = computes.running(e);
+                Endpoint active = computes.start(project, branch, e);
+                if (!wasRunning) {
+                    log.info("compute woken endpoint={} ms={}", e.name(), (System.nanoTime() - start) / 1_000_000);
+                    metrics.resumed(Duration.ofNanos(System.nanoTime() - start));
+                }
+                return layout.socketDir(active);
+            } catch (ComputeException ex) {
+                throw new IllegalStateException(ex.getMessage(), ex);
+            }
+        }
+    }
+
+    /** One pass of the suspender; public so tests can run it without waiting. */
+    public void suspendIdle() {
+        Instant now = clock.instant();
+        for (Endpoint e : store.endpoints().all()) {
+            if (!"ACTIVE".equals(e.state()) || e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null) {
+                continue;
+            }
+            Instant last = lastActivity.computeIfAbsent(e.uid(), k -> e.lastActiveTime() == null ? now : e.lastActiveTime());
+            if (connections(e.uid()) > 0 || Duration.between(last, now).getSeconds() < e.suspendTimeoutSeconds()) {
+                continue;
+            }
+            synchronized (lock(e.uid())) {
+                Endpoint current = store.endpoints().get(e.name()).orElse(null);
+                if (current == null || connections(e.uid()) > 0 || !"ACTIVE".equals(current.state())) {
+                    continue;
+                }
+                try {
+                    if (computes.suspendUnlessLeased(current).isEmpty()) {
+                        log.debug("compute idle but in use endpoint={} by={}", e.name(), computes.leases(current));
+                        continue;
+                    }
+                    metrics.suspended();
+                    log.info("compute suspended endpoint={} idle_s={}", e.name(), Duration.between(last, now).getSeconds());
+                } catch (ComputeException ex) {
+                    log.warn("cannot suspend endpoint={} cause={}", e.name(), ex.getMessage());
+                } catch (RuntimeException ex) {
+                    log.warn("suspend pass failed endpoint={} cause={}", e.name(), ex.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Suspends one compute now, on request (the console's Suspend button); a client connecting later
+     * wakes it as usual. Computes with no_suspension are refused: they promise to be always on.
+     */
+    public Endpoint suspendNow(Endpoint endpoint) {
+        if (endpoint.noSuspension()) {
+            throw ApiException.invalidState("Endpoint " + endpoint.name() + " has no_suspension set; clear it to allow suspending.");
+        }
+        synchronized (lock(endpoint.uid())) {
+            Endpoint current = store.endpoints().get(endpoint.name()).orElseThrow(() -> ApiException.notFound("endpoint", endpoint.name()));
+            if (!"ACTIVE".equals(current.state())) {
+                throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
+            }
+            try {
+                Endpoint idle = computes.suspend(current);
+                metrics.suspended();
+                log.info("compute suspended on request endpoint={} connections={}", current.name(), connections(current.uid()));
+                return idle;
+            } catch (ComputeException ex) {
+                throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());
+            }
+        }
+    }
+
+    private Object lock(String uid) {
+        return locks.computeIfAbsent(uid, k -> new Object());
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        wakers.shutdownNow();
+    }
+}

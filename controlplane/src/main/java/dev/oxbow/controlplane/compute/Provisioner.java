@@ -1,0 +1,147 @@
+package dev.oxbow.controlplane.compute;
+
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Database;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.Role;
+import dev.oxbow.storage.BranchCloner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The physical side of branches: creating their clusters, cloning them, measuring and removing them. */
+public final class Provisioner {
+    private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final BranchCloner cloner;
+    private final Layout layout;
+
+    public Provisioner(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout) {
+        this.store = store;
+        this.computes = computes;
+        this.cloner = cloner;
+        this.layout = layout;
+    }
+
+    /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
+    public void initRoot(Project project, Branch branch) throws Exception {
+        Path data = layout.dataDir(project, branch);
+        computes.stop(computes.readWriteEndpoint(branch));
+        cloner.delete(data);
+        computes.owner(project).containerDirs(data.getParent());
+        long start = System.nanoTime();
+        computes.runtime().initdb(project.uid(), project.pgVersion(), data, Defaults.SYSTEM_ROLE);
+        applyRecords(project, branch);
+        log.info("branch cluster created project={} branch={} pg={} ms={}", project.projectId(), branch.branchId(),
+                project.pgVersion(), (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Copies the parent's data as of now into the child's data directory; the parent keeps serving. Returns the LSN. */
+    public String cloneFromParent(Project project, Branch parent, Branch child) throws Exception {
+        return cloneFromParent(project, parent, child, layout.dataDir(project, child));
+    }
+
+    /** Copies the parent's data as of now into {@code target}; the parent keeps serving. Returns the LSN. */
+    public String cloneFromParent(Project project, Branch parent, Branch child, Path target) throws Exception {
+        cloner.delete(target);
+        long start = System.nanoTime();
+        String lsn;
+        // the lease keeps the idle suspender from stopping the parent in the middle of the copy
+        try (Computes.Lease parentPrimary = computes.leasePrimary(project, parent, "clone")) {
+            lsn = cloner.cloneRunning(computes.owner(project), layout.socketDir(parentPrimary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, parent), target);
+        }
+        log.info("branch cloned project={} parent={} branch={} lsn={} strategy={} ms={}", project.projectId(), parent.branchId(),
+                child.branchId(), lsn, cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+        return lsn;
+    }
+
+    /**
+     * A read replica's data: an online copy of the primary's, marked as a standby so it starts in
+     * recovery and streams from the primary over its private socket.
+     */
+    public void cloneReplica(Project project, Branch branch, Endpoint replica) throws Exception {
+        Path target = layout.replicaDataDir(project, branch, replica);
+        cloner.delete(target);
+        long start = System.nanoTime();
+        Endpoint primary = computes.ensureRunning(project, branch);
+        var owner = computes.owner(project);
+        String lsn = cloner.cloneRunning(owner, layout.socketDir(primary), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch), target);
+        cloner.markStandby(owner, target);
+        log.info("replica cloned project={} branch={} endpoint={} lsn={} ms={}", project.projectId(), branch.branchId(),
+                replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced). */
+    public void applyRecords(Project project, Branch branch) throws Exception {
+        try (Connection c = computes.connect(project, branch, "postgres")) {
+            BranchSql.bootstrap(c);
+            for (Role role : store.roles().list(branch.name())) {
+                BranchSql.applyRole(c, role);
+            }
+            for (Database db : store.databases().list(branch.name())) {
+                BranchSql.applyDatabase(c, null, db, ownerRole(db));
+            }
+        }
+    }
+
+    public void removeReplica(Project project, Branch branch, Endpoint replica) throws IOException {
+        cloner.delete(layout.replicaDataDir(project, branch, replica).getParent());
+    }
+
+    /** Sum of the branch's database sizes, as Postgres reports them; 0 if the compute cannot be reached. */
+    public long logicalSize(Project project, Branch branch) {
+        try (Connection c = computes.connect(project, branch, "postgres");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException | ComputeException e) {
+            log.warn("cannot measure branch size branch={} cause={}", branch.name(), e.getMessage());
+            return 0;
+        }
+    }
+
+    /** Stops the branch's computes and removes its files. */
+    public void removeBranch(Project project, Branch branch) throws ComputeException, IOException {
+        stopAll(branch);
+        cloner.delete(layout.branchDir(project, branch));
+    }
+
+    public void stopAll(Branch branch) throws ComputeException {
+        for (Endpoint e : store.endpoints().list(branch.name())) {
+            computes.stop(e);
+        }
+    }
+
+    public void removeProject(Project project) throws ComputeException, IOException {
+        for (Branch b : store.branches().list(project.name())) {
+            stopAll(b);
+        }
+        cloner.delete(layout.projectDir(project));
+        try {
+            computes.removeOwner(project);
+        } catch (ComputeException e) {
+            // the files are gone and no other project can ever get this user; it only lingers in /etc/passwd
+            log.warn("cannot remove the project's OS user project={} cause={}", project.projectId(), e.getMessage());
+        }
+    }
+
+    public String ownerRole(Database db) {
+        return store.roles().get(Role.nameOf(db.projectId(), db.branchId(), db.ownerRoleId()))
+                .map(Role::postgresRole).orElse(Defaults.SUPERUSER_ROLE);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.oxbow.controlplane.history;
+
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.storage.Snapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps every branch's history in shape in the background: a new snapshot once enough WAL or time has
+ * passed since the last (so a restore replays a bounded amount of WAL), pruning of what the restore
+ * window no longer needs, and the branch's logical size. Work runs in turn with the project's operations.
+ */
+public final class HistoryMaintenance implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HistoryMaintenance.class);
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final Timelines timelines;
+    private final Provisioner provisioner;
+    private final OperationExecutor executor;
+    private final HistoryPolicy policy;
+    private final Clock clock;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-history").daemon().factory());
+
+    public HistoryMaintenance(MetadataStore store, Computes computes, Timelines timelines, Provisioner provisioner, OperationExecutor executor,
+                       HistoryPolicy policy, Clock clock) {
+        this.store = store;
+        this.computes = computes;
+        this.timelines = timelines;
+        this.provisioner = provisioner;
+        this.executor = executor;
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public void start() {
+        long every = policy.checkInterval().toMillis();
+        timer.scheduleWithFixedDelay(this::checkAll, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** One pass over every live branch; waits for the work it queued. */
+    void checkAll() {
+        for (Project project : store.projects().all()) {
+            if (project.deleted()) {
+                continue;
+            }
+            for (Branch branch : store.branches().list(project.name())) {
+                if (branch.deleted() || !"READY".equals(branch.state())) {
+                    continue;
+                }
+                try {
+                    executor.enqueue(project.projectId(), () -> maintain(project.projectId(), branch.name())).get(10, TimeUnit.MINUTES);
+                } catch (Exception e) {
+                    log.warn("branch history maintenance failed branch={} cause={}", branch.name(), String.valueOf(e.getCause() == null ? e : e.getCause()));
+                }
+            }
+        }
+    }
+
+    private void maintain(String projectId, String branchName) {
+        Project project = store.projects().get(Project.nameOf(projectId)).orElse(null);
+        Branch branch = store.branches().get(branchName).orElse(null);
+        if (project == null || branch == null || branch.deleted() || !"READY".equals(branch.state())) {
+            return; // changed while queued
+        }
+        try {
+            List<Snapshot> snaps = timelines.snapshots(project, branch);
+            Endpoint primary = computes.readWriteEndpoint(branch);
+            if (snaps.isEmpty()) {
+                timelines.snapshot(project, branch); // a branch from before history existed
+            } else if (computes.running(primary)) {
+                Snapshot last = snaps.get(snaps.size() - 1);
+                long wal = timelines.currentLsn(project, branch) - last.lsnValue();
+                Duration age = Duration.between(last.time(), clock.instant());
+                if (policy.snapshotDue(wal, age)) {
+                    timelines.snapshot(project, branch);
+                }
+                long size = provisioner.logicalSize(project, branch);
+                if (size > 0 && size != branch.logicalSizeBytes()) {
+                    store.branches().get(branchName).ifPresent(b -> store.branches().put(b.withLogicalSize(size)));
+                }
+            }
+            timelines.prune(project, branch);
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,247 @@
+package dev.oxbow.controlplane.history;
+
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Cascade;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeSpec;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.storage.BranchCloner;
+import dev.oxbow.storage.Lsn;
+import dev.oxbow.storage.PointInTimeRecovery;
+import dev.oxbow.storage.PointInTimeRecovery.Target;
+import dev.oxbow.storage.Snapshot;
+import dev.oxbow.storage.SnapshotStore;
+import dev.oxbow.storage.WalArchive;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Branch history: every branch is a timeline of snapshots plus its continuous WAL archive. A past
+ * point of a branch is the newest snapshot before it plus WAL replayed up to it; points before a
+ * branch's own first snapshot come from its parent's history, up to the branch point.
+ */
+public final class Timelines {
+    private static final Logger log = LoggerFactory.getLogger(Timelines.class);
+    private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(30);
+
+    /** The branch whose history holds a point, and the snapshot recovery starts from. */
+    public record Source(Branch branch, Snapshot snapshot) {}
+
+    /** The point a recovery actually reached (the time is the requested one, null for an LSN target). */
+    public record Reached(String lsn, Instant time) {}
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final BranchCloner cloner;
+    private final SnapshotStore snapshots;
+    private final PointInTimeRecovery recovery;
+    private final Layout layout;
+    private final Clock clock;
+
+    public Timelines(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout, Clock clock) {
+        this.store = store;
+        this.computes = computes;
+        this.cloner = cloner;
+        this.snapshots = new SnapshotStore(cloner, clock);
+        this.recovery = new PointInTimeRecovery(cloner);
+        this.layout = layout;
+        this.clock = clock;
+    }
+
+    public List<Snapshot> snapshots(Project project, Branch branch) throws IOException {
+        return snapshots.list(layout.snapshotsDir(project, branch));
+    }
+
+    /** Takes a snapshot of the branch's current data; its compute is started for it if suspended, and stopped again. */
+    public Snapshot snapshot(Project project, Branch branch) throws ComputeException, IOException, SQLException {
+        try (Computes.Lease primary = computes.leasePrimary(project, branch, "snapshot")) {
+            return snapshots.take(computes.owner(project), layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE, layout.dataDir(project, branch),
+                    layout.snapshotsDir(project, branch));
+        }
+    }
+
+    /**
+     * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
+     * begins exactly at the branch point; points before it come from the parent.
+     */
+    public void adoptBranchPoint(Project project, Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
+        cloner.delete(clonedDataDir.resolveSibling(SnapshotStore.DIR)); // left by an interrupted earlier attempt
+        snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
+    }
+
+    /** The branch's WAL position now (its compute runs, or is started for the query). */
+    long currentLsn(Project project, Branch branch) throws ComputeException, SQLException {
+        try (Connection c = computes.connect(project, branch, "postgres");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
+        } finally {
+            computes.settle(branch);
+        }
+    }
+
+    /**
+     * Validates a target against the project's restore window and finds the history holding it: the
+     * branch's own, else (for points before its branch point) its ancestors'. Invalid points are refused
+     * with INVALID_PARAMETER_VALUE naming the window.
+     */
+    public Source resolve(Project project, Branch branch, Target target, String field) throws IOException {
+        Instant now = clock.instant();
+        Instant horizon = now.minusSeconds(project.historyRetentionSeconds());
+        if (target.time() != null) {
+            if (target.time().isAfter(now)) {
+                throw ApiException.invalid("Field " + field + " is in the future (" + target.time() + "); the latest point is now (" + now + ").");
+            }
+            if (target.time().isBefore(horizon)) {
+                throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
+                        + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
+            }
+        }
+        Branch current = branch;
+        while (true) {
+            Optional<Snapshot> s = pick(snapshots(project, current), target);
+            if (s.isPresent()) {
+                return new Source(current, s.get());
+            }
+            if (current.isRoot() || !beforeBranchPoint(current, target)) {
+                break;
+            }
+            current = Cascade.requireBranch(store, Branch.nameOf(current.projectId(), current.sourceBranchId()));
+        }
+        List<Snapshot> own = snapshots(project, branch);
+        String earliest = own.isEmpty() ? "none yet" : own.get(0).time() + " (LSN " + own.get(0).lsn() + ")";
+        throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time())
+                + ") is before the history Oxbow keeps for " + branch.name() + "; its earliest restorable point is " + earliest + ".");
+    }
+
+    private static Optional<Snapshot> pick(List<Snapshot> snaps, Target target) {
+        Snapshot best = null;
+        for (Snapshot s : snaps) {
+            boolean usable = target.lsn() != null ? s.lsnValue() <= Lsn.parse(target.lsn()) : !s.time().isAfter(target.time());
+            if (usable) {
+                best = s;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    private static boolean beforeBranchPoint(Branch b, Target target) {
+        if (target.lsn() != null) {
+            return b.sourceBranchLsn() != null && Lsn.parse(target.lsn()) <= Lsn.parse(b.sourceBranchLsn());
+        }
+        return b.sourceBranchTime() != null && !target.time().isAfter(b.sourceBranchTime());
+    }
+
+    /**
+     * Builds {@code dataDir} as the source's data at the target: makes the source's archive complete up
+     * to now, copies the snapshot, replays WAL in a temporary server that promotes at the target, and
+     * stops it. The new timeline's WAL goes to the archive beside {@code dataDir}.
+     */
+    public Reached recover(Project project, Branch target, Source source, Target point, Path dataDir) throws Exception {
+        long start = System.nanoTime();
+        String reachable = flush(project, source.branch());
+        if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
+            throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
+                    + ", whose WAL ends at " + reachable + ".");
+        }
+        cloner.delete(dataDir);
+        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        var owner = computes.owner(project);
+        recovery.prepare(owner, source.snapshot(), dataDir);
+        computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
+        settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
+        String uid = "rcv-" + target.uid();
+        Path socketDir = layout.socketDir(uid);
+        var runtime = computes.runtime();
+        runtime.stop(uid);
+        try {
+            runtime.start(new ComputeSpec(uid, project.uid(), project.pgVersion(), dataDir, socketDir, settings));
+            try (Connection c = awaitPromoted(socketDir, dataDir, point); Statement st = c.createStatement()) {
+                try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        throw new ComputeException("recovery of " + dataDir + " to " + point + " did not end");
+                    }
+                }
+                st.execute("CHECKPOINT");
+            }
+            // the recovered state is the first snapshot of the history beside it
+            snapshots.take(owner, socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
+        } finally {
+            runtime.stop(uid);
+        }
+        String lsn = PointInTimeRecovery.switchPoint(dataDir).orElse(point.lsn());
+        log.info("branch data recovered branch={} source={} snapshot={} target={} reached_lsn={} ms={}", target.name(),
+                source.branch().name(), source.snapshot().dir().getFileName(), point, lsn, (System.nanoTime() - start) / 1_000_000);
+        return new Reached(lsn, point.time());
+    }
+
+    /** The server accepts connections once recovery has reached the target and promoted (hot standby is off). */
+    private Connection awaitPromoted(Path socketDir, Path dataDir, Target point) throws Exception {
+        long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE);
+            } catch (SQLException e) {
+                if (!"57P03".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                    throw new ComputeException("recovery of " + dataDir + " to " + point + " did not finish: " + e.getMessage(), e);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** Makes the branch's archive hold all of its WAL up to now; returns that position. */
+    private String flush(Project project, Branch branch) throws ComputeException, SQLException {
+        try (Computes.Lease primary = computes.leasePrimary(project, branch, "WAL flush");
+             Connection c = PgConnections.openForOxbow(layout.socketDir(primary.endpoint()), "postgres", Defaults.SYSTEM_ROLE)) {
+            return WalArchive.flush(c, layout.archiveDir(project, branch), FLUSH_TIMEOUT);
+        }
+    }
+
+    /**
+     * Drops what the restore window no longer needs: snapshots older than the newest one taken before the
+     * window's start, and archived WAL older than the oldest snapshot kept. Returns the bytes freed by WAL.
+     */
+    long prune(Project project, Branch branch) throws IOException {
+        List<Snapshot> snaps = snapshots(project, branch);
+        if (snaps.isEmpty()) {
+            return 0;
+        }
+        Instant horizon = clock.instant().minusSeconds(project.historyRetentionSeconds());
+        int keepFrom = 0;
+        for (int i = 0; i < snaps.size(); i++) {
+            if (!snaps.get(i).time().isAfter(horizon)) {
+                keepFrom = i;
+            }
+        }
+        for (int i = 0; i < keepFrom; i++) {
+            snapshots.remove(snaps.get(i));
+        }
+        return WalArchive.prune(layout.archiveDir(project, branch), snaps.get(keepFrom).startSegment());
+    }
+}

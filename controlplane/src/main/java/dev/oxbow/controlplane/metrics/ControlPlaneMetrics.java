@@ -1,0 +1,128 @@
+package dev.oxbow.controlplane.metrics;
+
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
+
+/**
+ * The control plane's figures for /metrics: per-endpoint state, size and connections (refreshed at each
+ * scrape), suspend and resume counts, cold-start latency, operation durations, and CU-hours per project.
+ */
+public final class ControlPlaneMetrics {
+    private static final List<String> STATES = List.of("INIT", "ACTIVE", "IDLE", "DEGRADED");
+
+    private final MeterRegistry registry;
+    private final MultiGauge endpointState;
+    private final MultiGauge endpointCu;
+    private final MultiGauge endpointConnections;
+    private final Counter suspends;
+    private final Counter resumes;
+    private final Timer coldStart;
+    private final MultiGauge syncVersionsBehind;
+    private final MultiGauge syncSecondsSince;
+    private final Map<String, DoubleAdder> cuSeconds = new ConcurrentHashMap<>();
+
+    public ControlPlaneMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.endpointState = MultiGauge.builder("oxbow.endpoint.state").description("1 for the state the endpoint is in").register(registry);
+        this.endpointCu = MultiGauge.builder("oxbow.endpoint.cu").description("Current compute size in CU (0 when not running)").register(registry);
+        this.endpointConnections = MultiGauge.builder("oxbow.endpoint.connections").description("Client connections through the proxy").register(registry);
+        this.syncVersionsBehind = MultiGauge.builder("oxbow.synced.table.versions.behind")
+                .description("Delta commits not yet in Postgres, per synced table").register(registry);
+        this.syncSecondsSince = MultiGauge.builder("oxbow.synced.table.seconds.since.sync")
+                .description("Seconds since the synced table last finished a sync").register(registry);
+        this.suspends = Counter.builder("oxbow.compute.suspends").description("Computes suspended for inactivity").register(registry);
+        this.resumes = Counter.builder("oxbow.compute.resumes").description("Suspended computes woken by a connection").register(registry);
+        this.coldStart = Timer.builder("oxbow.compute.cold.start").description("Wake-up of a suspended compute until it accepts connections")
+                .publishPercentileHistogram().register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void suspended() {
+        suspends.increment();
+    }
+
+    public void resumed(Duration took) {
+        resumes.increment();
+        coldStart.record(took);
+    }
+
+    public void operation(String kind, boolean ok, Duration took) {
+        Timer.builder("oxbow.operation.duration").description("Long-running operations from start to done")
+                .tags("kind", kind, "outcome", ok ? "done" : "failed").register(registry).record(took);
+    }
+
+    /** Adds compute time: {@code cu} CU for {@code seconds}, to the project's CU-hours. */
+    public void computeTime(String projectId, double cu, double seconds) {
+        cuSeconds.computeIfAbsent(projectId, id -> {
+            DoubleAdder adder = new DoubleAdder();
+            FunctionCounter.builder("oxbow.project.cu.hours", adder, a -> a.sum() / 3600).tags("project", id)
+                    .description("CU-hours consumed by the project's computes").register(registry);
+            return adder;
+        }).add(cu * seconds);
+    }
+
+    /**
+     * Re-reads per-endpoint figures; called before each scrape. {@code cu} is the endpoint's size now (0 when its
+     * server is not running), {@code connections} its client connections by endpoint uid.
+     */
+    public void refresh(MetadataStore store, ToDoubleFunction<Endpoint> cu, ToIntFunction<String> connections) {
+        List<MultiGauge.Row<?>> states = new ArrayList<>();
+        List<MultiGauge.Row<?>> sizes = new ArrayList<>();
+        List<MultiGauge.Row<?>> connectionRows = new ArrayList<>();
+        for (Endpoint e : store.endpoints().all()) {
+            Tags tags = Tags.of("endpoint", e.name(), "project", e.projectId(), "type", e.readWrite() ? "read_write" : "read_only");
+            for (String state : STATES) {
+                states.add(MultiGauge.Row.of(tags.and("state", state), state.equals(e.state()) ? 1 : 0));
+            }
+            sizes.add(MultiGauge.Row.of(tags, cu.applyAsDouble(e)));
+            connectionRows.add(MultiGauge.Row.of(tags, connections.applyAsInt(e.uid())));
+        }
+        endpointState.register(states, true);
+        endpointCu.register(sizes, true);
+        endpointConnections.register(connectionRows, true);
+    }
+
+    /**
+     * Sync lag per synced table: Delta versions behind (the newest version a sync or poll saw, minus the synced one;
+     * a scrape reads no Delta log) and seconds since the last sync.
+     * {@code latestSeenVersion} is that newest version per table, empty before the first sync or poll.
+     */
+    public void refreshSync(MetadataStore store, Function<dev.oxbow.metadata.SyncedTable, Optional<Long>> latestSeenVersion,
+                            java.time.Instant now) {
+        List<MultiGauge.Row<?>> behind = new ArrayList<>();
+        List<MultiGauge.Row<?>> since = new ArrayList<>();
+        for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
+            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
+            long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
+            latestSeenVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
+            if (t.lastSyncEnd() != null) {
+                since.add(MultiGauge.Row.of(tags, Duration.between(t.lastSyncEnd(), now).toMillis() / 1000.0));
+            }
+        }
+        syncVersionsBehind.register(behind, true);
+        syncSecondsSince.register(since, true);
+    }
+
+    /** Tags that name a tenant's resources: meters carrying them are shown to admins only. */
+    public static final java.util.Set<String> TENANT_TAGS = java.util.Set.of("project", "endpoint", "synced_table", "branch");
+}

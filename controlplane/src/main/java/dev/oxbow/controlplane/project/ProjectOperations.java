@@ -1,0 +1,83 @@
+package dev.oxbow.controlplane.project;
+
+import dev.oxbow.controlplane.branch.BranchLifecycle;
+import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.operation.OperationContext;
+import dev.oxbow.controlplane.operation.OperationHandler;
+import dev.oxbow.controlplane.operation.OperationResult;
+import dev.oxbow.controlplane.resource.Cascade;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.RecordJson;
+
+import java.util.Map;
+import java.util.Optional;
+
+/** The work behind project operations. */
+public final class ProjectOperations {
+    private final MetadataStore store;
+    private final Provisioner provisioner;
+    private final BranchLifecycle branches;
+    private final RecordJson json = new RecordJson();
+
+    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
+        this.store = store;
+        this.provisioner = provisioner;
+        this.branches = branches;
+    }
+
+    public Map<String, OperationHandler> handlers() {
+        return Map.of(
+                ProjectService.CREATE, new OperationHandler() {
+                    @Override
+                    public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        Project project = Cascade.requireProject(store, op.resourceName());
+                        Branch root = Cascade.requireBranch(store, Branch.nameOf(project.projectId(), Defaults.DEFAULT_BRANCH));
+                        if (!"READY".equals(root.state())) {
+                            provisioner.initRoot(project, root);
+                        }
+                        ctx.pointTaken();
+                        branches.bringUp(project, root);
+                        return OperationResult.of(Cascade.requireProject(store, op.resourceName()));
+                    }
+
+                    @Override
+                    public void compensate(Operation op) throws Exception {
+                        Optional<Project> project = store.projects().get(op.resourceName());
+                        if (project.isPresent()) {
+                            provisioner.removeProject(project.get());
+                            Cascade.deleteProject(store, op.resourceName());
+                        }
+                    }
+                },
+                ProjectService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireProject(store, op.resourceName())),
+                ProjectService.DELETE, (op, ctx) -> {
+                    Optional<Project> project = store.projects().get(op.resourceName());
+                    if (project.isEmpty()) {
+                        return OperationResult.empty();
+                    }
+                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                        provisioner.removeProject(project.get());
+                        Cascade.deleteProject(store, op.resourceName());
+                    } else {
+                        for (Branch b : store.branches().list(op.resourceName())) {
+                            provisioner.stopAll(b);
+                        }
+                    }
+                    return OperationResult.empty();
+                },
+                ProjectService.UNDELETE, (op, ctx) -> {
+                    Project project = Cascade.requireProject(store, op.resourceName());
+                    for (Branch b : store.branches().list(project.name())) {
+                        if (!b.deleted()) {
+                            branches.resume(project, b);
+                        }
+                    }
+                    return OperationResult.empty();
+                });
+    }
+}

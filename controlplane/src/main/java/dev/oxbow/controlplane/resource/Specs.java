@@ -1,0 +1,42 @@
+package dev.oxbow.controlplane.resource;
+
+import dev.oxbow.metadata.Project;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What clients write in {@code spec}, decoded from JSON. A null field is unset: absent, JSON null,
+ * or Go's always-sent zero value ("" or 0).
+ */
+public final class Specs {
+    private Specs() {}
+
+    public record EndpointSettings(Double minCu, Double maxCu, Long suspendTimeoutSeconds, Boolean noSuspension,
+                                   Map<String, String> pgSettings) {
+        public static final EndpointSettings EMPTY = new EndpointSettings(null, null, null, null, null);
+    }
+
+    public record ProjectSpec(String displayName, Integer pgVersion, Long historyRetentionSeconds,
+                              EndpointSettings defaultEndpointSettings, String defaultBranch, String budgetPolicyId,
+                              List<Project.Tag> customTags, Boolean enablePgNativeLogin) {}
+
+    /** Creation-only parts of a project request. */
+    public record ProjectInitial(Boolean branchIsProtected, EndpointSettings endpoint, Group group) {
+        public static final ProjectInitial EMPTY = new ProjectInitial(null, null, null);
+    }
+
+    public record BranchSpec(String sourceBranch, String sourceBranchLsn, Instant sourceBranchTime, Boolean isProtected,
+                             Long ttlSeconds, Instant expireTime, Boolean noExpiry) {}
+
+    public record Group(Integer min, Integer max, Boolean enableReadableSecondaries) {}
+
+    public record EndpointSpec(String endpointType, Double minCu, Double maxCu, Long suspendTimeoutSeconds,
+                               Boolean noSuspension, Boolean disabled, Group group, Map<String, String> pgSettings) {}
+
+    public record RoleSpec(String postgresRole, String identityType, String authMethod, List<String> membershipRoles,
+                           Boolean bypassrls, Boolean createdb, Boolean createrole) {}
+
+    public record DatabaseSpec(String postgresDatabase, String role) {}
+}

@@ -1,0 +1,23 @@
+package dev.oxbow.controlplane.sync;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Synced-table settings: {@code catalogs} maps a catalog name to the directory holding its Delta tables
+ * ({@code <root>/<schema>/<table>}); CONTINUOUS tables look for new commits every {@code pollInterval}.
+ */
+public record SyncConfig(Map<String, Path> catalogs, Duration pollInterval) {
+    public SyncConfig {
+        catalogs = Map.copyOf(catalogs);
+    }
+
+    public static SyncConfig defaults() {
+        return new SyncConfig(Map.of(), Duration.ofMillis(250));
+    }
+
+    public SyncConfig withCatalogs(Map<String, Path> newCatalogs) {
+        return new SyncConfig(newCatalogs, pollInterval);
+    }
+}

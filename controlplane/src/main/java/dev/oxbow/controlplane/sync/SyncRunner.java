@@ -1,0 +1,264 @@
+package dev.oxbow.controlplane.sync;
+
+import dev.oxbow.controlplane.compute.ComputeActivity;
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.SyncedTable;
+import dev.oxbow.sync.DeltaSource;
+import dev.oxbow.sync.SyncException;
+import dev.oxbow.sync.SyncOutcome;
+import dev.oxbow.sync.SyncProgress;
+import dev.oxbow.sync.SyncRole;
+import dev.oxbow.sync.SyncSpec;
+import dev.oxbow.sync.TableSync;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs syncs: one at a time per synced table, on the branch's read-write compute, which is woken through the
+ * same path a client connection takes (and counted as a connection while the sync runs, so it is not
+ * suspended under it). CONTINUOUS tables are polled for new Delta commits; between syncs they hold no
+ * connection, so an idle compute may still suspend.
+ *
+ * <p>The sync itself runs in a session of the unprivileged {@link SyncRole}; a superuser session only prepares
+ * the role, its state schema and the target's schema beforehand ({@link SyncRole#prepare}), running no tenant code.
+ */
+public final class SyncRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
+    static final String FAILED_ONLINE = "SYNCED_TABLE_ONLINE_PIPELINE_FAILED";
+    static final String FAILED_OFFLINE = "SYNCED_TABLE_OFFLINE_FAILED";
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final ComputeActivity activity;
+    private final SyncConfig config;
+    private final SourceCatalogs catalogs;
+    private final Clock clock;
+    private final Map<String, SyncProgress> progress = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<String, ScheduledFuture<?>> loops = new ConcurrentHashMap<>();
+    private final Map<String, DeltaSource> sources = new ConcurrentHashMap<>();
+    /** The newest source version a sync or poll saw, per synced table: what the lag metric reports (scrapes read no Delta log). */
+    private final Map<String, Long> latestSeen = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform().name("oxbow-sync-", 0).daemon().factory());
+
+    public SyncRunner(MetadataStore store, Computes computes, ComputeActivity activity, SyncConfig config, SourceCatalogs catalogs, Clock clock) {
+        this.store = store;
+        this.computes = computes;
+        this.activity = activity;
+        this.config = config;
+        this.catalogs = catalogs;
+        this.clock = clock;
+    }
+
+    /** Follows every CONTINUOUS table again after a restart. */
+    public void start() {
+        for (SyncedTable t : store.syncedTables().all()) {
+            if (t.schedulingPolicy().equals("CONTINUOUS") && t.lastProcessedCommitVersion() != null && !failed(t)) {
+                follow(t.name());
+            }
+        }
+    }
+
+    public Optional<SyncProgress> progress(String name) {
+        return Optional.ofNullable(progress.get(name));
+    }
+
+    DeltaSource source(SyncedTable t) throws SyncException {
+        String key = t.name() + "\n" + t.sourceLocation();
+        DeltaSource source = sources.get(key);
+        if (source == null) {
+            source = catalogs.open(t);
+            sources.put(key, source);
+        }
+        return source;
+    }
+
+    static boolean failed(SyncedTable t) {
+        return FAILED_ONLINE.equals(t.state()) || FAILED_OFFLINE.equals(t.state());
+    }
+
+    static SyncSpec spec(SyncedTable t) {
+        return new SyncSpec(t.syncedTableId(), t.sourceLocation(), t.pgSchema(), t.pgTable(), t.primaryKeyColumns(), t.timeseriesKey(),
+                !t.schedulingPolicy().equals("SNAPSHOT"));
+    }
+
+    /**
+     * Syncs {@code name} now and records the outcome in its status. A {@link SyncException} (the sync cannot
+     * go on without a person) puts the table in a failed state with the reason and is rethrown.
+     */
+    SyncedTable syncNow(String name) throws Exception {
+        synchronized (lock(name)) {
+            SyncedTable t = store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
+            boolean initial = t.lastProcessedCommitVersion() == null;
+            String running = initial ? "SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT"
+                    : t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE";
+            store.syncedTables().put(t.withState(running, null));
+            Instant start = clock.instant();
+            SyncOutcome outcome;
+            try {
+                DeltaSource source = source(t);
+                outcome = asSyncRole(t, true, c -> TableSync.run(spec(t), source, c, p -> progress.put(name, p)));
+                latestSeen.put(name, outcome.version());
+            } catch (SyncException e) {
+                log.warn("sync failed synced_table={} reason={}", t.syncedTableId(), e.getMessage());
+                store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, e.getMessage()));
+                stopFollowing(name);
+                throw e;
+            } catch (Exception e) {
+                // compute or storage trouble: keep serving, say why, try again at the next trigger or poll
+                log.warn("sync interrupted synced_table={} cause={}", t.syncedTableId(), e.toString());
+                store.syncedTables().put(t.withState(initial ? "SYNCED_TABLE_PROVISIONING" : onlineState(t), "Last sync attempt failed: " + e.getMessage()));
+                throw e;
+            } finally {
+                progress.remove(name);
+            }
+            String note = outcome.nullKeyRows() > 0 ? outcome.nullKeyRows() + " source rows with a null primary key were skipped." : null;
+            if (outcome.note() != null) {
+                note = note == null ? outcome.note() : note + " " + outcome.note();
+            }
+            SyncedTable done = t.withSync(outcome.version(), Instant.ofEpochMilli(outcome.commitTimeMillis()), start, clock.instant())
+                    .withState(onlineState(t), note);
+            store.syncedTables().put(done);
+            log.info("synced synced_table={} kind={} version={} rows={} ms={}", t.syncedTableId(), outcome.kind(), outcome.version(), outcome.rows(),
+                    Duration.between(start, clock.instant()).toMillis());
+            return done;
+        }
+    }
+
+    private static String onlineState(SyncedTable t) {
+        return t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE";
+    }
+
+    interface ConnectionWork<T> {
+        T run(Connection c) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} with a superuser connection to the table's database, waking the branch's compute if it is
+     * suspended. Only for catalog queries and utility commands: nothing that could fire a tenant's trigger or rule.
+     */
+    <T> T withConnection(SyncedTable t, ConnectionWork<T> work) throws Exception {
+        return onCompute(t, socketDir -> {
+            try (Connection c = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), Defaults.SYSTEM_ROLE)) {
+                return work.run(c);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code work} in a session of the sync role, after a superuser session prepared the role and the state
+     * schema, and the target too when {@code target} ({@link SyncRole#prepare}).
+     */
+    <T> T asSyncRole(SyncedTable t, boolean target, ConnectionWork<T> work) throws Exception {
+        return onCompute(t, socketDir -> {
+            try (Connection admin = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), Defaults.SYSTEM_ROLE)) {
+                if (target) {
+                    SyncRole.prepare(admin, spec(t));
+                } else {
+                    SyncRole.prepareDatabase(admin);
+                }
+            }
+            try (Connection c = PgConnections.openForOxbow(socketDir, t.postgresDatabase(), SyncRole.NAME)) {
+                return work.run(c);
+            }
+        });
+    }
+
+    private interface SocketWork<T> {
+        T run(Path socketDir) throws Exception;
+    }
+
+    private <T> T onCompute(SyncedTable t, SocketWork<T> work) throws Exception {
+        Branch branch = store.branches().get(t.branch()).filter(b -> !b.deleted())
+                .orElseThrow(() -> new IllegalStateException("branch " + t.branch() + " no longer exists"));
+        Endpoint primary = computes.readWriteEndpoint(branch);
+        Path socketDir = activity.acquire(primary.uid()).get(2, TimeUnit.MINUTES);
+        try {
+            return work.run(socketDir);
+        } finally {
+            activity.release(primary.uid());
+        }
+    }
+
+    /** Starts polling a CONTINUOUS table for new commits. */
+    void follow(String name) {
+        loops.computeIfAbsent(name, n -> scheduler.scheduleWithFixedDelay(() -> poll(n), 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    void stopFollowing(String name) {
+        ScheduledFuture<?> loop = loops.remove(name);
+        if (loop != null) {
+            loop.cancel(false);
+        }
+    }
+
+    private void poll(String name) {
+        try {
+            Optional<SyncedTable> t = store.syncedTables().get(name);
+            if (t.isEmpty() || failed(t.get())) {
+                stopFollowing(name);
+                return;
+            }
+            if (!hasNewCommit(t.get())) {
+                return;
+            }
+            syncNow(name);
+        } catch (Exception e) {
+            log.debug("continuous sync pass failed synced_table={} cause={}", name, e.toString());
+        }
+    }
+
+    /** Cheap check (does the next commit file exist?); sources are local directories. */
+    private boolean hasNewCommit(SyncedTable t) {
+        Long last = t.lastProcessedCommitVersion();
+        if (last == null) {
+            return true;
+        }
+        String location = t.sourceLocation();
+        Path root = location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location);
+        boolean next = Files.exists(root.resolve("_delta_log").resolve(String.format("%020d.json", last + 1)));
+        if (next) {
+            latestSeen.merge(t.name(), last + 1, Math::max);
+        }
+        return next;
+    }
+
+    /** The newest source version seen by a sync or poll, for the lag metric; empty before the first. */
+    public Optional<Long> latestSeenVersion(SyncedTable t) {
+        return Optional.ofNullable(latestSeen.get(t.name()));
+    }
+
+    Object lock(String name) {
+        return locks.computeIfAbsent(name, k -> new Object());
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

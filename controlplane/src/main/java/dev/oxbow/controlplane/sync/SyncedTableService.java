@@ -1,0 +1,143 @@
+package dev.oxbow.controlplane.sync;
+
+import dev.oxbow.controlplane.identity.Principal;
+import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.controlplane.resource.ApiException;
+import dev.oxbow.controlplane.resource.Resources;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.SyncedTable;
+import dev.oxbow.sync.SyncException;
+import dev.oxbow.sync.SyncRole;
+import dev.oxbow.sync.SyncSpec;
+import dev.oxbow.sync.TableSync;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Synced tables ({@code synced_tables/<catalog>.<schema>.<table>}): validation and acceptance; the source is
+ * checked at create time (it exists, its types map to Postgres, the keys are columns, the change data feed is
+ * on for incremental modes). {@link SyncedTableOperations} does the work.
+ */
+public final class SyncedTableService {
+    static final String CREATE = "CREATE_SYNCED_TABLE";
+    static final String DELETE = "DELETE_SYNCED_TABLE";
+    static final String SYNC = "SYNC_SYNCED_TABLE";
+    private static final String METADATA = "SyncedTableOperationMetadata";
+    private static final Pattern ID = Pattern.compile("^[A-Za-z0-9_]+\\.[A-Za-z0-9_]+\\.[A-Za-z0-9_]+$");
+    private static final Set<String> POLICIES = Set.of("SNAPSHOT", "TRIGGERED", "CONTINUOUS");
+
+    private final MetadataStore store;
+    private final OperationExecutor ops;
+    private final Resources resources;
+    private final SourceCatalogs catalogs;
+    private final SyncRunner runner;
+    private final Clock clock;
+
+    public SyncedTableService(MetadataStore store, OperationExecutor ops, Resources resources, SourceCatalogs catalogs, SyncRunner runner, Clock clock) {
+        this.store = store;
+        this.ops = ops;
+        this.resources = resources;
+        this.catalogs = catalogs;
+        this.runner = runner;
+        this.clock = clock;
+    }
+
+    /** Creates the synced table for {@code caller}, who must be allowed to read the source ({@link SourceCatalogs}). */
+    public Operation create(Principal caller, String syncedTableId, SyncedTableSpec spec) {
+        if (syncedTableId == null || syncedTableId.isEmpty()) {
+            throw ApiException.invalid("Field 'synced_table_id' is required, expected non-default value (not \"\")!");
+        }
+        if (!ID.matcher(syncedTableId).matches()) {
+            throw ApiException.invalid("Field synced_table_id must be catalog.schema.table of letters, digits and _, got '" + syncedTableId + "'.");
+        }
+        if (spec == null) {
+            throw ApiException.required("spec");
+        }
+        if (!spec.unsupported().isEmpty()) {
+            throw ApiException.invalid("Oxbow does not support " + String.join(", ", spec.unsupported()) + " on synced tables yet; remove them from the spec.");
+        }
+        if (spec.sourceTableFullName() == null) throw ApiException.required("spec.source_table_full_name");
+        if (spec.primaryKeyColumns().isEmpty()) throw ApiException.invalid("A primary key is required: set spec.primary_key_columns.");
+        if (spec.schedulingPolicy() == null) throw ApiException.required("spec.scheduling_policy");
+        if (!POLICIES.contains(spec.schedulingPolicy())) {
+            throw ApiException.invalid("spec.scheduling_policy must be one of SNAPSHOT, TRIGGERED, CONTINUOUS, got '" + spec.schedulingPolicy() + "'.");
+        }
+        if (spec.branch() == null) throw ApiException.required("spec.branch");
+        if (spec.postgresDatabase() == null) throw ApiException.required("spec.postgres_database");
+        Branch branch = resources.liveBranch(spec.branch());
+        if (store.databases().list(branch.name()).stream().noneMatch(d -> d.postgresDatabase().equals(spec.postgresDatabase()))) {
+            throw new ApiException(404, "NOT_FOUND", "Postgres database '" + spec.postgresDatabase() + "' does not exist on " + branch.name()
+                    + "; create it first (POST " + branch.name() + "/databases).");
+        }
+        String name = SyncedTable.nameOf(syncedTableId);
+        if (store.syncedTables().get(name).isPresent()) {
+            throw ApiException.alreadyExists("synced table with such id already exists: " + name);
+        }
+        String[] parts = syncedTableId.split("\\.");
+        try {
+            SyncRole.checkSchemaName(parts[1]);
+        } catch (SyncException e) {
+            throw ApiException.invalid(e.getMessage());
+        }
+        SourceCatalogs.Source source = catalogs.resolve(caller, spec.sourceTableFullName());
+        String location = source.location();
+        SyncSpec check = new SyncSpec(syncedTableId, location, parts[1], parts[2], spec.primaryKeyColumns(), spec.timeseriesKey(),
+                !spec.schedulingPolicy().equals("SNAPSHOT"));
+        try {
+            TableSync.validate(check, source.open());
+        } catch (SyncException e) {
+            throw ApiException.invalid(e.getMessage());
+        }
+        Instant now = clock.instant();
+        SyncedTable table = new SyncedTable(syncedTableId, UUID.randomUUID().toString(), now, branch.projectId(), branch.name(),
+                spec.postgresDatabase(), spec.sourceTableFullName(), location, spec.primaryKeyColumns(), spec.timeseriesKey(),
+                spec.schedulingPolicy(), "SYNCED_TABLE_PROVISIONING", null, null, null, null, null);
+        Operation op = ops.create(name, branch.projectId(), CREATE, METADATA,
+                Map.of("create_schema", spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
+        store.transaction(() -> {
+            if (store.syncedTables().get(name).isPresent()) {
+                throw ApiException.alreadyExists("synced table with such id already exists: " + name);
+            }
+            store.syncedTables().put(table);
+            store.operations().put(op);
+        });
+        ops.submit(op);
+        return op;
+    }
+
+    public SyncedTable get(String name) {
+        return store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
+    }
+
+    /** Deletes the synced table; {@code purgeData} also drops the Postgres table (otherwise it stays, no longer updated). */
+    public Operation delete(String name, boolean purgeData) {
+        SyncedTable t = get(name);
+        Operation op = ops.create(name, t.projectId(), DELETE, METADATA, Map.of("purge_data", purgeData));
+        store.operations().put(op);
+        ops.submit(op);
+        return op;
+    }
+
+    /** Starts a sync now (Oxbow extension, like Databricks' "Sync now"): incremental for TRIGGERED/CONTINUOUS, a full copy for SNAPSHOT. */
+    public Operation sync(String name) {
+        SyncedTable t = get(name);
+        if (t.lastProcessedCommitVersion() == null && !SyncRunner.failed(t)) {
+            throw ApiException.invalidState("Synced table " + name + " is still loading its initial snapshot; wait for the create operation.");
+        }
+        Operation op = ops.create(name, t.projectId(), SYNC, METADATA, null);
+        store.operations().put(op);
+        ops.submit(op);
+        return op;
+    }
+
+    public java.util.Optional<dev.oxbow.sync.SyncProgress> progress(String name) {
+        return runner.progress(name);
+    }
+}

@@ -1,0 +1,230 @@
+package dev.oxbow.controlplane.compute;
+
+import dev.oxbow.controlplane.resource.Specs;
+import dev.oxbow.controlplane.testing.FakeComputeRuntime;
+import dev.oxbow.controlplane.testing.Fixture;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.Project;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static dev.oxbow.controlplane.testing.ApiErrors.refused;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Scale to zero with a fake clock: when a compute is suspended, and how a connection wakes it. */
+class ComputeActivityTest {
+    @TempDir
+    Path dir;
+
+    private Fixture f;
+    private ComputeActivity activity;
+    private Project project;
+    private Branch branch;
+
+    @BeforeEach
+    void setUp() {
+        f = new Fixture(dir);
+        activity = new ComputeActivity(f.store, f.computes, f.layout, f.clock, f.metrics);
+        project = f.project("p1");
+        branch = f.rootBranch(project, "production");
+    }
+
+    @AfterEach
+    void tearDown() {
+        activity.close();
+        f.close();
+    }
+
+    private Endpoint runningPrimary(long suspendSeconds) {
+        Endpoint e = f.primary(project, branch, 0.5, 2, suspendSeconds, "ACTIVE");
+        f.runtime.markRunning(e.uid());
+        return e;
+    }
+
+    private String state(Endpoint e) {
+        return f.store.endpoints().get(e.name()).orElseThrow().state();
+    }
+
+    private double suspends() {
+        return f.registry.get("oxbow.compute.suspends").counter().count();
+    }
+
+    private static Path await(CompletableFuture<Path> wake) throws Exception {
+        return wake.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void computeIsSuspendedOnceItsTimeoutHasPassedSinceItWasLastActive() {
+        Endpoint e = runningPrimary(300);
+        f.clock.advance(Duration.ofSeconds(299));
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(f.runtime.isRunning(e.uid())).isTrue();
+
+        f.clock.advance(Duration.ofSeconds(1));
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("IDLE");
+        assertThat(f.runtime.isRunning(e.uid())).isFalse();
+        assertThat(f.runtime.calls).contains("stop " + e.uid());
+        assertThat(suspends()).isEqualTo(1);
+    }
+
+    @Test
+    void anOpenConnectionKeepsTheComputeAwakeAndTheTimeoutCountsFromItsRelease() throws Exception {
+        Endpoint e = runningPrimary(300);
+        Path socket = await(activity.acquire(e.uid()));
+        assertThat(socket).isEqualTo(f.layout.socketDir(e));
+        assertThat(activity.connections(e.uid())).isEqualTo(1);
+
+        f.clock.advance(Duration.ofDays(2));
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("ACTIVE");
+
+        activity.release(e.uid());
+        assertThat(activity.connections(e.uid())).isZero();
+        f.clock.advance(Duration.ofSeconds(299));
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("ACTIVE");
+        f.clock.advance(Duration.ofSeconds(1));
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("IDLE");
+    }
+
+    @Test
+    void connectionsAreCountedPerEndpoint() throws Exception {
+        Endpoint e = runningPrimary(300);
+        await(activity.acquire(e.uid()));
+        await(activity.acquire(e.uid()));
+        activity.release(e.uid());
+        assertThat(activity.connections(e.uid())).isEqualTo(1);
+        assertThat(activity.connections("ep-other")).isZero();
+        activity.release("ep-never-acquired"); // harmless
+    }
+
+    @Test
+    void alwaysOnDisabledAndAlreadyIdleComputesAreNotSuspended() {
+        Branch dev = f.rootBranch(project, "dev");
+        Branch qa = f.rootBranch(project, "qa");
+        Endpoint alwaysOn = f.endpoint(project, branch, "primary",
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), "ACTIVE");
+        Endpoint disabled = f.endpoint(project, dev, "primary",
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 60L, null, true, null, null), "ACTIVE");
+        Endpoint idle = f.endpoint(project, qa, "primary", Fixture.spec(Endpoint.READ_WRITE, null, null, 60L), "IDLE");
+        for (Endpoint e : new Endpoint[] {alwaysOn, disabled, idle}) {
+            f.runtime.markRunning(e.uid());
+        }
+        f.clock.advance(Duration.ofDays(8));
+        activity.suspendIdle();
+        assertThat(f.runtime.calls).noneMatch(c -> c.startsWith("stop "));
+        assertThat(suspends()).isZero();
+    }
+
+    @Test
+    void aConnectionWakesASuspendedCompute() throws Exception {
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Path socket = await(activity.acquire(e.uid()));
+        assertThat(socket).isEqualTo(f.layout.socketDir(e));
+        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(f.runtime.isRunning(e.uid())).isTrue();
+        // a compute starts at its minimum size
+        assertThat(f.runtime.resizes).containsExactly(new FakeComputeRuntime.Resize(e.uid(), ComputeSizing.defaults().memoryBytes(0.5), 0.125));
+        assertThat(f.runtime.started).singleElement().satisfies(spec -> {
+            assertThat(spec.dataDir()).isEqualTo(f.layout.dataDir(project, branch));
+            assertThat(spec.settings()).containsKey("archive_command");
+        });
+        assertThat(f.registry.get("oxbow.compute.resumes").counter().count()).isEqualTo(1);
+        assertThat(f.registry.get("oxbow.compute.cold.start").timer().count()).isEqualTo(1);
+        // woken just now: the suspend timeout starts over
+        f.clock.advance(Duration.ofSeconds(200));
+        activity.release(e.uid());
+        activity.suspendIdle();
+        assertThat(state(e)).isEqualTo("ACTIVE");
+    }
+
+    @Test
+    void concurrentConnectionsShareOneWakeUp() throws Exception {
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        f.runtime.startGate = new CountDownLatch(1);
+        CompletableFuture<Path> first = activity.acquire(e.uid());
+        CompletableFuture<Path> second = activity.acquire(e.uid());
+        assertThat(second).isSameAs(first);
+        f.runtime.startGate.countDown();
+        assertThat(await(second)).isEqualTo(f.layout.socketDir(e));
+        assertThat(f.runtime.started).hasSize(1);
+        assertThat(activity.connections(e.uid())).isEqualTo(2);
+    }
+
+    @Test
+    void wakingAReplicaStartsItsPrimaryFirstWithoutMarkingItActive() throws Exception {
+        Endpoint primary = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint replica = f.endpoint(project, branch, "replica", Fixture.spec(Endpoint.READ_ONLY, 0.5, 2.0, 300L), "IDLE");
+        await(activity.acquire(replica.uid()));
+        assertThat(f.runtime.calls).filteredOn(c -> c.startsWith("start ")).containsExactly("start " + primary.uid(), "start " + replica.uid());
+        assertThat(state(replica)).isEqualTo("ACTIVE");
+        assertThat(state(primary)).isEqualTo("IDLE");
+        assertThat(f.runtime.started.getLast().settings()).containsEntry("hot_standby", "on")
+                .containsEntry("max_connections", f.runtime.started.getFirst().settings().get("max_connections"))
+                .hasEntrySatisfying("primary_conninfo", v -> assertThat(v).contains("application_name=" + replica.uid()))
+                .doesNotContainKey("archive_command");
+    }
+
+    @Test
+    void aDisabledComputeIsNotWoken() {
+        Endpoint e = f.endpoint(project, branch, "primary",
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 300L, null, true, null, null), "IDLE");
+        assertThatThrownBy(() -> await(activity.acquire(e.uid()))).isInstanceOf(ExecutionException.class)
+                .hasMessageContaining("is disabled");
+        assertThat(f.runtime.started).isEmpty();
+    }
+
+    @Test
+    void aComputeIsNotWokenWhileItsBranchIsBeingReset() {
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        f.store.branches().put(branch.withPending("RESETTING", f.clock.instant()));
+        assertThatThrownBy(() -> await(activity.acquire(e.uid()))).hasMessageContaining("is RESETTING; retry in a moment");
+        assertThat(f.runtime.started).isEmpty();
+    }
+
+    @Test
+    void anUnknownEndpointIsNotWoken() {
+        assertThatThrownBy(() -> await(activity.acquire("ep-gone"))).hasMessageContaining("endpoint ep-gone no longer exists");
+    }
+
+    @Test
+    void aFailedStartFailsTheWakeAndTheNextConnectionTriesAgain() throws Exception {
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        f.runtime.failStart = new ComputeException("initdb missing");
+        assertThatThrownBy(() -> await(activity.acquire(e.uid()))).hasMessageContaining("initdb missing");
+        f.runtime.failStart = null;
+        assertThat(await(activity.acquire(e.uid()))).isEqualTo(f.layout.socketDir(e));
+    }
+
+    @Test
+    void suspendOnRequest() {
+        Endpoint e = runningPrimary(300);
+        Endpoint idle = activity.suspendNow(e);
+        assertThat(idle.state()).isEqualTo("IDLE");
+        assertThat(state(e)).isEqualTo("IDLE");
+        assertThat(f.runtime.isRunning(e.uid())).isFalse();
+        refused(() -> activity.suspendNow(e), 400, "INVALID_STATE", "is IDLE", "only an ACTIVE endpoint");
+    }
+
+    @Test
+    void alwaysOnComputeRefusesSuspendOnRequest() {
+        Endpoint e = f.endpoint(project, branch, "primary",
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), "ACTIVE");
+        refused(() -> activity.suspendNow(e), 400, "INVALID_STATE", "no_suspension");
+    }
+}

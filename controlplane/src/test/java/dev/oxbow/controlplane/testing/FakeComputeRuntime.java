@@ -1,0 +1,117 @@
+package dev.oxbow.controlplane.testing;
+
+import dev.oxbow.compute.Cgroups;
+import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeListener;
+import dev.oxbow.compute.ComputeRuntime;
+import dev.oxbow.compute.ComputeSpec;
+import dev.oxbow.compute.RunningCompute;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A {@link ComputeRuntime} that runs nothing: it records every call, keeps "running" servers in a map,
+ * and reports whatever usage a test sets.
+ */
+public final class FakeComputeRuntime implements ComputeRuntime {
+    public record Resize(String uid, long memoryBytes, double cpus) {}
+
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final List<Resize> resizes = new CopyOnWriteArrayList<>();
+    public final List<ComputeSpec> started = new CopyOnWriteArrayList<>();
+    public final List<ComputeSpec> reloaded = new CopyOnWriteArrayList<>();
+    private final Map<String, RunningCompute> running = new ConcurrentHashMap<>();
+    private final Map<String, Cgroups.Usage> usage = new ConcurrentHashMap<>();
+    public volatile ComputeException failStart;
+    /** When set, starts wait for it, so a test can hold a wake-up in progress. */
+    public volatile java.util.concurrent.CountDownLatch startGate;
+
+    /** Marks a server as running without a start call, as one left from before would be. */
+    public void markRunning(String uid) {
+        running.put(uid, new RunningCompute(uid, 4242, Path.of("/nonexistent/" + uid), Path.of("/nonexistent/run/" + uid), 17));
+    }
+
+    public void setUsage(String uid, long cpuNanos, long memoryBytes) {
+        usage.put(uid, new Cgroups.Usage(cpuNanos, memoryBytes));
+    }
+
+    public boolean isRunning(String uid) {
+        return running.containsKey(uid);
+    }
+
+    @Override
+    public void initdb(String tenant, int pgVersion, Path dataDir, String superuser) {
+        calls.add("initdb " + dataDir);
+    }
+
+    @Override
+    public RunningCompute start(ComputeSpec spec) throws ComputeException {
+        calls.add("start " + spec.endpointUid());
+        if (startGate != null) {
+            try {
+                startGate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ComputeException("interrupted", e);
+            }
+        }
+        if (failStart != null) {
+            throw failStart;
+        }
+        started.add(spec);
+        RunningCompute rc = new RunningCompute(spec.endpointUid(), 4242, spec.dataDir(), spec.socketDir(), spec.pgVersion());
+        running.put(spec.endpointUid(), rc);
+        return rc;
+    }
+
+    @Override
+    public void stop(String endpointUid) {
+        calls.add("stop " + endpointUid);
+        running.remove(endpointUid);
+    }
+
+    @Override
+    public Optional<RunningCompute> find(String endpointUid) {
+        return Optional.ofNullable(running.get(endpointUid));
+    }
+
+    @Override
+    public void stopOrphan(Path dataDir) {
+        calls.add("stopOrphan " + dataDir);
+    }
+
+    @Override
+    public void setListener(ComputeListener listener) {}
+
+    @Override
+    public void resize(String endpointUid, long memoryBytes, double cpus) {
+        calls.add("resize " + endpointUid);
+        resizes.add(new Resize(endpointUid, memoryBytes, cpus));
+    }
+
+    @Override
+    public Optional<Cgroups.Usage> usage(String endpointUid) {
+        return Optional.ofNullable(usage.get(endpointUid));
+    }
+
+    @Override
+    public String resourceControl() {
+        return "fake";
+    }
+
+    @Override
+    public void reload(ComputeSpec spec) {
+        calls.add("reload " + spec.endpointUid());
+        reloaded.add(spec);
+    }
+
+    @Override
+    public void close() {
+        running.clear();
+    }
+}
