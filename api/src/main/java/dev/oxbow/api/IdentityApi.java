@@ -282,15 +282,20 @@ final class IdentityApi {
         out.put("object_id", "/oxbow-catalogs/" + catalog).put("object_type", "oxbow-catalog");
         ArrayNode acl = out.putArray("access_control_list");
         for (CatalogPermission grant : cp.store().catalogPermissions().of(catalog)) {
-            ObjectNode e = acl.addObject();
-            e.put(switch (grant.principalKind()) {
-                case Principal.USER -> "user_name";
-                case Principal.SERVICE_PRINCIPAL -> "service_principal_name";
-                default -> "group_name";
-            }, grant.principal());
-            e.putArray("all_permissions").addObject().put("permission_level", grant.level()).put("inherited", false);
+            aclEntry(acl, grant.principalKind(), grant.principal(), grant.level());
         }
         return out;
+    }
+
+    /** One direct grant in the Permissions API's access_control_list shape. */
+    private static void aclEntry(ArrayNode acl, String principalKind, String principal, String level) {
+        ObjectNode e = acl.addObject();
+        e.put(switch (principalKind) {
+            case Principal.USER -> "user_name";
+            case Principal.SERVICE_PRINCIPAL -> "service_principal_name";
+            default -> "group_name";
+        }, principal);
+        e.putArray("all_permissions").addObject().put("permission_level", level).put("inherited", false);
     }
 
     private ObjectNode permissions(Project p) {
@@ -303,13 +308,7 @@ final class IdentityApi {
             owner.putArray("all_permissions").addObject().put("permission_level", "IS_OWNER").put("inherited", false);
         }
         for (Permission grant : cp.store().permissions().of(p.projectId())) {
-            ObjectNode e = acl.addObject();
-            e.put(switch (grant.principalKind()) {
-                case Principal.USER -> "user_name";
-                case Principal.SERVICE_PRINCIPAL -> "service_principal_name";
-                default -> "group_name";
-            }, grant.principal());
-            e.putArray("all_permissions").addObject().put("permission_level", grant.level()).put("inherited", false);
+            aclEntry(acl, grant.principalKind(), grant.principal(), grant.level());
         }
         return out;
     }
