@@ -14,6 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> loginDeadline;
     private State state = State.STARTUP;
     private boolean tls;
+    private boolean directTls;
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
@@ -390,9 +392,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SniCompletionEvent sni) {
             sniHost = sni.hostname();
+        } else if (evt instanceof DirectTlsDetector.Started) {
+            tls = true;
+            directTls = true;
         } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             log.debug("tls handshake failed remote={} cause={}", ctx.channel().remoteAddress(), hs.cause().getMessage());
             ctx.close();
+        } else if (evt instanceof SslHandshakeCompletionEvent && directTls
+                && !PgWire.ALPN.equals(ctx.pipeline().get(SslHandler.class).applicationProtocol())) {
+            // as PostgreSQL 17: direct TLS only with ALPN "postgresql", so another protocol's client cannot be confused for us
+            refuse(ctx, "08P01", "direct TLS connections must negotiate the ALPN protocol \"" + PgWire.ALPN + "\"");
         } else if (evt instanceof IdleStateEvent) {
             ctx.close();
         } else if (evt instanceof LoginEvicted evicted) {
