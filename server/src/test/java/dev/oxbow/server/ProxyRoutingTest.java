@@ -76,6 +76,55 @@ class ProxyRoutingTest {
         assertThat(scalar(byIp("endpoint=" + uid + "$" + token()), "SELECT 40 + 2")).isEqualTo("42");
     }
 
+    /** PostgreSQL 17's sslnegotiation=direct, played by a JDK SSLSocket: TLS at once with ALPN "postgresql", no SSLRequest. */
+    @Test
+    void directTlsWithAlpnLogsInOverARealSocket() throws Exception {
+        var ca = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(java.nio.file.Files.newInputStream(t.server().caCertificate()));
+        var trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("oxbow", ca);
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        var tlsContext = javax.net.ssl.SSLContext.getInstance("TLS");
+        tlsContext.init(null, tmf.getTrustManagers(), null);
+        try (var socket = (javax.net.ssl.SSLSocket) tlsContext.getSocketFactory().createSocket("127.0.0.1", t.server().pgPort())) {
+            socket.setSoTimeout(30_000);
+            var params = socket.getSSLParameters();
+            params.setApplicationProtocols(new String[]{"postgresql"});
+            socket.setSSLParameters(params);
+            socket.startHandshake();
+            assertThat(socket.getApplicationProtocol()).isEqualTo("postgresql");
+            var out = new java.io.DataOutputStream(socket.getOutputStream());
+            var in = new java.io.DataInputStream(socket.getInputStream());
+            byte[] startup = ("user\0" + USER + "\0database\0databricks_postgres\0\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(8 + startup.length);
+            out.writeInt(196608);
+            out.write(startup);
+            out.flush();
+            assertThat((char) in.readByte()).isEqualTo('R');
+            in.readInt();
+            assertThat(in.readInt()).as("cleartext password request").isEqualTo(3);
+            byte[] password = ("endpoint=" + uid + ";" + token()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeByte('p');
+            out.writeInt(4 + password.length + 1);
+            out.write(password);
+            out.writeByte(0);
+            out.flush();
+            // the compute's greeting through the proxy: AuthenticationOk ... ReadyForQuery
+            java.util.List<Character> types = new java.util.ArrayList<>();
+            char type;
+            do {
+                type = (char) in.readByte();
+                int length = in.readInt();
+                in.readNBytes(length - 4);
+                types.add(type);
+            } while (type != 'Z' && type != 'E');
+            assertThat(types).first().isEqualTo('R');
+            assertThat(types).last().isEqualTo('Z');
+        }
+    }
+
     @Test
     void aPasswordThatNamesNoEndpointIsToldHowToNameIt() {
         assertThatThrownBy(() -> byIp("not-a-token-and-no-endpoint"))
