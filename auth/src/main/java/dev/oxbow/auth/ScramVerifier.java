@@ -50,6 +50,14 @@ public final class ScramVerifier {
         return derive(password, salt, DEFAULT_ITERATIONS).encode();
     }
 
+    /**
+     * Whether a cleartext password is the one this verifier was made from (constant-time on the keys), for clients that
+     * send the password in clear because the endpoint was named inside it ({@code endpoint=<uid>;<password>}).
+     */
+    public boolean matchesPassword(char[] password) {
+        return password.length > 0 && derive(password, salt, iterations).equals(this);
+    }
+
     /** Deterministic derivation, as PostgreSQL's scram_build_secret does it (SASLprep per {@link SaslPrep}). */
     static ScramVerifier derive(char[] password, byte[] salt, int iterations) {
         byte[] passwordBytes = SaslPrep.prepare(new String(password)).getBytes(StandardCharsets.UTF_8);

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> loginDeadline;
     private State state = State.STARTUP;
     private boolean tls;
+    private boolean directTls;
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
@@ -164,27 +166,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         EndpointAddress address = parsed.address().get();
         options = address.remainingOptions();
-        Optional<ProxyBackend.EndpointTarget> resolved = server.backend().resolve(address.endpointUid());
-        if (resolved.isEmpty()) {
-            refuse(ctx, "08004", "endpoint " + address.endpointUid() + " not found: check the host name (status.hosts.host of the endpoint)");
-            return;
-        }
-        target = resolved.get();
-        if (target.disabled()) {
-            // not yet authenticated: name the endpoint only as the client did
-            refuse(ctx, "08004", "endpoint " + address.endpointUid() + " is disabled; enable it (spec.disabled=false) to connect");
-            return;
-        }
         decoder.expectTyped();
-        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
-        if (role.isPresent() && ProxyBackend.RoleLogin.PASSWORD.equals(role.get().authMethod()) && role.get().scramVerifier() != null
-                && target.nativeLogin()) {
-            try {
-                scram = new ScramServerExchange(ScramVerifier.parse(role.get().scramVerifier()));
-            } catch (RuntimeException e) {
-                refuse(ctx, "28P01", "password authentication failed for user \"" + user + "\"");
-                return;
-            }
+        if (!address.named()) {
+            // the password names the endpoint, or the token's own endpoint is meant: ask for it first
+            state = State.PASSWORD;
+            ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_CLEARTEXT, new byte[0]));
+            return;
+        }
+        if (!route(ctx, address.endpointUid())) {
+            return;
+        }
+        Optional<ScramVerifier> verifier = scramVerifier(user);
+        if (verifier.isPresent()) {
+            scram = new ScramServerExchange(verifier.get());
             state = State.SASL_INITIAL;
             ctx.writeAndFlush(PgWire.saslMechanisms(ctx.alloc()));
         } else {
@@ -193,17 +187,69 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Resolves the endpoint the client means into {@link #target}, or refuses and returns false. */
+    private boolean route(ChannelHandlerContext ctx, String endpointUid) {
+        Optional<ProxyBackend.EndpointTarget> resolved = server.backend().resolve(endpointUid);
+        if (resolved.isEmpty()) {
+            refuse(ctx, "08004", "endpoint " + endpointUid + " not found: check the host name (status.hosts.host of the endpoint)");
+            return false;
+        }
+        target = resolved.get();
+        if (target.disabled()) {
+            // not yet authenticated: name the endpoint only as the client did
+            refuse(ctx, "08004", "endpoint " + endpointUid + " is disabled; enable it (spec.disabled=false) to connect");
+            return false;
+        }
+        return true;
+    }
+
+    /** The SCRAM verifier of a native-password role on the routed endpoint, if the user logs in that way. */
+    private Optional<ScramVerifier> scramVerifier(String user) {
+        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
+        if (role.isEmpty() || !ProxyBackend.RoleLogin.PASSWORD.equals(role.get().authMethod()) || role.get().scramVerifier() == null
+                || !target.nativeLogin()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ScramVerifier.parse(role.get().scramVerifier()));
+        } catch (RuntimeException e) {
+            // a verifier no password matches: the login fails like a wrong password
+            return Optional.of(ScramVerifier.mock(user, new byte[32]));
+        }
+    }
+
     private void onPassword(ChannelHandlerContext ctx, PgPacket packet) {
         if (packet.type() != 'p') {
             refuse(ctx, "08P01", "expected a password message");
             return;
         }
-        String password = PgWire.cString(packet.body());
         String user = startup.get("user");
+        EndpointAddress.PasswordSplit split = EndpointAddress.splitPassword(PgWire.cString(packet.body()));
+        if (split.error() != null) {
+            refuse(ctx, "08004", split.error());
+            return;
+        }
+        if (split.endpointUid() != null) {
+            if (target != null && !split.endpointUid().equals(target.addressedUid())) {
+                refuse(ctx, "08004", "the host name or options name endpoint " + target.addressedUid() + " but the password names "
+                        + split.endpointUid());
+                return;
+            }
+            if (target == null && !route(ctx, split.endpointUid())) {
+                return;
+            }
+        }
+        String password = split.password();
         if (!TokenService.looksLikeToken(password)) {
+            Optional<ScramVerifier> verifier = target == null ? Optional.empty() : scramVerifier(user);
             if (password.startsWith("dapi")) {
                 refuse(ctx, "28P01", "personal access tokens cannot be used as database passwords: generate a database credential "
                         + "(POST /api/2.0/postgres/credentials) and use its token");
+            } else if (target == null) {
+                // a native password says nothing about its endpoint: only a token does
+                refuse(ctx, "08004", EndpointAddress.unnamedHint(server.config().domain()));
+            } else if (verifier.isPresent() && verifier.get().matchesPassword(password.toCharArray())) {
+                authenticated(ctx, "password");
             } else {
                 refuse(ctx, "28P01", "password authentication failed for user \"" + user + "\"");
             }
@@ -217,6 +263,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 case EXPIRED -> "the database credential has expired: generate a new one (POST /api/2.0/postgres/credentials)";
                 default -> "password authentication failed for user \"" + user + "\": the credential is not valid";
             });
+            return;
+        }
+        // nothing else named the endpoint: the one the credential was minted for
+        if (target == null && !route(ctx, claims.endpointUid())) {
             return;
         }
         if (!target.accepts(claims.endpointUid())) {
@@ -342,9 +392,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SniCompletionEvent sni) {
             sniHost = sni.hostname();
+        } else if (evt instanceof DirectTlsDetector.Started) {
+            tls = true;
+            directTls = true;
         } else if (evt instanceof SslHandshakeCompletionEvent hs && !hs.isSuccess()) {
             log.debug("tls handshake failed remote={} cause={}", ctx.channel().remoteAddress(), hs.cause().getMessage());
             ctx.close();
+        } else if (evt instanceof SslHandshakeCompletionEvent && directTls
+                && !PgWire.ALPN.equals(ctx.pipeline().get(SslHandler.class).applicationProtocol())) {
+            // as PostgreSQL 17: direct TLS only with ALPN "postgresql", so another protocol's client cannot be confused for us
+            refuse(ctx, "08P01", "direct TLS connections must negotiate the ALPN protocol \"" + PgWire.ALPN + "\"");
         } else if (evt instanceof IdleStateEvent) {
             ctx.close();
         } else if (evt instanceof LoginEvicted evicted) {

@@ -7,11 +7,23 @@ import java.util.regex.Pattern;
 
 /**
  * Which endpoint a client means: the first label of the TLS SNI host name ({@code <uid>.<domain>}), or
- * {@code endpoint=<uid>} in the startup {@code options} for clients without SNI. Only strictly shaped uids
- * are accepted, so a hostile name or option cannot point anywhere else.
+ * {@code endpoint=<uid>} in the startup {@code options} for clients without SNI; {@code endpointUid} is null when
+ * neither names one (the password may still: {@link #splitPassword}). Only strictly shaped uids are accepted, so a
+ * hostile name or option cannot point anywhere else.
  */
 record EndpointAddress(String endpointUid, String remainingOptions) {
     private static final Pattern UID = Pattern.compile("ep-[a-z0-9-]{1,60}");
+    private static final String PASSWORD_PREFIX = "endpoint=";
+
+    /** What to tell a client that named no endpoint at all. */
+    static String unnamedHint(String domain) {
+        return "endpoint ID is not specified: name the endpoint: SNI host <uid>." + domain
+                + ", options=endpoint=<uid>, or password endpoint=<uid>;<password>";
+    }
+
+    boolean named() {
+        return endpointUid != null;
+    }
 
     static Result parse(String sniHost, String domain, String options) {
         String fromSni = null;
@@ -48,12 +60,34 @@ record EndpointAddress(String endpointUid, String remainingOptions) {
             return Result.error("the host name names endpoint " + fromSni + " but options name " + fromOptions);
         }
         String uid = fromSni != null ? fromSni : fromOptions;
-        if (uid == null) {
-            return Result.error("endpoint ID is not specified: connect to <endpoint uid>." + domain
-                    + " (with SNI) or pass options=endpoint=<endpoint uid>");
-        }
         return new Result(Optional.of(new EndpointAddress(uid, String.join(" ", rest))), null);
     }
+
+    /**
+     * Neon's form for clients that can set neither SNI nor options: {@code endpoint=<uid>;<password>} or
+     * {@code endpoint=<uid>$<password>}. A password without the prefix is returned whole with no uid.
+     */
+    static PasswordSplit splitPassword(String password) {
+        if (!password.startsWith(PASSWORD_PREFIX)) {
+            return new PasswordSplit(null, password, null);
+        }
+        int end = PASSWORD_PREFIX.length();
+        while (end < password.length() && password.charAt(end) != ';' && password.charAt(end) != '$') {
+            end++;
+        }
+        if (end == password.length()) {
+            return new PasswordSplit(null, password, "the password names an endpoint but no password: use endpoint=<uid>;<password>");
+        }
+        String uid = password.substring(PASSWORD_PREFIX.length(), end);
+        if (!UID.matcher(uid).matches()) {
+            // the uid part is not shown: a mistyped password must not be echoed
+            return new PasswordSplit(null, password, "invalid endpoint id in the password (endpoint=<uid>;<password>)");
+        }
+        return new PasswordSplit(uid, password.substring(end + 1), null);
+    }
+
+    /** A password with the endpoint part taken off; {@code error} is set when the prefix is malformed. */
+    record PasswordSplit(String endpointUid, String password, String error) {}
 
     record Result(Optional<EndpointAddress> address, String error) {
         static Result error(String message) {

@@ -13,6 +13,8 @@ final class PgWire {
     static final int GSSENC_REQUEST = 80877104;
     static final int CANCEL_REQUEST = 80877102;
     static final int PROTOCOL_3 = 196608;
+    /** The ALPN protocol name of PostgreSQL over TLS (required with direct TLS). */
+    static final String ALPN = "postgresql";
 
     static final int AUTH_OK = 0;
     static final int AUTH_CLEARTEXT = 3;

@@ -121,6 +121,7 @@ public final class ProxyServer implements AutoCloseable {
                 reason -> ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new ClientSession.LoginEvicted(reason))));
         ch.closeFuture().addListener(f -> permit.release());
         FrontendDecoder decoder = new FrontendDecoder();
+        ch.pipeline().addLast("direct-tls", new DirectTlsDetector(sniMapping()));
         ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
         ch.pipeline().addLast("frames", decoder);
         ch.pipeline().addLast("session", new ClientSession(this, decoder, permit, clientAddress));

@@ -1,5 +1,6 @@
 package dev.oxbow.proxy;
 
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -19,6 +20,11 @@ public final class TlsContexts {
     public static SslContext server(Path certificateChain, Path privateKeyPkcs8) throws SSLException {
         SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         log.info("proxy tls provider={}", provider);
-        return SslContextBuilder.forServer(certificateChain.toFile(), privateKeyPkcs8.toFile()).sslProvider(provider).build();
+        return SslContextBuilder.forServer(certificateChain.toFile(), privateKeyPkcs8.toFile()).sslProvider(provider)
+                // offered, not imposed, after an SSLRequest; required by the session for direct TLS (PostgreSQL 17)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "postgresql"))
+                .build();
     }
 }

@@ -83,12 +83,107 @@ class ClientSessionTest {
     }
 
     @Test
-    void withoutSniOrOptionsTheEndpointIsMissing() throws Exception {
+    void withoutSniOptionsOrTokenTheEndpointIsMissing() throws Exception {
         var c = h.connect("10.0.0.1");
         c.startTls(null);
         c.sendStartup(Map.of("user", "alice"));
-        assertRefused(c, "08004", "endpoint ID is not specified");
+        assertThat(c.messages()).singleElement().extracting(ProxyHarness.Message::authCode).isEqualTo(PgWire.AUTH_CLEARTEXT);
+        c.sendPassword("a-native-password");
+        assertRefused(c, "08004", "name the endpoint: SNI host <uid>." + DOMAIN + ", options=endpoint=<uid>, or password endpoint=<uid>;<password>");
         assertThat(h.backend.resolved).isEmpty();
+        assertThat(h.backend.attempts.getLast()).doesNotContain("a-native-password");
+    }
+
+    @Test
+    void withoutSniOrOptionsTheTokensOwnEndpointIsUsed() throws Exception {
+        var c = h.connect("10.0.0.1");
+        c.startTls(null);
+        c.sendStartup(Map.of("user", "alice", "database", "app"));
+        assertThat(c.messages()).singleElement().extracting(ProxyHarness.Message::authCode).isEqualTo(PgWire.AUTH_CLEARTEXT);
+        assertThat(h.backend.resolved).as("nothing resolved before the token is verified").isEmpty();
+        c.sendPassword(h.token("alice", NAME, UID));
+        assertThat(h.backend.resolved).containsExactly(UID);
+        assertThat(computeStartup(h.computes.last())).containsEntry("user", "alice").containsEntry("database", "app");
+        assertThat(h.backend.attempts.getLast()).startsWith("accepted alice token");
+    }
+
+    @Test
+    void anInvalidTokenWithoutEndpointResolvesNothing() throws Exception {
+        var c = h.connect("10.0.0.1");
+        c.startTls(null);
+        c.sendStartup(Map.of("user", "alice"));
+        c.messages();
+        String token = h.token("alice", NAME, UID);
+        c.sendPassword(token.substring(0, token.length() - 4) + "AAAA");
+        assertRefused(c, "28P01", "the credential is not valid");
+        assertThat(h.backend.resolved).isEmpty();
+        assertThat(h.backend.acquired).isZero();
+    }
+
+    @Test
+    void thePasswordFormNamesTheEndpointWithEitherSeparator() throws Exception {
+        for (String separator : List.of(";", "$")) {
+            h.backend.resolved.clear();
+            var c = h.connect("10.0.0.1");
+            c.startTls(null);
+            c.sendStartup(Map.of("user", "alice"));
+            c.messages();
+            // the password names the endpoint, and only its token logs in there
+            c.sendPassword("endpoint=" + UID + separator + h.token("alice", NAME, UID));
+            assertThat(h.backend.resolved).containsExactly(UID);
+            assertThat(h.backend.attempts.getLast()).startsWith("accepted alice token");
+        }
+        var wrong = h.connect("10.0.0.1");
+        wrong.startTls(null);
+        wrong.sendStartup(Map.of("user", "alice"));
+        wrong.messages();
+        wrong.sendPassword("endpoint=" + VICTIM_UID + ";" + h.token("alice", NAME, UID));
+        assertRefused(wrong, "28000", "issued for endpoint " + NAME + ", not " + VICTIM_UID);
+        assertThat(h.backend.acquired).isEqualTo(2);
+    }
+
+    @Test
+    void thePasswordFormMustAgreeWithSniAndBeWellShaped() throws Exception {
+        var clash = h.connect("10.0.0.1");
+        clash.startTls(UID + "." + DOMAIN);
+        clash.sendStartup(Map.of("user", "alice"));
+        clash.messages();
+        clash.sendPassword("endpoint=" + VICTIM_UID + ";" + h.token("alice", NAME, UID));
+        assertRefused(clash, "08004", "name endpoint " + UID + " but the password names " + VICTIM_UID);
+
+        for (String bad : List.of("endpoint=../../etc;secret", "endpoint=ep-alpha-1")) {
+            var c = h.connect("10.0.0.1");
+            c.startTls(null);
+            c.sendStartup(Map.of("user", "alice"));
+            c.messages();
+            c.sendPassword(bad);
+            ProxyHarness.Message e = c.error();
+            assertThat(e.field('C')).isEqualTo("08004");
+            assertThat(e.field('M')).doesNotContain("etc").doesNotContain("secret");
+        }
+        assertThat(h.backend.acquired).isZero();
+    }
+
+    @Test
+    void aNativePasswordLogsInThroughThePasswordForm() throws Exception {
+        h.backend.endpoints.put(UID, new ProxyBackend.EndpointTarget(UID, NAME, "main", false, true));
+        h.backend.roles.put("app_user", new ProxyBackend.RoleLogin(ProxyBackend.RoleLogin.PASSWORD,
+                dev.oxbow.auth.ScramVerifier.create("s3cret-pw".toCharArray())));
+        var wrong = h.connect("10.0.0.1");
+        wrong.startTls(null);
+        wrong.sendStartup(Map.of("user", "app_user"));
+        wrong.messages();
+        wrong.sendPassword("endpoint=" + UID + ";not-it");
+        assertRefused(wrong, "28P01", "password authentication failed");
+        assertThat(h.backend.acquired).isZero();
+
+        var c = h.connect("10.0.0.1");
+        c.startTls(null);
+        c.sendStartup(Map.of("user", "app_user"));
+        c.messages();
+        c.sendPassword("endpoint=" + UID + "$s3cret-pw");
+        assertThat(h.backend.attempts.getLast()).startsWith("accepted app_user password");
+        assertThat(computeStartup(h.computes.last())).containsEntry("user", "app_user");
     }
 
     @Test

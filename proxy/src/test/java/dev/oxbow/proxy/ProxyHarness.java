@@ -118,6 +118,25 @@ final class ProxyHarness implements AutoCloseable {
             }
         }
 
+        /**
+         * PostgreSQL 17's direct TLS: a ClientHello as the first bytes, no SSLRequest, offering {@code alpn} (none if
+         * empty). Returns the client's engine so the test can see whether the handshake completed.
+         */
+        SslHandler startDirectTls(String sni, String... alpn) throws Exception {
+            var builder = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(TestCertificate.get().caCert().toFile());
+            if (alpn.length > 0) {
+                builder.applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+            }
+            SslContext context = builder.build();
+            SslHandler handler = sni == null ? context.newHandler(ByteBufAllocator.DEFAULT) : context.newHandler(ByteBufAllocator.DEFAULT, sni, 5432);
+            tls = new EmbeddedChannel(handler);
+            pump();
+            return handler;
+        }
+
         /** Moves bytes both ways until neither side has more to say. */
         void pump() {
             boolean moved = true;
