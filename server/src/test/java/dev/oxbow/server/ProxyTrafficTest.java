@@ -238,4 +238,85 @@ class ProxyTrafficTest {
             return new byte[0];
         }
     }
+
+    /**
+     * Bytes the stress test moves each way: 256 MiB by default so the README's test command stays quick; CI passes
+     * {@code -Doxbow.stress.bytes} for gigabytes (1 GiB each way took 73 s here on a loaded machine).
+     */
+    static final long STRESS_BYTES = Long.getLong("oxbow.stress.bytes", 256L << 20);
+
+    /**
+     * Gigabytes both ways through TLS with random message sizes and random pauses on either side: the client writes COPY
+     * data in chunks of 1 B to 256 KB and now and then stops writing; the server's rows are read in chunks the same way and
+     * the reader now and then stops reading, so each direction's back-pressure pauses and resumes many times. The upload is
+     * parsed and discarded by the server ({@code WHERE false}) so nothing is stored; every byte down is counted.
+     */
+    @Test
+    @Timeout(value = 900, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void gigabytesBothWaysWithRandomSizesAndPausesNeverStall() throws Exception {
+        Random random = new Random(42);
+        try (Connection c = connect()) {
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TEMP TABLE sink (line text)");
+            }
+            byte[] line = ("x".repeat(1023) + "\n").getBytes(StandardCharsets.US_ASCII);
+            long lines = STRESS_BYTES / line.length;
+            InputStream up = new InputStream() {
+                long sent;
+
+                @Override
+                public int read() {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0];
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    long total = lines * line.length;
+                    if (sent >= total) {
+                        return -1;
+                    }
+                    pauseNowAndThen(random);
+                    int n = (int) Math.min(Math.min(len, 1 + random.nextInt(256 * 1024)), total - sent);
+                    for (int i = 0; i < n; i++) {
+                        b[off + i] = line[(int) ((sent + i) % line.length)];
+                    }
+                    sent += n;
+                    return n;
+                }
+            };
+            assertThat(copy.copyIn("COPY sink FROM STDIN WHERE false", up, 256 * 1024)).isZero();
+
+            long[] received = {0};
+            java.io.OutputStream down = new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    received[0]++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    pauseNowAndThen(random);
+                    received[0] += len;
+                }
+            };
+            long rows = copy.copyOut("COPY (SELECT repeat('y', 1023) FROM generate_series(1, " + lines + ")) TO STDOUT", down);
+            assertThat(rows).isEqualTo(lines);
+            assertThat(received[0]).isEqualTo(lines * line.length);
+            // the session is still in step afterwards
+            assertThat(count(c, "SELECT 42")).isEqualTo(42);
+        }
+    }
+
+    /** One call in about 200 sleeps 1–20 ms: enough stops for the peer's buffers to fill and drain again. */
+    private static void pauseNowAndThen(Random random) {
+        if (random.nextInt(200) == 0) {
+            try {
+                Thread.sleep(1 + random.nextInt(20));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 }
