@@ -154,7 +154,7 @@ public final class ApiServer implements AutoCloseable {
         return ctx.queryParamMap().entrySet().stream()
                 .filter(e -> e.getKey().endsWith("_id") && e.getValue().size() == 1)
                 .map(e -> e.getValue().get(0))
-                .filter(v -> v.matches("[a-z0-9][a-z0-9-]{0,62}"))
+                .filter(dev.oxbow.controlplane.resource.Validate::isId)
                 .findFirst().orElse(null);
     }
 

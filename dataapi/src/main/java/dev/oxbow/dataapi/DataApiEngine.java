@@ -2,7 +2,6 @@ package dev.oxbow.dataapi;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.dataapi.SchemaCache.Relation;
 import org.postgresql.util.PSQLException;

@@ -22,16 +22,12 @@ public final class AuditLog {
      * optionally only from {@code since} on.
      */
     public List<AuditEvent> page(long beforeSeq, int limit, String resource, Instant since) {
-        String children = resource == null ? "%" : escapeLike(resource) + "/%";
+        String children = resource == null ? "%" : SqliteDatabase.escapeLike(resource) + "/%";
         return db.query("SELECT seq, time, actor, action, resource, outcome, remote, detail FROM audit_log "
                                 + "WHERE (? = 0 OR seq < ?) AND (? IS NULL OR resource = ? OR resource LIKE ? ESCAPE '\\') "
                                 + "AND (? IS NULL OR julianday(time) >= julianday(?)) ORDER BY seq DESC LIMIT ?",
                         8, beforeSeq, beforeSeq, resource, resource, children,
                         since == null ? null : since.toString(), since == null ? null : since.toString(), limit)
                 .stream().map(r -> new AuditEvent(Long.parseLong(r[0]), Instant.parse(r[1]), r[2], r[3], r[4], r[5], r[6], r[7])).toList();
-    }
-
-    private static String escapeLike(String s) {
-        return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
     }
 }

@@ -45,9 +45,8 @@ public final class ResourceTable<T extends Resource> {
 
     /** Everything of this kind whose name starts with {@code prefix} (e.g. all branches of a project). */
     public List<T> listUnder(String prefix) {
-        String escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
         return db.query("SELECT body FROM resources WHERE kind = ? AND name LIKE ? ESCAPE '\\' ORDER BY seq", 1,
-                        kind, escaped + "%")
+                        kind, SqliteDatabase.escapeLike(prefix) + "%")
                 .stream().map(r -> json.read(r[0], type)).toList();
     }
 

@@ -166,4 +166,9 @@ final class SqliteDatabase implements AutoCloseable {
             lock.unlock();
         }
     }
+
+    /** {@code s} as a literal inside a LIKE pattern written with {@code ESCAPE '\\'}. */
+    static String escapeLike(String s) {
+        return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
 }

@@ -64,19 +64,18 @@ final class ProxyGateway implements ProxyBackend {
 
     @Override
     public Optional<String> loginRefusal(EndpointTarget target, String identity, Instant issueTime) {
-        Optional<Principal> principal = cp.identity().byRoleName(identity);
-        if (principal.isEmpty()) {
+        var holder = cp.identity().byRoleName(identity);
+        if (holder.isEmpty()) {
             return Optional.of("identity \"" + identity + "\" no longer exists or is deactivated; its role cannot log in");
         }
         // JWT times are whole seconds
-        Optional<Instant> created = cp.identity().createTimeOf(identity).map(t -> t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-        if (created.isEmpty() || issueTime.isBefore(created.get())) {
+        if (issueTime.isBefore(holder.get().createTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
             return Optional.of("this database credential was issued before identity \"" + identity
                     + "\" was created (to a deleted identity of the same name); request a new one");
         }
         String projectId = target.endpointName().split("/")[1];
         Optional<Project> project = cp.store().projects().get(Project.nameOf(projectId));
-        if (project.isEmpty() || cp.access().level(principal.get(), project.get()) == AccessControl.Level.NONE) {
+        if (project.isEmpty() || cp.access().level(holder.get().principal(), project.get()) == AccessControl.Level.NONE) {
             return Optional.of("\"" + identity + "\" may not use project " + projectId + "; ask an owner to grant CAN_USE");
         }
         return Optional.empty();

@@ -84,11 +84,23 @@ public final class IdentityService {
                 .map(sp -> new Principal(Principal.SERVICE_PRINCIPAL, sp.id(), sp.applicationId(), sp.displayName(), false));
     }
 
-    /** The active identity whose Postgres role name is {@code name} (a user's e-mail or an application id). */
-    public Optional<Principal> byRoleName(String name) {
-        return store.identities().userByName(name).map(User::id).or(() ->
-                        store.identities().servicePrincipalByApplicationId(name).map(ServicePrincipal::id))
-                .flatMap(this::principal);
+    /**
+     * An active identity behind a Postgres role name, and when it was created: a database credential issued before then
+     * was issued to a deleted namesake.
+     */
+    public record RoleHolder(Principal principal, java.time.Instant createTime) {}
+
+    /** The active identity whose Postgres role name is {@code name} (a user's e-mail or an application id), read once. */
+    public Optional<RoleHolder> byRoleName(String name) {
+        Optional<User> user = store.identities().userByName(name);
+        if (user.isPresent()) {
+            // a user holds the name even while deactivated: no service principal of the same name stands in
+            return user.filter(User::active)
+                    .map(u -> new RoleHolder(new Principal(Principal.USER, u.id(), u.userName(), u.displayName(), u.admin()), u.createTime()));
+        }
+        return store.identities().servicePrincipalByApplicationId(name).filter(ServicePrincipal::active)
+                .map(sp -> new RoleHolder(new Principal(Principal.SERVICE_PRINCIPAL, sp.id(), sp.applicationId(), sp.displayName(), false),
+                        sp.createTime()));
     }
 
     // --- users, service principals, groups (admin only; checked by the caller) ---
@@ -132,15 +144,6 @@ public final class IdentityService {
                 store.projects().put(p.withOwner(null));
             }
         }
-    }
-
-    /**
-     * When the identity now holding Postgres role name {@code name} was created: a database credential issued before
-     * then was issued to a deleted namesake.
-     */
-    public Optional<java.time.Instant> createTimeOf(String name) {
-        return store.identities().userByName(name).map(User::createTime)
-                .or(() -> store.identities().servicePrincipalByApplicationId(name).map(ServicePrincipal::createTime));
     }
 
     public ServicePrincipal createServicePrincipal(String applicationId, String displayName) {
