@@ -92,12 +92,23 @@ final class PostgresApi {
                 switch (seg[2]) {
                     case "undelete" -> undelete(ctx, method, () -> op(cp.projects().undelete(parent)));
                     case "branches" -> collection(ctx, method,
-                            () -> op(cp.branches().create(parent, ctx.queryParam("branch_id"), SpecReader.branch(body(ctx)), flag(ctx, "replace_existing"))),
+                            () -> op(createBranch(ctx, parent)),
                             () -> list(ctx, "branches", cp.branches().list(parent, pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), writer::branch));
+                    case "snapshots" -> collection(ctx, method,
+                            () -> op(cp.snapshots().create(parent, ctx.queryParam("snapshot_id"), SpecReader.snapshotSourceBranch(body(ctx)))),
+                            () -> list(ctx, "snapshots", cp.snapshots().list(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::snapshot));
                     default -> throw unknownRoute(ctx);
                 }
             }
             case 4 -> {
+                if (seg[2].equals("snapshots")) {
+                    switch (method) {
+                        case "GET" -> ctx.json(writer.snapshot(cp.snapshots().get(name)));
+                        case "DELETE" -> ctx.json(op(cp.snapshots().delete(name, flag(ctx, "allow_missing"))));
+                        default -> throw unknownRoute(ctx);
+                    }
+                    return;
+                }
                 if (!seg[2].equals("branches")) {
                     throw unknownRoute(ctx);
                 }
@@ -118,6 +129,14 @@ final class PostgresApi {
                 String parent = String.join("/", Arrays.copyOf(seg, 4));
                 switch (seg[4]) {
                     case "undelete" -> undelete(ctx, method, () -> op(cp.branches().undelete(parent)));
+                    case "snapshot-schedule" -> {
+                        switch (method) {
+                            case "GET" -> ctx.json(writer.snapshotSchedule(cp.snapshots().schedule(parent)));
+                            case "PATCH" -> ctx.json(writer.snapshotSchedule(cp.snapshots().updateSchedule(parent,
+                                    SpecReader.scheduleFrequency(body(ctx)), mask(ctx))));
+                            default -> throw unknownRoute(ctx);
+                        }
+                    }
                     case "endpoints" -> collection(ctx, method,
                             () -> op(cp.endpoints().create(parent, ctx.queryParam("endpoint_id"), SpecReader.endpoint(body(ctx)), flag(ctx, "replace_existing"))),
                             () -> list(ctx, "endpoints", cp.endpoints().list(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::endpoint));
@@ -163,6 +182,12 @@ final class PostgresApi {
         switch (action) {
             case "restore" -> {
                 JsonNode body = body(ctx);
+                String snapshot = SpecReader.text(body, "source_snapshot", "");
+                if (snapshot != null) {
+                    String projectId = branch.split("/")[1];
+                    ctx.json(op(cp.branches().restoreFromSnapshot(branch, cp.snapshots().usable(projectId, snapshot, "source_snapshot"))));
+                    return;
+                }
                 String time = SpecReader.text(body, "source_branch_time", "");
                 ctx.json(op(cp.branches().restore(branch, SpecReader.text(body, "source_branch_lsn", ""),
                         time == null ? null : Wire.parseTimestamp("source_branch_time", time))));
@@ -170,6 +195,15 @@ final class PostgresApi {
             case "reset" -> ctx.json(op(cp.branches().reset(branch)));
             default -> throw unknownRoute(ctx);
         }
+    }
+
+    /** A branch from its parent's head, a past point, or a project snapshot ({@code spec.source_snapshot}). */
+    private Operation createBranch(Context ctx, String parent) {
+        JsonNode body = body(ctx);
+        var spec = SpecReader.branch(body);
+        String snapshot = SpecReader.sourceSnapshot(body);
+        var from = snapshot == null ? null : cp.snapshots().usable(parent.substring("projects/".length()), snapshot, "spec.source_snapshot");
+        return cp.branches().create(parent, ctx.queryParam("branch_id"), spec, flag(ctx, "replace_existing"), from);
     }
 
     /** {@code synced_tables/<c.s.t>}: GET, DELETE ({@code purge_data} drops the Postgres table), and POST {@code :sync} (Oxbow extension). */

@@ -149,6 +149,35 @@ final class ResourceWriter {
         return n;
     }
 
+    /** A project snapshot; {@code status.source_branch_lsn}/{@code _time} are the point it holds. */
+    ObjectNode snapshot(dev.oxbow.metadata.ProjectSnapshot sn) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", sn.name()).put("snapshot_id", sn.snapshotId()).put("parent", sn.parentName()).put("uid", sn.uid());
+        times(n, sn.createTime(), sn.updateTime());
+        String source = Branch.nameOf(sn.projectId(), sn.sourceBranchId());
+        n.putObject("spec").put("source_branch", source);
+        ObjectNode s = n.putObject("status");
+        s.put("snapshot_id", sn.snapshotId()).put("current_state", sn.state()).put("source_branch", source)
+                .put("scheduled", sn.scheduled()).put("size_bytes", sn.sizeBytes());
+        if (sn.lsn() != null) {
+            s.put("source_branch_lsn", sn.lsn());
+        }
+        time(s, "source_branch_time", sn.time());
+        return n;
+    }
+
+    ObjectNode snapshotSchedule(dev.oxbow.metadata.SnapshotSchedule sc) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", sc.name()).put("parent", sc.parentName());
+        time(n, "update_time", sc.updateTime());
+        n.putObject("spec").put("frequency", sc.frequency());
+        ObjectNode s = n.putObject("status");
+        s.put("frequency", sc.frequency());
+        time(s, "next_snapshot_time", sc.nextSnapshotTime());
+        time(s, "last_snapshot_time", sc.lastSnapshotTime());
+        return n;
+    }
+
     ObjectNode operation(Operation op) {
         ObjectNode n = mapper.createObjectNode();
         n.put("name", op.name()).put("done", op.done());
@@ -167,6 +196,7 @@ final class ResourceWriter {
                 case "endpoint" -> endpoint(records.read(op.result(), Endpoint.class));
                 case "role" -> role(records.read(op.result(), Role.class));
                 case "database" -> database(records.read(op.result(), Database.class));
+                case "projectsnapshot" -> snapshot(records.read(op.result(), dev.oxbow.metadata.ProjectSnapshot.class));
                 case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();
             });

@@ -55,6 +55,21 @@ final class SpecReader {
                 bool(s, "no_expiry", "spec."));
     }
 
+    /** BranchSpec.source_snapshot: the snapshot a new branch's data comes from (null when unset). */
+    static String sourceSnapshot(JsonNode body) {
+        return text(spec(body), "source_snapshot", "spec.");
+    }
+
+    /** A Snapshot body: the root branch to take it of, {@code spec.source_branch} (null: the project's default branch). */
+    static String snapshotSourceBranch(JsonNode body) {
+        return text(spec(body), "source_branch", "spec.");
+    }
+
+    /** A SnapshotSchedule body: {@code spec.frequency} (DAILY, WEEKLY, MONTHLY or NONE). */
+    static String scheduleFrequency(JsonNode body) {
+        return text(spec(body), "frequency", "spec.");
+    }
+
     static Specs.EndpointSpec endpoint(JsonNode body) {
         JsonNode s = spec(body);
         JsonNode settings = object(s, "settings", "spec.");

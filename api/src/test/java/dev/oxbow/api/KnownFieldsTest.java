@@ -38,9 +38,10 @@ class KnownFieldsTest {
     }
 
     @Test
-    void branchFromASnapshotIsRefusedNotBranchedFromHead() {
-        refused(() -> SpecReader.branch(json("{\"spec\":{\"source_snapshot\":\"projects/p/snapshots/s\",\"no_expiry\":true}}")),
-                "spec.source_snapshot");
+    void branchFromASnapshotIsReadNotDropped() {
+        assertThat(SpecReader.sourceSnapshot(json("{\"spec\":{\"source_snapshot\":\"projects/p/snapshots/s\",\"no_expiry\":true}}")))
+                .isEqualTo("projects/p/snapshots/s");
+        assertThat(SpecReader.sourceSnapshot(json("{\"spec\":{\"source_snapshot\":\"\",\"no_expiry\":true}}"))).isNull();
     }
 
     @Test

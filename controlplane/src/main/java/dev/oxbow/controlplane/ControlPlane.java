@@ -13,6 +13,10 @@ import dev.oxbow.controlplane.endpoint.EndpointOperations;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.history.ProjectSnapshots;
+import dev.oxbow.controlplane.history.ScheduledSnapshots;
+import dev.oxbow.controlplane.history.SnapshotOperations;
+import dev.oxbow.controlplane.history.SnapshotService;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.CredentialService;
@@ -90,6 +94,8 @@ public final class ControlPlane implements AutoCloseable {
     private final AccessControl access;
     private final Autoscaler autoscaler;
     private final HistoryMaintenance branchHistory;
+    private final SnapshotService snapshots;
+    private final ScheduledSnapshots scheduledSnapshots;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
     private final SyncRunner syncRunner;
@@ -116,10 +122,11 @@ public final class ControlPlane implements AutoCloseable {
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
+        ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<String, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
-        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         // synced tables wake computes through the same path as client connections
@@ -130,7 +137,8 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
-        handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
+        handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots).handlers());
+        handlers.putAll(new SnapshotOperations(store, projectSnapshots, clock).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
@@ -140,6 +148,8 @@ public final class ControlPlane implements AutoCloseable {
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
         this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
+        this.snapshots = new SnapshotService(store, executor, resources, uids, clock);
+        this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
@@ -200,6 +210,7 @@ public final class ControlPlane implements AutoCloseable {
         keyRotation.start(java.time.Duration.ofHours(24));
         autoscaler.start();
         branchHistory.start();
+        scheduledSnapshots.start(config.history().checkInterval());
         history.start(HISTORY_INTERVAL);
         syncRunner.start();
     }
@@ -216,6 +227,7 @@ public final class ControlPlane implements AutoCloseable {
     public IdentityService identity() { return identity; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
+    public SnapshotService snapshots() { return snapshots; }
     public EndpointService endpoints() { return endpoints; }
     public RoleService roles() { return roles; }
     public DatabaseService databases() { return databases; }
@@ -246,6 +258,7 @@ public final class ControlPlane implements AutoCloseable {
     public void close() {
         reaper.close();
         branchHistory.close();
+        scheduledSnapshots.close();
         history.close();
         syncRunner.close();
         autoscaler.close();

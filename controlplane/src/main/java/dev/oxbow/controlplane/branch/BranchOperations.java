@@ -1,7 +1,9 @@
 package dev.oxbow.controlplane.branch;
 
 import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
 import dev.oxbow.controlplane.operation.OperationResult;
@@ -11,6 +13,7 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.ProjectSnapshot;
 import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.storage.PointInTimeRecovery;
 
@@ -28,7 +31,11 @@ public final class BranchOperations {
     private final Layout layout;
     private final RecordJson json = new RecordJson();
 
-    public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout) {
+    private final ProjectSnapshots snapshots;
+
+    public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
+                            ProjectSnapshots snapshots) {
+        this.snapshots = snapshots;
         this.timelines = timelines;
         this.layout = layout;
         this.store = store;
@@ -46,11 +53,19 @@ public final class BranchOperations {
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         if (!"READY".equals(branch.state())) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-                            PointInTimeRecovery.Target past = op.request() == null ? null : BranchService.pointOf(json.read(op.request(), Map.class));
+                            Map<?, ?> request = op.request() == null ? Map.of() : json.read(op.request(), Map.class);
+                            PointInTimeRecovery.Target past = BranchService.pointOf(request);
+                            Object fromSnapshot = request.get(BranchService.SOURCE_SNAPSHOT);
                             var now = clock.instant();
                             String lsn;
                             java.time.Instant time;
-                            if (past == null) {
+                            if (fromSnapshot != null) {
+                                ProjectSnapshot snapshot = store.snapshots().get(fromSnapshot.toString())
+                                        .orElseThrow(() -> ApiException.notFound("snapshot", fromSnapshot.toString()));
+                                snapshots.copyInto(project, snapshot, layout.dataDir(project, branch));
+                                lsn = snapshot.lsn();
+                                time = snapshot.time();
+                            } else if (past == null) {
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
                                 timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);

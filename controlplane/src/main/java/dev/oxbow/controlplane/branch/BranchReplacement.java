@@ -2,6 +2,7 @@ package dev.oxbow.controlplane.branch;
 
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
+import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
@@ -13,6 +14,7 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.ProjectSnapshot;
 import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.storage.BranchCloner;
 import dev.oxbow.storage.PointInTimeRecovery;
@@ -47,9 +49,11 @@ public final class BranchReplacement {
     private final Layout layout;
     private final Clock clock;
     private final RecordJson json = new RecordJson();
+    private final ProjectSnapshots snapshots;
 
     public BranchReplacement(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Timelines timelines, BranchCloner cloner,
-                      EndpointRules endpointRules, Layout layout, Clock clock) {
+                      EndpointRules endpointRules, Layout layout, Clock clock, ProjectSnapshots snapshots) {
+        this.snapshots = snapshots;
         this.store = store;
         this.provisioner = provisioner;
         this.lifecycle = lifecycle;
@@ -92,12 +96,20 @@ public final class BranchReplacement {
         Path live = layout.branchDir(project, branch);
         Path staging = layout.stagingDir(project, branch);
         boolean oldExists = store.branches().get(oldName).isPresent();
+        Object snapshotName = request.get(BranchService.SOURCE_SNAPSHOT);
+        ProjectSnapshot snapshot = snapshotName == null ? null : store.snapshots().get(snapshotName.toString())
+                .orElseThrow(() -> dev.oxbow.controlplane.resource.ApiException.notFound("snapshot", snapshotName.toString()));
         if (!Files.exists(staging.resolve(COMPLETE)) && !oldExists) {
             cloner.delete(staging);
-            Timelines.Source source = timelines.resolve(project, branch, point,
-                    point.lsn() != null ? "source_branch_lsn" : "source_branch_time");
-            Timelines.Reached reached = timelines.recover(project, branch, source, point, staging.resolve("pgdata"));
-            writeMarker(staging.resolve(COMPLETE), reached.lsn() + "\n");
+            if (snapshot != null) {
+                snapshots.copyInto(project, snapshot, staging.resolve("pgdata"));
+                writeMarker(staging.resolve(COMPLETE), snapshot.lsn() + "\n");
+            } else {
+                Timelines.Source source = timelines.resolve(project, branch, point,
+                        point.lsn() != null ? "source_branch_lsn" : "source_branch_time");
+                Timelines.Reached reached = timelines.recover(project, branch, source, point, staging.resolve("pgdata"));
+                writeMarker(staging.resolve(COMPLETE), reached.lsn() + "\n");
+            }
         }
         ctx.pointTaken();
         provisioner.stopAll(branch);
@@ -108,6 +120,9 @@ public final class BranchReplacement {
         Path oldDir = layout.branchDir(project, old);
         if (!Files.exists(oldDir) && Files.exists(staging)) {
             Files.move(live, oldDir, StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (snapshot != null && Files.exists(staging)) {
+            adoptSnapshotRecords(branch, snapshot);
         }
         swapIn(staging, live);
         cloner.delete(oldDir.resolve("replicas")); // copies of the restored branch's replicas, stale now
@@ -153,6 +168,17 @@ public final class BranchReplacement {
         bringBack(project, branch);
         log.info("branch reset from parent branch={} parent={}", branch.name(), parent.name());
         return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
+    }
+
+    /** The data is the snapshot's now, and so are the roles and databases (the old ones stay with the _old_ branch). */
+    private void adoptSnapshotRecords(Branch branch, ProjectSnapshot snapshot) {
+        Instant now = clock.instant();
+        store.transaction(() -> {
+            store.roles().list(branch.name()).forEach(r -> store.roles().delete(r.name()));
+            store.databases().list(branch.name()).forEach(d -> store.databases().delete(d.name()));
+            snapshot.roles().forEach(r -> store.roles().insert(r.onBranch(branch.branchId(), now)));
+            snapshot.databases().forEach(d -> store.databases().insert(d.onBranch(branch.branchId(), now)));
+        });
     }
 
     /** Oxbow's own marker: readable by nobody else. */

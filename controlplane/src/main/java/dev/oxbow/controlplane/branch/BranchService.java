@@ -19,6 +19,7 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
+import dev.oxbow.metadata.ProjectSnapshot;
 
 import dev.oxbow.storage.PointInTimeRecovery;
 
@@ -38,6 +39,8 @@ public final class BranchService {
     static final String RESTORE = "RESTORE_BRANCH";
     static final String RESET = "RESET_BRANCH";
     private static final String METADATA = "BranchOperationMetadata";
+    /** The operation request key naming the snapshot a branch is created or restored from. */
+    static final String SOURCE_SNAPSHOT = "source_snapshot";
     private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
             "spec.expire_time", "spec.no_expiry");
     /** How long a create call waits for its branch's consistent copy before returning the operation anyway. */
@@ -67,6 +70,14 @@ public final class BranchService {
     }
 
     public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting) {
+        return create(parent, branchId, spec, replaceExisting, null);
+    }
+
+    /**
+     * {@code fromSnapshot} (BranchSpec.source_snapshot), when set, is the data the branch starts with: a child of the
+     * snapshot's branch at the snapshot's point, with the roles and databases it had then.
+     */
+    public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting, ProjectSnapshot fromSnapshot) {
         Project project = resources.liveProject(parent);
         Validate.id("branch_id", branchId);
         Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
@@ -78,7 +89,11 @@ public final class BranchService {
             }
             return adopt(existing.get(), s);
         }
-        String sourceName = resources.branchName(project.projectId(), s.sourceBranch() == null ? project.defaultBranchId() : s.sourceBranch());
+        if (fromSnapshot != null) {
+            checkSnapshotSource(project, s, fromSnapshot);
+        }
+        String sourceName = resources.branchName(project.projectId(), fromSnapshot != null ? fromSnapshot.sourceBranchId()
+                : s.sourceBranch() == null ? project.defaultBranchId() : s.sourceBranch());
         if (!sourceName.startsWith(project.name() + "/branches/")) {
             throw ApiException.invalid("Field spec.source_branch must be a branch of " + project.name() + ", got '" + s.sourceBranch() + "'.");
         }
@@ -95,9 +110,11 @@ public final class BranchService {
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
         Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
-                isProtected, source.branchId(), null, null, expireTime, null, null, 0);
+                isProtected, source.branchId(), fromSnapshot == null ? null : fromSnapshot.lsn(), fromSnapshot == null ? null : fromSnapshot.time(),
+                expireTime, null, null, 0);
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
-        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, past == null ? null : pointRequest(past));
+        Object request = fromSnapshot != null ? Map.of(SOURCE_SNAPSHOT, fromSnapshot.name()) : past == null ? null : pointRequest(past);
+        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, request);
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
@@ -111,8 +128,10 @@ public final class BranchService {
             endpointRules.checkActiveComputes(store, project, 1);
             store.branches().insert(branch);
             store.endpoints().insert(primary);
-            store.roles().list(source.name()).forEach(r -> store.roles().insert(inherited(r, source, branchId, now)));
-            store.databases().list(source.name()).forEach(d -> store.databases().insert(d.onBranch(branchId, now)));
+            var roles = fromSnapshot != null ? fromSnapshot.roles() : store.roles().list(source.name());
+            var databases = fromSnapshot != null ? fromSnapshot.databases() : store.databases().list(source.name());
+            roles.forEach(r -> store.roles().insert(inherited(r, source, branchId, now)));
+            databases.forEach(d -> store.databases().insert(d.onBranch(branchId, now)));
             store.operations().put(op);
         });
         ops.submit(op).awaitPoint(POINT_WAIT);
@@ -252,6 +271,49 @@ public final class BranchService {
         request.put("old_branch_id", oldId);
         request.put("old_branch_uid", uids.branch());
         return replace(branch, project, RESTORE, request, 1);
+    }
+
+    /**
+     * Restores the branch in place from a project snapshot (any branch of the project, root ones included): its
+     * current state is kept as a new branch {@code <id>_old_<timestamp>}, then it holds the snapshot's data, roles
+     * and databases.
+     */
+    public Operation restoreFromSnapshot(String name, ProjectSnapshot snapshot) {
+        Branch branch = resources.liveBranch(name);
+        Project project = resources.projectOf(branch.projectId());
+        if (!snapshot.projectId().equals(branch.projectId())) {
+            throw ApiException.invalid("Field source_snapshot must be a snapshot of " + project.name() + ", got '" + snapshot.name() + "'.");
+        }
+        if (branch.isProtected()) {
+            throw ApiException.badRequest("Cannot restore protected branch " + name + "; unprotect it first (update_mask=spec.is_protected).");
+        }
+        if (resources.hasChildren(branch)) {
+            throw ApiException.badRequest("Cannot restore branch " + name + " because it has child branches; delete them first.");
+        }
+        Instant now = clock.instant();
+        String oldId = oldBranchId(branch.branchId(), now);
+        if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
+            throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
+        }
+        Map<String, Object> request = new java.util.LinkedHashMap<>();
+        request.put(SOURCE_SNAPSHOT, snapshot.name());
+        request.put("old_branch_id", oldId);
+        request.put("old_branch_uid", uids.branch());
+        return replace(branch, project, RESTORE, request, 1);
+    }
+
+    private static void checkSnapshotSource(Project project, Specs.BranchSpec s, ProjectSnapshot snapshot) {
+        if (!snapshot.projectId().equals(project.projectId())) {
+            throw ApiException.invalid("Field spec.source_snapshot must be a snapshot of " + project.name() + ", got '" + snapshot.name() + "'.");
+        }
+        if (s.sourceBranchLsn() != null || s.sourceBranchTime() != null) {
+            throw ApiException.invalid("Field spec.source_snapshot is a point already; do not set spec.source_branch_lsn or spec.source_branch_time with it.");
+        }
+        if (s.sourceBranch() != null && !s.sourceBranch().isBlank()
+                && !s.sourceBranch().equals(snapshot.sourceBranchId()) && !s.sourceBranch().equals(Branch.nameOf(project.projectId(), snapshot.sourceBranchId()))) {
+            throw ApiException.invalid("Field spec.source_branch (" + s.sourceBranch() + ") is not the branch snapshot " + snapshot.name()
+                    + " was taken of (" + Branch.nameOf(project.projectId(), snapshot.sourceBranchId()) + "); leave it unset.");
+        }
     }
 
     /** Replaces the branch's data with its parent's head; local changes are lost. */

@@ -13,6 +13,7 @@ public final class Cascade {
             store.endpoints().list(branchName).forEach(e -> store.endpoints().delete(e.name()));
             store.roles().list(branchName).forEach(r -> store.roles().delete(r.name()));
             store.databases().list(branchName).forEach(d -> store.databases().delete(d.name()));
+            store.snapshotSchedules().delete(branchName + dev.oxbow.metadata.SnapshotSchedule.SUFFIX);
             store.branches().delete(branchName);
         });
     }
@@ -22,6 +23,7 @@ public final class Cascade {
             for (Branch b : store.branches().list(projectName)) {
                 deleteBranch(store, b.name());
             }
+            store.snapshots().list(projectName).forEach(s -> store.snapshots().delete(s.name()));
             store.projects().delete(projectName);
             store.permissions().deleteAll(projectName.substring("projects/".length()));
         });

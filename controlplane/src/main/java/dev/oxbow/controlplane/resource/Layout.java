@@ -46,6 +46,11 @@ public record Layout(Path home) {
         return branchDir(project, branch).resolve(dev.oxbow.storage.SnapshotStore.DIR);
     }
 
+    /** A named project snapshot's own directory (a snapshot store holding its one snapshot), outside every branch's history. */
+    public Path projectSnapshotDir(Project project, String snapshotUid) {
+        return projectDir(project).resolve("snapshots").resolve(snapshotUid);
+    }
+
     /** Where a restore or reset builds the branch's next directory before swapping it in. */
     public Path stagingDir(Project project, Branch branch) {
         return branchDir(project, branch).resolveSibling(branch.uid() + ".staging");
