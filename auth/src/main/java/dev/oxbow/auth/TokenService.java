@@ -74,9 +74,28 @@ public final class TokenService {
         if (ttl == null || ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("token lifetime must be positive: " + ttl);
         }
-        // JWT times are whole seconds: truncate so the returned expiry equals the signed one.
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        Instant expires = now.plus(ttl).truncatedTo(ChronoUnit.SECONDS);
+        return sign(subject, endpointName, endpointUid, now, now.plus(ttl).truncatedTo(ChronoUnit.SECONDS));
+    }
+
+    /**
+     * Signs a token that expires exactly at {@code expireTime} (whole seconds: JWT times are; a fraction is dropped),
+     * for callers that were asked for an absolute expiry rather than a lifetime.
+     */
+    public IssuedToken issueUntil(String subject, String endpointName, String endpointUid, Instant expireTime) {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(endpointName, "endpointName");
+        Objects.requireNonNull(endpointUid, "endpointUid");
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant expires = expireTime.truncatedTo(ChronoUnit.SECONDS);
+        if (!expires.isAfter(now)) {
+            throw new IllegalArgumentException("token expiry must be in the future: " + expireTime);
+        }
+        return sign(subject, endpointName, endpointUid, now, expires);
+    }
+
+    private IssuedToken sign(String subject, String endpointName, String endpointUid, Instant now, Instant expires) {
+        // JWT times are whole seconds: the returned expiry equals the signed one.
         String tokenId = UUID.randomUUID().toString();
         SigningKeys ring = keys;
         JWTClaimsSet claims = new JWTClaimsSet.Builder()

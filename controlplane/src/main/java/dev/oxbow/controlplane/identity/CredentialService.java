@@ -44,7 +44,9 @@ public final class CredentialService {
                     + "s (5 minutes to 1 hour); got " + ttl + "s.");
         }
         Endpoint endpoint = resources.endpoint(endpointName);
-        var issued = tokens.issue(caller.name(), endpoint.name(), endpoint.uid(), Duration.ofSeconds(ttl));
+        // an asked-for expire_time is kept to the second, not recomputed from a lifetime rounded down
+        var issued = expireTime != null ? tokens.issueUntil(caller.name(), endpoint.name(), endpoint.uid(), expireTime)
+                : tokens.issue(caller.name(), endpoint.name(), endpoint.uid(), Duration.ofSeconds(ttl));
         log.info("database credential issued endpoint={} user={} expires={}", endpoint.name(), caller.name(), issued.expireTime());
         return new Credential(issued.token(), issued.expireTime());
     }
