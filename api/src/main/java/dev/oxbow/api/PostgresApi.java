@@ -84,7 +84,7 @@ final class PostgresApi {
                     () -> op(cp.projects().create(ctx.queryParam("project_id"), SpecReader.project(body(ctx)), SpecReader.projectInitial(body(ctx)), caller)),
                     () -> list(ctx, "projects", visible(cp.projects().list(pageSize(ctx), ctx.queryParam("page_token"), flag(ctx, "show_deleted")), caller), writer::project));
             case 2 -> resource(ctx, method,
-                    () -> writer.project(cp.projects().get(name)),
+                    () -> writer.project(cp.projects().read(name)),
                     () -> op(cp.projects().update(name, SpecReader.project(body(ctx)), mask(ctx))),
                     () -> op(cp.projects().delete(name, flag(ctx, "purge"))));
             case 3 -> {
@@ -118,9 +118,9 @@ final class PostgresApi {
                     return;
                 }
                 resource(ctx, method,
-                        () -> writer.branch(cp.branches().get(name)),
+                        () -> writer.branch(cp.branches().read(name)),
                         () -> op(cp.branches().update(name, SpecReader.branch(body(ctx)), mask(ctx))),
-                        () -> op(cp.branches().delete(name, flag(ctx, "purge"))));
+                        () -> op(cp.branches().delete(name, flag(ctx, "purge"), flag(ctx, "allow_missing"))));
             }
             case 5 -> {
                 if (!seg[2].equals("branches")) {

@@ -173,6 +173,11 @@ public final class BranchService {
         return resources.liveBranch(name);
     }
 
+    /** What GET answers: the branch, also while soft-deleted (with its delete and purge times) until it is purged. */
+    public Branch read(String name) {
+        return resources.branch(name);
+    }
+
     public ListResult<Branch> list(String parent, Integer pageSize, String pageToken, boolean showDeleted) {
         Project project = resources.liveProject(parent);
         Paging paging = Paging.of(pageSize, pageToken);
@@ -183,8 +188,13 @@ public final class BranchService {
     public Operation update(String name, Specs.BranchSpec spec, Set<String> mask) {
         Branch current = resources.liveBranch(name);
         Project project = resources.projectOf(current.projectId());
-        Set<String> paths = UpdateMask.check(mask, UPDATABLE);
         Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> {
+            Set<String> set = new java.util.LinkedHashSet<>();
+            if (s.isProtected() != null) set.add("spec.is_protected");
+            if (s.ttlSeconds() != null || s.expireTime() != null || s.noExpiry() != null) set.add("spec.expiration");
+            return set;
+        });
         boolean isProtected = current.isProtected();
         Instant expireTime = current.expireTime();
         boolean expirationChanged = false;
@@ -221,6 +231,21 @@ public final class BranchService {
     }
 
     public Operation delete(String name, boolean purge) {
+        return delete(name, purge, false);
+    }
+
+    /** With {@code allowMissing} (DeleteBranchRequest.allow_missing) a branch that does not exist is a success that does nothing. */
+    public Operation delete(String name, boolean purge, boolean allowMissing) {
+        if (allowMissing) {
+            String[] ids = dev.oxbow.controlplane.resource.Names.parse(name, "projects", "branches");
+            if (store.branches().get(name).map(b -> b.deleted() && !purge).orElse(true)) {
+                Project project = resources.projectOf(ids[0]);
+                Operation op = ops.create(name, project.projectId(), DELETE, METADATA, Map.of("purge", purge));
+                store.operations().put(op);
+                ops.submit(op);
+                return op;
+            }
+        }
         Branch branch = resources.branch(name);
         if (branch.deleted() && !purge) {
             throw ApiException.notFound("branch", name);

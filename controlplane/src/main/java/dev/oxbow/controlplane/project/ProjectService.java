@@ -116,6 +116,11 @@ public final class ProjectService {
         return resources.liveProject(name);
     }
 
+    /** What GET answers: the project, also while soft-deleted (with its delete and purge times) until it is purged. */
+    public Project read(String name) {
+        return resources.project(name);
+    }
+
     public ListResult<Project> list(Integer pageSize, String pageToken, boolean showDeleted) {
         Paging paging = Paging.of(pageSize, pageToken);
         Page<Project> page = store.projects().page("", paging.fromSeq(), paging.pageSize());
@@ -125,8 +130,8 @@ public final class ProjectService {
 
     public Operation update(String name, Specs.ProjectSpec spec, Set<String> mask) {
         Project current = resources.liveProject(name);
-        Set<String> paths = UpdateMask.check(mask, UPDATABLE);
         Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> setFields(s));
         String displayName = current.displayName();
         long retention = current.historyRetentionSeconds();
         EndpointDefaults defaults = current.defaults();
@@ -216,6 +221,20 @@ public final class ProjectService {
         });
         ops.submit(op);
         return op;
+    }
+
+    /** The paths {@code update_mask=*} updates: those the body sets (empty tags excluded). */
+    private static Set<String> setFields(Specs.ProjectSpec s) {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        if (s.displayName() != null) out.add("spec.display_name");
+        if (s.historyRetentionSeconds() != null) out.add("spec.history_retention_duration");
+        if (s.defaultEndpointSettings() != null) out.add("spec.default_endpoint_settings");
+        if (s.customTags() != null && !s.customTags().isEmpty()) out.add("spec.custom_tags");
+        if (s.budgetPolicyId() != null) out.add("spec.budget_policy_id");
+        if (s.enablePgNativeLogin() != null) out.add("spec.enable_pg_native_login");
+        if (s.defaultBranch() != null) out.add("spec.default_branch");
+        if (s.pgVersion() != null) out.add("spec.pg_version");
+        return out;
     }
 
     private static <T> T required(T value, String field) {

@@ -125,8 +125,8 @@ public final class RoleService {
 
     public Operation update(String name, Specs.RoleSpec spec, Set<String> mask) {
         Role current = resources.role(name);
-        Set<String> paths = UpdateMask.check(mask, UPDATABLE);
         Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> setFields(s));
         List<String> memberships = current.membershipRoles();
         boolean bypassrls = current.bypassrls();
         boolean createdb = current.createdb();
@@ -281,4 +281,17 @@ public final class RoleService {
             throw ApiException.invalid("Field " + field + " must not contain control characters.");
         }
     }
+
+    /** The paths {@code update_mask=*} updates: those the body sets. */
+    private static Set<String> setFields(Specs.RoleSpec s) {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        if (s.membershipRoles() != null) out.add("spec.membership_roles");
+        if (s.bypassrls() != null) out.add("spec.attributes.bypassrls");
+        if (s.createdb() != null) out.add("spec.attributes.createdb");
+        if (s.createrole() != null) out.add("spec.attributes.createrole");
+        if (s.authMethod() != null) out.add("spec.auth_method");
+        if (s.identityType() != null) out.add("spec.identity_type");
+        return out;
+    }
+
 }
