@@ -19,7 +19,7 @@ import java.util.Set;
 final class KnownFields {
     private KnownFields() {}
 
-    static final Set<String> PROJECT_BODY = Set.of("initial_database_spec", "initial_role_spec");
+    static final Set<String> PROJECT_BODY = Set.of();
     static final Set<String> PROJECT_SPEC = Set.of("compute_provisioner");
     static final Set<String> BRANCH_SPEC = Set.of();
     static final Set<String> CREDENTIAL = Set.of("claims", "group_name");

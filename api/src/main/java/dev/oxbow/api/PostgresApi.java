@@ -129,6 +129,9 @@ final class PostgresApi {
                 String parent = String.join("/", Arrays.copyOf(seg, 4));
                 switch (seg[4]) {
                     case "undelete" -> undelete(ctx, method, () -> op(cp.branches().undelete(parent)));
+                    case "snapshots" -> collection(ctx, method, // the branch-parent form some SDK versions document
+                            () -> op(cp.snapshots().create(seg[0] + "/" + seg[1], ctx.queryParam("snapshot_id"), parent)),
+                            () -> list(ctx, "snapshots", cp.snapshots().listOf(parent, pageSize(ctx), ctx.queryParam("page_token")), writer::snapshot));
                     case "snapshot-schedule" -> {
                         switch (method) {
                             case "GET" -> ctx.json(writer.snapshotSchedule(cp.snapshots().schedule(parent)));

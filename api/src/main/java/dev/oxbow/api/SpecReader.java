@@ -37,7 +37,20 @@ final class SpecReader {
         JsonNode endpoint = body == null ? null : body.get("initial_endpoint_spec");
         Specs.EndpointSettings settings = endpointSettings(endpoint, "initial_endpoint_spec.");
         Specs.Group group = endpoint == null || endpoint.isNull() ? null : group(endpoint.get("group"), "initial_endpoint_spec.group.");
-        return new Specs.ProjectInitial(bool(branch, "is_protected", "initial_branch_spec."), settings, group);
+        JsonNode role = object(body, "initial_role_spec", "");
+        JsonNode database = object(body, "initial_database_spec", "");
+        JsonNode attributes = object(role, "attributes", "initial_role_spec.");
+        Specs.RoleSpec roleSpec = role.isMissingNode() || !KnownFields.isSet(role) ? null : new Specs.RoleSpec(
+                text(role, "postgres_role", "initial_role_spec."),
+                text(role, "identity_type", "initial_role_spec."),
+                text(role, "auth_method", "initial_role_spec."),
+                stringList(role.get("membership_roles"), "initial_role_spec.membership_roles"),
+                bool(attributes, "bypassrls", "initial_role_spec.attributes."),
+                bool(attributes, "createdb", "initial_role_spec.attributes."),
+                bool(attributes, "createrole", "initial_role_spec.attributes."));
+        Specs.DatabaseSpec databaseSpec = database.isMissingNode() || !KnownFields.isSet(database) ? null : new Specs.DatabaseSpec(
+                text(database, "postgres_database", "initial_database_spec."), text(database, "role", "initial_database_spec."));
+        return new Specs.ProjectInitial(bool(branch, "is_protected", "initial_branch_spec."), settings, group, roleSpec, databaseSpec);
     }
 
     static Specs.BranchSpec branch(JsonNode body) {

@@ -45,10 +45,14 @@ class KnownFieldsTest {
     }
 
     @Test
-    void initialDatabaseAndRoleSpecsAreRefused() {
-        refused(() -> SpecReader.project(json("{\"spec\":{},\"initial_database_spec\":{\"postgres_database\":\"app\"}}")),
-                "initial_database_spec");
-        refused(() -> SpecReader.project(json("{\"initial_role_spec\":{\"postgres_role\":\"app\"}}")), "initial_role_spec");
+    void initialDatabaseAndRoleSpecsAreReadAndComputeProvisionerRefused() {
+        var initial = SpecReader.projectInitial(json("{\"spec\":{},\"initial_database_spec\":{\"postgres_database\":\"app\",\"role\":\"app_owner\"},"
+                + "\"initial_role_spec\":{\"postgres_role\":\"app_owner\",\"attributes\":{\"createdb\":true}}}"));
+        assertThat(initial.database().postgresDatabase()).isEqualTo("app");
+        assertThat(initial.database().role()).isEqualTo("app_owner");
+        assertThat(initial.role().postgresRole()).isEqualTo("app_owner");
+        assertThat(initial.role().createdb()).isTrue();
+        assertThat(SpecReader.projectInitial(json("{\"initial_role_spec\":{},\"initial_database_spec\":null}")).role()).isNull();
         refused(() -> SpecReader.project(json("{\"spec\":{\"compute_provisioner\":\"X\"}}")), "spec.compute_provisioner");
     }
 

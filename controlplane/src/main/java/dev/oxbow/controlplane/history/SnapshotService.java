@@ -135,6 +135,13 @@ public final class SnapshotService {
         return Paging.list(store.snapshots(), project.name(), pageSize, pageToken);
     }
 
+    /** The snapshots taken of one branch (one page of the project's, filtered). */
+    public ListResult<ProjectSnapshot> listOf(String branchName, Integer pageSize, String pageToken) {
+        Branch branch = resources.liveBranch(branchName);
+        ListResult<ProjectSnapshot> page = list(branch.parentName(), pageSize, pageToken);
+        return new ListResult<>(page.items().stream().filter(s -> s.sourceBranchId().equals(branch.branchId())).toList(), page.nextPageToken());
+    }
+
     /** Deletes the snapshot; with {@code allowMissing} a missing one is a success that does nothing. */
     public Operation delete(String name, boolean allowMissing) {
         var found = store.snapshots().get(name);

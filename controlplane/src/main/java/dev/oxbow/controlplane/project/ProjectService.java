@@ -22,6 +22,8 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Page;
 import dev.oxbow.metadata.Project;
+import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.metadata.Role;
 
 import java.time.Clock;
@@ -50,6 +52,8 @@ public final class ProjectService {
     private final Uids uids;
     private final Clock clock;
     private final Duration softDeleteRetention;
+    /** Validates a project's initial_role_spec as a role create would. */
+    private final RoleService initialRecords;
 
     public ProjectService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
                           Limits limits, Uids uids, Clock clock, Duration softDeleteRetention) {
@@ -61,6 +65,7 @@ public final class ProjectService {
         this.uids = uids;
         this.clock = clock;
         this.softDeleteRetention = softDeleteRetention;
+        this.initialRecords = new RoleService(store, ops, resources, limits, clock);
     }
 
     public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, Principal caller) {
@@ -91,6 +96,27 @@ public final class ProjectService {
                 caller.name(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
         Database db = new Database(projectId, Defaults.DEFAULT_BRANCH, Defaults.DEFAULT_DATABASE_ID, now, now,
                 Defaults.DEFAULT_DATABASE, owner.roleId());
+        List<Role> initialRoles = new java.util.ArrayList<>();
+        List<Database> initialDatabases = new java.util.ArrayList<>();
+        if (init.role() != null) {
+            Role role = initialRecords.newRole(production, init.role(), now);
+            if (role.postgresRole().equals(owner.postgresRole())) {
+                throw ApiException.invalid("Field initial_role_spec.postgres_role is the project owner's role ('" + owner.postgresRole()
+                        + "'), which every project gets; choose another role.");
+            }
+            if (role.roleId().equals(owner.roleId())) {
+                role = new Role(role.projectId(), role.branchId(), role.roleId() + "-2", now, now, role.postgresRole(), role.identityType(),
+                        role.authMethod(), role.membershipRoles(), role.bypassrls(), role.createdb(), role.createrole(), null);
+            }
+            initialRoles.add(role);
+        }
+        if (init.database() != null) {
+            Database extra = DatabaseService.initial(production, init.database(), initialRoles, owner.roleId(), now);
+            if (!extra.postgresDatabase().equals(Defaults.DEFAULT_DATABASE)) {
+                initialDatabases.add(extra.databaseId().equals(db.databaseId()) ? new Database(projectId, Defaults.DEFAULT_BRANCH,
+                        extra.databaseId() + "-2", now, now, extra.postgresDatabase(), extra.ownerRoleId()) : extra);
+            }
+        }
         Operation op = ops.create(project.name(), projectId, CREATE, METADATA, null);
         store.transaction(() -> {
             if (store.projects().get(project.name()).isPresent()) {
@@ -106,6 +132,8 @@ public final class ProjectService {
             store.endpoints().insert(primary);
             store.roles().insert(owner);
             store.databases().insert(db);
+            initialRoles.forEach(store.roles()::insert);
+            initialDatabases.forEach(store.databases()::insert);
             store.operations().put(op);
         });
         ops.submit(op);

@@ -23,8 +23,13 @@ public final class Specs {
                               List<Project.Tag> customTags, Boolean enablePgNativeLogin) {}
 
     /** Creation-only parts of a project request. */
-    public record ProjectInitial(Boolean branchIsProtected, EndpointSettings endpoint, Group group) {
+    /** {@code role} and {@code database}: Project.initial_role_spec / initial_database_spec, made on the first branch. */
+    public record ProjectInitial(Boolean branchIsProtected, EndpointSettings endpoint, Group group, RoleSpec role, DatabaseSpec database) {
         public static final ProjectInitial EMPTY = new ProjectInitial(null, null, null);
+
+        public ProjectInitial(Boolean branchIsProtected, EndpointSettings endpoint, Group group) {
+            this(branchIsProtected, endpoint, group, null, null);
+        }
     }
 
     public record BranchSpec(String sourceBranch, String sourceBranchLsn, Instant sourceBranchTime, Boolean isProtected,

@@ -20,6 +20,7 @@ import dev.oxbow.metadata.Role;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -79,6 +80,26 @@ public final class DatabaseService {
         });
         ops.submit(op);
         return op;
+    }
+
+    /**
+     * A new database record for a project's initial_database_spec, stored with the project: its owner is
+     * {@code spec.role} if that names one of {@code roles} (the branch's records to be), else {@code defaultOwner}.
+     */
+    public static Database initial(Branch branch, Specs.DatabaseSpec spec, List<Role> roles, String defaultOwnerRoleId, java.time.Instant now) {
+        if (spec.postgresDatabase() == null) {
+            throw ApiException.required("initial_database_spec.postgres_database");
+        }
+        String pgName = pgName(spec.postgresDatabase());
+        String owner = defaultOwnerRoleId;
+        if (spec.role() != null) {
+            String raw = spec.role();
+            owner = roles.stream().filter(r -> r.name().equals(raw) || r.roleId().equals(raw) || r.postgresRole().equals(raw))
+                    .map(Role::roleId).findFirst()
+                    .orElseThrow(() -> ApiException.invalid("Field initial_database_spec.role names no role of the new project's "
+                            + branch.branchId() + " branch: '" + raw + "' (name the initial_role_spec's role or leave it unset)."));
+        }
+        return new Database(branch.projectId(), branch.branchId(), Names.deriveId(pgName), now, now, pgName, owner);
     }
 
     public Database get(String name) {

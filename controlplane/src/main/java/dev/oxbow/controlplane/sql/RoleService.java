@@ -59,24 +59,10 @@ public final class RoleService {
     public Operation create(String parent, String roleId, Specs.RoleSpec spec, boolean replaceExisting) {
         Branch branch = resources.liveBranch(parent);
         Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
-        String pgRole = s.postgresRole();
-        if (pgRole == null) {
-            throw ApiException.required("spec.postgres_role");
-        }
-        checkPgName("spec.postgres_role", pgRole);
-        if (RESERVED.contains(pgRole.toLowerCase(java.util.Locale.ROOT)) || pgRole.startsWith("pg_")) {
-            throw ApiException.invalid("Role name '" + pgRole + "' is reserved; choose another spec.postgres_role.");
-        }
-        String identity = oneOf("spec.identity_type", s.identityType(), IDENTITY_TYPES);
-        String auth = oneOf("spec.auth_method", s.authMethod(), AUTH_METHODS);
-        if (auth == null) {
-            auth = identity == null ? "PG_PASSWORD_SCRAM_SHA_256" : "GROUP".equals(identity) ? "NO_LOGIN" : "LAKEBASE_OAUTH_V1";
-        }
-        if ("LAKEBASE_OAUTH_V1".equals(auth) && identity == null) {
-            throw ApiException.invalid("auth_method LAKEBASE_OAUTH_V1 needs spec.identity_type (USER, SERVICE_PRINCIPAL or GROUP) "
-                    + "naming whose tokens log in as this role.");
-        }
-        checkIdentityExists(identity, pgRole);
+        Role valid = newRole(branch, s, clock.instant());
+        String pgRole = valid.postgresRole();
+        String identity = valid.identityType();
+        String auth = valid.authMethod();
         List<String> memberships = memberships(s.membershipRoles());
         String id = roleId == null || roleId.isEmpty() ? uniqueId(branch, Names.deriveId(pgRole)) : Validate.longId("role_id", roleId);
         String name = Role.nameOf(branch.projectId(), branch.branchId(), id);
@@ -112,6 +98,35 @@ public final class RoleService {
         });
         ops.submit(op);
         return op;
+    }
+
+    /**
+     * A new role record from a spec, validated as {@link #create} validates it, for a branch whose records are written
+     * elsewhere (a project's initial_role_spec, stored with the project).
+     */
+    public Role newRole(Branch branch, Specs.RoleSpec spec, java.time.Instant now) {
+        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        String pgRole = s.postgresRole();
+        if (pgRole == null) {
+            throw ApiException.required("spec.postgres_role");
+        }
+        checkPgName("spec.postgres_role", pgRole);
+        if (RESERVED.contains(pgRole.toLowerCase(java.util.Locale.ROOT)) || pgRole.startsWith("pg_")) {
+            throw ApiException.invalid("Role name '" + pgRole + "' is reserved; choose another spec.postgres_role.");
+        }
+        String identity = oneOf("spec.identity_type", s.identityType(), IDENTITY_TYPES);
+        String auth = oneOf("spec.auth_method", s.authMethod(), AUTH_METHODS);
+        if (auth == null) {
+            auth = identity == null ? "PG_PASSWORD_SCRAM_SHA_256" : "GROUP".equals(identity) ? "NO_LOGIN" : "LAKEBASE_OAUTH_V1";
+        }
+        if ("LAKEBASE_OAUTH_V1".equals(auth) && identity == null) {
+            throw ApiException.invalid("auth_method LAKEBASE_OAUTH_V1 needs spec.identity_type (USER, SERVICE_PRINCIPAL or GROUP) "
+                    + "naming whose tokens log in as this role.");
+        }
+        checkIdentityExists(identity, pgRole);
+        String id = uniqueId(branch, Names.deriveId(pgRole));
+        return new Role(branch.projectId(), branch.branchId(), id, now, now, pgRole, identity, auth, memberships(s.membershipRoles()),
+                Boolean.TRUE.equals(s.bypassrls()), Boolean.TRUE.equals(s.createdb()), Boolean.TRUE.equals(s.createrole()), null);
     }
 
     public Role get(String name) {
