@@ -25,7 +25,16 @@ final class ResourceWriter {
     private final dev.oxbow.controlplane.compute.Computes computes;
     private final RecordJson records = new RecordJson();
 
+    /** Fills ProjectStatus' use fields ({@code compute_last_active_time}, {@code synthetic_storage_size_bytes}); null: unknown. */
+    private final dev.oxbow.controlplane.project.ProjectUsage usage;
+
     ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes) {
+        this(mapper, hostDomain, computes, null);
+    }
+
+    ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes,
+                   dev.oxbow.controlplane.project.ProjectUsage usage) {
+        this.usage = usage;
         this.mapper = mapper;
         this.hostDomain = hostDomain;
         this.computes = computes;
@@ -44,7 +53,10 @@ final class ResourceWriter {
                 .put("enable_pg_native_login", p.enablePgNativeLogin())
                 .put("owner", p.owner())
                 .put("branch_logical_size_limit_bytes", Defaults.BRANCH_LOGICAL_SIZE_LIMIT_BYTES)
-                .put("synthetic_storage_size_bytes", 0);
+                .put("synthetic_storage_size_bytes", usage == null ? 0 : usage.storageBytes(p));
+        if (usage != null) {
+            usage.computeLastActiveTime(p).ifPresent(t -> s.put("compute_last_active_time", Wire.timestamp(t)));
+        }
         endpointDefaults(s.putObject("default_endpoint_settings"), p.defaults());
         if (p.budgetPolicyId() != null) {
             s.put("budget_policy_id", p.budgetPolicyId());

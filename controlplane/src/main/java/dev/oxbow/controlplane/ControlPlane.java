@@ -13,6 +13,7 @@ import dev.oxbow.controlplane.endpoint.EndpointOperations;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.project.ProjectUsage;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.ScheduledSnapshots;
 import dev.oxbow.controlplane.history.SnapshotOperations;
@@ -95,6 +96,7 @@ public final class ControlPlane implements AutoCloseable {
     private final Autoscaler autoscaler;
     private final HistoryMaintenance branchHistory;
     private final SnapshotService snapshots;
+    private final ProjectUsage projectUsage;
     private final ScheduledSnapshots scheduledSnapshots;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
@@ -147,7 +149,8 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock, databases);
+        this.projectUsage = new ProjectUsage(store, layout, clock);
         this.snapshots = new SnapshotService(store, executor, resources, uids, clock);
         this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
@@ -228,6 +231,7 @@ public final class ControlPlane implements AutoCloseable {
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
     public SnapshotService snapshots() { return snapshots; }
+    public ProjectUsage projectUsage() { return projectUsage; }
     public EndpointService endpoints() { return endpoints; }
     public RoleService roles() { return roles; }
     public DatabaseService databases() { return databases; }

@@ -4,6 +4,7 @@ import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
+import dev.oxbow.controlplane.sql.DatabaseService;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
@@ -39,8 +40,11 @@ public final class SyncedTableService {
     private final SourceCatalogs catalogs;
     private final SyncRunner runner;
     private final Clock clock;
+    private final DatabaseService databases;
 
-    public SyncedTableService(MetadataStore store, OperationExecutor ops, Resources resources, SourceCatalogs catalogs, SyncRunner runner, Clock clock) {
+    public SyncedTableService(MetadataStore store, OperationExecutor ops, Resources resources, SourceCatalogs catalogs, SyncRunner runner, Clock clock,
+                              DatabaseService databases) {
+        this.databases = databases;
         this.store = store;
         this.ops = ops;
         this.resources = resources;
@@ -72,9 +76,10 @@ public final class SyncedTableService {
         if (spec.branch() == null) throw ApiException.required("spec.branch");
         if (spec.postgresDatabase() == null) throw ApiException.required("spec.postgres_database");
         Branch branch = resources.liveBranch(spec.branch());
-        if (store.databases().list(branch.name()).stream().noneMatch(d -> d.postgresDatabase().equals(spec.postgresDatabase()))) {
+        boolean databaseMissing = store.databases().list(branch.name()).stream().noneMatch(d -> d.postgresDatabase().equals(spec.postgresDatabase()));
+        if (databaseMissing && !Boolean.TRUE.equals(spec.createDatabaseObjectsIfMissing())) {
             throw new ApiException(404, "NOT_FOUND", "Postgres database '" + spec.postgresDatabase() + "' does not exist on " + branch.name()
-                    + "; create it first (POST " + branch.name() + "/databases).");
+                    + "; create it first (POST " + branch.name() + "/databases) or set spec.create_database_objects_if_missing.");
         }
         String name = SyncedTable.nameOf(syncedTableId);
         if (store.syncedTables().get(name).isPresent()) {
@@ -94,6 +99,10 @@ public final class SyncedTableService {
             TableSync.validate(check, source.open());
         } catch (SyncException e) {
             throw ApiException.invalid(e.getMessage());
+        }
+        if (databaseMissing) {
+            // create_database_objects_if_missing: the database first (owned by the project owner's role), queued before the table
+            databases.create(branch.name(), null, new dev.oxbow.controlplane.resource.Specs.DatabaseSpec(spec.postgresDatabase(), null), false);
         }
         Instant now = clock.instant();
         SyncedTable table = new SyncedTable(syncedTableId, UUID.randomUUID().toString(), now, branch.projectId(), branch.name(),
