@@ -22,7 +22,7 @@ final class KnownFields {
     static final Set<String> PROJECT_BODY = Set.of();
     static final Set<String> PROJECT_SPEC = Set.of("compute_provisioner");
     static final Set<String> BRANCH_SPEC = Set.of();
-    static final Set<String> CREDENTIAL = Set.of("claims", "group_name");
+    static final Set<String> CREDENTIAL = Set.of();
     /** Synced tables list these among their unsupported fields, refused by the service with the others. */
     static final List<String> SYNCED_TABLE_SPEC = List.of("accelerated_sync", "existing_pipeline_id", "new_pipeline_spec");
 

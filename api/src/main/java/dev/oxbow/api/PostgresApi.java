@@ -293,7 +293,7 @@ final class PostgresApi {
             var endpoint = cp.endpoints().get(request.endpoint());
             cp.access().requireUse(caller, cp.store().projects().get(Project.nameOf(endpoint.projectId())).orElseThrow());
         }
-        var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime());
+        var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime(), request.scope());
         ObjectNode n = mapper.createObjectNode();
         n.put("token", credential.token());
         n.put("expire_time", Wire.timestamp(credential.expireTime()));

@@ -115,7 +115,7 @@ final class SpecReader {
         return new Specs.DatabaseSpec(text(s, "postgres_database", "spec."), text(s, "role", "spec."));
     }
 
-    record CredentialRequest(String endpoint, Long ttlSeconds, java.time.Instant expireTime) {}
+    record CredentialRequest(String endpoint, Long ttlSeconds, java.time.Instant expireTime, dev.oxbow.auth.TokenScope scope) {}
 
     static dev.oxbow.controlplane.sync.SyncedTableSpec syncedTable(JsonNode body) {
         JsonNode s = spec(body);
@@ -147,7 +147,42 @@ final class SpecReader {
         KnownFields.refuse(body, "", KnownFields.CREDENTIAL);
         String expire = text(body, "expire_time", "");
         return new CredentialRequest(text(body, "endpoint", ""), duration(body, "ttl", ""),
-                expire == null ? null : Wire.parseTimestamp("expire_time", expire));
+                expire == null ? null : Wire.parseTimestamp("expire_time", expire),
+                new dev.oxbow.auth.TokenScope(readOnlyTables(body.get("claims")), text(body, "group_name", "")));
+    }
+
+    /** RequestedClaims: {@code [{permission_set: READ_ONLY, resources: [{table_name}]}]}; READ_ONLY is the only permission set. */
+    private static List<String> readOnlyTables(JsonNode claims) {
+        if (claims == null || claims.isNull()) {
+            return List.of();
+        }
+        if (!claims.isArray()) {
+            throw ApiException.invalid("Field claims must be a list of {permission_set, resources}.");
+        }
+        List<String> tables = new java.util.ArrayList<>();
+        for (JsonNode claim : claims) {
+            if (!claim.isObject()) {
+                throw ApiException.invalid("Field claims must be a list of {permission_set, resources}.");
+            }
+            String permission = text(claim, "permission_set", "claims.");
+            if (!"READ_ONLY".equals(permission)) {
+                throw ApiException.invalid("Field claims.permission_set must be READ_ONLY (the only permission set), got '" + permission + "'.");
+            }
+            JsonNode resources = claim.get("resources");
+            if (resources == null || !resources.isArray() || resources.isEmpty()) {
+                throw ApiException.invalid("Field claims.resources must name at least one table ({\"table_name\": ...}) for a READ_ONLY claim.");
+            }
+            for (JsonNode r : resources) {
+                String table = r.isObject() ? text(r, "table_name", "claims.resources.") : null;
+                if (table == null) {
+                    throw ApiException.required("claims.resources.table_name");
+                }
+                if (!tables.contains(table)) {
+                    tables.add(table);
+                }
+            }
+        }
+        return tables;
     }
 
     private static JsonNode spec(JsonNode body) {

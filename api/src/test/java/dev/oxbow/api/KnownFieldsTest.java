@@ -27,14 +27,20 @@ class KnownFieldsTest {
     }
 
     @Test
-    void credentialClaimsAndGroupAreRefusedNotIgnored() {
-        refused(() -> SpecReader.credentialRequest(json("""
+    void credentialClaimsAndGroupAreReadNotIgnored() {
+        var request = SpecReader.credentialRequest(json("""
                 {"endpoint":"projects/p/branches/b/endpoints/e",
-                 "claims":[{"permission_set":"READ_ONLY","resources":[{"table_name":"t"}]}]}""")), "claims");
-        refused(() -> SpecReader.credentialRequest(json("{\"endpoint\":\"projects/p/branches/b/endpoints/e\",\"group_name\":\"g\"}")),
-                "group_name");
+                 "claims":[{"permission_set":"READ_ONLY","resources":[{"table_name":"t"},{"table_name":"s.u"}]}],"group_name":"g"}"""));
+        assertThat(request.scope().readOnlyTables()).containsExactly("t", "s.u");
+        assertThat(request.scope().groupRole()).isEqualTo("g");
         // the Java SDK's own request for a read-only, table-scoped token
-        refused(() -> SpecReader.credentialRequest(request("generate-credential")), "claims");
+        assertThat(SpecReader.credentialRequest(request("generate-credential")).scope().readOnly()).isTrue();
+        assertThat(catchThrowableOfType(ApiException.class, () -> SpecReader.credentialRequest(json(
+                "{\"endpoint\":\"e\",\"claims\":[{\"permission_set\":\"READ_WRITE\",\"resources\":[{\"table_name\":\"t\"}]}]}"))))
+                .hasMessageContaining("READ_ONLY");
+        assertThat(catchThrowableOfType(ApiException.class, () -> SpecReader.credentialRequest(json(
+                "{\"endpoint\":\"e\",\"claims\":[{\"permission_set\":\"READ_ONLY\",\"resources\":[]}]}"))))
+                .hasMessageContaining("claims.resources");
     }
 
     @Test

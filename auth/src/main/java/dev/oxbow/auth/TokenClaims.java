@@ -7,4 +7,12 @@ import java.time.Instant;
  * this name and uid until {@code expireTime}; {@code issueTime} lets the caller refuse a token issued to a deleted namesake. The caller must still check the endpoint is the one being connected to.
  */
 public record TokenClaims(String subject, String endpointName, String endpointUid, Instant expireTime, String tokenId,
-                          Instant issueTime) {}
+                          Instant issueTime, TokenScope scope) {
+    public TokenClaims {
+        scope = scope == null ? TokenScope.FULL : scope;
+    }
+
+    public TokenClaims(String subject, String endpointName, String endpointUid, Instant expireTime, String tokenId, Instant issueTime) {
+        this(subject, endpointName, endpointUid, expireTime, tokenId, issueTime, TokenScope.FULL);
+    }
+}

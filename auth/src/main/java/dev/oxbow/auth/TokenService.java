@@ -36,6 +36,9 @@ public final class TokenService {
 
     public static final String ISSUER = "oxbow";
     static final String ENDPOINT_CLAIM = "endpoint";
+    /** A scoped credential's tables it may only read, and the group role it logs in as (absent on full credentials). */
+    static final String READ_ONLY_TABLES_CLAIM = "oxbow_read_only_tables";
+    static final String GROUP_CLAIM = "oxbow_group";
     /** Real tokens are ~450 characters; anything far longer is not worth parsing. */
     private static final int MAX_TOKEN_CHARS = 4096;
     private static final Pattern TOKEN_SHAPE = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
@@ -75,7 +78,7 @@ public final class TokenService {
             throw new IllegalArgumentException("token lifetime must be positive: " + ttl);
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        return sign(subject, endpointName, endpointUid, now, now.plus(ttl).truncatedTo(ChronoUnit.SECONDS));
+        return sign(subject, endpointName, endpointUid, now, now.plus(ttl).truncatedTo(ChronoUnit.SECONDS), TokenScope.FULL);
     }
 
     /**
@@ -83,6 +86,11 @@ public final class TokenService {
      * for callers that were asked for an absolute expiry rather than a lifetime.
      */
     public IssuedToken issueUntil(String subject, String endpointName, String endpointUid, Instant expireTime) {
+        return issueUntil(subject, endpointName, endpointUid, expireTime, TokenScope.FULL);
+    }
+
+    /** A token expiring at {@code expireTime} that carries {@code scope} (signed, so a holder cannot widen it). */
+    public IssuedToken issueUntil(String subject, String endpointName, String endpointUid, Instant expireTime, TokenScope scope) {
         Objects.requireNonNull(subject, "subject");
         Objects.requireNonNull(endpointName, "endpointName");
         Objects.requireNonNull(endpointUid, "endpointUid");
@@ -91,10 +99,10 @@ public final class TokenService {
         if (!expires.isAfter(now)) {
             throw new IllegalArgumentException("token expiry must be in the future: " + expireTime);
         }
-        return sign(subject, endpointName, endpointUid, now, expires);
+        return sign(subject, endpointName, endpointUid, now, expires, scope);
     }
 
-    private IssuedToken sign(String subject, String endpointName, String endpointUid, Instant now, Instant expires) {
+    private IssuedToken sign(String subject, String endpointName, String endpointUid, Instant now, Instant expires, TokenScope scope) {
         // JWT times are whole seconds: the returned expiry equals the signed one.
         String tokenId = UUID.randomUUID().toString();
         SigningKeys ring = keys;
@@ -106,6 +114,8 @@ public final class TokenService {
                 .issueTime(Date.from(now))
                 .expirationTime(Date.from(expires))
                 .jwtID(tokenId)
+                .claim(READ_ONLY_TABLES_CLAIM, scope.readOnly() ? scope.readOnlyTables() : null)
+                .claim(GROUP_CLAIM, scope.groupRole())
                 .build();
         JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256)
                 .keyID(ring.newest().getKeyID())
@@ -196,8 +206,10 @@ public final class TokenService {
                     || set.getExpirationTime() == null || set.getJWTID() == null || set.getIssueTime() == null) {
                 throw new TokenException(Reason.MALFORMED, "token lacks sub, a single aud, endpoint, iat, exp or jti");
             }
+            List<String> tables = set.getStringListClaim(READ_ONLY_TABLES_CLAIM);
             return new TokenClaims(set.getSubject(), endpointName, audience.get(0),
-                    set.getExpirationTime().toInstant(), set.getJWTID(), set.getIssueTime().toInstant());
+                    set.getExpirationTime().toInstant(), set.getJWTID(), set.getIssueTime().toInstant(),
+                    new TokenScope(tables, set.getStringClaim(GROUP_CLAIM)));
         } catch (ParseException e) {
             throw new TokenException(Reason.MALFORMED, "token claims unreadable: " + e.getMessage());
         }

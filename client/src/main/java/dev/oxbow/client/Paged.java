@@ -44,7 +44,8 @@ public final class Paged<T> implements Iterable<T> {
     public Iterator<T> iterator() {
         return new Iterator<>() {
             private final Deque<JsonNode> buffer = new ArrayDeque<>();
-            private String token;
+            // a page_token in the query is where the listing starts (the CLI's --page-token)
+            private String token = query.get("page_token") == null ? null : String.valueOf(query.get("page_token"));
             private boolean last;
 
             @Override

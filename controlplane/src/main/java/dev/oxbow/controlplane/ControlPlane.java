@@ -155,7 +155,7 @@ public final class ControlPlane implements AutoCloseable {
         this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
-        this.credentials = new CredentialService(tokens, resources, clock);
+        this.credentials = new CredentialService(tokens, resources, clock, store);
         this.keyRotation = new SigningKeyRotation(tokens);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);

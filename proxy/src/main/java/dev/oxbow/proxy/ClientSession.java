@@ -53,6 +53,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String options;
     private ScramServerExchange scram;
     private boolean acquired;
+    /** The claims of a READ_ONLY scoped credential that logged in, else null. */
+    private TokenClaims readOnly;
 
     ClientSession(ProxyServer server, FrontendDecoder decoder, PendingLogins.Permit loginPermit, InetAddress clientAddress) {
         this.server = server;
@@ -275,8 +277,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     + ": generate one for this endpoint");
             return;
         }
-        if (!claims.subject().equals(user)) {
-            refuse(ctx, "28000", "the credential was issued to \"" + claims.subject() + "\" and cannot log in as \"" + user + "\"");
+        // a group credential logs in as the group's role, any other as its holder's
+        String login = claims.scope().groupRole() != null ? claims.scope().groupRole() : claims.subject();
+        if (!login.equals(user)) {
+            refuse(ctx, "28000", "the credential was issued to \"" + login + "\" and cannot log in as \"" + user + "\"");
             return;
         }
         Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
@@ -291,11 +295,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         Optional<String> refusal = server.backend().loginRefusal(target, claims.subject(), claims.issueTime());
+        if (refusal.isEmpty() && claims.scope().groupRole() != null) {
+            refusal = server.backend().groupRefusal(claims.subject(), claims.scope().groupRole());
+        }
         if (refusal.isPresent()) {
             refuse(ctx, "28000", refusal.get());
             return;
         }
-        authenticated(ctx, "token");
+        readOnly = claims.scope().readOnly() ? claims : null;
+        authenticated(ctx, claims.scope().readOnly() ? "token read-only" : claims.scope().groupRole() != null ? "token group" : "token");
     }
 
     private void onSaslInitial(ChannelHandlerContext ctx, PgPacket packet) {
@@ -352,13 +360,27 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             if (!client.isActive()) {
                 return;
             }
-            connectBackend(ctx, socketDir, start);
+            if (readOnly == null) {
+                connectBackend(ctx, socketDir, start, startup.get("user"));
+                return;
+            }
+            // a read-only credential's session is a role that can only read its tables: Postgres enforces it, not SET
+            server.backend().readOnlyRole(target, socketDir, startup.get("user"), startup.getOrDefault("database", startup.get("user")),
+                    readOnly.scope().readOnlyTables(), readOnly.tokenId(), readOnly.expireTime()).whenComplete((role, denied) ->
+                    client.eventLoop().execute(() -> {
+                        if (denied != null) {
+                            Throwable cause = denied.getCause() != null && denied instanceof java.util.concurrent.CompletionException ? denied.getCause() : denied;
+                            refuse(ctx, "42501", "the read-only credential cannot log in: " + cause.getMessage());
+                        } else if (client.isActive()) {
+                            connectBackend(ctx, socketDir, start, role);
+                        }
+                    }));
         }));
     }
 
-    private void connectBackend(ChannelHandlerContext ctx, Path socketDir, long start) {
+    private void connectBackend(ChannelHandlerContext ctx, Path socketDir, long start, String backendUser) {
         Map<String, String> params = new LinkedHashMap<>();
-        params.put("user", startup.get("user"));
+        params.put("user", backendUser);
         params.put("database", startup.getOrDefault("database", startup.get("user")));
         startup.forEach((k, v) -> {
             if (!k.equals("user") && !k.equals("database") && !k.equals("options")) {

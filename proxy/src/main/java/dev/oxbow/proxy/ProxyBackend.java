@@ -33,6 +33,22 @@ public interface ProxyBackend {
      */
     Optional<String> loginRefusal(EndpointTarget target, String identity, java.time.Instant issueTime);
 
+    /**
+     * The Postgres role the session of a READ_ONLY scoped credential (token id {@code credentialId}, valid until
+     * {@code expireTime}) runs as in {@code database} on the server at {@code socketDir}: one made for that credential that
+     * can log in and read {@code tables}, which {@code login} must be able to read itself, and nothing else. Completes
+     * exceptionally with a message for the client when no such role can be given. Never runs on the caller's thread.
+     */
+    default CompletableFuture<String> readOnlyRole(EndpointTarget target, Path socketDir, String login, String database,
+                                                   java.util.List<String> tables, String credentialId, java.time.Instant expireTime) {
+        return CompletableFuture.failedFuture(new IllegalStateException("read-only scoped credentials are not supported by this server"));
+    }
+
+    /** Why {@code identity} may not log in as the role of group {@code group} (it is not, or no longer, a member), or empty. */
+    default Optional<String> groupRefusal(String identity, String group) {
+        return Optional.of("group credentials are not supported by this server");
+    }
+
     /** Records a login attempt, accepted or refused, for the audit log. {@code target} is null if routing failed. */
     void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail);
 

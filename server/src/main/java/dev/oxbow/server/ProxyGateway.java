@@ -3,6 +3,7 @@ package dev.oxbow.server;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.ControlPlane;
 import dev.oxbow.controlplane.identity.Principal;
+import dev.oxbow.controlplane.sql.ScopedRoles;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.Project;
@@ -17,7 +18,11 @@ import java.util.concurrent.CompletableFuture;
 /** The proxy's view of the control plane: endpoints by uid, roles by name, wake and connection counting. */
 final class ProxyGateway implements ProxyBackend {
     private static final String READ_ONLY_SUFFIX = "-ro";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProxyGateway.class);
     private final ControlPlane cp;
+    private final ScopedRoles scopedRoles = new ScopedRoles();
+    /** Role SQL for scoped credentials runs here, never on the proxy's event loops. */
+    private final java.util.concurrent.ExecutorService blocking = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     ProxyGateway(ControlPlane cp) {
         this.cp = cp;
@@ -77,6 +82,31 @@ final class ProxyGateway implements ProxyBackend {
         Optional<Project> project = cp.store().projects().get(Project.nameOf(projectId));
         if (project.isEmpty() || cp.access().level(holder.get().principal(), project.get()) == AccessControl.Level.NONE) {
             return Optional.of("\"" + identity + "\" may not use project " + projectId + "; ask an owner to grant CAN_USE");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<String> readOnlyRole(EndpointTarget target, Path socketDir, String login, String database, List<String> tables,
+                                                  String credentialId, Instant expireTime) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return scopedRoles.ensure(socketDir, login, database, tables, credentialId, expireTime, Instant.now());
+            } catch (ScopedRoles.Refused e) {
+                throw new java.util.concurrent.CompletionException(new IllegalStateException(e.getMessage()));
+            } catch (java.sql.SQLException e) {
+                log.warn("read-only role not made endpoint={} cause={}", target.endpointName(), e.getMessage());
+                throw new java.util.concurrent.CompletionException(new IllegalStateException("its role could not be prepared: " + e.getMessage()));
+            }
+        }, blocking);
+    }
+
+    @Override
+    public Optional<String> groupRefusal(String identity, String group) {
+        var holder = cp.identity().byRoleName(identity);
+        var found = cp.store().identities().groupByName(group);
+        if (holder.isEmpty() || found.isEmpty() || !found.get().memberIds().contains(holder.get().principal().id())) {
+            return Optional.of("\"" + identity + "\" is not a member of group \"" + group + "\" (any more); its group credential cannot log in");
         }
         return Optional.empty();
     }

@@ -13,8 +13,24 @@ final class JsonBody {
     @Option(names = "--json", description = "Request body: inline JSON or @path/to/file.json.")
     String json;
 
-    /** The body as an object ({} when not given); bad JSON is the user's error, said plainly. */
+    @Option(names = "--name", description = "The resource's name field (output only; sent in the body, as the Databricks CLI's --name is).")
+    String name;
+
+    /** Whether --json was given (the Databricks CLI then takes fields from it instead of some positionals). */
+    boolean given() {
+        return json != null;
+    }
+
+    /** The body as an object ({} when not given) with --name applied; bad JSON is the user's error, said plainly. */
     ObjectNode object() {
+        ObjectNode body = parsed();
+        if (name != null) {
+            body.put("name", name);
+        }
+        return body;
+    }
+
+    private ObjectNode parsed() {
         if (json == null || json.isBlank()) {
             return PostgresCall.PRINTER.createObjectNode();
         }

@@ -24,14 +24,25 @@ final class OperationCommands {
 
     @Command(name = "generate-database-credential", description = "Mint a short-lived Postgres password for ENDPOINT (default 1 h).")
     static final class GenerateCredential extends PostgresCall {
-        @Parameters(index = "0", paramLabel = "ENDPOINT", description = "Endpoint name.") String endpoint;
+        @Parameters(index = "0", arity = "0..1", paramLabel = "ENDPOINT",
+                description = "Endpoint name; with --json, give \"endpoint\" in the JSON instead.") String endpoint;
         @Option(names = "--ttl", description = "Lifetime, 5m to 1h, e.g. 15m or 900s.") String ttl;
         @Option(names = "--expire-time", description = "RFC 3339 expiry time, 5 min to 1 h ahead.") String expireTime;
         @Mixin JsonBody body;
 
         void run() throws Exception {
             ObjectNode b = body.object();
-            b.put("endpoint", endpoint);
+            if (body.given()) {
+                // as the Databricks CLI: with --json the endpoint comes from the JSON, never a positional
+                if (endpoint != null) {
+                    throw new IllegalArgumentException("when --json flag is specified, no positional arguments are required. "
+                            + "Provide 'endpoint' in your JSON input");
+                }
+            } else if (endpoint == null) {
+                throw new IllegalArgumentException("Missing required parameter: 'ENDPOINT' (or give --json '{\"endpoint\": ...}').");
+            } else {
+                b.put("endpoint", endpoint);
+            }
             if (ttl != null) {
                 b.put("ttl", Durations.wire(Durations.seconds(ttl)));
             }

@@ -35,6 +35,7 @@ final class ResourceCalls {
     abstract static class List extends PostgresCall {
         @Option(names = "--page-size", description = "Items per request (the CLI still fetches every page).") Integer pageSize;
         @Option(names = "--limit", defaultValue = "0", description = "Print at most this many (0: all).") int limit;
+        @Option(names = "--page-token", hidden = true, description = "Start from this page (a next_page_token).") String pageToken;
 
         private final String collection;
         private final Table table;
@@ -53,6 +54,7 @@ final class ResourceCalls {
         void run() throws Exception {
             Map<String, Object> q = new HashMap<>();
             q.put("page_size", pageSize);
+            q.put("page_token", pageToken);
             query(q);
             printList(api.listJson(parent(), collection, q), limit, table);
         }

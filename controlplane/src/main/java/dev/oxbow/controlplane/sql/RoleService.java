@@ -111,7 +111,7 @@ public final class RoleService {
             throw ApiException.required("spec.postgres_role");
         }
         checkPgName("spec.postgres_role", pgRole);
-        if (RESERVED.contains(pgRole.toLowerCase(java.util.Locale.ROOT)) || pgRole.startsWith("pg_")) {
+        if (RESERVED.contains(pgRole.toLowerCase(java.util.Locale.ROOT)) || pgRole.startsWith("pg_") || pgRole.startsWith(ScopedRoles.PREFIX)) {
             throw ApiException.invalid("Role name '" + pgRole + "' is reserved; choose another spec.postgres_role.");
         }
         String identity = oneOf("spec.identity_type", s.identityType(), IDENTITY_TYPES);

@@ -36,7 +36,7 @@ class CredentialServiceTest {
         Branch b = f.rootBranch(p, "production");
         f.primary(p, b, 0.5, 4, 300, "ACTIVE");
         tokens = new TokenService(dir.resolve("keys"), clock);
-        credentials = new CredentialService(tokens, new Resources(f.store), clock);
+        credentials = new CredentialService(tokens, new Resources(f.store), clock, f.store);
     }
 
     @AfterEach
