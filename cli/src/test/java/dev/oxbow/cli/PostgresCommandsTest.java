@@ -100,7 +100,8 @@ class PostgresCommandsTest {
         Run deleted = oxbow(env, "postgres", "delete-branch", "projects/cli-a/branches/dev");
         assertThat(deleted.exit()).as(deleted.stderr()).isZero();
         assertThat(deleted.stdout()).isEmpty();
-        assertThat(oxbow(env, "postgres", "get-branch", "projects/cli-a/branches/dev").exit()).isNotZero();
+        // a soft-deleted branch stays readable by name (with its delete time) until purged, as in Databricks
+        assertThat(ok(env, "postgres", "get-branch", "projects/cli-a/branches/dev").path("status").path("current_state").asText()).isEqualTo("DELETED");
         assertThat(oxbow(env, "postgres", "delete-project", "projects/cli-b", "--purge").exit()).isZero();
         assertThat(ok(env, "postgres", "list-projects").findValuesAsText("name")).doesNotContain("projects/cli-b");
 
