@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -17,7 +18,6 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -37,7 +37,6 @@ public final class EndpointService {
     private final EndpointRules rules;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public EndpointService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules rules,
                            Limits limits, Clock clock) {
@@ -67,7 +66,7 @@ public final class EndpointService {
         if (!endpoint.readWrite() && branch.state() != BranchState.READY) {
             throw ApiException.invalidState("Branch " + branch.name() + " is " + branch.state() + "; add read replicas once it is READY.");
         }
-        Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_ENDPOINT, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_ENDPOINT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.endpoints().get(name).isPresent()) {
                 throw ApiException.alreadyExists("endpoint with such id already exists: " + name);
@@ -168,7 +167,7 @@ public final class EndpointService {
         Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
                 current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,
                 never, disabled, settings, group, group, readable, current.lastActiveTime());
-        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ENDPOINT, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ENDPOINT, METADATA, new OperationRequest.UpdateEndpoint(current));
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {
             if (enabling) {
@@ -191,7 +190,7 @@ public final class EndpointService {
         if (branch.isProtected()) {
             throw ApiException.badRequest("Computes of protected branch " + branch.name() + " cannot be deleted; unprotect the branch first.");
         }
-        Operation op = ops.create(name, endpoint.projectId(), OperationKind.DELETE_ENDPOINT, METADATA, null);
+        Operation op = ops.create(name, endpoint.projectId(), OperationKind.DELETE_ENDPOINT, METADATA, OperationRequest.NONE);
         store.operations().put(op);
         ops.submit(op);
         return op;

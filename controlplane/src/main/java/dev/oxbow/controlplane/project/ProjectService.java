@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
@@ -89,7 +90,7 @@ public final class ProjectService {
                 caller.name(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
         Database db = new Database(projectId, Defaults.DEFAULT_BRANCH, Defaults.DEFAULT_DATABASE_ID, now, now,
                 Defaults.DEFAULT_DATABASE, owner.roleId());
-        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, null);
+        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.projects().get(project.name()).isPresent()) {
                 throw ApiException.alreadyExists("project with such id already exists in the workspace: " + project.name());
@@ -156,7 +157,7 @@ public final class ProjectService {
         Project updated = new Project(current.projectId(), current.uid(), current.createTime(), now, null, null, displayName,
                 current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner());
         String newDefault = defaultBranch;
-        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, null);
+        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(updated);
             if (!newDefault.equals(current.defaultBranchId())) {
@@ -184,7 +185,7 @@ public final class ProjectService {
             }
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, new OperationRequest.Delete(purge));
         store.transaction(() -> {
             if (!project.deleted()) {
                 store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, now,
@@ -204,7 +205,7 @@ public final class ProjectService {
             throw ApiException.invalidState("Project " + name + " is not deleted; there is nothing to undelete.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, null);
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, null, null,
                     project.displayName(), project.pgVersion(), project.historyRetentionSeconds(), project.defaults(),
