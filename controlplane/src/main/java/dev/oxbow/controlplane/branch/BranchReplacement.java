@@ -179,8 +179,9 @@ public final class BranchReplacement {
     private Branch recordOldBranch(Project project, Branch branch, String oldName, String uid) {
         Instant now = clock.instant();
         String oldId = oldName.substring(oldName.lastIndexOf('/') + 1);
-        Branch old = new Branch(branch.projectId(), oldId, uid, now, now, BranchState.INIT, BranchState.READY, now, false, false,
-                branch.sourceBranchId(), branch.sourceBranchLsn(), branch.sourceBranchTime(), null, null, null, branch.logicalSizeBytes());
+        Branch old = Branch.newBranch(branch.projectId(), oldId, uid, now).sourceBranchId(branch.sourceBranchId())
+                .sourceBranchLsn(branch.sourceBranchLsn()).sourceBranchTime(branch.sourceBranchTime())
+                .logicalSizeBytes(branch.logicalSizeBytes()).build();
         Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState(EndpointState.IDLE, now);
         store.transaction(() -> {
             store.branches().insert(old);

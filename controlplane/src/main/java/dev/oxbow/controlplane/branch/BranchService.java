@@ -65,7 +65,7 @@ public final class BranchService {
     public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting) {
         Project project = resources.liveProject(parent);
         Validate.id("branch_id", branchId);
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         String name = Branch.nameOf(project.projectId(), branchId);
         var existing = store.branches().get(name);
         if (existing.isPresent()) {
@@ -90,8 +90,8 @@ public final class BranchService {
         boolean isProtected = Boolean.TRUE.equals(s.isProtected());
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
-        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now, false,
-                isProtected, source.branchId(), null, null, expireTime, null, null, 0);
+        Branch branch = Branch.newBranch(project.projectId(), branchId, uids.branch(), now)
+                .isProtected(isProtected).sourceBranchId(source.branchId()).expireTime(expireTime).build();
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
         Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_BRANCH, METADATA, OperationRequest.CreateBranch.of(past));
         store.transaction(() -> {
@@ -161,7 +161,7 @@ public final class BranchService {
         Branch current = resources.liveBranch(name);
         Project project = resources.projectOf(current.projectId());
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         boolean isProtected = current.isProtected();
         Instant expireTime = current.expireTime();
         boolean expirationChanged = false;
@@ -182,10 +182,8 @@ public final class BranchService {
             throw ApiException.invalid("Branch " + name + " expires at " + expireTime
                     + "; protected branches cannot expire. Set no_expiry (update_mask=spec.is_protected,spec.expiration) to protect it.");
         }
-        Branch updated = new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
-                current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
-                current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
-                current.logicalSizeBytes());
+        Branch updated = current.toBuilder().updateTime(now).isProtected(isProtected).expireTime(expireTime)
+                .deleteTime(null).purgeTime(null).build();
         Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, OperationRequest.NONE);
         boolean protect = isProtected;
         store.transaction(() -> {
@@ -334,9 +332,8 @@ public final class BranchService {
     }
 
     private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? BranchState.READY : BranchState.DELETED,
-                null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
-                b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
+        return b.toBuilder().updateTime(now).state(deleteTime == null ? BranchState.READY : BranchState.DELETED).pendingState(null)
+                .stateChangeTime(now).deleteTime(deleteTime).purgeTime(purgeTime).build();
     }
 
     /** Exactly one of ttl, expire_time, no_expiry=true; returns the expiry instant or null for none. */

@@ -52,7 +52,7 @@ public final class EndpointService {
         Branch branch = resources.liveBranch(parent);
         Project project = resources.projectOf(branch.projectId());
         Validate.id("endpoint_id", endpointId);
-        Specs.EndpointSpec s = spec == null ? new Specs.EndpointSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.EndpointSpec s = spec == null ? Specs.EndpointSpec.EMPTY : spec;
         String name = Endpoint.nameOf(branch.projectId(), branch.branchId(), endpointId);
         var existing = store.endpoints().get(name);
         if (existing.isPresent()) {
@@ -97,7 +97,7 @@ public final class EndpointService {
         if (s.endpointType() != null) mask.add("spec.endpoint_type");
         if (mask.isEmpty()) {
             mask.add("spec.endpoint_type");
-            s = new Specs.EndpointSpec(current.endpointType(), null, null, null, null, null, null, null);
+            s = Specs.EndpointSpec.ofType(current.endpointType());
         }
         return update(current.name(), s, mask);
     }
@@ -115,7 +115,7 @@ public final class EndpointService {
         Endpoint current = resources.endpoint(name);
         Project project = resources.projectOf(current.projectId());
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.EndpointSpec s = spec == null ? new Specs.EndpointSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.EndpointSpec s = spec == null ? Specs.EndpointSpec.EMPTY : spec;
         double min = current.minCu();
         double max = current.maxCu();
         Long timeout = current.suspendTimeoutSeconds();
@@ -164,9 +164,9 @@ public final class EndpointService {
             settings = rules.pgSettings(s.pgSettings(), "spec.settings.pg_settings", max); // memory is checked against the new max
         }
         Instant now = clock.instant();
-        Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
-                current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,
-                never, disabled, settings, group, group, readable, current.lastActiveTime());
+        Endpoint updated = current.toBuilder().updateTime(now).minCu(min).maxCu(max).suspendTimeoutSeconds(timeout)
+                .noSuspension(never).disabled(disabled).pgSettings(settings).groupMin(group).groupMax(group)
+                .enableReadableSecondaries(readable).build();
         Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ENDPOINT, METADATA, new OperationRequest.UpdateEndpoint(current));
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {

@@ -64,7 +64,7 @@ public final class ProjectService {
 
     public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, Principal caller) {
         Validate.id("project_id", projectId);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         Specs.ProjectInitial init = initial == null ? Specs.ProjectInitial.EMPTY : initial;
         String displayName = s.displayName() == null ? projectId : displayName(s.displayName());
         int pgVersion = s.pgVersion() == null ? Defaults.PG_VERSION : pgVersion(s.pgVersion());
@@ -78,8 +78,8 @@ public final class ProjectService {
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
                 Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
-        Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now,
-                true, Boolean.TRUE.equals(init.branchIsProtected()), null, null, null, null, null, null, 0);
+        Branch production = Branch.newBranch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now)
+                .isDefault(true).isProtected(Boolean.TRUE.equals(init.branchIsProtected())).build();
         // Lakebase keeps production awake unless the caller asks for a timeout.
         Specs.EndpointSettings ie = init.endpoint() == null ? Specs.EndpointSettings.EMPTY : init.endpoint();
         boolean explicitSuspend = ie.suspendTimeoutSeconds() != null || ie.noSuspension() != null;
@@ -125,7 +125,7 @@ public final class ProjectService {
     public Operation update(String name, Specs.ProjectSpec spec, Set<String> mask) {
         Project current = resources.liveProject(name);
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         String displayName = current.displayName();
         long retention = current.historyRetentionSeconds();
         EndpointDefaults defaults = current.defaults();

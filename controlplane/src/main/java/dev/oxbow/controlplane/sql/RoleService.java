@@ -53,7 +53,7 @@ public final class RoleService {
 
     public Operation create(String parent, String roleId, Specs.RoleSpec spec, boolean replaceExisting) {
         Branch branch = resources.liveBranch(parent);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         String pgRole = s.postgresRole();
         if (pgRole == null) {
             throw ApiException.required("spec.postgres_role");
@@ -121,7 +121,7 @@ public final class RoleService {
     public Operation update(String name, Specs.RoleSpec spec, Set<String> mask) {
         Role current = resources.role(name);
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         List<String> memberships = current.membershipRoles();
         boolean bypassrls = current.bypassrls();
         boolean createdb = current.createdb();
