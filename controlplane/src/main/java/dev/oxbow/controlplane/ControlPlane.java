@@ -20,6 +20,8 @@ import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.CredentialService;
 import dev.oxbow.controlplane.identity.IdentityService;
+import dev.oxbow.controlplane.identity.PermissionService;
+import dev.oxbow.controlplane.identity.AuditTrail;
 import dev.oxbow.controlplane.identity.SigningKeyRotation;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -80,6 +82,8 @@ public final class ControlPlane implements AutoCloseable {
     private final BranchLifecycle lifecycle;
     private final OperationExecutor executor;
     private final IdentityService identity;
+    private final PermissionService permissions;
+    private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
     private final EndpointService endpoints;
@@ -137,6 +141,8 @@ public final class ControlPlane implements AutoCloseable {
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
+        this.permissions = new PermissionService(store);
+        this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
@@ -217,6 +223,8 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
     public IdentityService identity() { return identity; }
+    public PermissionService permissions() { return permissions; }
+    public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
     public EndpointService endpoints() { return endpoints; }

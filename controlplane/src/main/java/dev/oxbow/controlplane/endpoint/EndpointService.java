@@ -106,6 +106,11 @@ public final class EndpointService {
         return resources.endpoint(name);
     }
 
+    /** The endpoint named {@code ref} (a full name with '/'), or else the one whose uid it is; empty if none. */
+    public java.util.Optional<Endpoint> find(String ref) {
+        return ref.contains("/") ? store.endpoints().get(ref) : store.endpoints().getByUid(ref);
+    }
+
     public ListResult<Endpoint> list(String parent, Integer pageSize, String pageToken) {
         Branch branch = resources.liveBranch(parent);
         return Paging.list(store.endpoints(), branch.name(), pageSize, pageToken);

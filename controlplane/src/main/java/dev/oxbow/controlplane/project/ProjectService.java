@@ -111,6 +111,16 @@ public final class ProjectService {
         return op;
     }
 
+    /** The project's record, deleted or not (for access checks on what is under it); empty if there is none. */
+    public java.util.Optional<Project> find(String name) {
+        return store.projects().get(name);
+    }
+
+    /** The project's latest operations, newest first. */
+    public List<Operation> recentOperations(String projectId, int limit) {
+        return store.operations().recent(projectId, limit);
+    }
+
     public Project get(String name) {
         return resources.liveProject(name);
     }
