@@ -1,7 +1,6 @@
 package dev.oxbow.controlplane.project;
 
 import dev.oxbow.controlplane.operation.OperationRequest;
-import dev.oxbow.metadata.BranchState;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.identity.Principal;

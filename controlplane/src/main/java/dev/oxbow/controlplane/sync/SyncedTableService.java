@@ -19,7 +19,6 @@ import dev.oxbow.sync.TableSync;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
