@@ -45,6 +45,7 @@ public final class ComputeActivity implements AutoCloseable {
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
 
     private final ControlPlaneMetrics metrics;
+    private volatile SessionEnder sessions = SessionEnder.NONE;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -57,6 +58,11 @@ public final class ComputeActivity implements AutoCloseable {
     /** Schedules the idle suspender. */
     public void start(BackgroundTasks tasks, Duration checkEvery) {
         tasks.every("idle-suspender", checkEvery, checkEvery, this::suspendIdle);
+    }
+
+    /** What ends open sessions before {@link #suspendNow} stops their compute (the proxy, once it runs). */
+    public void endSessionsWith(SessionEnder ender) {
+        this.sessions = ender;
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
@@ -165,9 +171,15 @@ public final class ComputeActivity implements AutoCloseable {
                 throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
             }
             try {
+                int open = connections(current.uid());
+                if (open > 0) {
+                    // Postgres's own shutdown says only "terminating connection due to administrator command"
+                    sessions.endSessions(current.uid(), "terminating connection because endpoint " + current.name()
+                            + " was suspended; connect again to wake it");
+                }
                 Endpoint idle = computes.suspend(current);
                 metrics.suspended();
-                log.info("compute suspended on request endpoint={} connections={}", current.name(), connections(current.uid()));
+                log.info("compute suspended on request endpoint={} connections={}", current.name(), open);
                 return idle;
             } catch (ComputeException ex) {
                 throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());

@@ -99,19 +99,25 @@ public final class Computes {
         identities.remove(project.uid());
     }
 
-    /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
+    /**
+     * Starts the endpoint's server (if not running) and marks it ACTIVE. Both happen under the endpoint's guard:
+     * a {@link #settle} after maintenance (a lease closing) would otherwise read the record still IDLE while a
+     * wake is starting the server, and stop it under the connection that woke it.
+     */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         if (!endpoint.readWrite()) {
             // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
             replicationRole.ensure(project, branch);
         }
-        if (runtime.find(endpoint.uid()).isEmpty()) {
-            startServer(project, branch, endpoint);
+        synchronized (guard(endpoint.uid())) {
+            if (runtime.find(endpoint.uid()).isEmpty()) {
+                startServer(project, branch, endpoint);
+            }
+            Endpoint active = endpoint.withState(EndpointState.ACTIVE, clock.instant());
+            store.endpoints().put(active);
+            return active;
         }
-        Endpoint active = endpoint.withState(EndpointState.ACTIVE, clock.instant());
-        store.endpoints().put(active);
-        return active;
     }
 
     /**

@@ -121,4 +121,32 @@ class ComputeLeaseTest {
         snapshot.close();
         assertThat(f.runtime.isRunning(parent.uid())).isFalse();
     }
+
+    @Test
+    void maintenanceSettlingDuringAWakeLeavesTheWokenComputeRunning() throws Exception {
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
+        f.runtime.startGate = new java.util.concurrent.CountDownLatch(1);
+        var wake = activity.acquire(e.uid()); // a client connects; the wake is now inside the server's start
+        while (!f.runtime.calls.contains("start " + e.uid())) {
+            Thread.onSpinWait();
+        }
+        // a snapshot's lease closes meanwhile: settle reads the record (still IDLE) and would stop the server
+        Thread settle = Thread.ofPlatform().start(() -> {
+            try {
+                f.computes.settle(branch);
+            } catch (Exception ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        while (settle.getState() != Thread.State.BLOCKED && settle.isAlive()) {
+            Thread.onSpinWait(); // waiting for the wake to finish (on the endpoint's guard, or on the runtime's stop)
+        }
+        f.runtime.startGate.countDown();
+        assertThat(wake.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(f.layout.socketDir(e));
+        settle.join();
+
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
+        assertThat(f.runtime.isRunning(e.uid())).as("the woken compute still runs").isTrue();
+        assertThat(f.runtime.calls).doesNotContain("stop " + e.uid());
+    }
 }
