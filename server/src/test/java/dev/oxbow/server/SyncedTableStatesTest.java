@@ -137,6 +137,7 @@ class SyncedTableStatesTest {
         for (Supplier<Long> commit : commits) {
             long version = commit.get();
             JsonNode done = syncNow("lake.shop.triggered");
+            assertThat(done.has("response")).as("sync of version %d: %s", version, done).isTrue();
             assertThat(done.path("response").path("status").path("message").asText()).as("applied as changes").doesNotContain("full copy");
             syncNow("lake.shop.fresh");
             await("CONTINUOUS at version " + version, versionIs("lake.shop.continuous", version));
