@@ -142,7 +142,7 @@ public final class TableSync {
             throw e;
         } catch (Exception e) {
             c.rollback();
-            throw new SyncException("Sync failed: " + e.getMessage(), e);
+            throw source.unreadable(e); // a read failure outside Kernel's own exceptions; its message may quote file contents
         } finally {
             c.setAutoCommit(autoCommit);
         }
