@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -43,8 +45,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SyncRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
-    static final String FAILED_ONLINE = "SYNCED_TABLE_ONLINE_PIPELINE_FAILED";
-    static final String FAILED_OFFLINE = "SYNCED_TABLE_OFFLINE_FAILED";
 
     private final MetadataStore store;
     private final Computes computes;
@@ -75,7 +75,7 @@ public final class SyncRunner implements AutoCloseable {
     /** Follows every CONTINUOUS table again after a restart. */
     public void start() {
         for (SyncedTable t : store.syncedTables().all()) {
-            if (t.schedulingPolicy().equals("CONTINUOUS") && t.lastProcessedCommitVersion() != null && !needsPerson(t)) {
+            if (t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS && t.lastProcessedCommitVersion() != null && !needsPerson(t)) {
                 follow(t.name());
             }
         }
@@ -95,26 +95,20 @@ public final class SyncRunner implements AutoCloseable {
         return source;
     }
 
-    static final String ONLINE = "SYNCED_TABLE_ONLINE";
-    static final String NO_PENDING_UPDATE = "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE";
     /** Starts the message of a failure Oxbow retries by itself (compute or storage trouble); other failures need a person. */
     static final String RETRYING = "The last sync attempt failed and will be retried";
 
-    static boolean failed(SyncedTable t) {
-        return FAILED_ONLINE.equals(t.state()) || FAILED_OFFLINE.equals(t.state());
-    }
-
     /** Failed for a reason that needs a person (a CONTINUOUS table is not polled until Sync now). */
     static boolean needsPerson(SyncedTable t) {
-        return failed(t) && (t.message() == null || !t.message().startsWith(RETRYING));
+        return t.state().failed() && (t.message() == null || !t.message().startsWith(RETRYING));
     }
 
     /**
      * The table as its status should read now: a TRIGGERED or SNAPSHOT table whose source has commits Postgres does not
-     * hold is not "no pending update" but {@value #ONLINE}, with how far behind it is and what to do.
+     * hold is not "no pending update" but {@code SYNCED_TABLE_ONLINE}, with how far behind it is and what to do.
      */
     SyncedTable present(SyncedTable t) {
-        if (!NO_PENDING_UPDATE.equals(t.state()) || t.lastProcessedCommitVersion() == null) {
+        if (t.state() != SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE || t.lastProcessedCommitVersion() == null) {
             return t;
         }
         long synced = t.lastProcessedCommitVersion();
@@ -124,16 +118,17 @@ public final class SyncRunner implements AutoCloseable {
         }
         latestSeen.merge(t.name(), newest, Math::max);
         long behind = newest - synced;
-        String count = behind >= SourceLog.MAX_COUNTED ? "at least " + behind + " commits" : behind == 1 ? "1 commit" : behind + " commits";
-        String pending = "The source has " + count + " not synced yet (Delta version " + newest + (behind >= SourceLog.MAX_COUNTED ? " or later" : "")
+        boolean capped = behind >= SourceLog.MAX_COUNTED;
+        String count = capped ? "at least " + behind + " commits" : behind == 1 ? "1 commit" : behind + " commits";
+        String pending = "The source has " + count + " not synced yet (Delta version " + newest + (capped ? " or later" : "")
                 + "; Postgres holds version " + synced + "). Run Sync now (POST /api/2.0/postgres/" + t.name() + ":sync) to apply "
                 + (behind == 1 ? "it." : "them.");
-        return t.withState(ONLINE, t.message() == null ? pending : t.message() + " " + pending);
+        return t.withState(SyncedTableState.SYNCED_TABLE_ONLINE, t.message() == null ? pending : t.message() + " " + pending);
     }
 
     static SyncSpec spec(SyncedTable t) {
         return new SyncSpec(t.syncedTableId(), t.sourceLocation(), t.pgSchema(), t.pgTable(), t.primaryKeyColumns(), t.timeseriesKey(),
-                !t.schedulingPolicy().equals("SNAPSHOT"));
+                t.schedulingPolicy().incremental());
     }
 
     /**
@@ -144,8 +139,9 @@ public final class SyncRunner implements AutoCloseable {
         synchronized (lock(name)) {
             SyncedTable t = store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
             boolean initial = t.lastProcessedCommitVersion() == null;
-            String running = initial ? "SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT"
-                    : t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE";
+            SyncedTableState running = initial ? SyncedTableState.SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT
+                    : t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                    : SyncedTableState.SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE;
             store.syncedTables().put(t.withState(running, null));
             Instant start = clock.instant();
             SyncOutcome outcome;
@@ -155,15 +151,15 @@ public final class SyncRunner implements AutoCloseable {
                 latestSeen.put(name, outcome.version());
             } catch (SyncException e) {
                 log.warn("sync failed synced_table={} reason={}", t.syncedTableId(), e.getMessage());
-                store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, e.getMessage() + serving(t)));
+                store.syncedTables().put(t.withState(failedState(initial), e.getMessage() + serving(t)));
                 stopFollowing(name);
                 throw e;
             } catch (Exception e) {
                 // compute or storage trouble: the table says so, keeps serving its last data, and a CONTINUOUS one is polled again
                 log.warn("sync interrupted synced_table={} cause={}", t.syncedTableId(), e.toString());
                 nextRetry.put(name, clock.instant().plus(RETRY_DELAY));
-                String retry = t.schedulingPolicy().equals("CONTINUOUS") ? " Oxbow tries again at the next poll." : " Run Sync now to try again.";
-                store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, RETRYING + ": " + cause(e) + "." + serving(t) + retry));
+                String retry = t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? " Oxbow tries again at the next poll." : " Run Sync now to try again.";
+                store.syncedTables().put(t.withState(failedState(initial), RETRYING + ": " + cause(e) + "." + serving(t) + retry));
                 throw e;
             } finally {
                 progress.remove(name);
@@ -179,6 +175,10 @@ public final class SyncRunner implements AutoCloseable {
                     Duration.between(start, clock.instant()).toMillis());
             return done;
         }
+    }
+
+    private static SyncedTableState failedState(boolean initial) {
+        return initial ? SyncedTableState.SYNCED_TABLE_OFFLINE_FAILED : SyncedTableState.SYNCED_TABLE_ONLINE_PIPELINE_FAILED;
     }
 
     /** Which data readers still see, for failure messages. */
@@ -200,9 +200,6 @@ public final class SyncRunner implements AutoCloseable {
             if (c instanceof java.util.concurrent.TimeoutException) {
                 return "the branch's compute did not start in time";
             }
-            if (c instanceof java.util.concurrent.ExecutionException && c.getCause() != null) {
-                continue;
-            }
             if (c instanceof IllegalStateException && c.getMessage() != null && c.getStackTrace().length > 0
                     && c.getStackTrace()[0].getClassName().startsWith("dev.oxbow.")) {
                 return c.getMessage();
@@ -211,8 +208,9 @@ public final class SyncRunner implements AutoCloseable {
         return "unexpected " + e.getClass().getSimpleName();
     }
 
-    private static String onlineState(SyncedTable t) {
-        return t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : NO_PENDING_UPDATE;
+    private static SyncedTableState onlineState(SyncedTable t) {
+        return t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                : SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE;
     }
 
     interface ConnectionWork<T> {
@@ -285,7 +283,7 @@ public final class SyncRunner implements AutoCloseable {
                 stopFollowing(name);
                 return;
             }
-            if (failed(t.get()) ? clock.instant().isBefore(nextRetry.getOrDefault(name, Instant.MIN)) : !hasNewCommit(t.get())) {
+            if (t.get().state().failed() ? clock.instant().isBefore(nextRetry.getOrDefault(name, Instant.MIN)) : !hasNewCommit(t.get())) {
                 return;
             }
             syncNow(name);
