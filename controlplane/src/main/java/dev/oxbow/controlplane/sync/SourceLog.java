@@ -2,6 +2,7 @@ package dev.oxbow.controlplane.sync;
 
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
@@ -18,7 +19,8 @@ final class SourceLog {
     static long newestAfter(String location, long synced) {
         Path log = root(location).resolve("_delta_log");
         long v = synced;
-        while (v - synced < MAX_COUNTED && Files.exists(log.resolve(String.format("%020d.json", v + 1)))) {
+        // a link is not followed: its target's existence is not for a source's owner to probe
+        while (v - synced < MAX_COUNTED && Files.exists(log.resolve(String.format("%020d.json", v + 1)), LinkOption.NOFOLLOW_LINKS)) {
             v++;
         }
         return v;
