@@ -111,8 +111,9 @@ public final class SyncedTableService {
         return op;
     }
 
+    /** The synced table with its status as of now (a source ahead of Postgres shows, see {@link SyncRunner#present}). */
     public SyncedTable get(String name) {
-        return store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
+        return runner.present(store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name)));
     }
 
     /** Deletes the synced table; {@code purgeData} also drops the Postgres table (otherwise it stays, no longer updated). */
