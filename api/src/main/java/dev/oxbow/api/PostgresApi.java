@@ -64,7 +64,7 @@ final class PostgresApi {
         }
         if (n == 1 && seg[0].equals("synced_tables")) {
             requireMethod(ctx, "POST");
-            var spec = cp.syncedTables().resolveTarget(ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));
+            var spec = cp.syncedTables().resolveTarget(caller, ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));
             if (spec.branch() != null) {
                 cp.store().projects().get("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
                         .ifPresent(p -> cp.access().requireManage(caller, p));
