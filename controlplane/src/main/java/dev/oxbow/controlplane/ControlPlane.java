@@ -35,6 +35,8 @@ import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.Uids;
 import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.catalog.CatalogOperations;
+import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
 import dev.oxbow.controlplane.sql.SqlOperations;
@@ -106,6 +108,7 @@ public final class ControlPlane implements AutoCloseable {
     private final SqlConsole sqlConsole;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
+    private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -140,6 +143,7 @@ public final class ControlPlane implements AutoCloseable {
         SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
+        handlers.putAll(new CatalogOperations(store).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
@@ -153,7 +157,8 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
+        this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
@@ -247,6 +252,7 @@ public final class ControlPlane implements AutoCloseable {
     public SqlConsole sqlConsole() { return sqlConsole; }
     public SyncedTableService syncedTables() { return syncedTables; }
     public BackgroundTasks background() { return background; }
+    public CatalogService catalogs() { return postgresCatalogs; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
