@@ -100,16 +100,23 @@ public final class Computes {
 
     /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+        return start(project, branch, endpoint, dev.oxbow.compute.PhaseTimer.start());
+    }
+
+    /** {@link #start}, recording its steps in {@code phases} (the wake-up logs them). */
+    public Endpoint start(Project project, Branch branch, Endpoint endpoint, dev.oxbow.compute.PhaseTimer phases) throws ComputeException {
         if (!endpoint.readWrite()) {
             // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
             replicationRole.ensure(project, branch);
+            phases.end("primary");
         }
         if (runtime.find(endpoint.uid()).isEmpty()) {
-            startServer(project, branch, endpoint);
+            startServer(project, branch, endpoint, phases);
         }
         Endpoint active = endpoint.withState("ACTIVE", clock.instant());
         store.endpoints().put(active);
+        phases.end("record");
         return active;
     }
 
@@ -240,7 +247,7 @@ public final class Computes {
     public Endpoint ensureRunning(Project project, Branch branch) throws ComputeException {
         Endpoint primary = readWriteEndpoint(branch);
         if (runtime.find(primary.uid()).isEmpty()) {
-            startServer(project, branch, primary);
+            startServer(project, branch, primary, dev.oxbow.compute.PhaseTimer.start());
         }
         return primary;
     }
@@ -283,13 +290,18 @@ public final class Computes {
     }
 
     /** A compute (re)starts at its minimum size. */
-    private void startServer(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
+    private void startServer(Project project, Branch branch, Endpoint endpoint, dev.oxbow.compute.PhaseTimer phases) throws ComputeException {
         currentCu.put(endpoint.uid(), endpoint.minCu());
         runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        phases.end("cgroup_limits");
         if (endpoint.readWrite()) {
             ensureArchiveDir(project, layout.archiveDir(project, branch));
+            phases.end("archive_dir");
         }
-        runtime.start(spec(project, branch, endpoint));
+        ComputeSpec spec = spec(project, branch, endpoint);
+        phases.end("spec");
+        runtime.start(spec);
+        phases.end("postgres"); // its own steps: the runtime's "compute started" line
     }
 
     /** The archive directory must exist and belong to postgres, or its archiver fails and WAL piles up. */
