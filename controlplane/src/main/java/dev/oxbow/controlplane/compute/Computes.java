@@ -334,6 +334,10 @@ public final class Computes {
     private Map<String, String> settings(Project project, Branch branch, Endpoint endpoint, boolean withTenantSettings) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("max_connections", Integer.toString(Defaults.maxConnections(endpoint.maxCu())));
+        // The first start of a clone (branch, replica, restore) is a recovery, which first makes every file of the
+        // copy durable: one fsync per file cost 2.7 s of a 3 s branch create here (1,266 files, one ext4 journal
+        // commit each); syncfs flushes the file system once, and Linux >= 5.8 reports its write errors.
+        settings.put("recovery_init_sync_method", "syncfs");
         // settings that follow the current size (reloadable); shared_buffers stays as started
         long memory = sizing.memoryBytes(currentCu(endpoint));
         settings.put("effective_cache_size", (memory * 3 / 4 / 1024) + "kB");
