@@ -46,6 +46,8 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private final Cgroups cgroups;
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher = new ProcessLauncher();
+    /** Null: every cluster is initdb'd. */
+    private final ClusterTemplates templates;
     /** Runs crash handling and parallel stops; never forks postgres itself (the launcher does). */
     private final ExecutorService supervisor =
             Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-pg-supervisor-", 0).daemon().factory());
@@ -72,10 +74,20 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      * endpoint's groups and {@link #resize} changes them live.
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups) {
+        this(binaries, identities, restartPolicy, cgroups, null);
+    }
+
+    /**
+     * As above; with {@code clusterTemplates} (a directory only Oxbow reads), {@link #initdb} runs initdb once per
+     * PostgreSQL version and superuser and copies its result for every later cluster ({@link ClusterTemplates}).
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Path clusterTemplates) {
         this.binaries = binaries;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.cgroups = cgroups;
+        this.templates = clusterTemplates == null ? null : new ClusterTemplates(clusterTemplates);
     }
 
     @Override
@@ -141,6 +153,10 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 }
             }
             ProcessIdentity identity = identities.forTenant(tenant);
+            if (templates != null && templates.copyInto(pgVersion, superuser, dir, identity)) {
+                log.info("cluster created from template data_dir={} pg={} superuser={} in_ms={}", dir, pgVersion, superuser, millisSince(start));
+                return;
+            }
             identity.privateDir(dir);
             // 4 MB WAL segments, not 16: every branch point and snapshot ends a segment (pg_backup_stop switches),
             // and the unused rest of it is kept as zeros in the WAL archive, so smaller segments keep branches cheap
@@ -163,6 +179,9 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 throw new ComputeException("initdb failed (exit code " + p.exitValue() + ") for " + dir + ":\n" + output);
             }
             log.info("cluster created data_dir={} pg={} superuser={} in_ms={}", dir, pgVersion, superuser, millisSince(start));
+            if (templates != null) {
+                templates.keep(pgVersion, superuser, dir);
+            }
         } catch (IOException e) {
             throw new ComputeException("cannot create a cluster in " + dir + ": " + e, e);
         } catch (InterruptedException e) {

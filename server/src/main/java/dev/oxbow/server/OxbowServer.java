@@ -60,7 +60,7 @@ public final class OxbowServer implements AutoCloseable {
         long start = System.nanoTime();
         PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identities);
         LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identities, dev.oxbow.compute.RestartPolicy.DEFAULT,
-                dev.oxbow.compute.Cgroups.detect());
+                dev.oxbow.compute.Cgroups.detect(), home.resolve("cluster-templates"));
         BranchCloner cloner = new BranchCloner();
         ControlPlane cp = null;
         ProxyServer proxyServer = null;
