@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
@@ -23,8 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -44,7 +43,6 @@ public final class ComputeActivity implements AutoCloseable {
     private final Map<String, CompletableFuture<Path>> wakes = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-suspender").daemon().factory());
 
     private final ControlPlaneMetrics metrics;
 
@@ -56,8 +54,9 @@ public final class ComputeActivity implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start(Duration checkEvery) {
-        timer.scheduleWithFixedDelay(this::suspendIdle, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    /** Schedules the idle suspender. */
+    public void start(BackgroundTasks tasks, Duration checkEvery) {
+        tasks.every("idle-suspender", checkEvery, checkEvery, this::suspendIdle);
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
@@ -184,7 +183,6 @@ public final class ComputeActivity implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
         wakers.shutdownNow();
     }
 }

@@ -200,12 +200,20 @@ public final class Computes {
         return guards.computeIfAbsent(uid, k -> new Object());
     }
 
-    /** Stops the server (if running) and marks the endpoint IDLE. */
+    /**
+     * Marks the endpoint IDLE and stops its server, unless a lease holds the server up (a clone, a snapshot):
+     * then the work finishes on it and the last lease's close stops it. Every suspend goes through here (the
+     * console's Suspend, disabling, a branch's computes that should not run).
+     */
     public Endpoint suspend(Endpoint endpoint) throws ComputeException {
-        runtime.stop(endpoint.uid());
-        Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
-        store.endpoints().put(idle);
-        return idle;
+        synchronized (guard(endpoint.uid())) {
+            if (leases(endpoint).isEmpty()) {
+                runtime.stop(endpoint.uid());
+            }
+            Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
+            store.endpoints().put(idle);
+            return idle;
+        }
     }
 
     /** Stops the server without touching metadata (deletes, shutdown). */

@@ -91,4 +91,34 @@ class ComputeLeaseTest {
         snapshot.close(); // closing twice drops nothing more
         assertThat(f.computes.leases(parent)).isEmpty();
     }
+
+    @Test
+    void theConsolesSuspendDuringACloneWaitsForTheCloneThenStops() throws Exception {
+        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, EndpointState.ACTIVE);
+        f.runtime.markRunning(parent.uid());
+
+        try (Computes.Lease clone = f.computes.leasePrimary(project, branch, "clone")) {
+            Endpoint suspended = activity.suspendNow(parent); // the console's Suspend button, mid-copy
+            assertThat(suspended.state()).isEqualTo(EndpointState.IDLE);
+            assertThat(f.runtime.isRunning(clone.endpoint().uid())).as("the clone still reads the running server").isTrue();
+        }
+        assertThat(f.runtime.isRunning(parent.uid())).as("stopped when the clone let go").isFalse();
+        assertThat(state(parent)).isEqualTo(EndpointState.IDLE);
+    }
+
+    @Test
+    void disablingDuringASnapshotRecordsItAndStopsTheServerWhenTheSnapshotEnds() throws Exception {
+        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, EndpointState.ACTIVE);
+        f.runtime.markRunning(parent.uid());
+
+        Computes.Lease snapshot = f.computes.leasePrimary(project, branch, "snapshot");
+        Endpoint disabled = parent.toBuilder().disabled(true).build();
+        f.store.endpoints().put(disabled);
+        f.computes.suspend(disabled); // what the endpoint update does for disabled=true
+        assertThat(f.runtime.isRunning(parent.uid())).as("the snapshot holds it").isTrue();
+        assertThat(f.store.endpoints().get(parent.name()).orElseThrow().disabled()).isTrue();
+
+        snapshot.close();
+        assertThat(f.runtime.isRunning(parent.uid())).isFalse();
+    }
 }
