@@ -129,7 +129,7 @@ public final class ControlPlane implements AutoCloseable {
         identities.sharedDir(layout.runRoot());
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
-        Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
