@@ -51,6 +51,8 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     /** Which endpoint serves each data directory (real path): one server per directory, and never an "orphan". */
     private final Map<Path, String> dataDirOwners = new ConcurrentHashMap<>();
     private final Map<String, Object> endpointLocks = new ConcurrentHashMap<>();
+    /** Null when no PgBouncer is configured: then no endpoint has a pooled host. */
+    private final Poolers poolers;
     private volatile ComputeListener listener = new ComputeListener() {};
     private volatile boolean closed;
 
@@ -68,6 +70,16 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      * endpoint's groups and {@link #resize} changes them live.
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups) {
+        this(binaries, identities, restartPolicy, cgroups, Optional.empty(), null);
+    }
+
+    /**
+     * As above, and with {@code pooler} every compute also gets a PgBouncer ({@link Poolers}); it asks the compute
+     * whether a role exists as {@code poolerAuthUser}, a role every cluster has (the bootstrap superuser).
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Optional<PoolerBinary> pooler, String poolerAuthUser) {
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
         this.binaries = binaries;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
@@ -106,11 +118,14 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             return;
         }
         try {
-            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser());
+            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser(), poolers != null);
         } catch (IOException e) {
             throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
         }
         OsProcesses.signal(running.get().pid(), "HUP");
+        if (poolers != null) {
+            poolers.reload(spec);
+        }
     }
 
     @Override
@@ -207,6 +222,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 started = true;
                 log.info("compute started endpoint={} pid={} pg={} socket_dir={} in_ms={}", uid, p.pid(), spec.pgVersion(),
                         spec.socketDir(), millisSince(startNanos));
+                startPooler(spec);
                 if (closed) {
                     stop(uid);
                     throw new ComputeException("runtime closed while starting endpoint " + uid);
@@ -228,6 +244,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 return;
             }
             long start = System.nanoTime();
+            stopPooler(endpointUid);
             // After beginStop no restart can adopt a new process; one launched meanwhile is shut down by its restart.
             Process p = server.beginStop();
             try {
@@ -295,6 +312,45 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         log.info("compute runtime closed servers_stopped={}", stops.size());
     }
 
+    @Override
+    public Optional<RunningPooler> pooler(String endpointUid) {
+        return poolers == null ? Optional.empty() : poolers.find(endpointUid);
+    }
+
+    @Override
+    public Optional<RunningPooler> awaitPooler(String endpointUid, Duration max) throws InterruptedException {
+        return poolers == null ? Optional.empty() : poolers.await(endpointUid, max);
+    }
+
+    @Override
+    public Optional<String> poolerUnavailable() {
+        return poolers == null ? Optional.of("no PgBouncer is installed on this server (scripts/setup builds one; or set "
+                + PoolerBinary.ENV + ")") : Optional.empty();
+    }
+
+    /** A pooler that cannot start leaves the compute serving its direct host. */
+    private void startPooler(ComputeSpec spec) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.start(spec);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("pooler not started endpoint={} cause={}", spec.endpointUid(), e.getMessage());
+        }
+    }
+
+    private void stopPooler(String endpointUid) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.stop(endpointUid);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("cannot stop pooler endpoint={} cause={}", endpointUid, e.getMessage());
+        }
+    }
+
     // ---- starting
 
     private Path checkDataDir(ComputeSpec spec) throws ComputeException {
@@ -333,7 +389,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
             identity.privateDir(socketDir);
             checkOwner(dataDir, identity);
-            ServerConfig.write(spec, identity, identities.oxbowUser());
+            ServerConfig.write(spec, identity, identities.oxbowUser(), poolers != null);
             ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
         } catch (IOException e) {
             throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);
@@ -472,6 +528,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
 
     private void giveUp(ManagedServer server, int crashes, String cause) {
         String uid = server.endpointUid();
+        stopPooler(uid);
         servers.remove(uid, server);
         dataDirOwners.remove(server.dataDir, uid);
         server.giveUp();

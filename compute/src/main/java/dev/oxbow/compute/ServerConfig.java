@@ -74,6 +74,11 @@ final class ServerConfig {
 
     /** Writes oxbow.conf and pg_hba.conf, and makes postgresql.conf include oxbow.conf (once). */
     static void write(ComputeSpec spec, ProcessIdentity identity, String oxbowUser) throws IOException, ComputeException {
+        write(spec, identity, oxbowUser, false);
+    }
+
+    /** As above; with {@code pooler} the compute's own OS user (its PgBouncer's) may also log in as any role. */
+    static void write(ComputeSpec spec, ProcessIdentity identity, String oxbowUser, boolean pooler) throws IOException, ComputeException {
         Path dataDir = spec.dataDir();
         Map<String, String> fixed = fixedSettings(spec.socketDir());
         StringBuilder conf = new StringBuilder("# Written by Oxbow at every start of endpoint ").append(spec.endpointUid())
@@ -87,7 +92,7 @@ final class ServerConfig {
         fixed.forEach((k, v) -> conf.append(setting(k, v)));
         writeAtomically(dataDir.resolve(FILE), conf.toString(), identity);
         writeAtomically(dataDir.resolve("pg_hba.conf"), HBA, identity);
-        writeAtomically(dataDir.resolve("pg_ident.conf"), ident(oxbowUser, identity.user()), identity);
+        writeAtomically(dataDir.resolve("pg_ident.conf"), ident(oxbowUser, identity.user(), pooler), identity);
 
         // the data directory belongs to the compute's user: never follow a link it may have put here
         Path postgresqlConf = dataDir.resolve("postgresql.conf");
@@ -102,6 +107,15 @@ final class ServerConfig {
 
     /** pg_ident.conf: Oxbow's user may be any role; the compute's own user only the replication role. */
     static String ident(String oxbowUser, String computeUser) {
+        return ident(oxbowUser, computeUser, false);
+    }
+
+    /**
+     * With {@code pooler}, the compute's own user may also be any role: its PgBouncer connects as the role the proxy
+     * authenticated. That grants the user nothing it lacks: it owns the data directory (and so every role's data)
+     * already; other tenants' users still match no line.
+     */
+    static String ident(String oxbowUser, String computeUser, boolean pooler) {
         for (String user : List.of(oxbowUser, computeUser)) {
             if (user.isEmpty() || user.contains("\"") || user.chars().anyMatch(ch -> ch <= ' ' || ch == 0x7f)) {
                 throw new IllegalArgumentException("unusable OS user name for pg_ident.conf: " + user);
@@ -110,7 +124,8 @@ final class ServerConfig {
         return "# written by Oxbow at every start\n"
                 + "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
                 + "oxbow \"" + oxbowUser + "\" /^(.*)$\n"
-                + "replica \"" + computeUser + "\" " + PgConnections.REPLICATION_ROLE + "\n";
+                + "replica \"" + computeUser + "\" " + PgConnections.REPLICATION_ROLE + "\n"
+                + (pooler && !computeUser.equals(oxbowUser) ? "oxbow \"" + computeUser + "\" /^(.*)$\n" : "");
     }
 
     /** One postgresql.conf line; values are always quoted, which every setting type accepts. */
