@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.util.PSQLException;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -161,6 +163,39 @@ class PooledHostTest {
                 Integer.toString(t.server().pgPort()), USER, token(EP));
         assertThat(r.output()).isEqualTo("90");
         assertThat(r.exit()).isZero();
+    }
+
+    @Test
+    void nodePostgresNamedStatementsWorkThroughThePooledHost() throws Exception {
+        Path node = Path.of(System.getProperty("user.dir")).resolveSibling("clients").resolve("node");
+        boolean installed = Files.isRegularFile(node.resolve("node_modules/pg/package.json")) && ProxyClients.run(java.util.Map.of(),
+                "bash", "-c", "command -v node").exit() == 0;
+        if (!installed && "true".equals(System.getenv("CI"))) {
+            throw new AssertionError("CI=true but node-postgres is missing (scripts/setup --for-tests installs it)");
+        }
+        Assumptions.assumeTrue(installed, "node-postgres not installed (scripts/setup --for-tests)");
+        // three clients at once, each running the same named statement: their server connections never saw it prepared
+        String script = "const pg = require('pg');\n"
+                + "const [host, port, user, password] = process.argv.slice(1);\n"
+                + "(async () => {\n"
+                + "  const clients = [1, 2, 3].map(() => new pg.Client({ host: '127.0.0.1', port: +port, user, password,\n"
+                + "    database: 'databricks_postgres', ssl: { rejectUnauthorized: false, servername: host } }));\n"
+                + "  await Promise.all(clients.map(c => c.connect()));\n"
+                + "  let sum = 0;\n"
+                + "  for (let i = 0; i < 10; i++) {\n"
+                + "    const rows = await Promise.all(clients.map(c => c.query({ name: 'twice', text: 'SELECT $1::int * 2 AS v', values: [i] })));\n"
+                + "    sum += rows.reduce((a, r) => a + r.rows[0].v, 0);\n"
+                + "  }\n"
+                + "  console.log(sum);\n"
+                + "  await Promise.all(clients.map(c => c.end()));\n"
+                + "})().catch(e => { console.error(e.message); process.exit(1); });\n";
+        ProcessBuilder pb = new ProcessBuilder("node", "-e", script, uid + "-pooler." + domain, Integer.toString(t.server().pgPort()), USER,
+                token(EP)).directory(node.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(out).isEqualTo("270");
+        assertThat(p.exitValue()).isZero();
     }
 
     @Test
