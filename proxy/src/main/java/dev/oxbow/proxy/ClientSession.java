@@ -351,7 +351,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 .whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
             if (failure != null) {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                refuse(ctx, "57P03", "the compute for endpoint " + target.endpointName() + " could not start: " + cause.getMessage());
+                refuse(ctx, "57P03", (target.pooled() ? "the pooled host of endpoint " + target.endpointName() + " is unavailable: "
+                        : "the compute for endpoint " + target.endpointName() + " could not start: ") + cause.getMessage());
                 return;
             }
             if (!client.isActive()) {
