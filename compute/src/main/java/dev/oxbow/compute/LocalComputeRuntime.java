@@ -53,6 +53,8 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private final Map<String, Object> endpointLocks = new ConcurrentHashMap<>();
     /** Null when no PgBouncer is configured: then no endpoint has a pooled host. */
     private final Poolers poolers;
+    /** Oxbow's superuser on every compute when poolers run (kept from the pooler's logins by pg_hba.conf), else null. */
+    private final String poolerAdminRole;
     private volatile ComputeListener listener = new ComputeListener() {};
     private volatile boolean closed;
 
@@ -74,12 +76,14 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     }
 
     /**
-     * As above, and with {@code pooler} every compute also gets a PgBouncer ({@link Poolers}); it asks the compute
-     * whether a role exists as {@code poolerAuthUser}, a role every cluster has (the bootstrap superuser).
+     * As above, and with {@code pooler} every compute also gets a PgBouncer ({@link Poolers}). {@code poolerAuthUser} is
+     * the superuser Oxbow logs in as (every cluster's bootstrap superuser): it creates the pooler's own role
+     * ({@link RunningPooler#ROLE}), and the pooler may never log in as it.
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
                                Optional<PoolerBinary> pooler, String poolerAuthUser) {
         this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
+        this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
@@ -118,7 +122,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             return;
         }
         try {
-            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser(), poolers != null);
+            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser(), poolerAdminRole);
         } catch (IOException e) {
             throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
         }
@@ -389,7 +393,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
             identity.privateDir(socketDir);
             checkOwner(dataDir, identity);
-            ServerConfig.write(spec, identity, identities.oxbowUser(), poolers != null);
+            ServerConfig.write(spec, identity, identities.oxbowUser(), poolerAdminRole);
             ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
         } catch (IOException e) {
             throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);

@@ -7,8 +7,9 @@ import java.util.Map;
  * The pgbouncer.ini of one endpoint's pooler, rewritten at every start and reload. The pooler listens only on a unix
  * socket in a directory private to the compute's OS user (the proxy, which authenticated the client, is the only one
  * that connects), so it trusts whoever reaches it; it connects to the compute over the compute's own socket as the
- * client's role, which peer authentication admits because pg_ident.conf maps the compute's OS user when a pooler runs.
- * PgBouncer still has to know that a role exists: the auth query asks the compute (pg_roles, readable by every role).
+ * client's role, which peer authentication admits because pg_ident.conf maps the compute's OS user when a pooler runs
+ * (never as Oxbow's superuser: see ServerConfig#hba). PgBouncer still has to know that a role exists: the auth query
+ * asks the compute (pg_roles, readable by every role) as {@link RunningPooler#ROLE}.
  */
 record PoolerConfig(Path postgresSocketDir, Path poolerDir, String authUser, int maxConnections, boolean preparedStatements) {
     static final String FILE = "pgbouncer.ini";
@@ -28,8 +29,8 @@ record PoolerConfig(Path postgresSocketDir, Path poolerDir, String authUser, int
         }
     }
 
-    static PoolerConfig of(ComputeSpec spec, Path poolerDir, String authUser, boolean preparedStatements) {
-        return new PoolerConfig(spec.socketDir(), poolerDir, authUser, maxConnections(spec.settings()), preparedStatements);
+    static PoolerConfig of(ComputeSpec spec, Path poolerDir, boolean preparedStatements) {
+        return new PoolerConfig(spec.socketDir(), poolerDir, RunningPooler.ROLE, maxConnections(spec.settings()), preparedStatements);
     }
 
     static int maxConnections(Map<String, String> settings) {

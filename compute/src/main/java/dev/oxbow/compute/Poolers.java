@@ -26,17 +26,18 @@ final class Poolers {
     static final String DIR_SUFFIX = "-pooler";
 
     private final PoolerBinary binary;
-    private final String authUser;
+    /** Oxbow's superuser: creates the pooler's role on a primary. */
+    private final String adminRole;
     private final ProcessIdentities identities;
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher;
     private final ExecutorService supervisor;
     private final Map<String, ManagedPooler> poolers = new ConcurrentHashMap<>();
 
-    Poolers(PoolerBinary binary, String authUser, ProcessIdentities identities, RestartPolicy restartPolicy, ProcessLauncher launcher,
+    Poolers(PoolerBinary binary, String adminRole, ProcessIdentities identities, RestartPolicy restartPolicy, ProcessLauncher launcher,
             ExecutorService supervisor) {
         this.binary = binary;
-        this.authUser = authUser;
+        this.adminRole = adminRole;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.launcher = launcher;
@@ -63,6 +64,7 @@ final class Poolers {
             ProcessIdentity identity = identities.forTenant(spec.tenant());
             identity.privateDir(dir);
             stopLeftover(dir);
+            ensureRole(spec);
             writeConfig(spec, identity);
             ServerLog.prepare(logFile(spec), "starting pooler endpoint=" + spec.endpointUid() + " pgbouncer=" + binary.version());
         } catch (IOException e) {
@@ -114,8 +116,29 @@ final class Poolers {
         return pooler == null ? Optional.empty() : pooler.awaitRunning(max);
     }
 
+    /**
+     * Creates the pooler's role on a primary (a standby has its primary's roles). LOGIN only: it reads pg_roles, which
+     * every role may.
+     */
+    private void ensureRole(ComputeSpec spec) throws ComputeException {
+        try (java.sql.Connection c = PgConnections.openForOxbow(spec.socketDir(), "postgres", adminRole);
+             java.sql.Statement s = c.createStatement()) {
+            try (java.sql.ResultSet rs = s.executeQuery("SELECT pg_catalog.pg_is_in_recovery()")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return;
+                }
+            }
+            s.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" + RunningPooler.ROLE + "') THEN"
+                    + " CREATE ROLE " + RunningPooler.ROLE + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;"
+                    + " END IF; END $$");
+        } catch (java.sql.SQLException e) {
+            throw new ComputeException("cannot create the pooler's role on endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
+        }
+    }
+
     private PoolerConfig config(ComputeSpec spec) {
-        return PoolerConfig.of(spec, socketDir(spec), authUser, binary.preparedStatements());
+        return PoolerConfig.of(spec, socketDir(spec), binary.preparedStatements());
     }
 
     private void writeConfig(ComputeSpec spec, ProcessIdentity identity) throws IOException {

@@ -52,9 +52,14 @@ class PoolerConfigTest {
     }
 
     @Test
-    void theComputesOwnUserMayBeAnyRoleOnlyWhenAPoolerRuns() {
-        assertThat(ServerConfig.ident("root", "oxbow-1a2b", false)).doesNotContain("oxbow \"oxbow-1a2b\"");
-        assertThat(ServerConfig.ident("root", "oxbow-1a2b", true)).contains("oxbow \"oxbow-1a2b\" /^(.*)$\n")
-                .contains("replica \"oxbow-1a2b\" " + PgConnections.REPLICATION_ROLE);
+    void theComputesOwnUserMayBeAnyRoleButOxbowsSuperuserAndTheReplicationRoleOnlyWhenAPoolerRuns() {
+        assertThat(ServerConfig.ident("root", "oxbow-1a2b", false)).doesNotContain("pooled");
+        assertThat(ServerConfig.ident("root", "oxbow-1a2b", true)).contains("pooled \"oxbow-1a2b\" /^(.*)$\n", "pooled \"root\" /^(.*)$\n",
+                "oxbow \"root\" /^(.*)$\n");
+        assertThat(ServerConfig.hba(null)).doesNotContain("pooled");
+        String hba = ServerConfig.hba("oxbow_admin");
+        // the first matching line decides: these two roles only ever reach map oxbow (Oxbow's own user)
+        assertThat(hba.indexOf("local all \"oxbow_admin\",\"" + PgConnections.REPLICATION_ROLE + "\" peer map=oxbow\n"))
+                .isNotNegative().isLessThan(hba.indexOf("local all all peer map=pooled\n"));
     }
 }

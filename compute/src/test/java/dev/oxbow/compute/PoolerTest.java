@@ -29,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The per-endpoint PgBouncer on real PostgreSQL and a real PgBouncer (scripts/setup builds one). */
 class PoolerTest {
+    static final String APP = "app";
     private Path root;
     private LocalComputeRuntime runtime;
     private PoolerBinary binary;
@@ -65,6 +66,11 @@ class PoolerTest {
         ComputeSpec spec = new ComputeSpec(uid, "tenant-a", 17, root.resolve(uid).resolve("pgdata"), root.resolve("s-" + uid), settings);
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         runtime.start(spec);
+        // pooled clients log in as tenant roles: the superuser is kept from the pooler (pg_hba.conf)
+        try (Connection c = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER); Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE " + APP + " LOGIN");
+            s.execute("CREATE DATABASE " + APP + " OWNER " + APP);
+        }
         return spec;
     }
 
@@ -80,8 +86,8 @@ class PoolerTest {
             assertThat(Files.getOwner(pooler.socketDir()).getName()).isEqualTo("postgres");
             assertThat(uidOf(pooler.pid())).isEqualTo(TestPostgres.identity().uid());
         }
-        try (Connection c = pooled(pooler, "postgres")) {
-            assertThat(query(c, "SELECT current_user")).isEqualTo(TestPostgres.SUPERUSER);
+        try (Connection c = pooled(pooler, APP)) {
+            assertThat(query(c, "SELECT current_user")).isEqualTo(APP);
             // a pooled session runs on a server connection of the compute's own socket
             assertThat(query(c, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")).isNotEmpty();
         }
@@ -91,12 +97,37 @@ class PoolerTest {
         assertThat(spec.socketDir()).isNotNull();
     }
 
+    /** The attack the pg_hba.conf order closes: the compute's OS user (its pooler's) logging in as Oxbow's superuser. */
+    @Test
+    void neitherThePoolerNorTheComputesUserLogsInAsOxbowsSuperuser() throws Exception {
+        ComputeSpec spec = start("ep-pe", Map.of());
+        RunningPooler pooler = runtime.pooler("ep-pe").orElseThrow();
+        Properties props = new Properties();
+        props.setProperty("user", TestPostgres.SUPERUSER);
+        props.setProperty("socketFactory", AFUNIXSocketFactory.FactoryArg.class.getName());
+        props.setProperty("socketFactoryArg", pooler.socketDir().resolve(PgConnections.SOCKET_FILE).toString());
+        props.setProperty("sslmode", "disable");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new org.postgresql.Driver().connect("jdbc:postgresql://localhost:5432/postgres", props))
+                .isInstanceOf(SQLException.class);
+        Assumptions.assumeTrue(TestPostgres.identity().root() && Files.isExecutable(Path.of("/usr/bin/psql")),
+                "needs root (the compute runs as another user) and psql for the direct attempt");
+        for (String role : List.of(TestPostgres.SUPERUSER, PgConnections.REPLICATION_ROLE)) {
+            Process p = new ProcessBuilder(TestPostgres.identity().wrap(List.of("/usr/bin/psql", "-X", "-w", "-h", spec.socketDir().toString(),
+                    "-U", role, "-d", "postgres", "-c", "SELECT 1"))).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as("as the compute's user into its compute as %s: %s", role, out).isNotZero();
+        }
+        Process p = new ProcessBuilder(TestPostgres.identity().wrap(List.of("/usr/bin/psql", "-X", "-w", "-h", spec.socketDir().toString(),
+                "-U", APP, "-d", APP, "-Atc", "SELECT current_user"))).redirectErrorStream(true).start();
+        assertThat(new String(p.getInputStream().readAllBytes()).strip()).as("control: a tenant role, as the pooler does").isEqualTo(APP);
+    }
+
     @Test
     void preparedStatementsWorkInTransactionMode() throws Exception {
         Assumptions.assumeTrue(binary.preparedStatements(), "PgBouncer " + binary.version() + " cannot track prepared statements");
         start("ep-pb", Map.of("max_connections", "20"));
         RunningPooler pooler = runtime.pooler("ep-pb").orElseThrow();
-        try (Connection setup = pooled(pooler, "postgres"); Statement s = setup.createStatement()) {
+        try (Connection setup = pooled(pooler, APP); Statement s = setup.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS t(id int PRIMARY KEY, v text)");
             s.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g ON CONFLICT DO NOTHING");
         }
@@ -105,7 +136,7 @@ class PoolerTest {
         List<Connection> clients = new ArrayList<>();
         try {
             for (int i = 0; i < 40; i++) {
-                clients.add(pooled(pooler, "postgres"));
+                clients.add(pooled(pooler, APP));
             }
             try (ExecutorService pool = Executors.newFixedThreadPool(20)) {
                 List<Future<Integer>> results = new ArrayList<>();
@@ -144,7 +175,7 @@ class PoolerTest {
         try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
             List<Future<Connection>> opened = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
-                opened.add(pool.submit(() -> pooled(pooler, "postgres")));
+                opened.add(pool.submit(() -> pooled(pooler, APP)));
             }
             for (Future<Connection> f : opened) {
                 clients.add(f.get());
@@ -180,13 +211,13 @@ class PoolerTest {
     void aKilledPoolerIsRestartedAndClientsReconnect() throws Exception {
         start("ep-pd", Map.of());
         RunningPooler first = runtime.pooler("ep-pd").orElseThrow();
-        try (Connection c = pooled(first, "postgres")) {
+        try (Connection c = pooled(first, APP)) {
             assertThat(query(c, "SELECT 1")).isEqualTo("1");
         }
         OsProcesses.signal(first.pid(), "KILL");
         RunningPooler second = awaitNewPooler("ep-pd", first.pid());
         assertThat(second.socketDir()).isEqualTo(first.socketDir());
-        try (Connection c = pooled(second, "postgres")) {
+        try (Connection c = pooled(second, APP)) {
             assertThat(query(c, "SELECT 2")).isEqualTo("2");
         }
         assertThat(runtime.find("ep-pd")).as("the compute itself kept running").isPresent();
@@ -207,7 +238,7 @@ class PoolerTest {
     /** pgjdbc over the pooler's socket, named server-side statements from the first execution. */
     static Connection pooled(RunningPooler pooler, String database) throws SQLException {
         Properties props = new Properties();
-        props.setProperty("user", TestPostgres.SUPERUSER);
+        props.setProperty("user", APP);
         props.setProperty("socketFactory", AFUNIXSocketFactory.FactoryArg.class.getName());
         props.setProperty("socketFactoryArg", pooler.socketDir().resolve(PgConnections.SOCKET_FILE).toString());
         props.setProperty("sslmode", "disable");
