@@ -153,8 +153,11 @@ final class Poolers {
     private void launchAndAwait(ManagedPooler pooler) throws ComputeException {
         ComputeSpec spec = pooler.spec;
         Path dir = socketDir(spec);
-        ProcessBuilder pb = new ProcessBuilder(identities.forTenant(spec.tenant())
-                .wrap(java.util.List.of(binary.path().toString(), dir.resolve(PoolerConfig.FILE).toString())))
+        // umask 077: PgBouncer creates its pidfile (and socket) with the process umask; nothing here is for others
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("sh", "-c", "umask 077 && exec \"$@\"", "sh"));
+        command.addAll(identities.forTenant(spec.tenant())
+                .wrap(java.util.List.of(binary.path().toString(), dir.resolve(PoolerConfig.FILE).toString())));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)

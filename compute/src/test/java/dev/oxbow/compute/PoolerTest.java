@@ -80,6 +80,8 @@ class PoolerTest {
         RunningPooler pooler = runtime.pooler("ep-pa").orElseThrow();
         assertThat(pooler.socketDir()).isEqualTo(root.resolve("s-ep-pa-pooler"));
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pooler.socketDir()))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pooler.socketDir().resolve(PoolerConfig.PID_FILE))))
+                .as("nothing of the pooler's is for others").isEqualTo("rw-------");
         String ini = Files.readString(pooler.socketDir().resolve(PoolerConfig.FILE));
         assertThat(ini).contains("pool_mode = transaction", "default_pool_size = 15", "listen_addr =\n", "max_client_conn = 10000");
         if (TestPostgres.identity().root()) {
