@@ -36,6 +36,7 @@ class PackageLayersTest {
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
             "sync",       // synced tables
+            "dataapi",    // the Data API: management, authenticator set-up, serving
             "project",    // project service and operations, the reaper
             "");          // ControlPlane: wires everything
 
