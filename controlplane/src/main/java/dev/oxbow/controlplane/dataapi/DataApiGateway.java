@@ -118,19 +118,33 @@ public final class DataApiGateway implements AutoCloseable {
         }
         String key = endpoint.uid() + "/" + db.postgresDatabase();
         try {
-            Connection c = pool.borrow(key, () -> PgConnections.open(socketDir, db.postgresDatabase(), AuthenticatorRole.NAME));
-            boolean healthy = false;
-            try {
-                ensureMember(endpoint, socketDir, c, caller.role());
-                SchemaCache cache = caches.get(key, c, settings(api).schemas());
-                DataApiResponse response = new DataApiEngine(settings(api)).handle(c, cache, caller.role(), caller.claims(), request);
-                healthy = !c.isClosed() && c.getAutoCommit();
-                return response;
-            } finally {
-                if (healthy) {
-                    pool.giveBack(key, c);
-                } else {
+            // a pooled connection may predate a suspend: it fails on the first statement, before the request's own
+            // transaction; then the pool is emptied and the request runs once more on a new connection
+            for (int attempt = 1; ; attempt++) {
+                Connection c = pool.borrow(key, () -> PgConnections.open(socketDir, db.postgresDatabase(), AuthenticatorRole.NAME));
+                SchemaCache cache;
+                try {
+                    ensureMember(endpoint, socketDir, c, caller.role());
+                    cache = caches.get(key, c, settings(api).schemas());
+                } catch (SQLException e) {
                     ConnectionPool.quietlyClose(c);
+                    pool.evict(endpoint.uid() + "/");
+                    if (attempt >= 2) {
+                        throw e;
+                    }
+                    continue;
+                }
+                boolean healthy = false;
+                try {
+                    DataApiResponse response = new DataApiEngine(settings(api)).handle(c, cache, caller.role(), caller.claims(), request);
+                    healthy = !c.isClosed() && c.getAutoCommit();
+                    return response;
+                } finally {
+                    if (healthy) {
+                        pool.giveBack(key, c);
+                    } else {
+                        ConnectionPool.quietlyClose(c);
+                    }
                 }
             }
         } catch (SQLException e) {

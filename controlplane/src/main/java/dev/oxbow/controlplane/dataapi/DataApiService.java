@@ -54,15 +54,15 @@ public final class DataApiService {
     public Operation create(String databaseName, DataApiSpec spec) {
         Database db = resources.database(databaseName);
         resources.liveBranch(db.parentName());
-        if (current(databaseName).isPresent()) {
-            throw ApiException.alreadyExists("data API already exists: " + DataApi.nameOf(databaseName));
-        }
         DataApiSpec s = spec == null ? DataApiSpec.empty() : spec;
         refuseUnsupported(s, UPDATABLE);
         Instant now = clock.instant();
         DataApi api = new DataApi(db.projectId(), db.branchId(), db.databaseId(), now, now, CREATING, schemas("spec.db_schemas", s.dbSchemas()),
                 schemas("spec.db_extra_search_path", s.dbExtraSearchPath()), maxRows(s.dbMaxRows()), openApiMode(s.openapiMode()),
                 origins(s.serverCorsAllowedOrigins()), Boolean.TRUE.equals(s.serverTimingEnabled()), List.of());
+        if (current(databaseName).isPresent()) {
+            throw ApiException.alreadyExists("data API already exists: " + DataApi.nameOf(databaseName));
+        }
         Operation op = ops.create(api.name(), db.projectId(), CREATE, METADATA, null);
         store.transaction(() -> {
             store.dataApis().put(api);
