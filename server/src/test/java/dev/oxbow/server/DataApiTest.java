@@ -68,7 +68,8 @@ class DataApiTest {
                     .setRole(new Role().setSpec(new RoleRoleSpec().setPostgresRole(user).setIdentityType(RoleIdentityType.USER)))).waitForCompletion();
         }
         Sql.exec(t, EP, "databricks_postgres", """
-                CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
+                CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL, born date);
+                CREATE TABLE todos (id serial PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false);
                 CREATE TABLE books (id int PRIMARY KEY, title text NOT NULL, author_id int REFERENCES authors, price numeric(8,2));
                 CREATE TABLE notes (id serial PRIMARY KEY, owner text NOT NULL DEFAULT current_user, note text);
                 ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
@@ -76,10 +77,13 @@ class DataApiTest {
                 INSERT INTO authors VALUES (1, 'Ursula'), (2, 'Iain');
                 INSERT INTO books VALUES (1, 'The Dispossessed', 1, 9.50), (2, 'The Lathe of Heaven', 1, 7.25), (3, 'Excession', 2, 12.00);
                 CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+                CREATE FUNCTION books_by(author int) RETURNS SETOF books LANGUAGE sql STABLE AS
+                  'SELECT * FROM books WHERE author_id = author ORDER BY id';
                 CREATE FUNCTION whoami() RETURNS text LANGUAGE sql STABLE AS 'SELECT current_user';
-                GRANT SELECT, INSERT, UPDATE, DELETE ON authors, books, notes TO "alice@dapi.example.com";
+                GRANT SELECT, INSERT, UPDATE, DELETE ON authors, books, notes, todos TO "alice@dapi.example.com";
                 GRANT SELECT, INSERT ON notes TO "bob@dapi.example.com";
                 GRANT USAGE ON SEQUENCE notes_id_seq TO "alice@dapi.example.com", "bob@dapi.example.com";
+                GRANT USAGE ON SEQUENCE todos_id_seq TO "alice@dapi.example.com";
                 """);
         DataApi created = w.postgres().createDataApi(new CreateDataApiRequest().setParent(DB).setDataApi(new DataApi().setSpec(
                 new DataApiDataApiSpec().setDbSchemas(List.of("public")).setDbMaxRows(100L).setServerTimingEnabled(true)
@@ -235,6 +239,29 @@ class DataApiTest {
         assertThat(Sql.column(t, EP, "databricks_postgres", "SELECT count(*) FROM authors")).containsExactly("2");
         // the one row a literal title made is stored as the literal text
         assertThat(Sql.column(t, EP, "databricks_postgres", "SELECT title FROM books WHERE id = 9")).containsExactly("x'); DROP TABLE authors; --");
+        Sql.exec(t, EP, "databricks_postgres", "DELETE FROM books WHERE id > 3"); // the other tests count the three books
+    }
+
+    /** A client no one here wrote: @supabase/postgrest-js from npm (clients/node; scripts/setup --for-tests installs it). */
+    @Test
+    void postgrestJsWorksAgainstOxbow() throws Exception {
+        Path clients = Path.of(System.getProperty("user.dir")).resolveSibling("clients").resolve("node");
+        if (!Files.isRegularFile(clients.resolve("node_modules/@supabase/postgrest-js/package.json"))) {
+            String message = "@supabase/postgrest-js is not installed in clients/node (scripts/setup --for-tests installs it)";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(message);
+            }
+            assumeTrue(false, message);
+        }
+        ProcessBuilder pb = new ProcessBuilder("node", "postgrest_checks.mjs", "all").directory(clients.toFile()).redirectErrorStream(true);
+        pb.environment().put("OXBOW_DATA_API_URL", base);
+        pb.environment().put("OXBOW_TOKEN", aliceToken);
+        pb.environment().put("OXBOW_OTHER_TOKEN", bobToken);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        List<String> lines = out.lines().filter(l -> l.startsWith("PASS") || l.startsWith("FAIL")).toList();
+        assertThat(lines).as(out).hasSize(10).allSatisfy(l -> assertThat(l).startsWith("PASS"));
     }
 
     @Test
