@@ -203,6 +203,31 @@ class DataApiTest {
         assertThat(hers).isNotEmpty().allSatisfy(n -> assertThat(n.path("owner").asText()).isEqualTo(ALICE));
     }
 
+    /**
+     * The attack a shared authenticator invites: a caller's own function resets the role to the session user and
+     * switches to another caller's role. Requests run with the caller as the session user, so there is nothing to reset to.
+     */
+    @Test
+    void aFunctionCannotSwitchToAnotherCallersRole() throws Exception {
+        assertThat(rest("POST", "notes", "{\"note\":\"bob's secret\"}", bobToken).statusCode()).isEqualTo(201);
+        Sql.exec(t, EP, "databricks_postgres", """
+                GRANT CREATE ON SCHEMA public TO "alice@dapi.example.com";
+                SET ROLE "alice@dapi.example.com";
+                CREATE FUNCTION peek() RETURNS SETOF text LANGUAGE plpgsql AS $$
+                BEGIN
+                  RESET ROLE;
+                  SET ROLE "bob@dapi.example.com";
+                  RETURN QUERY SELECT note FROM notes;
+                END $$;
+                CREATE FUNCTION session_role() RETURNS text LANGUAGE sql AS 'SELECT session_user';
+                RESET ROLE;
+                """);
+        var peek = rest("POST", "rpc/peek", "{}", aliceToken);
+        assertThat(peek.body()).doesNotContain("bob's secret");
+        assertThat(peek.statusCode()).as(peek.body()).isEqualTo(403);
+        assertThat(rest("POST", "rpc/session_role", "{}", aliceToken).body()).isEqualTo("\"" + ALICE + "\"");
+    }
+
     @Test
     void injectionThroughEveryParameterChangesNothing() throws Exception {
         List<String> attacks = List.of(

@@ -6,8 +6,6 @@ import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.IdentityService;
-import dev.oxbow.controlplane.resource.Defaults;
-import dev.oxbow.dataapi.AuthenticatorRole;
 import dev.oxbow.dataapi.ConnectionPool;
 import dev.oxbow.dataapi.DataApiEngine;
 import dev.oxbow.dataapi.DataApiRequest;
@@ -32,15 +30,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Serves Data API requests: finds the database's data API (absent or not READY: 404), resolves the caller, wakes the
  * branch's read-write compute through the same path as client connections (counted while the request runs, so the
- * suspender sees it), borrows a pooled authenticator connection and lets {@link DataApiEngine} run the request in one
- * transaction as the caller's role.
+ * suspender sees it), borrows a pooled connection and lets {@link DataApiEngine} run the request in one transaction as
+ * the caller's role, so grants and row-level security decide.
+ *
+ * <p>Why no shared "authenticator" role (PostgREST's design: one login role that is a member of every user role and
+ * {@code SET ROLE}s per transaction): on Oxbow callers can create functions, and a function may {@code RESET ROLE} back
+ * to the session user and {@code SET ROLE} to any role that user is a member of, i.e. to any other caller.
+ * Connections here log in as the caller's own role (peer authentication on the compute's private socket, which only
+ * Oxbow's OS user reaches), so the session user is the caller and there is no other role to reach.
+ * {@code DataApiTest.aFunctionCannotSwitchToAnotherCallersRole} is that attack.
  */
 public final class DataApiGateway implements AutoCloseable {
     /** Where a database's Data API is served on the API port: {@code <base>/<project>/<branch>/<database>/}. */
@@ -53,11 +56,8 @@ public final class DataApiGateway implements AutoCloseable {
     private final DataApiService service;
     private final DataApiCallers callers;
     private final ComputeActivity activity;
-    private final Clock clock;
     private final ConnectionPool pool;
     private final SchemaCaches caches = new SchemaCaches();
-    /** Roles the authenticator is known to be a member of, per compute (roles are cluster-wide). */
-    private final Map<String, Set<String>> granted = new ConcurrentHashMap<>();
 
     public DataApiGateway(MetadataStore store, DataApiService service, IdentityService identity, TokenService tokens, AccessControl access,
                           ComputeActivity activity, Clock clock) {
@@ -65,8 +65,7 @@ public final class DataApiGateway implements AutoCloseable {
         this.service = service;
         this.callers = new DataApiCallers(store, identity, tokens, access);
         this.activity = activity;
-        this.clock = clock;
-        this.pool = new ConnectionPool(8, Duration.ofSeconds(2), clock);
+        this.pool = new ConnectionPool(4, Duration.ofSeconds(2), clock);
     }
 
     /** The path a database's Data API is served under (without host), e.g. {@code /api/2.0/oxbow/data-api/p/production/db}. */
@@ -116,16 +115,15 @@ public final class DataApiGateway implements AutoCloseable {
             activity.release(endpoint.uid());
             throw unavailable("the compute " + endpoint.name() + " could not be woken: " + rootMessage(e));
         }
-        String key = endpoint.uid() + "/" + db.postgresDatabase();
+        String key = endpoint.uid() + "/" + db.postgresDatabase() + "/" + caller.role();
         try {
             // a pooled connection may predate a suspend: it fails on the first statement, before the request's own
             // transaction; then the pool is emptied and the request runs once more on a new connection
             for (int attempt = 1; ; attempt++) {
-                Connection c = pool.borrow(key, () -> PgConnections.open(socketDir, db.postgresDatabase(), AuthenticatorRole.NAME));
+                Connection c = pool.borrow(key, () -> PgConnections.open(socketDir, db.postgresDatabase(), caller.role()));
                 SchemaCache cache;
                 try {
-                    ensureMember(endpoint, socketDir, c, caller.role());
-                    cache = caches.get(key, c, settings(api).schemas());
+                    cache = caches.get(endpoint.uid() + "/" + db.postgresDatabase(), c, settings(api).schemas());
                 } catch (SQLException e) {
                     ConnectionPool.quietlyClose(c);
                     pool.evict(endpoint.uid() + "/");
@@ -148,29 +146,15 @@ public final class DataApiGateway implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
+            if (e.getSQLState() != null && e.getSQLState().startsWith("28")) {
+                throw new PostgrestException(401, "PGRST301", "role \"" + caller.role() + "\" cannot log in to the database", e.getMessage(),
+                        "Data API callers need a role that logs in (auth_method LAKEBASE_OAUTH_V1).");
+            }
             pool.evict(endpoint.uid() + "/");
-            granted.remove(endpoint.uid());
             throw unavailable("cannot reach the database: " + e.getMessage());
         } finally {
             activity.release(endpoint.uid());
         }
-    }
-
-    /** The authenticator may become the caller's role: granted on first use (a role made after the data API). */
-    private void ensureMember(Endpoint endpoint, Path socketDir, Connection authenticator, String role) throws SQLException {
-        Set<String> known = granted.computeIfAbsent(endpoint.uid(), k -> ConcurrentHashMap.newKeySet());
-        if (known.contains(role)) {
-            return;
-        }
-        if (!AuthenticatorRole.canBecome(authenticator, role)) {
-            try (Connection su = PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE)) {
-                if (!AuthenticatorRole.grant(su, role)) {
-                    throw new PostgrestException(401, "PGRST301", "role \"" + role + "\" cannot be used through the Data API", null,
-                            "The role must exist in Postgres and must not be a superuser.");
-                }
-            }
-        }
-        known.add(role);
     }
 
     private static DataApiSettings settings(DataApi api) {

@@ -6,7 +6,7 @@ import dev.oxbow.controlplane.operation.OperationHandler;
 import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Cascade;
-import dev.oxbow.dataapi.AuthenticatorRole;
+import dev.oxbow.dataapi.ExposedSchemas;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.DataApi;
 import dev.oxbow.metadata.Database;
@@ -14,7 +14,6 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.RecordJson;
-import dev.oxbow.metadata.Role;
 
 import java.sql.Connection;
 import java.time.Clock;
@@ -23,9 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The work behind data API operations, on the branch's read-write compute (started for the occasion if suspended):
- * the authenticator role exists, may connect to the database and is a member of the branch's identity roles; the
- * exposed schemas exist. A failed create forgets its record, a failed update restores the previous one.
+ * The work behind data API operations, on the branch's read-write compute (started for the occasion if suspended): the
+ * schemas to expose must exist; the database's schemas are recorded. A failed create forgets its record, a failed update
+ * restores the previous one.
  */
 public final class DataApiOperations {
     private final MetadataStore store;
@@ -77,13 +76,7 @@ public final class DataApiOperations {
         List<String> found;
         try (Computes.Lease held = computes.leasePrimary(project, branch, "data API set-up");
              Connection c = computes.connect(project, branch, db.postgresDatabase())) {
-            AuthenticatorRole.ensure(c, db.postgresDatabase());
-            for (Role role : store.roles().list(branch.name())) {
-                if (role.identityType() != null) {
-                    AuthenticatorRole.grant(c, role.postgresRole());
-                }
-            }
-            found = AuthenticatorRole.schemas(c);
+            found = ExposedSchemas.available(c);
         }
         for (String schema : api.dbSchemas()) {
             if (!found.contains(schema)) {
