@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.branch.BranchOperations;
 import dev.oxbow.controlplane.branch.BranchReplacement;
@@ -122,7 +125,7 @@ public final class ControlPlane implements AutoCloseable {
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
-        Map<String, OperationHandler> handlers = new HashMap<>();
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
@@ -187,7 +190,7 @@ public final class ControlPlane implements AutoCloseable {
                 continue;
             }
             for (Branch branch : store.branches().list(project.name())) {
-                if (branch.deleted() || !"READY".equals(branch.state()) || pendingResources.contains(branch.name())) {
+                if (branch.deleted() || branch.state() != BranchState.READY || pendingResources.contains(branch.name())) {
                     continue;
                 }
                 try {
@@ -196,7 +199,7 @@ public final class ControlPlane implements AutoCloseable {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
                     for (Endpoint ep : store.endpoints().list(branch.name())) {
                         if (Computes.shouldRun(ep) && !computes.running(ep)) {
-                            store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
+                            store.endpoints().put(ep.withState(EndpointState.DEGRADED, java.time.Instant.now()));
                         }
                     }
                 }
@@ -215,7 +218,7 @@ public final class ControlPlane implements AutoCloseable {
     private void markDegraded(String endpointUid, String reason, Clock clock) {
         store.endpoints().getByUid(endpointUid).ifPresent(e -> {
             log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
-            store.endpoints().put(e.withState("DEGRADED", clock.instant()));
+            store.endpoints().put(e.withState(EndpointState.DEGRADED, clock.instant()));
         });
     }
 

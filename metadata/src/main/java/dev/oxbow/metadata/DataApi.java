@@ -14,7 +14,7 @@ public record DataApi(
         String databaseId,
         Instant createTime,
         Instant updateTime,
-        String state,
+        DataApiState state,
         List<String> dbSchemas,
         List<String> dbExtraSearchPath,
         Long dbMaxRows,
@@ -50,7 +50,7 @@ public record DataApi(
         return Branch.nameOf(projectId, branchId);
     }
 
-    public DataApi withState(String newState, List<String> schemasFound, Instant now) {
+    public DataApi withState(DataApiState newState, List<String> schemasFound, Instant now) {
         return new DataApi(projectId, branchId, databaseId, createTime, now, newState, dbSchemas, dbExtraSearchPath, dbMaxRows,
                 openapiMode, serverCorsAllowedOrigins, serverTimingEnabled, schemasFound);
     }

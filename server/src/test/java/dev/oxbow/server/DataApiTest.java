@@ -306,11 +306,11 @@ class DataApiTest {
     void aSuspendedComputeWakesOnTheFirstRequest() throws Exception {
         ControlPlane cp = t.server().controlPlane();
         cp.activity().suspendNow(cp.store().endpoints().get(EP).orElseThrow());
-        assertThat(cp.store().endpoints().get(EP).orElseThrow().state()).isEqualTo("IDLE");
+        assertThat(cp.store().endpoints().get(EP).orElseThrow().state()).isEqualTo(dev.oxbow.metadata.EndpointState.IDLE);
         var r = rest("GET", "authors?select=name&id=eq.2", null, aliceToken);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(JSON.readTree(r.body()).get(0).path("name").asText()).isEqualTo("Iain");
-        assertThat(cp.store().endpoints().get(EP).orElseThrow().state()).isEqualTo("ACTIVE");
+        assertThat(cp.store().endpoints().get(EP).orElseThrow().state()).isEqualTo(dev.oxbow.metadata.EndpointState.ACTIVE);
     }
 
     @Test

@@ -76,7 +76,7 @@ public final class DataApiGateway implements AutoCloseable {
     /** A READY data API on {@code projects/<p>/branches/<b>/databases/<d>} of a live branch; empty means 404. */
     public Optional<DataApi> find(String projectId, String branchId, String databaseId) {
         String db = Database.nameOf(projectId, branchId, databaseId);
-        return service.current(db).filter(api -> DataApiService.READY.equals(api.state()))
+        return service.current(db).filter(api -> api.state() == DataApiService.READY)
                 .filter(api -> store.branches().get(api.branchNameOf()).filter(b -> !b.deleted()).isPresent())
                 .filter(api -> store.projects().get(Project.nameOf(projectId)).filter(p -> !p.deleted()).isPresent());
     }

@@ -12,6 +12,7 @@ import dev.oxbow.metadata.DataApi;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.RecordJson;
 
@@ -38,8 +39,8 @@ public final class DataApiOperations {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
-        Map<String, OperationHandler> handlers = new HashMap<>();
+    public Map<OperationKind, OperationHandler> handlers() {
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.put(DataApiService.CREATE, restoring(true));
         handlers.put(DataApiService.UPDATE, restoring(false));
         handlers.put(DataApiService.DELETE, (op, ctx) -> {

@@ -5,9 +5,11 @@ import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.UpdateMask;
 import dev.oxbow.metadata.DataApi;
+import dev.oxbow.metadata.DataApiState;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.RecordJson;
 
 import java.time.Clock;
@@ -25,11 +27,11 @@ import java.util.regex.Pattern;
  * authenticator role on the branch. Fields Oxbow cannot honour are refused by name, never dropped.
  */
 public final class DataApiService {
-    static final String CREATE = "CREATE_DATA_API";
-    static final String UPDATE = "UPDATE_DATA_API";
-    static final String DELETE = "DELETE_DATA_API";
-    static final String CREATING = "CREATING";
-    static final String READY = "READY";
+    static final OperationKind CREATE = OperationKind.CREATE_DATA_API;
+    static final OperationKind UPDATE = OperationKind.UPDATE_DATA_API;
+    static final OperationKind DELETE = OperationKind.DELETE_DATA_API;
+    static final DataApiState CREATING = DataApiState.CREATING;
+    static final DataApiState READY = DataApiState.READY;
     private static final String METADATA = "DataApiOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.db_schemas", "spec.db_extra_search_path", "spec.db_max_rows",
             "spec.db_aggregates_enabled", "spec.jwt_role_claim_key", "spec.jwt_cache_max_lifetime", "spec.openapi_mode",
