@@ -77,7 +77,7 @@ final class PostgresApi {
             requireMethod(ctx, "POST");
             var spec = SpecReader.syncedTable(body(ctx));
             if (spec.branch() != null) {
-                cp.store().projects().get("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
+                cp.projects().find("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
                         .ifPresent(p -> cp.access().requireManage(caller, p));
             }
             ctx.json(op(cp.syncedTables().create(caller, ctx.queryParam("synced_table_id"), spec)));
@@ -188,7 +188,7 @@ final class PostgresApi {
         boolean syncCall = id.endsWith(":sync");
         String name = "synced_tables/" + (syncCall ? id.substring(0, id.length() - ":sync".length()) : id);
         var table = cp.syncedTables().get(name);
-        Project project = cp.store().projects().get(Project.nameOf(table.projectId()))
+        Project project = cp.projects().find(Project.nameOf(table.projectId()))
                 .orElseThrow(() -> ApiException.notFound("synced table", name));
         if (method.equals("GET") && !syncCall) {
             cp.access().requireUse(caller, project);
@@ -235,7 +235,7 @@ final class PostgresApi {
     /** Reads need CAN_USE on the project named in the path, changes CAN_MANAGE; strangers get 404. */
     private void authorize(String[] seg, String method, Principal caller) {
         if (seg.length >= 2 && seg[0].equals("projects")) {
-            cp.store().projects().get("projects/" + seg[1]).ifPresent(project -> {
+            cp.projects().find("projects/" + seg[1]).ifPresent(project -> {
                 if (method.equals("GET")) {
                     cp.access().requireUse(caller, project);
                 } else {
@@ -248,7 +248,7 @@ final class PostgresApi {
     /** Reading an operation needs CAN_USE on its project; one whose project is gone only admins see. */
     private void requireUseOfOperation(Operation op, Principal caller) {
         var project = op.projectId() == null ? java.util.Optional.<Project>empty()
-                : cp.store().projects().get(Project.nameOf(op.projectId()));
+                : cp.projects().find(Project.nameOf(op.projectId()));
         if (project.isPresent()) {
             cp.access().requireUse(caller, project.get());
         } else if (!caller.admin()) {
@@ -265,7 +265,7 @@ final class PostgresApi {
         var request = SpecReader.credentialRequest(body);
         if (request.endpoint() != null) {
             var endpoint = cp.endpoints().get(request.endpoint());
-            cp.access().requireUse(caller, cp.store().projects().get(Project.nameOf(endpoint.projectId())).orElseThrow());
+            cp.access().requireUse(caller, cp.projects().find(Project.nameOf(endpoint.projectId())).orElseThrow());
         }
         var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime());
         ObjectNode n = mapper.createObjectNode();

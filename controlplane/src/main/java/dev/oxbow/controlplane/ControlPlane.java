@@ -22,7 +22,10 @@ import dev.oxbow.controlplane.history.HistoryMaintenance;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.CredentialService;
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.controlplane.identity.IdentityService;
+import dev.oxbow.controlplane.identity.PermissionService;
+import dev.oxbow.controlplane.identity.AuditTrail;
 import dev.oxbow.controlplane.identity.SigningKeyRotation;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -69,6 +72,8 @@ import java.util.Set;
  * and endpoints recorded ACTIVE started again.
  */
 public final class ControlPlane implements AutoCloseable {
+    /** Enough that a long pass (a snapshot, up to two continuous syncs) leaves a thread for the suspender. */
+    private static final int BACKGROUND_THREADS = 4;
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
 
     /** The console's CU graph: one sample every 5 s for the last hour. */
@@ -83,6 +88,10 @@ public final class ControlPlane implements AutoCloseable {
     private final BranchLifecycle lifecycle;
     private final OperationExecutor executor;
     private final IdentityService identity;
+    /** Every periodic task of the control plane (suspender, autoscaler, reaper, ...): one scheduler, stopped first at close. */
+    private final BackgroundTasks background = new BackgroundTasks(BACKGROUND_THREADS);
+    private final PermissionService permissions;
+    private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
     private final EndpointService endpoints;
@@ -143,6 +152,8 @@ public final class ControlPlane implements AutoCloseable {
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
+        this.permissions = new PermissionService(store);
+        this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
@@ -206,13 +217,13 @@ public final class ControlPlane implements AutoCloseable {
             }
         }
         executor.resumePending();
-        reaper.start(java.time.Duration.ofSeconds(30));
-        activity.start(config.suspendCheckInterval());
-        keyRotation.start(java.time.Duration.ofHours(24));
-        autoscaler.start();
-        branchHistory.start();
-        history.start(HISTORY_INTERVAL);
-        syncRunner.start();
+        reaper.start(background, java.time.Duration.ofSeconds(30));
+        activity.start(background, config.suspendCheckInterval());
+        keyRotation.start(background, java.time.Duration.ofHours(24));
+        autoscaler.start(background);
+        branchHistory.start(background);
+        history.start(background, HISTORY_INTERVAL);
+        syncRunner.start(background);
     }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
@@ -225,6 +236,8 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
     public IdentityService identity() { return identity; }
+    public PermissionService permissions() { return permissions; }
+    public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
     public EndpointService endpoints() { return endpoints; }
@@ -243,6 +256,7 @@ public final class ControlPlane implements AutoCloseable {
     public SyncedTableService syncedTables() { return syncedTables; }
     public DataApiService dataApis() { return dataApis; }
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
+    public BackgroundTasks background() { return background; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -254,15 +268,11 @@ public final class ControlPlane implements AutoCloseable {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
     }
 
-    /** Stops operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
+    /** Stops background tasks, operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
     @Override
     public void close() {
-        reaper.close();
-        branchHistory.close();
-        history.close();
         syncRunner.close();
-        autoscaler.close();
-        keyRotation.close();
+        background.close();
         activity.close();
         executor.close();
         dataApiGateway.close();

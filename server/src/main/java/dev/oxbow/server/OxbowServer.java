@@ -75,6 +75,7 @@ public final class OxbowServer implements AutoCloseable {
             proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
+            cp.activity().endSessionsWith(new ProxySessionEnder(proxyServer));
             ApiServer server = new ApiServer(cp, prometheus,
                     new dev.oxbow.api.ProxyAddress(config.proxy().listenAddresses().get(0), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
             this.apiPort = server.start(config.apiHost(), config.apiPort());

@@ -99,19 +99,25 @@ public final class Computes {
         identities.remove(project.uid());
     }
 
-    /** Starts the endpoint's server (if not running) and marks it ACTIVE. */
+    /**
+     * Starts the endpoint's server (if not running) and marks it ACTIVE. Both happen under the endpoint's guard:
+     * a {@link #settle} after maintenance (a lease closing) would otherwise read the record still IDLE while a
+     * wake is starting the server, and stop it under the connection that woke it.
+     */
     public Endpoint start(Project project, Branch branch, Endpoint endpoint) throws ComputeException {
         if (!endpoint.readWrite()) {
             // a replica streams from the branch's primary, which must run first and know the replication role
             ensureRunning(project, branch);
             replicationRole.ensure(project, branch);
         }
-        if (runtime.find(endpoint.uid()).isEmpty()) {
-            startServer(project, branch, endpoint);
+        synchronized (guard(endpoint.uid())) {
+            if (runtime.find(endpoint.uid()).isEmpty()) {
+                startServer(project, branch, endpoint);
+            }
+            Endpoint active = endpoint.withState(EndpointState.ACTIVE, clock.instant());
+            store.endpoints().put(active);
+            return active;
         }
-        Endpoint active = endpoint.withState(EndpointState.ACTIVE, clock.instant());
-        store.endpoints().put(active);
-        return active;
     }
 
     /**
@@ -193,12 +199,20 @@ public final class Computes {
         return guards.computeIfAbsent(uid, k -> new Object());
     }
 
-    /** Stops the server (if running) and marks the endpoint IDLE. */
+    /**
+     * Marks the endpoint IDLE and stops its server, unless a lease holds the server up (a clone, a snapshot):
+     * then the work finishes on it and the last lease's close stops it. Every suspend goes through here (the
+     * console's Suspend, disabling, a branch's computes that should not run).
+     */
     public Endpoint suspend(Endpoint endpoint) throws ComputeException {
-        runtime.stop(endpoint.uid());
-        Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
-        store.endpoints().put(idle);
-        return idle;
+        synchronized (guard(endpoint.uid())) {
+            if (leases(endpoint).isEmpty()) {
+                runtime.stop(endpoint.uid());
+            }
+            Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
+            store.endpoints().put(idle);
+            return idle;
+        }
     }
 
     /** Stops the server without touching metadata (deletes, shutdown). */

@@ -3,6 +3,8 @@ package dev.oxbow.controlplane.dataapi;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
 import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Cascade;
@@ -14,7 +16,6 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.sql.Connection;
 import java.time.Clock;
@@ -31,7 +32,7 @@ public final class DataApiOperations {
     private final MetadataStore store;
     private final Computes computes;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
+    private final OperationRequestCodec requests = new OperationRequestCodec();
 
     public DataApiOperations(MetadataStore store, Computes computes, Clock clock) {
         this.store = store;
@@ -59,9 +60,9 @@ public final class DataApiOperations {
 
             @Override
             public void compensate(Operation op) {
-                Object previous = op.request() == null ? null : json.read(op.request(), Map.class).get("previous");
+                DataApi previous = requests.read(op, OperationRequest.PutDataApi.class).previous();
                 if (previous != null) {
-                    store.dataApis().put(json.read((String) previous, DataApi.class));
+                    store.dataApis().put(previous);
                 } else if (deleteWhenNoPrevious) {
                     store.dataApis().delete(op.resourceName());
                 }

@@ -1,6 +1,7 @@
 package dev.oxbow.controlplane.dataapi;
 
 import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.UpdateMask;
@@ -10,14 +11,12 @@ import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.OperationKind;
-import dev.oxbow.metadata.RecordJson;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -43,7 +42,6 @@ public final class DataApiService {
     private final OperationExecutor ops;
     private final Resources resources;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public DataApiService(MetadataStore store, OperationExecutor ops, Resources resources, Clock clock) {
         this.store = store;
@@ -65,7 +63,7 @@ public final class DataApiService {
         if (current(databaseName).isPresent()) {
             throw ApiException.alreadyExists("data API already exists: " + DataApi.nameOf(databaseName));
         }
-        Operation op = ops.create(api.name(), db.projectId(), CREATE, METADATA, null);
+        Operation op = ops.create(api.name(), db.projectId(), CREATE, METADATA, new OperationRequest.PutDataApi(null));
         store.transaction(() -> {
             store.dataApis().put(api);
             store.operations().put(op);
@@ -94,7 +92,7 @@ public final class DataApiService {
                 paths.contains("spec.server_cors_allowed_origins") ? origins(s.serverCorsAllowedOrigins()) : current.serverCorsAllowedOrigins(),
                 paths.contains("spec.server_timing_enabled") ? Boolean.TRUE.equals(s.serverTimingEnabled()) : current.serverTimingEnabled(),
                 current.availableSchemas());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, new OperationRequest.PutDataApi(current));
         store.transaction(() -> {
             store.dataApis().put(updated);
             store.operations().put(op);
@@ -105,7 +103,7 @@ public final class DataApiService {
 
     public Operation delete(String name) {
         DataApi current = get(name);
-        Operation op = ops.create(name, current.projectId(), DELETE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), DELETE, METADATA, new OperationRequest.PutDataApi(current));
         store.operations().put(op);
         ops.submit(op);
         return op;

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.SchedulingPolicy;
 import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.controlplane.compute.ComputeActivity;
@@ -30,9 +31,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,11 +54,13 @@ public final class SyncRunner implements AutoCloseable {
     private final Clock clock;
     private final Map<String, SyncProgress> progress = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
-    private final Map<String, ScheduledFuture<?>> loops = new ConcurrentHashMap<>();
+    private final Map<String, BackgroundTasks.Task> loops = new ConcurrentHashMap<>();
     private final Map<String, DeltaSource> sources = new ConcurrentHashMap<>();
     /** The newest source version a sync or poll saw, per synced table: what the lag metric reports (scrapes read no Delta log). */
     private final Map<String, Long> latestSeen = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform().name("oxbow-sync-", 0).daemon().factory());
+    /** Continuous syncs at once at most, so follows never take every background thread. */
+    private final Semaphore syncSlots = new Semaphore(2);
+    private volatile BackgroundTasks tasks;
 
     public SyncRunner(MetadataStore store, Computes computes, ComputeActivity activity, SyncConfig config, SourceCatalogs catalogs, Clock clock) {
         this.store = store;
@@ -70,8 +71,9 @@ public final class SyncRunner implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Follows every CONTINUOUS table again after a restart. */
-    public void start() {
+    /** Follows every CONTINUOUS table again after a restart; follows are tasks of {@code tasks}. */
+    public void start(BackgroundTasks tasks) {
+        this.tasks = tasks;
         for (SyncedTable t : store.syncedTables().all()) {
             if (t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS && t.lastProcessedCommitVersion() != null && !t.state().failed()) {
                 follow(t.name());
@@ -200,13 +202,16 @@ public final class SyncRunner implements AutoCloseable {
 
     /** Starts polling a CONTINUOUS table for new commits. */
     void follow(String name) {
-        loops.computeIfAbsent(name, n -> scheduler.scheduleWithFixedDelay(() -> poll(n), 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS));
+        if (tasks == null) {
+            throw new IllegalStateException("the sync runner is not started");
+        }
+        loops.computeIfAbsent(name, n -> tasks.every("sync " + n, Duration.ZERO, config.pollInterval(), () -> poll(n)));
     }
 
     void stopFollowing(String name) {
-        ScheduledFuture<?> loop = loops.remove(name);
+        BackgroundTasks.Task loop = loops.remove(name);
         if (loop != null) {
-            loop.cancel(false);
+            loop.cancel();
         }
     }
 
@@ -217,10 +222,14 @@ public final class SyncRunner implements AutoCloseable {
                 stopFollowing(name);
                 return;
             }
-            if (!hasNewCommit(t.get())) {
-                return;
+            if (!hasNewCommit(t.get()) || !syncSlots.tryAcquire()) {
+                return; // nothing new, or two syncs already run: the next poll looks again
             }
-            syncNow(name);
+            try {
+                syncNow(name);
+            } finally {
+                syncSlots.release();
+            }
         } catch (Exception e) {
             log.debug("continuous sync pass failed synced_table={} cause={}", name, e.toString());
         }
@@ -250,13 +259,9 @@ public final class SyncRunner implements AutoCloseable {
         return locks.computeIfAbsent(name, k -> new Object());
     }
 
+    /** Stops following every table (the owner of the background tasks waits for a sync in progress). */
     @Override
     public void close() {
-        scheduler.shutdownNow();
-        try {
-            scheduler.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loops.keySet().forEach(this::stopFollowing);
     }
 }

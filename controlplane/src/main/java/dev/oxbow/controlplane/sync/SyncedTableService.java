@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.SchedulingPolicy;
 import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.metadata.OperationKind;
@@ -18,8 +19,6 @@ import dev.oxbow.sync.TableSync;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -100,7 +99,7 @@ public final class SyncedTableService {
                 spec.postgresDatabase(), spec.sourceTableFullName(), location, spec.primaryKeyColumns(), spec.timeseriesKey(),
                 policy, SyncedTableState.SYNCED_TABLE_PROVISIONING, null, null, null, null, null);
         Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_SYNCED_TABLE, METADATA,
-                Map.of("create_schema", spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
+                new OperationRequest.CreateSyncedTable(spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
         store.transaction(() -> {
             if (store.syncedTables().get(name).isPresent()) {
                 throw ApiException.alreadyExists("synced table with such id already exists: " + name);
@@ -119,7 +118,7 @@ public final class SyncedTableService {
     /** Deletes the synced table; {@code purgeData} also drops the Postgres table (otherwise it stays, no longer updated). */
     public Operation delete(String name, boolean purgeData) {
         SyncedTable t = get(name);
-        Operation op = ops.create(name, t.projectId(), OperationKind.DELETE_SYNCED_TABLE, METADATA, Map.of("purge_data", purgeData));
+        Operation op = ops.create(name, t.projectId(), OperationKind.DELETE_SYNCED_TABLE, METADATA, new OperationRequest.DeleteSyncedTable(purgeData));
         store.operations().put(op);
         ops.submit(op);
         return op;
@@ -131,7 +130,7 @@ public final class SyncedTableService {
         if (t.lastProcessedCommitVersion() == null && !t.state().failed()) {
             throw ApiException.invalidState("Synced table " + name + " is still loading its initial snapshot; wait for the create operation.");
         }
-        Operation op = ops.create(name, t.projectId(), OperationKind.SYNC_SYNCED_TABLE, METADATA, null);
+        Operation op = ops.create(name, t.projectId(), OperationKind.SYNC_SYNCED_TABLE, METADATA, OperationRequest.NONE);
         store.operations().put(op);
         ops.submit(op);
         return op;
