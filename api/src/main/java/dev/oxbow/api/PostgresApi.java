@@ -75,12 +75,40 @@ final class PostgresApi {
         }
         if (n == 1 && seg[0].equals("synced_tables")) {
             requireMethod(ctx, "POST");
-            var spec = SpecReader.syncedTable(body(ctx));
+            var spec = cp.syncedTables().resolveTarget(caller, ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));
             if (spec.branch() != null) {
                 cp.projects().find("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
                         .ifPresent(p -> cp.access().requireManage(caller, p));
             }
             ctx.json(op(cp.syncedTables().create(caller, ctx.queryParam("synced_table_id"), spec)));
+            return;
+        }
+        if (n == 1 && seg[0].equals("catalogs")) {
+            requireMethod(ctx, "POST");
+            var spec = SpecReader.catalog(body(ctx));
+            if (spec != null && spec.branch() != null && spec.branch().startsWith("projects/")) {
+                String projectName = "projects/" + spec.branch().split("/")[1];
+                cp.access().requireManage(caller, cp.projects().find(projectName)
+                        .orElseThrow(() -> ApiException.notFound("project", projectName)));
+            }
+            ctx.json(op(cp.catalogs().create(ctx.queryParam("catalog_id"), spec)));
+            return;
+        }
+        if (n == 2 && seg[0].equals("catalogs")) {
+            var catalog = cp.catalogs().get(name);
+            Project project = cp.projects().find(Project.nameOf(catalog.projectId()))
+                    .orElseThrow(() -> ApiException.notFound("catalog", name));
+            switch (method) {
+                case "GET" -> {
+                    asResource(() -> cp.access().requireUse(caller, project), "catalog", name);
+                    ctx.json(writer.catalog(catalog));
+                }
+                case "DELETE" -> {
+                    asResource(() -> cp.access().requireManage(caller, project), "catalog", name);
+                    ctx.json(op(cp.catalogs().delete(name)));
+                }
+                default -> throw unknownRoute(ctx);
+            }
             return;
         }
         if (n == 2 && seg[0].equals("synced_tables")) {
@@ -191,11 +219,11 @@ final class PostgresApi {
         Project project = cp.projects().find(Project.nameOf(table.projectId()))
                 .orElseThrow(() -> ApiException.notFound("synced table", name));
         if (method.equals("GET") && !syncCall) {
-            cp.access().requireUse(caller, project);
+            asResource(() -> cp.access().requireUse(caller, project), "synced table", name);
             ctx.json(writer.syncedTable(table, cp.syncedTables().progress(name)));
             return;
         }
-        cp.access().requireManage(caller, project);
+        asResource(() -> cp.access().requireManage(caller, project), "synced table", name);
         if (syncCall) {
             requireMethod(ctx, "POST");
             ctx.json(op(cp.syncedTables().sync(name)));
@@ -203,6 +231,21 @@ final class PostgresApi {
             ctx.json(op(cp.syncedTables().delete(name, flag(ctx, "purge_data"))));
         } else {
             throw unknownRoute(ctx);
+        }
+    }
+
+    /**
+     * Runs an access check on the project behind a resource whose path names no project; a stranger gets the
+     * resource's own 404, never the project's name.
+     */
+    private static void asResource(Runnable check, String type, String name) {
+        try {
+            check.run();
+        } catch (ApiException e) {
+            if (e.httpStatus() == 404) {
+                throw ApiException.notFound(type, name);
+            }
+            throw e;
         }
     }
 

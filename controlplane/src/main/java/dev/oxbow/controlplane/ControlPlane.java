@@ -38,6 +38,8 @@ import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.Uids;
 import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.catalog.CatalogOperations;
+import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
 import dev.oxbow.controlplane.sql.SqlOperations;
@@ -111,6 +113,7 @@ public final class ControlPlane implements AutoCloseable {
     private final SyncedTableService syncedTables;
     private final DataApiService dataApis;
     private final DataApiGateway dataApiGateway;
+    private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -131,7 +134,7 @@ public final class ControlPlane implements AutoCloseable {
         identities.sharedDir(layout.runRoot());
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
-        Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
         Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
@@ -146,6 +149,7 @@ public final class ControlPlane implements AutoCloseable {
         SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
+        handlers.putAll(new CatalogOperations(store).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
@@ -159,7 +163,8 @@ public final class ControlPlane implements AutoCloseable {
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
+        this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
@@ -257,6 +262,7 @@ public final class ControlPlane implements AutoCloseable {
     public DataApiService dataApis() { return dataApis; }
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
+    public CatalogService catalogs() { return postgresCatalogs; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {

@@ -16,6 +16,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<Database> databases;
     private final ResourceTable<SyncedTable> syncedTables;
     private final ResourceTable<DataApi> dataApis;
+    private final ResourceTable<PostgresCatalog> catalogs;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -34,6 +35,7 @@ public final class MetadataStore implements AutoCloseable {
         this.databases = new ResourceTable<>(db, json, "database", Database.class);
         this.syncedTables = new ResourceTable<>(db, json, "synced_table", SyncedTable.class);
         this.dataApis = new ResourceTable<>(db, json, "data_api", DataApi.class);
+        this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -64,6 +66,7 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<Database> databases() { return databases; }
     public ResourceTable<SyncedTable> syncedTables() { return syncedTables; }
     public ResourceTable<DataApi> dataApis() { return dataApis; }
+    public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }

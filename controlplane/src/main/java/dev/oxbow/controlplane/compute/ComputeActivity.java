@@ -98,7 +98,9 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     private Path wake(String uid) {
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         synchronized (lock(uid)) {
+            phases.end("lock");
             Endpoint e = endpointByUid(uid).orElseThrow(() -> new IllegalStateException("endpoint " + uid + " no longer exists"));
             if (e.disabled()) {
                 throw new IllegalStateException("endpoint " + e.name() + " is disabled");
@@ -110,13 +112,13 @@ public final class ComputeActivity implements AutoCloseable {
             if (branch.state() != BranchState.READY) {
                 throw new IllegalStateException("branch " + branch.name() + " is " + branch.state() + "; retry in a moment");
             }
-            long start = System.nanoTime();
+            phases.end("lookup");
             try {
                 boolean wasRunning = computes.running(e);
-                Endpoint active = computes.start(project, branch, e);
+                Endpoint active = computes.start(project, branch, e, phases);
                 if (!wasRunning) {
-                    log.info("compute woken endpoint={} ms={}", e.name(), (System.nanoTime() - start) / 1_000_000);
-                    metrics.resumed(Duration.ofNanos(System.nanoTime() - start));
+                    log.info("compute woken endpoint={} {}", e.name(), phases);
+                    metrics.resumed(Duration.ofMillis(phases.totalMillis()));
                 }
                 return layout.socketDir(active);
             } catch (ComputeException ex) {

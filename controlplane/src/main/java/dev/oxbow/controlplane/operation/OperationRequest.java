@@ -74,7 +74,7 @@ public sealed interface OperationRequest {
     static Class<? extends OperationRequest> typeOf(OperationKind kind) {
         return switch (kind) {
             case CREATE_PROJECT, UPDATE_PROJECT, UNDELETE_PROJECT, UPDATE_BRANCH, UNDELETE_BRANCH,
-                 CREATE_ENDPOINT, DELETE_ENDPOINT, SYNC_SYNCED_TABLE -> None.class;
+                 CREATE_ENDPOINT, DELETE_ENDPOINT, SYNC_SYNCED_TABLE, CREATE_CATALOG, DELETE_CATALOG -> None.class;
             case DELETE_PROJECT, DELETE_BRANCH -> Delete.class;
             case CREATE_BRANCH -> CreateBranch.class;
             case RESTORE_BRANCH -> RestoreBranch.class;

@@ -54,7 +54,15 @@ public final class SyncedTableOperations {
                             + "; create it or set create_database_objects_if_missing.");
                 }
             }
-            SyncedTable done = sync(t.name());
+            SyncedTable done;
+            try {
+                done = runner.syncNow(t.name());
+            } catch (SyncException e) {
+                // the initial load was refused (duplicate keys, a value Postgres cannot store, an unreadable source) and
+                // rolled back: no synced table is left behind in a failed state; the operation says why
+                store.syncedTables().delete(t.name());
+                throw ApiException.invalidState(e.getMessage() + " The synced table was not created; fix the source or the spec and create it again.");
+            }
             if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name());
             }
