@@ -62,6 +62,17 @@ final class PostgresApi {
             ctx.json(out);
             return;
         }
+        if (n == 7 && seg[0].equals("projects") && seg[2].equals("branches") && seg[4].equals("databases") && seg[6].equals("data-api")) {
+            String database = String.join("/", Arrays.copyOf(seg, 6));
+            switch (method) {
+                case "POST" -> ctx.json(op(cp.dataApis().create(database, DataApiJson.spec(body(ctx)))));
+                case "GET" -> ctx.json(writer.dataApi(cp.dataApis().get(name)));
+                case "PATCH" -> ctx.json(op(cp.dataApis().update(name, DataApiJson.spec(body(ctx)), mask(ctx))));
+                case "DELETE" -> ctx.json(op(cp.dataApis().delete(name)));
+                default -> throw unknownRoute(ctx);
+            }
+            return;
+        }
         if (n == 1 && seg[0].equals("synced_tables")) {
             requireMethod(ctx, "POST");
             var spec = cp.syncedTables().resolveTarget(caller, ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));

@@ -25,8 +25,12 @@ final class ResourceWriter {
     private final String hostDomain;
     private final dev.oxbow.controlplane.compute.Computes computes;
     private final RecordJson records = new RecordJson();
+    /** The API's own base URL, known once it listens; data API status URLs start with it. */
+    private volatile String apiBase = "";
+    private final DataApiJson dataApis;
 
     ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes) {
+        this.dataApis = new DataApiJson(mapper, () -> apiBase);
         this.mapper = mapper;
         this.hostDomain = hostDomain;
         this.computes = computes;
@@ -157,6 +161,14 @@ final class ResourceWriter {
         return n;
     }
 
+    ObjectNode dataApi(dev.oxbow.metadata.DataApi d) {
+        return dataApis.render(d);
+    }
+
+    void apiBase(String base) {
+        this.apiBase = base;
+    }
+
     ObjectNode operation(Operation op) {
         ObjectNode n = mapper.createObjectNode();
         n.put("name", op.name()).put("done", op.done());
@@ -175,6 +187,7 @@ final class ResourceWriter {
                 case "endpoint" -> endpoint(records.read(op.result(), Endpoint.class));
                 case "role" -> role(records.read(op.result(), Role.class));
                 case "database" -> database(records.read(op.result(), Database.class));
+                case "dataapi" -> dataApi(records.read(op.result(), dev.oxbow.metadata.DataApi.class));
                 case "postgrescatalog" -> catalog(records.read(op.result(), dev.oxbow.metadata.PostgresCatalog.class));
                 case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();

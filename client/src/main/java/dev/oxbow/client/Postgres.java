@@ -163,6 +163,26 @@ public final class Postgres {
         return delete(name);
     }
 
+    // ---- data APIs (one per database, named <database>/data-api)
+
+    /** {@code database} is the database's resource name; the body is a {@link DataApi} or its JSON. */
+    public Operation<DataApi> createDataApi(String database, Object dataApi) {
+        return start("POST", database + "/data-api", Map.of(), orEmpty(dataApi), DataApi.class);
+    }
+
+    /** {@code name} is {@code <database>/data-api}. */
+    public DataApi getDataApi(String name) {
+        return get(name, DataApi.class);
+    }
+
+    public Operation<DataApi> updateDataApi(String name, Object dataApi, String updateMask) {
+        return update(name, dataApi, updateMask, DataApi.class);
+    }
+
+    public Operation<Empty> deleteDataApi(String name) {
+        return delete(name);
+    }
+
     // ---- credentials, operations
 
     public DatabaseCredential generateDatabaseCredential(Object request) {

@@ -8,6 +8,9 @@ import dev.oxbow.controlplane.branch.BranchOperations;
 import dev.oxbow.controlplane.branch.BranchReplacement;
 import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.compute.Autoscaler;
+import dev.oxbow.controlplane.dataapi.DataApiGateway;
+import dev.oxbow.controlplane.dataapi.DataApiOperations;
+import dev.oxbow.controlplane.dataapi.DataApiService;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.EndpointHistory;
@@ -108,6 +111,8 @@ public final class ControlPlane implements AutoCloseable {
     private final SqlConsole sqlConsole;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
+    private final DataApiService dataApis;
+    private final DataApiGateway dataApiGateway;
     private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
@@ -137,6 +142,7 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
+        handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
         // synced tables wake computes through the same path as client connections
         this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
         this.access = new AccessControl(store);
@@ -163,6 +169,8 @@ public final class ControlPlane implements AutoCloseable {
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
         this.keyRotation = new SigningKeyRotation(tokens);
+        this.dataApis = new DataApiService(store, executor, resources, clock);
+        this.dataApiGateway = new DataApiGateway(store, dataApis, identity, tokens, access, activity, clock);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
@@ -251,6 +259,8 @@ public final class ControlPlane implements AutoCloseable {
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
     public SyncedTableService syncedTables() { return syncedTables; }
+    public DataApiService dataApis() { return dataApis; }
+    public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
 
@@ -271,6 +281,7 @@ public final class ControlPlane implements AutoCloseable {
         background.close();
         activity.close();
         executor.close();
+        dataApiGateway.close();
         runtime.close();
         store.close();
     }

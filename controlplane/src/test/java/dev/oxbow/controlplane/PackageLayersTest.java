@@ -38,6 +38,7 @@ class PackageLayersTest {
             "sql",        // roles, databases, SQL console
             "catalog",    // catalogs: names for a branch's database
             "sync",       // synced tables
+            "dataapi",    // the Data API: management, authenticator set-up, serving
             "project",    // project service and operations, the reaper
             "");          // ControlPlane: wires everything
 

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
                 DatabaseCommands.Create.class, DatabaseCommands.Get.class, DatabaseCommands.List.class, DatabaseCommands.Update.class,
                 DatabaseCommands.Delete.class,
+                DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
                 CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})

@@ -67,6 +67,9 @@ public sealed interface OperationRequest {
     /** DELETE_SYNCED_TABLE: whether to drop the Postgres table too. */
     record DeleteSyncedTable(boolean purgeData) implements OperationRequest {}
 
+    /** CREATE/UPDATE/DELETE_DATA_API: the data API before (null for a new one), put back if the update fails. */
+    record PutDataApi(dev.oxbow.metadata.DataApi previous) implements OperationRequest {}
+
     /** The request type each kind of operation carries. */
     static Class<? extends OperationRequest> typeOf(OperationKind kind) {
         return switch (kind) {
@@ -83,6 +86,7 @@ public sealed interface OperationRequest {
             case DELETE_DATABASE -> DeleteDatabase.class;
             case CREATE_SYNCED_TABLE -> CreateSyncedTable.class;
             case DELETE_SYNCED_TABLE -> DeleteSyncedTable.class;
+            case CREATE_DATA_API, UPDATE_DATA_API, DELETE_DATA_API -> PutDataApi.class;
         };
     }
 

@@ -71,6 +71,7 @@ public final class OperationRequestCodec {
         asString(module, Endpoint.class);
         asString(module, Role.class);
         asString(module, Database.class);
+        asString(module, dev.oxbow.metadata.DataApi.class);
         return module;
     }
 
