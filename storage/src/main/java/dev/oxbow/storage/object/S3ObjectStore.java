@@ -181,7 +181,9 @@ public final class S3ObjectStore implements ObjectStore {
         try {
             String p = settings.prefix().isEmpty() ? prefix : settings.prefix() + "/" + prefix;
             for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(settings.bucket()).prefix(p)).contents()) {
-                out.add(new ObjectInfo(relative(o.key()), o.size(), o.lastModified()));
+                if (!o.key().endsWith("/")) { // folder markers some servers list (S3Proxy's filesystem back end, consoles)
+                    out.add(new ObjectInfo(relative(o.key()), o.size(), o.lastModified()));
+                }
             }
         } catch (RuntimeException e) {
             throw failure("list " + prefix, e);
