@@ -21,10 +21,17 @@ import java.util.Optional;
 public final class ProjectOperations {
     private final MetadataStore store;
     private final Provisioner provisioner;
+    private final java.util.function.Consumer<Project> afterPurge;
     private final BranchLifecycle branches;
     private final RecordJson json = new RecordJson();
 
     public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
+        this(store, provisioner, branches, p -> { });
+    }
+
+    /** {@code afterPurge} runs once a project's files and records are gone (removes its objects from the object store). */
+    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches, java.util.function.Consumer<Project> afterPurge) {
+        this.afterPurge = afterPurge;
         this.store = store;
         this.provisioner = provisioner;
         this.branches = branches;
@@ -51,6 +58,7 @@ public final class ProjectOperations {
                         if (project.isPresent()) {
                             provisioner.removeProject(project.get());
                             Cascade.deleteProject(store, op.resourceName());
+                            afterPurge.accept(project.get());
                         }
                     }
                 },
@@ -63,6 +71,7 @@ public final class ProjectOperations {
                     if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
                         provisioner.removeProject(project.get());
                         Cascade.deleteProject(store, op.resourceName());
+                        afterPurge.accept(project.get());
                     } else {
                         for (Branch b : store.branches().list(op.resourceName())) {
                             provisioner.stopAll(b);

@@ -36,6 +36,12 @@ public final class WalFetcher {
 
     /** Returns the number of files written into {@code archiveDir}; files already there are kept. */
     public int fetch(BucketLayout layout, String fromSegment, long segmentSize, Path archiveDir, ProcessIdentity owner) throws IOException {
+        return fetch(layout, fromSegment, segmentSize, archiveDir, owner, true);
+    }
+
+    /** As above; without {@code withTail} the segment being written is not rebuilt (whole segments only). */
+    public int fetch(BucketLayout layout, String fromSegment, long segmentSize, Path archiveDir, ProcessIdentity owner, boolean withTail)
+            throws IOException {
         String fromPosition = fromSegment.substring(8, 24);
         int fetched = 0;
         java.util.Set<String> whole = new java.util.HashSet<>();
@@ -56,6 +62,9 @@ public final class WalFetcher {
             store.download(o.key(), target);
             owner.chown(target);
             fetched++;
+        }
+        if (!withTail) {
+            return fetched;
         }
         Map<String, List<ObjectInfo>> tails = new TreeMap<>();
         for (ObjectInfo o : store.list(layout.walTail())) {

@@ -1,0 +1,165 @@
+package dev.oxbow.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.controlplane.history.BucketPolicy;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.storage.object.ObjectInfo;
+import dev.oxbow.storage.object.ObjectStore;
+import dev.oxbow.storage.object.ObjectStores;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Disaster recovery from a real S3 server (S3Proxy through the AWS SDK): an Oxbow whose history ships to the
+ * bucket is killed with its computes, its whole home is deleted, and a fresh home restored from the bucket
+ * alone serves the same project, endpoint and credentials with every commit older than the loss window.
+ */
+@Timeout(600)
+class ObjectStoreRecoveryTest {
+    @RegisterExtension
+    static final TestHomes homes = new TestHomes();
+    static TestS3Server s3;
+    static Path s3Dir;
+    /** Shipping every second, snapshots and metadata every second: the loss window is about two seconds. */
+    private static final Duration LOSS_WINDOW = Duration.ofSeconds(3);
+
+    @BeforeAll
+    static void startS3() throws Exception {
+        s3Dir = homes.newHome("s3");
+        s3 = TestS3Server.start(s3Dir, "oxbow-dr");
+    }
+
+    @AfterAll
+    static void stopS3() throws Exception {
+        s3.close();
+    }
+
+    private static Map<String, String> env(String location) {
+        Map<String, String> env = new HashMap<>(s3.env());
+        env.put("OXBOW_OBJECT_STORE", location);
+        env.put("OXBOW_WAL_SHIP_INTERVAL_MS", "1000");
+        env.put("OXBOW_BUCKET_UPLOAD_INTERVAL_MS", "1000");
+        return env;
+    }
+
+    @Test
+    void killEverythingDeleteTheHomeAndRestoreFromTheBucket() throws Exception {
+        String location = "s3://oxbow-dr/killed";
+        Path home = homes.newHome("dr");
+        ChildServer child = ChildServer.start(home, env(location));
+        child.run("POST", "/api/2.0/postgres/projects?project_id=dr-a", "{}");
+        JsonNode endpoint = child.call("GET", "/api/2.0/postgres/projects/dr-a/branches/production/endpoints/primary", null);
+        String endpointUid = endpoint.path("uid").asText();
+        JsonNode roleOp = child.call("POST", "/api/2.0/postgres/projects/dr-a/branches/production/roles?role_id=app-role",
+                "{\"spec\":{\"postgres_role\":\"app_user\"}}");
+        assertThat(roleOp.has("name")).as(roleOp.toString()).isTrue();
+        child.awaitDone(child.baseUrl(), roleOp.path("name").asText());
+        Path socket = new Layout(home).socketDir(endpointUid);
+        try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE commits (id int primary key, at timestamptz not null default clock_timestamp())");
+        }
+        try (ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+            // the project's records and its first snapshot are in the bucket
+            awaitTrue(() -> bucket.list("projects/").stream().anyMatch(o -> o.key().endsWith(".manifest")));
+            awaitTrue(() -> bucket.exists("metadata/LATEST") && metadataHas(bucket, "app_user"));
+        }
+        // one commit at a time, each acknowledged, for a few seconds, then the machine is gone
+        Map<Integer, Instant> acknowledged = new LinkedHashMap<>();
+        try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
+            Instant until = Instant.now().plusSeconds(6);
+            for (int id = 1; Instant.now().isBefore(until); id++) {
+                st.execute("INSERT INTO commits (id) VALUES (" + id + ")");
+                acknowledged.put(id, Instant.now());
+                Thread.sleep(20);
+            }
+        }
+        Instant killedAt = Instant.now();
+        child.kill();
+        for (long pid : Processes.postgresUnder(home)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        awaitTrue(() -> Processes.postgresUnder(home).isEmpty());
+        TestHomes.delete(home);
+        assertThat(home).doesNotExist();
+
+        Path fresh = homes.newHome("dr-restored");
+        ServerConfig config = TestServer.config(fresh).withBucket(BucketPolicy.at(location, s3.env()).withRestore(true));
+        try (TestServer t = TestServer.start(config)) {
+            var store = t.server().controlPlane().store();
+            assertThat(store.endpoints().get("projects/dr-a/branches/production/endpoints/primary")).hasValueSatisfying(e ->
+                    assertThat(e.uid()).isEqualTo(endpointUid));
+            assertThat(store.roles().get("projects/dr-a/branches/production/roles/app-role")).isPresent();
+            // the restored admin token is the old one
+            assertThat(t.token()).isEqualTo(child.token());
+            String ep = "projects/dr-a/branches/production/endpoints/primary";
+            ReaperTest.awaitTrue(() -> t.server().controlPlane().computes().running(store.endpoints().get(ep).orElseThrow()));
+            java.util.Set<Integer> present = new java.util.HashSet<>();
+            for (String id : Sql.column(t, ep, "postgres", "SELECT id FROM commits")) {
+                present.add(Integer.parseInt(id));
+            }
+            long mustHave = acknowledged.entrySet().stream().filter(e -> e.getValue().isBefore(killedAt.minus(LOSS_WINDOW))).count();
+            long lost = acknowledged.keySet().stream().filter(id -> !present.contains(id)).count();
+            System.out.println("DR: acknowledged=" + acknowledged.size() + " restored=" + present.size() + " lost=" + lost);
+            assertThat(mustHave).isPositive();
+            acknowledged.forEach((id, at) -> {
+                if (at.isBefore(killedAt.minus(LOSS_WINDOW))) {
+                    assertThat(present).as("commit " + id + " acknowledged at " + at + ", killed at " + killedAt).contains(id);
+                }
+            });
+            assertThat(Sql.column(t, ep, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'")).containsExactly("1");
+            // and it serves writes again
+            Sql.exec(t, ep, "postgres", "INSERT INTO commits (id) VALUES (1000000)");
+        }
+    }
+
+    private static boolean metadataHas(ObjectStore bucket, String text) throws Exception {
+        String key = new String(bucket.get("metadata/LATEST").orElseThrow()).strip();
+        Path tmp = Files.createTempFile("oxbow-meta", ".db");
+        try {
+            bucket.download(key, tmp);
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master")) {
+                rs.next();
+            }
+            return new String(Files.readAllBytes(tmp), java.nio.charset.StandardCharsets.ISO_8859_1).contains(text);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    static void awaitTrue(Check check) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(120);
+        while (!check.ok()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("condition not met in 120 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    static long count(ObjectStore bucket, String prefix) throws Exception {
+        return bucket.list(prefix).stream().map(ObjectInfo::key).count();
+    }
+}
