@@ -126,7 +126,7 @@ public final class ControlPlane implements AutoCloseable {
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
         this.bucket = objectStore == null ? java.util.Optional.empty()
-                : java.util.Optional.of(new BucketHistory(store, computes, layout, objectStore, config.bucket(), clock));
+                : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<String, OperationHandler> handlers = new HashMap<>();
@@ -266,6 +266,7 @@ public final class ControlPlane implements AutoCloseable {
     public void refreshMetrics() {
         metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
         metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
+        bucket.ifPresent(b -> metrics.refreshShipping(b.health().reachable(), b.shippingFigures()));
     }
 
     public Operation operation(String name) {

@@ -130,6 +130,70 @@ class ObjectStoreRecoveryTest {
         }
     }
 
+    /**
+     * A branch from a past time whose snapshots and archived WAL were deleted from the local disk is built from
+     * the bucket; the branch status and /metrics show where history lives and how far it has shipped; a purge
+     * removes the project's objects.
+     */
+    @Test
+    void branchFromThePastIsServedFromTheBucketWhenLocalHistoryIsGone() throws Exception {
+        String location = "s3://oxbow-dr/past";
+        Path home = homes.newHome("past");
+        ServerConfig config = TestServer.config(home)
+                .withBucket(BucketPolicy.at(location, s3.env()).withIntervals(Duration.ofMillis(500), Duration.ofSeconds(1)));
+        try (TestServer t = TestServer.start(config); ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+            t.awaitOperation(JSON.readTree(t.http("POST", "/api/2.0/postgres/projects?project_id=past-a", "{}").body()).get("name").asText(),
+                    Duration.ofSeconds(120));
+            var cp = t.server().controlPlane();
+            String prod = "projects/past-a/branches/production";
+            String ep = prod + "/endpoints/primary";
+            Sql.exec(t, ep, "postgres", "CREATE TABLE events (id int primary key)");
+            Sql.exec(t, ep, "postgres", "INSERT INTO events VALUES (1)");
+            Thread.sleep(1100);
+            Instant mark = Instant.now();
+            Thread.sleep(1100);
+            Sql.exec(t, ep, "postgres", "INSERT INTO events VALUES (2)");
+            var project = cp.store().projects().get("projects/past-a").orElseThrow();
+            var branch = cp.store().branches().get(prod).orElseThrow();
+            String flushed = Sql.column(t, ep, "postgres", "SELECT pg_current_wal_flush_lsn()::text").get(0);
+            // shipped past the second row, snapshot uploaded
+            awaitTrue(() -> cp.bucket().get().status(branch).map(st -> st.lastShippedLsn() != null
+                    && dev.oxbow.storage.Lsn.parse(st.lastShippedLsn()) >= dev.oxbow.storage.Lsn.parse(flushed) && st.backlogFiles() == 0).orElse(false));
+            awaitTrue(() -> bucket.list("projects/" + project.uid() + "/branches/" + branch.uid() + "/snapshots/").size() > 0);
+
+            JsonNode status = JSON.readTree(t.http("GET", "/api/2.0/postgres/" + prod, null).body()).path("status").path("history");
+            assertThat(status.path("location").asText()).isEqualTo(location);
+            assertThat(status.path("object_store_reachable").asBoolean()).isTrue();
+            assertThat(status.path("wal_shipped_lsn").asText()).matches("[0-9A-F]+/[0-9A-F]+");
+            assertThat(status.path("bucket_wal_bytes").asLong()).isPositive();
+            String metrics = t.http("GET", "/metrics", null, t.token()).body();
+            assertThat(metrics).contains("oxbow_branch_wal_shipped_lsn").contains("oxbow_object_store_up 1.0");
+
+            // the local history is lost: snapshots and archived WAL
+            var layout = cp.config().layout();
+            TestHomes.delete(layout.snapshotsDir(project, branch));
+            try (var files = Files.list(layout.archiveDir(project, branch))) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            String body = "{\"spec\":{\"source_branch\":\"" + prod + "\",\"source_branch_time\":\"" + mark + "\",\"no_expiry\":true}}";
+            var created = t.http("POST", "/api/2.0/postgres/projects/past-a/branches?branch_id=past", body);
+            assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+            JsonNode done = t.awaitOperation(JSON.readTree(created.body()).get("name").asText(), Duration.ofSeconds(300));
+            assertThat(done.has("response")).as(done.toString()).isTrue();
+            assertThat(Sql.column(t, "projects/past-a/branches/past/endpoints/primary", "postgres", "SELECT id FROM events ORDER BY id"))
+                    .containsExactly("1");
+
+            var purged = t.http("DELETE", "/api/2.0/postgres/projects/past-a?purge=true", null);
+            assertThat(purged.statusCode()).as(purged.body()).isEqualTo(200);
+            t.awaitOperation(JSON.readTree(purged.body()).get("name").asText(), Duration.ofSeconds(120));
+            assertThat(bucket.list("projects/" + project.uid() + "/")).isEmpty();
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private static boolean metadataHas(ObjectStore bucket, String text) throws Exception {
         String key = new String(bucket.get("metadata/LATEST").orElseThrow()).strip();
         Path tmp = Files.createTempFile("oxbow-meta", ".db");

@@ -63,6 +63,7 @@ public final class BucketHistory implements AutoCloseable {
     private final BucketPolicy policy;
     private final Clock clock;
     private final SnapshotTransfer transfer;
+    private final SnapshotStore localSnapshots;
     private final WalFetcher fetcher;
     private final Map<String, WalShipper> shippers = new ConcurrentHashMap<>();
     private final Set<String> uploaded = ConcurrentHashMap.newKeySet();
@@ -73,7 +74,9 @@ public final class BucketHistory implements AutoCloseable {
     private final ScheduledExecutorService uploadTimer =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-bucket-upload").daemon().factory());
 
-    public BucketHistory(MetadataStore store, Computes computes, Layout layout, ObjectStore bucket, BucketPolicy policy, Clock clock) {
+    public BucketHistory(MetadataStore store, Computes computes, dev.oxbow.storage.BranchCloner cloner, Layout layout, ObjectStore bucket,
+                         BucketPolicy policy, Clock clock) {
+        this.localSnapshots = new SnapshotStore(cloner, clock);
         this.store = store;
         this.computes = computes;
         this.layout = layout;
@@ -113,6 +116,24 @@ public final class BucketHistory implements AutoCloseable {
     /** The branch's shipping status; empty before its first shipping pass. */
     public Optional<WalShipper.Status> status(Branch branch) {
         return Optional.ofNullable(shippers.get(branch.uid())).map(WalShipper::status);
+    }
+
+    /** Every live branch's shipping figures, for /metrics. */
+    public List<dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping> shippingFigures() {
+        List<dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping> out = new ArrayList<>();
+        Instant now = clock.instant();
+        for (Branch b : store.branches().all()) {
+            WalShipper s = shippers.get(b.uid());
+            if (b.deleted() || s == null) {
+                continue;
+            }
+            WalShipper.Status st = s.status();
+            out.add(new dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping(b.projectId(), b.branchId(),
+                    st.lastShippedLsn() == null ? 0 : Lsn.parse(st.lastShippedLsn()),
+                    st.lastShippedAt() == null ? null : Duration.between(st.lastShippedAt(), now).toMillis() / 1000.0,
+                    st.bucketBytes(), st.backlogFiles()));
+        }
+        return out;
     }
 
     /** One shipping pass over every live branch. */
@@ -209,7 +230,7 @@ public final class BucketHistory implements AutoCloseable {
     /** Uploads the branch's local snapshots that are not in the bucket yet (oldest first). */
     public void uploadSnapshots(Project project, Branch branch) throws IOException {
         BucketLayout bl = layoutOf(project, branch);
-        for (Snapshot s : new SnapshotStore(null, clock).list(layout.snapshotsDir(project, branch))) {
+        for (Snapshot s : localSnapshots.list(layout.snapshotsDir(project, branch))) {
             String id = branch.uid() + "/" + s.dir().getFileName();
             if (uploaded.contains(id)) {
                 continue;
