@@ -78,7 +78,7 @@ final class ConsoleApi {
         n.put("endpoint", e.name()).put("uid", e.uid());
         ArrayNode samples = n.putArray("samples");
         for (EndpointHistory.Sample s : cp.history().of(e.uid())) {
-            samples.addObject().put("time", Wire.timestamp(s.time())).put("state", s.state()).put("cu", s.cu()).put("connections", s.connections());
+            samples.addObject().put("time", Wire.timestamp(s.time())).put("state", s.state().name()).put("cu", s.cu()).put("connections", s.connections());
         }
         ctx.json(n);
     }
@@ -101,7 +101,7 @@ final class ConsoleApi {
         for (Operation op : cp.store().operations().recent(p.projectId(), limit)) {
             ObjectNode o = writer.operation(op);
             o.remove("response"); // the log needs what happened, not each resource snapshot
-            o.put("kind", op.kind()).put("resource", op.resourceName())
+            o.put("kind", op.kind().name()).put("resource", op.resourceName())
                     .put("create_time", Wire.timestamp(op.createTime())).put("update_time", Wire.timestamp(op.updateTime()));
             list.add(o);
         }

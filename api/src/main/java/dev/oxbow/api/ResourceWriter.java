@@ -1,5 +1,6 @@
 package dev.oxbow.api;
 
+import dev.oxbow.metadata.EndpointState;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -81,9 +82,9 @@ final class ResourceWriter {
         n.put("name", b.name()).put("branch_id", b.branchId()).put("parent", b.parentName()).put("uid", b.uid());
         times(n, b.createTime(), b.updateTime());
         ObjectNode s = n.putObject("status");
-        s.put("branch_id", b.branchId()).put("current_state", b.state());
-        if (b.pendingState() != null && !b.pendingState().equals(b.state())) {
-            s.put("pending_state", b.pendingState());
+        s.put("branch_id", b.branchId()).put("current_state", b.state().name());
+        if (b.pendingState() != null && b.pendingState() != b.state()) {
+            s.put("pending_state", b.pendingState().name());
         }
         time(s, "state_change_time", b.stateChangeTime());
         s.put("default", b.isDefault()).put("is_protected", b.isProtected()).put("logical_size_bytes", b.logicalSizeBytes());
@@ -126,9 +127,9 @@ final class ResourceWriter {
         n.put("name", e.name()).put("endpoint_id", e.endpointId()).put("parent", e.parentName()).put("uid", e.uid());
         times(n, e.createTime(), e.updateTime());
         ObjectNode s = n.putObject("status");
-        s.put("endpoint_id", e.endpointId()).put("endpoint_type", e.endpointType()).put("current_state", e.state());
-        if (e.pendingState() != null && !e.pendingState().equals(e.state())) {
-            s.put("pending_state", e.pendingState());
+        s.put("endpoint_id", e.endpointId()).put("endpoint_type", e.endpointType()).put("current_state", e.state().name());
+        if (e.pendingState() != null && e.pendingState() != e.state()) {
+            s.put("pending_state", e.pendingState().name());
         }
         s.put("autoscaling_limit_min_cu", e.minCu()).put("autoscaling_limit_max_cu", e.maxCu());
         if (e.noSuspension()) {
@@ -145,7 +146,7 @@ final class ResourceWriter {
         pgSettings(s.putObject("settings").putObject("pg_settings"), e.pgSettings());
         time(s, "last_active_time", e.lastActiveTime());
         // Oxbow extensions (SDKs ignore unknown fields): the size now and how it is enforced
-        if ("ACTIVE".equals(e.state())) {
+        if (e.state() == EndpointState.ACTIVE) {
             s.put("current_cu", computes.currentCu(e));
         }
         s.put("resource_control", computes.runtime().resourceControl());
@@ -215,10 +216,10 @@ final class ResourceWriter {
         if (t.timeseriesKey() != null) {
             spec.put("timeseries_key", t.timeseriesKey());
         }
-        spec.put("scheduling_policy", t.schedulingPolicy()).put("branch", t.branch()).put("postgres_database", t.postgresDatabase());
+        spec.put("scheduling_policy", t.schedulingPolicy().name()).put("branch", t.branch()).put("postgres_database", t.postgresDatabase());
         ObjectNode s = n.putObject("status");
-        s.put("detailed_state", t.state()).put("pipeline_id", t.uid()).put("project", "projects/" + t.projectId())
-                .put("unity_catalog_provisioning_state", t.state().endsWith("FAILED") ? "DEGRADED" : "ACTIVE")
+        s.put("detailed_state", t.state().name()).put("pipeline_id", t.uid()).put("project", "projects/" + t.projectId())
+                .put("unity_catalog_provisioning_state", t.state().failed() ? "DEGRADED" : "ACTIVE")
                 .put("provisioning_phase", "PROVISIONING_PHASE_MAIN");
         if (t.message() != null) {
             s.put("message", t.message());

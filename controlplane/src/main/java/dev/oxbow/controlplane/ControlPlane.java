@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.branch.BranchOperations;
 import dev.oxbow.controlplane.branch.BranchReplacement;
@@ -129,7 +132,7 @@ public final class ControlPlane implements AutoCloseable {
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
-        Map<String, OperationHandler> handlers = new HashMap<>();
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
@@ -191,7 +194,7 @@ public final class ControlPlane implements AutoCloseable {
                 continue;
             }
             for (Branch branch : store.branches().list(project.name())) {
-                if (branch.deleted() || !"READY".equals(branch.state()) || pendingResources.contains(branch.name())) {
+                if (branch.deleted() || branch.state() != BranchState.READY || pendingResources.contains(branch.name())) {
                     continue;
                 }
                 try {
@@ -203,7 +206,7 @@ public final class ControlPlane implements AutoCloseable {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
                     for (Endpoint ep : store.endpoints().list(branch.name())) {
                         if (Computes.shouldRun(ep) && !computes.running(ep)) {
-                            store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
+                            store.endpoints().put(ep.withState(EndpointState.DEGRADED, java.time.Instant.now()));
                         }
                     }
                 }
@@ -238,7 +241,7 @@ public final class ControlPlane implements AutoCloseable {
     private void markDegraded(String endpointUid, String reason, Clock clock) {
         store.endpoints().getByUid(endpointUid).ifPresent(e -> {
             log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
-            store.endpoints().put(e.withState("DEGRADED", clock.instant()));
+            store.endpoints().put(e.withState(EndpointState.DEGRADED, clock.instant()));
         });
     }
 

@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * A branch: a timeline with its own data directory. {@code sourceBranchId} is null for a root branch.
- * {@code state} is a BranchStatusState wire value (INIT, READY, RESETTING, ..., DELETED).
+ * {@code pendingState} is the state an operation in progress leads to.
  */
 public record Branch(
         String projectId,
@@ -12,8 +12,8 @@ public record Branch(
         String uid,
         Instant createTime,
         Instant updateTime,
-        String state,
-        String pendingState,
+        BranchState state,
+        BranchState pendingState,
         Instant stateChangeTime,
         boolean isDefault,
         boolean isProtected,
@@ -59,12 +59,12 @@ public record Branch(
     }
 
     /** The branch while an operation changes its data ({@code state}, e.g. RESETTING), then back to READY. */
-    public Branch withPending(String transientState, Instant now) {
-        return new Branch(projectId, branchId, uid, createTime, now, transientState, "READY", now, isDefault, isProtected,
+    public Branch withPending(BranchState transientState, Instant now) {
+        return new Branch(projectId, branchId, uid, createTime, now, transientState, BranchState.READY, now, isDefault, isProtected,
                 sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes);
     }
 
-    public Branch withState(String newState, Instant now) {
+    public Branch withState(BranchState newState, Instant now) {
         return new Branch(projectId, branchId, uid, createTime, now, newState, null, now, isDefault, isProtected,
                 sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes);
     }

@@ -4,8 +4,7 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A compute endpoint. {@code state} is an EndpointStatusState wire value (INIT, ACTIVE, IDLE, DEGRADED);
- * a null {@code suspendTimeoutSeconds} with {@code noSuspension} false never happens after validation.
+ * A compute endpoint. A null {@code suspendTimeoutSeconds} with {@code noSuspension} false never happens after validation.
  */
 public record Endpoint(
         String projectId,
@@ -15,8 +14,8 @@ public record Endpoint(
         Instant createTime,
         Instant updateTime,
         String endpointType,
-        String state,
-        String pendingState,
+        EndpointState state,
+        EndpointState pendingState,
         double minCu,
         double maxCu,
         Long suspendTimeoutSeconds,
@@ -53,9 +52,9 @@ public record Endpoint(
         return READ_WRITE.equals(endpointType);
     }
 
-    public Endpoint withState(String newState, Instant now) {
+    public Endpoint withState(EndpointState newState, Instant now) {
         return new Endpoint(projectId, branchId, endpointId, uid, createTime, now, endpointType, newState, null,
                 minCu, maxCu, suspendTimeoutSeconds, noSuspension, disabled, pgSettings, groupMin, groupMax,
-                enableReadableSecondaries, "ACTIVE".equals(newState) ? now : lastActiveTime);
+                enableReadableSecondaries, newState == EndpointState.ACTIVE ? now : lastActiveTime);
     }
 }

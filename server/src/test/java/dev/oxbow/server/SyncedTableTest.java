@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.metadata.EndpointState;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.databricks.sdk.WorkspaceClient;
@@ -152,7 +153,7 @@ class SyncedTableTest {
         JsonNode op = body(t.http("POST", "/api/2.0/postgres/synced_tables/lake.sales.orders_synced:sync", null));
         JsonNode done = awaitOp(op.path("name").asText());
         assertThat(done.path("response").path("status").path("last_processed_commit_version").asLong()).isEqualTo(w.version());
-        assertThat(cp.store().endpoints().get(PRIMARY).orElseThrow().state()).isEqualTo("ACTIVE");
+        assertThat(cp.store().endpoints().get(PRIMARY).orElseThrow().state()).isEqualTo(EndpointState.ACTIVE);
         assertSynced(table, "sales.orders_synced");
         JsonNode status = get("lake.sales.orders_synced").path("status");
         assertThat(status.path("detailed_state").asText()).isEqualTo("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE");

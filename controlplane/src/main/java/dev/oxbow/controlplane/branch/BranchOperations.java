@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.operation.OperationContext;
@@ -37,14 +39,14 @@ public final class BranchOperations {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                BranchService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_BRANCH, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Branch branch = Cascade.requireBranch(store, op.resourceName());
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
-                        if (!"READY".equals(branch.state())) {
+                        if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
                             PointInTimeRecovery.Target past = op.request() == null ? null : BranchService.pointOf(json.read(op.request(), Map.class));
                             var now = clock.instant();
@@ -79,8 +81,8 @@ public final class BranchOperations {
                         }
                     }
                 },
-                BranchService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
-                BranchService.DELETE, (op, ctx) -> {
+                OperationKind.UPDATE_BRANCH, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
+                OperationKind.DELETE_BRANCH, (op, ctx) -> {
                     Optional<Branch> branch = store.branches().get(op.resourceName());
                     Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
                     if (branch.isEmpty() || project.isEmpty()) {
@@ -94,7 +96,7 @@ public final class BranchOperations {
                     }
                     return OperationResult.empty();
                 },
-                BranchService.UNDELETE, (op, ctx) -> {
+                OperationKind.UNDELETE_BRANCH, (op, ctx) -> {
                     Branch branch = Cascade.requireBranch(store, op.resourceName());
                     lifecycle.resume(Cascade.requireProject(store, Project.nameOf(branch.projectId())), branch);
                     return OperationResult.empty();

@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.Timelines;
@@ -60,8 +63,8 @@ public final class BranchReplacement {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
-        return Map.of(BranchService.RESTORE, replacing(this::restore), BranchService.RESET, replacing(this::reset));
+    public Map<OperationKind, OperationHandler> handlers() {
+        return Map.of(OperationKind.RESTORE_BRANCH, replacing(this::restore), OperationKind.RESET_BRANCH, replacing(this::reset));
     }
 
     private interface Work {
@@ -175,9 +178,9 @@ public final class BranchReplacement {
     private Branch recordOldBranch(Project project, Branch branch, String oldName, String uid) {
         Instant now = clock.instant();
         String oldId = oldName.substring(oldName.lastIndexOf('/') + 1);
-        Branch old = new Branch(branch.projectId(), oldId, uid, now, now, "INIT", "READY", now, false, false,
+        Branch old = new Branch(branch.projectId(), oldId, uid, now, now, BranchState.INIT, BranchState.READY, now, false, false,
                 branch.sourceBranchId(), branch.sourceBranchLsn(), branch.sourceBranchTime(), null, null, null, branch.logicalSizeBytes());
-        Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState("IDLE", now);
+        Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState(EndpointState.IDLE, now);
         store.transaction(() -> {
             store.branches().insert(old);
             store.endpoints().insert(primary);
@@ -215,7 +218,7 @@ public final class BranchReplacement {
                     .filter(old -> !Files.exists(layout.branchDir(project, old)))
                     .ifPresent(old -> Cascade.deleteBranch(store, old.name())); // recorded, but its data never moved there
         }
-        store.branches().put(Cascade.requireBranch(store, branch.name()).withState("READY", clock.instant()));
+        store.branches().put(Cascade.requireBranch(store, branch.name()).withState(BranchState.READY, clock.instant()));
         lifecycle.resume(project, branch);
     }
 }

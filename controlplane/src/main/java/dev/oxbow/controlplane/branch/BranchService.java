@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -31,12 +33,6 @@ import java.util.Set;
 
 /** Branches: validation and acceptance; {@link BranchOperations} does the work. */
 public final class BranchService {
-    public static final String CREATE = "CREATE_BRANCH";
-    public static final String UPDATE = "UPDATE_BRANCH";
-    public static final String DELETE = "DELETE_BRANCH";
-    public static final String UNDELETE = "UNDELETE_BRANCH";
-    static final String RESTORE = "RESTORE_BRANCH";
-    static final String RESET = "RESET_BRANCH";
     private static final String METADATA = "BranchOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
             "spec.expire_time", "spec.no_expiry");
@@ -94,10 +90,10 @@ public final class BranchService {
         boolean isProtected = Boolean.TRUE.equals(s.isProtected());
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
-        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
+        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now, false,
                 isProtected, source.branchId(), null, null, expireTime, null, null, 0);
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
-        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, past == null ? null : pointRequest(past));
+        Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_BRANCH, METADATA, past == null ? null : pointRequest(past));
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
@@ -142,7 +138,7 @@ public final class BranchService {
             mask.add("spec.expiration");
         }
         if (mask.isEmpty()) {
-            Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+            Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, null);
             store.operations().put(op);
             ops.submit(op);
             return op;
@@ -190,7 +186,7 @@ public final class BranchService {
                 current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
                 current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
                 current.logicalSizeBytes());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, null);
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, null);
         boolean protect = isProtected;
         store.transaction(() -> {
             checkProtectedLimit(project, store.branches().list(project.name()), protect, current.branchId());
@@ -219,7 +215,7 @@ public final class BranchService {
             throw ApiException.badRequest("Cannot delete branch " + name + " because it has child branches; delete them first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(name, branch.projectId(), OperationKind.DELETE_BRANCH, METADATA, Map.of("purge", purge));
         store.transaction(() -> {
             if (!branch.deleted()) {
                 store.branches().put(deleted(branch, now, now, now.plus(softDeleteRetention)));
@@ -251,7 +247,7 @@ public final class BranchService {
         Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
         request.put("old_branch_id", oldId);
         request.put("old_branch_uid", uids.branch());
-        return replace(branch, project, RESTORE, request, 1);
+        return replace(branch, project, OperationKind.RESTORE_BRANCH, request, 1);
     }
 
     /** Replaces the branch's data with its parent's head; local changes are lost. */
@@ -260,22 +256,22 @@ public final class BranchService {
         Project project = resources.projectOf(branch.projectId());
         checkReplaceable(branch, "reset");
         resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-        return replace(branch, project, RESET, Map.of(), 0);
+        return replace(branch, project, OperationKind.RESET_BRANCH, Map.of(), 0);
     }
 
-    private Operation replace(Branch branch, Project project, String kind, Map<String, Object> request, int addedBranches) {
+    private Operation replace(Branch branch, Project project, OperationKind kind, Map<String, Object> request, int addedBranches) {
         Operation op = ops.create(branch.name(), branch.projectId(), kind, METADATA, request);
         Instant now = clock.instant();
         store.transaction(() -> {
             Branch current = Cascade.requireBranch(store, branch.name());
-            if (!"READY".equals(current.state())) {
+            if (current.state() != BranchState.READY) {
                 throw ApiException.invalidState("Branch " + branch.name() + " is " + current.state() + "; wait for its current operation to finish.");
             }
             if (addedBranches > 0 && store.branches().list(project.name()).size() + addedBranches > limits.branchesPerProject()) {
                 throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
                         + " branches, and a restore keeps the current state as a new branch; delete unused branches first.");
             }
-            store.branches().put(current.withPending("RESETTING", now));
+            store.branches().put(current.withPending(BranchState.RESETTING, now));
             store.operations().put(op);
         });
         ops.submit(op);
@@ -343,7 +339,7 @@ public final class BranchService {
             throw ApiException.invalidState("Cannot undelete " + name + ": its parent branch " + parent.name() + " is deleted; undelete the parent first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), UNDELETE, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.UNDELETE_BRANCH, METADATA, null);
         store.transaction(() -> {
             store.branches().put(deleted(branch, now, null, null));
             store.operations().put(op);
@@ -353,7 +349,7 @@ public final class BranchService {
     }
 
     private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? "READY" : "DELETED",
+        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? BranchState.READY : BranchState.DELETED,
                 null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
                 b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
     }

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.Validate;
 import dev.oxbow.compute.Cgroups;
@@ -64,7 +65,7 @@ public final class Autoscaler implements AutoCloseable {
     public void tick() {
         for (Endpoint e : store.endpoints().all()) {
             try {
-                boolean running = "ACTIVE".equals(e.state()) && computes.running(e);
+                boolean running = e.state() == EndpointState.ACTIVE && computes.running(e);
                 if (running) {
                     metrics.computeTime(e.projectId(), computes.currentCu(e), computes.sizing().sampleEvery().toMillis() / 1000.0);
                 }

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Layout;
@@ -67,7 +69,7 @@ public final class ComputeActivity implements AutoCloseable {
         connections.computeIfAbsent(endpointUid, k -> new AtomicInteger()).incrementAndGet();
         lastActivity.put(endpointUid, clock.instant());
         Optional<Endpoint> endpoint = endpointByUid(endpointUid);
-        if (endpoint.isPresent() && computes.running(endpoint.get()) && "ACTIVE".equals(endpoint.get().state())) {
+        if (endpoint.isPresent() && computes.running(endpoint.get()) && endpoint.get().state() == EndpointState.ACTIVE) {
             return CompletableFuture.completedFuture(layout.socketDir(endpoint.get()));
         }
         return wakes.computeIfAbsent(endpointUid, uid -> {
@@ -100,7 +102,7 @@ public final class ComputeActivity implements AutoCloseable {
                     .orElseThrow(() -> new IllegalStateException("branch " + e.parentName() + " is deleted"));
             Project project = store.projects().get(Project.nameOf(e.projectId())).filter(p -> !p.deleted())
                     .orElseThrow(() -> new IllegalStateException("project " + e.projectId() + " is deleted"));
-            if (!"READY".equals(branch.state())) {
+            if (branch.state() != BranchState.READY) {
                 throw new IllegalStateException("branch " + branch.name() + " is " + branch.state() + "; retry in a moment");
             }
             long start = System.nanoTime();
@@ -122,7 +124,7 @@ public final class ComputeActivity implements AutoCloseable {
     public void suspendIdle() {
         Instant now = clock.instant();
         for (Endpoint e : store.endpoints().all()) {
-            if (!"ACTIVE".equals(e.state()) || e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null) {
+            if (e.state() != EndpointState.ACTIVE || e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null) {
                 continue;
             }
             Instant last = lastActivity.computeIfAbsent(e.uid(), k -> e.lastActiveTime() == null ? now : e.lastActiveTime());
@@ -131,7 +133,7 @@ public final class ComputeActivity implements AutoCloseable {
             }
             synchronized (lock(e.uid())) {
                 Endpoint current = store.endpoints().get(e.name()).orElse(null);
-                if (current == null || connections(e.uid()) > 0 || !"ACTIVE".equals(current.state())) {
+                if (current == null || connections(e.uid()) > 0 || current.state() != EndpointState.ACTIVE) {
                     continue;
                 }
                 try {
@@ -160,7 +162,7 @@ public final class ComputeActivity implements AutoCloseable {
         }
         synchronized (lock(endpoint.uid())) {
             Endpoint current = store.endpoints().get(endpoint.name()).orElseThrow(() -> ApiException.notFound("endpoint", endpoint.name()));
-            if (!"ACTIVE".equals(current.state())) {
+            if (current.state() != EndpointState.ACTIVE) {
                 throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
             }
             try {

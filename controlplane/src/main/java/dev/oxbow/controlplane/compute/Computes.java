@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.resource.SettingRule;
 import dev.oxbow.controlplane.resource.TenantSettings;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -108,7 +109,7 @@ public final class Computes {
         if (runtime.find(endpoint.uid()).isEmpty()) {
             startServer(project, branch, endpoint);
         }
-        Endpoint active = endpoint.withState("ACTIVE", clock.instant());
+        Endpoint active = endpoint.withState(EndpointState.ACTIVE, clock.instant());
         store.endpoints().put(active);
         return active;
     }
@@ -195,7 +196,7 @@ public final class Computes {
     /** Stops the server (if running) and marks the endpoint IDLE. */
     public Endpoint suspend(Endpoint endpoint) throws ComputeException {
         runtime.stop(endpoint.uid());
-        Endpoint idle = endpoint.withState("IDLE", clock.instant());
+        Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
         store.endpoints().put(idle);
         return idle;
     }
@@ -250,7 +251,7 @@ public final class Computes {
         Endpoint primary = readWriteEndpoint(branch);
         synchronized (guard(primary.uid())) {
             Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
-            if ((current.disabled() || "IDLE".equals(current.state())) && leases(current).isEmpty()) {
+            if ((current.disabled() || current.state() == EndpointState.IDLE) && leases(current).isEmpty()) {
                 runtime.stop(current.uid());
             }
         }
@@ -375,6 +376,6 @@ public final class Computes {
 
     /** Whether the endpoint's record says its server runs: enabled and ACTIVE, INIT or DEGRADED (not IDLE). */
     public static boolean shouldRun(Endpoint e) {
-        return !e.disabled() && ("ACTIVE".equals(e.state()) || "INIT".equals(e.state()) || "DEGRADED".equals(e.state()));
+        return !e.disabled() && (e.state() == EndpointState.ACTIVE || e.state() == EndpointState.INIT || e.state() == EndpointState.DEGRADED);
     }
 }

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import org.slf4j.Logger;
@@ -27,7 +28,7 @@ public final class EndpointHistory implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EndpointHistory.class);
 
     /** One observation of an endpoint; {@code cu} is 0 when no server runs. */
-    public record Sample(Instant time, String state, double cu, int connections) {}
+    public record Sample(Instant time, EndpointState state, double cu, int connections) {}
 
     private final MetadataStore store;
     private final Computes computes;

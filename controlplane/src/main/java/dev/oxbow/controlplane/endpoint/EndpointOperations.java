@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationContext;
@@ -30,13 +32,13 @@ public final class EndpointOperations {
         this.provisioner = provisioner;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                EndpointService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_ENDPOINT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Endpoint e = store.endpoints().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("endpoint", op.resourceName()));
-                        if (!e.readWrite() && "INIT".equals(e.state())) {
+                        if (!e.readWrite() && e.state() == EndpointState.INIT) {
                             Branch branch = Cascade.requireBranch(store, e.parentName());
                             provisioner.cloneReplica(Cascade.requireProject(store, Project.nameOf(e.projectId())), branch, e);
                         }
@@ -51,7 +53,7 @@ public final class EndpointOperations {
                         }
                     }
                 },
-                EndpointService.UPDATE, new OperationHandler() {
+                OperationKind.UPDATE_ENDPOINT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         return OperationResult.of(reconcile(op.resourceName(), true));
@@ -67,7 +69,7 @@ public final class EndpointOperations {
                         }
                     }
                 },
-                EndpointService.DELETE, (op, ctx) -> {
+                OperationKind.DELETE_ENDPOINT, (op, ctx) -> {
                     Optional<Endpoint> e = store.endpoints().get(op.resourceName());
                     if (e.isPresent()) {
                         remove(e.get());

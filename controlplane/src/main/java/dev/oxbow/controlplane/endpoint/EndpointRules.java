@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.resource.SettingRule;
 import dev.oxbow.controlplane.resource.TenantSettings;
@@ -100,15 +101,15 @@ public final class EndpointRules {
         group(spec.group());
         int groupSize = spec.group() == null || spec.group().min() == null || spec.group().min() == 0 ? 1 : spec.group().min();
         boolean readable = spec.group() != null && Boolean.TRUE.equals(spec.group().enableReadableSecondaries());
-        return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, "INIT",
-                "ACTIVE", min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
+        return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, EndpointState.INIT,
+                EndpointState.ACTIVE, min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
                 pgSettings(spec.pgSettings(), "spec.settings.pg_settings", max), groupSize, groupSize, readable, null);
     }
 
     /** Refuses a change that would give the project more running (not disabled, not IDLE) computes than its quota. */
     public void checkActiveComputes(MetadataStore store, Project project, int adding) {
         long active = store.endpoints().listUnder(project.name() + "/").stream()
-                .filter(e -> !e.disabled() && !"IDLE".equals(e.state())).count();
+                .filter(e -> !e.disabled() && e.state() != EndpointState.IDLE).count();
         if (active + adding > limits.activeComputesPerProject()) {
             throw ApiException.quota("Project " + project.name() + " would have " + (active + adding)
                     + " active computes, the limit is " + limits.activeComputesPerProject() + "; suspend or delete computes first.");

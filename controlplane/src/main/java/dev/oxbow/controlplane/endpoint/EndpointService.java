@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -24,9 +26,6 @@ import java.util.Set;
 
 /** Endpoints (computes): validation and acceptance; {@link EndpointOperations} does the work. */
 public final class EndpointService {
-    static final String CREATE = "CREATE_ENDPOINT";
-    static final String UPDATE = "UPDATE_ENDPOINT";
-    static final String DELETE = "DELETE_ENDPOINT";
     private static final String METADATA = "EndpointOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.autoscaling_limit_min_cu", "spec.autoscaling_limit_max_cu",
             "spec.suspension", "spec.suspend_timeout_duration", "spec.no_suspension", "spec.disabled", "spec.settings",
@@ -65,10 +64,10 @@ public final class EndpointService {
         }
         Instant now = clock.instant();
         Endpoint endpoint = rules.newEndpoint(project, branch, endpointId, s, now);
-        if (!endpoint.readWrite() && !"READY".equals(branch.state())) {
+        if (!endpoint.readWrite() && branch.state() != BranchState.READY) {
             throw ApiException.invalidState("Branch " + branch.name() + " is " + branch.state() + "; add read replicas once it is READY.");
         }
-        Operation op = ops.create(name, branch.projectId(), CREATE, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_ENDPOINT, METADATA, null);
         store.transaction(() -> {
             if (store.endpoints().get(name).isPresent()) {
                 throw ApiException.alreadyExists("endpoint with such id already exists: " + name);
@@ -169,7 +168,7 @@ public final class EndpointService {
         Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
                 current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,
                 never, disabled, settings, group, group, readable, current.lastActiveTime());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ENDPOINT, METADATA, Map.of("previous", json.write(current)));
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {
             if (enabling) {
@@ -192,7 +191,7 @@ public final class EndpointService {
         if (branch.isProtected()) {
             throw ApiException.badRequest("Computes of protected branch " + branch.name() + " cannot be deleted; unprotect the branch first.");
         }
-        Operation op = ops.create(name, endpoint.projectId(), DELETE, METADATA, null);
+        Operation op = ops.create(name, endpoint.projectId(), OperationKind.DELETE_ENDPOINT, METADATA, null);
         store.operations().put(op);
         ops.submit(op);
         return op;

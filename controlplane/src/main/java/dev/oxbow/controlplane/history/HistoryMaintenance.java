@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -59,7 +60,7 @@ public final class HistoryMaintenance implements AutoCloseable {
                 continue;
             }
             for (Branch branch : store.branches().list(project.name())) {
-                if (branch.deleted() || !"READY".equals(branch.state())) {
+                if (branch.deleted() || branch.state() != BranchState.READY) {
                     continue;
                 }
                 try {
@@ -74,7 +75,7 @@ public final class HistoryMaintenance implements AutoCloseable {
     private void maintain(String projectId, String branchName) {
         Project project = store.projects().get(Project.nameOf(projectId)).orElse(null);
         Branch branch = store.branches().get(branchName).orElse(null);
-        if (project == null || branch == null || branch.deleted() || !"READY".equals(branch.state())) {
+        if (project == null || branch == null || branch.deleted() || branch.state() != BranchState.READY) {
             return; // changed while queued
         }
         try {

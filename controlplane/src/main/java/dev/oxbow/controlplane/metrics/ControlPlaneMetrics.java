@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.metrics;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import io.micrometer.core.instrument.Counter;
@@ -25,8 +26,6 @@ import java.util.function.ToIntFunction;
  * scrape), suspend and resume counts, cold-start latency, operation durations, and CU-hours per project.
  */
 public final class ControlPlaneMetrics {
-    private static final List<String> STATES = List.of("INIT", "ACTIVE", "IDLE", "DEGRADED");
-
     private final MeterRegistry registry;
     private final MultiGauge endpointState;
     private final MultiGauge endpointCu;
@@ -129,8 +128,8 @@ public final class ControlPlaneMetrics {
         List<MultiGauge.Row<?>> connectionRows = new ArrayList<>();
         for (Endpoint e : store.endpoints().all()) {
             Tags tags = Tags.of("endpoint", e.name(), "project", e.projectId(), "type", e.readWrite() ? "read_write" : "read_only");
-            for (String state : STATES) {
-                states.add(MultiGauge.Row.of(tags.and("state", state), state.equals(e.state()) ? 1 : 0));
+            for (EndpointState state : EndpointState.values()) {
+                states.add(MultiGauge.Row.of(tags.and("state", state.name()), state == e.state() ? 1 : 0));
             }
             sizes.add(MultiGauge.Row.of(tags, cu.applyAsDouble(e)));
             connectionRows.add(MultiGauge.Row.of(tags, connections.applyAsInt(e.uid())));
@@ -150,7 +149,7 @@ public final class ControlPlaneMetrics {
         List<MultiGauge.Row<?>> behind = new ArrayList<>();
         List<MultiGauge.Row<?>> since = new ArrayList<>();
         for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
-            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
+            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy().name());
             long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
             latestSeenVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
             if (t.lastSyncEnd() != null) {

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationContext;
@@ -37,14 +39,14 @@ public final class ProjectOperations {
         this.branches = branches;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                ProjectService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_PROJECT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Project project = Cascade.requireProject(store, op.resourceName());
                         Branch root = Cascade.requireBranch(store, Branch.nameOf(project.projectId(), Defaults.DEFAULT_BRANCH));
-                        if (!"READY".equals(root.state())) {
+                        if (root.state() != BranchState.READY) {
                             provisioner.initRoot(project, root);
                         }
                         ctx.pointTaken();
@@ -62,8 +64,8 @@ public final class ProjectOperations {
                         }
                     }
                 },
-                ProjectService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireProject(store, op.resourceName())),
-                ProjectService.DELETE, (op, ctx) -> {
+                OperationKind.UPDATE_PROJECT, (op, ctx) -> OperationResult.of(Cascade.requireProject(store, op.resourceName())),
+                OperationKind.DELETE_PROJECT, (op, ctx) -> {
                     Optional<Project> project = store.projects().get(op.resourceName());
                     if (project.isEmpty()) {
                         return OperationResult.empty();
@@ -79,7 +81,7 @@ public final class ProjectOperations {
                     }
                     return OperationResult.empty();
                 },
-                ProjectService.UNDELETE, (op, ctx) -> {
+                OperationKind.UNDELETE_PROJECT, (op, ctx) -> {
                     Project project = Cascade.requireProject(store, op.resourceName());
                     for (Branch b : store.branches().list(project.name())) {
                         if (!b.deleted()) {

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -33,10 +35,6 @@ import java.util.Set;
 
 /** Projects: validation and acceptance of every call, and the operations that make them real. */
 public final class ProjectService {
-    public static final String CREATE = "CREATE_PROJECT";
-    public static final String UPDATE = "UPDATE_PROJECT";
-    public static final String DELETE = "DELETE_PROJECT";
-    public static final String UNDELETE = "UNDELETE_PROJECT";
     private static final String METADATA = "ProjectOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.display_name", "spec.history_retention_duration",
             "spec.default_endpoint_settings", "spec.project_default_settings.suspension", "spec.custom_tags",
@@ -79,7 +77,7 @@ public final class ProjectService {
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
                 Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
-        Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, "INIT", "READY", now,
+        Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now,
                 true, Boolean.TRUE.equals(init.branchIsProtected()), null, null, null, null, null, null, 0);
         // Lakebase keeps production awake unless the caller asks for a timeout.
         Specs.EndpointSettings ie = init.endpoint() == null ? Specs.EndpointSettings.EMPTY : init.endpoint();
@@ -91,7 +89,7 @@ public final class ProjectService {
                 caller.name(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
         Database db = new Database(projectId, Defaults.DEFAULT_BRANCH, Defaults.DEFAULT_DATABASE_ID, now, now,
                 Defaults.DEFAULT_DATABASE, owner.roleId());
-        Operation op = ops.create(project.name(), projectId, CREATE, METADATA, null);
+        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, null);
         store.transaction(() -> {
             if (store.projects().get(project.name()).isPresent()) {
                 throw ApiException.alreadyExists("project with such id already exists in the workspace: " + project.name());
@@ -158,7 +156,7 @@ public final class ProjectService {
         Project updated = new Project(current.projectId(), current.uid(), current.createTime(), now, null, null, displayName,
                 current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner());
         String newDefault = defaultBranch;
-        Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, null);
         store.transaction(() -> {
             store.projects().put(updated);
             if (!newDefault.equals(current.defaultBranchId())) {
@@ -186,7 +184,7 @@ public final class ProjectService {
             }
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, Map.of("purge", purge));
         store.transaction(() -> {
             if (!project.deleted()) {
                 store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, now,
@@ -206,7 +204,7 @@ public final class ProjectService {
             throw ApiException.invalidState("Project " + name + " is not deleted; there is nothing to undelete.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), UNDELETE, METADATA, null);
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, null);
         store.transaction(() -> {
             store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, null, null,
                     project.displayName(), project.pgVersion(), project.historyRetentionSeconds(), project.defaults(),

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Limits;
@@ -25,9 +26,6 @@ import java.util.Set;
 
 /** Postgres databases on a branch: validation and acceptance; {@link SqlOperations} applies them. */
 public final class DatabaseService {
-    static final String CREATE = "CREATE_DATABASE";
-    static final String UPDATE = "UPDATE_DATABASE";
-    static final String DELETE = "DELETE_DATABASE";
     private static final String METADATA = "DatabaseOperationMetadata";
     private static final Set<String> RESERVED = Set.of("postgres", "template0", "template1");
     private static final Set<String> UPDATABLE = Set.of("spec.postgres_database", "spec.role");
@@ -63,7 +61,7 @@ public final class DatabaseService {
         }
         Instant now = clock.instant();
         Database db = new Database(branch.projectId(), branch.branchId(), id, existing.map(Database::createTime).orElse(now), now, pgName, owner);
-        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? UPDATE : CREATE, METADATA,
+        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_DATABASE : OperationKind.CREATE_DATABASE, METADATA,
                 existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
@@ -111,7 +109,7 @@ public final class DatabaseService {
         }
         Database updated = new Database(current.projectId(), current.branchId(), current.databaseId(), current.createTime(),
                 clock.instant(), pgName, owner);
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_DATABASE, METADATA, Map.of("previous", json.write(current)));
         String newName = pgName;
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
@@ -128,7 +126,7 @@ public final class DatabaseService {
 
     public Operation delete(String name) {
         Database db = resources.database(name);
-        Operation op = ops.create(name, db.projectId(), DELETE, METADATA, Map.of("previous", json.write(db)));
+        Operation op = ops.create(name, db.projectId(), OperationKind.DELETE_DATABASE, METADATA, Map.of("previous", json.write(db)));
         store.operations().put(op);
         ops.submit(op);
         return op;

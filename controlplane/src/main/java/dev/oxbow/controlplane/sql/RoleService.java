@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -29,9 +30,6 @@ import java.util.Set;
 
 /** Postgres roles on a branch: validation and acceptance; {@link SqlOperations} applies them. */
 public final class RoleService {
-    static final String CREATE = "CREATE_ROLE";
-    static final String UPDATE = "UPDATE_ROLE";
-    static final String DELETE = "DELETE_ROLE";
     private static final String METADATA = "RoleOperationMetadata";
     private static final Set<String> IDENTITY_TYPES = Set.of("USER", "SERVICE_PRINCIPAL", "GROUP");
     private static final Set<String> AUTH_METHODS = Set.of("LAKEBASE_OAUTH_V1", "PG_PASSWORD_SCRAM_SHA_256", "NO_LOGIN");
@@ -94,7 +92,7 @@ public final class RoleService {
         Role role = new Role(branch.projectId(), branch.branchId(), id, existing.map(Role::createTime).orElse(now), now, pgRole,
                 identity, auth, memberships, Boolean.TRUE.equals(s.bypassrls()), Boolean.TRUE.equals(s.createdb()),
                 Boolean.TRUE.equals(s.createrole()), existing.map(Role::scramVerifier).orElse(null));
-        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? UPDATE : CREATE, METADATA,
+        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_ROLE : OperationKind.CREATE_ROLE, METADATA,
                 existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
         store.transaction(() -> {
             if (existing.isEmpty()) {
@@ -157,7 +155,7 @@ public final class RoleService {
         }
         Role updated = new Role(current.projectId(), current.branchId(), current.roleId(), current.createTime(), clock.instant(),
                 current.postgresRole(), identity, auth, memberships, bypassrls, createdb, createrole, current.scramVerifier());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ROLE, METADATA, Map.of("previous", json.write(current)));
         store.transaction(() -> {
             store.roles().put(updated);
             store.operations().put(op);
@@ -198,7 +196,7 @@ public final class RoleService {
         if (target != null) {
             request.put("reassign_owned_to", target);
         }
-        Operation op = ops.create(name, role.projectId(), DELETE, METADATA, request);
+        Operation op = ops.create(name, role.projectId(), OperationKind.DELETE_ROLE, METADATA, request);
         store.operations().put(op);
         ops.submit(op);
         return op;

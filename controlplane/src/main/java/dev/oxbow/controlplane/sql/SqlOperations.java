@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.compute.BranchSql;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
@@ -88,7 +89,7 @@ public final class SqlOperations {
         };
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         OperationHandler applyRole = (op, ctx) -> {
             Role role = store.roles().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("role", op.resourceName()));
             onBranch(role.projectId(), role.parentName(), (c, dbs) -> BranchSql.applyRole(c, role));
@@ -101,10 +102,10 @@ public final class SqlOperations {
             onBranch(db.projectId(), db.parentName(), (c, dbs) -> BranchSql.applyDatabase(c, before, db, provisioner.ownerRole(db)));
             return OperationResult.of(db);
         };
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        handlers.put(RoleService.CREATE, restoring(Role.class, applyRole, true));
-        handlers.put(RoleService.UPDATE, restoring(Role.class, applyRole, false));
-        handlers.put(RoleService.DELETE, (op, ctx) -> {
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        handlers.put(OperationKind.CREATE_ROLE, restoring(Role.class, applyRole, true));
+        handlers.put(OperationKind.UPDATE_ROLE, restoring(Role.class, applyRole, false));
+        handlers.put(OperationKind.DELETE_ROLE, (op, ctx) -> {
             Map<?, ?> req = request(op);
             String projectId = op.projectId();
             String branchName = op.resourceName().substring(0, op.resourceName().indexOf("/roles/"));
@@ -122,9 +123,9 @@ public final class SqlOperations {
             store.roles().delete(op.resourceName());
             return OperationResult.empty();
         });
-        handlers.put(DatabaseService.CREATE, restoring(Database.class, applyDatabase, true));
-        handlers.put(DatabaseService.UPDATE, restoring(Database.class, applyDatabase, false));
-        handlers.put(DatabaseService.DELETE, (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_DATABASE, restoring(Database.class, applyDatabase, true));
+        handlers.put(OperationKind.UPDATE_DATABASE, restoring(Database.class, applyDatabase, false));
+        handlers.put(OperationKind.DELETE_DATABASE, (op, ctx) -> {
             Database db = json.read((String) request(op).get("previous"), Database.class);
             if (store.branches().get(db.parentName()).isPresent()) {
                 onBranch(db.projectId(), db.parentName(), (c, dbs) -> BranchSql.dropDatabase(c, db.postgresDatabase()));

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -44,8 +46,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SyncRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
-    static final String FAILED_ONLINE = "SYNCED_TABLE_ONLINE_PIPELINE_FAILED";
-    static final String FAILED_OFFLINE = "SYNCED_TABLE_OFFLINE_FAILED";
 
     private final MetadataStore store;
     private final Computes computes;
@@ -73,7 +73,7 @@ public final class SyncRunner implements AutoCloseable {
     /** Follows every CONTINUOUS table again after a restart. */
     public void start() {
         for (SyncedTable t : store.syncedTables().all()) {
-            if (t.schedulingPolicy().equals("CONTINUOUS") && t.lastProcessedCommitVersion() != null && !failed(t)) {
+            if (t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS && t.lastProcessedCommitVersion() != null && !t.state().failed()) {
                 follow(t.name());
             }
         }
@@ -93,13 +93,9 @@ public final class SyncRunner implements AutoCloseable {
         return source;
     }
 
-    static boolean failed(SyncedTable t) {
-        return FAILED_ONLINE.equals(t.state()) || FAILED_OFFLINE.equals(t.state());
-    }
-
     static SyncSpec spec(SyncedTable t) {
         return new SyncSpec(t.syncedTableId(), t.sourceLocation(), t.pgSchema(), t.pgTable(), t.primaryKeyColumns(), t.timeseriesKey(),
-                !t.schedulingPolicy().equals("SNAPSHOT"));
+                t.schedulingPolicy().incremental());
     }
 
     /**
@@ -110,8 +106,9 @@ public final class SyncRunner implements AutoCloseable {
         synchronized (lock(name)) {
             SyncedTable t = store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
             boolean initial = t.lastProcessedCommitVersion() == null;
-            String running = initial ? "SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT"
-                    : t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE";
+            SyncedTableState running = initial ? SyncedTableState.SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT
+                    : t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                    : SyncedTableState.SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE;
             store.syncedTables().put(t.withState(running, null));
             Instant start = clock.instant();
             SyncOutcome outcome;
@@ -121,13 +118,13 @@ public final class SyncRunner implements AutoCloseable {
                 latestSeen.put(name, outcome.version());
             } catch (SyncException e) {
                 log.warn("sync failed synced_table={} reason={}", t.syncedTableId(), e.getMessage());
-                store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, e.getMessage()));
+                store.syncedTables().put(t.withState(initial ? SyncedTableState.SYNCED_TABLE_OFFLINE_FAILED : SyncedTableState.SYNCED_TABLE_ONLINE_PIPELINE_FAILED, e.getMessage()));
                 stopFollowing(name);
                 throw e;
             } catch (Exception e) {
                 // compute or storage trouble: keep serving, say why, try again at the next trigger or poll
                 log.warn("sync interrupted synced_table={} cause={}", t.syncedTableId(), e.toString());
-                store.syncedTables().put(t.withState(initial ? "SYNCED_TABLE_PROVISIONING" : onlineState(t), "Last sync attempt failed: " + e.getMessage()));
+                store.syncedTables().put(t.withState(initial ? SyncedTableState.SYNCED_TABLE_PROVISIONING : onlineState(t), "Last sync attempt failed: " + e.getMessage()));
                 throw e;
             } finally {
                 progress.remove(name);
@@ -145,8 +142,9 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
-    private static String onlineState(SyncedTable t) {
-        return t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE";
+    private static SyncedTableState onlineState(SyncedTable t) {
+        return t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                : SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE;
     }
 
     interface ConnectionWork<T> {
@@ -215,7 +213,7 @@ public final class SyncRunner implements AutoCloseable {
     private void poll(String name) {
         try {
             Optional<SyncedTable> t = store.syncedTables().get(name);
-            if (t.isEmpty() || failed(t.get())) {
+            if (t.isEmpty() || t.get().state().failed()) {
                 stopFollowing(name);
                 return;
             }

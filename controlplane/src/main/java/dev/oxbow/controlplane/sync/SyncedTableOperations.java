@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationHandler;
 import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -34,9 +37,9 @@ public final class SyncedTableOperations {
         return op.request() == null ? Map.of() : json.read(op.request(), Map.class);
     }
 
-    public Map<String, OperationHandler> handlers() {
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        handlers.put(SyncedTableService.CREATE, (op, ctx) -> {
+    public Map<OperationKind, OperationHandler> handlers() {
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        handlers.put(OperationKind.CREATE_SYNCED_TABLE, (op, ctx) -> {
             SyncedTable t = table(op);
             if (Boolean.FALSE.equals(request(op).get("create_schema"))) {
                 boolean schemaExists = runner.withConnection(t, c -> {
@@ -47,26 +50,26 @@ public final class SyncedTableOperations {
                     }
                 });
                 if (!schemaExists) {
-                    store.syncedTables().put(t.withState(SyncRunner.FAILED_OFFLINE, "Schema " + t.pgSchema() + " does not exist in "
+                    store.syncedTables().put(t.withState(SyncedTableState.SYNCED_TABLE_OFFLINE_FAILED, "Schema " + t.pgSchema() + " does not exist in "
                             + t.postgresDatabase() + " and create_database_objects_if_missing is false."));
                     throw ApiException.invalidState("Schema " + t.pgSchema() + " does not exist in database " + t.postgresDatabase()
                             + "; create it or set create_database_objects_if_missing.");
                 }
             }
             SyncedTable done = sync(t.name());
-            if (done.schedulingPolicy().equals("CONTINUOUS")) {
+            if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name());
             }
             return OperationResult.of(done);
         });
-        handlers.put(SyncedTableService.SYNC, (op, ctx) -> {
+        handlers.put(OperationKind.SYNC_SYNCED_TABLE, (op, ctx) -> {
             SyncedTable done = sync(op.resourceName());
-            if (done.schedulingPolicy().equals("CONTINUOUS")) {
+            if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name()); // again, if a failure had stopped it
             }
             return OperationResult.of(done);
         });
-        handlers.put(SyncedTableService.DELETE, (op, ctx) -> {
+        handlers.put(OperationKind.DELETE_SYNCED_TABLE, (op, ctx) -> {
             runner.stopFollowing(op.resourceName());
             synchronized (runner.lock(op.resourceName())) {
                 var t = store.syncedTables().get(op.resourceName());

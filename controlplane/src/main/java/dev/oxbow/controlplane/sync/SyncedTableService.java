@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -26,12 +29,8 @@ import java.util.regex.Pattern;
  * on for incremental modes). {@link SyncedTableOperations} does the work.
  */
 public final class SyncedTableService {
-    static final String CREATE = "CREATE_SYNCED_TABLE";
-    static final String DELETE = "DELETE_SYNCED_TABLE";
-    static final String SYNC = "SYNC_SYNCED_TABLE";
     private static final String METADATA = "SyncedTableOperationMetadata";
     private static final Pattern ID = Pattern.compile("^[A-Za-z0-9_]+\\.[A-Za-z0-9_]+\\.[A-Za-z0-9_]+$");
-    private static final Set<String> POLICIES = Set.of("SNAPSHOT", "TRIGGERED", "CONTINUOUS");
 
     private final MetadataStore store;
     private final OperationExecutor ops;
@@ -66,9 +65,10 @@ public final class SyncedTableService {
         if (spec.sourceTableFullName() == null) throw ApiException.required("spec.source_table_full_name");
         if (spec.primaryKeyColumns().isEmpty()) throw ApiException.invalid("A primary key is required: set spec.primary_key_columns.");
         if (spec.schedulingPolicy() == null) throw ApiException.required("spec.scheduling_policy");
-        if (!POLICIES.contains(spec.schedulingPolicy())) {
-            throw ApiException.invalid("spec.scheduling_policy must be one of SNAPSHOT, TRIGGERED, CONTINUOUS, got '" + spec.schedulingPolicy() + "'.");
-        }
+        SchedulingPolicy policy = java.util.Arrays.stream(SchedulingPolicy.values())
+                .filter(p -> p.name().equals(spec.schedulingPolicy())).findFirst()
+                .orElseThrow(() -> ApiException.invalid("spec.scheduling_policy must be one of SNAPSHOT, TRIGGERED, CONTINUOUS, got '"
+                        + spec.schedulingPolicy() + "'."));
         if (spec.branch() == null) throw ApiException.required("spec.branch");
         if (spec.postgresDatabase() == null) throw ApiException.required("spec.postgres_database");
         Branch branch = resources.liveBranch(spec.branch());
@@ -89,7 +89,7 @@ public final class SyncedTableService {
         SourceCatalogs.Source source = catalogs.resolve(caller, spec.sourceTableFullName());
         String location = source.location();
         SyncSpec check = new SyncSpec(syncedTableId, location, parts[1], parts[2], spec.primaryKeyColumns(), spec.timeseriesKey(),
-                !spec.schedulingPolicy().equals("SNAPSHOT"));
+                policy.incremental());
         try {
             TableSync.validate(check, source.open());
         } catch (SyncException e) {
@@ -98,8 +98,8 @@ public final class SyncedTableService {
         Instant now = clock.instant();
         SyncedTable table = new SyncedTable(syncedTableId, UUID.randomUUID().toString(), now, branch.projectId(), branch.name(),
                 spec.postgresDatabase(), spec.sourceTableFullName(), location, spec.primaryKeyColumns(), spec.timeseriesKey(),
-                spec.schedulingPolicy(), "SYNCED_TABLE_PROVISIONING", null, null, null, null, null);
-        Operation op = ops.create(name, branch.projectId(), CREATE, METADATA,
+                policy, SyncedTableState.SYNCED_TABLE_PROVISIONING, null, null, null, null, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_SYNCED_TABLE, METADATA,
                 Map.of("create_schema", spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
         store.transaction(() -> {
             if (store.syncedTables().get(name).isPresent()) {
@@ -119,7 +119,7 @@ public final class SyncedTableService {
     /** Deletes the synced table; {@code purgeData} also drops the Postgres table (otherwise it stays, no longer updated). */
     public Operation delete(String name, boolean purgeData) {
         SyncedTable t = get(name);
-        Operation op = ops.create(name, t.projectId(), DELETE, METADATA, Map.of("purge_data", purgeData));
+        Operation op = ops.create(name, t.projectId(), OperationKind.DELETE_SYNCED_TABLE, METADATA, Map.of("purge_data", purgeData));
         store.operations().put(op);
         ops.submit(op);
         return op;
@@ -128,10 +128,10 @@ public final class SyncedTableService {
     /** Starts a sync now (Oxbow extension, like Databricks' "Sync now"): incremental for TRIGGERED/CONTINUOUS, a full copy for SNAPSHOT. */
     public Operation sync(String name) {
         SyncedTable t = get(name);
-        if (t.lastProcessedCommitVersion() == null && !SyncRunner.failed(t)) {
+        if (t.lastProcessedCommitVersion() == null && !t.state().failed()) {
             throw ApiException.invalidState("Synced table " + name + " is still loading its initial snapshot; wait for the create operation.");
         }
-        Operation op = ops.create(name, t.projectId(), SYNC, METADATA, null);
+        Operation op = ops.create(name, t.projectId(), OperationKind.SYNC_SYNCED_TABLE, METADATA, null);
         store.operations().put(op);
         ops.submit(op);
         return op;

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.testing.Fixture;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
@@ -42,13 +43,13 @@ class ComputeLeaseTest {
         f.close();
     }
 
-    private String state(Endpoint e) {
+    private EndpointState state(Endpoint e) {
         return f.store.endpoints().get(e.name()).orElseThrow().state();
     }
 
     @Test
     void theSuspenderRunningDuringACloneLeavesTheParentUpAndTheCloneFinishes() throws Exception {
-        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, "ACTIVE");
+        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, EndpointState.ACTIVE);
         f.runtime.markRunning(parent.uid());
         f.clock.advance(Duration.ofSeconds(301)); // idle long enough to be suspended
 
@@ -61,23 +62,23 @@ class ComputeLeaseTest {
 
         assertThat(cloneSawItsSource).as("the parent ran for the whole clone").isTrue();
         assertThat(f.runtime.calls).doesNotContain("stop " + parent.uid());
-        assertThat(state(parent)).isEqualTo("ACTIVE");
+        assertThat(state(parent)).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.computes.leases(parent)).isEmpty();
 
         activity.suspendIdle(); // with the clone done, idleness counts again
-        assertThat(state(parent)).isEqualTo("IDLE");
+        assertThat(state(parent)).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.isRunning(parent.uid())).isFalse();
     }
 
     @Test
     void aLeaseWakesASuspendedServerWithoutChangingItsRecordAndTheLastHolderStopsItAgain() throws Exception {
-        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint parent = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
         assertThat(f.runtime.isRunning(parent.uid())).isFalse();
 
         Computes.Lease clone = f.computes.leasePrimary(project, branch, "clone");
         Computes.Lease snapshot = f.computes.leasePrimary(project, branch, "snapshot");
         assertThat(f.runtime.isRunning(parent.uid())).isTrue();
-        assertThat(state(parent)).isEqualTo("IDLE");
+        assertThat(state(parent)).isEqualTo(EndpointState.IDLE);
         assertThat(f.computes.leases(parent)).containsExactlyInAnyOrder("clone", "snapshot");
 
         clone.close();

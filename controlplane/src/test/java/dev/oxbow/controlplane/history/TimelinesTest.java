@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.testing.Fixture;
 import dev.oxbow.controlplane.testing.ServiceFixture;
 import dev.oxbow.metadata.Branch;
@@ -58,7 +59,7 @@ class TimelinesTest {
     }
 
     private Branch child(String id, String lsn, Duration ago) {
-        Branch b = new Branch("p1", id, f.uids.branch(), now, now, "READY", null, now, false, false, "production", lsn,
+        Branch b = new Branch("p1", id, f.uids.branch(), now, now, BranchState.READY, null, now, false, false, "production", lsn,
                 now.minus(ago), null, null, null, 0);
         f.store.branches().insert(b);
         return b;
