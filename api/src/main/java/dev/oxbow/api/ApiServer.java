@@ -110,8 +110,8 @@ public final class ApiServer implements AutoCloseable {
         app.after("/api/*", ctx -> {
             if (!ctx.method().name().equals("GET")) {
                 Principal caller = ctx.attribute(CALLER);
-                cp.store().audit().append(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
-                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path(), createdId(ctx)), Integer.toString(ctx.statusCode()), ctx.ip(), null);
+                cp.audit().record(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
+                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path(), createdId(ctx)), Integer.toString(ctx.statusCode()), ctx.ip());
             }
         });
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));

@@ -84,7 +84,7 @@ final class ConsoleApi {
     }
 
     private void operations(Context ctx) {
-        Project p = cp.store().projects().get(Project.nameOf(ctx.pathParam("project")))
+        Project p = cp.projects().find(Project.nameOf(ctx.pathParam("project")))
                 .orElseThrow(() -> ApiException.notFound("project", Project.nameOf(ctx.pathParam("project"))));
         cp.access().requireUse(caller(ctx), p);
         int limit = MAX_OPERATIONS;
@@ -98,7 +98,7 @@ final class ConsoleApi {
         }
         ObjectNode n = mapper.createObjectNode();
         ArrayNode list = n.putArray("operations");
-        for (Operation op : cp.store().operations().recent(p.projectId(), limit)) {
+        for (Operation op : cp.projects().recentOperations(p.projectId(), limit)) {
             ObjectNode o = writer.operation(op);
             o.remove("response"); // the log needs what happened, not each resource snapshot
             o.put("kind", op.kind().name()).put("resource", op.resourceName())
@@ -131,9 +131,9 @@ final class ConsoleApi {
 
     /** An endpoint by uid or full name, checked against the caller's access to its project. */
     private Endpoint endpoint(Context ctx, String ref, boolean manage) {
-        Endpoint e = (ref.contains("/") ? cp.store().endpoints().get(ref) : cp.store().endpoints().getByUid(ref))
+        Endpoint e = cp.endpoints().find(ref)
                 .orElseThrow(() -> ApiException.notFound("endpoint", ref));
-        Project p = cp.store().projects().get(Project.nameOf(e.projectId())).orElseThrow(() -> ApiException.notFound("endpoint", ref));
+        Project p = cp.projects().find(Project.nameOf(e.projectId())).orElseThrow(() -> ApiException.notFound("endpoint", ref));
         if (manage) {
             cp.access().requireManage(caller(ctx), p);
         } else {

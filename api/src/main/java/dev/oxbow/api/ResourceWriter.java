@@ -197,10 +197,23 @@ final class ResourceWriter {
                 case "endpoint" -> endpoint(records.read(op.result(), Endpoint.class));
                 case "role" -> role(records.read(op.result(), Role.class));
                 case "database" -> database(records.read(op.result(), Database.class));
+                case "postgrescatalog" -> catalog(records.read(op.result(), dev.oxbow.metadata.PostgresCatalog.class));
                 case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();
             });
         }
+        return n;
+    }
+
+    /** A catalog: its spec echoed, its status naming the project, branch and database it resolves to. */
+    ObjectNode catalog(dev.oxbow.metadata.PostgresCatalog c) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", c.name()).put("catalog_id", c.catalogId()).put("uid", c.uid());
+        times(n, c.createTime(), c.updateTime());
+        n.putObject("spec").put("branch", c.branchName()).put("postgres_database", c.postgresDatabase())
+                .put("create_database_if_missing", c.createDatabaseIfMissing());
+        n.putObject("status").put("project", Project.nameOf(c.projectId())).put("branch", c.branchName())
+                .put("postgres_database", c.postgresDatabase());
         return n;
     }
 

@@ -208,6 +208,27 @@ public final class Postgres {
         return name.startsWith("synced_tables/") ? name : "synced_tables/" + name;
     }
 
+    // ---- catalogs
+
+    /** Registers a branch's Postgres database as {@code catalogs/<catalogId>}. */
+    public Operation<Catalog> createCatalog(String catalogId, Object catalog) {
+        return create("", "catalogs", "catalog_id", catalogId, false, catalog, Catalog.class);
+    }
+
+    public Catalog getCatalog(String name) {
+        return get(catalogName(name), Catalog.class);
+    }
+
+    /** Removes the catalog; the Postgres database stays. */
+    public Operation<Empty> deleteCatalog(String name) {
+        return delete(catalogName(name));
+    }
+
+    /** "catalogs/c" from either that or the bare catalog id. */
+    public static String catalogName(String name) {
+        return name.startsWith("catalogs/") ? name : "catalogs/" + name;
+    }
+
     // ---- raw JSON forms, for callers that pass the server's answer on untouched
 
     public JsonNode getJson(String name) {

@@ -20,7 +20,10 @@ import dev.oxbow.controlplane.history.HistoryMaintenance;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.CredentialService;
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.controlplane.identity.IdentityService;
+import dev.oxbow.controlplane.identity.PermissionService;
+import dev.oxbow.controlplane.identity.AuditTrail;
 import dev.oxbow.controlplane.identity.SigningKeyRotation;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -33,6 +36,8 @@ import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.Uids;
 import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.catalog.CatalogOperations;
+import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
 import dev.oxbow.controlplane.sql.SqlOperations;
@@ -67,6 +72,8 @@ import java.util.Set;
  * and endpoints recorded ACTIVE started again.
  */
 public final class ControlPlane implements AutoCloseable {
+    /** Enough that a long pass (a snapshot, up to two continuous syncs) leaves a thread for the suspender. */
+    private static final int BACKGROUND_THREADS = 4;
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
 
     /** The console's CU graph: one sample every 5 s for the last hour. */
@@ -81,6 +88,10 @@ public final class ControlPlane implements AutoCloseable {
     private final BranchLifecycle lifecycle;
     private final OperationExecutor executor;
     private final IdentityService identity;
+    /** Every periodic task of the control plane (suspender, autoscaler, reaper, ...): one scheduler, stopped first at close. */
+    private final BackgroundTasks background = new BackgroundTasks(BACKGROUND_THREADS);
+    private final PermissionService permissions;
+    private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
     private final EndpointService endpoints;
@@ -100,6 +111,7 @@ public final class ControlPlane implements AutoCloseable {
     private final SyncedTableService syncedTables;
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
+    private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -127,7 +139,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
-        Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
         this.bucket = objectStore == null ? java.util.Optional.empty()
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
@@ -143,18 +155,22 @@ public final class ControlPlane implements AutoCloseable {
         SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
+        handlers.putAll(new CatalogOperations(store).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
+        this.permissions = new PermissionService(store);
+        this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock);
+        this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock);
         this.reaper = new Reaper(store, projects, branches, resources, clock);
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock);
@@ -214,13 +230,13 @@ public final class ControlPlane implements AutoCloseable {
         }
         executor.resumePending();
         bucket.ifPresent(BucketHistory::start);
-        reaper.start(java.time.Duration.ofSeconds(30));
-        activity.start(config.suspendCheckInterval());
-        keyRotation.start(java.time.Duration.ofHours(24));
-        autoscaler.start();
-        branchHistory.start();
-        history.start(HISTORY_INTERVAL);
-        syncRunner.start();
+        reaper.start(background, java.time.Duration.ofSeconds(30));
+        activity.start(background, config.suspendCheckInterval());
+        keyRotation.start(background, java.time.Duration.ofHours(24));
+        autoscaler.start(background);
+        branchHistory.start(background);
+        history.start(background, HISTORY_INTERVAL);
+        syncRunner.start(background);
     }
 
     /** A branch whose data directory is gone (a lost disk, a restore into a new home) comes back from the bucket. */
@@ -248,6 +264,8 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
     public IdentityService identity() { return identity; }
+    public PermissionService permissions() { return permissions; }
+    public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
     public EndpointService endpoints() { return endpoints; }
@@ -264,6 +282,8 @@ public final class ControlPlane implements AutoCloseable {
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
     public SyncedTableService syncedTables() { return syncedTables; }
+    public BackgroundTasks background() { return background; }
+    public CatalogService catalogs() { return postgresCatalogs; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -276,16 +296,12 @@ public final class ControlPlane implements AutoCloseable {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
     }
 
-    /** Stops operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
+    /** Stops background tasks, operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
     @Override
     public void close() {
-        reaper.close();
-        branchHistory.close();
-        bucket.ifPresent(BucketHistory::close);
-        history.close();
+        bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
-        autoscaler.close();
-        keyRotation.close();
+        background.close();
         activity.close();
         executor.close();
         runtime.close();

@@ -15,6 +15,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<Role> roles;
     private final ResourceTable<Database> databases;
     private final ResourceTable<SyncedTable> syncedTables;
+    private final ResourceTable<PostgresCatalog> catalogs;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -32,6 +33,7 @@ public final class MetadataStore implements AutoCloseable {
         this.roles = new ResourceTable<>(db, json, "role", Role.class);
         this.databases = new ResourceTable<>(db, json, "database", Database.class);
         this.syncedTables = new ResourceTable<>(db, json, "synced_table", SyncedTable.class);
+        this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -61,6 +63,7 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<Role> roles() { return roles; }
     public ResourceTable<Database> databases() { return databases; }
     public ResourceTable<SyncedTable> syncedTables() { return syncedTables; }
+    public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }

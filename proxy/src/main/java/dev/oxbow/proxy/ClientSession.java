@@ -368,7 +368,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (options != null && !options.isBlank()) {
             params.put("options", options);
         }
-        server.connectBackend(ctx.channel(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
+        server.connectBackend(ctx.channel(), target.endpointUid(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
                 log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());

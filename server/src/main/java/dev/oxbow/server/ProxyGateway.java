@@ -15,12 +15,20 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** The proxy's view of the control plane: endpoints by uid, roles by name, wake and connection counting. */
-final class ProxyGateway implements ProxyBackend {
+final class ProxyGateway implements ProxyBackend, AutoCloseable {
     private static final String READ_ONLY_SUFFIX = "-ro";
     private final ControlPlane cp;
+    private final LoginAudit audit;
 
     ProxyGateway(ControlPlane cp) {
         this.cp = cp;
+        this.audit = new LoginAudit(cp.store());
+    }
+
+    /** After the proxy stopped: writes the audit records still queued. */
+    @Override
+    public void close() {
+        audit.close();
     }
 
     @Override
@@ -83,8 +91,13 @@ final class ProxyGateway implements ProxyBackend {
 
     @Override
     public void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail) {
-        cp.store().audit().append(Instant.now(), user == null ? "-" : user, accepted ? "LOGIN" : "LOGIN_REFUSED",
-                target == null ? "-" : target.endpointName(), accepted ? "accepted" : "refused", remote, detail);
+        String who = user == null ? "-" : user;
+        String resource = target == null ? "-" : target.endpointName();
+        if (accepted) {
+            audit.accepted(who, resource, remote, detail);
+        } else {
+            audit.refused(who, resource, remote, detail);
+        }
     }
 
     @Override

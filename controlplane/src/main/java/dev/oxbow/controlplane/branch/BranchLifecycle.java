@@ -42,10 +42,8 @@ public final class BranchLifecycle {
         computes.settle(branch);
         Branch current = Cascade.requireBranch(store, branch.name());
         var now = clock.instant();
-        store.branches().put(new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
-                BranchState.READY, null, current.state() == BranchState.READY ? current.stateChangeTime() : now, current.isDefault(),
-                current.isProtected(), current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(),
-                current.expireTime(), current.deleteTime(), current.purgeTime(), size));
+        store.branches().put(current.toBuilder().updateTime(now).state(BranchState.READY).pendingState(null)
+                .stateChangeTime(current.state() == BranchState.READY ? current.stateChangeTime() : now).logicalSizeBytes(size).build());
     }
 
     /** Starts every endpoint of the branch whose record says it runs; disabled ones are recorded IDLE. */

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
@@ -13,7 +15,6 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.storage.PointInTimeRecovery;
 
 import java.time.Clock;
@@ -22,13 +23,13 @@ import java.util.Optional;
 
 /** The work behind branch operations. */
 public final class BranchOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
     private final BranchLifecycle lifecycle;
     private final Clock clock;
     private final Timelines timelines;
     private final Layout layout;
-    private final RecordJson json = new RecordJson();
 
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout) {
         this.timelines = timelines;
@@ -48,7 +49,7 @@ public final class BranchOperations {
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-                            PointInTimeRecovery.Target past = op.request() == null ? null : BranchService.pointOf(json.read(op.request(), Map.class));
+                            PointInTimeRecovery.Target past = requests.read(op, OperationRequest.CreateBranch.class).point();
                             var now = clock.instant();
                             String lsn;
                             java.time.Instant time;
@@ -88,7 +89,7 @@ public final class BranchOperations {
                     if (branch.isEmpty() || project.isEmpty()) {
                         return OperationResult.empty();
                     }
-                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                    if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeBranch(project.get(), branch.get());
                         Cascade.deleteBranch(store, op.resourceName());
                     } else {

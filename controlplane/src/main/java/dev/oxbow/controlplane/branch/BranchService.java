@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
@@ -28,7 +29,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** Branches: validation and acceptance; {@link BranchOperations} does the work. */
@@ -65,7 +65,7 @@ public final class BranchService {
     public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting) {
         Project project = resources.liveProject(parent);
         Validate.id("branch_id", branchId);
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         String name = Branch.nameOf(project.projectId(), branchId);
         var existing = store.branches().get(name);
         if (existing.isPresent()) {
@@ -90,10 +90,10 @@ public final class BranchService {
         boolean isProtected = Boolean.TRUE.equals(s.isProtected());
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
-        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now, false,
-                isProtected, source.branchId(), null, null, expireTime, null, null, 0);
+        Branch branch = Branch.newBranch(project.projectId(), branchId, uids.branch(), now)
+                .isProtected(isProtected).sourceBranchId(source.branchId()).expireTime(expireTime).build();
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
-        Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_BRANCH, METADATA, past == null ? null : pointRequest(past));
+        Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_BRANCH, METADATA, OperationRequest.CreateBranch.of(past));
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
@@ -138,7 +138,7 @@ public final class BranchService {
             mask.add("spec.expiration");
         }
         if (mask.isEmpty()) {
-            Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, null);
+            Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, OperationRequest.NONE);
             store.operations().put(op);
             ops.submit(op);
             return op;
@@ -161,7 +161,7 @@ public final class BranchService {
         Branch current = resources.liveBranch(name);
         Project project = resources.projectOf(current.projectId());
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         boolean isProtected = current.isProtected();
         Instant expireTime = current.expireTime();
         boolean expirationChanged = false;
@@ -182,11 +182,9 @@ public final class BranchService {
             throw ApiException.invalid("Branch " + name + " expires at " + expireTime
                     + "; protected branches cannot expire. Set no_expiry (update_mask=spec.is_protected,spec.expiration) to protect it.");
         }
-        Branch updated = new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
-                current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
-                current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
-                current.logicalSizeBytes());
-        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, null);
+        Branch updated = current.toBuilder().updateTime(now).isProtected(isProtected).expireTime(expireTime)
+                .deleteTime(null).purgeTime(null).build();
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, OperationRequest.NONE);
         boolean protect = isProtected;
         store.transaction(() -> {
             checkProtectedLimit(project, store.branches().list(project.name()), protect, current.branchId());
@@ -215,7 +213,7 @@ public final class BranchService {
             throw ApiException.badRequest("Cannot delete branch " + name + " because it has child branches; delete them first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), OperationKind.DELETE_BRANCH, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(name, branch.projectId(), OperationKind.DELETE_BRANCH, METADATA, new OperationRequest.Delete(purge));
         store.transaction(() -> {
             if (!branch.deleted()) {
                 store.branches().put(deleted(branch, now, now, now.plus(softDeleteRetention)));
@@ -244,10 +242,8 @@ public final class BranchService {
         if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
             throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
         }
-        Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
-        request.put("old_branch_id", oldId);
-        request.put("old_branch_uid", uids.branch());
-        return replace(branch, project, OperationKind.RESTORE_BRANCH, request, 1);
+        return replace(branch, project, OperationKind.RESTORE_BRANCH,
+                new OperationRequest.RestoreBranch(point.lsn(), point.time(), oldId, uids.branch()), 1);
     }
 
     /** Replaces the branch's data with its parent's head; local changes are lost. */
@@ -256,10 +252,10 @@ public final class BranchService {
         Project project = resources.projectOf(branch.projectId());
         checkReplaceable(branch, "reset");
         resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-        return replace(branch, project, OperationKind.RESET_BRANCH, Map.of(), 0);
+        return replace(branch, project, OperationKind.RESET_BRANCH, new OperationRequest.ResetBranch(), 0);
     }
 
-    private Operation replace(Branch branch, Project project, OperationKind kind, Map<String, Object> request, int addedBranches) {
+    private Operation replace(Branch branch, Project project, OperationKind kind, OperationRequest request, int addedBranches) {
         Operation op = ops.create(branch.name(), branch.projectId(), kind, METADATA, request);
         Instant now = clock.instant();
         store.transaction(() -> {
@@ -316,19 +312,6 @@ public final class BranchService {
         }
     }
 
-    static Map<String, Object> pointRequest(PointInTimeRecovery.Target point) {
-        return point.lsn() != null ? Map.of("source_branch_lsn", point.lsn()) : Map.of("source_branch_time", point.time().toString());
-    }
-
-    static PointInTimeRecovery.Target pointOf(Map<?, ?> request) {
-        Object lsn = request.get("source_branch_lsn");
-        Object time = request.get("source_branch_time");
-        if (lsn == null && time == null) {
-            return null;
-        }
-        return new PointInTimeRecovery.Target(lsn == null ? null : lsn.toString(), time == null ? null : Instant.parse(time.toString()));
-    }
-
     public Operation undelete(String name) {
         Branch branch = resources.branch(name);
         if (!branch.deleted()) {
@@ -339,7 +322,7 @@ public final class BranchService {
             throw ApiException.invalidState("Cannot undelete " + name + ": its parent branch " + parent.name() + " is deleted; undelete the parent first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), OperationKind.UNDELETE_BRANCH, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.UNDELETE_BRANCH, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.branches().put(deleted(branch, now, null, null));
             store.operations().put(op);
@@ -349,9 +332,8 @@ public final class BranchService {
     }
 
     private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? BranchState.READY : BranchState.DELETED,
-                null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
-                b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
+        return b.toBuilder().updateTime(now).state(deleteTime == null ? BranchState.READY : BranchState.DELETED).pendingState(null)
+                .stateChangeTime(now).deleteTime(deleteTime).purgeTime(purgeTime).build();
     }
 
     /** Exactly one of ttl, expire_time, no_expiry=true; returns the expiry instant or null for none. */

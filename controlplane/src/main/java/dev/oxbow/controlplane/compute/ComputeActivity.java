@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
@@ -23,8 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -44,9 +43,9 @@ public final class ComputeActivity implements AutoCloseable {
     private final Map<String, CompletableFuture<Path>> wakes = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-suspender").daemon().factory());
 
     private final ControlPlaneMetrics metrics;
+    private volatile SessionEnder sessions = SessionEnder.NONE;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -56,8 +55,14 @@ public final class ComputeActivity implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start(Duration checkEvery) {
-        timer.scheduleWithFixedDelay(this::suspendIdle, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    /** Schedules the idle suspender. */
+    public void start(BackgroundTasks tasks, Duration checkEvery) {
+        tasks.every("idle-suspender", checkEvery, checkEvery, this::suspendIdle);
+    }
+
+    /** What ends open sessions before {@link #suspendNow} stops their compute (the proxy, once it runs). */
+    public void endSessionsWith(SessionEnder ender) {
+        this.sessions = ender;
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
@@ -93,7 +98,9 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     private Path wake(String uid) {
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         synchronized (lock(uid)) {
+            phases.end("lock");
             Endpoint e = endpointByUid(uid).orElseThrow(() -> new IllegalStateException("endpoint " + uid + " no longer exists"));
             if (e.disabled()) {
                 throw new IllegalStateException("endpoint " + e.name() + " is disabled");
@@ -105,13 +112,13 @@ public final class ComputeActivity implements AutoCloseable {
             if (branch.state() != BranchState.READY) {
                 throw new IllegalStateException("branch " + branch.name() + " is " + branch.state() + "; retry in a moment");
             }
-            long start = System.nanoTime();
+            phases.end("lookup");
             try {
                 boolean wasRunning = computes.running(e);
-                Endpoint active = computes.start(project, branch, e);
+                Endpoint active = computes.start(project, branch, e, phases);
                 if (!wasRunning) {
-                    log.info("compute woken endpoint={} ms={}", e.name(), (System.nanoTime() - start) / 1_000_000);
-                    metrics.resumed(Duration.ofNanos(System.nanoTime() - start));
+                    log.info("compute woken endpoint={} {}", e.name(), phases);
+                    metrics.resumed(Duration.ofMillis(phases.totalMillis()));
                 }
                 return layout.socketDir(active);
             } catch (ComputeException ex) {
@@ -166,9 +173,15 @@ public final class ComputeActivity implements AutoCloseable {
                 throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
             }
             try {
+                int open = connections(current.uid());
+                if (open > 0) {
+                    // Postgres's own shutdown says only "terminating connection due to administrator command"
+                    sessions.endSessions(current.uid(), "terminating connection because endpoint " + current.name()
+                            + " was suspended; connect again to wake it");
+                }
                 Endpoint idle = computes.suspend(current);
                 metrics.suspended();
-                log.info("compute suspended on request endpoint={} connections={}", current.name(), connections(current.uid()));
+                log.info("compute suspended on request endpoint={} connections={}", current.name(), open);
                 return idle;
             } catch (ComputeException ex) {
                 throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());
@@ -182,7 +195,6 @@ public final class ComputeActivity implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
         wakers.shutdownNow();
     }
 }

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.Computes;
@@ -14,17 +16,16 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.util.Map;
 import java.util.Optional;
 
 /** The work behind endpoint operations: starting, reconfiguring, stopping servers. */
 public final class EndpointOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Computes computes;
     private final Provisioner provisioner;
-    private final RecordJson json = new RecordJson();
 
     public EndpointOperations(MetadataStore store, Computes computes, Provisioner provisioner) {
         this.store = store;
@@ -62,7 +63,7 @@ public final class EndpointOperations {
                     /** A change the server refused (e.g. a bad setting) is undone: old record, old settings, running again. */
                     @Override
                     public void compensate(Operation op) throws Exception {
-                        Endpoint previous = json.read((String) json.read(op.request(), Map.class).get("previous"), Endpoint.class);
+                        Endpoint previous = requests.read(op, OperationRequest.UpdateEndpoint.class).previous();
                         if (store.endpoints().get(op.resourceName()).isPresent()) {
                             store.endpoints().put(previous);
                             reconcile(op.resourceName(), true);

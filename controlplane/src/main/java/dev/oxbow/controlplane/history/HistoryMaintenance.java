@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
@@ -15,8 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * passed since the last (so a restore replays a bounded amount of WAL), pruning of what the restore
  * window no longer needs, and the branch's logical size. Work runs in turn with the project's operations.
  */
-public final class HistoryMaintenance implements AutoCloseable {
+public final class HistoryMaintenance {
     private static final Logger log = LoggerFactory.getLogger(HistoryMaintenance.class);
 
     private final MetadataStore store;
@@ -34,8 +33,6 @@ public final class HistoryMaintenance implements AutoCloseable {
     private final OperationExecutor executor;
     private final HistoryPolicy policy;
     private final Clock clock;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-history").daemon().factory());
 
     public HistoryMaintenance(MetadataStore store, Computes computes, Timelines timelines, Provisioner provisioner, OperationExecutor executor,
                        HistoryPolicy policy, Clock clock) {
@@ -48,9 +45,8 @@ public final class HistoryMaintenance implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start() {
-        long every = policy.checkInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::checkAll, every, every, TimeUnit.MILLISECONDS);
+    public void start(BackgroundTasks tasks) {
+        tasks.every("history-maintenance", policy.checkInterval(), policy.checkInterval(), this::checkAll);
     }
 
     /** One pass over every live branch; waits for the work it queued. */
@@ -101,8 +97,4 @@ public final class HistoryMaintenance implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }

@@ -33,6 +33,7 @@ public final class OperationExecutor implements AutoCloseable {
     private final Map<OperationKind, OperationHandler> handlers;
     private final Clock clock;
     private final RecordJson json = new RecordJson();
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final ExecutorService pool = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-op-", 0).daemon().factory());
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private volatile boolean closing;
@@ -47,11 +48,11 @@ public final class OperationExecutor implements AutoCloseable {
     }
 
     /** A new, not yet persisted operation on {@code resourceName}. */
-    public Operation create(String resourceName, String projectId, OperationKind kind, String metadataType, Object request) {
+    public Operation create(String resourceName, String projectId, OperationKind kind, String metadataType, OperationRequest request) {
         var now = clock.instant();
         return new Operation(resourceName + "/operations/" + UUID.randomUUID(), resourceName, projectId, kind,
                 "type.googleapis.com/databricks.postgres.v1." + metadataType, false,
-                request == null ? null : json.write(request), null, null, null, null, now, now, 0);
+                requests.write(kind, request), null, null, null, null, now, now, 0);
     }
 
 

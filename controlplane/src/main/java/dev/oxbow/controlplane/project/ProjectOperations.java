@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
@@ -14,18 +16,17 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.util.Map;
 import java.util.Optional;
 
 /** The work behind project operations. */
 public final class ProjectOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
     private final java.util.function.Consumer<Project> afterPurge;
     private final BranchLifecycle branches;
-    private final RecordJson json = new RecordJson();
 
     public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
         this(store, provisioner, branches, p -> { });
@@ -70,7 +71,7 @@ public final class ProjectOperations {
                     if (project.isEmpty()) {
                         return OperationResult.empty();
                     }
-                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                    if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeProject(project.get());
                         Cascade.deleteProject(store, op.resourceName());
                         afterPurge.accept(project.get());

@@ -1,6 +1,6 @@
 package dev.oxbow.controlplane.project;
 
-import dev.oxbow.metadata.BranchState;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.identity.Principal;
@@ -63,7 +63,7 @@ public final class ProjectService {
 
     public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, Principal caller) {
         Validate.id("project_id", projectId);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         Specs.ProjectInitial init = initial == null ? Specs.ProjectInitial.EMPTY : initial;
         String displayName = s.displayName() == null ? projectId : displayName(s.displayName());
         int pgVersion = s.pgVersion() == null ? Defaults.PG_VERSION : pgVersion(s.pgVersion());
@@ -77,8 +77,8 @@ public final class ProjectService {
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
                 Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
-        Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, BranchState.INIT, BranchState.READY, now,
-                true, Boolean.TRUE.equals(init.branchIsProtected()), null, null, null, null, null, null, 0);
+        Branch production = Branch.newBranch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now)
+                .isDefault(true).isProtected(Boolean.TRUE.equals(init.branchIsProtected())).build();
         // Lakebase keeps production awake unless the caller asks for a timeout.
         Specs.EndpointSettings ie = init.endpoint() == null ? Specs.EndpointSettings.EMPTY : init.endpoint();
         boolean explicitSuspend = ie.suspendTimeoutSeconds() != null || ie.noSuspension() != null;
@@ -89,7 +89,7 @@ public final class ProjectService {
                 caller.name(), "USER", "LAKEBASE_OAUTH_V1", List.of("DATABRICKS_SUPERUSER"), false, false, false, null);
         Database db = new Database(projectId, Defaults.DEFAULT_BRANCH, Defaults.DEFAULT_DATABASE_ID, now, now,
                 Defaults.DEFAULT_DATABASE, owner.roleId());
-        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, null);
+        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.projects().get(project.name()).isPresent()) {
                 throw ApiException.alreadyExists("project with such id already exists in the workspace: " + project.name());
@@ -110,6 +110,16 @@ public final class ProjectService {
         return op;
     }
 
+    /** The project's record, deleted or not (for access checks on what is under it); empty if there is none. */
+    public java.util.Optional<Project> find(String name) {
+        return store.projects().get(name);
+    }
+
+    /** The project's latest operations, newest first. */
+    public List<Operation> recentOperations(String projectId, int limit) {
+        return store.operations().recent(projectId, limit);
+    }
+
     public Project get(String name) {
         return resources.liveProject(name);
     }
@@ -124,7 +134,7 @@ public final class ProjectService {
     public Operation update(String name, Specs.ProjectSpec spec, Set<String> mask) {
         Project current = resources.liveProject(name);
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         String displayName = current.displayName();
         long retention = current.historyRetentionSeconds();
         EndpointDefaults defaults = current.defaults();
@@ -156,7 +166,7 @@ public final class ProjectService {
         Project updated = new Project(current.projectId(), current.uid(), current.createTime(), now, null, null, displayName,
                 current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner());
         String newDefault = defaultBranch;
-        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, null);
+        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(updated);
             if (!newDefault.equals(current.defaultBranchId())) {
@@ -184,7 +194,7 @@ public final class ProjectService {
             }
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, new OperationRequest.Delete(purge));
         store.transaction(() -> {
             if (!project.deleted()) {
                 store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, now,
@@ -204,7 +214,7 @@ public final class ProjectService {
             throw ApiException.invalidState("Project " + name + " is not deleted; there is nothing to undelete.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, null);
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, null, null,
                     project.displayName(), project.pgVersion(), project.historyRetentionSeconds(), project.defaults(),

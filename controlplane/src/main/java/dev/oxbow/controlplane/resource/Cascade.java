@@ -13,6 +13,7 @@ public final class Cascade {
             store.endpoints().list(branchName).forEach(e -> store.endpoints().delete(e.name()));
             store.roles().list(branchName).forEach(r -> store.roles().delete(r.name()));
             store.databases().list(branchName).forEach(d -> store.databases().delete(d.name()));
+            store.catalogs().list(branchName).forEach(c -> store.catalogs().delete(c.name()));
             store.branches().delete(branchName);
         });
     }

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -16,12 +17,10 @@ import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
 
 /** Postgres databases on a branch: validation and acceptance; {@link SqlOperations} applies them. */
@@ -35,7 +34,6 @@ public final class DatabaseService {
     private final Resources resources;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public DatabaseService(MetadataStore store, OperationExecutor ops, Resources resources, Limits limits, Clock clock) {
         this.store = store;
@@ -62,7 +60,7 @@ public final class DatabaseService {
         Instant now = clock.instant();
         Database db = new Database(branch.projectId(), branch.branchId(), id, existing.map(Database::createTime).orElse(now), now, pgName, owner);
         Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_DATABASE : OperationKind.CREATE_DATABASE, METADATA,
-                existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
+                new OperationRequest.PutDatabase(existing.orElse(null)));
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
                 if (!other.databaseId().equals(id) && other.postgresDatabase().equals(pgName)) {
@@ -109,7 +107,7 @@ public final class DatabaseService {
         }
         Database updated = new Database(current.projectId(), current.branchId(), current.databaseId(), current.createTime(),
                 clock.instant(), pgName, owner);
-        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_DATABASE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_DATABASE, METADATA, new OperationRequest.PutDatabase(current));
         String newName = pgName;
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
@@ -126,7 +124,7 @@ public final class DatabaseService {
 
     public Operation delete(String name) {
         Database db = resources.database(name);
-        Operation op = ops.create(name, db.projectId(), OperationKind.DELETE_DATABASE, METADATA, Map.of("previous", json.write(db)));
+        Operation op = ops.create(name, db.projectId(), OperationKind.DELETE_DATABASE, METADATA, new OperationRequest.DeleteDatabase(db));
         store.operations().put(op);
         ops.submit(op);
         return op;

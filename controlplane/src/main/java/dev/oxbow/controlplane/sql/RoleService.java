@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -16,16 +17,13 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** Postgres roles on a branch: validation and acceptance; {@link SqlOperations} applies them. */
@@ -44,7 +42,6 @@ public final class RoleService {
     private final Resources resources;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public RoleService(MetadataStore store, OperationExecutor ops, Resources resources, Limits limits, Clock clock) {
         this.store = store;
@@ -56,7 +53,7 @@ public final class RoleService {
 
     public Operation create(String parent, String roleId, Specs.RoleSpec spec, boolean replaceExisting) {
         Branch branch = resources.liveBranch(parent);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         String pgRole = s.postgresRole();
         if (pgRole == null) {
             throw ApiException.required("spec.postgres_role");
@@ -93,7 +90,7 @@ public final class RoleService {
                 identity, auth, memberships, Boolean.TRUE.equals(s.bypassrls()), Boolean.TRUE.equals(s.createdb()),
                 Boolean.TRUE.equals(s.createrole()), existing.map(Role::scramVerifier).orElse(null));
         Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_ROLE : OperationKind.CREATE_ROLE, METADATA,
-                existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
+                new OperationRequest.PutRole(existing.orElse(null)));
         store.transaction(() -> {
             if (existing.isEmpty()) {
                 for (Role r : store.roles().list(branch.name())) {
@@ -124,7 +121,7 @@ public final class RoleService {
     public Operation update(String name, Specs.RoleSpec spec, Set<String> mask) {
         Role current = resources.role(name);
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         List<String> memberships = current.membershipRoles();
         boolean bypassrls = current.bypassrls();
         boolean createdb = current.createdb();
@@ -155,7 +152,7 @@ public final class RoleService {
         }
         Role updated = new Role(current.projectId(), current.branchId(), current.roleId(), current.createTime(), clock.instant(),
                 current.postgresRole(), identity, auth, memberships, bypassrls, createdb, createrole, current.scramVerifier());
-        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ROLE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ROLE, METADATA, new OperationRequest.PutRole(current));
         store.transaction(() -> {
             store.roles().put(updated);
             store.operations().put(op);
@@ -190,13 +187,8 @@ public final class RoleService {
             throw ApiException.badRequest("Role " + name + " owns database(s) " + owned
                     + "; pass reassign_owned_to=<role> or delete the databases first.");
         }
-        Map<String, Object> request = new HashMap<>();
-        request.put("postgres_role", role.postgresRole());
-        request.put("previous", json.write(role));
-        if (target != null) {
-            request.put("reassign_owned_to", target);
-        }
-        Operation op = ops.create(name, role.projectId(), OperationKind.DELETE_ROLE, METADATA, request);
+        Operation op = ops.create(name, role.projectId(), OperationKind.DELETE_ROLE, METADATA,
+                new OperationRequest.DeleteRole(role.postgresRole(), role, target));
         store.operations().put(op);
         ops.submit(op);
         return op;

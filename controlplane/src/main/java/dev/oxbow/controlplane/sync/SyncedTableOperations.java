@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.SchedulingPolicy;
 import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.metadata.OperationKind;
@@ -8,7 +10,6 @@ import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.SyncedTable;
 import dev.oxbow.sync.SyncException;
 import dev.oxbow.sync.TableSync;
@@ -23,25 +24,22 @@ import java.util.Map;
  * again from the Delta version Postgres has committed, so nothing is lost or applied twice.
  */
 public final class SyncedTableOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncedTableOperations.class);
     private final MetadataStore store;
     private final SyncRunner runner;
-    private final RecordJson json = new RecordJson();
 
     public SyncedTableOperations(MetadataStore store, SyncRunner runner) {
         this.store = store;
         this.runner = runner;
     }
 
-    private Map<?, ?> request(Operation op) {
-        return op.request() == null ? Map.of() : json.read(op.request(), Map.class);
-    }
 
     public Map<OperationKind, OperationHandler> handlers() {
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.put(OperationKind.CREATE_SYNCED_TABLE, (op, ctx) -> {
             SyncedTable t = table(op);
-            if (Boolean.FALSE.equals(request(op).get("create_schema"))) {
+            if (!requests.read(op, OperationRequest.CreateSyncedTable.class).createSchema()) {
                 boolean schemaExists = runner.withConnection(t, c -> {
                     try (Statement s = c.createStatement();
                          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = '" + t.pgSchema().replace("'", "''") + "'")) {
@@ -56,7 +54,15 @@ public final class SyncedTableOperations {
                             + "; create it or set create_database_objects_if_missing.");
                 }
             }
-            SyncedTable done = sync(t.name());
+            SyncedTable done;
+            try {
+                done = runner.syncNow(t.name());
+            } catch (SyncException e) {
+                // the initial load was refused (duplicate keys, a value Postgres cannot store, an unreadable source) and
+                // rolled back: no synced table is left behind in a failed state; the operation says why
+                store.syncedTables().delete(t.name());
+                throw ApiException.invalidState(e.getMessage() + " The synced table was not created; fix the source or the spec and create it again.");
+            }
             if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name());
             }
@@ -74,7 +80,7 @@ public final class SyncedTableOperations {
             synchronized (runner.lock(op.resourceName())) {
                 var t = store.syncedTables().get(op.resourceName());
                 if (t.isPresent() && store.branches().get(t.get().branch()).filter(b -> !b.deleted()).isPresent()) {
-                    boolean purge = Boolean.TRUE.equals(request(op).get("purge_data"));
+                    boolean purge = requests.read(op, OperationRequest.DeleteSyncedTable.class).purgeData();
                     try {
                         runner.asSyncRole(t.get(), false, c -> {
                             TableSync.forget(c, SyncRunner.spec(t.get()), purge);

@@ -1,10 +1,13 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.SchedulingPolicy;
 import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
+import dev.oxbow.controlplane.catalog.CatalogService;
+import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.metadata.Branch;
@@ -18,8 +21,6 @@ import dev.oxbow.sync.TableSync;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -36,10 +37,15 @@ public final class SyncedTableService {
     private final OperationExecutor ops;
     private final Resources resources;
     private final SourceCatalogs catalogs;
+    private final CatalogService postgresCatalogs;
+    private final AccessControl access;
     private final SyncRunner runner;
     private final Clock clock;
 
-    public SyncedTableService(MetadataStore store, OperationExecutor ops, Resources resources, SourceCatalogs catalogs, SyncRunner runner, Clock clock) {
+    public SyncedTableService(MetadataStore store, OperationExecutor ops, Resources resources, SourceCatalogs catalogs,
+                              CatalogService postgresCatalogs, AccessControl access, SyncRunner runner, Clock clock) {
+        this.postgresCatalogs = postgresCatalogs;
+        this.access = access;
         this.store = store;
         this.ops = ops;
         this.resources = resources;
@@ -49,6 +55,31 @@ public final class SyncedTableService {
     }
 
     /** Creates the synced table for {@code caller}, who must be allowed to read the source ({@link SourceCatalogs}). */
+    /**
+     * The spec with {@code branch} and {@code postgres_database} taken from the Postgres catalog the id's first part
+     * names, when the spec leaves them out; a spec that names other ones than the catalog's is refused. A catalog
+     * {@code caller} may not use is not looked at (its branch is no one else's business): the spec must name the target.
+     */
+    public SyncedTableSpec resolveTarget(Principal caller, String syncedTableId, SyncedTableSpec spec) {
+        if (spec == null || syncedTableId == null || !ID.matcher(syncedTableId).matches()) {
+            return spec;
+        }
+        var catalog = postgresCatalogs.find(syncedTableId.substring(0, syncedTableId.indexOf('.')))
+                .filter(c -> store.projects().get(dev.oxbow.metadata.Project.nameOf(c.projectId())).filter(p -> access.level(caller, p) != AccessControl.Level.NONE).isPresent());
+        if (catalog.isEmpty()) {
+            return spec;
+        }
+        var c = catalog.get();
+        if ((spec.branch() != null && !spec.branch().equals(c.branchName()))
+                || (spec.postgresDatabase() != null && !spec.postgresDatabase().equals(c.postgresDatabase()))) {
+            throw ApiException.invalid("Catalog " + c.catalogId() + " names branch " + c.branchName() + " and database " + c.postgresDatabase()
+                    + "; leave spec.branch and spec.postgres_database out, or set them to those.");
+        }
+        return new SyncedTableSpec(spec.sourceTableFullName(), spec.primaryKeyColumns(), spec.timeseriesKey(), spec.schedulingPolicy(),
+                c.branchName(), c.postgresDatabase(), spec.createDatabaseObjectsIfMissing(), spec.unsupported());
+    }
+
+    /** Creates the synced table; {@code spec} as {@link #resolveTarget} returned it. */
     public Operation create(Principal caller, String syncedTableId, SyncedTableSpec spec) {
         if (syncedTableId == null || syncedTableId.isEmpty()) {
             throw ApiException.invalid("Field 'synced_table_id' is required, expected non-default value (not \"\")!");
@@ -100,7 +131,7 @@ public final class SyncedTableService {
                 spec.postgresDatabase(), spec.sourceTableFullName(), location, spec.primaryKeyColumns(), spec.timeseriesKey(),
                 policy, SyncedTableState.SYNCED_TABLE_PROVISIONING, null, null, null, null, null);
         Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_SYNCED_TABLE, METADATA,
-                Map.of("create_schema", spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
+                new OperationRequest.CreateSyncedTable(spec.createDatabaseObjectsIfMissing() == null || spec.createDatabaseObjectsIfMissing()));
         store.transaction(() -> {
             if (store.syncedTables().get(name).isPresent()) {
                 throw ApiException.alreadyExists("synced table with such id already exists: " + name);
@@ -112,14 +143,15 @@ public final class SyncedTableService {
         return op;
     }
 
+    /** The synced table with its status as of now (a source ahead of Postgres shows, see {@link SyncRunner#present}). */
     public SyncedTable get(String name) {
-        return store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
+        return runner.present(store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name)));
     }
 
     /** Deletes the synced table; {@code purgeData} also drops the Postgres table (otherwise it stays, no longer updated). */
     public Operation delete(String name, boolean purgeData) {
         SyncedTable t = get(name);
-        Operation op = ops.create(name, t.projectId(), OperationKind.DELETE_SYNCED_TABLE, METADATA, Map.of("purge_data", purgeData));
+        Operation op = ops.create(name, t.projectId(), OperationKind.DELETE_SYNCED_TABLE, METADATA, new OperationRequest.DeleteSyncedTable(purgeData));
         store.operations().put(op);
         ops.submit(op);
         return op;
@@ -131,7 +163,7 @@ public final class SyncedTableService {
         if (t.lastProcessedCommitVersion() == null && !t.state().failed()) {
             throw ApiException.invalidState("Synced table " + name + " is still loading its initial snapshot; wait for the create operation.");
         }
-        Operation op = ops.create(name, t.projectId(), OperationKind.SYNC_SYNCED_TABLE, METADATA, null);
+        Operation op = ops.create(name, t.projectId(), OperationKind.SYNC_SYNCED_TABLE, METADATA, OperationRequest.NONE);
         store.operations().put(op);
         ops.submit(op);
         return op;

@@ -50,7 +50,6 @@ class AutoscalerTest {
 
     @AfterEach
     void tearDown() {
-        autoscaler.close();
         f.close();
     }
 

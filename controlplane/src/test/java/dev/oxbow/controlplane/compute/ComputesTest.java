@@ -89,8 +89,8 @@ class ComputesTest {
         Endpoint e = f.primary(project, branch, 1, 4, 300, EndpointState.ACTIVE);
         f.computes.resize(project, branch, e, 8);
         assertThat(f.computes.currentCu(e)).isEqualTo(4);
-        Endpoint narrowed = new Endpoint(e.projectId(), e.branchId(), e.endpointId(), e.uid(), e.createTime(), e.updateTime(),
-                e.endpointType(), e.state(), null, 2, 2, 300L, false, false, Map.of(), 1, 1, false, null);
+        Endpoint narrowed = e.toBuilder().pendingState(null).minCu(2).maxCu(2).suspendTimeoutSeconds(300L).noSuspension(false)
+                .disabled(false).pgSettings(Map.of()).groupMin(1).groupMax(1).enableReadableSecondaries(false).lastActiveTime(null).build();
         assertThat(f.computes.currentCu(narrowed)).isEqualTo(2);
     }
 

@@ -34,8 +34,8 @@ class EndpointRulesTest {
     }
 
     private static final Project PROJECT = project(new EndpointDefaults(0.5, 4, 300L, false, Map.of()));
-    private static final Branch BRANCH = new Branch("p1", "dev", "br-x", NOW, NOW, BranchState.READY, null, NOW, false, false,
-            "production", null, null, null, null, null, 0);
+    private static final Branch BRANCH = Branch.newBranch("p1", "dev", "br-x", NOW).state(BranchState.READY).pendingState(null)
+            .sourceBranchId("production").build();
 
     private static Specs.EndpointSpec spec(String type, Double min, Double max) {
         return new Specs.EndpointSpec(type, min, max, null, null, null, null, null);

@@ -90,8 +90,8 @@ public final class Fixture implements AutoCloseable {
 
     /** A stored READY root branch. */
     public Branch rootBranch(Project p, String branchId) {
-        Branch b = new Branch(p.projectId(), branchId, uids.branch(), clock.instant(), clock.instant(), BranchState.READY, null,
-                clock.instant(), Defaults.DEFAULT_BRANCH.equals(branchId), false, null, null, null, null, null, null, 0);
+        Branch b = Branch.newBranch(p.projectId(), branchId, uids.branch(), clock.instant()).state(BranchState.READY).pendingState(null)
+                .isDefault(Defaults.DEFAULT_BRANCH.equals(branchId)).build();
         store.branches().insert(b);
         return b;
     }
