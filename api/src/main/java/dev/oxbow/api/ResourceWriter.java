@@ -143,6 +143,13 @@ final class ResourceWriter {
         ObjectNode hosts = s.putObject("hosts");
         hosts.put("host", e.uid() + "." + hostDomain);
         hosts.put("read_only_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "." + hostDomain);
+        if (computes.runtime().poolerUnavailable().isEmpty()) {
+            // the same hosts through the endpoint's PgBouncer (transaction mode), Neon's "-pooler" convention
+            if (e.readWrite()) {
+                hosts.put("read_write_pooled_host", e.uid() + "-pooler." + hostDomain);
+            }
+            hosts.put("read_only_pooled_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "-pooler." + hostDomain);
+        }
         pgSettings(s.putObject("settings").putObject("pg_settings"), e.pgSettings());
         time(s, "last_active_time", e.lastActiveTime());
         // Oxbow extensions (SDKs ignore unknown fields): the size now and how it is enforced

@@ -57,6 +57,10 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private final Map<String, Object> endpointLocks = new ConcurrentHashMap<>();
     /** The limits each endpoint was last sized to; a start runs unthrottled and applies them when ready. */
     private final Map<String, Cgroups.Limits> limits = new ConcurrentHashMap<>();
+    /** Null when no PgBouncer is configured: then no endpoint has a pooled host. */
+    private final Poolers poolers;
+    /** Oxbow's superuser on every compute when poolers run (kept from the pooler's logins by pg_hba.conf), else null. */
+    private final String poolerAdminRole;
     private volatile ComputeListener listener = new ComputeListener() {};
     private volatile boolean closed;
 
@@ -74,7 +78,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      * endpoint's groups and {@link #resize} changes them live.
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups) {
-        this(binaries, identities, restartPolicy, cgroups, null);
+        this(binaries, identities, restartPolicy, cgroups, null, Optional.empty(), null);
     }
 
     /**
@@ -83,6 +87,24 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
                                Path clusterTemplates) {
+        this(binaries, identities, restartPolicy, cgroups, clusterTemplates, Optional.empty(), null);
+    }
+
+    /** As the first, with a PgBouncer per compute (see below). */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Optional<PoolerBinary> pooler, String poolerAuthUser) {
+        this(binaries, identities, restartPolicy, cgroups, null, pooler, poolerAuthUser);
+    }
+
+    /**
+     * With cluster templates as above, and with {@code pooler} every compute also gets a PgBouncer ({@link Poolers}).
+     * {@code poolerAuthUser} is the superuser Oxbow logs in as (every cluster's bootstrap superuser): it creates the
+     * pooler's own role ({@link RunningPooler#ROLE}), and the pooler may never log in as it.
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Path clusterTemplates, Optional<PoolerBinary> pooler, String poolerAuthUser) {
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
+        this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
@@ -123,11 +145,14 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             return;
         }
         try {
-            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser());
+            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser(), poolerAdminRole);
         } catch (IOException e) {
             throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
         }
         OsProcesses.signal(running.get().pid(), "HUP");
+        if (poolers != null) {
+            poolers.reload(spec);
+        }
     }
 
     @Override
@@ -242,6 +267,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 started = true;
                 log.info("compute started endpoint={} pid={} pg={} socket_dir={} {}", uid, p.pid(), spec.pgVersion(),
                         spec.socketDir(), phases);
+                startPooler(spec);
                 if (closed) {
                     stop(uid);
                     throw new ComputeException("runtime closed while starting endpoint " + uid);
@@ -263,6 +289,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 return;
             }
             long start = System.nanoTime();
+            stopPooler(endpointUid);
             // After beginStop no restart can adopt a new process; one launched meanwhile is shut down by its restart.
             Process p = server.beginStop();
             try {
@@ -331,6 +358,45 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         log.info("compute runtime closed servers_stopped={}", stops.size());
     }
 
+    @Override
+    public Optional<RunningPooler> pooler(String endpointUid) {
+        return poolers == null ? Optional.empty() : poolers.find(endpointUid);
+    }
+
+    @Override
+    public Optional<RunningPooler> awaitPooler(String endpointUid, Duration max) throws InterruptedException {
+        return poolers == null ? Optional.empty() : poolers.await(endpointUid, max);
+    }
+
+    @Override
+    public Optional<String> poolerUnavailable() {
+        return poolers == null ? Optional.of("no PgBouncer is installed on this server (scripts/setup builds one; or set "
+                + PoolerBinary.ENV + ")") : Optional.empty();
+    }
+
+    /** A pooler that cannot start leaves the compute serving its direct host. */
+    private void startPooler(ComputeSpec spec) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.start(spec);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("pooler not started endpoint={} cause={}", spec.endpointUid(), e.getMessage());
+        }
+    }
+
+    private void stopPooler(String endpointUid) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.stop(endpointUid);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("cannot stop pooler endpoint={} cause={}", endpointUid, e.getMessage());
+        }
+    }
+
     // ---- starting
 
     private Path checkDataDir(ComputeSpec spec) throws ComputeException {
@@ -369,7 +435,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
             identity.privateDir(socketDir);
             checkOwner(dataDir, identity);
-            ServerConfig.write(spec, identity, identities.oxbowUser());
+            ServerConfig.write(spec, identity, identities.oxbowUser(), poolerAdminRole);
             ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
         } catch (IOException e) {
             throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);
@@ -560,6 +626,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
 
     private void giveUp(ManagedServer server, int crashes, String cause) {
         String uid = server.endpointUid();
+        stopPooler(uid);
         servers.remove(uid, server);
         dataDirOwners.remove(server.dataDir, uid);
         server.giveUp();

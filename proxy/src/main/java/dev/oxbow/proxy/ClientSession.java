@@ -50,6 +50,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
+    /** The endpoint uid exactly as the client named it (a host label such as {@code <uid>-pooler} or {@code <uid>-ro}). */
+    private String routedUid;
     private String options;
     private ScramServerExchange scram;
     private boolean acquired;
@@ -195,6 +197,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return false;
         }
         target = resolved.get();
+        routedUid = endpointUid;
         if (target.disabled()) {
             // not yet authenticated: name the endpoint only as the client did
             refuse(ctx, "08004", "endpoint " + endpointUid + " is disabled; enable it (spec.disabled=false) to connect");
@@ -230,8 +233,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (split.endpointUid() != null) {
-            if (target != null && !split.endpointUid().equals(target.addressedUid())) {
-                refuse(ctx, "08004", "the host name or options name endpoint " + target.addressedUid() + " but the password names "
+            if (target != null && !split.endpointUid().equals(routedUid)) {
+                refuse(ctx, "08004", "the host name or options name endpoint " + routedUid + " but the password names "
                         + split.endpointUid());
                 return;
             }
@@ -343,10 +346,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
         long start = System.nanoTime();
         acquired = true;
-        server.backend().acquire(target.endpointUid()).whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
+        var backend = server.backend();
+        (target.pooled() ? backend.acquirePooled(target.endpointUid()) : backend.acquire(target.endpointUid()))
+                .whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
             if (failure != null) {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                refuse(ctx, "57P03", "the compute for endpoint " + target.endpointName() + " could not start: " + cause.getMessage());
+                refuse(ctx, "57P03", (target.pooled() ? "the pooled host of endpoint " + target.endpointName() + " is unavailable: "
+                        : "the compute for endpoint " + target.endpointName() + " could not start: ") + cause.getMessage());
                 return;
             }
             if (!client.isActive()) {

@@ -59,8 +59,16 @@ public final class OxbowServer implements AutoCloseable {
         }
         long start = System.nanoTime();
         PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identities);
+        var pooler = dev.oxbow.compute.PoolerBinary.find();
+        if (pooler.isEmpty()) {
+            log.warn("no PgBouncer found (scripts/setup builds one): endpoints have no pooled hosts");
+        } else if (!pooler.get().preparedStatements()) {
+            log.warn("PgBouncer {} at {} cannot keep prepared statements in transaction mode (1.21 or later can); scripts/setup builds one",
+                    pooler.get().version(), pooler.get().path());
+        }
+        // the pooler asks each compute whether a role exists as Oxbow's own role, which every cluster has
         LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identities, dev.oxbow.compute.RestartPolicy.DEFAULT,
-                dev.oxbow.compute.Cgroups.detect(), home.resolve("cluster-templates"));
+                dev.oxbow.compute.Cgroups.detect(), home.resolve("cluster-templates"), pooler, dev.oxbow.controlplane.resource.Defaults.SYSTEM_ROLE);
         BranchCloner cloner = new BranchCloner();
         ControlPlane cp = null;
         ProxyServer proxyServer = null;

@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 /** The proxy's view of the control plane: endpoints by uid, roles by name, wake and connection counting. */
 final class ProxyGateway implements ProxyBackend, AutoCloseable {
     private static final String READ_ONLY_SUFFIX = "-ro";
+    /** {@code <uid>-pooler} (and {@code <uid>-ro-pooler}): the same endpoint through its PgBouncer, as on Neon. */
+    static final String POOLER_SUFFIX = "-pooler";
     private final ControlPlane cp;
     private final LoginAudit audit;
 
@@ -34,6 +36,10 @@ final class ProxyGateway implements ProxyBackend, AutoCloseable {
     @Override
     public Optional<EndpointTarget> resolve(String endpointUid) {
         var store = cp.store();
+        if (endpointUid.endsWith(POOLER_SUFFIX)) {
+            String direct = endpointUid.substring(0, endpointUid.length() - POOLER_SUFFIX.length());
+            return direct.endsWith(POOLER_SUFFIX) ? Optional.empty() : resolve(direct).map(EndpointTarget::throughPooler);
+        }
         if (endpointUid.endsWith(READ_ONLY_SUFFIX)) {
             return readOnlyTarget(endpointUid.substring(0, endpointUid.length() - READ_ONLY_SUFFIX.length()));
         }
@@ -103,6 +109,11 @@ final class ProxyGateway implements ProxyBackend, AutoCloseable {
     @Override
     public CompletableFuture<Path> acquire(String endpointUid) {
         return cp.activity().acquire(endpointUid);
+    }
+
+    @Override
+    public CompletableFuture<Path> acquirePooled(String endpointUid) {
+        return cp.activity().acquirePooled(endpointUid);
     }
 
     @Override

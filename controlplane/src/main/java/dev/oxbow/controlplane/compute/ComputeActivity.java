@@ -45,6 +45,8 @@ public final class ComputeActivity implements AutoCloseable {
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
 
     private final ControlPlaneMetrics metrics;
+    /** A crashed pooler is back within milliseconds; a client waits this long before it is refused. */
+    private static final Duration POOLER_WAIT = Duration.ofSeconds(15);
     private volatile SessionEnder sessions = SessionEnder.NONE;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
@@ -82,6 +84,27 @@ public final class ComputeActivity implements AutoCloseable {
             wake.whenComplete((p, e) -> wakes.remove(uid));
             return wake;
         });
+    }
+
+    /**
+     * {@link #acquire} for a pooled host: the same count and wake-up, then the socket directory of the compute's
+     * pooler, waiting (off the caller's thread) while a crashed pooler is being restarted.
+     */
+    public CompletableFuture<Path> acquirePooled(String endpointUid) {
+        return acquire(endpointUid).thenApplyAsync(direct -> poolerSocketDir(endpointUid), wakers);
+    }
+
+    private Path poolerSocketDir(String endpointUid) {
+        var runtime = computes.runtime();
+        try {
+            return runtime.awaitPooler(endpointUid, POOLER_WAIT).map(dev.oxbow.compute.RunningPooler::socketDir)
+                    .orElseThrow(() -> new IllegalStateException("its connection pooler is not running: "
+                            + runtime.poolerUnavailable().orElse("it failed to start; see pgbouncer.log beside the compute's log")
+                            + "; the direct host still works"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the connection pooler", e);
+        }
     }
 
     public void release(String endpointUid) {

@@ -33,7 +33,7 @@ public final class RoleService {
     private static final Set<String> AUTH_METHODS = Set.of("LAKEBASE_OAUTH_V1", "PG_PASSWORD_SCRAM_SHA_256", "NO_LOGIN");
     private static final Set<String> MEMBERSHIPS = Set.of("DATABRICKS_SUPERUSER");
     private static final Set<String> RESERVED = Set.of(Defaults.SUPERUSER_ROLE, Defaults.SYSTEM_ROLE, dev.oxbow.sync.SyncRole.NAME, "public", "none",
-            "current_user", "session_user", "current_role", "postgres");
+            "current_user", "session_user", "current_role", "postgres", dev.oxbow.compute.RunningPooler.ROLE);
     private static final Set<String> UPDATABLE = Set.of("spec.membership_roles", "spec.attributes", "spec.attributes.bypassrls",
             "spec.attributes.createdb", "spec.attributes.createrole", "spec.auth_method", "spec.identity_type");
 
