@@ -54,7 +54,7 @@ public final class ApiServer implements AutoCloseable {
     /** With the proxy's address, the console at {@code /} can put together working connection strings. */
     public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus, ProxyAddress proxy) {
         this.cp = cp;
-        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes());
+        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes(), cp.bucket());
         this.writer = writer;
         PostgresApi postgres = new PostgresApi(cp, writer, mapper);
         this.app = Javalin.create(config -> {

@@ -29,7 +29,15 @@ final class ResourceWriter {
     private volatile String apiBase = "";
     private final DataApiJson dataApis;
 
+    private final java.util.Optional<dev.oxbow.controlplane.history.BucketHistory> bucket;
+
     ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes) {
+        this(mapper, hostDomain, computes, java.util.Optional.empty());
+    }
+
+    ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes,
+                   java.util.Optional<dev.oxbow.controlplane.history.BucketHistory> bucket) {
+        this.bucket = bucket;
         this.dataApis = new DataApiJson(mapper, () -> apiBase);
         this.mapper = mapper;
         this.hostDomain = hostDomain;
@@ -94,7 +102,28 @@ final class ResourceWriter {
         time(s, "expire_time", b.expireTime());
         time(s, "delete_time", b.deleteTime());
         time(s, "purge_time", b.purgeTime());
+        history(s.putObject("history"), b);
         return n;
+    }
+
+    /** Oxbow extension: where the branch's history lives, and how far its WAL has reached the object store. */
+    private void history(ObjectNode h, Branch b) {
+        if (bucket.isEmpty()) {
+            h.put("location", "local");
+            return;
+        }
+        var health = bucket.get().health();
+        h.put("location", health.location()).put("object_store_reachable", health.reachable());
+        bucket.get().status(b).ifPresent(st -> {
+            if (st.lastShippedLsn() != null) {
+                h.put("wal_shipped_lsn", st.lastShippedLsn());
+            }
+            time(h, "wal_shipped_time", st.lastShippedAt());
+            h.put("bucket_wal_bytes", st.bucketBytes()).put("wal_backlog_files", st.backlogFiles());
+            if (st.lastError() != null) {
+                h.put("last_error", st.lastError());
+            }
+        });
     }
 
     ObjectNode endpoint(Endpoint e) {

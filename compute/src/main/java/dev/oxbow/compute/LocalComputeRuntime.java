@@ -29,7 +29,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private static final Logger log = LoggerFactory.getLogger(LocalComputeRuntime.class);
     /** Until postmaster.pid names the new server: configuration errors and the like fail well within this. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
-    static final int WAL_SEGMENT_MB = 4;
+    public static final int WAL_SEGMENT_MB = 4;
     /** Once it runs, a server in crash recovery (or a clone's first start) may replay a lot of WAL. */
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration FAST_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);

@@ -18,6 +18,7 @@ import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.endpoint.EndpointOperations;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
+import dev.oxbow.controlplane.history.BucketHistory;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
@@ -113,6 +114,8 @@ public final class ControlPlane implements AutoCloseable {
     private final SyncedTableService syncedTables;
     private final DataApiService dataApis;
     private final DataApiGateway dataApiGateway;
+    private final java.util.Optional<BucketHistory> bucket;
+    private final Timelines timelines;
     private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
@@ -132,13 +135,22 @@ public final class ControlPlane implements AutoCloseable {
         // every project's and every compute's own directory sits in these: the computes pass, nobody lists
         identities.sharedDir(layout.projectsRoot());
         identities.sharedDir(layout.runRoot());
+        dev.oxbow.storage.object.ObjectStore objectStore = null;
+        if (config.bucket().enabled()) {
+            objectStore = dev.oxbow.storage.object.ObjectStores.open(config.bucket().location(), config.bucket().env());
+            if (config.bucket().restore() && !Files.exists(layout.metadataFile())) {
+                BucketHistory.restoreHome(objectStore, layout);
+            }
+        }
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
-        Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
+        this.bucket = objectStore == null ? java.util.Optional.empty()
+                : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
+        this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
-        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
+        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
@@ -210,6 +222,9 @@ public final class ControlPlane implements AutoCloseable {
                     continue;
                 }
                 try {
+                    if (bucket.isPresent() && !Files.isDirectory(config.layout().dataDir(project, branch))) {
+                        rebuild(project, branch);
+                    }
                     lifecycle.resume(project, branch);
                 } catch (ComputeException e) {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
@@ -222,6 +237,7 @@ public final class ControlPlane implements AutoCloseable {
             }
         }
         executor.resumePending();
+        bucket.ifPresent(BucketHistory::start);
         reaper.start(background, java.time.Duration.ofSeconds(30));
         activity.start(background, config.suspendCheckInterval());
         keyRotation.start(background, java.time.Duration.ofHours(24));
@@ -230,6 +246,21 @@ public final class ControlPlane implements AutoCloseable {
         history.start(background, HISTORY_INTERVAL);
         syncRunner.start(background);
     }
+
+    /** A branch whose data directory is gone (a lost disk, a restore into a new home) comes back from the bucket. */
+    private void rebuild(Project project, Branch branch) throws ComputeException {
+        log.warn("branch data directory missing, rebuilding it from the object store branch={} location={}", branch.name(), bucket.get().location());
+        try {
+            timelines.rebuildFromBucket(project, branch);
+        } catch (ComputeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ComputeException("cannot rebuild branch " + branch.name() + " from the object store: " + e.getMessage(), e);
+        }
+    }
+
+    /** The object store history is kept in, if any. */
+    public java.util.Optional<BucketHistory> bucket() { return bucket; }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
         store.endpoints().getByUid(endpointUid).ifPresent(e -> {
@@ -268,6 +299,7 @@ public final class ControlPlane implements AutoCloseable {
     public void refreshMetrics() {
         metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
         metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
+        bucket.ifPresent(b -> metrics.refreshShipping(b.health().reachable(), b.shippingFigures()));
     }
 
     public Operation operation(String name) {
@@ -277,6 +309,7 @@ public final class ControlPlane implements AutoCloseable {
     /** Stops background tasks, operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
     @Override
     public void close() {
+        bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
         background.close();
         activity.close();

@@ -37,7 +37,20 @@ public final class ControlPlaneMetrics {
     private final MultiGauge syncSecondsSince;
     private final Map<String, DoubleAdder> cuSeconds = new ConcurrentHashMap<>();
 
+    private final MultiGauge walShippedLsn;
+    private final MultiGauge walShippedAge;
+    private final MultiGauge bucketBytes;
+    private final MultiGauge walBacklog;
+    private final java.util.concurrent.atomic.AtomicInteger objectStoreUp = new java.util.concurrent.atomic.AtomicInteger(-1);
+
+    /** One branch's shipping figures (the history package computes them). */
+    public record BranchShipping(String projectId, String branchId, long shippedLsn, Double secondsSinceShipped, long bucketBytes, int backlogFiles) {}
+
     public ControlPlaneMetrics(MeterRegistry registry) {
+        this.walShippedLsn = MultiGauge.builder("oxbow.branch.wal.shipped.lsn").description("WAL position the object store holds for the branch").register(registry);
+        this.walShippedAge = MultiGauge.builder("oxbow.branch.wal.shipped.age.seconds").description("Seconds since WAL last reached the object store").register(registry);
+        this.bucketBytes = MultiGauge.builder("oxbow.branch.bucket.wal.bytes").description("Bytes of the branch's WAL in the object store").register(registry);
+        this.walBacklog = MultiGauge.builder("oxbow.branch.wal.backlog.files").description("Archived WAL segments waiting for the object store").register(registry);
         this.registry = registry;
         this.endpointState = MultiGauge.builder("oxbow.endpoint.state").description("1 for the state the endpoint is in").register(registry);
         this.endpointCu = MultiGauge.builder("oxbow.endpoint.cu").description("Current compute size in CU (0 when not running)").register(registry);
@@ -50,6 +63,31 @@ public final class ControlPlaneMetrics {
         this.resumes = Counter.builder("oxbow.compute.resumes").description("Suspended computes woken by a connection").register(registry);
         this.coldStart = Timer.builder("oxbow.compute.cold.start").description("Wake-up of a suspended compute until it accepts connections")
                 .publishPercentileHistogram().register(registry);
+    }
+
+    /** The object store's figures; {@code up} is false while it is unreachable. */
+    public void refreshShipping(boolean up, List<BranchShipping> branches) {
+        if (objectStoreUp.getAndSet(up ? 1 : 0) < 0) { // the first figures: only servers with an object store have the gauge
+            io.micrometer.core.instrument.Gauge.builder("oxbow.object.store.up", objectStoreUp, java.util.concurrent.atomic.AtomicInteger::get)
+                    .description("1 while the object store is reachable, 0 while WAL waits locally").register(registry);
+        }
+        List<MultiGauge.Row<?>> lsn = new ArrayList<>();
+        List<MultiGauge.Row<?>> age = new ArrayList<>();
+        List<MultiGauge.Row<?>> bytes = new ArrayList<>();
+        List<MultiGauge.Row<?>> backlog = new ArrayList<>();
+        for (BranchShipping b : branches) {
+            Tags tags = Tags.of("project", b.projectId(), "branch", b.branchId());
+            lsn.add(MultiGauge.Row.of(tags, b.shippedLsn()));
+            if (b.secondsSinceShipped() != null) {
+                age.add(MultiGauge.Row.of(tags, b.secondsSinceShipped()));
+            }
+            bytes.add(MultiGauge.Row.of(tags, b.bucketBytes()));
+            backlog.add(MultiGauge.Row.of(tags, b.backlogFiles()));
+        }
+        walShippedLsn.register(lsn, true);
+        walShippedAge.register(age, true);
+        bucketBytes.register(bytes, true);
+        walBacklog.register(backlog, true);
     }
 
     public MeterRegistry registry() {

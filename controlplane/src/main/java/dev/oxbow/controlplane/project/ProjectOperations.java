@@ -25,9 +25,16 @@ public final class ProjectOperations {
     private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
+    private final java.util.function.Consumer<Project> afterPurge;
     private final BranchLifecycle branches;
 
     public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
+        this(store, provisioner, branches, p -> { });
+    }
+
+    /** {@code afterPurge} runs once a project's files and records are gone (removes its objects from the object store). */
+    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches, java.util.function.Consumer<Project> afterPurge) {
+        this.afterPurge = afterPurge;
         this.store = store;
         this.provisioner = provisioner;
         this.branches = branches;
@@ -54,6 +61,7 @@ public final class ProjectOperations {
                         if (project.isPresent()) {
                             provisioner.removeProject(project.get());
                             Cascade.deleteProject(store, op.resourceName());
+                            afterPurge.accept(project.get());
                         }
                     }
                 },
@@ -66,6 +74,7 @@ public final class ProjectOperations {
                     if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeProject(project.get());
                         Cascade.deleteProject(store, op.resourceName());
+                        afterPurge.accept(project.get());
                     } else {
                         for (Branch b : store.branches().list(op.resourceName())) {
                             provisioner.stopAll(b);
