@@ -26,6 +26,7 @@ public final class ApiServer implements AutoCloseable {
     private final Javalin app;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ControlPlane cp;
+    private final ResourceWriter writer;
 
     public ApiServer(ControlPlane cp) {
         this(cp, null);
@@ -53,7 +54,9 @@ public final class ApiServer implements AutoCloseable {
     /** With the proxy's address, the console at {@code /} can put together working connection strings. */
     public ApiServer(ControlPlane cp, io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus, ProxyAddress proxy) {
         this.cp = cp;
-        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes(), cp.projectUsage());
+        ResourceWriter writer = new ResourceWriter(mapper, cp.config().hostDomain(), cp.computes(), cp.bucket(),
+                cp.projectUsage());
+        this.writer = writer;
         PostgresApi postgres = new PostgresApi(cp, writer, mapper);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
@@ -86,12 +89,16 @@ public final class ApiServer implements AutoCloseable {
         app.get("/.well-known/databricks-config", ctx -> notFound(ctx, "no host metadata"));
         app.get("/oidc/.well-known/oauth-authorization-server", ctx -> notFound(ctx, "OAuth is not offered; use a personal access token"));
         app.before("/api/*", ctx -> {
+            if (isDataApi(ctx)) {
+                return; // its own bearer check: database credentials too, and CORS preflights carry no token
+            }
             String token = bearer(ctx).orElse(null);
             Principal user = cp.identity().authenticate(token).orElseThrow(() -> ApiException.unauthenticated(token == null
                     ? "Missing 'Authorization: Bearer <token>' header; use the token in $OXBOW_HOME/admin-token."
                     : "Invalid, expired or revoked access token."));
             ctx.attribute(CALLER, user);
         });
+        new DataApiRoutes(cp.dataApiGateway()).register(app);
         new IdentityApi(cp, mapper, CALLER).register(app);
         new ConsoleApi(cp, writer, mapper, CALLER, proxy).register(app);
         for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE}) {
@@ -108,10 +115,10 @@ public final class ApiServer implements AutoCloseable {
         }
         // every change, accepted or refused, goes to the audit log
         app.after("/api/*", ctx -> {
-            if (!ctx.method().name().equals("GET")) {
+            if (!ctx.method().name().equals("GET") && !isDataApi(ctx)) {
                 Principal caller = ctx.attribute(CALLER);
-                cp.store().audit().append(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
-                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path(), createdId(ctx)), Integer.toString(ctx.statusCode()), ctx.ip(), null);
+                cp.audit().record(java.time.Instant.now(), caller == null ? "anonymous" : caller.name(),
+                        ctx.method().name() + " " + ctx.path(), resourceOf(ctx.path(), createdId(ctx)), Integer.toString(ctx.statusCode()), ctx.ip());
             }
         });
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -120,6 +127,10 @@ public final class ApiServer implements AutoCloseable {
             log.error("request failed method={} path={} trace={}", ctx.method(), ctx.path(), trace, e);
             error(ctx, ApiException.internal("Internal error [TraceId: " + trace + "]; see the server log."));
         });
+    }
+
+    private static boolean isDataApi(Context ctx) {
+        return ctx.path().startsWith(dev.oxbow.controlplane.dataapi.DataApiGateway.BASE_PATH + "/");
     }
 
     private static java.util.Optional<String> bearer(Context ctx) {
@@ -166,6 +177,7 @@ public final class ApiServer implements AutoCloseable {
     public int start(String host, int port) {
         app.start(host, port);
         int bound = app.port();
+        writer.apiBase("http://" + (host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host) + ":" + bound);
         log.info("api listening host={} port={}", host, bound);
         return bound;
     }

@@ -78,13 +78,13 @@ final class ConsoleApi {
         n.put("endpoint", e.name()).put("uid", e.uid());
         ArrayNode samples = n.putArray("samples");
         for (EndpointHistory.Sample s : cp.history().of(e.uid())) {
-            samples.addObject().put("time", Wire.timestamp(s.time())).put("state", s.state()).put("cu", s.cu()).put("connections", s.connections());
+            samples.addObject().put("time", Wire.timestamp(s.time())).put("state", s.state().name()).put("cu", s.cu()).put("connections", s.connections());
         }
         ctx.json(n);
     }
 
     private void operations(Context ctx) {
-        Project p = cp.store().projects().get(Project.nameOf(ctx.pathParam("project")))
+        Project p = cp.projects().find(Project.nameOf(ctx.pathParam("project")))
                 .orElseThrow(() -> ApiException.notFound("project", Project.nameOf(ctx.pathParam("project"))));
         cp.access().requireUse(caller(ctx), p);
         int limit = MAX_OPERATIONS;
@@ -98,10 +98,10 @@ final class ConsoleApi {
         }
         ObjectNode n = mapper.createObjectNode();
         ArrayNode list = n.putArray("operations");
-        for (Operation op : cp.store().operations().recent(p.projectId(), limit)) {
+        for (Operation op : cp.projects().recentOperations(p.projectId(), limit)) {
             ObjectNode o = writer.operation(op);
             o.remove("response"); // the log needs what happened, not each resource snapshot
-            o.put("kind", op.kind()).put("resource", op.resourceName())
+            o.put("kind", op.kind().name()).put("resource", op.resourceName())
                     .put("create_time", Wire.timestamp(op.createTime())).put("update_time", Wire.timestamp(op.updateTime()));
             list.add(o);
         }
@@ -131,9 +131,9 @@ final class ConsoleApi {
 
     /** An endpoint by uid or full name, checked against the caller's access to its project. */
     private Endpoint endpoint(Context ctx, String ref, boolean manage) {
-        Endpoint e = (ref.contains("/") ? cp.store().endpoints().get(ref) : cp.store().endpoints().getByUid(ref))
+        Endpoint e = cp.endpoints().find(ref)
                 .orElseThrow(() -> ApiException.notFound("endpoint", ref));
-        Project p = cp.store().projects().get(Project.nameOf(e.projectId())).orElseThrow(() -> ApiException.notFound("endpoint", ref));
+        Project p = cp.projects().find(Project.nameOf(e.projectId())).orElseThrow(() -> ApiException.notFound("endpoint", ref));
         if (manage) {
             cp.access().requireManage(caller(ctx), p);
         } else {

@@ -45,7 +45,7 @@ final class IdentityApi {
 
     void register(Javalin app) {
         app.get(SCIM + "/Me", ctx -> ctx.header("X-Databricks-Org-Id", "0").json(me(caller(ctx))));
-        app.get(SCIM + "/Users", ctx -> ctx.json(listResponse(cp.store().identities().users().stream().map(this::user).toList())));
+        app.get(SCIM + "/Users", ctx -> ctx.json(listResponse(cp.identity().users().stream().map(this::user).toList())));
         app.post(SCIM + "/Users", ctx -> {
             admin(ctx, "create users");
             JsonNode b = body(ctx);
@@ -58,7 +58,7 @@ final class IdentityApi {
             }
             ctx.status(201).json(user(u));
         });
-        app.get(SCIM + "/Users/{id}", ctx -> ctx.json(user(cp.store().identities().user(ctx.pathParam("id"))
+        app.get(SCIM + "/Users/{id}", ctx -> ctx.json(user(cp.identity().user(ctx.pathParam("id"))
                 .orElseThrow(() -> ApiException.notFound("user", ctx.pathParam("id"))))));
         app.patch(SCIM + "/Users/{id}", ctx -> {
             admin(ctx, "change users");
@@ -79,13 +79,13 @@ final class IdentityApi {
             ctx.status(204);
         });
 
-        app.get(SCIM + "/ServicePrincipals", ctx -> ctx.json(listResponse(cp.store().identities().servicePrincipals().stream().map(this::sp).toList())));
+        app.get(SCIM + "/ServicePrincipals", ctx -> ctx.json(listResponse(cp.identity().servicePrincipals().stream().map(this::sp).toList())));
         app.post(SCIM + "/ServicePrincipals", ctx -> {
             admin(ctx, "create service principals");
             JsonNode b = body(ctx);
             ctx.status(201).json(sp(cp.identity().createServicePrincipal(text(b, "applicationId"), text(b, "displayName"))));
         });
-        app.get(SCIM + "/ServicePrincipals/{id}", ctx -> ctx.json(sp(cp.store().identities().servicePrincipal(ctx.pathParam("id"))
+        app.get(SCIM + "/ServicePrincipals/{id}", ctx -> ctx.json(sp(cp.identity().servicePrincipal(ctx.pathParam("id"))
                 .orElseThrow(() -> ApiException.notFound("service principal", ctx.pathParam("id"))))));
         app.delete(SCIM + "/ServicePrincipals/{id}", ctx -> {
             admin(ctx, "delete service principals");
@@ -93,13 +93,13 @@ final class IdentityApi {
             ctx.status(204);
         });
 
-        app.get(SCIM + "/Groups", ctx -> ctx.json(listResponse(cp.store().identities().groups().stream().map(this::group).toList())));
+        app.get(SCIM + "/Groups", ctx -> ctx.json(listResponse(cp.identity().groups().stream().map(this::group).toList())));
         app.post(SCIM + "/Groups", ctx -> {
             admin(ctx, "create groups");
             JsonNode b = body(ctx);
             ctx.status(201).json(group(cp.identity().createGroup(text(b, "displayName"), memberIds(b.path("members")))));
         });
-        app.get(SCIM + "/Groups/{id}", ctx -> ctx.json(group(cp.store().identities().group(ctx.pathParam("id"))
+        app.get(SCIM + "/Groups/{id}", ctx -> ctx.json(group(cp.identity().group(ctx.pathParam("id"))
                 .orElseThrow(() -> ApiException.notFound("group", ctx.pathParam("id"))))));
         app.patch(SCIM + "/Groups/{id}", ctx -> {
             admin(ctx, "change groups");
@@ -155,8 +155,8 @@ final class IdentityApi {
             String userName = text(b, "user_name");
             // Oxbow extension: user_name lets an admin hand a first token to a user (there is no interactive login)
             String ownerId = userName != null
-                    ? cp.store().identities().userByName(userName).orElseThrow(() -> ApiException.notFound("user", userName)).id()
-                    : cp.store().identities().servicePrincipalByApplicationId(appId == null ? "" : appId)
+                    ? cp.identity().userByName(userName).orElseThrow(() -> ApiException.notFound("user", userName)).id()
+                    : cp.identity().servicePrincipalByApplicationId(appId == null ? "" : appId)
                             .orElseThrow(() -> ApiException.notFound("service principal", String.valueOf(appId))).id();
             var created = cp.identity().createToken(ownerId, lifetimeSeconds(b),
                     text(b, "comment"));
@@ -187,7 +187,7 @@ final class IdentityApi {
 
     private Project project(Context ctx, boolean manage) {
         String name = Project.nameOf(ctx.pathParam("project"));
-        Project p = cp.store().projects().get(name).filter(x -> !x.deleted()).orElseThrow(() -> ApiException.notFound("project", name));
+        Project p = cp.projects().find(name).filter(x -> !x.deleted()).orElseThrow(() -> ApiException.notFound("project", name));
         if (manage) {
             cp.access().requireManage(caller(ctx), p);
         } else {
@@ -210,26 +210,18 @@ final class IdentityApi {
             }
             if (entry.hasNonNull("user_name")) {
                 String name = entry.get("user_name").asText();
-                cp.store().identities().userByName(name).orElseThrow(() -> ApiException.notFound("user", name));
                 grants.add(new Permission(p.projectId(), Principal.USER, name, level));
             } else if (entry.hasNonNull("service_principal_name")) {
                 String appId = entry.get("service_principal_name").asText();
-                cp.store().identities().servicePrincipalByApplicationId(appId).orElseThrow(() -> ApiException.notFound("service principal", appId));
                 grants.add(new Permission(p.projectId(), Principal.SERVICE_PRINCIPAL, appId, level));
             } else if (entry.hasNonNull("group_name")) {
                 String group = entry.get("group_name").asText();
-                cp.store().identities().groupByName(group).orElseThrow(() -> ApiException.notFound("group", group));
                 grants.add(new Permission(p.projectId(), Principal.GROUP, group, level));
             } else {
                 throw ApiException.invalid("Each access_control_list entry needs user_name, service_principal_name or group_name.");
             }
         }
-        cp.store().transaction(() -> {
-            if (replace) {
-                cp.store().permissions().deleteAll(p.projectId());
-            }
-            grants.forEach(cp.store().permissions()::put);
-        });
+        cp.permissions().grantOnProject(p.projectId(), grants, replace);
         return permissions(p);
     }
 
@@ -254,26 +246,18 @@ final class IdentityApi {
             }
             if (entry.hasNonNull("user_name")) {
                 String name = entry.get("user_name").asText();
-                cp.store().identities().userByName(name).orElseThrow(() -> ApiException.notFound("user", name));
                 grants.add(new CatalogPermission(catalog, Principal.USER, name, level));
             } else if (entry.hasNonNull("service_principal_name")) {
                 String appId = entry.get("service_principal_name").asText();
-                cp.store().identities().servicePrincipalByApplicationId(appId).orElseThrow(() -> ApiException.notFound("service principal", appId));
                 grants.add(new CatalogPermission(catalog, Principal.SERVICE_PRINCIPAL, appId, level));
             } else if (entry.hasNonNull("group_name")) {
                 String group = entry.get("group_name").asText();
-                cp.store().identities().groupByName(group).orElseThrow(() -> ApiException.notFound("group", group));
                 grants.add(new CatalogPermission(catalog, Principal.GROUP, group, level));
             } else {
                 throw ApiException.invalid("Each access_control_list entry needs user_name, service_principal_name or group_name.");
             }
         }
-        cp.store().transaction(() -> {
-            if (replace) {
-                cp.store().catalogPermissions().deleteAll(catalog);
-            }
-            grants.forEach(cp.store().catalogPermissions()::put);
-        });
+        cp.permissions().grantOnCatalog(catalog, grants, replace);
         return catalogPermissions(catalog);
     }
 
@@ -281,7 +265,7 @@ final class IdentityApi {
         ObjectNode out = mapper.createObjectNode();
         out.put("object_id", "/oxbow-catalogs/" + catalog).put("object_type", "oxbow-catalog");
         ArrayNode acl = out.putArray("access_control_list");
-        for (CatalogPermission grant : cp.store().catalogPermissions().of(catalog)) {
+        for (CatalogPermission grant : cp.permissions().catalogGrants(catalog)) {
             aclEntry(acl, grant.principalKind(), grant.principal(), grant.level());
         }
         return out;
@@ -307,7 +291,7 @@ final class IdentityApi {
             owner.put(p.owner().contains("@") ? "user_name" : "service_principal_name", p.owner());
             owner.putArray("all_permissions").addObject().put("permission_level", "IS_OWNER").put("inherited", false);
         }
-        for (Permission grant : cp.store().permissions().of(p.projectId())) {
+        for (Permission grant : cp.permissions().projectGrants(p.projectId())) {
             aclEntry(acl, grant.principalKind(), grant.principal(), grant.level());
         }
         return out;
@@ -322,7 +306,7 @@ final class IdentityApi {
             if (parts.length < 2 || !parts[0].equals("projects") || parts[1].isEmpty()) {
                 throw new ApiException(403, "PERMISSION_DENIED", "Only admins can read the whole audit log; pass resource=projects/<id> for a project you manage.");
             }
-            Project p = cp.store().projects().get(Project.nameOf(parts[1])).orElseThrow(() -> ApiException.notFound("project", resource));
+            Project p = cp.projects().find(Project.nameOf(parts[1])).orElseThrow(() -> ApiException.notFound("project", resource));
             cp.access().requireManage(caller, p);
             // a project id can be reused after a purge: what happened to its predecessor is not the new owner's to read
             since = p.createTime();
@@ -335,7 +319,7 @@ final class IdentityApi {
         } catch (NumberFormatException e) {
             throw ApiException.invalid("page_size and page_token must be numbers (pass the next_page_token you were given).");
         }
-        List<AuditEvent> events = cp.store().audit().page(before, size, resource, since);
+        List<AuditEvent> events = cp.audit().page(before, size, resource, since);
         ObjectNode out = mapper.createObjectNode();
         ArrayNode list = out.putArray("events");
         for (AuditEvent e : events) {
@@ -357,8 +341,8 @@ final class IdentityApi {
 
     ObjectNode me(Principal p) {
         return p.kind().equals(Principal.USER)
-                ? user(cp.store().identities().user(p.id()).orElseThrow())
-                : sp(cp.store().identities().servicePrincipal(p.id()).orElseThrow()).put("userName", p.name());
+                ? user(cp.identity().user(p.id()).orElseThrow())
+                : sp(cp.identity().servicePrincipal(p.id()).orElseThrow()).put("userName", p.name());
     }
 
     private ObjectNode user(User u) {
@@ -369,7 +353,7 @@ final class IdentityApi {
         if (u.admin()) {
             groups.addObject().put("display", "admins").put("value", "admins");
         }
-        cp.store().identities().groups().stream().filter(g -> g.memberIds().contains(u.id()))
+        cp.identity().groups().stream().filter(g -> g.memberIds().contains(u.id()))
                 .forEach(g -> groups.addObject().put("display", g.displayName()).put("value", g.id()));
         n.putArray("schemas").add(USER_SCHEMA).add("urn:ietf:params:scim:schemas:extension:workspace:2.0:User");
         return n;
@@ -388,8 +372,8 @@ final class IdentityApi {
         ArrayNode members = n.putArray("members");
         for (String id : g.memberIds()) {
             ObjectNode m = members.addObject().put("value", id);
-            cp.store().identities().user(id).ifPresent(u -> m.put("display", u.userName()));
-            cp.store().identities().servicePrincipal(id).ifPresent(s -> m.put("display", s.displayName()));
+            cp.identity().user(id).ifPresent(u -> m.put("display", u.userName()));
+            cp.identity().servicePrincipal(id).ifPresent(s -> m.put("display", s.displayName()));
         }
         n.putArray("schemas").add(GROUP_SCHEMA);
         return n;

@@ -62,14 +62,53 @@ final class PostgresApi {
             ctx.json(out);
             return;
         }
+        if (n == 7 && seg[0].equals("projects") && seg[2].equals("branches") && seg[4].equals("databases") && seg[6].equals("data-api")) {
+            String database = String.join("/", Arrays.copyOf(seg, 6));
+            switch (method) {
+                case "POST" -> ctx.json(op(cp.dataApis().create(database, DataApiJson.spec(body(ctx)))));
+                case "GET" -> ctx.json(writer.dataApi(cp.dataApis().get(name)));
+                case "PATCH" -> ctx.json(op(cp.dataApis().update(name, DataApiJson.spec(body(ctx)), mask(ctx))));
+                case "DELETE" -> ctx.json(op(cp.dataApis().delete(name)));
+                default -> throw unknownRoute(ctx);
+            }
+            return;
+        }
         if (n == 1 && seg[0].equals("synced_tables")) {
             requireMethod(ctx, "POST");
-            var spec = SpecReader.syncedTable(body(ctx));
+            var spec = cp.syncedTables().resolveTarget(caller, ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));
             if (spec.branch() != null) {
-                cp.store().projects().get("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
+                cp.projects().find("projects/" + spec.branch().split("/")[Math.min(1, spec.branch().split("/").length - 1)])
                         .ifPresent(p -> cp.access().requireManage(caller, p));
             }
             ctx.json(op(cp.syncedTables().create(caller, ctx.queryParam("synced_table_id"), spec)));
+            return;
+        }
+        if (n == 1 && seg[0].equals("catalogs")) {
+            requireMethod(ctx, "POST");
+            var spec = SpecReader.catalog(body(ctx));
+            if (spec != null && spec.branch() != null && spec.branch().startsWith("projects/")) {
+                String projectName = "projects/" + spec.branch().split("/")[1];
+                cp.access().requireManage(caller, cp.projects().find(projectName)
+                        .orElseThrow(() -> ApiException.notFound("project", projectName)));
+            }
+            ctx.json(op(cp.catalogs().create(ctx.queryParam("catalog_id"), spec)));
+            return;
+        }
+        if (n == 2 && seg[0].equals("catalogs")) {
+            var catalog = cp.catalogs().get(name);
+            Project project = cp.projects().find(Project.nameOf(catalog.projectId()))
+                    .orElseThrow(() -> ApiException.notFound("catalog", name));
+            switch (method) {
+                case "GET" -> {
+                    asResource(() -> cp.access().requireUse(caller, project), "catalog", name);
+                    ctx.json(writer.catalog(catalog));
+                }
+                case "DELETE" -> {
+                    asResource(() -> cp.access().requireManage(caller, project), "catalog", name);
+                    ctx.json(op(cp.catalogs().delete(name)));
+                }
+                default -> throw unknownRoute(ctx);
+            }
             return;
         }
         if (n == 2 && seg[0].equals("synced_tables")) {
@@ -214,14 +253,14 @@ final class PostgresApi {
         boolean syncCall = id.endsWith(":sync");
         String name = "synced_tables/" + (syncCall ? id.substring(0, id.length() - ":sync".length()) : id);
         var table = cp.syncedTables().get(name);
-        Project project = cp.store().projects().get(Project.nameOf(table.projectId()))
+        Project project = cp.projects().find(Project.nameOf(table.projectId()))
                 .orElseThrow(() -> ApiException.notFound("synced table", name));
         if (method.equals("GET") && !syncCall) {
-            cp.access().requireUse(caller, project);
+            asResource(() -> cp.access().requireUse(caller, project), "synced table", name);
             ctx.json(writer.syncedTable(table, cp.syncedTables().progress(name)));
             return;
         }
-        cp.access().requireManage(caller, project);
+        asResource(() -> cp.access().requireManage(caller, project), "synced table", name);
         if (syncCall) {
             requireMethod(ctx, "POST");
             ctx.json(op(cp.syncedTables().sync(name)));
@@ -229,6 +268,21 @@ final class PostgresApi {
             ctx.json(op(cp.syncedTables().delete(name, flag(ctx, "purge_data"))));
         } else {
             throw unknownRoute(ctx);
+        }
+    }
+
+    /**
+     * Runs an access check on the project behind a resource whose path names no project; a stranger gets the
+     * resource's own 404, never the project's name.
+     */
+    private static void asResource(Runnable check, String type, String name) {
+        try {
+            check.run();
+        } catch (ApiException e) {
+            if (e.httpStatus() == 404) {
+                throw ApiException.notFound(type, name);
+            }
+            throw e;
         }
     }
 
@@ -261,7 +315,7 @@ final class PostgresApi {
     /** Reads need CAN_USE on the project named in the path, changes CAN_MANAGE; strangers get 404. */
     private void authorize(String[] seg, String method, Principal caller) {
         if (seg.length >= 2 && seg[0].equals("projects")) {
-            cp.store().projects().get("projects/" + seg[1]).ifPresent(project -> {
+            cp.projects().find("projects/" + seg[1]).ifPresent(project -> {
                 if (method.equals("GET")) {
                     cp.access().requireUse(caller, project);
                 } else {
@@ -274,7 +328,7 @@ final class PostgresApi {
     /** Reading an operation needs CAN_USE on its project; one whose project is gone only admins see. */
     private void requireUseOfOperation(Operation op, Principal caller) {
         var project = op.projectId() == null ? java.util.Optional.<Project>empty()
-                : cp.store().projects().get(Project.nameOf(op.projectId()));
+                : cp.projects().find(Project.nameOf(op.projectId()));
         if (project.isPresent()) {
             cp.access().requireUse(caller, project.get());
         } else if (!caller.admin()) {
@@ -291,7 +345,7 @@ final class PostgresApi {
         var request = SpecReader.credentialRequest(body);
         if (request.endpoint() != null) {
             var endpoint = cp.endpoints().get(request.endpoint());
-            cp.access().requireUse(caller, cp.store().projects().get(Project.nameOf(endpoint.projectId())).orElseThrow());
+            cp.access().requireUse(caller, cp.projects().find(Project.nameOf(endpoint.projectId())).orElseThrow());
         }
         var credential = cp.credentials().generate(caller, request.endpoint(), request.ttlSeconds(), request.expireTime(), request.scope());
         ObjectNode n = mapper.createObjectNode();

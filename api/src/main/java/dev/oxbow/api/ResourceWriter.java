@@ -1,5 +1,6 @@
 package dev.oxbow.api;
 
+import dev.oxbow.metadata.EndpointState;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -24,17 +25,25 @@ final class ResourceWriter {
     private final String hostDomain;
     private final dev.oxbow.controlplane.compute.Computes computes;
     private final RecordJson records = new RecordJson();
+    /** The API's own base URL, known once it listens; data API status URLs start with it. */
+    private volatile String apiBase = "";
+    private final DataApiJson dataApis;
+
+    private final java.util.Optional<dev.oxbow.controlplane.history.BucketHistory> bucket;
 
     /** Fills ProjectStatus' use fields ({@code compute_last_active_time}, {@code synthetic_storage_size_bytes}); null: unknown. */
     private final dev.oxbow.controlplane.project.ProjectUsage usage;
 
     ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes) {
-        this(mapper, hostDomain, computes, null);
+        this(mapper, hostDomain, computes, java.util.Optional.empty(), null);
     }
 
     ResourceWriter(ObjectMapper mapper, String hostDomain, dev.oxbow.controlplane.compute.Computes computes,
+                   java.util.Optional<dev.oxbow.controlplane.history.BucketHistory> bucket,
                    dev.oxbow.controlplane.project.ProjectUsage usage) {
+        this.bucket = bucket;
         this.usage = usage;
+        this.dataApis = new DataApiJson(mapper, () -> apiBase);
         this.mapper = mapper;
         this.hostDomain = hostDomain;
         this.computes = computes;
@@ -85,9 +94,9 @@ final class ResourceWriter {
         n.put("name", b.name()).put("branch_id", b.branchId()).put("parent", b.parentName()).put("uid", b.uid());
         times(n, b.createTime(), b.updateTime());
         ObjectNode s = n.putObject("status");
-        s.put("branch_id", b.branchId()).put("current_state", b.state());
-        if (b.pendingState() != null && !b.pendingState().equals(b.state())) {
-            s.put("pending_state", b.pendingState());
+        s.put("branch_id", b.branchId()).put("current_state", b.state().name());
+        if (b.pendingState() != null && b.pendingState() != b.state()) {
+            s.put("pending_state", b.pendingState().name());
         }
         time(s, "state_change_time", b.stateChangeTime());
         s.put("default", b.isDefault()).put("is_protected", b.isProtected()).put("logical_size_bytes", b.logicalSizeBytes());
@@ -101,7 +110,28 @@ final class ResourceWriter {
         time(s, "expire_time", b.expireTime());
         time(s, "delete_time", b.deleteTime());
         time(s, "purge_time", b.purgeTime());
+        history(s.putObject("history"), b);
         return n;
+    }
+
+    /** Oxbow extension: where the branch's history lives, and how far its WAL has reached the object store. */
+    private void history(ObjectNode h, Branch b) {
+        if (bucket.isEmpty()) {
+            h.put("location", "local");
+            return;
+        }
+        var health = bucket.get().health();
+        h.put("location", health.location()).put("object_store_reachable", health.reachable());
+        bucket.get().status(b).ifPresent(st -> {
+            if (st.lastShippedLsn() != null) {
+                h.put("wal_shipped_lsn", st.lastShippedLsn());
+            }
+            time(h, "wal_shipped_time", st.lastShippedAt());
+            h.put("bucket_wal_bytes", st.bucketBytes()).put("wal_backlog_files", st.backlogFiles());
+            if (st.lastError() != null) {
+                h.put("last_error", st.lastError());
+            }
+        });
     }
 
     ObjectNode endpoint(Endpoint e) {
@@ -109,9 +139,9 @@ final class ResourceWriter {
         n.put("name", e.name()).put("endpoint_id", e.endpointId()).put("parent", e.parentName()).put("uid", e.uid());
         times(n, e.createTime(), e.updateTime());
         ObjectNode s = n.putObject("status");
-        s.put("endpoint_id", e.endpointId()).put("endpoint_type", e.endpointType()).put("current_state", e.state());
-        if (e.pendingState() != null && !e.pendingState().equals(e.state())) {
-            s.put("pending_state", e.pendingState());
+        s.put("endpoint_id", e.endpointId()).put("endpoint_type", e.endpointType()).put("current_state", e.state().name());
+        if (e.pendingState() != null && e.pendingState() != e.state()) {
+            s.put("pending_state", e.pendingState().name());
         }
         s.put("autoscaling_limit_min_cu", e.minCu()).put("autoscaling_limit_max_cu", e.maxCu());
         if (e.noSuspension()) {
@@ -125,10 +155,17 @@ final class ResourceWriter {
         ObjectNode hosts = s.putObject("hosts");
         hosts.put("host", e.uid() + "." + hostDomain);
         hosts.put("read_only_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "." + hostDomain);
+        if (computes.runtime().poolerUnavailable().isEmpty()) {
+            // the same hosts through the endpoint's PgBouncer (transaction mode), Neon's "-pooler" convention
+            if (e.readWrite()) {
+                hosts.put("read_write_pooled_host", e.uid() + "-pooler." + hostDomain);
+            }
+            hosts.put("read_only_pooled_host", (e.readWrite() ? e.uid() + "-ro" : e.uid()) + "-pooler." + hostDomain);
+        }
         pgSettings(s.putObject("settings").putObject("pg_settings"), e.pgSettings());
         time(s, "last_active_time", e.lastActiveTime());
         // Oxbow extensions (SDKs ignore unknown fields): the size now and how it is enforced
-        if ("ACTIVE".equals(e.state())) {
+        if (e.state() == EndpointState.ACTIVE) {
             s.put("current_cu", computes.currentCu(e));
         }
         s.put("resource_control", computes.runtime().resourceControl());
@@ -169,7 +206,7 @@ final class ResourceWriter {
         String source = Branch.nameOf(sn.projectId(), sn.sourceBranchId());
         n.putObject("spec").put("source_branch", source);
         ObjectNode s = n.putObject("status");
-        s.put("snapshot_id", sn.snapshotId()).put("current_state", sn.state()).put("source_branch", source)
+        s.put("snapshot_id", sn.snapshotId()).put("current_state", sn.state().name()).put("source_branch", source)
                 .put("scheduled", sn.scheduled()).put("size_bytes", sn.sizeBytes());
         if (sn.lsn() != null) {
             s.put("source_branch_lsn", sn.lsn());
@@ -188,6 +225,14 @@ final class ResourceWriter {
         time(s, "next_snapshot_time", sc.nextSnapshotTime());
         time(s, "last_snapshot_time", sc.lastSnapshotTime());
         return n;
+    }
+
+    ObjectNode dataApi(dev.oxbow.metadata.DataApi d) {
+        return dataApis.render(d);
+    }
+
+    void apiBase(String base) {
+        this.apiBase = base;
     }
 
     ObjectNode operation(Operation op) {
@@ -209,10 +254,24 @@ final class ResourceWriter {
                 case "role" -> role(records.read(op.result(), Role.class));
                 case "database" -> database(records.read(op.result(), Database.class));
                 case "projectsnapshot" -> snapshot(records.read(op.result(), dev.oxbow.metadata.ProjectSnapshot.class));
+                case "dataapi" -> dataApi(records.read(op.result(), dev.oxbow.metadata.DataApi.class));
+                case "postgrescatalog" -> catalog(records.read(op.result(), dev.oxbow.metadata.PostgresCatalog.class));
                 case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();
             });
         }
+        return n;
+    }
+
+    /** A catalog: its spec echoed, its status naming the project, branch and database it resolves to. */
+    ObjectNode catalog(dev.oxbow.metadata.PostgresCatalog c) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", c.name()).put("catalog_id", c.catalogId()).put("uid", c.uid());
+        times(n, c.createTime(), c.updateTime());
+        n.putObject("spec").put("branch", c.branchName()).put("postgres_database", c.postgresDatabase())
+                .put("create_database_if_missing", c.createDatabaseIfMissing());
+        n.putObject("status").put("project", Project.nameOf(c.projectId())).put("branch", c.branchName())
+                .put("postgres_database", c.postgresDatabase());
         return n;
     }
 
@@ -228,10 +287,10 @@ final class ResourceWriter {
         if (t.timeseriesKey() != null) {
             spec.put("timeseries_key", t.timeseriesKey());
         }
-        spec.put("scheduling_policy", t.schedulingPolicy()).put("branch", t.branch()).put("postgres_database", t.postgresDatabase());
+        spec.put("scheduling_policy", t.schedulingPolicy().name()).put("branch", t.branch()).put("postgres_database", t.postgresDatabase());
         ObjectNode s = n.putObject("status");
-        s.put("detailed_state", t.state()).put("pipeline_id", t.uid()).put("project", "projects/" + t.projectId())
-                .put("unity_catalog_provisioning_state", t.state().endsWith("FAILED") ? "DEGRADED" : "ACTIVE")
+        s.put("detailed_state", t.state().name()).put("pipeline_id", t.uid()).put("project", "projects/" + t.projectId())
+                .put("unity_catalog_provisioning_state", t.state().failed() ? "DEGRADED" : "ACTIVE")
                 .put("provisioning_phase", "PROVISIONING_PHASE_MAIN");
         if (t.message() != null) {
             s.put("message", t.message());

@@ -140,6 +140,15 @@ final class SpecReader {
                 unsupported);
     }
 
+    static dev.oxbow.controlplane.catalog.CatalogSpec catalog(JsonNode body) {
+        JsonNode s = spec(body);
+        if (s.isMissingNode()) {
+            return null;
+        }
+        return new dev.oxbow.controlplane.catalog.CatalogSpec(text(s, "branch", "spec."), text(s, "postgres_database", "spec."),
+                bool(s, "create_database_if_missing", "spec."));
+    }
+
     static CredentialRequest credentialRequest(JsonNode body) {
         if (body == null || !body.isObject()) {
             throw ApiException.invalid("The request body must be a JSON object such as {\"endpoint\": \"projects/p/branches/b/endpoints/e\"}.");

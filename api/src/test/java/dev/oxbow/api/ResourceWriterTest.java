@@ -1,5 +1,8 @@
 package dev.oxbow.api;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.oxbow.compute.ComputeListener;
 import dev.oxbow.compute.ComputeRuntime;
@@ -84,7 +87,7 @@ class ResourceWriterTest {
     }
 
     private static Endpoint primary() {
-        return new Endpoint("x", "production", "primary", "ep-bold-heron-12345678", T0, T0, Endpoint.READ_WRITE, "ACTIVE", null,
+        return new Endpoint("x", "production", "primary", "ep-bold-heron-12345678", T0, T0, Endpoint.READ_WRITE, EndpointState.ACTIVE, null,
                 0.5, 2, 300L, false, false, Map.of("work_mem", "8MB"), 1, 1, false, T0);
     }
 
@@ -137,21 +140,21 @@ class ResourceWriterTest {
 
     @Test
     void branchHasItsLineageAndTimes() {
-        Branch b = new Branch("x", "dev", "br-calm-lake-00000000", T0, T0, "READY", null, T0.plusSeconds(2), false, false,
+        Branch b = new Branch("x", "dev", "br-calm-lake-00000000", T0, T0, BranchState.READY, null, T0.plusSeconds(2), false, false,
                 "production", "0/16B3748", Instant.parse("2026-01-02T03:00:00Z"), T0.plus(Duration.ofDays(1)), null, null, 30L << 20);
         assertWire(writer.branch(b), "branch.json");
     }
 
     @Test
     void rootBranchOmitsItsSourceAndAPendingStateIsShownOnlyWhileDifferent() {
-        Branch root = new Branch("x", "production", "br-x", T0, T0, "RESETTING", "READY", T0, true, true, null, null, null, null,
+        Branch root = new Branch("x", "production", "br-x", T0, T0, BranchState.RESETTING, BranchState.READY, T0, true, true, null, null, null, null,
                 null, null, 0);
         JsonNode s = writer.branch(root).get("status");
         assertThat(fields(s)).doesNotContain("source_branch", "source_branch_lsn", "source_branch_time", "expire_time", "delete_time");
         assertThat(s.get("pending_state").asText()).isEqualTo("READY");
         assertThat(s.get("default").asBoolean()).isTrue();
         assertThat(s.get("is_protected").asBoolean()).isTrue();
-        Branch settled = root.withState("READY", T0);
+        Branch settled = root.withState(BranchState.READY, T0);
         assertThat(writer.branch(settled).get("status").has("pending_state")).isFalse();
     }
 
@@ -163,7 +166,7 @@ class ResourceWriterTest {
     @Test
     void replicaHostIsItsOwnReadOnlyHost() {
         Endpoint e = primary();
-        Endpoint replica = new Endpoint("x", "production", "ro", "ep-ro-1", T0, T0, Endpoint.READ_ONLY, "IDLE", null, 0.5, 2, null, true,
+        Endpoint replica = new Endpoint("x", "production", "ro", "ep-ro-1", T0, T0, Endpoint.READ_ONLY, EndpointState.IDLE, null, 0.5, 2, null, true,
                 false, Map.of(), 1, 1, false, null);
         JsonNode s = writer.endpoint(replica).get("status");
         assertThat(s.get("hosts").get("host").asText()).isEqualTo("ep-ro-1.db.example.com");
@@ -193,7 +196,7 @@ class ResourceWriterTest {
     }
 
     private static Operation op(String name, boolean done, String resultKind, String result, String code, String message) {
-        return new Operation(name, "projects/x", "x", "CREATE_PROJECT",
+        return new Operation(name, "projects/x", "x", OperationKind.CREATE_PROJECT,
                 "type.googleapis.com/databricks.postgres.v1.ProjectOperationMetadata", done, null, resultKind, result, code, message, T0, T0, 0);
     }
 

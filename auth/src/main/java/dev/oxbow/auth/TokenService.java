@@ -18,8 +18,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +43,22 @@ public final class TokenService {
     static final String GROUP_CLAIM = "oxbow_group";
     /** Real tokens are ~450 characters; anything far longer is not worth parsing. */
     private static final int MAX_TOKEN_CHARS = 4096;
+    private static final int MAX_VERIFIED = 10_000;
     private static final Pattern TOKEN_SHAPE = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
     private final Path keyDir;
     private final Clock clock;
     /** Replaced whole on rotation, so readers never see a half-updated ring. */
     private volatile SigningKeys keys;
+    /**
+     * Tokens whose signature was already checked, by their exact text: a client reconnecting with the same
+     * credential (a pool, a psql loop) is not charged an ES256 verification each time. A hit still has its
+     * expiry checked at the clock, and its key must still be in the ring; any other text (another token with
+     * the same id, a changed signature) misses and is verified in full.
+     */
+    private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+
+    private record Verified(TokenClaims claims, String keyId) {}
 
     /**
      * Loads the key set from {@code keyDir}, creating the directory and a first key if absent.
@@ -137,6 +149,16 @@ public final class TokenService {
         if (token == null || token.length() > MAX_TOKEN_CHARS || !looksLikeToken(token)) {
             throw new TokenException(Reason.MALFORMED, "not a token: expected a JWT of three base64url segments");
         }
+        Verified known = verified.get(token);
+        if (known != null && keys.verifier(known.keyId()) != null) {
+            return unexpired(known.claims());
+        }
+        Verified checked = verifySignatureAndClaims(token);
+        remember(token, checked);
+        return checked.claims();
+    }
+
+    private Verified verifySignatureAndClaims(String token) throws TokenException {
         SignedJWT jwt;
         try {
             jwt = SignedJWT.parse(token);
@@ -163,13 +185,28 @@ public final class TokenService {
         } catch (JOSEException e) {
             throw new TokenException(Reason.BAD_SIGNATURE, "token signature is invalid: " + e.getMessage());
         }
-        TokenClaims claims = claims(jwt);
+        return new Verified(unexpired(claims(jwt)), header.getKeyID());
+    }
+
+    private TokenClaims unexpired(TokenClaims claims) throws TokenException {
         Instant now = clock.instant();
         if (!now.isBefore(claims.expireTime())) {
             throw new TokenException(Reason.EXPIRED, "token expired at " + claims.expireTime() + " (now " + now
                     + "); request a new one");
         }
         return claims;
+    }
+
+    /** Bounded: when full, expired entries go first, and if none has expired the cache starts over. */
+    private void remember(String token, Verified checked) {
+        if (verified.size() >= MAX_VERIFIED) {
+            Instant now = clock.instant();
+            verified.values().removeIf(v -> !now.isBefore(v.claims().expireTime()));
+            if (verified.size() >= MAX_VERIFIED) {
+                verified.clear();
+            }
+        }
+        verified.put(token, checked);
     }
 
     /** Adds a new signing key and persists the set; older keys keep verifying until pruned. */

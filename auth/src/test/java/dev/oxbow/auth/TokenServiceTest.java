@@ -83,6 +83,24 @@ class TokenServiceTest {
     }
 
     @Test
+    void aTokenVerifiedOnceLendsNothingToAForgeryOfIt() throws Exception {
+        TokenService tokens = new TokenService(tmp, clock);
+        String token = tokens.issue("bob", "ep", "uid", HOUR).token();
+        assertThat(tokens.verify(token).subject()).isEqualTo("bob"); // now remembered as verified
+        String[] parts = token.split("\\.");
+        Base64.Decoder decoder = Base64.getUrlDecoder();
+        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+
+        // same token id, same signature, other subject: not the text that was verified, so checked in full
+        String payload = new String(decoder.decode(parts[1]), StandardCharsets.UTF_8).replace("\"bob\"", "\"eve\"");
+        String forged = parts[0] + "." + encoder.encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+        assertRejected(() -> tokens.verify(forged), TokenException.Reason.BAD_SIGNATURE, "signature");
+        // and the remembered one still expires on time
+        clock.advance(HOUR);
+        assertRejected(() -> tokens.verify(token), TokenException.Reason.EXPIRED, "expired");
+    }
+
+    @Test
     void rejectsTokensFromUnknownKeysAndMalformedInput() {
         TokenService tokens = new TokenService(tmp.resolve("a"), clock);
         TokenService stranger = new TokenService(tmp.resolve("b"), clock);

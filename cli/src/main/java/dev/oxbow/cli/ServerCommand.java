@@ -54,6 +54,19 @@ final class ServerCommand implements Callable<Integer> {
             description = "A catalog for synced-table sources: catalog.schema.table is the Delta table DIR/schema/table (repeatable).")
     java.util.Map<String, Path> catalogs = new java.util.LinkedHashMap<>();
 
+    @Option(names = "--object-store", paramLabel = "s3://BUCKET/PREFIX",
+            description = "Also keep WAL, snapshots and metadata in this object store (env OXBOW_OBJECT_STORE; s3://bucket/prefix "
+                    + "with the AWS_* settings, or file:///dir). Default: the local disk only.")
+    String objectStore;
+
+    @Option(names = "--wal-ship-interval", paramLabel = "MS", description = "How often WAL is shipped to the object store, in ms: the "
+            + "loss window if this machine is lost (env OXBOW_WAL_SHIP_INTERVAL_MS, default 1000).")
+    Long walShipIntervalMs;
+
+    @Option(names = "--restore", description = "Rebuild an empty --home from --object-store first: metadata, secrets, and every "
+            + "branch's data up to the loss window.")
+    boolean restore;
+
     @Override
     public Integer call() throws Exception {
         CliEnvironment env = CliEnvironment.of(spec);
@@ -77,6 +90,15 @@ final class ServerCommand implements Callable<Integer> {
         java.util.Map<String, Path> roots = new java.util.LinkedHashMap<>();
         catalogs.forEach((name, dir) -> roots.put(name, dir.toAbsolutePath()));
         config = config.withCatalogs(roots);
+        String store = objectStore != null ? objectStore : env.get("OXBOW_OBJECT_STORE", "");
+        if (!store.isBlank()) {
+            long shipMs = walShipIntervalMs != null ? walShipIntervalMs : Long.parseLong(env.get("OXBOW_WAL_SHIP_INTERVAL_MS", "1000"));
+            var bucket = dev.oxbow.controlplane.history.BucketPolicy.at(store, env.variables());
+            config = config.withBucket(bucket.withIntervals(java.time.Duration.ofMillis(shipMs), bucket.uploadInterval()).withRestore(restore));
+        } else if (restore) {
+            spec.commandLine().getErr().println("--restore needs --object-store (or OXBOW_OBJECT_STORE): where to restore from.");
+            return 2;
+        }
         OxbowServer server = OxbowServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -158,6 +158,20 @@ class PostgresCommandsTest {
         assertThat(unknownCatalog.stderr()).startsWith("Error: ").contains("Catalog 'nope' is not configured").doesNotContain("Exception");
         assertThat(oxbow(env, "postgres", "get-synced-table", "lake.shop.other").exit()).isEqualTo(1);
 
+        // catalogs: create (the database made on demand), get, delete; the database stays
+        JsonNode catalog = ok(env, "postgres", "create-catalog", "cli_a_shop", "--json",
+                "{\"spec\":{\"branch\":\"projects/cli-a/branches/production\",\"postgres_database\":\"shopcat\",\"create_database_if_missing\":true}}");
+        assertThat(catalog.path("name").asText()).isEqualTo("catalogs/cli_a_shop");
+        assertThat(catalog.path("status").path("postgres_database").asText()).isEqualTo("shopcat");
+        assertThat(ok(env, "postgres", "get-catalog", "cli_a_shop").path("status").path("branch").asText())
+                .isEqualTo("projects/cli-a/branches/production");
+        Run uncataloged = oxbow(env, "postgres", "delete-catalog", "catalogs/cli_a_shop");
+        assertThat(uncataloged.exit()).as(uncataloged.stderr()).isZero();
+        Run catalogGone = oxbow(env, "postgres", "get-catalog", "cli_a_shop");
+        assertThat(catalogGone.exit()).isEqualTo(1);
+        assertThat(catalogGone.stderr()).startsWith("Error: ").contains("not found");
+        assertThat(SyncFixtures.rows(shared.server(), production, "SELECT count(*) FROM pg_database WHERE datname = 'shopcat'")).containsExactly("1");
+
         Run completion = oxbow(env, "completion");
         assertThat(completion.exit()).isZero();
         assertThat(completion.stdout()).contains("complete").contains("create-project").contains("generate-database-credential");

@@ -163,6 +163,26 @@ public final class Postgres {
         return delete(name);
     }
 
+    // ---- data APIs (one per database, named <database>/data-api)
+
+    /** {@code database} is the database's resource name; the body is a {@link DataApi} or its JSON. */
+    public Operation<DataApi> createDataApi(String database, Object dataApi) {
+        return start("POST", database + "/data-api", Map.of(), orEmpty(dataApi), DataApi.class);
+    }
+
+    /** {@code name} is {@code <database>/data-api}. */
+    public DataApi getDataApi(String name) {
+        return get(name, DataApi.class);
+    }
+
+    public Operation<DataApi> updateDataApi(String name, Object dataApi, String updateMask) {
+        return update(name, dataApi, updateMask, DataApi.class);
+    }
+
+    public Operation<Empty> deleteDataApi(String name) {
+        return delete(name);
+    }
+
     // ---- credentials, operations
 
     public DatabaseCredential generateDatabaseCredential(Object request) {
@@ -206,6 +226,27 @@ public final class Postgres {
     /** "synced_tables/c.s.t" from either that or the bare three-part name. */
     public static String syncedTableName(String name) {
         return name.startsWith("synced_tables/") ? name : "synced_tables/" + name;
+    }
+
+    // ---- catalogs
+
+    /** Registers a branch's Postgres database as {@code catalogs/<catalogId>}. */
+    public Operation<Catalog> createCatalog(String catalogId, Object catalog) {
+        return create("", "catalogs", "catalog_id", catalogId, false, catalog, Catalog.class);
+    }
+
+    public Catalog getCatalog(String name) {
+        return get(catalogName(name), Catalog.class);
+    }
+
+    /** Removes the catalog; the Postgres database stays. */
+    public Operation<Empty> deleteCatalog(String name) {
+        return delete(catalogName(name));
+    }
+
+    /** "catalogs/c" from either that or the bare catalog id. */
+    public static String catalogName(String name) {
+        return name.startsWith("catalogs/") ? name : "catalogs/" + name;
     }
 
     // ---- raw JSON forms, for callers that pass the server's answer on untouched

@@ -21,6 +21,9 @@ public final class Cgroups {
 
     public enum Mode { V1, V2, NONE }
 
+    /** For {@link #limit}: no CPU quota at all. */
+    public static final double UNLIMITED_CPUS = Double.POSITIVE_INFINITY;
+
     private final Path root;
     private final Mode mode;
 
@@ -92,16 +95,17 @@ public final class Cgroups {
             return;
         }
         procsFiles(endpointUid);
+        boolean unlimited = Double.isInfinite(cpus);
         long quota = Math.max(1000, Math.round(cpus * PERIOD_US));
         if (mode == Mode.V1) {
             Path mem = dirs(endpointUid).get(0);
             Path cpu = dirs(endpointUid).get(1);
             Files.writeString(cpu.resolve("cpu.cfs_period_us"), Long.toString(PERIOD_US));
-            Files.writeString(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+            Files.writeString(cpu.resolve("cpu.cfs_quota_us"), unlimited ? "-1" : Long.toString(quota));
             Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
         } else {
             Path dir = dirs(endpointUid).get(0);
-            Files.writeString(dir.resolve("cpu.max"), quota + " " + PERIOD_US);
+            Files.writeString(dir.resolve("cpu.max"), (unlimited ? "max" : Long.toString(quota)) + " " + PERIOD_US);
             Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
         }
     }
@@ -133,13 +137,13 @@ public final class Cgroups {
             if (mode == Mode.V1) {
                 long quota = Long.parseLong(Files.readString(dirs(endpointUid).get(1).resolve("cpu.cfs_quota_us")).trim());
                 long mem = Long.parseLong(Files.readString(dirs(endpointUid).get(0).resolve("memory.limit_in_bytes")).trim());
-                return Optional.of(new Limits(mem, quota / (double) PERIOD_US));
+                return Optional.of(new Limits(mem, quota < 0 ? UNLIMITED_CPUS : quota / (double) PERIOD_US));
             }
             if (mode == Mode.V2) {
                 Path dir = dirs(endpointUid).get(0);
                 String[] cpu = Files.readString(dir.resolve("cpu.max")).trim().split(" ");
                 long mem = Long.parseLong(Files.readString(dir.resolve("memory.max")).trim());
-                return Optional.of(new Limits(mem, Long.parseLong(cpu[0]) / Double.parseDouble(cpu[1])));
+                return Optional.of(new Limits(mem, cpu[0].equals("max") ? UNLIMITED_CPUS : Long.parseLong(cpu[0]) / Double.parseDouble(cpu[1])));
             }
         } catch (IOException | RuntimeException e) {
             // not there

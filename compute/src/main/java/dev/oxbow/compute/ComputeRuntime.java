@@ -47,6 +47,20 @@ public interface ComputeRuntime extends AutoCloseable {
     /** Applies changed reloadable settings to a running server without restarting it. */
     default void reload(ComputeSpec spec) throws ComputeException {}
 
+    /** The endpoint's connection pooler (PgBouncer, transaction mode) if one accepts connections now. */
+    default Optional<RunningPooler> pooler(String endpointUid) { return Optional.empty(); }
+
+    /**
+     * The endpoint's pooler, waiting up to {@code max} while it is being (re)started; empty when the runtime runs no
+     * pooler for this endpoint (no PgBouncer installed, or it failed).
+     */
+    default Optional<RunningPooler> awaitPooler(String endpointUid, java.time.Duration max) throws InterruptedException {
+        return pooler(endpointUid);
+    }
+
+    /** Why this runtime runs no poolers (e.g. no PgBouncer found), or empty when it does. */
+    default Optional<String> poolerUnavailable() { return Optional.of("this compute runtime runs no connection poolers"); }
+
     /** Stops every server this runtime started. */
     @Override
     void close();

@@ -29,7 +29,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private static final Logger log = LoggerFactory.getLogger(LocalComputeRuntime.class);
     /** Until postmaster.pid names the new server: configuration errors and the like fail well within this. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
-    static final int WAL_SEGMENT_MB = 4;
+    public static final int WAL_SEGMENT_MB = 4;
     /** Once it runs, a server in crash recovery (or a clone's first start) may replay a lot of WAL. */
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration FAST_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
@@ -37,13 +37,17 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     private static final Duration IMMEDIATE_SHUTDOWN_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration LEFTOVER_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(5);
-    private static final long READY_POLL_MS = 10;
+    private static final long READY_POLL_MS = 5;
+    /** With the directory watched, a missed change still costs no more than this. */
+    private static final long READY_RECHECK_MS = 20;
 
     private final PostgresBinaries binaries;
     private final ProcessIdentities identities;
     private final Cgroups cgroups;
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher = new ProcessLauncher();
+    /** Null: every cluster is initdb'd. */
+    private final ClusterTemplates templates;
     /** Runs crash handling and parallel stops; never forks postgres itself (the launcher does). */
     private final ExecutorService supervisor =
             Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-pg-supervisor-", 0).daemon().factory());
@@ -51,6 +55,12 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     /** Which endpoint serves each data directory (real path): one server per directory, and never an "orphan". */
     private final Map<Path, String> dataDirOwners = new ConcurrentHashMap<>();
     private final Map<String, Object> endpointLocks = new ConcurrentHashMap<>();
+    /** The limits each endpoint was last sized to; a start runs unthrottled and applies them when ready. */
+    private final Map<String, Cgroups.Limits> limits = new ConcurrentHashMap<>();
+    /** Null when no PgBouncer is configured: then no endpoint has a pooled host. */
+    private final Poolers poolers;
+    /** Oxbow's superuser on every compute when poolers run (kept from the pooler's logins by pg_hba.conf), else null. */
+    private final String poolerAdminRole;
     private volatile ComputeListener listener = new ComputeListener() {};
     private volatile boolean closed;
 
@@ -68,14 +78,43 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      * endpoint's groups and {@link #resize} changes them live.
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups) {
+        this(binaries, identities, restartPolicy, cgroups, null, Optional.empty(), null);
+    }
+
+    /**
+     * As above; with {@code clusterTemplates} (a directory only Oxbow reads), {@link #initdb} runs initdb once per
+     * PostgreSQL version and superuser and copies its result for every later cluster ({@link ClusterTemplates}).
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Path clusterTemplates) {
+        this(binaries, identities, restartPolicy, cgroups, clusterTemplates, Optional.empty(), null);
+    }
+
+    /** As the first, with a PgBouncer per compute (see below). */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Optional<PoolerBinary> pooler, String poolerAuthUser) {
+        this(binaries, identities, restartPolicy, cgroups, null, pooler, poolerAuthUser);
+    }
+
+    /**
+     * With cluster templates as above, and with {@code pooler} every compute also gets a PgBouncer ({@link Poolers}).
+     * {@code poolerAuthUser} is the superuser Oxbow logs in as (every cluster's bootstrap superuser): it creates the
+     * pooler's own role ({@link RunningPooler#ROLE}), and the pooler may never log in as it.
+     */
+    public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
+                               Path clusterTemplates, Optional<PoolerBinary> pooler, String poolerAuthUser) {
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
+        this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.cgroups = cgroups;
+        this.templates = clusterTemplates == null ? null : new ClusterTemplates(clusterTemplates);
     }
 
     @Override
     public void resize(String endpointUid, long memoryBytes, double cpus) throws ComputeException {
+        limits.put(endpointUid, new Cgroups.Limits(memoryBytes, cpus));
         try {
             cgroups.limit(endpointUid, memoryBytes, cpus);
         } catch (IOException e) {
@@ -106,11 +145,14 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             return;
         }
         try {
-            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser());
+            ServerConfig.write(spec, identities.forTenant(spec.tenant()), identities.oxbowUser(), poolerAdminRole);
         } catch (IOException e) {
             throw new ComputeException("cannot rewrite settings of endpoint " + spec.endpointUid() + ": " + e.getMessage(), e);
         }
         OsProcesses.signal(running.get().pid(), "HUP");
+        if (poolers != null) {
+            poolers.reload(spec);
+        }
     }
 
     @Override
@@ -136,6 +178,10 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 }
             }
             ProcessIdentity identity = identities.forTenant(tenant);
+            if (templates != null && templates.copyInto(pgVersion, superuser, dir, identity)) {
+                log.info("cluster created from template data_dir={} pg={} superuser={} in_ms={}", dir, pgVersion, superuser, millisSince(start));
+                return;
+            }
             identity.privateDir(dir);
             // 4 MB WAL segments, not 16: every branch point and snapshot ends a segment (pg_backup_stop switches),
             // and the unused rest of it is kept as zeros in the WAL archive, so smaller segments keep branches cheap
@@ -158,6 +204,9 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 throw new ComputeException("initdb failed (exit code " + p.exitValue() + ") for " + dir + ":\n" + output);
             }
             log.info("cluster created data_dir={} pg={} superuser={} in_ms={}", dir, pgVersion, superuser, millisSince(start));
+            if (templates != null) {
+                templates.keep(pgVersion, superuser, dir);
+            }
         } catch (IOException e) {
             throw new ComputeException("cannot create a cluster in " + dir + ": " + e, e);
         } catch (InterruptedException e) {
@@ -193,20 +242,32 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 throw new ComputeException("cannot start endpoint " + uid + ": endpoint " + owner + " already serves " + dataDir);
             }
             boolean started = false;
+            PhaseTimer phases = PhaseTimer.start();
             try {
                 stopLeftovers(dataDir);
+                phases.end("leftovers");
                 prepare(spec, dataDir);
-                long startNanos = System.nanoTime();
+                phases.end("config");
                 ManagedServer server = new ManagedServer(spec, dataDir, restartPolicy);
-                Process p = launch(spec, bin, dataDir);
-                server.adopt(p);
-                RunningCompute running = awaitReady(spec, dataDir, p);
+                RunningCompute running;
+                Process p;
+                try (PostmasterWatch changes = PostmasterWatch.on(dataDir)) {
+                    unthrottle(uid);
+                    phases.end("cgroup");
+                    p = launch(spec, bin, dataDir);
+                    server.adopt(p);
+                    phases.end("launch");
+                    running = awaitReady(spec, dataDir, p, changes, phases);
+                }
+                throttle(uid);
+                phases.end("throttle");
                 server.ready(running);
                 servers.put(uid, server);
                 watch(server, p);
                 started = true;
-                log.info("compute started endpoint={} pid={} pg={} socket_dir={} in_ms={}", uid, p.pid(), spec.pgVersion(),
-                        spec.socketDir(), millisSince(startNanos));
+                log.info("compute started endpoint={} pid={} pg={} socket_dir={} {}", uid, p.pid(), spec.pgVersion(),
+                        spec.socketDir(), phases);
+                startPooler(spec);
                 if (closed) {
                     stop(uid);
                     throw new ComputeException("runtime closed while starting endpoint " + uid);
@@ -228,6 +289,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 return;
             }
             long start = System.nanoTime();
+            stopPooler(endpointUid);
             // After beginStop no restart can adopt a new process; one launched meanwhile is shut down by its restart.
             Process p = server.beginStop();
             try {
@@ -244,6 +306,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 dataDirOwners.remove(server.dataDir, endpointUid);
                 // the groups are empty now; the next start creates them again with its own limits
                 cgroups.remove(endpointUid);
+                limits.remove(endpointUid);
             }
             log.info("compute stopped endpoint={} pid={} in_ms={}", endpointUid, p == null ? -1 : p.pid(), millisSince(start));
         }
@@ -295,6 +358,45 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         log.info("compute runtime closed servers_stopped={}", stops.size());
     }
 
+    @Override
+    public Optional<RunningPooler> pooler(String endpointUid) {
+        return poolers == null ? Optional.empty() : poolers.find(endpointUid);
+    }
+
+    @Override
+    public Optional<RunningPooler> awaitPooler(String endpointUid, Duration max) throws InterruptedException {
+        return poolers == null ? Optional.empty() : poolers.await(endpointUid, max);
+    }
+
+    @Override
+    public Optional<String> poolerUnavailable() {
+        return poolers == null ? Optional.of("no PgBouncer is installed on this server (scripts/setup builds one; or set "
+                + PoolerBinary.ENV + ")") : Optional.empty();
+    }
+
+    /** A pooler that cannot start leaves the compute serving its direct host. */
+    private void startPooler(ComputeSpec spec) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.start(spec);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("pooler not started endpoint={} cause={}", spec.endpointUid(), e.getMessage());
+        }
+    }
+
+    private void stopPooler(String endpointUid) {
+        if (poolers == null) {
+            return;
+        }
+        try {
+            poolers.stop(endpointUid);
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("cannot stop pooler endpoint={} cause={}", endpointUid, e.getMessage());
+        }
+    }
+
     // ---- starting
 
     private Path checkDataDir(ComputeSpec spec) throws ComputeException {
@@ -333,7 +435,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
             identity.privateDir(socketDir);
             checkOwner(dataDir, identity);
-            ServerConfig.write(spec, identity, identities.oxbowUser());
+            ServerConfig.write(spec, identity, identities.oxbowUser(), poolerAdminRole);
             ServerLog.prepare(spec.logFile(), "starting endpoint=" + spec.endpointUid() + " pg=" + spec.pgVersion());
         } catch (IOException e) {
             throw new ComputeException("cannot prepare endpoint " + spec.endpointUid() + " on " + dataDir + ": " + e, e);
@@ -387,7 +489,8 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      * says "ready" (written only once startup, including any crash recovery, is done), and the socket exists.
      * The short timeout covers getting that far; recovery then gets the long one.
      */
-    private RunningCompute awaitReady(ComputeSpec spec, Path dataDir, Process p) throws ComputeException {
+    private RunningCompute awaitReady(ComputeSpec spec, Path dataDir, Process p, PostmasterWatch changes, PhaseTimer phases)
+            throws ComputeException {
         long started = System.nanoTime();
         long deadline = started + READY_TIMEOUT.toNanos();
         boolean recovering = false;
@@ -399,12 +502,15 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }
             Optional<PostmasterPid> pm = PostmasterPid.read(dataDir);
             if (pm.isPresent() && pm.get().pid() == p.pid()) {
-                if (pm.get().ready() && Files.exists(socket)) {
-                    return new RunningCompute(spec.endpointUid(), p.pid(), spec.dataDir(), spec.socketDir(), spec.pgVersion());
-                }
                 if (!recovering) {
+                    // the postmaster runs and has locked the directory; what follows is shared memory, recovery, sockets
+                    phases.end("start_postgres");
                     recovering = true;
                     deadline = started + RECOVERY_TIMEOUT.toNanos();
+                }
+                if (pm.get().ready() && Files.exists(socket)) {
+                    phases.end("ready");
+                    return new RunningCompute(spec.endpointUid(), p.pid(), spec.dataDir(), spec.socketDir(), spec.pgVersion());
                 }
             }
             if (System.nanoTime() > deadline) {
@@ -412,7 +518,46 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 throw new ComputeException("postgres for endpoint " + spec.endpointUid() + " did not accept connections within "
                         + (System.nanoTime() - started) / 1_000_000_000 + " s; log " + spec.logFile() + ":\n" + ServerLog.tail(spec.logFile()));
             }
-            sleep(READY_POLL_MS);
+            awaitChange(changes);
+        }
+    }
+
+    /** Until the data directory changes (inotify), re-checking at least every {@value #READY_RECHECK_MS} ms. */
+    private static void awaitChange(PostmasterWatch changes) {
+        try {
+            if (changes != null) {
+                changes.awaitChange(READY_RECHECK_MS);
+            } else {
+                Thread.sleep(READY_POLL_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- CPU during start
+
+    /**
+     * A start runs without the CPU quota (memory stays limited): at 0.5 CU the quota is an eighth of a core,
+     * which made a 60 ms start take 300-600 ms, and a wake is time a client waits. {@link #throttle}
+     * applies the endpoint's quota once the server accepts connections.
+     */
+    private void unthrottle(String endpointUid) throws ComputeException {
+        Cgroups.Limits wanted = limits.get(endpointUid);
+        if (wanted == null || !cgroups.available()) {
+            return;
+        }
+        try {
+            cgroups.limit(endpointUid, wanted.memoryBytes(), Cgroups.UNLIMITED_CPUS);
+        } catch (IOException e) {
+            throw new ComputeException("cannot set up cgroups for endpoint " + endpointUid + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void throttle(String endpointUid) throws ComputeException {
+        Cgroups.Limits wanted = limits.get(endpointUid);
+        if (wanted != null) {
+            resize(endpointUid, wanted.memoryBytes(), wanted.cpus());
         }
     }
 
@@ -446,16 +591,25 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                     } catch (IOException e) {
                         log.warn("cannot write to server log endpoint={} log={} cause={}", uid, server.spec.logFile(), e.toString());
                     }
-                    long start = System.nanoTime();
-                    Process p = launch(server.spec, binaries.binDir(server.spec.pgVersion()), server.dataDir);
-                    if (!server.adopt(p)) {
-                        shutdown(p.pid(), () -> !p.isAlive(), Duration.ZERO);
-                        return;
+                    PhaseTimer phases = PhaseTimer.start();
+                    RunningCompute running;
+                    Process p;
+                    try (PostmasterWatch changes = PostmasterWatch.on(server.dataDir)) {
+                        unthrottle(uid);
+                        phases.end("cgroup");
+                        p = launch(server.spec, binaries.binDir(server.spec.pgVersion()), server.dataDir);
+                        if (!server.adopt(p)) {
+                            shutdown(p.pid(), () -> !p.isAlive(), Duration.ZERO);
+                            return;
+                        }
+                        phases.end("launch");
+                        running = awaitReady(server.spec, server.dataDir, p, changes, phases);
                     }
-                    RunningCompute running = awaitReady(server.spec, server.dataDir, p);
+                    throttle(uid);
+                    phases.end("throttle");
                     server.ready(running);
                     watch(server, p);
-                    log.info("compute restarted endpoint={} pid={} attempt={} in_ms={}", uid, p.pid(), crashes, millisSince(start));
+                    log.info("compute restarted endpoint={} pid={} attempt={} {}", uid, p.pid(), crashes, phases);
                     notifyListener(() -> listener.restarted(uid, exitCode, crashes));
                     return;
                 } catch (ComputeException e) {
@@ -472,6 +626,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
 
     private void giveUp(ManagedServer server, int crashes, String cause) {
         String uid = server.endpointUid();
+        stopPooler(uid);
         servers.remove(uid, server);
         dataDirOwners.remove(server.dataDir, uid);
         server.giveUp();
@@ -518,6 +673,11 @@ public final class LocalComputeRuntime implements ComputeRuntime {
 
     /** Stops a postmaster named by postmaster.pid that no runtime supervises, and waits for its backends. */
     private void stopLeftovers(Path dataDir) throws ComputeException {
+        if (!Files.exists(dataDir.resolve(PostmasterPid.FILE))) {
+            // a postmaster removes its lock file only after its last backend exited; a killed one leaves it behind,
+            // so without the file nothing can be left over and the scan of /proc is spared (it is on the wake path)
+            return;
+        }
         Optional<PostmasterPid> pm = PostmasterPid.read(dataDir);
         if (pm.isPresent() && isPostmasterOf(pm.get().pid(), dataDir)) {
             long pid = pm.get().pid();
@@ -592,11 +752,4 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         return (System.nanoTime() - nanoTime) / 1_000_000;
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

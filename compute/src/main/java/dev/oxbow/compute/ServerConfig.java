@@ -37,6 +37,24 @@ final class ServerConfig {
             + "# \"all\" does not match replication connections (pg_basebackup)\n"
             + "local replication all peer map=oxbow\n";
 
+    /**
+     * With a pooler, its PgBouncer (the compute's own OS user) logs in as the role the proxy authenticated: map
+     * {@code pooled} admits the compute's user too, but never as Oxbow's superuser or the replication role, which a
+     * line before it keeps for Oxbow's own user. So code running as the compute's user still cannot log in as
+     * superuser; the tenant roles it can reach are its own project's.
+     */
+    static String hba(String poolerAdminRole) {
+        if (poolerAdminRole == null) {
+            return HBA;
+        }
+        return "# written by Oxbow at every start: unix socket only, peer authentication mapped by pg_ident.conf\n"
+                + "local replication " + PgConnections.REPLICATION_ROLE + " peer map=replica\n"
+                + "local all \"" + poolerAdminRole + "\",\"" + PgConnections.REPLICATION_ROLE + "\" peer map=oxbow\n"
+                + "local all all peer map=pooled\n"
+                + "# \"all\" does not match replication connections (pg_basebackup)\n"
+                + "local replication all peer map=oxbow\n";
+    }
+
     private ServerConfig() {}
 
     /** The settings Oxbow always enforces; a spec cannot override them. */
@@ -74,6 +92,14 @@ final class ServerConfig {
 
     /** Writes oxbow.conf and pg_hba.conf, and makes postgresql.conf include oxbow.conf (once). */
     static void write(ComputeSpec spec, ProcessIdentity identity, String oxbowUser) throws IOException, ComputeException {
+        write(spec, identity, oxbowUser, null);
+    }
+
+    /**
+     * As above; with a {@code poolerAdminRole} (Oxbow's superuser, non-null when a pooler runs) the compute's own OS
+     * user may also log in as any role but that one and the replication role ({@link #hba}).
+     */
+    static void write(ComputeSpec spec, ProcessIdentity identity, String oxbowUser, String poolerAdminRole) throws IOException, ComputeException {
         Path dataDir = spec.dataDir();
         Map<String, String> fixed = fixedSettings(spec.socketDir());
         StringBuilder conf = new StringBuilder("# Written by Oxbow at every start of endpoint ").append(spec.endpointUid())
@@ -86,8 +112,8 @@ final class ServerConfig {
         }
         fixed.forEach((k, v) -> conf.append(setting(k, v)));
         writeAtomically(dataDir.resolve(FILE), conf.toString(), identity);
-        writeAtomically(dataDir.resolve("pg_hba.conf"), HBA, identity);
-        writeAtomically(dataDir.resolve("pg_ident.conf"), ident(oxbowUser, identity.user()), identity);
+        writeAtomically(dataDir.resolve("pg_hba.conf"), hba(poolerAdminRole), identity);
+        writeAtomically(dataDir.resolve("pg_ident.conf"), ident(oxbowUser, identity.user(), poolerAdminRole != null), identity);
 
         // the data directory belongs to the compute's user: never follow a link it may have put here
         Path postgresqlConf = dataDir.resolve("postgresql.conf");
@@ -102,6 +128,11 @@ final class ServerConfig {
 
     /** pg_ident.conf: Oxbow's user may be any role; the compute's own user only the replication role. */
     static String ident(String oxbowUser, String computeUser) {
+        return ident(oxbowUser, computeUser, false);
+    }
+
+    /** With {@code pooler}, map {@code pooled}: Oxbow's user and the compute's own (its PgBouncer), limited by {@link #hba}. */
+    static String ident(String oxbowUser, String computeUser, boolean pooler) {
         for (String user : List.of(oxbowUser, computeUser)) {
             if (user.isEmpty() || user.contains("\"") || user.chars().anyMatch(ch -> ch <= ' ' || ch == 0x7f)) {
                 throw new IllegalArgumentException("unusable OS user name for pg_ident.conf: " + user);
@@ -110,7 +141,8 @@ final class ServerConfig {
         return "# written by Oxbow at every start\n"
                 + "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
                 + "oxbow \"" + oxbowUser + "\" /^(.*)$\n"
-                + "replica \"" + computeUser + "\" " + PgConnections.REPLICATION_ROLE + "\n";
+                + "replica \"" + computeUser + "\" " + PgConnections.REPLICATION_ROLE + "\n"
+                + (pooler ? "pooled \"" + oxbowUser + "\" /^(.*)$\npooled \"" + computeUser + "\" /^(.*)$\n" : "");
     }
 
     /** One postgresql.conf line; values are always quoted, which every setting type accepts. */

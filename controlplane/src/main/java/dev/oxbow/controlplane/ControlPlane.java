@@ -1,10 +1,16 @@
 package dev.oxbow.controlplane;
 
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.branch.BranchOperations;
 import dev.oxbow.controlplane.branch.BranchReplacement;
 import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.compute.Autoscaler;
+import dev.oxbow.controlplane.dataapi.DataApiGateway;
+import dev.oxbow.controlplane.dataapi.DataApiOperations;
+import dev.oxbow.controlplane.dataapi.DataApiService;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.EndpointHistory;
@@ -12,6 +18,7 @@ import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.endpoint.EndpointOperations;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
+import dev.oxbow.controlplane.history.BucketHistory;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
 import dev.oxbow.controlplane.project.ProjectUsage;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
@@ -21,7 +28,10 @@ import dev.oxbow.controlplane.history.SnapshotService;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.identity.AccessControl;
 import dev.oxbow.controlplane.identity.CredentialService;
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.controlplane.identity.IdentityService;
+import dev.oxbow.controlplane.identity.PermissionService;
+import dev.oxbow.controlplane.identity.AuditTrail;
 import dev.oxbow.controlplane.identity.SigningKeyRotation;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -34,6 +44,8 @@ import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.controlplane.resource.Resources;
 import dev.oxbow.controlplane.resource.Uids;
 import dev.oxbow.controlplane.sql.DatabaseService;
+import dev.oxbow.controlplane.catalog.CatalogOperations;
+import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
 import dev.oxbow.controlplane.sql.SqlOperations;
@@ -68,6 +80,8 @@ import java.util.Set;
  * and endpoints recorded ACTIVE started again.
  */
 public final class ControlPlane implements AutoCloseable {
+    /** Enough that a long pass (a snapshot, up to two continuous syncs) leaves a thread for the suspender. */
+    private static final int BACKGROUND_THREADS = 4;
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
 
     /** The console's CU graph: one sample every 5 s for the last hour. */
@@ -82,6 +96,10 @@ public final class ControlPlane implements AutoCloseable {
     private final BranchLifecycle lifecycle;
     private final OperationExecutor executor;
     private final IdentityService identity;
+    /** Every periodic task of the control plane (suspender, autoscaler, reaper, ...): one scheduler, stopped first at close. */
+    private final BackgroundTasks background = new BackgroundTasks(BACKGROUND_THREADS);
+    private final PermissionService permissions;
+    private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
     private final EndpointService endpoints;
@@ -102,6 +120,11 @@ public final class ControlPlane implements AutoCloseable {
     private final SqlConsole sqlConsole;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
+    private final DataApiService dataApis;
+    private final DataApiGateway dataApiGateway;
+    private final java.util.Optional<BucketHistory> bucket;
+    private final Timelines timelines;
+    private final CatalogService postgresCatalogs;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -120,23 +143,34 @@ public final class ControlPlane implements AutoCloseable {
         // every project's and every compute's own directory sits in these: the computes pass, nobody lists
         identities.sharedDir(layout.projectsRoot());
         identities.sharedDir(layout.runRoot());
+        dev.oxbow.storage.object.ObjectStore objectStore = null;
+        if (config.bucket().enabled()) {
+            objectStore = dev.oxbow.storage.object.ObjectStores.open(config.bucket().location(), config.bucket().env());
+            if (config.bucket().restore() && !Files.exists(layout.metadataFile())) {
+                BucketHistory.restoreHome(objectStore, layout);
+            }
+        }
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
-        Provisioner provisioner = new Provisioner(store, computes, cloner, layout);
-        Timelines timelines = new Timelines(store, computes, cloner, layout, clock);
+        Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
+        this.bucket = objectStore == null ? java.util.Optional.empty()
+                : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
+        this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle).handlers());
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
+        handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
         // synced tables wake computes through the same path as client connections
         this.activity = new ComputeActivity(store, computes, layout, clock, metrics);
         this.access = new AccessControl(store);
         SourceCatalogs catalogs = new SourceCatalogs(config.sync(), access);
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
+        handlers.putAll(new CatalogOperations(store).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots).handlers());
@@ -144,12 +178,16 @@ public final class ControlPlane implements AutoCloseable {
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
         this.identity = new IdentityService(store, clock);
+        this.permissions = new PermissionService(store);
+        this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
         this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
-        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, syncRunner, clock, databases);
+        this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
+        this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock,
+                databases);
         this.projectUsage = new ProjectUsage(store, layout, clock);
         this.snapshots = new SnapshotService(store, executor, resources, uids, clock);
         this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
@@ -157,6 +195,8 @@ public final class ControlPlane implements AutoCloseable {
         this.tokens = new TokenService(layout.home().resolve("keys"), clock);
         this.credentials = new CredentialService(tokens, resources, clock, store);
         this.keyRotation = new SigningKeyRotation(tokens);
+        this.dataApis = new DataApiService(store, executor, resources, clock);
+        this.dataApiGateway = new DataApiGateway(store, dataApis, identity, tokens, access, activity, clock);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
@@ -192,42 +232,63 @@ public final class ControlPlane implements AutoCloseable {
                 continue;
             }
             for (Branch branch : store.branches().list(project.name())) {
-                if (branch.deleted() || !"READY".equals(branch.state()) || pendingResources.contains(branch.name())) {
+                if (branch.deleted() || branch.state() != BranchState.READY || pendingResources.contains(branch.name())) {
                     continue;
                 }
                 try {
+                    if (bucket.isPresent() && !Files.isDirectory(config.layout().dataDir(project, branch))) {
+                        rebuild(project, branch);
+                    }
                     lifecycle.resume(project, branch);
                 } catch (ComputeException e) {
                     log.error("cannot restart computes branch={} cause={}", branch.name(), e.getMessage());
                     for (Endpoint ep : store.endpoints().list(branch.name())) {
                         if (Computes.shouldRun(ep) && !computes.running(ep)) {
-                            store.endpoints().put(ep.withState("DEGRADED", java.time.Instant.now()));
+                            store.endpoints().put(ep.withState(EndpointState.DEGRADED, java.time.Instant.now()));
                         }
                     }
                 }
             }
         }
         executor.resumePending();
-        reaper.start(java.time.Duration.ofSeconds(30));
-        activity.start(config.suspendCheckInterval());
-        keyRotation.start(java.time.Duration.ofHours(24));
-        autoscaler.start();
-        branchHistory.start();
-        scheduledSnapshots.start(config.history().checkInterval());
-        history.start(HISTORY_INTERVAL);
-        syncRunner.start();
+        bucket.ifPresent(BucketHistory::start);
+        reaper.start(background, java.time.Duration.ofSeconds(30));
+        activity.start(background, config.suspendCheckInterval());
+        keyRotation.start(background, java.time.Duration.ofHours(24));
+        autoscaler.start(background);
+        branchHistory.start(background);
+        scheduledSnapshots.start(background, config.history().checkInterval());
+        history.start(background, HISTORY_INTERVAL);
+        syncRunner.start(background);
     }
+
+    /** A branch whose data directory is gone (a lost disk, a restore into a new home) comes back from the bucket. */
+    private void rebuild(Project project, Branch branch) throws ComputeException {
+        log.warn("branch data directory missing, rebuilding it from the object store branch={} location={}", branch.name(), bucket.get().location());
+        try {
+            timelines.rebuildFromBucket(project, branch);
+        } catch (ComputeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ComputeException("cannot rebuild branch " + branch.name() + " from the object store: " + e.getMessage(), e);
+        }
+    }
+
+    /** The object store history is kept in, if any. */
+    public java.util.Optional<BucketHistory> bucket() { return bucket; }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
         store.endpoints().getByUid(endpointUid).ifPresent(e -> {
             log.error("endpoint degraded endpoint={} reason={}", e.name(), reason);
-            store.endpoints().put(e.withState("DEGRADED", clock.instant()));
+            store.endpoints().put(e.withState(EndpointState.DEGRADED, clock.instant()));
         });
     }
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
     public IdentityService identity() { return identity; }
+    public PermissionService permissions() { return permissions; }
+    public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
     public SnapshotService snapshots() { return snapshots; }
@@ -246,29 +307,31 @@ public final class ControlPlane implements AutoCloseable {
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
     public SyncedTableService syncedTables() { return syncedTables; }
+    public DataApiService dataApis() { return dataApis; }
+    public DataApiGateway dataApiGateway() { return dataApiGateway; }
+    public BackgroundTasks background() { return background; }
+    public CatalogService catalogs() { return postgresCatalogs; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
         metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
         metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
+        bucket.ifPresent(b -> metrics.refreshShipping(b.health().reachable(), b.shippingFigures()));
     }
 
     public Operation operation(String name) {
         return store.operations().get(name).orElseThrow(() -> ApiException.notFound("operation", name));
     }
 
-    /** Stops operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
+    /** Stops background tasks, operations (they resume at next start) and every compute, cleanly. Records stay as they were. */
     @Override
     public void close() {
-        reaper.close();
-        branchHistory.close();
-        scheduledSnapshots.close();
-        history.close();
+        bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
-        autoscaler.close();
-        keyRotation.close();
+        background.close();
         activity.close();
         executor.close();
+        dataApiGateway.close();
         runtime.close();
         store.close();
     }

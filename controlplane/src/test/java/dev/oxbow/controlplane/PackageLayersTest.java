@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PackageLayersTest {
     /** Bottom to top. The root package (wiring) is on top; a new package must be placed here. */
     static final List<String> LAYERS = List.of(
+            "background", // the one scheduler of periodic tasks
             "resource",   // errors, validation, names, paging, specs, defaults, limits, on-disk layout, cascades
             "metrics",    // the control plane's meters
             "identity",   // users, groups, permissions, credentials, access checks
@@ -35,7 +36,9 @@ class PackageLayersTest {
             "history",    // snapshots, WAL archive, restore window, background maintenance
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
+            "catalog",    // catalogs: names for a branch's database
             "sync",       // synced tables
+            "dataapi",    // the Data API: management, authenticator set-up, serving
             "project",    // project service and operations, the reaper
             "");          // ControlPlane: wires everything
 

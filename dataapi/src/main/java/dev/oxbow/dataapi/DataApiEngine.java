@@ -265,7 +265,7 @@ public final class DataApiEngine {
         Set<String> cols = new LinkedHashSet<>();
         if (r.param("columns").isPresent()) {
             for (String col : FilterParser.split(r.param("columns").get())) {
-                cols.add(rel.column(col.strip()));
+                cols.add(rel.column(unquote(col.strip())));
             }
         } else {
             JsonNode first = body.isArray() ? body.path(0) : body;
@@ -287,6 +287,14 @@ public final class DataApiEngine {
             throw new PostgrestException(400, "PGRST102", "Empty or invalid json", "no columns to write", null);
         }
         return List.copyOf(cols);
+    }
+
+    /** {@code "title"} as clients quote names in {@code columns=} and {@code on_conflict=} (postgrest-js does); checked against the cache after. */
+    static String unquote(String name) {
+        if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+            return name.substring(1, name.length() - 1).replace("\"\"", "\"");
+        }
+        return name;
     }
 
     private static SqlText columnList(List<String> cols, String prefix) {
@@ -319,7 +327,7 @@ public final class DataApiEngine {
             }
             resolution = "merge-duplicates";
         } else if (resolution != null) {
-            conflict = r.param("on_conflict").map(v -> FilterParser.split(v).stream().map(s -> rel.column(s.strip())).toList())
+            conflict = r.param("on_conflict").map(v -> FilterParser.split(v).stream().map(s -> rel.column(unquote(s.strip()))).toList())
                     .orElse(rel.primaryKey());
             if (conflict.isEmpty()) {
                 throw new PostgrestException(400, "PGRST100", "Upsert needs on_conflict columns or a primary key", null, null);

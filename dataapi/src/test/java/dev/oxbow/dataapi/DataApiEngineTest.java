@@ -267,4 +267,18 @@ class DataApiEngineTest {
         assertThat(schema.status()).isEqualTo(406);
         assertThat(json(call("web_user", "GET", "/", null)).path("paths").has("/books")).isTrue();
     }
+
+    /** postgrest-js quotes names in columns= and on_conflict=; a quoted name still has to be a real column. */
+    @Test
+    void quotedColumnNamesAreUnquotedAndStillChecked() throws Exception {
+        DataApiResponse bulk = call("web_user", "POST", "/authors?columns=%22id%22,%22name%22&on_conflict=%22id%22",
+                "[{\"id\":20,\"name\":\"Le Guin\"},{\"id\":21,\"name\":\"Banks\"}]", "Prefer", "resolution=merge-duplicates,return=representation");
+        assertThat(bulk.status()).as(bulk.body()).isEqualTo(201);
+        assertThat(json(bulk)).hasSize(2);
+        DataApiResponse forged = call("web_user", "POST", "/authors?columns=%22id%22,%22name%22%22);DROP%20TABLE%20api.books;--%22",
+                "[{\"id\":22,\"name\":\"x\"}]");
+        assertThat(forged.status()).isEqualTo(400);
+        assertThat(json(call("web_user", "GET", "/books?select=id", null)).size()).isPositive();
+        call("web_user", "DELETE", "/authors?id=in.(20,21)", null);
+    }
 }

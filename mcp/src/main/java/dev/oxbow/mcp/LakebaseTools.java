@@ -517,7 +517,12 @@ final class LakebaseTools {
             error = e.getMessage();
             log.warn("mcp: synced table {} failed its initial load: {}", target, error);
         }
-        Map<String, Object> out = map("catalog", catalog, "synced_table", syncSummary(api.getSyncedTable(target), instance), "created", true);
+        SyncedTable created = existingSyncedTable(target);
+        if (created == null && error != null) {
+            // a refused initial load (duplicate keys, an unreadable source) leaves no synced table behind
+            return map("catalog", catalog, "created", false, "error", "Synced table '" + target + "' was not created: " + error);
+        }
+        Map<String, Object> out = map("catalog", catalog, "synced_table", syncSummary(created != null ? created : api.getSyncedTable(target), instance), "created", true);
         if (error != null) {
             out.put("error", "Synced table '" + target + "' was created but its initial load failed: " + error);
         }

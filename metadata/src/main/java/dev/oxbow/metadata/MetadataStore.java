@@ -17,6 +17,8 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<SyncedTable> syncedTables;
     private final ResourceTable<ProjectSnapshot> snapshots;
     private final ResourceTable<SnapshotSchedule> snapshotSchedules;
+    private final ResourceTable<DataApi> dataApis;
+    private final ResourceTable<PostgresCatalog> catalogs;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -36,6 +38,8 @@ public final class MetadataStore implements AutoCloseable {
         this.syncedTables = new ResourceTable<>(db, json, "synced_table", SyncedTable.class);
         this.snapshots = new ResourceTable<>(db, json, "snapshot", ProjectSnapshot.class);
         this.snapshotSchedules = new ResourceTable<>(db, json, "snapshot_schedule", SnapshotSchedule.class);
+        this.dataApis = new ResourceTable<>(db, json, "data_api", DataApi.class);
+        this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -67,6 +71,8 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<SyncedTable> syncedTables() { return syncedTables; }
     public ResourceTable<ProjectSnapshot> snapshots() { return snapshots; }
     public ResourceTable<SnapshotSchedule> snapshotSchedules() { return snapshotSchedules; }
+    public ResourceTable<DataApi> dataApis() { return dataApis; }
+    public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }

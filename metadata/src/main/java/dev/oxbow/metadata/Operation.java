@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * A long-running operation, persisted before its work starts so that a restart can resume it.
- * {@code kind} names the work (e.g. CREATE_PROJECT), {@code request} is the handler's own JSON,
+ * {@code kind} names the work, {@code request} is the handler's own JSON,
  * {@code resultKind}/{@code result} the stored response (a resource snapshot, or kind "empty"),
  * {@code errorCode}/{@code errorMessage} the failure.
  */
@@ -12,7 +12,7 @@ public record Operation(
         String name,
         String resourceName,
         String projectId,
-        String kind,
+        OperationKind kind,
         String metadataType,
         boolean done,
         String request,

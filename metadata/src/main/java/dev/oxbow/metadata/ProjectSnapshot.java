@@ -16,7 +16,7 @@ public record ProjectSnapshot(
         String uid,
         Instant createTime,
         Instant updateTime,
-        String state,
+        SnapshotState state,
         String sourceBranchId,
         String lsn,
         Instant time,
@@ -45,16 +45,16 @@ public record ProjectSnapshot(
     }
 
     public boolean ready() {
-        return "READY".equals(state);
+        return state == SnapshotState.READY;
     }
 
     /** The snapshot once its data is taken. */
     public ProjectSnapshot taken(String pointLsn, Instant pointTime, long bytes, List<Role> atRoles, List<Database> atDatabases, Instant now) {
-        return new ProjectSnapshot(projectId, snapshotId, uid, createTime, now, "READY", sourceBranchId, pointLsn, pointTime, scheduled, bytes,
+        return new ProjectSnapshot(projectId, snapshotId, uid, createTime, now, SnapshotState.READY, sourceBranchId, pointLsn, pointTime, scheduled, bytes,
                 atRoles, atDatabases);
     }
 
-    public ProjectSnapshot withState(String newState, Instant now) {
+    public ProjectSnapshot withState(SnapshotState newState, Instant now) {
         return new ProjectSnapshot(projectId, snapshotId, uid, createTime, now, newState, sourceBranchId, lsn, time, scheduled, sizeBytes,
                 roles, databases);
     }

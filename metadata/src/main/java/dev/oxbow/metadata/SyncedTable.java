@@ -19,8 +19,8 @@ public record SyncedTable(
         String sourceLocation,
         List<String> primaryKeyColumns,
         String timeseriesKey,
-        String schedulingPolicy,
-        String state,
+        SchedulingPolicy schedulingPolicy,
+        SyncedTableState state,
         String message,
         Long lastProcessedCommitVersion,
         Instant lastCommitTime,
@@ -51,7 +51,7 @@ public record SyncedTable(
         return syncedTableId.split("\\.")[2];
     }
 
-    public SyncedTable withState(String newState, String newMessage) {
+    public SyncedTable withState(SyncedTableState newState, String newMessage) {
         return new SyncedTable(syncedTableId, uid, createTime, projectId, branch, postgresDatabase, sourceTableFullName, sourceLocation,
                 primaryKeyColumns, timeseriesKey, schedulingPolicy, newState, newMessage, lastProcessedCommitVersion, lastCommitTime,
                 lastSyncStart, lastSyncEnd);

@@ -50,6 +50,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
+    /** The endpoint uid exactly as the client named it (a host label such as {@code <uid>-pooler} or {@code <uid>-ro}). */
+    private String routedUid;
     private String options;
     private ScramServerExchange scram;
     private boolean acquired;
@@ -197,6 +199,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return false;
         }
         target = resolved.get();
+        routedUid = endpointUid;
         if (target.disabled()) {
             // not yet authenticated: name the endpoint only as the client did
             refuse(ctx, "08004", "endpoint " + endpointUid + " is disabled; enable it (spec.disabled=false) to connect");
@@ -232,8 +235,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (split.endpointUid() != null) {
-            if (target != null && !split.endpointUid().equals(target.addressedUid())) {
-                refuse(ctx, "08004", "the host name or options name endpoint " + target.addressedUid() + " but the password names "
+            if (target != null && !split.endpointUid().equals(routedUid)) {
+                refuse(ctx, "08004", "the host name or options name endpoint " + routedUid + " but the password names "
                         + split.endpointUid());
                 return;
             }
@@ -351,10 +354,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
         long start = System.nanoTime();
         acquired = true;
-        server.backend().acquire(target.endpointUid()).whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
+        var backend = server.backend();
+        (target.pooled() ? backend.acquirePooled(target.endpointUid()) : backend.acquire(target.endpointUid()))
+                .whenComplete((socketDir, failure) -> client.eventLoop().execute(() -> {
             if (failure != null) {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                refuse(ctx, "57P03", "the compute for endpoint " + target.endpointName() + " could not start: " + cause.getMessage());
+                refuse(ctx, "57P03", (target.pooled() ? "the pooled host of endpoint " + target.endpointName() + " is unavailable: "
+                        : "the compute for endpoint " + target.endpointName() + " could not start: ") + cause.getMessage());
                 return;
             }
             if (!client.isActive()) {
@@ -390,7 +396,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (options != null && !options.isBlank()) {
             params.put("options", options);
         }
-        server.connectBackend(ctx.channel(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
+        server.connectBackend(ctx.channel(), target.endpointUid(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
                 log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());

@@ -23,6 +23,14 @@ public interface ProxyBackend {
      */
     CompletableFuture<Path> acquire(String endpointUid);
 
+    /**
+     * Like {@link #acquire}, for a pooled host: counts the connection and wakes the compute the same way, but completes
+     * with the socket directory of the endpoint's connection pooler. Paired with one {@link #release} as well.
+     */
+    default CompletableFuture<Path> acquirePooled(String endpointUid) {
+        return CompletableFuture.failedFuture(new IllegalStateException("this server has no pooled hosts"));
+    }
+
     /** The connection counted by {@link #acquire} ended. */
     void release(String endpointUid);
 
@@ -54,14 +62,19 @@ public interface ProxyBackend {
 
     /** An endpoint as the proxy sees it. */
     record EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin,
-                          String addressedUid) {
+                          String addressedUid, boolean pooled) {
         public EndpointTarget(String endpointUid, String endpointName, String branchName, boolean disabled, boolean nativeLogin) {
-            this(endpointUid, endpointName, branchName, disabled, nativeLogin, endpointUid);
+            this(endpointUid, endpointName, branchName, disabled, nativeLogin, endpointUid, false);
         }
 
         /** The server behind a host name the client used for another endpoint (a read-only host). */
         public EndpointTarget addressedAs(String uid) {
-            return new EndpointTarget(endpointUid, endpointName, branchName, disabled, nativeLogin, uid);
+            return new EndpointTarget(endpointUid, endpointName, branchName, disabled, nativeLogin, uid, pooled);
+        }
+
+        /** The same endpoint through its connection pooler (a {@code -pooler} host). */
+        public EndpointTarget throughPooler() {
+            return new EndpointTarget(endpointUid, endpointName, branchName, disabled, nativeLogin, addressedUid, true);
         }
 
         /** Credentials for the endpoint served, or for the one whose host name was used, are accepted. */

@@ -38,6 +38,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ComputeLink computes;
     private final PendingLogins pendingLogins;
     private final CancelKeys cancelKeys = new CancelKeys();
+    private final OpenSessions sessions = new OpenSessions();
     private final CancelThrottle cancelThrottle;
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -143,7 +144,7 @@ public final class ProxyServer implements AutoCloseable {
      * Connects to the compute's socket, sends the startup message and relays the compute's replies to the client,
      * with the compute's cancel key swapped for one the proxy issues.
      */
-    ChannelFuture connectBackend(Channel client, Path socketDir, ByteBuf startupMessage) {
+    ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage) {
         ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -152,6 +153,10 @@ public final class ProxyServer implements AutoCloseable {
                     ch.closeFuture().addListener(f -> cancelKeys.remove(key));
                     return key.secret();
                 }));
+                SessionTerminator terminator = new SessionTerminator(client);
+                ch.pipeline().addLast("terminator", terminator);
+                sessions.add(endpointUid, client, terminator);
+                ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
                 ch.pipeline().addLast("relay", new Relay(client));
             }
         });
@@ -163,6 +168,14 @@ public final class ProxyServer implements AutoCloseable {
             }
         });
         return connect;
+    }
+
+    /**
+     * Ends every open session of the endpoint with FATAL 57P01 and {@code message}, each between two of its
+     * compute's messages (see {@link SessionTerminator}); the future completes when all their clients are closed.
+     */
+    public java.util.concurrent.CompletableFuture<Void> endSessions(String endpointUid, String message) {
+        return sessions.endAll(endpointUid, message);
     }
 
     /**

@@ -187,6 +187,28 @@ class ClientSessionTest {
     }
 
     @Test
+    void aPooledHostHandsOverToTheEndpointsPoolerWithTheEndpointsOwnCredentials() throws Exception {
+        h.backend.endpoints.put(UID + "-pooler", h.backend.endpoints.get(UID).throughPooler());
+        var c = h.connect("10.0.0.1");
+        c.startTls(UID + "-pooler." + DOMAIN);
+        c.sendStartup(Map.of("user", "alice", "database", "app"));
+        c.messages();
+        // the password form names the host as the client addressed it
+        c.sendPassword("endpoint=" + UID + "-pooler;" + h.token("alice", NAME, UID));
+        assertThat(computeStartup(h.computes.last())).containsEntry("user", "alice");
+        assertThat(h.computes.socketDirs).containsExactly(java.nio.file.Path.of("/computes/fake-pooler"));
+        assertThat(h.backend.acquiredPooled).isEqualTo(1);
+        assertThat(h.backend.acquired).as("counted once, as a pooled connection").isZero();
+
+        var clash = h.connect("10.0.0.2");
+        clash.startTls(UID + "-pooler." + DOMAIN);
+        clash.sendStartup(Map.of("user", "alice"));
+        clash.messages();
+        clash.sendPassword("endpoint=" + UID + ";" + h.token("alice", NAME, UID));
+        assertRefused(clash, "08004", "name endpoint " + UID + "-pooler but the password names " + UID);
+    }
+
+    @Test
     void optionsRouteWithoutSniAndTheRestIsKept() throws Exception {
         var c = h.connect("10.0.0.1");
         c.startTls(null);

@@ -16,6 +16,7 @@ final class FakeBackend implements ProxyBackend {
     final List<String> attempts = new ArrayList<>();
     CompletableFuture<Path> wake = CompletableFuture.completedFuture(Path.of("/computes/fake"));
     int acquired;
+    int acquiredPooled;
     int released;
 
     @Override
@@ -33,6 +34,12 @@ final class FakeBackend implements ProxyBackend {
     public CompletableFuture<Path> acquire(String endpointUid) {
         acquired++;
         return wake;
+    }
+
+    @Override
+    public CompletableFuture<Path> acquirePooled(String endpointUid) {
+        acquiredPooled++;
+        return wake.thenApply(dir -> dir.resolveSibling(dir.getFileName() + "-pooler"));
     }
 
     @Override

@@ -13,11 +13,13 @@ import java.util.List;
 final class FakeComputes implements ComputeLink {
     final List<EmbeddedChannel> opened = new ArrayList<>();
     final List<String> cancels = new ArrayList<>();
+    final List<Path> socketDirs = new ArrayList<>();
 
     @Override
     public ChannelFuture connect(EventLoop loop, Path socketDir, ChannelHandler handler) {
         EmbeddedChannel ch = new EmbeddedChannel(handler);
         opened.add(ch);
+        socketDirs.add(socketDir);
         return ch.newSucceededFuture();
     }
 

@@ -36,6 +36,7 @@ public final class OxbowServer implements AutoCloseable {
     private final ControlPlane controlPlane;
     private final ApiServer api;
     private final ProxyServer proxy;
+    private final ProxyGateway gateway;
     private final int apiPort;
     private final int pgPort;
     private final ServerCertificate certificate;
@@ -58,11 +59,20 @@ public final class OxbowServer implements AutoCloseable {
         }
         long start = System.nanoTime();
         PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identities);
+        var pooler = dev.oxbow.compute.PoolerBinary.find();
+        if (pooler.isEmpty()) {
+            log.warn("no PgBouncer found (scripts/setup builds one): endpoints have no pooled hosts");
+        } else if (!pooler.get().preparedStatements()) {
+            log.warn("PgBouncer {} at {} cannot keep prepared statements in transaction mode (1.21 or later can); scripts/setup builds one",
+                    pooler.get().version(), pooler.get().path());
+        }
+        // the pooler asks each compute whether a role exists as Oxbow's own role, which every cluster has
         LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identities, dev.oxbow.compute.RestartPolicy.DEFAULT,
-                dev.oxbow.compute.Cgroups.detect());
+                dev.oxbow.compute.Cgroups.detect(), home.resolve("cluster-templates"), pooler, dev.oxbow.controlplane.resource.Defaults.SYSTEM_ROLE);
         BranchCloner cloner = new BranchCloner();
         ControlPlane cp = null;
         ProxyServer proxyServer = null;
+        ProxyGateway gateway = null;
         try {
             var prometheus = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
             cp = new ControlPlane(config.controlPlane(), runtime, cloner, identities, Clock.systemUTC(), prometheus);
@@ -72,9 +82,12 @@ public final class OxbowServer implements AutoCloseable {
                     : CertificateAuthority.ensure(home.resolve("tls"),
                             List.of("*." + config.hostDomain(), config.hostDomain(), "localhost"), List.of("127.0.0.1", "::1"));
             SslContext ssl = TlsContexts.server(certificate.certChain(), certificate.privateKey());
-            proxyServer = new ProxyServer(config.proxy(), new ProxyGateway(cp), cp.tokens(), ssl);
+            gateway = new ProxyGateway(cp);
+            proxyServer = new ProxyServer(config.proxy(), gateway, cp.tokens(), ssl);
             this.pgPort = proxyServer.start();
             this.proxy = proxyServer;
+            cp.activity().endSessionsWith(new ProxySessionEnder(proxyServer));
+            this.gateway = gateway;
             ApiServer server = new ApiServer(cp, prometheus,
                     new dev.oxbow.api.ProxyAddress(config.proxy().listenAddresses().get(0), pgPort, certificate.caCert() == null ? null : certificate.caCert().toString()));
             this.apiPort = server.start(config.apiHost(), config.apiPort());
@@ -83,6 +96,9 @@ public final class OxbowServer implements AutoCloseable {
         } catch (Exception e) {
             if (proxyServer != null) {
                 proxyServer.close();
+            }
+            if (gateway != null) {
+                gateway.close();
             }
             if (cp != null) {
                 cp.close();
@@ -126,6 +142,7 @@ public final class OxbowServer implements AutoCloseable {
         try {
             api.close();
             proxy.close();
+            gateway.close(); // queued login records, while the store is still open
         } finally {
             controlPlane.close();
             try {

@@ -16,21 +16,36 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** The proxy's view of the control plane: endpoints by uid, roles by name, wake and connection counting. */
-final class ProxyGateway implements ProxyBackend {
+final class ProxyGateway implements ProxyBackend, AutoCloseable {
     private static final String READ_ONLY_SUFFIX = "-ro";
+    /** {@code <uid>-pooler} (and {@code <uid>-ro-pooler}): the same endpoint through its PgBouncer, as on Neon. */
+    static final String POOLER_SUFFIX = "-pooler";
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProxyGateway.class);
     private final ControlPlane cp;
+    private final LoginAudit audit;
     private final ScopedRoles scopedRoles = new ScopedRoles();
     /** Role SQL for scoped credentials runs here, never on the proxy's event loops. */
     private final java.util.concurrent.ExecutorService blocking = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     ProxyGateway(ControlPlane cp) {
         this.cp = cp;
+        this.audit = new LoginAudit(cp.store());
+    }
+
+    /** After the proxy stopped: writes the audit records still queued. */
+    @Override
+    public void close() {
+        blocking.close();
+        audit.close();
     }
 
     @Override
     public Optional<EndpointTarget> resolve(String endpointUid) {
         var store = cp.store();
+        if (endpointUid.endsWith(POOLER_SUFFIX)) {
+            String direct = endpointUid.substring(0, endpointUid.length() - POOLER_SUFFIX.length());
+            return direct.endsWith(POOLER_SUFFIX) ? Optional.empty() : resolve(direct).map(EndpointTarget::throughPooler);
+        }
         if (endpointUid.endsWith(READ_ONLY_SUFFIX)) {
             return readOnlyTarget(endpointUid.substring(0, endpointUid.length() - READ_ONLY_SUFFIX.length()));
         }
@@ -113,13 +128,23 @@ final class ProxyGateway implements ProxyBackend {
 
     @Override
     public void loginAttempt(EndpointTarget target, String user, String remote, boolean accepted, String detail) {
-        cp.store().audit().append(Instant.now(), user == null ? "-" : user, accepted ? "LOGIN" : "LOGIN_REFUSED",
-                target == null ? "-" : target.endpointName(), accepted ? "accepted" : "refused", remote, detail);
+        String who = user == null ? "-" : user;
+        String resource = target == null ? "-" : target.endpointName();
+        if (accepted) {
+            audit.accepted(who, resource, remote, detail);
+        } else {
+            audit.refused(who, resource, remote, detail);
+        }
     }
 
     @Override
     public CompletableFuture<Path> acquire(String endpointUid) {
         return cp.activity().acquire(endpointUid);
+    }
+
+    @Override
+    public CompletableFuture<Path> acquirePooled(String endpointUid) {
+        return cp.activity().acquirePooled(endpointUid);
     }
 
     @Override

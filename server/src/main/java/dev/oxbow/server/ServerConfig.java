@@ -2,6 +2,7 @@ package dev.oxbow.server;
 
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.ControlPlaneConfig;
+import dev.oxbow.controlplane.history.BucketPolicy;
 import dev.oxbow.controlplane.history.HistoryPolicy;
 import dev.oxbow.controlplane.resource.Limits;
 import dev.oxbow.controlplane.sync.SyncConfig;
@@ -21,7 +22,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
                            String adminUserName, String hostDomain, Limits limits, Duration softDeleteRetention,
                            Duration suspendCheckInterval, Duration idleConnectionTimeout, Duration maxConnectionLifetime,
                            Path tlsCertificate, Path tlsKey, ComputeSizing sizing, HistoryPolicy history, SyncConfig sync,
-                           LoginLimits loginLimits) {
+                           LoginLimits loginLimits, BucketPolicy bucket) {
 
     /**
      * Two labels under {@code localhost}: glibc (with nss-myhostname), macOS and browsers resolve every {@code *.localhost}
@@ -35,7 +36,8 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     public static ServerConfig defaults(Path home) {
         return new ServerConfig(home, "127.0.0.1", 8080, DEFAULT_PG_HOSTS, 5432, home.resolve("pg"), "admin@oxbow.local",
                 DEFAULT_DOMAIN, Limits.defaults(), Duration.ofDays(7), Duration.ofSeconds(5), Duration.ofHours(24), Duration.ofDays(3),
-                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults(), LoginLimits.defaults());
+                null, null, ComputeSizing.defaults(), HistoryPolicy.defaults(), SyncConfig.defaults(), LoginLimits.defaults(),
+                BucketPolicy.none());
     }
 
     public ServerConfig withApiPort(int port) {
@@ -111,13 +113,18 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return with(c -> c.loginLimits = newLimits);
     }
 
+    /** Keep branch history and metadata in an object store too ({@code s3://bucket/prefix}); see {@link BucketPolicy}. */
+    public ServerConfig withBucket(BucketPolicy newBucket) {
+        return with(c -> c.bucket = newBucket);
+    }
+
     /** A copy with some settings changed: one constructor call for every wither. */
     private ServerConfig with(java.util.function.Consumer<Copy> change) {
         Copy c = new Copy(this);
         change.accept(c);
         return new ServerConfig(home, c.apiHost, c.apiPort, c.pgHost, c.pgPort, c.pgBinaries, adminUserName, c.hostDomain,
                 c.limits, c.softDeleteRetention, c.suspendCheckInterval, c.idleConnectionTimeout, c.maxConnectionLifetime,
-                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync, c.loginLimits);
+                c.tlsCertificate, c.tlsKey, c.sizing, c.history, c.sync, c.loginLimits, c.bucket);
     }
 
     /** The settings a wither may change, as mutable fields. */
@@ -139,8 +146,10 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         HistoryPolicy history;
         SyncConfig sync;
         LoginLimits loginLimits;
+        BucketPolicy bucket;
 
         Copy(ServerConfig s) {
+            bucket = s.bucket;
             apiHost = s.apiHost;
             apiPort = s.apiPort;
             pgHost = s.pgHost;
@@ -162,7 +171,7 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
     }
 
     ControlPlaneConfig controlPlane() {
-        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, history, sync);
+        return new ControlPlaneConfig(home, limits, softDeleteRetention, adminUserName, hostDomain, suspendCheckInterval, sizing, history, sync, bucket);
     }
 
     public ProxyConfig proxy() {

@@ -5,7 +5,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Minimal entry point (no CLI parsing) used by tests and benchmarks to run a server in its own JVM:
- * {@code ServerMain <home> <apiPort> [pgBinariesDir]}. Prints {@code OXBOW_READY <port>} when serving.
+ * {@code ServerMain <home> <apiPort> [pgBinariesDir]}; an object store comes from {@code OXBOW_OBJECT_STORE} and the
+ * {@code AWS_*} variables. Prints {@code OXBOW_READY <port>} when serving.
  */
 public final class ServerMain {
     private ServerMain() {}
@@ -15,6 +16,14 @@ public final class ServerMain {
         ServerConfig config = ServerConfig.defaults(home).withApiPort(Integer.parseInt(args[1])).withPg("127.0.0.1", 0);
         if (args.length > 2) {
             config = config.withPgBinaries(Path.of(args[2]));
+        }
+        String store = System.getenv("OXBOW_OBJECT_STORE");
+        if (store != null && !store.isBlank()) {
+            var bucket = dev.oxbow.controlplane.history.BucketPolicy.at(store, System.getenv());
+            config = config.withBucket(bucket.withIntervals(
+                    java.time.Duration.ofMillis(Long.parseLong(System.getenv().getOrDefault("OXBOW_WAL_SHIP_INTERVAL_MS", "1000"))),
+                    java.time.Duration.ofMillis(Long.parseLong(System.getenv().getOrDefault("OXBOW_BUCKET_UPLOAD_INTERVAL_MS", "10000"))))
+                    .withRestore("true".equals(System.getenv("OXBOW_RESTORE"))));
         }
         OxbowServer server = OxbowServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -34,9 +34,15 @@ final class ChildServer {
     }
 
     static ChildServer start(Path home) throws Exception {
+        return start(home, java.util.Map.of());
+    }
+
+    /** With extra environment variables (an object store's settings). */
+    static ChildServer start(Path home, java.util.Map<String, String> env) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 ServerMain.class.getName(), home.toString(), "0", TestServer.SHARED_PG.toString());
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         Process p = pb.start();
         int port = awaitReady(p);
@@ -44,6 +50,8 @@ final class ChildServer {
     }
 
     String token() { return token; }
+
+    String baseUrl() { return base; }
 
     /** kill -9, and wait until the process is gone. */
     void kill() throws InterruptedException {

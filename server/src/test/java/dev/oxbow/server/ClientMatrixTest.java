@@ -9,7 +9,6 @@ import com.databricks.sdk.service.postgres.Endpoint;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
 import com.databricks.sdk.service.postgres.Project;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.oxbow.controlplane.history.HistoryPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,8 +45,8 @@ class ClientMatrixTest {
     @RegisterExtension
     static final TestHomes homes = new TestHomes();
     static final Path CLIENTS = Path.of(System.getProperty("user.dir")).resolveSibling("clients");
-    /** Rows of COPY each way: 500 k keeps the matrix near two minutes; {@code -Doxbow.matrix.rows=1000000} for the full million. */
-    static final int ROWS = Integer.getInteger("oxbow.matrix.rows", 500_000);
+    /** Rows of COPY each way. */
+    static final int ROWS = Integer.getInteger("oxbow.matrix.rows", 1_000_000);
     static final String USER = "admin@oxbow.local";
     static final String EP = "projects/client-matrix/branches/clients/endpoints/primary";
     static final List<String> CHECKS = List.of("connect_require", "connect_verify_full", "prepared_reused", "copy_in", "copy_out",
@@ -64,7 +62,10 @@ class ClientMatrixTest {
         SQLALCHEMY("SQLAlchemy", List.of("/usr/bin/python3", "python/sqlalchemy_matrix.py"), "python3-sqlalchemy, python3-psycopg2"),
         NODE_POSTGRES("node-postgres", List.of("node", "node/pg_matrix.mjs"), "Node.js and clients/node (npm ci)"),
         POSTGRES_JS("postgres.js", List.of("node", "node/postgres_matrix.mjs"), "Node.js and clients/node (npm ci)"),
-        LAKEBASE("@databricks/lakebase", List.of("node", "node/lakebase_matrix.mjs"), "Node.js and clients/node (npm ci)");
+        LAKEBASE("@databricks/lakebase", List.of("node", "node/lakebase_matrix.mjs"), "Node.js and clients/node (npm ci)"),
+        DRIZZLE("Drizzle ORM", List.of("node", "node/drizzle_matrix.mjs"), "Node.js and clients/node (npm ci)"),
+        /** In this JVM: pgjdbc is the tests' own driver ({@link PgjdbcMatrix}). */
+        PGJDBC("pgjdbc", List.of(), "the tests' classpath");
 
         final String label;
         final List<String> command;
@@ -84,6 +85,8 @@ class ClientMatrixTest {
                 case NODE_POSTGRES -> node("pg") && node("pg-copy-streams");
                 case POSTGRES_JS -> node("postgres");
                 case LAKEBASE -> node("@databricks/lakebase") && node("pg-copy-streams");
+                case DRIZZLE -> node("drizzle-orm") && node("pg") && node("pg-copy-streams");
+                case PGJDBC -> true;
             };
         }
 
@@ -104,12 +107,9 @@ class ClientMatrixTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // the default listen addresses (127.0.0.1 and ::1): the host name resolves to ::1 first
-        // No history snapshots during the run: a snapshot's maintenance start/stop of the compute can race the wake of the
-        // first connection after a suspend and stop the compute under it ("the database system is shutting down"), a
-        // control-plane race of its own that would make this matrix of clients flaky.
-        t = TestServer.start(TestServer.config(homes.newHome("clients")).withPg(ServerConfig.DEFAULT_PG_HOSTS, 0)
-                .withHistory(new HistoryPolicy(Long.MAX_VALUE, Duration.ofDays(1), Duration.ofDays(1), Duration.ZERO)));
+        // the default listen addresses (127.0.0.1 and ::1): the host name resolves to ::1 first; history maintenance
+        // runs as configured, so a snapshot's hold on the compute meets the wakes after each suspend
+        t = TestServer.start(TestServer.config(homes.newHome("clients")).withPg(ServerConfig.DEFAULT_PG_HOSTS, 0));
         w = t.sdk();
         w.postgres().createProject(new CreateProjectRequest().setProjectId("client-matrix").setProject(new Project())).waitForCompletion();
         // not production, whose primary is never suspended
@@ -155,8 +155,15 @@ class ClientMatrixTest {
         assertThat(results).as(client.label).allSatisfy((check, line) -> assertThat(line).as(check).startsWith("PASS"));
     }
 
-    /** Runs the client's script; check name → its PASS/FAIL line. */
+    /** Runs the client's script (or, for pgjdbc, its checks in this JVM); check name → its PASS/FAIL line. */
     static Map<String, String> run(Client client, String mode) throws Exception {
+        if (client == Client.PGJDBC) {
+            Map<String, String> results = new PgjdbcMatrix(new PgjdbcMatrix.Target(host, t.server().pgPort(), USER,
+                    w.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(EP)).getToken(),
+                    t.server().caCertificate().toString(), ROWS, "m_pgjdbc_")).run(mode);
+            System.out.println("[client-matrix] pgjdbc " + mode + "\n" + String.join("\n", results.values()));
+            return results;
+        }
         List<String> command = new ArrayList<>(client.command);
         command.set(1, CLIENTS.resolve(command.get(1)).toString());
         command.add(mode);

@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.metadata.EndpointState;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.databricks.sdk.WorkspaceClient;
@@ -125,7 +126,7 @@ class ConsoleApiTest {
         // the SQL editor wakes it like a client connection does
         JsonNode r = json(t.http("POST", "/api/2.0/oxbow/sql", "{\"endpoint\":\"" + ep + "\",\"query\":\"SELECT 1\"}"));
         assertThat(r.path("rows").get(0).get(0).asText()).isEqualTo("1");
-        assertThat(t.server().controlPlane().store().endpoints().get(ep).orElseThrow().state()).isEqualTo("ACTIVE");
+        assertThat(t.server().controlPlane().store().endpoints().get(ep).orElseThrow().state()).isEqualTo(EndpointState.ACTIVE);
 
         HttpResponse<String> alwaysOn = t.http("POST", "/api/2.0/oxbow/endpoints/" + PROD_EP + ":suspend", null);
         assertThat(alwaysOn.statusCode()).isEqualTo(400);

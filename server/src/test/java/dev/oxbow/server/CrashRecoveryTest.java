@@ -1,5 +1,7 @@
 package dev.oxbow.server;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -55,11 +57,11 @@ class CrashRecoveryTest {
             var store = t.server().controlPlane().store();
             // including operations whose create call never returned before the kill
             ReaperTest.awaitTrue(() -> store.operations().pending().isEmpty());
-            long shouldRun = store.endpoints().all().stream().filter(e -> "ACTIVE".equals(e.state())).count();
+            long shouldRun = store.endpoints().all().stream().filter(e -> e.state() == EndpointState.ACTIVE).count();
             for (var e : store.endpoints().all()) {
-                assertThat(t.server().controlPlane().computes().running(e)).as(e.name()).isEqualTo("ACTIVE".equals(e.state()));
+                assertThat(t.server().controlPlane().computes().running(e)).as(e.name()).isEqualTo(e.state() == EndpointState.ACTIVE);
             }
-            assertThat(store.branches().all()).allMatch(b -> "READY".equals(b.state()));
+            assertThat(store.branches().all()).allMatch(b -> b.state() == BranchState.READY);
             assertThat(Processes.postgresUnder(home)).as("one postgres per ACTIVE endpoint, no orphans").hasSize((int) shouldRun);
             if (store.roles().get("projects/crash-a/branches/production/roles/crash-role").isPresent()) {
                 assertThat(Sql.column(t, "projects/crash-a/branches/production/endpoints/primary", "postgres",
@@ -115,7 +117,7 @@ class CrashRecoveryTest {
             }
             var store = t.server().controlPlane().store();
             ReaperTest.awaitTrue(() -> store.operations().pending().isEmpty());
-            assertThat(store.branches().all()).allMatch(b -> "READY".equals(b.state()));
+            assertThat(store.branches().all()).allMatch(b -> b.state() == BranchState.READY);
             String ids = "SELECT id FROM t ORDER BY id";
             List<String> dev = Sql.column(t, "projects/crash-h/branches/dev/endpoints/primary", "databricks_postgres", ids);
             assertThat(dev).as("restored, or left as it was").isIn(List.of("1", "2", "3"), List.of("1", "2", "3", "4"));
@@ -131,7 +133,7 @@ class CrashRecoveryTest {
                 assertThat(Files.isDirectory(t.server().controlPlane().config().layout().dataDir(
                         store.projects().get("projects/crash-h").orElseThrow(), b))).as(b.name() + " has its data").isTrue();
             }
-            long shouldRun = store.endpoints().all().stream().filter(e -> "ACTIVE".equals(e.state())).count();
+            long shouldRun = store.endpoints().all().stream().filter(e -> e.state() == EndpointState.ACTIVE).count();
             assertThat(Processes.postgresUnder(home)).as("one postgres per ACTIVE endpoint, no orphans").hasSize((int) shouldRun);
         }
         assertThat(Processes.postgresUnder(home)).isEmpty();

@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.metadata.EndpointState;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.databricks.sdk.WorkspaceClient;
@@ -152,7 +153,7 @@ class SyncedTableTest {
         JsonNode op = body(t.http("POST", "/api/2.0/postgres/synced_tables/lake.sales.orders_synced:sync", null));
         JsonNode done = awaitOp(op.path("name").asText());
         assertThat(done.path("response").path("status").path("last_processed_commit_version").asLong()).isEqualTo(w.version());
-        assertThat(cp.store().endpoints().get(PRIMARY).orElseThrow().state()).isEqualTo("ACTIVE");
+        assertThat(cp.store().endpoints().get(PRIMARY).orElseThrow().state()).isEqualTo(EndpointState.ACTIVE);
         assertSynced(table, "sales.orders_synced");
         JsonNode status = get("lake.sales.orders_synced").path("status");
         assertThat(status.path("detailed_state").asText()).isEqualTo("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE");
@@ -245,10 +246,12 @@ class SyncedTableTest {
         assertThat(unsupported.statusCode()).isEqualTo(400);
         assertThat(body(unsupported).path("message").asText()).contains("v variant");
 
-        // duplicate keys without a timeseries key: the create fails and the table says why; with one, the newest row wins
+        // duplicate keys without a timeseries key: the create fails saying why and leaves no failed table; with one, the newest row wins
         JsonNode failed = awaitOp(create("lake.bad.dups", "lake.bad.nocdf", "SNAPSHOT", "").path("name").asText());
-        assertThat(failed.path("error").path("message").asText()).contains("same primary key").contains("timeseries_key");
-        assertThat(get("lake.bad.dups").path("status").path("detailed_state").asText()).isEqualTo("SYNCED_TABLE_OFFLINE_FAILED");
+        assertThat(failed.path("error").path("message").asText()).contains("same primary key").contains("timeseries_key")
+                .contains("was not created");
+        assertThat(t.http("GET", "/api/2.0/postgres/synced_tables/lake.bad.dups", null).statusCode()).isEqualTo(404);
+        assertThat(Sql.column(t, PRIMARY, "databricks_postgres", "SELECT to_regclass('bad.dups') IS NULL")).containsExactly("t");
         awaitOp(create("lake.bad.dups_ts", "lake.bad.nocdf", "SNAPSHOT", ",\"timeseries_key\":\"ts\"").path("name").asText());
         assertThat(Sql.column(t, PRIMARY, "databricks_postgres", "SELECT name FROM bad.dups_ts")).containsExactly("b");
         assertThat(t.http("POST", "/api/2.0/postgres/synced_tables?synced_table_id=lake.bad.dups_ts",

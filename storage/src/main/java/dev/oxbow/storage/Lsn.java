@@ -19,4 +19,9 @@ public final class Lsn {
         int slash = text.indexOf('/');
         return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
     }
+
+    /** The text form Postgres prints. */
+    public static String format(long lsn) {
+        return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFF_FFFFL);
+    }
 }

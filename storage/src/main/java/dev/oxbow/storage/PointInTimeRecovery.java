@@ -70,6 +70,18 @@ public final class PointInTimeRecovery {
         return s;
     }
 
+    /**
+     * Settings for a recovery that replays all the WAL the archive holds and then promotes (a disaster
+     * recovery: the newest state the archive can reach).
+     */
+    public static Map<String, String> settingsToEnd(Path sourceArchive) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("restore_command", WalArchive.restoreCommand(sourceArchive));
+        s.put("recovery_target_timeline", "latest");
+        s.put("hot_standby", "off");
+        return s;
+    }
+
     /** Where the promoted cluster's new timeline branched off: the last line of its newest history file. */
     public static Optional<String> switchPoint(Path dataDir) throws IOException {
         Path newest = null;

@@ -84,6 +84,42 @@ public final class SnapshotStore {
         }
     }
 
+    /**
+     * Keeps a cleanly stopped cluster (a fresh one, before its first start) as a snapshot at its latest
+     * checkpoint: the history of a new root branch then begins before anything was written to it, and
+     * costs one copy instead of a backup of the running server.
+     */
+    public Snapshot adoptStopped(ProcessIdentity owner, Path dataDir, Path snapshotsDir) throws ComputeException, IOException {
+        long start = System.nanoTime();
+        ControlFile control = ControlFile.read(dataDir);
+        if (!control.shutDown()) {
+            throw new ComputeException("cannot keep " + dataDir + " as a stopped snapshot: it was not shut down cleanly (state "
+                    + control.state() + ")");
+        }
+        Instant time = clock.instant(); // before the cluster's first start: no commit of its own can precede it
+        owner.containerDirs(snapshotsDir);
+        Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
+        try {
+            cloner.cloneStopped(owner, dataDir, tmp.resolve("pgdata"));
+            Snapshot s = publish(tmp, snapshotsDir, control.checkpoint(), time, control.redoSegment(segmentSize(dataDir)));
+            log.info("snapshot adopted from stopped cluster data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir,
+                    s.dir().getFileName(), s.lsn(), cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+            return s;
+        } finally {
+            if (Files.exists(tmp)) {
+                cloner.delete(tmp);
+            }
+        }
+    }
+
+    /** WAL segment size, from the size of a segment in pg_wal (every one has the cluster's segment size). */
+    private static long segmentSize(Path dataDir) throws IOException {
+        try (var files = Files.list(dataDir.resolve("pg_wal"))) {
+            return files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}")).findFirst()
+                    .orElseThrow(() -> new IOException("no WAL segment in " + dataDir.resolve("pg_wal"))).toFile().length();
+        }
+    }
+
     private static Snapshot publish(Path tmp, Path snapshotsDir, String lsn, Instant time, String startSegment) throws IOException {
         Properties p = new Properties();
         p.setProperty("lsn", lsn);

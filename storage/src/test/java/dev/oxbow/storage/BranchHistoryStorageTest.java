@@ -24,6 +24,7 @@ import static dev.oxbow.storage.TestClusters.exec;
 import static dev.oxbow.storage.TestClusters.longs;
 import static dev.oxbow.storage.TestClusters.query;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Snapshots, the WAL archive and recovery to an LSN on real PostgreSQL servers. */
 @Timeout(180)
@@ -109,6 +110,43 @@ class BranchHistoryStorageTest {
         }
         snapshots.remove(first);
         assertThat(snapshots.list(snapshotsDir)).extracting(Snapshot::lsn).containsExactly(second.lsn());
+    }
+
+    @Test
+    void aFreshClusterKeptBeforeItsFirstStartIsASnapshotEveryLaterPointRecoversFrom() throws Exception {
+        ComputeSpec plain = TestClusters.spec("ep-fresh", 17, root, "fresh");
+        runtime.initdb("tenant-a", 17, plain.dataDir(), TestClusters.SUPERUSER);
+        Path archive = plain.dataDir().resolveSibling(WalArchive.DIR);
+        Path snapshotsDir = plain.dataDir().resolveSibling(SnapshotStore.DIR);
+        Snapshot fresh = snapshots.adoptStopped(identity, plain.dataDir(), snapshotsDir);
+        assertThat(fresh.lsn()).isEqualTo(ControlFile.read(plain.dataDir()).checkpoint());
+        assertThat(snapshots.list(snapshotsDir)).containsExactly(fresh);
+
+        identity.privateDir(archive);
+        ComputeSpec source = new ComputeSpec("ep-fresh", "tenant-a", 17, plain.dataDir(), plain.socketDir(), WalArchive.settings(Duration.ofSeconds(60)));
+        runtime.start(source);
+        String afterRow1;
+        try (Connection c = connect(source)) {
+            assertThat(Lsn.parse(query(c, "SELECT pg_current_wal_insert_lsn()::text"))).isGreaterThan(Lsn.parse(fresh.lsn()));
+            exec(c, "CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1)");
+            afterRow1 = query(c, "SELECT pg_current_wal_insert_lsn()::text");
+            exec(c, "INSERT INTO t VALUES (2)");
+            WalArchive.flush(c, archive, Duration.ofSeconds(30));
+        }
+        // a running cluster is no stopped snapshot
+        assertThatThrownBy(() -> snapshots.adoptStopped(identity, plain.dataDir(), snapshotsDir))
+                .isInstanceOf(dev.oxbow.compute.ComputeException.class).hasMessageContaining("not shut down cleanly");
+
+        Path restored = root.resolve("restored-fresh").resolve("pgdata");
+        new PointInTimeRecovery(cloner).prepare(identity, fresh, restored);
+        identity.privateDir(restored.resolveSibling(WalArchive.DIR));
+        Map<String, String> settings = new LinkedHashMap<>(WalArchive.settings(Duration.ofSeconds(60)));
+        settings.putAll(PointInTimeRecovery.settings(archive, new PointInTimeRecovery.Target(afterRow1, null)));
+        ComputeSpec rs = new ComputeSpec("ep-restored-fresh", "tenant-a", 17, restored, root.resolve("s-restored-fresh"), settings);
+        runtime.start(rs);
+        try (Connection c = awaitPromoted(rs)) {
+            assertThat(longs(c, "SELECT id FROM t ORDER BY id")).containsExactly(1L);
+        }
     }
 
     @Test

@@ -103,6 +103,11 @@ public final class DeltaSource {
                 return new SyncException("The Delta table " + name + " has a file that resolves outside its directory (a symbolic link?);"
                         + " Oxbow reads only files inside the catalog. Replace the link with the file itself.");
         }
+        String missing = missingFile(e);
+        if (missing.contains("missing")) {
+            return new SyncException("Cannot read the Delta table " + name + ": " + missing + " (deleted outside Delta, or vacuumed)."
+                    + " Restore it, or repair the table (e.g. FSCK REPAIR TABLE in Spark), then sync again.");
+        }
         return new SyncException("Cannot read the Delta table " + name + ": a log or data file is not valid Delta ("
                 + e.getClass().getSimpleName() + "). Check the table with a Delta reader; Oxbow does not show the files' contents.");
     }
@@ -232,7 +237,7 @@ public final class DeltaSource {
         return out;
     }
 
-    /** Raised when a commit range holds something only a full refresh can apply (deletion vectors, partitions). */
+    /** Raised when a commit range can no longer be read as changes (log expired, files vacuumed): only a full copy catches up. */
     static final class NeedsFullRefresh extends Exception {
         NeedsFullRefresh(String why) {
             super(why);
@@ -240,114 +245,44 @@ public final class DeltaSource {
     }
 
     /**
-     * The row changes of commits {@code from..to}, in commit order, read with {@code schema} (the latest; older
-     * files read missing columns as nulls). Ops: 'd' delete, 'i' insert, 'u' update post-image.
+     * The row changes of commits {@code from..to} of {@code snapshot}'s table ({@link DeltaChanges}), read with its
+     * schema. Ops: 'c' (a change file's row, see {@code changeType}), 'd' delete, 'i' insert.
      */
-    void changes(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
+    void changes(long from, long to, Snapshot snapshot, List<String> keyColumns, DeltaChanges.Visitor visitor,
                  java.util.function.LongConsumer onCommit) throws Exception {
+        DeltaChanges changes = new DeltaChanges(engine, location, snapshot.getSchema(), snapshot.getPartitionColumnNames(),
+                snapshot.getTableProperties());
+        DeltaChanges.Visitor carried = (data, selected, changeType, op, version) -> {
+            try {
+                visitor.visit(data, selected, changeType, op, version);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Exception e) {
+                throw new VisitorFailure(e);
+            }
+        };
         try {
-            readChanges(from, to, schema, keyColumns, partitioned, carried(visitor), onCommit);
+            changes.read(from, to, keyColumns, carried, onCommit);
         } catch (VisitorFailure e) {
             throw (Exception) e.getCause();
-        } catch (io.delta.kernel.exceptions.KernelException | io.delta.kernel.exceptions.KernelEngineException | java.io.FileNotFoundException
-                 | java.io.UncheckedIOException | SourceRoot.SourceOutsideRoot e) {
+        } catch (RuntimeException | java.io.IOException e) {
             if (e.getCause() instanceof VisitorFailure v) throw (Exception) v.getCause();
             if (outsideRoot(e)) throw unreadable(e);
-            // log files expired or data files vacuumed: the changes are gone, only a full copy can catch up
-            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + e.getClass().getSimpleName() + ")");
+            // log files expired or data, change or deletion-vector files vacuumed: only a full copy can catch up
+            throw new NeedsFullRefresh("changes for versions " + from + ".." + to + " can no longer be read (" + missingFile(e) + ")");
         }
     }
 
-    private void readChanges(long from, long to, StructType schema, List<String> keyColumns, boolean partitioned, BatchVisitor visitor,
-                             java.util.function.LongConsumer onCommit) throws Exception {
-        CommitRange range = TableManager.loadCommitRange(location, CommitRangeBuilder.CommitBoundary.atVersion(from))
-                .withEndBoundary(CommitRangeBuilder.CommitBoundary.atVersion(to)).build(engine);
-        StructType keySchema = new StructType(keyColumns.stream().map(schema::get).toList());
-        StructType cdcSchema = schema.add(new StructField("_change_type", StringType.STRING, true));
-        try (CloseableIterator<CommitActions> commits = range.getCommitActions(engine,
-                EnumSet.of(DeltaAction.ADD, DeltaAction.REMOVE, DeltaAction.CDC))) {
-            while (commits.hasNext()) {
-                try (CommitActions commit = commits.next()) {
-                    List<FileRef> adds = new ArrayList<>();
-                    List<FileRef> removes = new ArrayList<>();
-                    List<FileRef> cdcs = new ArrayList<>();
-                    try (CloseableIterator<ColumnarBatch> actions = commit.getActions()) {
-                        while (actions.hasNext()) {
-                            ColumnarBatch b = actions.next();
-                            collect(b, "add", adds, true);
-                            collect(b, "remove", removes, true);
-                            collect(b, "cdc", cdcs, false);
-                        }
-                    }
-                    if (!cdcs.isEmpty()) {
-                        for (FileRef f : cdcs) {
-                            read(f, cdcSchema, batch -> visitor.visit(batch, null, batch.getColumnVector(batch.getSchema().length() - 1), 'c'));
-                        }
-                    } else {
-                        if (partitioned && (!adds.isEmpty() || !removes.isEmpty())) {
-                            throw new NeedsFullRefresh("partitioned table");
-                        }
-                        for (FileRef f : removes) {
-                            read(f, keySchema, batch -> visitor.visit(batch, null, null, 'd'));
-                        }
-                        for (FileRef f : adds) {
-                            read(f, schema, batch -> visitor.visit(batch, null, null, 'i'));
-                        }
-                    }
-                    onCommit.accept(commit.getVersion());
-                }
+    /** The name (never the contents) of a missing file in {@code e}'s causes, else the exception's type. */
+    static String missingFile(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.FileNotFoundException || t instanceof java.nio.file.NoSuchFileException) {
+                String m = String.valueOf(t.getMessage());
+                java.util.regex.Matcher f = java.util.regex.Pattern.compile("([^/\\s:]+\\.(?:parquet|json|bin|checkpoint\\.parquet))").matcher(m);
+                return f.find() ? "file " + f.group(1) + " is missing" : "a file is missing";
             }
         }
-    }
-
-    private record FileRef(String path, long size) {}
-
-    private interface BatchConsumer {
-        void accept(ColumnarBatch batch) throws Exception;
-    }
-
-    private void collect(ColumnarBatch actions, String column, List<FileRef> out, boolean onlyDataChange) throws NeedsFullRefresh {
-        int idx = actions.getSchema().indexOf(column);
-        if (idx < 0) {
-            return;
-        }
-        ColumnVector v = actions.getColumnVector(idx);
-        StructType s = (StructType) actions.getSchema().at(idx).getDataType();
-        int pathIdx = s.indexOf("path");
-        int sizeIdx = s.indexOf("size");
-        int changeIdx = s.indexOf("dataChange");
-        int dvIdx = s.indexOf("deletionVector");
-        for (int r = 0; r < actions.getSize(); r++) {
-            if (v.isNullAt(r)) {
-                continue;
-            }
-            if (onlyDataChange && changeIdx >= 0 && !v.getChild(changeIdx).isNullAt(r) && !v.getChild(changeIdx).getBoolean(r)) {
-                continue; // OPTIMIZE, compaction: same rows in new files
-            }
-            if (dvIdx >= 0 && !v.getChild(dvIdx).isNullAt(r)) {
-                throw new NeedsFullRefresh("deletion vectors");
-            }
-            long size = sizeIdx >= 0 && !v.getChild(sizeIdx).isNullAt(r) ? v.getChild(sizeIdx).getLong(r) : 0;
-            out.add(new FileRef(v.getChild(pathIdx).getString(r), size));
-        }
-    }
-
-    private void read(FileRef f, StructType schema, BatchConsumer consumer) throws Exception {
-        FileStatus status = FileStatus.of(absolute(f.path()), f.size(), 0);
-        try (CloseableIterator<FileReadResult> it = engine.getParquetHandler().readParquetFiles(single(status), schema, Optional.empty())) {
-            while (it.hasNext()) {
-                consumer.accept(it.next().getData());
-            }
-        }
-    }
-
-    private String absolute(String path) {
-        URI uri = URI.create(path.replace(" ", "%20"));
-        if (uri.isAbsolute()) {
-            return path;
-        }
-        String root = location.endsWith("/") ? location : location + "/";
-        return root + java.net.URLDecoder.decode(path, java.nio.charset.StandardCharsets.UTF_8);
+        return e.getClass().getSimpleName();
     }
 
     private static <T> CloseableIterator<T> single(T item) {

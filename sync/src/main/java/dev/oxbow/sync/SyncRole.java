@@ -28,6 +28,27 @@ public final class SyncRole {
      * superuser session on the database. Objects the previous Oxbow left owned by the superuser move to the role.
      */
     public static void prepareDatabase(Connection admin) throws SQLException, SyncException {
+        serialized(admin, () -> prepareDatabaseNow(admin));
+    }
+
+    private interface Preparation {
+        void run() throws SQLException, SyncException;
+    }
+
+    /**
+     * Runs {@code work} while holding a lock of the database: two syncs preparing at once (two synced tables of one schema)
+     * would GRANT on the same object concurrently, which PostgreSQL fails with "tuple concurrently updated".
+     */
+    private static void serialized(Connection admin, Preparation work) throws SQLException, SyncException {
+        exec(admin, "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('oxbow-sync-prepare'))");
+        try {
+            work.run();
+        } finally {
+            exec(admin, "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('oxbow-sync-prepare'))");
+        }
+    }
+
+    private static void prepareDatabaseNow(Connection admin) throws SQLException, SyncException {
         ensureRole(admin);
         String self = string(admin, "SELECT current_user::text", null);
         String db = string(admin, "SELECT pg_catalog.current_database()::text", null);
@@ -57,7 +78,11 @@ public final class SyncRole {
      */
     public static void prepare(Connection admin, SyncSpec spec) throws SQLException, SyncException {
         checkSchemaName(spec.pgSchema());
-        prepareDatabase(admin);
+        serialized(admin, () -> prepareNow(admin, spec));
+    }
+
+    private static void prepareNow(Connection admin, SyncSpec spec) throws SQLException, SyncException {
+        prepareDatabaseNow(admin);
         String self = string(admin, "SELECT current_user::text", null);
         if (schemaOwner(admin, spec.pgSchema()) == null) {
             exec(admin, "CREATE SCHEMA IF NOT EXISTS " + Sql.ident(spec.pgSchema()) + " AUTHORIZATION " + Sql.ident(NAME));

@@ -142,7 +142,7 @@ public final class TableSync {
             throw e;
         } catch (Exception e) {
             c.rollback();
-            throw new SyncException("Sync failed: " + e.getMessage(), e);
+            throw source.unreadable(e); // a read failure outside Kernel's own exceptions; its message may quote file contents
         } finally {
             c.setAutoCommit(autoCommit);
         }
@@ -174,6 +174,10 @@ public final class TableSync {
         long commitTime = source.commitTimestamp(latest);
         if (tableExists && syncedVersion >= version) {
             return new SyncOutcome(SyncOutcome.Kind.UP_TO_DATE, syncedVersion, commitTime, 0, 0, null);
+        }
+        if (tableExists && syncedColumns != null) {
+            // a full copy would follow a dropped or retyped column silently; it stops here as an incremental sync does
+            checkSchemaChange(columns, syncedColumns, syncedVersion, version);
         }
         SyncOutcome outcome;
         if (forceFull || syncedVersion < 0 || !tableExists || !spec.incremental()) {
@@ -243,7 +247,7 @@ public final class TableSync {
         RowWriter writer = new RowWriter(columns, spec.primaryKey(), false);
         try {
             source.scan(latest, (batch, selected, changeType, op) -> {
-                long[] r = writer.write(batch, selected, null, 'i', out);
+                long[] r = writer.write(batch, selected, null, 'i', -1, out);
                 rows[0] += r[0];
                 rows[1] += r[1];
             }, () -> {
@@ -324,26 +328,20 @@ public final class TableSync {
     private static SyncOutcome incremental(SyncSpec spec, DeltaSource source, Snapshot latest, List<PgColumn> columns, long syncedVersion,
                                            String syncedColumns, Connection c, SyncProgress.Listener progress) throws Exception {
         String target = Sql.qualified(spec.pgSchema(), spec.pgTable());
-        String mapping = latest.getTableProperties().getOrDefault("delta.columnMapping.mode", "none");
-        if (!mapping.equalsIgnoreCase("none")) {
-            // change files are read by physical column name; only Kernel's scan maps them to logical names
-            throw new DeltaSource.NeedsFullRefresh("column mapping mode " + mapping);
-        }
         applySchemaChange(spec, columns, syncedColumns, c, target);
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE TEMP TABLE " + CHANGES + " (" + columnDefs(columns) + ", _seq bigint, _op \"char\") ON COMMIT DROP");
+            s.execute("CREATE TEMP TABLE " + CHANGES + " (" + columnDefs(columns) + ", _seq bigint, _phase bigint, _op \"char\") ON COMMIT DROP");
         }
         String colList = columns.stream().map(PgColumn::quotedName).collect(Collectors.joining(", "));
         CopyBuffer out = new CopyBuffer(((PGConnection) c).getCopyAPI().copyIn(
-                "COPY " + CHANGES + " (" + colList + ", _seq, _op) FROM STDIN (FORMAT binary)"));
+                "COPY " + CHANGES + " (" + colList + ", _seq, _phase, _op) FROM STDIN (FORMAT binary)"));
         RowWriter writer = new RowWriter(columns, spec.primaryKey(), true);
         long[] rows = {0, 0};
         long from = syncedVersion + 1;
         long to = latest.getVersion();
-        StructType schema = latest.getSchema();
         try {
-            source.changes(from, to, schema, spec.primaryKey(), !latest.getPartitionColumnNames().isEmpty(), (batch, selected, changeType, op) -> {
-                long[] r = writer.write(batch, selected, changeType, op, out);
+            source.changes(from, to, latest, spec.primaryKey(), (batch, selected, changeType, op, version) -> {
+                long[] r = writer.write(batch, selected, changeType, op, version, out);
                 rows[0] += r[0];
                 rows[1] += r[1];
             }, v -> progress.progress(new SyncProgress(rows[0], 0, Math.min(0.99, (double) (v - from + 1) / (to - from + 1)), v)));
@@ -355,7 +353,7 @@ public final class TableSync {
         String keys = Sql.idents(spec.primaryKey());
         long applied;
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE INDEX ON " + CHANGES + " (" + keys + ", _seq)");
+            s.execute("CREATE INDEX ON " + CHANGES + " (" + keys + ", _phase, _seq)");
             s.execute("ANALYZE " + CHANGES);
             if (spec.timeseriesKey() == null) {
                 String dup = incrementalDuplicate(s, spec, target);
@@ -366,8 +364,8 @@ public final class TableSync {
                 }
             }
             applied = s.executeUpdate("DELETE FROM " + target + " t USING (SELECT DISTINCT ON (" + keys + ") " + keys + ", _op FROM " + CHANGES
-                    + " ORDER BY " + keys + ", _seq DESC) l WHERE l._op = 'd' AND " + Sql.joinOn("t", "l", spec.primaryKey()));
-            String order = keys + (spec.timeseriesKey() == null ? "" : ", " + Sql.ident(spec.timeseriesKey()) + " DESC NULLS LAST") + ", _seq DESC";
+                    + " ORDER BY " + keys + ", _phase DESC, _seq DESC) l WHERE l._op = 'd' AND " + Sql.joinOn("t", "l", spec.primaryKey()));
+            String order = keys + (spec.timeseriesKey() == null ? "" : ", " + Sql.ident(spec.timeseriesKey()) + " DESC NULLS LAST") + ", _phase DESC, _seq DESC";
             List<String> nonKey = columns.stream().map(PgColumn::name).filter(n -> !spec.primaryKey().contains(n)).toList();
             String conflict = nonKey.isEmpty() ? "DO NOTHING" : "DO UPDATE SET "
                     + nonKey.stream().map(n -> Sql.ident(n) + " = EXCLUDED." + Sql.ident(n)).collect(Collectors.joining(", "))
@@ -375,7 +373,7 @@ public final class TableSync {
                     + Sql.ident(spec.timeseriesKey()) + " <= EXCLUDED." + Sql.ident(spec.timeseriesKey()));
             applied += s.executeUpdate("INSERT INTO " + target + " AS t (" + colList + ") SELECT DISTINCT ON (" + keys + ") " + colList
                     + " FROM " + CHANGES + " s WHERE s._op <> 'd' AND NOT EXISTS (SELECT 1 FROM " + CHANGES + " d WHERE d._op = 'd' AND "
-                    + Sql.joinOn("d", "s", spec.primaryKey()) + " AND d._seq > s._seq) ORDER BY " + order
+                    + Sql.joinOn("d", "s", spec.primaryKey()) + " AND (d._phase, d._seq) > (s._phase, s._seq)) ORDER BY " + order
                     + " ON CONFLICT (" + keys + ") " + conflict);
         }
         progress.progress(new SyncProgress(rows[0], rows[0], 1.0, to));
@@ -388,35 +386,40 @@ public final class TableSync {
         List<String> k = spec.primaryKey();
         String sql = "SELECT " + k.stream().map(n -> "s." + Sql.ident(n) + "::text").collect(Collectors.joining(" || ', ' || "))
                 + " FROM " + CHANGES + " s WHERE s._op = 'i' AND ("
-                + " EXISTS (SELECT 1 FROM " + CHANGES + " p WHERE " + Sql.joinOn("p", "s", k) + " AND p._seq < s._seq AND p._op <> 'd'"
-                + "   AND NOT EXISTS (SELECT 1 FROM " + CHANGES + " d WHERE " + Sql.joinOn("d", "s", k) + " AND d._op = 'd' AND d._seq > p._seq AND d._seq < s._seq))"
-                + " OR (NOT EXISTS (SELECT 1 FROM " + CHANGES + " d WHERE " + Sql.joinOn("d", "s", k) + " AND d._op = 'd' AND d._seq < s._seq)"
+                + " EXISTS (SELECT 1 FROM " + CHANGES + " p WHERE " + Sql.joinOn("p", "s", k) + " AND (p._phase, p._seq) < (s._phase, s._seq) AND p._op <> 'd'"
+                + "   AND NOT EXISTS (SELECT 1 FROM " + CHANGES + " d WHERE " + Sql.joinOn("d", "s", k) + " AND d._op = 'd' AND (d._phase, d._seq) > (p._phase, p._seq) AND (d._phase, d._seq) < (s._phase, s._seq)))"
+                + " OR (NOT EXISTS (SELECT 1 FROM " + CHANGES + " d WHERE " + Sql.joinOn("d", "s", k) + " AND d._op = 'd' AND (d._phase, d._seq) < (s._phase, s._seq))"
                 + "   AND EXISTS (SELECT 1 FROM " + target + " t WHERE " + Sql.joinOn("t", "s", k) + "))) LIMIT 1";
         try (ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
-    /** New source columns are added to the Postgres table; any other change stops the sync with the reason. */
-    private static void applySchemaChange(SyncSpec spec, List<PgColumn> columns, String syncedColumns, Connection c, String target)
-            throws SyncException, SQLException {
+    /** A source column dropped, renamed or retyped since the last sync stops the sync with the reason. */
+    private static void checkSchemaChange(List<PgColumn> columns, String syncedColumns, long syncedVersion, long version) throws SyncException {
         Map<String, String> now = new HashMap<>();
         columns.forEach(col -> now.put(col.name(), col.pgType()));
         List<String> problems = new ArrayList<>();
-        java.util.Set<String> before = new java.util.HashSet<>();
         for (TypeMapping.Described d : TypeMapping.parse(syncedColumns)) {
-            before.add(d.name());
             String type = now.get(d.name());
             if (type == null) {
                 problems.add("column " + d.name() + " was dropped or renamed");
-            } else if (!type.equals(d.pgType())) {
+            } else if (!TypeMapping.sameColumnType(d.pgType(), type)) {
                 problems.add("column " + d.name() + " changed type from " + d.pgType() + " to " + type);
             }
         }
         if (!problems.isEmpty()) {
-            throw new SyncException("The source schema changed in a way a synced table cannot follow: " + String.join("; ", problems)
-                    + ". Only new columns are applied; delete and re-create the synced table to take this change.");
+            throw new SyncException("The source schema changed between Delta versions " + syncedVersion + " and " + version
+                    + " in a way a synced table cannot follow: " + String.join("; ", problems) + ". Postgres still holds version "
+                    + syncedVersion + ". Only new columns are applied; delete and re-create the synced table to take this change.");
         }
+    }
+
+    /** New source columns are added to the Postgres table (other changes were refused by {@link #checkSchemaChange}). */
+    private static void applySchemaChange(SyncSpec spec, List<PgColumn> columns, String syncedColumns, Connection c, String target)
+            throws SQLException {
+        java.util.Set<String> before = new java.util.HashSet<>();
+        for (TypeMapping.Described d : TypeMapping.parse(syncedColumns)) before.add(d.name());
         try (Statement s = c.createStatement()) {
             for (PgColumn col : columns) {
                 if (!before.contains(col.name())) {
@@ -440,8 +443,12 @@ public final class TableSync {
             this.withOp = withOp;
         }
 
-        /** Returns {rows written, rows skipped for a null key}. */
-        long[] write(ColumnarBatch batch, ColumnVector selected, ColumnVector changeType, char op, CopyBuffer out) throws Exception {
+        /**
+         * Returns {rows written, rows skipped for a null key}. Changes are ordered by {@code _phase} (the commit
+         * {@code version}, then its deletes before its inserts: a commit is the difference of two table states, so a
+         * key it deletes and inserts, as a pre- and a post-image in two change files, ends inserted) and {@code _seq}.
+         */
+        long[] write(ColumnarBatch batch, ColumnVector selected, ColumnVector changeType, char op, long version, CopyBuffer out) throws Exception {
             StructType schema = batch.getSchema();
             int n = columns.size();
             ColumnVector[] vectors = new ColumnVector[n];
@@ -466,9 +473,10 @@ public final class TableSync {
                     switch (changeType.getString(r)) {
                         case "insert" -> rowOp = 'i';
                         case "update_postimage" -> rowOp = 'u';
-                        case "delete" -> rowOp = 'd';
+                        // the pre-image's key goes unless a post-image of the same commit brings it back (a key-changing update)
+                        case "delete", "update_preimage" -> rowOp = 'd';
                         default -> {
-                            continue rows; // update_preimage: the post-image carries the new row
+                            continue rows; // a change type of a newer protocol: nothing to apply
                         }
                     }
                 }
@@ -478,7 +486,7 @@ public final class TableSync {
                         continue rows;
                     }
                 }
-                out.startRow(withOp ? n + 2 : n);
+                out.startRow(withOp ? n + 3 : n);
                 for (int i = 0; i < n; i++) {
                     ColumnVector v = vectors[i];
                     if (v == null || v.isNullAt(r) || (rowOp == 'd' && !keys.contains(columns.get(i).name()))) {
@@ -489,6 +497,7 @@ public final class TableSync {
                 }
                 if (withOp) {
                     out.int8(seq++);
+                    out.int8(version * 2 + (rowOp == 'd' ? 0 : 1));
                     out.oneByte((byte) rowOp);
                 }
                 written++;

@@ -50,7 +50,7 @@ final class TypeMapping {
         for (StructField f : schema.fields()) {
             PgColumn c = column(f.getName(), f.getDataType());
             if (c == null) {
-                unsupported.add(f.getName() + " " + f.getDataType());
+                unsupported.add(f.getName() + " " + sqlName(f.getDataType()));
             } else {
                 out.add(c);
             }
@@ -64,7 +64,7 @@ final class TypeMapping {
     }
 
     private static PgColumn column(String name, DataType t) {
-        String delta = t.toString();
+        String delta = sqlName(t);
         if (t instanceof LongType) return new PgColumn(name, delta, "bigint", (v, r, o) -> o.int8(v.getLong(r)));
         if (t instanceof IntegerType) return new PgColumn(name, delta, "integer", (v, r, o) -> o.int4(v.getInt(r)));
         if (t instanceof ShortType) return new PgColumn(name, delta, "smallint", (v, r, o) -> o.int2(v.getShort(r)));
@@ -72,7 +72,9 @@ final class TypeMapping {
         if (t instanceof BooleanType) return new PgColumn(name, delta, "boolean", (v, r, o) -> o.bool(v.getBoolean(r)));
         if (t instanceof FloatType) return new PgColumn(name, delta, "real", (v, r, o) -> o.int4(Float.floatToRawIntBits(v.getFloat(r))));
         if (t instanceof DoubleType) return new PgColumn(name, delta, "double precision", (v, r, o) -> o.int8(Double.doubleToRawLongBits(v.getDouble(r))));
-        if (t instanceof DecimalType) return new PgColumn(name, delta, "numeric", (v, r, o) -> numeric(v.getDecimal(r), o));
+        if (t instanceof DecimalType d) {
+            return new PgColumn(name, delta, "numeric(" + d.getPrecision() + "," + d.getScale() + ")", (v, r, o) -> numeric(v.getDecimal(r), o));
+        }
         if (t instanceof StringType) return new PgColumn(name, delta, "text", (v, r, o) -> o.text(text(name, v.getString(r))));
         if (t instanceof BinaryType) return new PgColumn(name, delta, "bytea", (v, r, o) -> o.bytes(v.getBinary(r)));
         if (t instanceof DateType) return new PgColumn(name, delta, "date", (v, r, o) -> o.int4(v.getInt(r) - PG_EPOCH_DAYS));
@@ -168,6 +170,35 @@ final class TypeMapping {
         out.putShort(value.signum() < 0 ? 0x4000 : 0);
         out.putShort(dscale);
         for (int i = start; i < end; i++) out.putShort(groups.get(i));
+    }
+
+    /** A type as Spark SQL spells it ({@code decimal(12,3)}, {@code struct<a:bigint,v:variant>}), never Kernel's internal form. */
+    static String sqlName(DataType t) {
+        if (t instanceof ArrayType a) return "array<" + sqlName(a.getElementType()) + ">";
+        if (t instanceof MapType m) return "map<" + sqlName(m.getKeyType()) + "," + sqlName(m.getValueType()) + ">";
+        if (t instanceof StructType s) {
+            StringBuilder b = new StringBuilder("struct<");
+            for (int i = 0; i < s.length(); i++) b.append(i == 0 ? "" : ",").append(s.at(i).getName()).append(':').append(sqlName(s.at(i).getDataType()));
+            return b.append('>').toString();
+        }
+        if (t instanceof DecimalType d) return "decimal(" + d.getPrecision() + "," + d.getScale() + ")";
+        if (t instanceof LongType) return "bigint";
+        if (t instanceof IntegerType) return "int";
+        if (t instanceof ShortType) return "smallint";
+        if (t instanceof ByteType) return "tinyint";
+        if (t instanceof TimestampNTZType) return "timestamp_ntz";
+        String name = t.toString();
+        // Kernel's toString of other types is a bare lower-case name (variant, string, geometry(...)); anything else is cut to its word
+        java.util.regex.Matcher word = java.util.regex.Pattern.compile("^[A-Za-z_]+").matcher(name);
+        return word.find() ? word.group().toLowerCase(java.util.Locale.ROOT) : t.getClass().getSimpleName().replace("Type", "").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Whether a column synced as {@code before} is still {@code now}: equal, or {@code numeric} against {@code numeric(p,s)}
+     * (Oxbow before DECIMAL kept its precision made unconstrained numeric columns; they hold every value).
+     */
+    static boolean sameColumnType(String before, String now) {
+        return before.equals(now) || (before.equals("numeric") && now.startsWith("numeric("));
     }
 
     /** The column list as JSON, kept with the sync state to tell later schema changes apart. */

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code oxbow postgres …}: the same commands, arguments and flags as {@code databricks postgres}. */
 @Command(name = "postgres", mixinStandardHelpOptions = true,
-        description = "Manage Lakebase projects, branches, endpoints, roles, databases and synced tables.",
+        description = "Manage Lakebase projects, branches, endpoints, roles, databases, synced tables and catalogs.",
         subcommands = {
                 ProjectCommands.Create.class, ProjectCommands.Get.class, ProjectCommands.List.class, ProjectCommands.Update.class,
                 ProjectCommands.Delete.class, ProjectCommands.Undelete.class,
@@ -16,7 +16,9 @@ import picocli.CommandLine.Command;
                 RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
                 DatabaseCommands.Create.class, DatabaseCommands.Get.class, DatabaseCommands.List.class, DatabaseCommands.Update.class,
                 DatabaseCommands.Delete.class,
+                DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
+                CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})
 public final class PostgresCommands implements Runnable {
     @CommandLine.Spec

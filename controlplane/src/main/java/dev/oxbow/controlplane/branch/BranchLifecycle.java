@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.Timelines;
@@ -41,10 +42,8 @@ public final class BranchLifecycle {
         computes.settle(branch);
         Branch current = Cascade.requireBranch(store, branch.name());
         var now = clock.instant();
-        store.branches().put(new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
-                "READY", null, "READY".equals(current.state()) ? current.stateChangeTime() : now, current.isDefault(),
-                current.isProtected(), current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(),
-                current.expireTime(), current.deleteTime(), current.purgeTime(), size));
+        store.branches().put(current.toBuilder().updateTime(now).state(BranchState.READY).pendingState(null)
+                .stateChangeTime(current.state() == BranchState.READY ? current.stateChangeTime() : now).logicalSizeBytes(size).build());
     }
 
     /** Starts every endpoint of the branch whose record says it runs; disabled ones are recorded IDLE. */

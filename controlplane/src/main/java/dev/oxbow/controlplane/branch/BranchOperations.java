@@ -1,5 +1,9 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
@@ -14,7 +18,6 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.ProjectSnapshot;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.storage.PointInTimeRecovery;
 
 import java.time.Clock;
@@ -23,13 +26,13 @@ import java.util.Optional;
 
 /** The work behind branch operations. */
 public final class BranchOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
     private final BranchLifecycle lifecycle;
     private final Clock clock;
     private final Timelines timelines;
     private final Layout layout;
-    private final RecordJson json = new RecordJson();
 
     private final ProjectSnapshots snapshots;
 
@@ -44,24 +47,24 @@ public final class BranchOperations {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                BranchService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_BRANCH, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Branch branch = Cascade.requireBranch(store, op.resourceName());
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
-                        if (!"READY".equals(branch.state())) {
+                        if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-                            Map<?, ?> request = op.request() == null ? Map.of() : json.read(op.request(), Map.class);
-                            PointInTimeRecovery.Target past = BranchService.pointOf(request);
-                            Object fromSnapshot = request.get(BranchService.SOURCE_SNAPSHOT);
+                            OperationRequest.CreateBranch request = requests.read(op, OperationRequest.CreateBranch.class);
+                            PointInTimeRecovery.Target past = request.point();
+                            String fromSnapshot = request.sourceSnapshot();
                             var now = clock.instant();
                             String lsn;
                             java.time.Instant time;
                             if (fromSnapshot != null) {
-                                ProjectSnapshot snapshot = store.snapshots().get(fromSnapshot.toString())
-                                        .orElseThrow(() -> ApiException.notFound("snapshot", fromSnapshot.toString()));
+                                ProjectSnapshot snapshot = store.snapshots().get(fromSnapshot)
+                                        .orElseThrow(() -> ApiException.notFound("snapshot", fromSnapshot));
                                 snapshots.copyInto(project, snapshot, layout.dataDir(project, branch));
                                 lsn = snapshot.lsn();
                                 time = snapshot.time();
@@ -94,14 +97,14 @@ public final class BranchOperations {
                         }
                     }
                 },
-                BranchService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
-                BranchService.DELETE, (op, ctx) -> {
+                OperationKind.UPDATE_BRANCH, (op, ctx) -> OperationResult.of(Cascade.requireBranch(store, op.resourceName())),
+                OperationKind.DELETE_BRANCH, (op, ctx) -> {
                     Optional<Branch> branch = store.branches().get(op.resourceName());
                     Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
                     if (branch.isEmpty() || project.isEmpty()) {
                         return OperationResult.empty();
                     }
-                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                    if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeBranch(project.get(), branch.get());
                         Cascade.deleteBranch(store, op.resourceName());
                     } else {
@@ -109,7 +112,7 @@ public final class BranchOperations {
                     }
                     return OperationResult.empty();
                 },
-                BranchService.UNDELETE, (op, ctx) -> {
+                OperationKind.UNDELETE_BRANCH, (op, ctx) -> {
                     Branch branch = Cascade.requireBranch(store, op.resourceName());
                     lifecycle.resume(Cascade.requireProject(store, Project.nameOf(branch.projectId())), branch);
                     return OperationResult.empty();

@@ -1,5 +1,10 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
@@ -15,7 +20,6 @@ import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.ProjectSnapshot;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.storage.BranchCloner;
 import dev.oxbow.storage.PointInTimeRecovery;
 import org.slf4j.Logger;
@@ -36,6 +40,7 @@ import java.util.Map;
  * a marker file says the staging copy is complete, and which renames happened is read from the disk.
  */
 public final class BranchReplacement {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private static final Logger log = LoggerFactory.getLogger(BranchReplacement.class);
     /** Written into the staging directory once its data is complete: the LSN and time it holds. */
     private static final String COMPLETE = "STAGED";
@@ -48,7 +53,6 @@ public final class BranchReplacement {
     private final EndpointRules endpointRules;
     private final Layout layout;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
     private final ProjectSnapshots snapshots;
 
     public BranchReplacement(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Timelines timelines, BranchCloner cloner,
@@ -64,8 +68,8 @@ public final class BranchReplacement {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
-        return Map.of(BranchService.RESTORE, replacing(this::restore), BranchService.RESET, replacing(this::reset));
+    public Map<OperationKind, OperationHandler> handlers() {
+        return Map.of(OperationKind.RESTORE_BRANCH, replacing(this::restore), OperationKind.RESET_BRANCH, replacing(this::reset));
     }
 
     private interface Work {
@@ -90,15 +94,15 @@ public final class BranchReplacement {
     private OperationResult restore(Operation op, OperationContext ctx) throws Exception {
         Branch branch = Cascade.requireBranch(store, op.resourceName());
         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
-        Map<?, ?> request = json.read(op.request(), Map.class);
-        PointInTimeRecovery.Target point = BranchService.pointOf(request);
-        String oldName = Branch.nameOf(branch.projectId(), (String) request.get("old_branch_id"));
+        OperationRequest.RestoreBranch request = requests.read(op, OperationRequest.RestoreBranch.class);
+        PointInTimeRecovery.Target point = request.point();
+        String oldName = Branch.nameOf(branch.projectId(), request.oldBranchId());
         Path live = layout.branchDir(project, branch);
         Path staging = layout.stagingDir(project, branch);
         boolean oldExists = store.branches().get(oldName).isPresent();
-        Object snapshotName = request.get(BranchService.SOURCE_SNAPSHOT);
-        ProjectSnapshot snapshot = snapshotName == null ? null : store.snapshots().get(snapshotName.toString())
-                .orElseThrow(() -> dev.oxbow.controlplane.resource.ApiException.notFound("snapshot", snapshotName.toString()));
+        String snapshotName = request.sourceSnapshot();
+        ProjectSnapshot snapshot = snapshotName == null ? null : store.snapshots().get(snapshotName)
+                .orElseThrow(() -> dev.oxbow.controlplane.resource.ApiException.notFound("snapshot", snapshotName));
         if (!Files.exists(staging.resolve(COMPLETE)) && !oldExists) {
             cloner.delete(staging);
             if (snapshot != null) {
@@ -115,7 +119,7 @@ public final class BranchReplacement {
         provisioner.stopAll(branch);
         Branch old = store.branches().get(oldName).orElse(null);
         if (old == null) {
-            old = recordOldBranch(project, branch, oldName, (String) request.get("old_branch_uid"));
+            old = recordOldBranch(project, branch, oldName, request.oldBranchUid());
         }
         Path oldDir = layout.branchDir(project, old);
         if (!Files.exists(oldDir) && Files.exists(staging)) {
@@ -201,9 +205,10 @@ public final class BranchReplacement {
     private Branch recordOldBranch(Project project, Branch branch, String oldName, String uid) {
         Instant now = clock.instant();
         String oldId = oldName.substring(oldName.lastIndexOf('/') + 1);
-        Branch old = new Branch(branch.projectId(), oldId, uid, now, now, "INIT", "READY", now, false, false,
-                branch.sourceBranchId(), branch.sourceBranchLsn(), branch.sourceBranchTime(), null, null, null, branch.logicalSizeBytes());
-        Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState("IDLE", now);
+        Branch old = Branch.newBranch(branch.projectId(), oldId, uid, now).sourceBranchId(branch.sourceBranchId())
+                .sourceBranchLsn(branch.sourceBranchLsn()).sourceBranchTime(branch.sourceBranchTime())
+                .logicalSizeBytes(branch.logicalSizeBytes()).build();
+        Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState(EndpointState.IDLE, now);
         store.transaction(() -> {
             store.branches().insert(old);
             store.endpoints().insert(primary);
@@ -235,13 +240,13 @@ public final class BranchReplacement {
         if (Files.exists(layout.stagingDir(project, branch)) && Files.exists(layout.branchDir(project, branch))) {
             cloner.delete(layout.stagingDir(project, branch));
         }
-        Object oldId = op.request() == null ? null : json.read(op.request(), Map.class).get("old_branch_id");
+        String oldId = op.kind() == OperationKind.RESTORE_BRANCH ? requests.read(op, OperationRequest.RestoreBranch.class).oldBranchId() : null;
         if (oldId != null) {
-            store.branches().get(Branch.nameOf(branch.projectId(), oldId.toString()))
+            store.branches().get(Branch.nameOf(branch.projectId(), oldId))
                     .filter(old -> !Files.exists(layout.branchDir(project, old)))
                     .ifPresent(old -> Cascade.deleteBranch(store, old.name())); // recorded, but its data never moved there
         }
-        store.branches().put(Cascade.requireBranch(store, branch.name()).withState("READY", clock.instant()));
+        store.branches().put(Cascade.requireBranch(store, branch.name()).withState(BranchState.READY, clock.instant()));
         lifecycle.resume(project, branch);
     }
 }

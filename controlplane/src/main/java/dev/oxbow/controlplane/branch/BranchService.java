@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -27,20 +30,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** Branches: validation and acceptance; {@link BranchOperations} does the work. */
 public final class BranchService {
-    public static final String CREATE = "CREATE_BRANCH";
-    public static final String UPDATE = "UPDATE_BRANCH";
-    public static final String DELETE = "DELETE_BRANCH";
-    public static final String UNDELETE = "UNDELETE_BRANCH";
-    static final String RESTORE = "RESTORE_BRANCH";
-    static final String RESET = "RESET_BRANCH";
     private static final String METADATA = "BranchOperationMetadata";
-    /** The operation request key naming the snapshot a branch is created or restored from. */
-    static final String SOURCE_SNAPSHOT = "source_snapshot";
     private static final Set<String> UPDATABLE = Set.of("spec.is_protected", "spec.expiration", "spec.ttl",
             "spec.expire_time", "spec.no_expiry");
     /** How long a create call waits for its branch's consistent copy before returning the operation anyway. */
@@ -80,7 +74,7 @@ public final class BranchService {
     public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting, ProjectSnapshot fromSnapshot) {
         Project project = resources.liveProject(parent);
         Validate.id("branch_id", branchId);
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         String name = Branch.nameOf(project.projectId(), branchId);
         var existing = store.branches().get(name);
         if (existing.isPresent()) {
@@ -109,12 +103,14 @@ public final class BranchService {
         boolean isProtected = Boolean.TRUE.equals(s.isProtected());
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
-        Branch branch = new Branch(project.projectId(), branchId, uids.branch(), now, now, "INIT", "READY", now, false,
-                isProtected, source.branchId(), fromSnapshot == null ? null : fromSnapshot.lsn(), fromSnapshot == null ? null : fromSnapshot.time(),
-                expireTime, null, null, 0);
+        Branch branch = Branch.newBranch(project.projectId(), branchId, uids.branch(), now)
+                .isProtected(isProtected).sourceBranchId(source.branchId()).expireTime(expireTime)
+                .sourceBranchLsn(fromSnapshot == null ? null : fromSnapshot.lsn())
+                .sourceBranchTime(fromSnapshot == null ? null : fromSnapshot.time()).build();
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
-        Object request = fromSnapshot != null ? Map.of(SOURCE_SNAPSHOT, fromSnapshot.name()) : past == null ? null : pointRequest(past);
-        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, request);
+        OperationRequest.CreateBranch request = fromSnapshot != null ? OperationRequest.CreateBranch.fromSnapshot(fromSnapshot.name())
+                : OperationRequest.CreateBranch.of(past);
+        Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_BRANCH, METADATA, request);
         store.transaction(() -> {
             if (store.branches().get(name).isPresent()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
@@ -161,7 +157,7 @@ public final class BranchService {
             mask.add("spec.expiration");
         }
         if (mask.isEmpty()) {
-            Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+            Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, OperationRequest.NONE);
             store.operations().put(op);
             ops.submit(op);
             return op;
@@ -188,7 +184,7 @@ public final class BranchService {
     public Operation update(String name, Specs.BranchSpec spec, Set<String> mask) {
         Branch current = resources.liveBranch(name);
         Project project = resources.projectOf(current.projectId());
-        Specs.BranchSpec s = spec == null ? new Specs.BranchSpec(null, null, null, null, null, null, null) : spec;
+        Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
         Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> {
             Set<String> set = new java.util.LinkedHashSet<>();
             if (s.isProtected() != null) set.add("spec.is_protected");
@@ -215,11 +211,9 @@ public final class BranchService {
             throw ApiException.invalid("Branch " + name + " expires at " + expireTime
                     + "; protected branches cannot expire. Set no_expiry (update_mask=spec.is_protected,spec.expiration) to protect it.");
         }
-        Branch updated = new Branch(current.projectId(), current.branchId(), current.uid(), current.createTime(), now,
-                current.state(), current.pendingState(), current.stateChangeTime(), current.isDefault(), isProtected,
-                current.sourceBranchId(), current.sourceBranchLsn(), current.sourceBranchTime(), expireTime, null, null,
-                current.logicalSizeBytes());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, null);
+        Branch updated = current.toBuilder().updateTime(now).isProtected(isProtected).expireTime(expireTime)
+                .deleteTime(null).purgeTime(null).build();
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_BRANCH, METADATA, OperationRequest.NONE);
         boolean protect = isProtected;
         store.transaction(() -> {
             checkProtectedLimit(project, store.branches().list(project.name()), protect, current.branchId());
@@ -240,7 +234,7 @@ public final class BranchService {
             String[] ids = dev.oxbow.controlplane.resource.Names.parse(name, "projects", "branches");
             if (store.branches().get(name).map(b -> b.deleted() && !purge).orElse(true)) {
                 Project project = resources.projectOf(ids[0]);
-                Operation op = ops.create(name, project.projectId(), DELETE, METADATA, Map.of("purge", purge));
+                Operation op = ops.create(name, project.projectId(), OperationKind.DELETE_BRANCH, METADATA, new OperationRequest.Delete(purge));
                 store.operations().put(op);
                 ops.submit(op);
                 return op;
@@ -263,7 +257,7 @@ public final class BranchService {
             throw ApiException.badRequest("Cannot delete branch " + name + " because it has child branches; delete them first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(name, branch.projectId(), OperationKind.DELETE_BRANCH, METADATA, new OperationRequest.Delete(purge));
         store.transaction(() -> {
             if (!branch.deleted()) {
                 store.branches().put(deleted(branch, now, now, now.plus(softDeleteRetention)));
@@ -292,10 +286,8 @@ public final class BranchService {
         if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
             throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
         }
-        Map<String, Object> request = new java.util.LinkedHashMap<>(pointRequest(point));
-        request.put("old_branch_id", oldId);
-        request.put("old_branch_uid", uids.branch());
-        return replace(branch, project, RESTORE, request, 1);
+        return replace(branch, project, OperationKind.RESTORE_BRANCH,
+                new OperationRequest.RestoreBranch(point.lsn(), point.time(), oldId, uids.branch(), null), 1);
     }
 
     /**
@@ -320,11 +312,8 @@ public final class BranchService {
         if (store.branches().get(Branch.nameOf(branch.projectId(), oldId)).isPresent()) {
             throw ApiException.alreadyExists("branch " + oldId + " already exists; wait a second and retry the restore.");
         }
-        Map<String, Object> request = new java.util.LinkedHashMap<>();
-        request.put(SOURCE_SNAPSHOT, snapshot.name());
-        request.put("old_branch_id", oldId);
-        request.put("old_branch_uid", uids.branch());
-        return replace(branch, project, RESTORE, request, 1);
+        return replace(branch, project, OperationKind.RESTORE_BRANCH,
+                new OperationRequest.RestoreBranch(null, null, oldId, uids.branch(), snapshot.name()), 1);
     }
 
     private static void checkSnapshotSource(Project project, Specs.BranchSpec s, ProjectSnapshot snapshot) {
@@ -347,22 +336,22 @@ public final class BranchService {
         Project project = resources.projectOf(branch.projectId());
         checkReplaceable(branch, "reset");
         resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
-        return replace(branch, project, RESET, Map.of(), 0);
+        return replace(branch, project, OperationKind.RESET_BRANCH, new OperationRequest.ResetBranch(), 0);
     }
 
-    private Operation replace(Branch branch, Project project, String kind, Map<String, Object> request, int addedBranches) {
+    private Operation replace(Branch branch, Project project, OperationKind kind, OperationRequest request, int addedBranches) {
         Operation op = ops.create(branch.name(), branch.projectId(), kind, METADATA, request);
         Instant now = clock.instant();
         store.transaction(() -> {
             Branch current = Cascade.requireBranch(store, branch.name());
-            if (!"READY".equals(current.state())) {
+            if (current.state() != BranchState.READY) {
                 throw ApiException.invalidState("Branch " + branch.name() + " is " + current.state() + "; wait for its current operation to finish.");
             }
             if (addedBranches > 0 && store.branches().list(project.name()).size() + addedBranches > limits.branchesPerProject()) {
                 throw ApiException.quota("Project " + project.name() + " has reached its limit of " + limits.branchesPerProject()
                         + " branches, and a restore keeps the current state as a new branch; delete unused branches first.");
             }
-            store.branches().put(current.withPending("RESETTING", now));
+            store.branches().put(current.withPending(BranchState.RESETTING, now));
             store.operations().put(op);
         });
         ops.submit(op);
@@ -407,19 +396,6 @@ public final class BranchService {
         }
     }
 
-    static Map<String, Object> pointRequest(PointInTimeRecovery.Target point) {
-        return point.lsn() != null ? Map.of("source_branch_lsn", point.lsn()) : Map.of("source_branch_time", point.time().toString());
-    }
-
-    static PointInTimeRecovery.Target pointOf(Map<?, ?> request) {
-        Object lsn = request.get("source_branch_lsn");
-        Object time = request.get("source_branch_time");
-        if (lsn == null && time == null) {
-            return null;
-        }
-        return new PointInTimeRecovery.Target(lsn == null ? null : lsn.toString(), time == null ? null : Instant.parse(time.toString()));
-    }
-
     public Operation undelete(String name) {
         Branch branch = resources.branch(name);
         if (!branch.deleted()) {
@@ -430,7 +406,7 @@ public final class BranchService {
             throw ApiException.invalidState("Cannot undelete " + name + ": its parent branch " + parent.name() + " is deleted; undelete the parent first.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(name, branch.projectId(), UNDELETE, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.UNDELETE_BRANCH, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.branches().put(deleted(branch, now, null, null));
             store.operations().put(op);
@@ -440,9 +416,8 @@ public final class BranchService {
     }
 
     private static Branch deleted(Branch b, Instant now, Instant deleteTime, Instant purgeTime) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, deleteTime == null ? "READY" : "DELETED",
-                null, now, b.isDefault(), b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
-                b.expireTime(), deleteTime, purgeTime, b.logicalSizeBytes());
+        return b.toBuilder().updateTime(now).state(deleteTime == null ? BranchState.READY : BranchState.DELETED).pendingState(null)
+                .stateChangeTime(now).deleteTime(deleteTime).purgeTime(purgeTime).build();
     }
 
     /** Exactly one of ttl, expire_time, no_expiry=true; returns the expiry instant or null for none. */

@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
+import java.time.Duration;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.Validate;
 import dev.oxbow.compute.Cgroups;
@@ -15,9 +18,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * (doubling, so the top of a range is seconds away) and down (halving) only after sustained quiet. Every
  * change is recorded in the audit log as SCALE.
  */
-public final class Autoscaler implements AutoCloseable {
+public final class Autoscaler {
     private static final Logger log = LoggerFactory.getLogger(Autoscaler.class);
     /** The sizes a compute takes on its way between min and max. */
     private static final List<Double> STEPS = List.of(0.5, 1d, 2d, 3d, 4d, 5d, 6d, 7d, 8d, 9d, 10d, 11d, 12d, 13d, 14d, 15d, 16d, 24d, 28d, 32d);
@@ -36,8 +36,6 @@ public final class Autoscaler implements AutoCloseable {
     private final Map<String, Cgroups.Usage> lastUsage = new ConcurrentHashMap<>();
     private final Map<String, Long> lastSampleNanos = new ConcurrentHashMap<>();
     private final Map<String, Long> quietSinceNanos = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("oxbow-autoscaler").daemon().factory());
 
     private final ControlPlaneMetrics metrics;
     /** Monotonic nanoseconds for CPU rates and quiet periods; tests pass a fake ticker. */
@@ -55,16 +53,16 @@ public final class Autoscaler implements AutoCloseable {
         this.ticker = ticker;
     }
 
-    public void start() {
-        long every = computes.sizing().sampleEvery().toMillis();
-        timer.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+    public void start(BackgroundTasks tasks) {
+        Duration every = computes.sizing().sampleEvery();
+        tasks.every("autoscaler", every, every, this::tick);
     }
 
     /** One sampling pass over every running compute. */
     public void tick() {
         for (Endpoint e : store.endpoints().all()) {
             try {
-                boolean running = "ACTIVE".equals(e.state()) && computes.running(e);
+                boolean running = e.state() == EndpointState.ACTIVE && computes.running(e);
                 if (running) {
                     metrics.computeTime(e.projectId(), computes.currentCu(e), computes.sizing().sampleEvery().toMillis() / 1000.0);
                 }
@@ -139,10 +137,5 @@ public final class Autoscaler implements AutoCloseable {
             }
         }
         return target;
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Layout;
@@ -21,8 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -42,9 +43,11 @@ public final class ComputeActivity implements AutoCloseable {
     private final Map<String, CompletableFuture<Path>> wakes = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-suspender").daemon().factory());
 
     private final ControlPlaneMetrics metrics;
+    /** A crashed pooler is back within milliseconds; a client waits this long before it is refused. */
+    private static final Duration POOLER_WAIT = Duration.ofSeconds(15);
+    private volatile SessionEnder sessions = SessionEnder.NONE;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -54,8 +57,14 @@ public final class ComputeActivity implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start(Duration checkEvery) {
-        timer.scheduleWithFixedDelay(this::suspendIdle, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    /** Schedules the idle suspender. */
+    public void start(BackgroundTasks tasks, Duration checkEvery) {
+        tasks.every("idle-suspender", checkEvery, checkEvery, this::suspendIdle);
+    }
+
+    /** What ends open sessions before {@link #suspendNow} stops their compute (the proxy, once it runs). */
+    public void endSessionsWith(SessionEnder ender) {
+        this.sessions = ender;
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
@@ -67,7 +76,7 @@ public final class ComputeActivity implements AutoCloseable {
         connections.computeIfAbsent(endpointUid, k -> new AtomicInteger()).incrementAndGet();
         lastActivity.put(endpointUid, clock.instant());
         Optional<Endpoint> endpoint = endpointByUid(endpointUid);
-        if (endpoint.isPresent() && computes.running(endpoint.get()) && "ACTIVE".equals(endpoint.get().state())) {
+        if (endpoint.isPresent() && computes.running(endpoint.get()) && endpoint.get().state() == EndpointState.ACTIVE) {
             return CompletableFuture.completedFuture(layout.socketDir(endpoint.get()));
         }
         return wakes.computeIfAbsent(endpointUid, uid -> {
@@ -75,6 +84,27 @@ public final class ComputeActivity implements AutoCloseable {
             wake.whenComplete((p, e) -> wakes.remove(uid));
             return wake;
         });
+    }
+
+    /**
+     * {@link #acquire} for a pooled host: the same count and wake-up, then the socket directory of the compute's
+     * pooler, waiting (off the caller's thread) while a crashed pooler is being restarted.
+     */
+    public CompletableFuture<Path> acquirePooled(String endpointUid) {
+        return acquire(endpointUid).thenApplyAsync(direct -> poolerSocketDir(endpointUid), wakers);
+    }
+
+    private Path poolerSocketDir(String endpointUid) {
+        var runtime = computes.runtime();
+        try {
+            return runtime.awaitPooler(endpointUid, POOLER_WAIT).map(dev.oxbow.compute.RunningPooler::socketDir)
+                    .orElseThrow(() -> new IllegalStateException("its connection pooler is not running: "
+                            + runtime.poolerUnavailable().orElse("it failed to start; see pgbouncer.log beside the compute's log")
+                            + "; the direct host still works"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the connection pooler", e);
+        }
     }
 
     public void release(String endpointUid) {
@@ -91,7 +121,9 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     private Path wake(String uid) {
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         synchronized (lock(uid)) {
+            phases.end("lock");
             Endpoint e = endpointByUid(uid).orElseThrow(() -> new IllegalStateException("endpoint " + uid + " no longer exists"));
             if (e.disabled()) {
                 throw new IllegalStateException("endpoint " + e.name() + " is disabled");
@@ -100,16 +132,16 @@ public final class ComputeActivity implements AutoCloseable {
                     .orElseThrow(() -> new IllegalStateException("branch " + e.parentName() + " is deleted"));
             Project project = store.projects().get(Project.nameOf(e.projectId())).filter(p -> !p.deleted())
                     .orElseThrow(() -> new IllegalStateException("project " + e.projectId() + " is deleted"));
-            if (!"READY".equals(branch.state())) {
+            if (branch.state() != BranchState.READY) {
                 throw new IllegalStateException("branch " + branch.name() + " is " + branch.state() + "; retry in a moment");
             }
-            long start = System.nanoTime();
+            phases.end("lookup");
             try {
                 boolean wasRunning = computes.running(e);
-                Endpoint active = computes.start(project, branch, e);
+                Endpoint active = computes.start(project, branch, e, phases);
                 if (!wasRunning) {
-                    log.info("compute woken endpoint={} ms={}", e.name(), (System.nanoTime() - start) / 1_000_000);
-                    metrics.resumed(Duration.ofNanos(System.nanoTime() - start));
+                    log.info("compute woken endpoint={} {}", e.name(), phases);
+                    metrics.resumed(Duration.ofMillis(phases.totalMillis()));
                 }
                 return layout.socketDir(active);
             } catch (ComputeException ex) {
@@ -122,7 +154,7 @@ public final class ComputeActivity implements AutoCloseable {
     public void suspendIdle() {
         Instant now = clock.instant();
         for (Endpoint e : store.endpoints().all()) {
-            if (!"ACTIVE".equals(e.state()) || e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null) {
+            if (e.state() != EndpointState.ACTIVE || e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null) {
                 continue;
             }
             Instant last = lastActivity.computeIfAbsent(e.uid(), k -> e.lastActiveTime() == null ? now : e.lastActiveTime());
@@ -131,7 +163,7 @@ public final class ComputeActivity implements AutoCloseable {
             }
             synchronized (lock(e.uid())) {
                 Endpoint current = store.endpoints().get(e.name()).orElse(null);
-                if (current == null || connections(e.uid()) > 0 || !"ACTIVE".equals(current.state())) {
+                if (current == null || connections(e.uid()) > 0 || current.state() != EndpointState.ACTIVE) {
                     continue;
                 }
                 try {
@@ -160,13 +192,19 @@ public final class ComputeActivity implements AutoCloseable {
         }
         synchronized (lock(endpoint.uid())) {
             Endpoint current = store.endpoints().get(endpoint.name()).orElseThrow(() -> ApiException.notFound("endpoint", endpoint.name()));
-            if (!"ACTIVE".equals(current.state())) {
+            if (current.state() != EndpointState.ACTIVE) {
                 throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
             }
             try {
+                int open = connections(current.uid());
+                if (open > 0) {
+                    // Postgres's own shutdown says only "terminating connection due to administrator command"
+                    sessions.endSessions(current.uid(), "terminating connection because endpoint " + current.name()
+                            + " was suspended; connect again to wake it");
+                }
                 Endpoint idle = computes.suspend(current);
                 metrics.suspended();
-                log.info("compute suspended on request endpoint={} connections={}", current.name(), connections(current.uid()));
+                log.info("compute suspended on request endpoint={} connections={}", current.name(), open);
                 return idle;
             } catch (ComputeException ex) {
                 throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());
@@ -180,7 +218,6 @@ public final class ComputeActivity implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
         wakers.shutdownNow();
     }
 }

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import org.slf4j.Logger;
@@ -14,20 +16,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Recent size, state and connection count of every endpoint, for the console's CU-over-time graph: a
  * fixed number of samples per endpoint in memory (a restart starts the graph afresh; /metrics is the
  * durable record). Samples come from the same figures /metrics reports.
  */
-public final class EndpointHistory implements AutoCloseable {
+public final class EndpointHistory {
     private static final Logger log = LoggerFactory.getLogger(EndpointHistory.class);
 
     /** One observation of an endpoint; {@code cu} is 0 when no server runs. */
-    public record Sample(Instant time, String state, double cu, int connections) {}
+    public record Sample(Instant time, EndpointState state, double cu, int connections) {}
 
     private final MetadataStore store;
     private final Computes computes;
@@ -35,8 +34,6 @@ public final class EndpointHistory implements AutoCloseable {
     private final Clock clock;
     private final int capacity;
     private final Map<String, ArrayDeque<Sample>> samples = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("oxbow-history").daemon().factory());
 
     public EndpointHistory(MetadataStore store, Computes computes, ComputeActivity activity, Clock clock, int capacity) {
         this.store = store;
@@ -46,14 +43,14 @@ public final class EndpointHistory implements AutoCloseable {
         this.capacity = capacity;
     }
 
-    public void start(Duration every) {
-        timer.scheduleWithFixedDelay(() -> {
+    public void start(BackgroundTasks tasks, Duration every) {
+        tasks.every("cu-samples", Duration.ZERO, every, () -> {
             try {
                 sample();
             } catch (RuntimeException e) {
                 log.warn("history sample failed cause={}", e.getMessage());
             }
-        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        });
     }
 
     /** Takes one sample of every endpoint and forgets endpoints that no longer exist; public so tests need not wait. */
@@ -86,8 +83,4 @@ public final class EndpointHistory implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }

@@ -1,5 +1,9 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationContext;
@@ -12,17 +16,16 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.util.Map;
 import java.util.Optional;
 
 /** The work behind endpoint operations: starting, reconfiguring, stopping servers. */
 public final class EndpointOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Computes computes;
     private final Provisioner provisioner;
-    private final RecordJson json = new RecordJson();
 
     public EndpointOperations(MetadataStore store, Computes computes, Provisioner provisioner) {
         this.store = store;
@@ -30,13 +33,13 @@ public final class EndpointOperations {
         this.provisioner = provisioner;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                EndpointService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_ENDPOINT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Endpoint e = store.endpoints().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("endpoint", op.resourceName()));
-                        if (!e.readWrite() && "INIT".equals(e.state())) {
+                        if (!e.readWrite() && e.state() == EndpointState.INIT) {
                             Branch branch = Cascade.requireBranch(store, e.parentName());
                             provisioner.cloneReplica(Cascade.requireProject(store, Project.nameOf(e.projectId())), branch, e);
                         }
@@ -51,7 +54,7 @@ public final class EndpointOperations {
                         }
                     }
                 },
-                EndpointService.UPDATE, new OperationHandler() {
+                OperationKind.UPDATE_ENDPOINT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         return OperationResult.of(reconcile(op.resourceName(), true));
@@ -60,14 +63,14 @@ public final class EndpointOperations {
                     /** A change the server refused (e.g. a bad setting) is undone: old record, old settings, running again. */
                     @Override
                     public void compensate(Operation op) throws Exception {
-                        Endpoint previous = json.read((String) json.read(op.request(), Map.class).get("previous"), Endpoint.class);
+                        Endpoint previous = requests.read(op, OperationRequest.UpdateEndpoint.class).previous();
                         if (store.endpoints().get(op.resourceName()).isPresent()) {
                             store.endpoints().put(previous);
                             reconcile(op.resourceName(), true);
                         }
                     }
                 },
-                EndpointService.DELETE, (op, ctx) -> {
+                OperationKind.DELETE_ENDPOINT, (op, ctx) -> {
                     Optional<Endpoint> e = store.endpoints().get(op.resourceName());
                     if (e.isPresent()) {
                         remove(e.get());

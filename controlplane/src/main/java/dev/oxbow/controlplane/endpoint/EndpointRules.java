@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.resource.SettingRule;
 import dev.oxbow.controlplane.resource.TenantSettings;
@@ -74,7 +75,7 @@ public final class EndpointRules {
     /** A validated endpoint record in state INIT, with unset values taken from the project's defaults. */
     /** The read-write compute a new branch gets, sized by the project's defaults. */
     public Endpoint defaultPrimary(Project project, Branch branch, Instant now) {
-        Specs.EndpointSpec spec = new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, null, null, null, null);
+        Specs.EndpointSpec spec = Specs.EndpointSpec.ofType(Endpoint.READ_WRITE);
         return newEndpoint(project, branch, Defaults.PRIMARY_ENDPOINT, spec, now);
     }
 
@@ -100,15 +101,16 @@ public final class EndpointRules {
         group(spec.group());
         int groupSize = spec.group() == null || spec.group().min() == null || spec.group().min() == 0 ? 1 : spec.group().min();
         boolean readable = spec.group() != null && Boolean.TRUE.equals(spec.group().enableReadableSecondaries());
-        return new Endpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), now, now, type, "INIT",
-                "ACTIVE", min, max, suspension.timeoutSeconds(), suspension.never(), Boolean.TRUE.equals(spec.disabled()),
-                pgSettings(spec.pgSettings(), "spec.settings.pg_settings", max), groupSize, groupSize, readable, null);
+        return Endpoint.newEndpoint(project.projectId(), branch.branchId(), endpointId, uids.endpoint(), type, now)
+                .minCu(min).maxCu(max).suspendTimeoutSeconds(suspension.timeoutSeconds()).noSuspension(suspension.never())
+                .disabled(Boolean.TRUE.equals(spec.disabled())).pgSettings(pgSettings(spec.pgSettings(), "spec.settings.pg_settings", max))
+                .groupMin(groupSize).groupMax(groupSize).enableReadableSecondaries(readable).build();
     }
 
     /** Refuses a change that would give the project more running (not disabled, not IDLE) computes than its quota. */
     public void checkActiveComputes(MetadataStore store, Project project, int adding) {
         long active = store.endpoints().listUnder(project.name() + "/").stream()
-                .filter(e -> !e.disabled() && !"IDLE".equals(e.state())).count();
+                .filter(e -> !e.disabled() && e.state() != EndpointState.IDLE).count();
         if (active + adding > limits.activeComputesPerProject()) {
             throw ApiException.quota("Project " + project.name() + " would have " + (active + adding)
                     + " active computes, the limit is " + limits.activeComputesPerProject() + "; suspend or delete computes first.");

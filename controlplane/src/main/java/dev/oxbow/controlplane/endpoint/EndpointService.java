@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -15,7 +18,6 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -24,9 +26,6 @@ import java.util.Set;
 
 /** Endpoints (computes): validation and acceptance; {@link EndpointOperations} does the work. */
 public final class EndpointService {
-    static final String CREATE = "CREATE_ENDPOINT";
-    static final String UPDATE = "UPDATE_ENDPOINT";
-    static final String DELETE = "DELETE_ENDPOINT";
     private static final String METADATA = "EndpointOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.autoscaling_limit_min_cu", "spec.autoscaling_limit_max_cu",
             "spec.suspension", "spec.suspend_timeout_duration", "spec.no_suspension", "spec.disabled", "spec.settings",
@@ -38,7 +37,6 @@ public final class EndpointService {
     private final EndpointRules rules;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public EndpointService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules rules,
                            Limits limits, Clock clock) {
@@ -54,7 +52,7 @@ public final class EndpointService {
         Branch branch = resources.liveBranch(parent);
         Project project = resources.projectOf(branch.projectId());
         Validate.id("endpoint_id", endpointId);
-        Specs.EndpointSpec s = spec == null ? new Specs.EndpointSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.EndpointSpec s = spec == null ? Specs.EndpointSpec.EMPTY : spec;
         String name = Endpoint.nameOf(branch.projectId(), branch.branchId(), endpointId);
         var existing = store.endpoints().get(name);
         if (existing.isPresent()) {
@@ -65,10 +63,10 @@ public final class EndpointService {
         }
         Instant now = clock.instant();
         Endpoint endpoint = rules.newEndpoint(project, branch, endpointId, s, now);
-        if (!endpoint.readWrite() && !"READY".equals(branch.state())) {
+        if (!endpoint.readWrite() && branch.state() != BranchState.READY) {
             throw ApiException.invalidState("Branch " + branch.name() + " is " + branch.state() + "; add read replicas once it is READY.");
         }
-        Operation op = ops.create(name, branch.projectId(), CREATE, METADATA, null);
+        Operation op = ops.create(name, branch.projectId(), OperationKind.CREATE_ENDPOINT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.endpoints().get(name).isPresent()) {
                 throw ApiException.alreadyExists("endpoint with such id already exists: " + name);
@@ -99,13 +97,18 @@ public final class EndpointService {
         if (s.endpointType() != null) mask.add("spec.endpoint_type");
         if (mask.isEmpty()) {
             mask.add("spec.endpoint_type");
-            s = new Specs.EndpointSpec(current.endpointType(), null, null, null, null, null, null, null);
+            s = Specs.EndpointSpec.ofType(current.endpointType());
         }
         return update(current.name(), s, mask);
     }
 
     public Endpoint get(String name) {
         return resources.endpoint(name);
+    }
+
+    /** The endpoint named {@code ref} (a full name with '/'), or else the one whose uid it is; empty if none. */
+    public java.util.Optional<Endpoint> find(String ref) {
+        return ref.contains("/") ? store.endpoints().get(ref) : store.endpoints().getByUid(ref);
     }
 
     public ListResult<Endpoint> list(String parent, Integer pageSize, String pageToken) {
@@ -117,7 +120,7 @@ public final class EndpointService {
         Endpoint current = resources.endpoint(name);
         Project project = resources.projectOf(current.projectId());
         Set<String> paths = UpdateMask.check(mask, UPDATABLE);
-        Specs.EndpointSpec s = spec == null ? new Specs.EndpointSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.EndpointSpec s = spec == null ? Specs.EndpointSpec.EMPTY : spec;
         double min = current.minCu();
         double max = current.maxCu();
         Long timeout = current.suspendTimeoutSeconds();
@@ -166,10 +169,10 @@ public final class EndpointService {
             settings = rules.pgSettings(s.pgSettings(), "spec.settings.pg_settings", max); // memory is checked against the new max
         }
         Instant now = clock.instant();
-        Endpoint updated = new Endpoint(current.projectId(), current.branchId(), current.endpointId(), current.uid(),
-                current.createTime(), now, current.endpointType(), current.state(), current.pendingState(), min, max, timeout,
-                never, disabled, settings, group, group, readable, current.lastActiveTime());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Endpoint updated = current.toBuilder().updateTime(now).minCu(min).maxCu(max).suspendTimeoutSeconds(timeout)
+                .noSuspension(never).disabled(disabled).pgSettings(settings).groupMin(group).groupMax(group)
+                .enableReadableSecondaries(readable).build();
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ENDPOINT, METADATA, new OperationRequest.UpdateEndpoint(current));
         boolean enabling = current.disabled() && !disabled;
         store.transaction(() -> {
             if (enabling) {
@@ -192,7 +195,7 @@ public final class EndpointService {
         if (branch.isProtected()) {
             throw ApiException.badRequest("Computes of protected branch " + branch.name() + " cannot be deleted; unprotect the branch first.");
         }
-        Operation op = ops.create(name, endpoint.projectId(), DELETE, METADATA, null);
+        Operation op = ops.create(name, endpoint.projectId(), OperationKind.DELETE_ENDPOINT, METADATA, OperationRequest.NONE);
         store.operations().put(op);
         ops.submit(op);
         return op;

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -14,8 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * passed since the last (so a restore replays a bounded amount of WAL), pruning of what the restore
  * window no longer needs, and the branch's logical size. Work runs in turn with the project's operations.
  */
-public final class HistoryMaintenance implements AutoCloseable {
+public final class HistoryMaintenance {
     private static final Logger log = LoggerFactory.getLogger(HistoryMaintenance.class);
 
     private final MetadataStore store;
@@ -33,8 +33,6 @@ public final class HistoryMaintenance implements AutoCloseable {
     private final OperationExecutor executor;
     private final HistoryPolicy policy;
     private final Clock clock;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-history").daemon().factory());
 
     public HistoryMaintenance(MetadataStore store, Computes computes, Timelines timelines, Provisioner provisioner, OperationExecutor executor,
                        HistoryPolicy policy, Clock clock) {
@@ -47,9 +45,8 @@ public final class HistoryMaintenance implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start() {
-        long every = policy.checkInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::checkAll, every, every, TimeUnit.MILLISECONDS);
+    public void start(BackgroundTasks tasks) {
+        tasks.every("history-maintenance", policy.checkInterval(), policy.checkInterval(), this::checkAll);
     }
 
     /** One pass over every live branch; waits for the work it queued. */
@@ -59,7 +56,7 @@ public final class HistoryMaintenance implements AutoCloseable {
                 continue;
             }
             for (Branch branch : store.branches().list(project.name())) {
-                if (branch.deleted() || !"READY".equals(branch.state())) {
+                if (branch.deleted() || branch.state() != BranchState.READY) {
                     continue;
                 }
                 try {
@@ -74,7 +71,7 @@ public final class HistoryMaintenance implements AutoCloseable {
     private void maintain(String projectId, String branchName) {
         Project project = store.projects().get(Project.nameOf(projectId)).orElse(null);
         Branch branch = store.branches().get(branchName).orElse(null);
-        if (project == null || branch == null || branch.deleted() || !"READY".equals(branch.state())) {
+        if (project == null || branch == null || branch.deleted() || branch.state() != BranchState.READY) {
             return; // changed while queued
         }
         try {
@@ -100,8 +97,4 @@ public final class HistoryMaintenance implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.SnapshotSchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -7,29 +8,25 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs branches' snapshot schedules in the background: every check, each schedule whose next time has come
  * gets one snapshot (queued with the project's operations) and its next time moves one period on.
  */
-public final class ScheduledSnapshots implements AutoCloseable {
+public final class ScheduledSnapshots {
     private static final Logger log = LoggerFactory.getLogger(ScheduledSnapshots.class);
 
     private final SnapshotService snapshots;
     private final Clock clock;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-snapshot-schedules").daemon().factory());
 
     public ScheduledSnapshots(SnapshotService snapshots, Clock clock) {
         this.snapshots = snapshots;
         this.clock = clock;
     }
 
-    public void start(Duration every) {
-        timer.scheduleWithFixedDelay(this::runDue, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    /** Checks the schedules every {@code every}, as a task of the control plane's one scheduler. */
+    public void start(BackgroundTasks tasks, Duration every) {
+        tasks.every("snapshot-schedules", every, every, this::runDue);
     }
 
     /** One pass: a snapshot for every due schedule. Returns how many were started. */
@@ -47,10 +44,5 @@ public final class ScheduledSnapshots implements AutoCloseable {
             }
         }
         return started;
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -5,6 +5,7 @@ import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.Cascade;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.metadata.ProjectSnapshot;
 import dev.oxbow.storage.Snapshot;
@@ -24,9 +25,9 @@ public final class SnapshotOperations {
         this.clock = clock;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                SnapshotService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_SNAPSHOT, new OperationHandler() {
                     @Override
                     public OperationResult run(dev.oxbow.metadata.Operation op, dev.oxbow.controlplane.operation.OperationContext ctx) throws Exception {
                         ProjectSnapshot snapshot = store.snapshots().get(op.resourceName())
@@ -55,7 +56,7 @@ public final class SnapshotOperations {
                         snapshot.ifPresent(s -> store.snapshots().delete(s.name()));
                     }
                 },
-                SnapshotService.DELETE, (op, ctx) -> {
+                OperationKind.DELETE_SNAPSHOT, (op, ctx) -> {
                     var snapshot = store.snapshots().get(op.resourceName());
                     if (snapshot.isPresent()) {
                         var project = store.projects().get(snapshot.get().parentName());

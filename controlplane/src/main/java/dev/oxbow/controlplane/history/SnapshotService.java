@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.SnapshotState;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.ListResult;
@@ -29,8 +32,6 @@ import java.util.Set;
  * {@link #MANUAL_LIMIT} per project; a schedule keeps its newest {@link #SCHEDULED_KEPT} and drops older ones.
  */
 public final class SnapshotService {
-    public static final String CREATE = "CREATE_SNAPSHOT";
-    public static final String DELETE = "DELETE_SNAPSHOT";
     public static final int MANUAL_LIMIT = 10;
     public static final int SCHEDULED_KEPT = 10;
     private static final String METADATA = "SnapshotOperationMetadata";
@@ -79,9 +80,9 @@ public final class SnapshotService {
     private Operation accept(Project project, Branch branch, String snapshotId, boolean scheduled) {
         String name = ProjectSnapshot.nameOf(project.projectId(), snapshotId);
         Instant now = clock.instant();
-        ProjectSnapshot snapshot = new ProjectSnapshot(project.projectId(), snapshotId, "snap-" + uids.suffix(12), now, now, "CREATING",
+        ProjectSnapshot snapshot = new ProjectSnapshot(project.projectId(), snapshotId, "snap-" + uids.suffix(12), now, now, SnapshotState.CREATING,
                 branch.branchId(), null, null, scheduled, 0, List.of(), List.of());
-        Operation op = ops.create(name, project.projectId(), CREATE, METADATA, null);
+        Operation op = ops.create(name, project.projectId(), OperationKind.CREATE_SNAPSHOT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.snapshots().get(name).isPresent()) {
                 throw ApiException.alreadyExists("snapshot with such id already exists: " + name);
@@ -150,18 +151,18 @@ public final class SnapshotService {
                 throw ApiException.notFound("snapshot", name);
             }
             String projectId = name.split("/")[1];
-            Operation op = ops.create(name, projectId, DELETE, METADATA, null);
+            Operation op = ops.create(name, projectId, OperationKind.DELETE_SNAPSHOT, METADATA, OperationRequest.NONE);
             store.operations().put(op);
             ops.submit(op);
             return op;
         }
         ProjectSnapshot s = found.get();
-        if ("CREATING".equals(s.state())) {
+        if (s.state() == SnapshotState.CREATING) {
             throw ApiException.invalidState("Snapshot " + name + " is still being taken; wait for it to be READY.");
         }
-        Operation op = ops.create(name, s.projectId(), DELETE, METADATA, null);
+        Operation op = ops.create(name, s.projectId(), OperationKind.DELETE_SNAPSHOT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
-            store.snapshots().put(s.withState("DELETING", clock.instant()));
+            store.snapshots().put(s.withState(SnapshotState.DELETING, clock.instant()));
             store.operations().put(op);
         });
         ops.submit(op);

@@ -59,8 +59,15 @@ public final class Timelines {
     private final PointInTimeRecovery recovery;
     private final Layout layout;
     private final Clock clock;
+    private final Optional<BucketHistory> bucket;
 
     public Timelines(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout, Clock clock) {
+        this(store, computes, cloner, layout, clock, Optional.empty());
+    }
+
+    /** With {@code bucket}, history the local disk no longer has is read from the object store. */
+    public Timelines(MetadataStore store, Computes computes, BranchCloner cloner, Layout layout, Clock clock, Optional<BucketHistory> bucket) {
+        this.bucket = bucket;
         this.store = store;
         this.computes = computes;
         this.cloner = cloner;
@@ -123,6 +130,9 @@ public final class Timelines {
         Branch current = branch;
         while (true) {
             Optional<Snapshot> s = pick(snapshots(project, current), target);
+            if (s.isEmpty() && bucket.isPresent()) {
+                s = pick(bucket.get().remoteSnapshots(project, current), target); // the local copy is gone: the bucket's
+            }
             if (s.isPresent()) {
                 return new Source(current, s.get());
             }
@@ -170,7 +180,16 @@ public final class Timelines {
         cloner.delete(dataDir);
         cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
         var owner = computes.owner(project);
-        recovery.prepare(owner, source.snapshot(), dataDir);
+        Snapshot from = source.snapshot();
+        if (bucket.isPresent()) {
+            // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
+            from = bucket.get().ensureLocal(project, source.branch(), from);
+            int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
+            if (fetched > 0) {
+                log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+            }
+        }
+        recovery.prepare(owner, from, dataDir);
         computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
@@ -242,6 +261,66 @@ public final class Timelines {
         for (int i = 0; i < keepFrom; i++) {
             snapshots.remove(snaps.get(i));
         }
-        return WalArchive.prune(layout.archiveDir(project, branch), snaps.get(keepFrom).startSegment());
+        String keep = snaps.get(keepFrom).startSegment();
+        if (bucket.isPresent()) {
+            Optional<String> unshipped = bucket.get().keepLocalWalFrom(project, branch);
+            if (unshipped.isPresent() && unshipped.get().substring(8, 24).compareTo(keep.substring(8, 24)) < 0) {
+                keep = unshipped.get(); // not in the bucket yet: the local archive is its only copy
+            }
+            try {
+                bucket.get().prune(project, branch);
+            } catch (IOException e) {
+                log.warn("bucket history not pruned branch={} cause={}", branch.name(), e.getMessage());
+            }
+        }
+        return WalArchive.prune(layout.archiveDir(project, branch), keep);
+    }
+
+    /**
+     * Rebuilds a branch whose data directory is gone from the bucket alone (a disaster recovery): its newest
+     * snapshot there, all its WAL after it (the tail that was being written included), replayed to the end in
+     * a temporary server that then promotes. Returns the LSN the branch's new timeline starts at.
+     */
+    public String rebuildFromBucket(Project project, Branch branch) throws Exception {
+        if (bucket.isEmpty()) {
+            throw new IllegalStateException("no object store configured");
+        }
+        long start = System.nanoTime();
+        BucketHistory b = bucket.get();
+        List<Snapshot> remote = b.remoteSnapshots(project, branch);
+        if (remote.isEmpty()) {
+            throw new ComputeException("branch " + branch.name() + " has no snapshot in " + b.location() + "; it cannot be rebuilt");
+        }
+        Path dataDir = layout.dataDir(project, branch);
+        cloner.delete(dataDir);
+        cloner.delete(layout.snapshotsDir(project, branch));
+        var owner = computes.owner(project);
+        owner.containerDirs(layout.branchDir(project, branch));
+        Snapshot snap = b.ensureLocal(project, branch, remote.get(remote.size() - 1));
+        Path fetched = layout.branchDir(project, branch).resolve("wal-restore");
+        cloner.delete(fetched);
+        int files = b.fetchWal(project, branch, snap.startSegment(), fetched, true);
+        recovery.prepare(owner, snap, dataDir);
+        computes.ensureArchiveDir(project, layout.archiveDir(project, branch));
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, branch));
+        settings.putAll(PointInTimeRecovery.settingsToEnd(fetched));
+        String uid = "rcv-" + branch.uid();
+        Path socketDir = layout.socketDir(uid);
+        var runtime = computes.runtime();
+        runtime.stop(uid);
+        try {
+            runtime.start(new ComputeSpec(uid, project.uid(), project.pgVersion(), dataDir, socketDir, settings));
+            Target end = new Target("FFFFFFFF/FFFFFFFF", null);
+            try (Connection c = awaitPromoted(socketDir, dataDir, end); Statement st = c.createStatement()) {
+                st.execute("CHECKPOINT");
+            }
+        } finally {
+            runtime.stop(uid);
+            cloner.delete(fetched);
+        }
+        String lsn = PointInTimeRecovery.switchPoint(dataDir).orElse(snap.lsn());
+        log.info("branch rebuilt from the object store branch={} snapshot={} wal_files={} reached_lsn={} ms={}", branch.name(),
+                snap.dir().getFileName(), files, lsn, (System.nanoTime() - start) / 1_000_000);
+        return lsn;
     }
 }

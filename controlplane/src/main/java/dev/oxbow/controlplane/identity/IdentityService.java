@@ -37,6 +37,42 @@ public final class IdentityService {
         this.clock = clock;
     }
 
+    public List<User> users() {
+        return store.identities().users();
+    }
+
+    public Optional<User> user(String id) {
+        return store.identities().user(id);
+    }
+
+    public Optional<User> userByName(String userName) {
+        return store.identities().userByName(userName);
+    }
+
+    public List<ServicePrincipal> servicePrincipals() {
+        return store.identities().servicePrincipals();
+    }
+
+    public Optional<ServicePrincipal> servicePrincipal(String id) {
+        return store.identities().servicePrincipal(id);
+    }
+
+    public Optional<ServicePrincipal> servicePrincipalByApplicationId(String applicationId) {
+        return store.identities().servicePrincipalByApplicationId(applicationId);
+    }
+
+    public List<Group> groups() {
+        return store.identities().groups();
+    }
+
+    public Optional<Group> group(String id) {
+        return store.identities().group(id);
+    }
+
+    public Optional<Group> groupByName(String displayName) {
+        return store.identities().groupByName(displayName);
+    }
+
     /**
      * On first start creates the admin and a token, written to {@code tokenFile} readable only by its owner.
      * Returns true if it did.

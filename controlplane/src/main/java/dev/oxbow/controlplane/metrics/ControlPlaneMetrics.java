@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.metrics;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import io.micrometer.core.instrument.Counter;
@@ -25,8 +26,6 @@ import java.util.function.ToIntFunction;
  * scrape), suspend and resume counts, cold-start latency, operation durations, and CU-hours per project.
  */
 public final class ControlPlaneMetrics {
-    private static final List<String> STATES = List.of("INIT", "ACTIVE", "IDLE", "DEGRADED");
-
     private final MeterRegistry registry;
     private final MultiGauge endpointState;
     private final MultiGauge endpointCu;
@@ -38,7 +37,20 @@ public final class ControlPlaneMetrics {
     private final MultiGauge syncSecondsSince;
     private final Map<String, DoubleAdder> cuSeconds = new ConcurrentHashMap<>();
 
+    private final MultiGauge walShippedLsn;
+    private final MultiGauge walShippedAge;
+    private final MultiGauge bucketBytes;
+    private final MultiGauge walBacklog;
+    private final java.util.concurrent.atomic.AtomicInteger objectStoreUp = new java.util.concurrent.atomic.AtomicInteger(-1);
+
+    /** One branch's shipping figures (the history package computes them). */
+    public record BranchShipping(String projectId, String branchId, long shippedLsn, Double secondsSinceShipped, long bucketBytes, int backlogFiles) {}
+
     public ControlPlaneMetrics(MeterRegistry registry) {
+        this.walShippedLsn = MultiGauge.builder("oxbow.branch.wal.shipped.lsn").description("WAL position the object store holds for the branch").register(registry);
+        this.walShippedAge = MultiGauge.builder("oxbow.branch.wal.shipped.age.seconds").description("Seconds since WAL last reached the object store").register(registry);
+        this.bucketBytes = MultiGauge.builder("oxbow.branch.bucket.wal.bytes").description("Bytes of the branch's WAL in the object store").register(registry);
+        this.walBacklog = MultiGauge.builder("oxbow.branch.wal.backlog.files").description("Archived WAL segments waiting for the object store").register(registry);
         this.registry = registry;
         this.endpointState = MultiGauge.builder("oxbow.endpoint.state").description("1 for the state the endpoint is in").register(registry);
         this.endpointCu = MultiGauge.builder("oxbow.endpoint.cu").description("Current compute size in CU (0 when not running)").register(registry);
@@ -51,6 +63,31 @@ public final class ControlPlaneMetrics {
         this.resumes = Counter.builder("oxbow.compute.resumes").description("Suspended computes woken by a connection").register(registry);
         this.coldStart = Timer.builder("oxbow.compute.cold.start").description("Wake-up of a suspended compute until it accepts connections")
                 .publishPercentileHistogram().register(registry);
+    }
+
+    /** The object store's figures; {@code up} is false while it is unreachable. */
+    public void refreshShipping(boolean up, List<BranchShipping> branches) {
+        if (objectStoreUp.getAndSet(up ? 1 : 0) < 0) { // the first figures: only servers with an object store have the gauge
+            io.micrometer.core.instrument.Gauge.builder("oxbow.object.store.up", objectStoreUp, java.util.concurrent.atomic.AtomicInteger::get)
+                    .description("1 while the object store is reachable, 0 while WAL waits locally").register(registry);
+        }
+        List<MultiGauge.Row<?>> lsn = new ArrayList<>();
+        List<MultiGauge.Row<?>> age = new ArrayList<>();
+        List<MultiGauge.Row<?>> bytes = new ArrayList<>();
+        List<MultiGauge.Row<?>> backlog = new ArrayList<>();
+        for (BranchShipping b : branches) {
+            Tags tags = Tags.of("project", b.projectId(), "branch", b.branchId());
+            lsn.add(MultiGauge.Row.of(tags, b.shippedLsn()));
+            if (b.secondsSinceShipped() != null) {
+                age.add(MultiGauge.Row.of(tags, b.secondsSinceShipped()));
+            }
+            bytes.add(MultiGauge.Row.of(tags, b.bucketBytes()));
+            backlog.add(MultiGauge.Row.of(tags, b.backlogFiles()));
+        }
+        walShippedLsn.register(lsn, true);
+        walShippedAge.register(age, true);
+        bucketBytes.register(bytes, true);
+        walBacklog.register(backlog, true);
     }
 
     public MeterRegistry registry() {
@@ -91,8 +128,8 @@ public final class ControlPlaneMetrics {
         List<MultiGauge.Row<?>> connectionRows = new ArrayList<>();
         for (Endpoint e : store.endpoints().all()) {
             Tags tags = Tags.of("endpoint", e.name(), "project", e.projectId(), "type", e.readWrite() ? "read_write" : "read_only");
-            for (String state : STATES) {
-                states.add(MultiGauge.Row.of(tags.and("state", state), state.equals(e.state()) ? 1 : 0));
+            for (EndpointState state : EndpointState.values()) {
+                states.add(MultiGauge.Row.of(tags.and("state", state.name()), state == e.state() ? 1 : 0));
             }
             sizes.add(MultiGauge.Row.of(tags, cu.applyAsDouble(e)));
             connectionRows.add(MultiGauge.Row.of(tags, connections.applyAsInt(e.uid())));
@@ -112,7 +149,7 @@ public final class ControlPlaneMetrics {
         List<MultiGauge.Row<?>> behind = new ArrayList<>();
         List<MultiGauge.Row<?>> since = new ArrayList<>();
         for (dev.oxbow.metadata.SyncedTable t : store.syncedTables().all()) {
-            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy());
+            Tags tags = Tags.of("synced_table", t.syncedTableId(), "project", t.projectId(), "policy", t.schedulingPolicy().name());
             long synced = t.lastProcessedCommitVersion() == null ? -1 : t.lastProcessedCommitVersion();
             latestSeenVersion.apply(t).ifPresent(latest -> behind.add(MultiGauge.Row.of(tags, Math.max(0, latest - synced))));
             if (t.lastSyncEnd() != null) {

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.operation;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.metadata.MetadataStore;
@@ -29,16 +30,17 @@ public final class OperationExecutor implements AutoCloseable {
     private static final int MAX_ATTEMPTS = 3;
 
     private final MetadataStore store;
-    private final Map<String, OperationHandler> handlers;
+    private final Map<OperationKind, OperationHandler> handlers;
     private final Clock clock;
     private final RecordJson json = new RecordJson();
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final ExecutorService pool = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-op-", 0).daemon().factory());
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private volatile boolean closing;
 
     private final ControlPlaneMetrics metrics;
 
-    public OperationExecutor(MetadataStore store, Map<String, OperationHandler> handlers, Clock clock, ControlPlaneMetrics metrics) {
+    public OperationExecutor(MetadataStore store, Map<OperationKind, OperationHandler> handlers, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
         this.store = store;
         this.handlers = Map.copyOf(handlers);
@@ -46,11 +48,11 @@ public final class OperationExecutor implements AutoCloseable {
     }
 
     /** A new, not yet persisted operation on {@code resourceName}. */
-    public Operation create(String resourceName, String projectId, String kind, String metadataType, Object request) {
+    public Operation create(String resourceName, String projectId, OperationKind kind, String metadataType, OperationRequest request) {
         var now = clock.instant();
         return new Operation(resourceName + "/operations/" + UUID.randomUUID(), resourceName, projectId, kind,
                 "type.googleapis.com/databricks.postgres.v1." + metadataType, false,
-                request == null ? null : json.write(request), null, null, null, null, now, now, 0);
+                requests.write(kind, request), null, null, null, null, now, now, 0);
     }
 
 
@@ -114,7 +116,7 @@ public final class OperationExecutor implements AutoCloseable {
             Operation done = op.finished(result.kind(), result.resource() == null ? null : json.write(result.resource()), clock.instant());
             store.operations().put(done);
             log.info("operation done op={} kind={} ms={}", op.name(), op.kind(), (System.nanoTime() - start) / 1_000_000);
-            metrics.operation(op.kind(), true, java.time.Duration.ofNanos(System.nanoTime() - start));
+            metrics.operation(op.kind().name(), true, java.time.Duration.ofNanos(System.nanoTime() - start));
             submission.done().complete(done);
         } catch (Throwable e) {
             if (closing) {
@@ -132,7 +134,7 @@ public final class OperationExecutor implements AutoCloseable {
             Operation failed = op.failed(api == null ? "INTERNAL_ERROR" : api.errorCode(),
                     api == null ? describe(e) : api.getMessage(), clock.instant());
             store.operations().put(failed);
-            metrics.operation(op.kind(), false, java.time.Duration.ofNanos(System.nanoTime() - start));
+            metrics.operation(op.kind().name(), false, java.time.Duration.ofNanos(System.nanoTime() - start));
             submission.done().complete(failed);
         } finally {
             submission.pointTaken().complete(null);

@@ -1,5 +1,9 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.operation.OperationContext;
@@ -12,32 +16,38 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 
 import java.util.Map;
 import java.util.Optional;
 
 /** The work behind project operations. */
 public final class ProjectOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
+    private final java.util.function.Consumer<Project> afterPurge;
     private final BranchLifecycle branches;
-    private final RecordJson json = new RecordJson();
 
     public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
+        this(store, provisioner, branches, p -> { });
+    }
+
+    /** {@code afterPurge} runs once a project's files and records are gone (removes its objects from the object store). */
+    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches, java.util.function.Consumer<Project> afterPurge) {
+        this.afterPurge = afterPurge;
         this.store = store;
         this.provisioner = provisioner;
         this.branches = branches;
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         return Map.of(
-                ProjectService.CREATE, new OperationHandler() {
+                OperationKind.CREATE_PROJECT, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Project project = Cascade.requireProject(store, op.resourceName());
                         Branch root = Cascade.requireBranch(store, Branch.nameOf(project.projectId(), Defaults.DEFAULT_BRANCH));
-                        if (!"READY".equals(root.state())) {
+                        if (root.state() != BranchState.READY) {
                             provisioner.initRoot(project, root);
                         }
                         ctx.pointTaken();
@@ -51,18 +61,20 @@ public final class ProjectOperations {
                         if (project.isPresent()) {
                             provisioner.removeProject(project.get());
                             Cascade.deleteProject(store, op.resourceName());
+                            afterPurge.accept(project.get());
                         }
                     }
                 },
-                ProjectService.UPDATE, (op, ctx) -> OperationResult.of(Cascade.requireProject(store, op.resourceName())),
-                ProjectService.DELETE, (op, ctx) -> {
+                OperationKind.UPDATE_PROJECT, (op, ctx) -> OperationResult.of(Cascade.requireProject(store, op.resourceName())),
+                OperationKind.DELETE_PROJECT, (op, ctx) -> {
                     Optional<Project> project = store.projects().get(op.resourceName());
                     if (project.isEmpty()) {
                         return OperationResult.empty();
                     }
-                    if (Boolean.TRUE.equals(json.read(op.request(), Map.class).get("purge"))) {
+                    if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeProject(project.get());
                         Cascade.deleteProject(store, op.resourceName());
+                        afterPurge.accept(project.get());
                     } else {
                         for (Branch b : store.branches().list(op.resourceName())) {
                             provisioner.stopAll(b);
@@ -70,7 +82,7 @@ public final class ProjectOperations {
                     }
                     return OperationResult.empty();
                 },
-                ProjectService.UNDELETE, (op, ctx) -> {
+                OperationKind.UNDELETE_PROJECT, (op, ctx) -> {
                     Project project = Cascade.requireProject(store, op.resourceName());
                     for (Branch b : store.branches().list(project.name())) {
                         if (!b.deleted()) {

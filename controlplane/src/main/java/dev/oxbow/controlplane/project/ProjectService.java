@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.operation.OperationExecutor;
@@ -35,10 +37,6 @@ import java.util.Set;
 
 /** Projects: validation and acceptance of every call, and the operations that make them real. */
 public final class ProjectService {
-    public static final String CREATE = "CREATE_PROJECT";
-    public static final String UPDATE = "UPDATE_PROJECT";
-    public static final String DELETE = "DELETE_PROJECT";
-    public static final String UNDELETE = "UNDELETE_PROJECT";
     private static final String METADATA = "ProjectOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.display_name", "spec.history_retention_duration",
             "spec.default_endpoint_settings", "spec.project_default_settings.suspension", "spec.custom_tags",
@@ -70,7 +68,7 @@ public final class ProjectService {
 
     public Operation create(String projectId, Specs.ProjectSpec spec, Specs.ProjectInitial initial, Principal caller) {
         Validate.id("project_id", projectId);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         Specs.ProjectInitial init = initial == null ? Specs.ProjectInitial.EMPTY : initial;
         String displayName = s.displayName() == null ? projectId : displayName(s.displayName());
         int pgVersion = s.pgVersion() == null ? Defaults.PG_VERSION : pgVersion(s.pgVersion());
@@ -84,8 +82,8 @@ public final class ProjectService {
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
                 Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
-        Branch production = new Branch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now, now, "INIT", "READY", now,
-                true, Boolean.TRUE.equals(init.branchIsProtected()), null, null, null, null, null, null, 0);
+        Branch production = Branch.newBranch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now)
+                .isDefault(true).isProtected(Boolean.TRUE.equals(init.branchIsProtected())).build();
         // Lakebase keeps production awake unless the caller asks for a timeout.
         Specs.EndpointSettings ie = init.endpoint() == null ? Specs.EndpointSettings.EMPTY : init.endpoint();
         boolean explicitSuspend = ie.suspendTimeoutSeconds() != null || ie.noSuspension() != null;
@@ -117,7 +115,7 @@ public final class ProjectService {
                         extra.databaseId() + "-2", now, now, extra.postgresDatabase(), extra.ownerRoleId()) : extra);
             }
         }
-        Operation op = ops.create(project.name(), projectId, CREATE, METADATA, null);
+        Operation op = ops.create(project.name(), projectId, OperationKind.CREATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             if (store.projects().get(project.name()).isPresent()) {
                 throw ApiException.alreadyExists("project with such id already exists in the workspace: " + project.name());
@@ -140,6 +138,16 @@ public final class ProjectService {
         return op;
     }
 
+    /** The project's record, deleted or not (for access checks on what is under it); empty if there is none. */
+    public java.util.Optional<Project> find(String name) {
+        return store.projects().get(name);
+    }
+
+    /** The project's latest operations, newest first. */
+    public List<Operation> recentOperations(String projectId, int limit) {
+        return store.operations().recent(projectId, limit);
+    }
+
     public Project get(String name) {
         return resources.liveProject(name);
     }
@@ -158,7 +166,7 @@ public final class ProjectService {
 
     public Operation update(String name, Specs.ProjectSpec spec, Set<String> mask) {
         Project current = resources.liveProject(name);
-        Specs.ProjectSpec s = spec == null ? new Specs.ProjectSpec(null, null, null, null, null, null, null, null) : spec;
+        Specs.ProjectSpec s = spec == null ? Specs.ProjectSpec.EMPTY : spec;
         Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> setFields(s));
         String displayName = current.displayName();
         long retention = current.historyRetentionSeconds();
@@ -191,7 +199,7 @@ public final class ProjectService {
         Project updated = new Project(current.projectId(), current.uid(), current.createTime(), now, null, null, displayName,
                 current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner());
         String newDefault = defaultBranch;
-        Operation op = ops.create(current.name(), current.projectId(), UPDATE, METADATA, null);
+        Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(updated);
             if (!newDefault.equals(current.defaultBranchId())) {
@@ -219,7 +227,7 @@ public final class ProjectService {
             }
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), DELETE, METADATA, Map.of("purge", purge));
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.DELETE_PROJECT, METADATA, new OperationRequest.Delete(purge));
         store.transaction(() -> {
             if (!project.deleted()) {
                 store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, now,
@@ -239,7 +247,7 @@ public final class ProjectService {
             throw ApiException.invalidState("Project " + name + " is not deleted; there is nothing to undelete.");
         }
         Instant now = clock.instant();
-        Operation op = ops.create(project.name(), project.projectId(), UNDELETE, METADATA, null);
+        Operation op = ops.create(project.name(), project.projectId(), OperationKind.UNDELETE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
             store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, null, null,
                     project.displayName(), project.pgVersion(), project.historyRetentionSeconds(), project.defaults(),

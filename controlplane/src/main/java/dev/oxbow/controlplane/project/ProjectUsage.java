@@ -52,7 +52,7 @@ public final class ProjectUsage {
         Instant last = null;
         for (Branch b : store.branches().list(project.name())) {
             for (Endpoint e : store.endpoints().list(b.name())) {
-                Instant t = "ACTIVE".equals(e.state()) ? now : e.lastActiveTime();
+                Instant t = e.state() == dev.oxbow.metadata.EndpointState.ACTIVE ? now : e.lastActiveTime();
                 if (t != null && (last == null || t.isAfter(last))) {
                     last = t;
                 }

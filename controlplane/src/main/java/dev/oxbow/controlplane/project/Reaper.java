@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Resources;
@@ -12,16 +13,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Background clean-up: branches past their expire_time are deleted with their computes, and soft-deleted
  * projects and branches past their purge_time are purged (files and metadata). Each action is an
  * ordinary operation, so it survives restarts like any other.
  */
-public final class Reaper implements AutoCloseable {
+public final class Reaper {
     private static final Logger log = LoggerFactory.getLogger(Reaper.class);
 
     private final MetadataStore store;
@@ -29,7 +27,6 @@ public final class Reaper implements AutoCloseable {
     private final BranchService branches;
     private final Resources resources;
     private final Clock clock;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-reaper").daemon().factory());
 
     public Reaper(MetadataStore store, ProjectService projects, BranchService branches, Resources resources, Clock clock) {
         this.store = store;
@@ -39,8 +36,8 @@ public final class Reaper implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start(Duration every) {
-        timer.scheduleWithFixedDelay(this::sweep, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    public void start(BackgroundTasks tasks, Duration every) {
+        tasks.every("reaper", every, every, this::sweep);
     }
 
     /** One pass; public so tests can run it without waiting. */
@@ -80,8 +77,4 @@ public final class Reaper implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        timer.shutdownNow();
-    }
 }

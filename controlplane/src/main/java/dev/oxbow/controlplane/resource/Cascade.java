@@ -14,6 +14,7 @@ public final class Cascade {
             store.roles().list(branchName).forEach(r -> store.roles().delete(r.name()));
             store.databases().list(branchName).forEach(d -> store.databases().delete(d.name()));
             store.snapshotSchedules().delete(branchName + dev.oxbow.metadata.SnapshotSchedule.SUFFIX);
+            store.catalogs().list(branchName).forEach(c -> store.catalogs().delete(c.name()));
             store.branches().delete(branchName);
         });
     }

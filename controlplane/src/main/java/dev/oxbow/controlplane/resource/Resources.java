@@ -79,8 +79,6 @@ public final class Resources {
     }
 
     public Branch withDefault(Branch b, boolean isDefault, Instant now) {
-        return new Branch(b.projectId(), b.branchId(), b.uid(), b.createTime(), now, b.state(), b.pendingState(),
-                b.stateChangeTime(), isDefault, b.isProtected(), b.sourceBranchId(), b.sourceBranchLsn(), b.sourceBranchTime(),
-                b.expireTime(), b.deleteTime(), b.purgeTime(), b.logicalSizeBytes());
+        return b.toBuilder().updateTime(now).isDefault(isDefault).build();
     }
 }

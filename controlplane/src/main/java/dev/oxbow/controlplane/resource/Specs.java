@@ -20,7 +20,10 @@ public final class Specs {
 
     public record ProjectSpec(String displayName, Integer pgVersion, Long historyRetentionSeconds,
                               EndpointSettings defaultEndpointSettings, String defaultBranch, String budgetPolicyId,
-                              List<Project.Tag> customTags, Boolean enablePgNativeLogin) {}
+                              List<Project.Tag> customTags, Boolean enablePgNativeLogin) {
+        /** A spec that sets nothing. */
+        public static final ProjectSpec EMPTY = new ProjectSpec(null, null, null, null, null, null, null, null);
+    }
 
     /** Creation-only parts of a project request. */
     /** {@code role} and {@code database}: Project.initial_role_spec / initial_database_spec, made on the first branch. */
@@ -33,15 +36,26 @@ public final class Specs {
     }
 
     public record BranchSpec(String sourceBranch, String sourceBranchLsn, Instant sourceBranchTime, Boolean isProtected,
-                             Long ttlSeconds, Instant expireTime, Boolean noExpiry) {}
+                             Long ttlSeconds, Instant expireTime, Boolean noExpiry) {
+        public static final BranchSpec EMPTY = new BranchSpec(null, null, null, null, null, null, null);
+    }
 
     public record Group(Integer min, Integer max, Boolean enableReadableSecondaries) {}
 
     public record EndpointSpec(String endpointType, Double minCu, Double maxCu, Long suspendTimeoutSeconds,
-                               Boolean noSuspension, Boolean disabled, Group group, Map<String, String> pgSettings) {}
+                               Boolean noSuspension, Boolean disabled, Group group, Map<String, String> pgSettings) {
+        public static final EndpointSpec EMPTY = ofType(null);
+
+        /** A spec that sets only the endpoint type: every rule takes its default. */
+        public static EndpointSpec ofType(String endpointType) {
+            return new EndpointSpec(endpointType, null, null, null, null, null, null, null);
+        }
+    }
 
     public record RoleSpec(String postgresRole, String identityType, String authMethod, List<String> membershipRoles,
-                           Boolean bypassrls, Boolean createdb, Boolean createrole) {}
+                           Boolean bypassrls, Boolean createdb, Boolean createrole) {
+        public static final RoleSpec EMPTY = new RoleSpec(null, null, null, null, null, null, null);
+    }
 
     public record DatabaseSpec(String postgresDatabase, String role) {}
 }

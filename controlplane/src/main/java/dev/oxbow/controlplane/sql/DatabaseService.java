@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Limits;
@@ -15,7 +17,6 @@ import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
 import java.time.Clock;
@@ -26,9 +27,6 @@ import java.util.Set;
 
 /** Postgres databases on a branch: validation and acceptance; {@link SqlOperations} applies them. */
 public final class DatabaseService {
-    static final String CREATE = "CREATE_DATABASE";
-    static final String UPDATE = "UPDATE_DATABASE";
-    static final String DELETE = "DELETE_DATABASE";
     private static final String METADATA = "DatabaseOperationMetadata";
     private static final Set<String> RESERVED = Set.of("postgres", "template0", "template1");
     private static final Set<String> UPDATABLE = Set.of("spec.postgres_database", "spec.role");
@@ -38,7 +36,6 @@ public final class DatabaseService {
     private final Resources resources;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public DatabaseService(MetadataStore store, OperationExecutor ops, Resources resources, Limits limits, Clock clock) {
         this.store = store;
@@ -64,8 +61,8 @@ public final class DatabaseService {
         }
         Instant now = clock.instant();
         Database db = new Database(branch.projectId(), branch.branchId(), id, existing.map(Database::createTime).orElse(now), now, pgName, owner);
-        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? UPDATE : CREATE, METADATA,
-                existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
+        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_DATABASE : OperationKind.CREATE_DATABASE, METADATA,
+                new OperationRequest.PutDatabase(existing.orElse(null)));
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
                 if (!other.databaseId().equals(id) && other.postgresDatabase().equals(pgName)) {
@@ -132,7 +129,7 @@ public final class DatabaseService {
         }
         Database updated = new Database(current.projectId(), current.branchId(), current.databaseId(), current.createTime(),
                 clock.instant(), pgName, owner);
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_DATABASE, METADATA, new OperationRequest.PutDatabase(current));
         String newName = pgName;
         store.transaction(() -> {
             for (Database other : store.databases().list(branch.name())) {
@@ -149,7 +146,7 @@ public final class DatabaseService {
 
     public Operation delete(String name) {
         Database db = resources.database(name);
-        Operation op = ops.create(name, db.projectId(), DELETE, METADATA, Map.of("previous", json.write(db)));
+        Operation op = ops.create(name, db.projectId(), OperationKind.DELETE_DATABASE, METADATA, new OperationRequest.DeleteDatabase(db));
         store.operations().put(op);
         ops.submit(op);
         return op;

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Defaults;
@@ -15,29 +17,23 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** Postgres roles on a branch: validation and acceptance; {@link SqlOperations} applies them. */
 public final class RoleService {
-    static final String CREATE = "CREATE_ROLE";
-    static final String UPDATE = "UPDATE_ROLE";
-    static final String DELETE = "DELETE_ROLE";
     private static final String METADATA = "RoleOperationMetadata";
     private static final Set<String> IDENTITY_TYPES = Set.of("USER", "SERVICE_PRINCIPAL", "GROUP");
     private static final Set<String> AUTH_METHODS = Set.of("LAKEBASE_OAUTH_V1", "PG_PASSWORD_SCRAM_SHA_256", "NO_LOGIN");
     private static final Set<String> MEMBERSHIPS = Set.of("DATABRICKS_SUPERUSER");
     private static final Set<String> RESERVED = Set.of(Defaults.SUPERUSER_ROLE, Defaults.SYSTEM_ROLE, dev.oxbow.sync.SyncRole.NAME, "public", "none",
-            "current_user", "session_user", "current_role", "postgres");
+            "current_user", "session_user", "current_role", "postgres", dev.oxbow.compute.RunningPooler.ROLE);
     private static final Set<String> UPDATABLE = Set.of("spec.membership_roles", "spec.attributes", "spec.attributes.bypassrls",
             "spec.attributes.createdb", "spec.attributes.createrole", "spec.auth_method", "spec.identity_type");
 
@@ -46,7 +42,6 @@ public final class RoleService {
     private final Resources resources;
     private final Limits limits;
     private final Clock clock;
-    private final RecordJson json = new RecordJson();
 
     public RoleService(MetadataStore store, OperationExecutor ops, Resources resources, Limits limits, Clock clock) {
         this.store = store;
@@ -58,7 +53,7 @@ public final class RoleService {
 
     public Operation create(String parent, String roleId, Specs.RoleSpec spec, boolean replaceExisting) {
         Branch branch = resources.liveBranch(parent);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         Role valid = newRole(branch, s, clock.instant());
         String pgRole = valid.postgresRole();
         String identity = valid.identityType();
@@ -80,8 +75,8 @@ public final class RoleService {
         Role role = new Role(branch.projectId(), branch.branchId(), id, existing.map(Role::createTime).orElse(now), now, pgRole,
                 identity, auth, memberships, Boolean.TRUE.equals(s.bypassrls()), Boolean.TRUE.equals(s.createdb()),
                 Boolean.TRUE.equals(s.createrole()), existing.map(Role::scramVerifier).orElse(null));
-        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? UPDATE : CREATE, METADATA,
-                existing.isPresent() ? Map.of("previous", json.write(existing.get())) : null);
+        Operation op = ops.create(name, branch.projectId(), existing.isPresent() ? OperationKind.UPDATE_ROLE : OperationKind.CREATE_ROLE, METADATA,
+                new OperationRequest.PutRole(existing.orElse(null)));
         store.transaction(() -> {
             if (existing.isEmpty()) {
                 for (Role r : store.roles().list(branch.name())) {
@@ -105,7 +100,7 @@ public final class RoleService {
      * elsewhere (a project's initial_role_spec, stored with the project).
      */
     public Role newRole(Branch branch, Specs.RoleSpec spec, java.time.Instant now) {
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         String pgRole = s.postgresRole();
         if (pgRole == null) {
             throw ApiException.required("spec.postgres_role");
@@ -140,7 +135,7 @@ public final class RoleService {
 
     public Operation update(String name, Specs.RoleSpec spec, Set<String> mask) {
         Role current = resources.role(name);
-        Specs.RoleSpec s = spec == null ? new Specs.RoleSpec(null, null, null, null, null, null, null) : spec;
+        Specs.RoleSpec s = spec == null ? Specs.RoleSpec.EMPTY : spec;
         Set<String> paths = UpdateMask.check(mask, UPDATABLE, () -> setFields(s));
         List<String> memberships = current.membershipRoles();
         boolean bypassrls = current.bypassrls();
@@ -172,7 +167,7 @@ public final class RoleService {
         }
         Role updated = new Role(current.projectId(), current.branchId(), current.roleId(), current.createTime(), clock.instant(),
                 current.postgresRole(), identity, auth, memberships, bypassrls, createdb, createrole, current.scramVerifier());
-        Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, Map.of("previous", json.write(current)));
+        Operation op = ops.create(name, current.projectId(), OperationKind.UPDATE_ROLE, METADATA, new OperationRequest.PutRole(current));
         store.transaction(() -> {
             store.roles().put(updated);
             store.operations().put(op);
@@ -207,13 +202,8 @@ public final class RoleService {
             throw ApiException.badRequest("Role " + name + " owns database(s) " + owned
                     + "; pass reassign_owned_to=<role> or delete the databases first.");
         }
-        Map<String, Object> request = new HashMap<>();
-        request.put("postgres_role", role.postgresRole());
-        request.put("previous", json.write(role));
-        if (target != null) {
-            request.put("reassign_owned_to", target);
-        }
-        Operation op = ops.create(name, role.projectId(), DELETE, METADATA, request);
+        Operation op = ops.create(name, role.projectId(), OperationKind.DELETE_ROLE, METADATA,
+                new OperationRequest.DeleteRole(role.postgresRole(), role, target));
         store.operations().put(op);
         ops.submit(op);
         return op;

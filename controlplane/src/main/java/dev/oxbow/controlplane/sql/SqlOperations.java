@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.sql;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.compute.BranchSql;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.compute.Provisioner;
@@ -14,7 +17,6 @@ import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.Role;
 
 import java.sql.Connection;
@@ -26,10 +28,10 @@ import java.util.Map;
  * occasion if it is suspended or disabled). A failed create forgets its record; a failed update restores it.
  */
 public final class SqlOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Computes computes;
     private final Provisioner provisioner;
-    private final RecordJson json = new RecordJson();
 
     public SqlOperations(MetadataStore store, Computes computes, Provisioner provisioner) {
         this.store = store;
@@ -56,9 +58,6 @@ public final class SqlOperations {
         }
     }
 
-    private Map<?, ?> request(Operation op) {
-        return op.request() == null ? Map.of() : json.read(op.request(), Map.class);
-    }
 
     private OperationHandler restoring(Class<? extends dev.oxbow.metadata.Resource> type, OperationHandler work,
                                        boolean deleteWhenNoPrevious) {
@@ -70,13 +69,12 @@ public final class SqlOperations {
 
             @Override
             public void compensate(Operation op) {
-                Object previous = request(op).get("previous");
-                if (previous != null) {
-                    if (type == Role.class) {
-                        store.roles().put(json.read((String) previous, Role.class));
-                    } else {
-                        store.databases().put(json.read((String) previous, Database.class));
-                    }
+                Object previous = type == Role.class ? requests.read(op, OperationRequest.PutRole.class).previous()
+                        : requests.read(op, OperationRequest.PutDatabase.class).previous();
+                if (previous instanceof Role role) {
+                    store.roles().put(role);
+                } else if (previous instanceof Database database) {
+                    store.databases().put(database);
                 } else if (deleteWhenNoPrevious) {
                     if (type == Role.class) {
                         store.roles().delete(op.resourceName());
@@ -88,7 +86,7 @@ public final class SqlOperations {
         };
     }
 
-    public Map<String, OperationHandler> handlers() {
+    public Map<OperationKind, OperationHandler> handlers() {
         OperationHandler applyRole = (op, ctx) -> {
             Role role = store.roles().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("role", op.resourceName()));
             onBranch(role.projectId(), role.parentName(), (c, dbs) -> BranchSql.applyRole(c, role));
@@ -96,22 +94,21 @@ public final class SqlOperations {
         };
         OperationHandler applyDatabase = (op, ctx) -> {
             Database db = store.databases().get(op.resourceName()).orElseThrow(() -> ApiException.notFound("database", op.resourceName()));
-            Object previous = request(op).get("previous");
-            Database before = previous == null ? null : json.read((String) previous, Database.class);
+            Database before = requests.read(op, OperationRequest.PutDatabase.class).previous();
             onBranch(db.projectId(), db.parentName(), (c, dbs) -> BranchSql.applyDatabase(c, before, db, provisioner.ownerRole(db)));
             return OperationResult.of(db);
         };
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        handlers.put(RoleService.CREATE, restoring(Role.class, applyRole, true));
-        handlers.put(RoleService.UPDATE, restoring(Role.class, applyRole, false));
-        handlers.put(RoleService.DELETE, (op, ctx) -> {
-            Map<?, ?> req = request(op);
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        handlers.put(OperationKind.CREATE_ROLE, restoring(Role.class, applyRole, true));
+        handlers.put(OperationKind.UPDATE_ROLE, restoring(Role.class, applyRole, false));
+        handlers.put(OperationKind.DELETE_ROLE, (op, ctx) -> {
+            OperationRequest.DeleteRole req = requests.read(op, OperationRequest.DeleteRole.class);
             String projectId = op.projectId();
             String branchName = op.resourceName().substring(0, op.resourceName().indexOf("/roles/"));
             if (store.branches().get(branchName).isPresent()) {
-                onBranch(projectId, branchName, (c, dbs) -> BranchSql.dropRole(c, (String) req.get("postgres_role"), (String) req.get("reassign_owned_to"), dbs));
-                String target = (String) req.get("reassign_owned_to");
-                Role deleted = json.read((String) req.get("previous"), Role.class);
+                onBranch(projectId, branchName, (c, dbs) -> BranchSql.dropRole(c, req.postgresRole(), req.reassignOwnedTo(), dbs));
+                String target = req.reassignOwnedTo();
+                Role deleted = req.previous();
                 if (target != null) {
                     store.roles().list(branchName).stream().filter(r -> r.postgresRole().equals(target)).findFirst().ifPresent(t ->
                             store.databases().list(branchName).stream().filter(d -> d.ownerRoleId().equals(deleted.roleId()))
@@ -122,10 +119,10 @@ public final class SqlOperations {
             store.roles().delete(op.resourceName());
             return OperationResult.empty();
         });
-        handlers.put(DatabaseService.CREATE, restoring(Database.class, applyDatabase, true));
-        handlers.put(DatabaseService.UPDATE, restoring(Database.class, applyDatabase, false));
-        handlers.put(DatabaseService.DELETE, (op, ctx) -> {
-            Database db = json.read((String) request(op).get("previous"), Database.class);
+        handlers.put(OperationKind.CREATE_DATABASE, restoring(Database.class, applyDatabase, true));
+        handlers.put(OperationKind.UPDATE_DATABASE, restoring(Database.class, applyDatabase, false));
+        handlers.put(OperationKind.DELETE_DATABASE, (op, ctx) -> {
+            Database db = requests.read(op, OperationRequest.DeleteDatabase.class).previous();
             if (store.branches().get(db.parentName()).isPresent()) {
                 onBranch(db.projectId(), db.parentName(), (c, dbs) -> BranchSql.dropDatabase(c, db.postgresDatabase()));
             }

@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.background.BackgroundTasks;
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
 import dev.oxbow.controlplane.compute.ComputeActivity;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.resource.ApiException;
@@ -19,7 +22,6 @@ import dev.oxbow.sync.TableSync;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
@@ -28,9 +30,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,8 +44,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SyncRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncRunner.class);
-    static final String FAILED_ONLINE = "SYNCED_TABLE_ONLINE_PIPELINE_FAILED";
-    static final String FAILED_OFFLINE = "SYNCED_TABLE_OFFLINE_FAILED";
 
     private final MetadataStore store;
     private final Computes computes;
@@ -55,11 +53,16 @@ public final class SyncRunner implements AutoCloseable {
     private final Clock clock;
     private final Map<String, SyncProgress> progress = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
-    private final Map<String, ScheduledFuture<?>> loops = new ConcurrentHashMap<>();
+    private final Map<String, BackgroundTasks.Task> loops = new ConcurrentHashMap<>();
     private final Map<String, DeltaSource> sources = new ConcurrentHashMap<>();
     /** The newest source version a sync or poll saw, per synced table: what the lag metric reports (scrapes read no Delta log). */
     private final Map<String, Long> latestSeen = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform().name("oxbow-sync-", 0).daemon().factory());
+    /** Continuous syncs at once at most, so follows never take every background thread. */
+    private final Semaphore syncSlots = new Semaphore(2);
+    private volatile BackgroundTasks tasks;
+    /** When a CONTINUOUS table whose last attempt failed for a passing reason is tried again. */
+    private final Map<String, Instant> nextRetry = new ConcurrentHashMap<>();
+    private static final Duration RETRY_DELAY = Duration.ofSeconds(5);
 
     public SyncRunner(MetadataStore store, Computes computes, ComputeActivity activity, SyncConfig config, SourceCatalogs catalogs, Clock clock) {
         this.store = store;
@@ -70,10 +73,11 @@ public final class SyncRunner implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Follows every CONTINUOUS table again after a restart. */
-    public void start() {
+    /** Follows every CONTINUOUS table again after a restart; follows are tasks of {@code tasks}. */
+    public void start(BackgroundTasks tasks) {
+        this.tasks = tasks;
         for (SyncedTable t : store.syncedTables().all()) {
-            if (t.schedulingPolicy().equals("CONTINUOUS") && t.lastProcessedCommitVersion() != null && !failed(t)) {
+            if (t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS && t.lastProcessedCommitVersion() != null && !needsPerson(t)) {
                 follow(t.name());
             }
         }
@@ -93,13 +97,40 @@ public final class SyncRunner implements AutoCloseable {
         return source;
     }
 
-    static boolean failed(SyncedTable t) {
-        return FAILED_ONLINE.equals(t.state()) || FAILED_OFFLINE.equals(t.state());
+    /** Starts the message of a failure Oxbow retries by itself (compute or storage trouble); other failures need a person. */
+    static final String RETRYING = "The last sync attempt failed and will be retried";
+
+    /** Failed for a reason that needs a person (a CONTINUOUS table is not polled until Sync now). */
+    static boolean needsPerson(SyncedTable t) {
+        return t.state().failed() && (t.message() == null || !t.message().startsWith(RETRYING));
+    }
+
+    /**
+     * The table as its status should read now: a TRIGGERED or SNAPSHOT table whose source has commits Postgres does not
+     * hold is not "no pending update" but {@code SYNCED_TABLE_ONLINE}, with how far behind it is and what to do.
+     */
+    SyncedTable present(SyncedTable t) {
+        if (t.state() != SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE || t.lastProcessedCommitVersion() == null) {
+            return t;
+        }
+        long synced = t.lastProcessedCommitVersion();
+        long newest = SourceLog.newestAfter(t.sourceLocation(), synced);
+        if (newest == synced) {
+            return t;
+        }
+        latestSeen.merge(t.name(), newest, Math::max);
+        long behind = newest - synced;
+        boolean capped = behind >= SourceLog.MAX_COUNTED;
+        String count = capped ? "at least " + behind + " commits" : behind == 1 ? "1 commit" : behind + " commits";
+        String pending = "The source has " + count + " not synced yet (Delta version " + newest + (capped ? " or later" : "")
+                + "; Postgres holds version " + synced + "). Run Sync now (POST /api/2.0/postgres/" + t.name() + ":sync) to apply "
+                + (behind == 1 ? "it." : "them.");
+        return t.withState(SyncedTableState.SYNCED_TABLE_ONLINE, t.message() == null ? pending : t.message() + " " + pending);
     }
 
     static SyncSpec spec(SyncedTable t) {
         return new SyncSpec(t.syncedTableId(), t.sourceLocation(), t.pgSchema(), t.pgTable(), t.primaryKeyColumns(), t.timeseriesKey(),
-                !t.schedulingPolicy().equals("SNAPSHOT"));
+                t.schedulingPolicy().incremental());
     }
 
     /**
@@ -110,8 +141,9 @@ public final class SyncRunner implements AutoCloseable {
         synchronized (lock(name)) {
             SyncedTable t = store.syncedTables().get(name).orElseThrow(() -> ApiException.notFound("synced table", name));
             boolean initial = t.lastProcessedCommitVersion() == null;
-            String running = initial ? "SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT"
-                    : t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE";
+            SyncedTableState running = initial ? SyncedTableState.SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT
+                    : t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                    : SyncedTableState.SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE;
             store.syncedTables().put(t.withState(running, null));
             Instant start = clock.instant();
             SyncOutcome outcome;
@@ -121,13 +153,15 @@ public final class SyncRunner implements AutoCloseable {
                 latestSeen.put(name, outcome.version());
             } catch (SyncException e) {
                 log.warn("sync failed synced_table={} reason={}", t.syncedTableId(), e.getMessage());
-                store.syncedTables().put(t.withState(initial ? FAILED_OFFLINE : FAILED_ONLINE, e.getMessage()));
+                store.syncedTables().put(t.withState(failedState(initial), e.getMessage() + serving(t)));
                 stopFollowing(name);
                 throw e;
             } catch (Exception e) {
-                // compute or storage trouble: keep serving, say why, try again at the next trigger or poll
+                // compute or storage trouble: the table says so, keeps serving its last data, and a CONTINUOUS one is polled again
                 log.warn("sync interrupted synced_table={} cause={}", t.syncedTableId(), e.toString());
-                store.syncedTables().put(t.withState(initial ? "SYNCED_TABLE_PROVISIONING" : onlineState(t), "Last sync attempt failed: " + e.getMessage()));
+                nextRetry.put(name, clock.instant().plus(RETRY_DELAY));
+                String retry = t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? " Oxbow tries again at the next poll." : " Run Sync now to try again.";
+                store.syncedTables().put(t.withState(failedState(initial), RETRYING + ": " + cause(e) + "." + serving(t) + retry));
                 throw e;
             } finally {
                 progress.remove(name);
@@ -145,8 +179,40 @@ public final class SyncRunner implements AutoCloseable {
         }
     }
 
-    private static String onlineState(SyncedTable t) {
-        return t.schedulingPolicy().equals("CONTINUOUS") ? "SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE" : "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE";
+    private static SyncedTableState failedState(boolean initial) {
+        return initial ? SyncedTableState.SYNCED_TABLE_OFFLINE_FAILED : SyncedTableState.SYNCED_TABLE_ONLINE_PIPELINE_FAILED;
+    }
+
+    /** Which data readers still see, for failure messages. */
+    private static String serving(SyncedTable t) {
+        return t.lastProcessedCommitVersion() == null ? " Nothing was loaded into Postgres."
+                : " Postgres still serves Delta version " + t.lastProcessedCommitVersion() + ".";
+    }
+
+    /**
+     * A failure's cause in words that show no library internals: Postgres' own message, the compute not starting;
+     * anything else by its kind only (a Kernel or Hadoop message may quote file contents or internal objects).
+     */
+    static String cause(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException sql) {
+                String m = sql.getMessage() == null ? "" : sql.getMessage().lines().findFirst().orElse("");
+                return "Postgres reported " + (sql.getSQLState() == null ? "" : "SQLSTATE " + sql.getSQLState() + ", ") + m;
+            }
+            if (c instanceof java.util.concurrent.TimeoutException) {
+                return "the branch's compute did not start in time";
+            }
+            if (c instanceof IllegalStateException && c.getMessage() != null && c.getStackTrace().length > 0
+                    && c.getStackTrace()[0].getClassName().startsWith("dev.oxbow.")) {
+                return c.getMessage();
+            }
+        }
+        return "unexpected " + e.getClass().getSimpleName();
+    }
+
+    private static SyncedTableState onlineState(SyncedTable t) {
+        return t.schedulingPolicy() == SchedulingPolicy.CONTINUOUS ? SyncedTableState.SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE
+                : SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE;
     }
 
     interface ConnectionWork<T> {
@@ -202,45 +268,51 @@ public final class SyncRunner implements AutoCloseable {
 
     /** Starts polling a CONTINUOUS table for new commits. */
     void follow(String name) {
-        loops.computeIfAbsent(name, n -> scheduler.scheduleWithFixedDelay(() -> poll(n), 0, config.pollInterval().toMillis(), TimeUnit.MILLISECONDS));
+        if (tasks == null) {
+            throw new IllegalStateException("the sync runner is not started");
+        }
+        loops.computeIfAbsent(name, n -> tasks.every("sync " + n, Duration.ZERO, config.pollInterval(), () -> poll(n)));
     }
 
     void stopFollowing(String name) {
-        ScheduledFuture<?> loop = loops.remove(name);
+        BackgroundTasks.Task loop = loops.remove(name);
         if (loop != null) {
-            loop.cancel(false);
+            loop.cancel();
         }
     }
 
     private void poll(String name) {
         try {
             Optional<SyncedTable> t = store.syncedTables().get(name);
-            if (t.isEmpty() || failed(t.get())) {
+            if (t.isEmpty() || needsPerson(t.get())) {
                 stopFollowing(name);
                 return;
             }
-            if (!hasNewCommit(t.get())) {
-                return;
+            boolean due = t.get().state().failed() ? !clock.instant().isBefore(nextRetry.getOrDefault(name, Instant.MIN)) : hasNewCommit(t.get());
+            if (!due || !syncSlots.tryAcquire()) {
+                return; // nothing new (or a retry not yet due), or two syncs already run: the next poll looks again
             }
-            syncNow(name);
+            try {
+                syncNow(name);
+            } finally {
+                syncSlots.release();
+            }
         } catch (Exception e) {
             log.debug("continuous sync pass failed synced_table={} cause={}", name, e.toString());
         }
     }
 
-    /** Cheap check (does the next commit file exist?); sources are local directories. */
+    /** Cheap check (does the next commit file exist?), see {@link SourceLog}. */
     private boolean hasNewCommit(SyncedTable t) {
         Long last = t.lastProcessedCommitVersion();
         if (last == null) {
             return true;
         }
-        String location = t.sourceLocation();
-        Path root = location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location);
-        boolean next = Files.exists(root.resolve("_delta_log").resolve(String.format("%020d.json", last + 1)));
-        if (next) {
-            latestSeen.merge(t.name(), last + 1, Math::max);
+        long newest = SourceLog.newestAfter(t.sourceLocation(), last);
+        if (newest > last) {
+            latestSeen.merge(t.name(), newest, Math::max);
         }
-        return next;
+        return newest > last;
     }
 
     /** The newest source version seen by a sync or poll, for the lag metric; empty before the first. */
@@ -252,13 +324,9 @@ public final class SyncRunner implements AutoCloseable {
         return locks.computeIfAbsent(name, k -> new Object());
     }
 
+    /** Stops following every table (the owner of the background tasks waits for a sync in progress). */
     @Override
     public void close() {
-        scheduler.shutdownNow();
-        try {
-            scheduler.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loops.keySet().forEach(this::stopFollowing);
     }
 }

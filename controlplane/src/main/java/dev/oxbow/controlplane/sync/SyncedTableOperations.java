@@ -1,11 +1,15 @@
 package dev.oxbow.controlplane.sync;
 
+import dev.oxbow.controlplane.operation.OperationRequestCodec;
+import dev.oxbow.controlplane.operation.OperationRequest;
+import dev.oxbow.metadata.SchedulingPolicy;
+import dev.oxbow.metadata.SyncedTableState;
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.operation.OperationHandler;
 import dev.oxbow.controlplane.operation.OperationResult;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Operation;
-import dev.oxbow.metadata.RecordJson;
 import dev.oxbow.metadata.SyncedTable;
 import dev.oxbow.sync.SyncException;
 import dev.oxbow.sync.TableSync;
@@ -20,25 +24,22 @@ import java.util.Map;
  * again from the Delta version Postgres has committed, so nothing is lost or applied twice.
  */
 public final class SyncedTableOperations {
+    private final OperationRequestCodec requests = new OperationRequestCodec();
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncedTableOperations.class);
     private final MetadataStore store;
     private final SyncRunner runner;
-    private final RecordJson json = new RecordJson();
 
     public SyncedTableOperations(MetadataStore store, SyncRunner runner) {
         this.store = store;
         this.runner = runner;
     }
 
-    private Map<?, ?> request(Operation op) {
-        return op.request() == null ? Map.of() : json.read(op.request(), Map.class);
-    }
 
-    public Map<String, OperationHandler> handlers() {
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        handlers.put(SyncedTableService.CREATE, (op, ctx) -> {
+    public Map<OperationKind, OperationHandler> handlers() {
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        handlers.put(OperationKind.CREATE_SYNCED_TABLE, (op, ctx) -> {
             SyncedTable t = table(op);
-            if (Boolean.FALSE.equals(request(op).get("create_schema"))) {
+            if (!requests.read(op, OperationRequest.CreateSyncedTable.class).createSchema()) {
                 boolean schemaExists = runner.withConnection(t, c -> {
                     try (Statement s = c.createStatement();
                          ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = '" + t.pgSchema().replace("'", "''") + "'")) {
@@ -47,31 +48,39 @@ public final class SyncedTableOperations {
                     }
                 });
                 if (!schemaExists) {
-                    store.syncedTables().put(t.withState(SyncRunner.FAILED_OFFLINE, "Schema " + t.pgSchema() + " does not exist in "
+                    store.syncedTables().put(t.withState(SyncedTableState.SYNCED_TABLE_OFFLINE_FAILED, "Schema " + t.pgSchema() + " does not exist in "
                             + t.postgresDatabase() + " and create_database_objects_if_missing is false."));
                     throw ApiException.invalidState("Schema " + t.pgSchema() + " does not exist in database " + t.postgresDatabase()
                             + "; create it or set create_database_objects_if_missing.");
                 }
             }
-            SyncedTable done = sync(t.name());
-            if (done.schedulingPolicy().equals("CONTINUOUS")) {
+            SyncedTable done;
+            try {
+                done = runner.syncNow(t.name());
+            } catch (SyncException e) {
+                // the initial load was refused (duplicate keys, a value Postgres cannot store, an unreadable source) and
+                // rolled back: no synced table is left behind in a failed state; the operation says why
+                store.syncedTables().delete(t.name());
+                throw ApiException.invalidState(e.getMessage() + " The synced table was not created; fix the source or the spec and create it again.");
+            }
+            if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name());
             }
             return OperationResult.of(done);
         });
-        handlers.put(SyncedTableService.SYNC, (op, ctx) -> {
+        handlers.put(OperationKind.SYNC_SYNCED_TABLE, (op, ctx) -> {
             SyncedTable done = sync(op.resourceName());
-            if (done.schedulingPolicy().equals("CONTINUOUS")) {
+            if (done.schedulingPolicy() == SchedulingPolicy.CONTINUOUS) {
                 runner.follow(done.name()); // again, if a failure had stopped it
             }
             return OperationResult.of(done);
         });
-        handlers.put(SyncedTableService.DELETE, (op, ctx) -> {
+        handlers.put(OperationKind.DELETE_SYNCED_TABLE, (op, ctx) -> {
             runner.stopFollowing(op.resourceName());
             synchronized (runner.lock(op.resourceName())) {
                 var t = store.syncedTables().get(op.resourceName());
                 if (t.isPresent() && store.branches().get(t.get().branch()).filter(b -> !b.deleted()).isPresent()) {
-                    boolean purge = Boolean.TRUE.equals(request(op).get("purge_data"));
+                    boolean purge = requests.read(op, OperationRequest.DeleteSyncedTable.class).purgeData();
                     try {
                         runner.asSyncRole(t.get(), false, c -> {
                             TableSync.forget(c, SyncRunner.spec(t.get()), purge);

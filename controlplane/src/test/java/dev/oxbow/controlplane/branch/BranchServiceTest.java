@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.controlplane.resource.Validate;
@@ -36,7 +38,7 @@ class BranchServiceTest {
         s = new ServiceFixture(dir);
         project = s.f.project("p1");
         production = s.f.rootBranch(project, "production");
-        s.f.primary(project, production, 0.5, 4, 300, "ACTIVE");
+        s.f.primary(project, production, 0.5, 4, 300, EndpointState.ACTIVE);
     }
 
     @AfterEach
@@ -67,7 +69,7 @@ class BranchServiceTest {
         assertThat(dev.sourceBranchId()).isEqualTo("production");
         assertThat(dev.isDefault()).isFalse();
         assertThat(dev.expireTime()).isNull();
-        assertThat(dev.state()).isEqualTo("INIT");
+        assertThat(dev.state()).isEqualTo(BranchState.INIT);
         assertThat(s.f.store.endpoints().list(dev.name())).singleElement().satisfies(e -> {
             assertThat(e.endpointId()).isEqualTo("primary");
             assertThat(e.readWrite()).isTrue();
@@ -218,7 +220,7 @@ class BranchServiceTest {
         create("dev", noExpiry());
         s.branches.delete("projects/p1/branches/dev", false);
         Branch deleted = stored("dev");
-        assertThat(deleted.state()).isEqualTo("DELETED");
+        assertThat(deleted.state()).isEqualTo(BranchState.DELETED);
         assertThat(deleted.purgeTime()).isEqualTo(deleted.deleteTime().plus(Duration.ofDays(7)));
         refused(() -> s.branches.delete("projects/p1/branches/dev", false), 404, "NOT_FOUND", "projects/p1/branches/dev");
         refused(() -> s.branches.get("projects/p1/branches/dev"), 404, "NOT_FOUND", "projects/p1/branches/dev");
@@ -232,7 +234,7 @@ class BranchServiceTest {
         refused(() -> create("one-too-many", noExpiry()), 400, "QUOTA_EXCEEDED", "would have 21 active computes, the limit is 20");
         // suspended computes do not count
         Endpoint e = s.f.store.endpoints().get("projects/p1/branches/b1/endpoints/primary").orElseThrow();
-        s.f.store.endpoints().put(e.withState("IDLE", s.f.clock.instant()));
+        s.f.store.endpoints().put(e.withState(EndpointState.IDLE, s.f.clock.instant()));
         create("one-more", noExpiry());
     }
 }

@@ -27,9 +27,10 @@ class DeletedAndMissingBranchesTest {
         s = new ServiceFixture(dir);
         Project project = s.f.project("p1");
         Branch production = s.f.rootBranch(project, "production");
-        s.f.primary(project, production, 0.5, 4, 300, "ACTIVE");
-        s.f.store.branches().insert(new Branch("p1", "dev", s.f.uids.branch(), s.f.clock.instant(), s.f.clock.instant(), "READY", null,
-                s.f.clock.instant(), false, false, "production", "0/1000000", s.f.clock.instant(), null, null, null, 0));
+        s.f.primary(project, production, 0.5, 4, 300, dev.oxbow.metadata.EndpointState.ACTIVE);
+        s.f.store.branches().insert(Branch.newBranch("p1", "dev", s.f.uids.branch(), s.f.clock.instant())
+                .state(dev.oxbow.metadata.BranchState.READY).pendingState(null).sourceBranchId("production")
+                .sourceBranchLsn("0/1000000").sourceBranchTime(s.f.clock.instant()).build());
     }
 
     @AfterEach
@@ -61,12 +62,12 @@ class DeletedAndMissingBranchesTest {
     void allowMissingMakesDeletingNothingASuccess() {
         refused(() -> s.branches.delete("projects/p1/branches/nope", false), 404, "NOT_FOUND", "nope");
         Operation op = s.branches.delete("projects/p1/branches/nope", false, true);
-        assertThat(op.kind()).isEqualTo(BranchService.DELETE);
+        assertThat(op.kind()).isEqualTo(dev.oxbow.metadata.OperationKind.DELETE_BRANCH);
         assertThat(s.f.store.branches().get("projects/p1/branches/nope")).isEmpty();
         // an already soft-deleted branch is missing too; without the flag it is a 404
         s.branches.delete("projects/p1/branches/dev", false);
         refused(() -> s.branches.delete("projects/p1/branches/dev", false), 404, "NOT_FOUND", "not found");
-        assertThat(s.branches.delete("projects/p1/branches/dev", false, true).kind()).isEqualTo(BranchService.DELETE);
+        assertThat(s.branches.delete("projects/p1/branches/dev", false, true).kind()).isEqualTo(dev.oxbow.metadata.OperationKind.DELETE_BRANCH);
         // the project must still exist
         refused(() -> s.branches.delete("projects/nope/branches/x", false, true), 404, "NOT_FOUND", "not found");
     }

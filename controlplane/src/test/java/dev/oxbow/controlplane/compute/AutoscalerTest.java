@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.testing.FakeComputeRuntime;
 import dev.oxbow.controlplane.testing.Fixture;
 import dev.oxbow.metadata.AuditEvent;
@@ -49,12 +50,11 @@ class AutoscalerTest {
 
     @AfterEach
     void tearDown() {
-        autoscaler.close();
         f.close();
     }
 
     private Endpoint running(double min, double max) {
-        Endpoint e = f.primary(project, branch, min, max, 300, "ACTIVE");
+        Endpoint e = f.primary(project, branch, min, max, 300, EndpointState.ACTIVE);
         f.runtime.markRunning(e.uid());
         return e;
     }
@@ -195,13 +195,13 @@ class AutoscalerTest {
 
     @Test
     void idleOrStoppedComputesAreLeftAloneAndStartOverWithABaseline() {
-        Endpoint idle = f.primary(project, branch, 0.5, 8, 300, "IDLE");
+        Endpoint idle = f.primary(project, branch, 0.5, 8, 300, EndpointState.IDLE);
         f.runtime.markRunning(idle.uid());
         second(idle, 0);
         second(idle, 5.0);
         assertThat(f.runtime.resizes).isEmpty();
 
-        Endpoint active = idle.withState("ACTIVE", f.clock.instant());
+        Endpoint active = idle.withState(EndpointState.ACTIVE, f.clock.instant());
         f.store.endpoints().put(active);
         f.runtime.stop(active.uid());
         second(active, 5.0);

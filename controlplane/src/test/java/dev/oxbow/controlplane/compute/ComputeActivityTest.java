@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.controlplane.testing.FakeComputeRuntime;
 import dev.oxbow.controlplane.testing.Fixture;
@@ -48,12 +50,12 @@ class ComputeActivityTest {
     }
 
     private Endpoint runningPrimary(long suspendSeconds) {
-        Endpoint e = f.primary(project, branch, 0.5, 2, suspendSeconds, "ACTIVE");
+        Endpoint e = f.primary(project, branch, 0.5, 2, suspendSeconds, EndpointState.ACTIVE);
         f.runtime.markRunning(e.uid());
         return e;
     }
 
-    private String state(Endpoint e) {
+    private EndpointState state(Endpoint e) {
         return f.store.endpoints().get(e.name()).orElseThrow().state();
     }
 
@@ -70,12 +72,12 @@ class ComputeActivityTest {
         Endpoint e = runningPrimary(300);
         f.clock.advance(Duration.ofSeconds(299));
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.runtime.isRunning(e.uid())).isTrue();
 
         f.clock.advance(Duration.ofSeconds(1));
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("IDLE");
+        assertThat(state(e)).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.isRunning(e.uid())).isFalse();
         assertThat(f.runtime.calls).contains("stop " + e.uid());
         assertThat(suspends()).isEqualTo(1);
@@ -90,16 +92,16 @@ class ComputeActivityTest {
 
         f.clock.advance(Duration.ofDays(2));
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
 
         activity.release(e.uid());
         assertThat(activity.connections(e.uid())).isZero();
         f.clock.advance(Duration.ofSeconds(299));
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
         f.clock.advance(Duration.ofSeconds(1));
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("IDLE");
+        assertThat(state(e)).isEqualTo(EndpointState.IDLE);
     }
 
     @Test
@@ -118,10 +120,10 @@ class ComputeActivityTest {
         Branch dev = f.rootBranch(project, "dev");
         Branch qa = f.rootBranch(project, "qa");
         Endpoint alwaysOn = f.endpoint(project, branch, "primary",
-                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), "ACTIVE");
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), EndpointState.ACTIVE);
         Endpoint disabled = f.endpoint(project, dev, "primary",
-                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 60L, null, true, null, null), "ACTIVE");
-        Endpoint idle = f.endpoint(project, qa, "primary", Fixture.spec(Endpoint.READ_WRITE, null, null, 60L), "IDLE");
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 60L, null, true, null, null), EndpointState.ACTIVE);
+        Endpoint idle = f.endpoint(project, qa, "primary", Fixture.spec(Endpoint.READ_WRITE, null, null, 60L), EndpointState.IDLE);
         for (Endpoint e : new Endpoint[] {alwaysOn, disabled, idle}) {
             f.runtime.markRunning(e.uid());
         }
@@ -133,10 +135,10 @@ class ComputeActivityTest {
 
     @Test
     void aConnectionWakesASuspendedCompute() throws Exception {
-        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
         Path socket = await(activity.acquire(e.uid()));
         assertThat(socket).isEqualTo(f.layout.socketDir(e));
-        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.runtime.isRunning(e.uid())).isTrue();
         // a compute starts at its minimum size
         assertThat(f.runtime.resizes).containsExactly(new FakeComputeRuntime.Resize(e.uid(), ComputeSizing.defaults().memoryBytes(0.5), 0.125));
@@ -150,12 +152,12 @@ class ComputeActivityTest {
         f.clock.advance(Duration.ofSeconds(200));
         activity.release(e.uid());
         activity.suspendIdle();
-        assertThat(state(e)).isEqualTo("ACTIVE");
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
     }
 
     @Test
     void concurrentConnectionsShareOneWakeUp() throws Exception {
-        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
         f.runtime.startGate = new CountDownLatch(1);
         CompletableFuture<Path> first = activity.acquire(e.uid());
         CompletableFuture<Path> second = activity.acquire(e.uid());
@@ -168,12 +170,12 @@ class ComputeActivityTest {
 
     @Test
     void wakingAReplicaStartsItsPrimaryFirstWithoutMarkingItActive() throws Exception {
-        Endpoint primary = f.primary(project, branch, 0.5, 2, 300, "IDLE");
-        Endpoint replica = f.endpoint(project, branch, "replica", Fixture.spec(Endpoint.READ_ONLY, 0.5, 2.0, 300L), "IDLE");
+        Endpoint primary = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
+        Endpoint replica = f.endpoint(project, branch, "replica", Fixture.spec(Endpoint.READ_ONLY, 0.5, 2.0, 300L), EndpointState.IDLE);
         await(activity.acquire(replica.uid()));
         assertThat(f.runtime.calls).filteredOn(c -> c.startsWith("start ")).containsExactly("start " + primary.uid(), "start " + replica.uid());
-        assertThat(state(replica)).isEqualTo("ACTIVE");
-        assertThat(state(primary)).isEqualTo("IDLE");
+        assertThat(state(replica)).isEqualTo(EndpointState.ACTIVE);
+        assertThat(state(primary)).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.started.getLast().settings()).containsEntry("hot_standby", "on")
                 .containsEntry("max_connections", f.runtime.started.getFirst().settings().get("max_connections"))
                 .hasEntrySatisfying("primary_conninfo", v -> assertThat(v).contains("application_name=" + replica.uid()))
@@ -183,7 +185,7 @@ class ComputeActivityTest {
     @Test
     void aDisabledComputeIsNotWoken() {
         Endpoint e = f.endpoint(project, branch, "primary",
-                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 300L, null, true, null, null), "IDLE");
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, 300L, null, true, null, null), EndpointState.IDLE);
         assertThatThrownBy(() -> await(activity.acquire(e.uid()))).isInstanceOf(ExecutionException.class)
                 .hasMessageContaining("is disabled");
         assertThat(f.runtime.started).isEmpty();
@@ -191,8 +193,8 @@ class ComputeActivityTest {
 
     @Test
     void aComputeIsNotWokenWhileItsBranchIsBeingReset() {
-        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
-        f.store.branches().put(branch.withPending("RESETTING", f.clock.instant()));
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
+        f.store.branches().put(branch.withPending(BranchState.RESETTING, f.clock.instant()));
         assertThatThrownBy(() -> await(activity.acquire(e.uid()))).hasMessageContaining("is RESETTING; retry in a moment");
         assertThat(f.runtime.started).isEmpty();
     }
@@ -204,7 +206,7 @@ class ComputeActivityTest {
 
     @Test
     void aFailedStartFailsTheWakeAndTheNextConnectionTriesAgain() throws Exception {
-        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
         f.runtime.failStart = new ComputeException("initdb missing");
         assertThatThrownBy(() -> await(activity.acquire(e.uid()))).hasMessageContaining("initdb missing");
         f.runtime.failStart = null;
@@ -215,8 +217,8 @@ class ComputeActivityTest {
     void suspendOnRequest() {
         Endpoint e = runningPrimary(300);
         Endpoint idle = activity.suspendNow(e);
-        assertThat(idle.state()).isEqualTo("IDLE");
-        assertThat(state(e)).isEqualTo("IDLE");
+        assertThat(idle.state()).isEqualTo(EndpointState.IDLE);
+        assertThat(state(e)).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.isRunning(e.uid())).isFalse();
         refused(() -> activity.suspendNow(e), 400, "INVALID_STATE", "is IDLE", "only an ACTIVE endpoint");
     }
@@ -224,7 +226,7 @@ class ComputeActivityTest {
     @Test
     void alwaysOnComputeRefusesSuspendOnRequest() {
         Endpoint e = f.endpoint(project, branch, "primary",
-                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), "ACTIVE");
+                new Specs.EndpointSpec(Endpoint.READ_WRITE, null, null, null, true, null, null, null), EndpointState.ACTIVE);
         refused(() -> activity.suspendNow(e), 400, "INVALID_STATE", "no_suspension");
     }
 }

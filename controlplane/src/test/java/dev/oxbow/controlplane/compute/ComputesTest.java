@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.compute;
 
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.controlplane.testing.FakeComputeRuntime;
@@ -48,7 +49,7 @@ class ComputesTest {
     @Test
     void settingsFollowTheSizeAndSpecsAndArchivingCannotBeTurnedOff() {
         Endpoint e = f.endpoint(project, branch, "primary", new Specs.EndpointSpec(Endpoint.READ_WRITE, 1.0, 4.0, 300L, null, null, null,
-                Map.of("work_mem", "16MB")), "IDLE");
+                Map.of("work_mem", "16MB")), EndpointState.IDLE);
         ComputeSpec spec = f.computes.spec(project, branch, e);
         assertThat(spec.endpointUid()).isEqualTo(e.uid());
         assertThat(spec.pgVersion()).isEqualTo(17);
@@ -65,12 +66,12 @@ class ComputesTest {
 
     @Test
     void startMarksActiveAtItsMinimumSizeAndSuspendMarksIdle() throws Exception {
-        Endpoint e = f.primary(project, branch, 1, 4, 300, "IDLE");
+        Endpoint e = f.primary(project, branch, 1, 4, 300, EndpointState.IDLE);
         f.clock.advance(java.time.Duration.ofMinutes(5));
         Endpoint active = f.computes.start(project, branch, e);
-        assertThat(active.state()).isEqualTo("ACTIVE");
+        assertThat(active.state()).isEqualTo(EndpointState.ACTIVE);
         assertThat(active.lastActiveTime()).isEqualTo(f.clock.instant());
-        assertThat(f.store.endpoints().get(e.name()).orElseThrow().state()).isEqualTo("ACTIVE");
+        assertThat(f.store.endpoints().get(e.name()).orElseThrow().state()).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.computes.currentCu(active)).isEqualTo(1);
         assertThat(f.runtime.resizes).containsExactly(new FakeComputeRuntime.Resize(e.uid(), f.computes.sizing().memoryBytes(1),
                 f.computes.sizing().cpus(1)));
@@ -79,30 +80,30 @@ class ComputesTest {
         assertThat(f.runtime.started).hasSize(1);
 
         Endpoint idle = f.computes.suspend(active);
-        assertThat(idle.state()).isEqualTo("IDLE");
+        assertThat(idle.state()).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.isRunning(e.uid())).isFalse();
     }
 
     @Test
     void currentSizeStaysWithinTheEndpointsRange() throws Exception {
-        Endpoint e = f.primary(project, branch, 1, 4, 300, "ACTIVE");
+        Endpoint e = f.primary(project, branch, 1, 4, 300, EndpointState.ACTIVE);
         f.computes.resize(project, branch, e, 8);
         assertThat(f.computes.currentCu(e)).isEqualTo(4);
-        Endpoint narrowed = new Endpoint(e.projectId(), e.branchId(), e.endpointId(), e.uid(), e.createTime(), e.updateTime(),
-                e.endpointType(), e.state(), null, 2, 2, 300L, false, false, Map.of(), 1, 1, false, null);
+        Endpoint narrowed = e.toBuilder().pendingState(null).minCu(2).maxCu(2).suspendTimeoutSeconds(300L).noSuspension(false)
+                .disabled(false).pgSettings(Map.of()).groupMin(1).groupMax(1).enableReadableSecondaries(false).lastActiveTime(null).build();
         assertThat(f.computes.currentCu(narrowed)).isEqualTo(2);
     }
 
     @Test
     void maintenanceStopsTheComputeAgainOnlyIfItsRecordSaysIdle() throws Exception {
-        Endpoint e = f.primary(project, branch, 0.5, 2, 300, "IDLE");
+        Endpoint e = f.primary(project, branch, 0.5, 2, 300, EndpointState.IDLE);
         f.computes.ensureRunning(project, branch);
         assertThat(f.runtime.isRunning(e.uid())).isTrue();
-        assertThat(f.store.endpoints().get(e.name()).orElseThrow().state()).as("recorded state unchanged").isEqualTo("IDLE");
+        assertThat(f.store.endpoints().get(e.name()).orElseThrow().state()).as("recorded state unchanged").isEqualTo(EndpointState.IDLE);
         f.computes.settle(branch);
         assertThat(f.runtime.isRunning(e.uid())).isFalse();
 
-        f.store.endpoints().put(e.withState("ACTIVE", f.clock.instant()));
+        f.store.endpoints().put(e.withState(EndpointState.ACTIVE, f.clock.instant()));
         f.computes.ensureRunning(project, branch);
         f.computes.settle(branch);
         assertThat(f.runtime.isRunning(e.uid())).isTrue();

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.endpoint;
 
+import dev.oxbow.metadata.BranchState;
+import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Limits;
@@ -32,8 +34,8 @@ class EndpointRulesTest {
     }
 
     private static final Project PROJECT = project(new EndpointDefaults(0.5, 4, 300L, false, Map.of()));
-    private static final Branch BRANCH = new Branch("p1", "dev", "br-x", NOW, NOW, "READY", null, NOW, false, false,
-            "production", null, null, null, null, null, 0);
+    private static final Branch BRANCH = Branch.newBranch("p1", "dev", "br-x", NOW).state(BranchState.READY).pendingState(null)
+            .sourceBranchId("production").build();
 
     private static Specs.EndpointSpec spec(String type, Double min, Double max) {
         return new Specs.EndpointSpec(type, min, max, null, null, null, null, null);
@@ -105,8 +107,8 @@ class EndpointRulesTest {
             Endpoint e = rules.newEndpoint(PROJECT, BRANCH, "replica", spec(Endpoint.READ_ONLY, null, null), NOW);
             assertThat(e.name()).isEqualTo("projects/p1/branches/dev/endpoints/replica");
             assertThat(e.uid()).startsWith("ep-");
-            assertThat(e.state()).isEqualTo("INIT");
-            assertThat(e.pendingState()).isEqualTo("ACTIVE");
+            assertThat(e.state()).isEqualTo(EndpointState.INIT);
+            assertThat(e.pendingState()).isEqualTo(EndpointState.ACTIVE);
             assertThat(e.minCu()).isEqualTo(0.5);
             assertThat(e.maxCu()).isEqualTo(4);
             assertThat(e.suspendTimeoutSeconds()).isEqualTo(300L);

@@ -44,7 +44,7 @@ class SnapshotServiceTest {
             ran.add(op);
             return OperationResult.empty();
         };
-        executor = new OperationExecutor(f.store, Map.of(SnapshotService.CREATE, record, SnapshotService.DELETE, record), f.clock, f.metrics);
+        executor = new OperationExecutor(f.store, Map.of(dev.oxbow.metadata.OperationKind.CREATE_SNAPSHOT, record, dev.oxbow.metadata.OperationKind.DELETE_SNAPSHOT, record), f.clock, f.metrics);
         snapshots = new SnapshotService(f.store, executor, new Resources(f.store), f.uids, f.clock);
         project = f.project("p1");
         production = f.rootBranch(project, "production");
@@ -57,8 +57,9 @@ class SnapshotServiceTest {
     }
 
     private Branch child(String id) {
-        Branch b = new Branch("p1", id, f.uids.branch(), f.clock.instant(), f.clock.instant(), "READY", null, f.clock.instant(),
-                false, false, "production", "0/1000000", f.clock.instant(), null, null, null, 0);
+        Branch b = Branch.newBranch("p1", id, f.uids.branch(), f.clock.instant())
+                .state(dev.oxbow.metadata.BranchState.READY).pendingState(null).sourceBranchId("production")
+                .sourceBranchLsn("0/1000000").sourceBranchTime(f.clock.instant()).build();
         f.store.branches().insert(b);
         return b;
     }
@@ -66,11 +67,11 @@ class SnapshotServiceTest {
     @Test
     void aManualSnapshotIsOfTheDefaultRootBranchUnlessNamed() {
         Operation op = snapshots.create("projects/p1", "s1", null);
-        assertThat(op.kind()).isEqualTo(SnapshotService.CREATE);
+        assertThat(op.kind()).isEqualTo(dev.oxbow.metadata.OperationKind.CREATE_SNAPSHOT);
         ProjectSnapshot s = f.store.snapshots().get("projects/p1/snapshots/s1").orElseThrow();
         assertThat(s.sourceBranchId()).isEqualTo("production");
         assertThat(s.scheduled()).isFalse();
-        assertThat(s.state()).isEqualTo("CREATING");
+        assertThat(s.state()).isEqualTo(dev.oxbow.metadata.SnapshotState.CREATING);
         refused(() -> snapshots.create("projects/p1", "s1", "production"), 409, "ALREADY_EXISTS", "s1");
         invalid(() -> snapshots.create("projects/p1", "Bad_Id", null), "snapshot_id");
     }
@@ -106,7 +107,7 @@ class SnapshotServiceTest {
     void deleteWithAllowMissingSucceedsOnAMissingSnapshot() {
         refused(() -> snapshots.delete("projects/p1/snapshots/nope", false), 404, "NOT_FOUND", "nope");
         Operation op = snapshots.delete("projects/p1/snapshots/nope", true);
-        assertThat(op.kind()).isEqualTo(SnapshotService.DELETE);
+        assertThat(op.kind()).isEqualTo(dev.oxbow.metadata.OperationKind.DELETE_SNAPSHOT);
     }
 
     @Test
@@ -143,7 +144,6 @@ class SnapshotServiceTest {
         snapshots.updateSchedule("projects/p1/branches/production", "NONE", Set.of("spec.frequency"));
         f.clock.advance(Duration.ofDays(40));
         assertThat(runner.runDue()).isZero();
-        runner.close();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.history;
 
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.testing.Fixture;
 import dev.oxbow.controlplane.testing.ServiceFixture;
 import dev.oxbow.metadata.Branch;
@@ -58,8 +59,8 @@ class TimelinesTest {
     }
 
     private Branch child(String id, String lsn, Duration ago) {
-        Branch b = new Branch("p1", id, f.uids.branch(), now, now, "READY", null, now, false, false, "production", lsn,
-                now.minus(ago), null, null, null, 0);
+        Branch b = Branch.newBranch("p1", id, f.uids.branch(), now).state(BranchState.READY).pendingState(null)
+                .sourceBranchId("production").sourceBranchLsn(lsn).sourceBranchTime(now.minus(ago)).build();
         f.store.branches().insert(b);
         return b;
     }

@@ -34,7 +34,7 @@ class CredentialServiceTest {
         f = new Fixture(dir);
         Project p = f.project("p1");
         Branch b = f.rootBranch(p, "production");
-        f.primary(p, b, 0.5, 4, 300, "ACTIVE");
+        f.primary(p, b, 0.5, 4, 300, dev.oxbow.metadata.EndpointState.ACTIVE);
         tokens = new TokenService(dir.resolve("keys"), clock);
         credentials = new CredentialService(tokens, new Resources(f.store), clock, f.store);
     }

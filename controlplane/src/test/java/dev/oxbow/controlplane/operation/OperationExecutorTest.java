@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.operation;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.testing.FakeClock;
@@ -68,7 +69,7 @@ class OperationExecutorTest {
         }
     }
 
-    private final Map<String, OperationHandler> handlers = new java.util.HashMap<>();
+    private final Map<OperationKind, OperationHandler> handlers = new java.util.HashMap<>();
 
     @BeforeEach
     void open() {
@@ -99,6 +100,10 @@ class OperationExecutorTest {
         return executor.submit(op);
     }
 
+    private static OperationRequest restore(String oldBranchId) {
+        return new OperationRequest.RestoreBranch(null, null, oldBranchId, null, null);
+    }
+
     private Operation stored(Operation op) {
         return store.operations().get(op.name()).orElseThrow();
     }
@@ -109,8 +114,8 @@ class OperationExecutorTest {
 
     @Test
     void createdOperationIsNamedUnderItsResourceAndNotDone() {
-        Operation op = executor().create("projects/p1/branches/dev", "p1", "CREATE_BRANCH", "BranchOperationMetadata",
-                Map.of("source_branch_lsn", "0/16B3748"));
+        Operation op = executor().create("projects/p1/branches/dev", "p1", OperationKind.CREATE_BRANCH, "BranchOperationMetadata",
+                OperationRequest.CreateBranch.of(new dev.oxbow.storage.PointInTimeRecovery.Target("0/16B3748", null)));
         assertThat(op.name()).matches("projects/p1/branches/dev/operations/[0-9a-f-]{36}");
         assertThat(op.resourceName()).isEqualTo("projects/p1/branches/dev");
         assertThat(op.metadataType()).isEqualTo("type.googleapis.com/databricks.postgres.v1.BranchOperationMetadata");
@@ -118,24 +123,24 @@ class OperationExecutorTest {
         assertThat(op.attempts()).isZero();
         assertThat(op.createTime()).isEqualTo(clock.instant());
         assertThat(op.request()).contains("\"source_branch_lsn\"", "0/16B3748");
-        assertThat(executor.create("projects/p1", "p1", "X", "M", null).request()).isNull();
+        assertThat(executor.create("projects/p1", "p1", OperationKind.UPDATE_PROJECT, "M", OperationRequest.NONE).request()).isNull();
     }
 
     @Test
     void operationsOfAKindWithoutAHandlerAreRefused() {
-        Operation op = executor().create("projects/p1", "p1", "NO_SUCH_KIND", "M", null);
-        assertThatThrownBy(() -> executor.submit(op)).isInstanceOf(IllegalStateException.class).hasMessageContaining("NO_SUCH_KIND");
+        Operation op = executor().create("projects/p1", "p1", OperationKind.SYNC_SYNCED_TABLE, "M", OperationRequest.NONE);
+        assertThatThrownBy(() -> executor.submit(op)).isInstanceOf(IllegalStateException.class).hasMessageContaining("SYNC_SYNCED_TABLE");
     }
 
     @Test
     void operationIsStoredPendingWhileItRunsThenDoneWithItsResponse() throws Exception {
         CompletableFuture<Optional<Operation>> seenWhileRunning = new CompletableFuture<>();
-        handlers.put("CREATE_PROJECT", new Handler("CREATE_PROJECT", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_PROJECT, new Handler("CREATE_PROJECT", (op, ctx) -> {
             seenWhileRunning.complete(store.operations().get(op.name()));
             clock.advance(Duration.ofSeconds(5));
             return OperationResult.of(project("p1"));
         }));
-        Operation op = executor().create("projects/p1", "p1", "CREATE_PROJECT", "ProjectOperationMetadata", null);
+        Operation op = executor().create("projects/p1", "p1", OperationKind.CREATE_PROJECT, "ProjectOperationMetadata", OperationRequest.NONE);
         Operation done = await(accept(op));
 
         assertThat(seenWhileRunning.get()).hasValueSatisfying(running -> assertThat(running.done()).isFalse());
@@ -152,8 +157,8 @@ class OperationExecutorTest {
 
     @Test
     void deleteLikeOperationsFinishWithAnEmptyResponse() throws Exception {
-        handlers.put("DELETE_PROJECT", new Handler("DELETE_PROJECT", (op, ctx) -> OperationResult.empty()));
-        Operation done = await(accept(executor().create("projects/p1", "p1", "DELETE_PROJECT", "M", null)));
+        handlers.put(OperationKind.DELETE_PROJECT, new Handler("DELETE_PROJECT", (op, ctx) -> OperationResult.empty()));
+        Operation done = await(accept(executor().create("projects/p1", "p1", OperationKind.DELETE_PROJECT, "M", new OperationRequest.Delete(false))));
         assertThat(done.done()).isTrue();
         assertThat(done.resultKind()).isEqualTo(OperationResult.EMPTY);
         assertThat(done.result()).isNull();
@@ -162,10 +167,10 @@ class OperationExecutorTest {
 
     @Test
     void refusalBecomesTheOperationsErrorAndIsCompensated() throws Exception {
-        handlers.put("CREATE_BRANCH", new Handler("CREATE_BRANCH", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_BRANCH, new Handler("CREATE_BRANCH", (op, ctx) -> {
             throw ApiException.quota("Project projects/p1 has reached its limit of 500 branches.");
         }));
-        Operation op = executor().create("projects/p1/branches/b", "p1", "CREATE_BRANCH", "M", null);
+        Operation op = executor().create("projects/p1/branches/b", "p1", OperationKind.CREATE_BRANCH, "M", OperationRequest.CreateBranch.of(null));
         Operation failed = await(accept(op));
         assertThat(failed.done()).isTrue();
         assertThat(failed.errorCode()).isEqualTo("QUOTA_EXCEEDED");
@@ -178,14 +183,14 @@ class OperationExecutorTest {
 
     @Test
     void unexpectedFailureIsAnInternalErrorWithItsMessage() throws Exception {
-        handlers.put("A", new Handler("A", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_ENDPOINT, new Handler("A", (op, ctx) -> {
             throw new java.io.IOException("disk full");
         }));
-        handlers.put("B", new Handler("B", (op, ctx) -> {
+        handlers.put(OperationKind.DELETE_ENDPOINT, new Handler("B", (op, ctx) -> {
             throw new NullPointerException();
         }));
-        Operation a = await(accept(executor().create("projects/p1", "p1", "A", "M", null)));
-        Operation b = await(accept(executor.create("projects/p1", "p1", "B", "M", null)));
+        Operation a = await(accept(executor().create("projects/p1", "p1", OperationKind.CREATE_ENDPOINT, "M", OperationRequest.NONE)));
+        Operation b = await(accept(executor.create("projects/p1", "p1", OperationKind.DELETE_ENDPOINT, "M", OperationRequest.NONE)));
         assertThat(a.errorCode()).isEqualTo("INTERNAL_ERROR");
         assertThat(a.errorMessage()).isEqualTo("disk full");
         assertThat(b.errorMessage()).isEqualTo("NullPointerException");
@@ -193,7 +198,7 @@ class OperationExecutorTest {
 
     @Test
     void failingCompensationStillRecordsTheFailure() throws Exception {
-        handlers.put("A", new OperationHandler() {
+        handlers.put(OperationKind.CREATE_ENDPOINT, new OperationHandler() {
             @Override
             public OperationResult run(Operation op, OperationContext ctx) {
                 throw ApiException.invalid("bad spec");
@@ -204,7 +209,7 @@ class OperationExecutorTest {
                 throw new IllegalStateException("rollback broke");
             }
         });
-        Operation failed = await(accept(executor().create("projects/p1", "p1", "A", "M", null)));
+        Operation failed = await(accept(executor().create("projects/p1", "p1", OperationKind.CREATE_ENDPOINT, "M", OperationRequest.NONE)));
         assertThat(failed.errorCode()).isEqualTo("INVALID_PARAMETER_VALUE");
         assertThat(failed.errorMessage()).isEqualTo("bad spec");
     }
@@ -212,12 +217,12 @@ class OperationExecutorTest {
     @Test
     void callerWaitingForThePointIsReleasedBeforeTheOperationEnds() throws Exception {
         CountDownLatch finish = new CountDownLatch(1);
-        handlers.put("CREATE_BRANCH", new Handler("CREATE_BRANCH", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_BRANCH, new Handler("CREATE_BRANCH", (op, ctx) -> {
             ctx.pointTaken();
             finish.await();
             return OperationResult.empty();
         }));
-        var submission = accept(executor().create("projects/p1/branches/b", "p1", "CREATE_BRANCH", "M", null));
+        var submission = accept(executor().create("projects/p1/branches/b", "p1", OperationKind.CREATE_BRANCH, "M", OperationRequest.CreateBranch.of(null)));
         submission.pointTaken().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(submission.done()).isNotDone();
         finish.countDown();
@@ -226,10 +231,10 @@ class OperationExecutorTest {
 
     @Test
     void pointIsReleasedEvenWhenTheHandlerNeverTakesOne() throws Exception {
-        handlers.put("A", new Handler("A", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_ENDPOINT, new Handler("A", (op, ctx) -> {
             throw ApiException.invalid("no");
         }));
-        var submission = accept(executor().create("projects/p1", "p1", "A", "M", null));
+        var submission = accept(executor().create("projects/p1", "p1", OperationKind.CREATE_ENDPOINT, "M", OperationRequest.NONE));
         submission.awaitPoint(WAIT);
         assertThat(submission.pointTaken()).isCompleted();
     }
@@ -237,14 +242,14 @@ class OperationExecutorTest {
     @Test
     void operationsOfOneProjectRunInTurnOthersInParallel() throws Exception {
         CountDownLatch releaseFirst = new CountDownLatch(1);
-        handlers.put("SLOW", new Handler("SLOW", (op, ctx) -> {
+        handlers.put(OperationKind.UPDATE_BRANCH, new Handler("SLOW", (op, ctx) -> {
             releaseFirst.await();
             return OperationResult.empty();
         }));
-        handlers.put("FAST", new Handler("FAST", (op, ctx) -> OperationResult.empty()));
-        var slow = accept(executor().create("projects/p1", "p1", "SLOW", "M", null));
-        var queued = accept(executor.create("projects/p1", "p1", "FAST", "M", null));
-        var other = accept(executor.create("projects/p2", "p2", "FAST", "M", null));
+        handlers.put(OperationKind.UNDELETE_BRANCH, new Handler("FAST", (op, ctx) -> OperationResult.empty()));
+        var slow = accept(executor().create("projects/p1", "p1", OperationKind.UPDATE_BRANCH, "M", OperationRequest.NONE));
+        var queued = accept(executor.create("projects/p1", "p1", OperationKind.UNDELETE_BRANCH, "M", OperationRequest.NONE));
+        var other = accept(executor.create("projects/p2", "p2", OperationKind.UNDELETE_BRANCH, "M", OperationRequest.NONE));
 
         assertThat(await(other).done()).isTrue(); // p2 does not wait for p1
         assertThat(queued.done()).isNotDone();
@@ -259,12 +264,12 @@ class OperationExecutorTest {
     @Test
     void backgroundWorkRunsInTurnWithTheProjectsOperations() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        handlers.put("SLOW", new Handler("SLOW", (op, ctx) -> {
+        handlers.put(OperationKind.UPDATE_BRANCH, new Handler("SLOW", (op, ctx) -> {
             release.await();
             log.add("slow done");
             return OperationResult.empty();
         }));
-        accept(executor().create("projects/p1", "p1", "SLOW", "M", null));
+        accept(executor().create("projects/p1", "p1", OperationKind.UPDATE_BRANCH, "M", OperationRequest.NONE));
         CompletableFuture<Void> snapshot = executor.enqueue("p1", () -> log.add("snapshot"));
         assertThat(snapshot).isNotDone();
         release.countDown();
@@ -283,14 +288,14 @@ class OperationExecutorTest {
     @Test
     void operationInterruptedByShutdownStaysPendingAndResumesAfterRestart() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
-        handlers.put("CREATE_PROJECT", new Handler("CREATE_PROJECT", (op, ctx) -> {
+        handlers.put(OperationKind.CREATE_PROJECT, new Handler("CREATE_PROJECT", (op, ctx) -> {
             if (op.attempts() == 0) {
                 running.countDown();
                 new CountDownLatch(1).await(); // until shutdown interrupts it
             }
             return OperationResult.of(project("p1"));
         }));
-        Operation op = executor().create("projects/p1", "p1", "CREATE_PROJECT", "M", null);
+        Operation op = executor().create("projects/p1", "p1", OperationKind.CREATE_PROJECT, "M", OperationRequest.NONE);
         var first = accept(op);
         assertThat(running.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         executor.close();
@@ -313,27 +318,27 @@ class OperationExecutorTest {
 
     @Test
     void resumedOperationsRunOldestFirst() throws Exception {
-        handlers.put("A", new Handler("A", (op, ctx) -> {
+        handlers.put(OperationKind.RESTORE_BRANCH, new Handler("A", (op, ctx) -> {
             log.add(op.request());
             return OperationResult.empty();
         }));
         executor();
-        Operation first = executor.create("projects/p1", "p1", "A", "M", "first");
+        Operation first = executor.create("projects/p1", "p1", OperationKind.RESTORE_BRANCH, "M", restore("first"));
         clock.advance(Duration.ofSeconds(1));
-        Operation second = executor.create("projects/p1", "p1", "A", "M", "second");
+        Operation second = executor.create("projects/p1", "p1", OperationKind.RESTORE_BRANCH, "M", restore("second"));
         store.operations().put(second);
         store.operations().put(first);
         executor.resumePending();
         awaitStored(first);
         awaitStored(second);
-        assertThat(log).containsExactly("run A p1 attempt 1", "\"first\"", "run A p1 attempt 1", "\"second\"");
+        assertThat(log).containsExactly("run A p1 attempt 1", "{\"old_branch_id\":\"first\"}", "run A p1 attempt 1", "{\"old_branch_id\":\"second\"}");
         assertThat(stored(first).updateTime()).isBeforeOrEqualTo(stored(second).updateTime());
     }
 
     @Test
     void operationInterruptedTooOftenIsRolledBackAndAborted() throws Exception {
-        handlers.put("CREATE_BRANCH", new Handler("CREATE_BRANCH", (op, ctx) -> OperationResult.empty()));
-        Operation op = executor().create("projects/p1/branches/b", "p1", "CREATE_BRANCH", "M", null);
+        handlers.put(OperationKind.CREATE_BRANCH, new Handler("CREATE_BRANCH", (op, ctx) -> OperationResult.empty()));
+        Operation op = executor().create("projects/p1/branches/b", "p1", OperationKind.CREATE_BRANCH, "M", OperationRequest.CreateBranch.of(null));
         Operation thrice = op.nextAttempt(clock.instant()).nextAttempt(clock.instant()).nextAttempt(clock.instant());
         store.operations().put(thrice);
 
@@ -350,8 +355,8 @@ class OperationExecutorTest {
 
     @Test
     void eachRestartCountsAnAttempt() throws Exception {
-        handlers.put("A", new Handler("A", (op, ctx) -> OperationResult.empty()));
-        Operation op = executor().create("projects/p1", "p1", "A", "M", null).nextAttempt(clock.instant());
+        handlers.put(OperationKind.CREATE_ENDPOINT, new Handler("A", (op, ctx) -> OperationResult.empty()));
+        Operation op = executor().create("projects/p1", "p1", OperationKind.CREATE_ENDPOINT, "M", OperationRequest.NONE).nextAttempt(clock.instant());
         store.operations().put(op);
         executor.resumePending();
         assertThat(awaitStored(op).attempts()).isEqualTo(2);

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.project;
 
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.identity.Principal;
 import dev.oxbow.controlplane.resource.Specs;
 import dev.oxbow.controlplane.resource.Validate;
@@ -70,7 +71,7 @@ class ProjectServiceTest {
         Branch production = s.f.store.branches().get("projects/p1/branches/production").orElseThrow();
         assertThat(production.isDefault()).isTrue();
         assertThat(production.isRoot()).isTrue();
-        assertThat(production.state()).isEqualTo("INIT");
+        assertThat(production.state()).isEqualTo(BranchState.INIT);
         Endpoint primary = s.f.store.endpoints().get("projects/p1/branches/production/endpoints/primary").orElseThrow();
         assertThat(primary.readWrite()).isTrue();
         assertThat(primary.noSuspension()).as("Lakebase keeps production awake").isTrue();

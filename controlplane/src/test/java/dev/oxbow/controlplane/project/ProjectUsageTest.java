@@ -57,10 +57,10 @@ class ProjectUsageTest {
     @Test
     void lastActiveIsNowWhileAComputeRunsElseWhenOneLastDid() {
         assertThat(usage.computeLastActiveTime(project)).isEmpty();
-        var primary = f.primary(project, production, 0.5, 4, 300, "ACTIVE");
+        var primary = f.primary(project, production, 0.5, 4, 300, dev.oxbow.metadata.EndpointState.ACTIVE);
         assertThat(usage.computeLastActiveTime(project)).contains(f.clock.instant());
         var became = f.clock.instant();
-        f.store.endpoints().put(primary.withState("ACTIVE", became).withState("IDLE", became));
+        f.store.endpoints().put(primary.withState(dev.oxbow.metadata.EndpointState.ACTIVE, became).withState(dev.oxbow.metadata.EndpointState.IDLE, became));
         f.clock.advance(Duration.ofHours(2));
         assertThat(usage.computeLastActiveTime(project)).contains(became);
     }

@@ -36,7 +36,7 @@ class WildcardMaskTest {
         s = new ServiceFixture(dir);
         project = s.f.project("p1");
         production = s.f.rootBranch(project, "production");
-        s.f.primary(project, production, 0.5, 4, 300, "ACTIVE");
+        s.f.primary(project, production, 0.5, 4, 300, dev.oxbow.metadata.EndpointState.ACTIVE);
     }
 
     @AfterEach
@@ -67,7 +67,7 @@ class WildcardMaskTest {
         Role role = new Role("p1", "production", "app", s.f.clock.instant(), s.f.clock.instant(), "app", null, "PG_PASSWORD_SCRAM_SHA_256",
                 List.of(), false, false, false, null);
         s.f.store.roles().insert(role);
-        try (OperationExecutor ops = new OperationExecutor(s.f.store, Map.of(RoleService.UPDATE, (op, ctx) -> OperationResult.empty()),
+        try (OperationExecutor ops = new OperationExecutor(s.f.store, Map.of(dev.oxbow.metadata.OperationKind.UPDATE_ROLE, (op, ctx) -> OperationResult.empty()),
                 s.f.clock, s.f.metrics)) {
             RoleService roles = new RoleService(s.f.store, ops, s.resources, s.f.limits, s.f.clock);
             roles.update(role.name(), new Specs.RoleSpec(null, null, null, null, null, true, null), Set.of("*"));

@@ -30,6 +30,12 @@ public final class FakeComputeRuntime implements ComputeRuntime {
     public volatile ComputeException failStart;
     /** When set, starts wait for it, so a test can hold a wake-up in progress. */
     public volatile java.util.concurrent.CountDownLatch startGate;
+    /** Start and stop of one endpoint never overlap, as in the real runtime: a stop waits for a start in progress. */
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+    private Object lockFor(String uid) {
+        return locks.computeIfAbsent(uid, k -> new Object());
+    }
 
     /** Marks a server as running without a start call, as one left from before would be. */
     public void markRunning(String uid) {
@@ -51,6 +57,12 @@ public final class FakeComputeRuntime implements ComputeRuntime {
 
     @Override
     public RunningCompute start(ComputeSpec spec) throws ComputeException {
+        synchronized (lockFor(spec.endpointUid())) {
+            return startLocked(spec);
+        }
+    }
+
+    private RunningCompute startLocked(ComputeSpec spec) throws ComputeException {
         calls.add("start " + spec.endpointUid());
         if (startGate != null) {
             try {
@@ -71,8 +83,10 @@ public final class FakeComputeRuntime implements ComputeRuntime {
 
     @Override
     public void stop(String endpointUid) {
-        calls.add("stop " + endpointUid);
-        running.remove(endpointUid);
+        synchronized (lockFor(endpointUid)) {
+            calls.add("stop " + endpointUid);
+            running.remove(endpointUid);
+        }
     }
 
     @Override

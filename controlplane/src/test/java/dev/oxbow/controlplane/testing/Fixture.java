@@ -1,5 +1,8 @@
 package dev.oxbow.controlplane.testing;
 
+import dev.oxbow.metadata.EndpointState;
+
+import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.compute.Computes;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
@@ -87,21 +90,21 @@ public final class Fixture implements AutoCloseable {
 
     /** A stored READY root branch. */
     public Branch rootBranch(Project p, String branchId) {
-        Branch b = new Branch(p.projectId(), branchId, uids.branch(), clock.instant(), clock.instant(), "READY", null,
-                clock.instant(), Defaults.DEFAULT_BRANCH.equals(branchId), false, null, null, null, null, null, null, 0);
+        Branch b = Branch.newBranch(p.projectId(), branchId, uids.branch(), clock.instant()).state(BranchState.READY).pendingState(null)
+                .isDefault(Defaults.DEFAULT_BRANCH.equals(branchId)).build();
         store.branches().insert(b);
         return b;
     }
 
     /** A stored endpoint built by the real rules from {@code spec}, in {@code state}. */
-    public Endpoint endpoint(Project p, Branch b, String endpointId, Specs.EndpointSpec spec, String state) {
+    public Endpoint endpoint(Project p, Branch b, String endpointId, Specs.EndpointSpec spec, EndpointState state) {
         Endpoint e = rules.newEndpoint(p, b, endpointId, spec, clock.instant()).withState(state, clock.instant());
         store.endpoints().insert(e);
         return e;
     }
 
     /** A stored read-write endpoint sized {@code min}-{@code max} CU with a suspend timeout. */
-    public Endpoint primary(Project p, Branch b, double min, double max, long suspendSeconds, String state) {
+    public Endpoint primary(Project p, Branch b, double min, double max, long suspendSeconds, EndpointState state) {
         return endpoint(p, b, Defaults.PRIMARY_ENDPOINT, spec(Endpoint.READ_WRITE, min, max, suspendSeconds), state);
     }
 

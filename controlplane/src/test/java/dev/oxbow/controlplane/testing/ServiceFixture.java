@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.testing;
 
+import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.controlplane.compute.ComputeSizing;
 import dev.oxbow.controlplane.branch.BranchService;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
@@ -35,9 +36,9 @@ public final class ServiceFixture implements AutoCloseable {
 
     public ServiceFixture(Path dir, Limits limits) {
         this.f = new Fixture(dir);
-        Map<String, OperationHandler> handlers = new HashMap<>();
-        for (String kind : List.of(ProjectService.CREATE, ProjectService.UPDATE, ProjectService.DELETE, ProjectService.UNDELETE,
-                BranchService.CREATE, BranchService.UPDATE, BranchService.DELETE, BranchService.UNDELETE)) {
+        Map<OperationKind, OperationHandler> handlers = new HashMap<>();
+        for (OperationKind kind : List.of(OperationKind.CREATE_PROJECT, OperationKind.UPDATE_PROJECT, OperationKind.DELETE_PROJECT, OperationKind.UNDELETE_PROJECT,
+                OperationKind.CREATE_BRANCH, OperationKind.UPDATE_BRANCH, OperationKind.DELETE_BRANCH, OperationKind.UNDELETE_BRANCH)) {
             handlers.put(kind, (op, ctx) -> {
                 ran.add(op);
                 return OperationResult.empty();

@@ -1,0 +1,159 @@
+package dev.oxbow.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.server.OxbowServer;
+import dev.oxbow.server.ServerConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The serverless figures in about a minute, each printed beside its goal (issue 24), so a change to compute,
+ * proxy or storage can be checked before it is finished: wake from IDLE (server side and through the proxy),
+ * connect on a running endpoint, project create, branch create, and the proxy/direct pgbench ratio.
+ * Usage: {@code QuickBench [creates] [connects] [wakes] [pgbench-seconds]}.
+ */
+public final class QuickBench {
+    private static final String USER = "admin@oxbow.local";
+
+    public static void main(String[] args) throws Exception {
+        int creates = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int connects = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        int wakes = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-quickbench-");
+        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+        List<Figure> figures = new ArrayList<>();
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+            BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
+            api.await("POST", "/api/2.0/postgres/projects?project_id=quick", "{}"); // warm-up: binaries unpacked, JIT warm
+
+            List<Double> projectMs = new ArrayList<>();
+            for (int i = 0; i < creates; i++) {
+                long t0 = System.nanoTime();
+                api.await("POST", "/api/2.0/postgres/projects?project_id=quick-" + i, "{}");
+                projectMs.add(msSince(t0));
+            }
+            figures.add(Figure.median("project create -> primary ACTIVE", projectMs, 800));
+
+            api.await("POST", "/api/2.0/postgres/projects/quick/branches?branch_id=warm", branchSpec("production"));
+            List<Double> branchMs = new ArrayList<>();
+            for (int i = 0; i < creates; i++) {
+                long t0 = System.nanoTime();
+                api.await("POST", "/api/2.0/postgres/projects/quick/branches?branch_id=b-" + i, branchSpec("production"));
+                branchMs.add(msSince(t0));
+            }
+            figures.add(Figure.median("branch create -> READY, endpoint ACTIVE (empty db)", branchMs, 500));
+
+            String epName = "projects/quick/branches/production/endpoints/primary";
+            JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
+            String uid = ep.path("uid").asText();
+            String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
+            var cp = server.controlPlane();
+
+            query(server.pgPort(), uid, cred);
+            List<Double> connectMs = new ArrayList<>();
+            for (int i = 0; i < connects; i++) {
+                long t0 = System.nanoTime();
+                query(server.pgPort(), uid, cred);
+                connectMs.add(msSince(t0));
+            }
+            figures.add(Figure.median("connect + first query, running endpoint (TLS, token)", connectMs, 10));
+
+            List<Double> wakeMs = new ArrayList<>();
+            List<Double> coldMs = new ArrayList<>();
+            for (int i = 0; i < wakes; i++) {
+                cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+                long t0 = System.nanoTime();
+                cp.activity().acquire(uid).get(60, TimeUnit.SECONDS);
+                wakeMs.add(msSince(t0));
+                cp.activity().release(uid);
+
+                cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+                t0 = System.nanoTime();
+                query(server.pgPort(), uid, cred);
+                coldMs.add(msSince(t0));
+            }
+            figures.add(Figure.median("wake IDLE -> accepting (server side)", wakeMs, 60));
+            figures.add(Figure.p99("wake IDLE -> accepting (server side)", wakeMs, 150));
+            figures.add(Figure.median("cold start IDLE -> first query via proxy", coldMs, Double.NaN));
+
+            var record = cp.store().endpoints().get(epName).orElseThrow();
+            Path socketDir = cp.config().layout().socketDir(record);
+            BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "2", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+            String proxied = "host=" + ep.path("status").path("hosts").path("host").asText() + " hostaddr=127.0.0.1 port=" + server.pgPort()
+                    + " dbname=databricks_postgres user=" + USER + " sslmode=require";
+            String direct = "host=" + socketDir + " dbname=databricks_postgres user=" + Defaults.SYSTEM_ROLE;
+            double d = pgbench(Map.of(), direct, seconds);
+            double p = pgbench(Map.of("PGPASSWORD", cred), proxied, seconds);
+            d += pgbench(Map.of(), direct, seconds);
+            p += pgbench(Map.of("PGPASSWORD", cred), proxied, seconds);
+            figures.add(new Figure("proxy / direct, pgbench -S -c 8, 2 x " + seconds + " s", "ratio", p / d, 0.9, false));
+        }
+        System.out.printf("%-58s %10s %10s  %s%n", "figure", "measured", "goal", "");
+        for (Figure f : figures) {
+            System.out.println(f.line());
+        }
+    }
+
+    /** One measured figure and its goal: a ceiling when {@code lowerIsBetter} (latencies), else a floor (ratios); NaN: no goal. */
+    record Figure(String what, String stat, double value, double goal, boolean lowerIsBetter) {
+        static Figure median(String what, List<Double> ms, double goalMs) {
+            return new Figure(what + ", n=" + ms.size(), "p50 ms", ControlPlaneBench.pct(ms, 50), goalMs, true);
+        }
+
+        static Figure p99(String what, List<Double> ms, double goalMs) {
+            return new Figure(what + ", n=" + ms.size(), "p99 ms", ControlPlaneBench.pct(ms, 99), goalMs, true);
+        }
+
+        String line() {
+            String verdict = Double.isNaN(goal) ? "" : (lowerIsBetter ? value <= goal : value >= goal) ? "ok" : "MISSED";
+            String goalText = Double.isNaN(goal) ? "-" : (lowerIsBetter ? "<= " : ">= ") + fmt(goal);
+            return String.format("%-58s %10s %10s  %s %s", what, fmt(value), goalText, stat, verdict);
+        }
+
+        private static String fmt(double v) {
+            return v < 10 ? String.format("%.2f", v) : String.format("%.0f", v);
+        }
+    }
+
+    private static String branchSpec(String source) {
+        return "{\"spec\":{\"source_branch\":\"projects/quick/branches/" + source + "\",\"no_expiry\":true}}";
+    }
+
+    private static double msSince(long t0) {
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static void query(int port, String uid, String token) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", USER);
+        p.setProperty("password", token);
+        p.setProperty("sslmode", "require");
+        p.setProperty("options", "endpoint=" + uid);
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/databricks_postgres", p);
+             ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            rs.next();
+        }
+    }
+
+    private static double pgbench(Map<String, String> env, String conn, int seconds) throws Exception {
+        String out = BenchApi.run(env, "pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
+        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no tps in pgbench output:\n" + out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+}

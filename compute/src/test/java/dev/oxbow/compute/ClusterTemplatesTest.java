@@ -1,0 +1,83 @@
+package dev.oxbow.compute;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** initdb runs once per version and superuser; later clusters are copies that start, serve and are private to their owner. */
+class ClusterTemplatesTest {
+    private Path root;
+    private ProcessIdentity identity;
+    private LocalComputeRuntime runtime;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        root = TestPostgres.scratchDir();
+        identity = TestPostgres.identity();
+        runtime = new LocalComputeRuntime(TestPostgres.binaries(), ProcessIdentities.shared(identity), new RestartPolicy(1, Duration.ofSeconds(60)),
+                Cgroups.none(), root.resolve("templates"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        runtime.close();
+        TestPostgres.deleteTree(root);
+    }
+
+    @Test
+    void theSecondClusterIsACopyOfTheFirstsPristineInitdbAndBothServeOnTheirOwn() throws Exception {
+        ComputeSpec first = TestPostgres.spec("ep-first", 17, root, "first");
+        ComputeSpec second = TestPostgres.spec("ep-second", 17, root, "second");
+        runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER);
+        Path template = root.resolve("templates/pg17-" + TestPostgres.SUPERUSER);
+        assertThat(template.resolve("PG_VERSION")).hasContent("17");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(template))).isEqualTo("rwx------");
+
+        // the first cluster runs and changes; the template does not
+        runtime.start(first);
+        query(first, "CREATE DATABASE only_in_first");
+        runtime.initdb("tenant-2", 17, second.dataDir(), TestPostgres.SUPERUSER);
+        runtime.start(second);
+
+        assertThat(query(second, "SELECT count(*) FROM pg_database WHERE datname = 'only_in_first'")).isEqualTo("0");
+        assertThat(query(second, "SHOW data_checksums")).isEqualTo("on");
+        assertThat(query(second, "SHOW server_encoding")).isEqualTo("UTF8");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(second.dataDir()))).isEqualTo("rwx------");
+        if (identity.root()) {
+            assertThat(Files.getOwner(second.dataDir().resolve("global/pg_control")).getName()).isEqualTo(identity.user());
+        }
+        assertThat(Files.readString(template.resolve("postgresql.conf"))).as("never started, never configured")
+                .doesNotContain(ServerConfig.INCLUDE_LINE);
+    }
+
+    @Test
+    void aTemplateIsNoExcuseToOverwriteAClusterThatExists() throws Exception {
+        ComputeSpec first = TestPostgres.spec("ep-a", 17, root, "a");
+        runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER);
+        assertThatThrownBy(() -> runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER))
+                .isInstanceOf(ComputeException.class).hasMessageContaining("not empty");
+    }
+
+    private static String query(ComputeSpec spec, String sql) throws Exception {
+        try (Connection c = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER)) {
+            if (!sql.startsWith("SELECT") && !sql.startsWith("SHOW")) {
+                c.createStatement().execute(sql);
+                return "";
+            }
+            try (ResultSet rs = c.createStatement().executeQuery(sql)) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+}

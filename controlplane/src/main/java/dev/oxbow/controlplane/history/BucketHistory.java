@@ -1,0 +1,378 @@
+package dev.oxbow.controlplane.history;
+
+import dev.oxbow.compute.LocalComputeRuntime;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.controlplane.compute.Computes;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.controlplane.resource.Layout;
+import dev.oxbow.metadata.Branch;
+import dev.oxbow.metadata.Endpoint;
+import dev.oxbow.metadata.MetadataStore;
+import dev.oxbow.metadata.Project;
+import dev.oxbow.storage.Lsn;
+import dev.oxbow.storage.PointInTimeRecovery.Target;
+import dev.oxbow.storage.Snapshot;
+import dev.oxbow.storage.SnapshotStore;
+import dev.oxbow.storage.bucket.BucketLayout;
+import dev.oxbow.storage.bucket.SnapshotTransfer;
+import dev.oxbow.storage.bucket.WalFetcher;
+import dev.oxbow.storage.bucket.WalSegment;
+import dev.oxbow.storage.bucket.WalShipper;
+import dev.oxbow.storage.object.ObjectInfo;
+import dev.oxbow.storage.object.ObjectStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Branch history in the object store: ships every live branch's WAL each {@link BucketPolicy#shipInterval}
+ * (completed segments from the local archive, the flushed tail from the running primary), uploads new local
+ * snapshots, and serves snapshots and WAL back for restores when the local copy is gone. While the store is
+ * unreachable everything stays local (nothing is pruned that is not shipped), the status says so and the log
+ * warns once; shipping resumes by itself. Uploads run on their own threads, never on an API request.
+ */
+public final class BucketHistory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BucketHistory.class);
+    static final long SEGMENT_SIZE = (long) LocalComputeRuntime.WAL_SEGMENT_MB << 20;
+    /** Pieces no manifest names are removed only when this old: an upload in progress has not written its manifest yet. */
+    private static final Duration ORPHAN_CHUNK_AGE = Duration.ofHours(1);
+
+    /** Store-wide health, for the status and /metrics. */
+    public record Health(String location, boolean reachable, Instant unreachableSince, String lastError) {}
+
+    private final MetadataStore store;
+    private final Computes computes;
+    private final Layout layout;
+    private final ObjectStore bucket;
+    private final BucketPolicy policy;
+    private final Clock clock;
+    private final SnapshotTransfer transfer;
+    private final SnapshotStore localSnapshots;
+    private final WalFetcher fetcher;
+    private final Map<String, WalShipper> shippers = new ConcurrentHashMap<>();
+    private final Set<String> uploaded = ConcurrentHashMap.newKeySet();
+    private final MetadataBackup metadata;
+    private volatile Health health;
+    private final ScheduledExecutorService shipTimer =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-wal-ship").daemon().factory());
+    private final ScheduledExecutorService uploadTimer =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-bucket-upload").daemon().factory());
+
+    public BucketHistory(MetadataStore store, Computes computes, dev.oxbow.storage.BranchCloner cloner, Layout layout, ObjectStore bucket,
+                         BucketPolicy policy, Clock clock) {
+        this.localSnapshots = new SnapshotStore(cloner, clock);
+        this.store = store;
+        this.computes = computes;
+        this.layout = layout;
+        this.bucket = bucket;
+        this.policy = policy;
+        this.clock = clock;
+        this.transfer = new SnapshotTransfer(bucket);
+        this.fetcher = new WalFetcher(bucket);
+        this.metadata = new MetadataBackup(bucket, layout, clock);
+        this.health = new Health(bucket.location(), true, null, null);
+    }
+
+    public void start() {
+        long ship = policy.shipInterval().toMillis();
+        shipTimer.scheduleWithFixedDelay(this::shipAll, ship, ship, TimeUnit.MILLISECONDS);
+        long upload = policy.uploadInterval().toMillis();
+        uploadTimer.scheduleWithFixedDelay(this::uploadAll, 0, upload, TimeUnit.MILLISECONDS);
+        log.info("branch history ships to the object store location={} ship_interval_ms={} upload_interval_ms={}", bucket.location(), ship, upload);
+    }
+
+    public String location() {
+        return bucket.location();
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    static BucketLayout layoutOf(Project project, Branch branch) {
+        return new BucketLayout(project.uid(), branch.uid());
+    }
+
+    private WalShipper shipper(Project project, Branch branch) {
+        return shippers.computeIfAbsent(branch.uid(), u -> new WalShipper(bucket, layoutOf(project, branch), SEGMENT_SIZE, clock));
+    }
+
+    /** The branch's shipping status; empty before its first shipping pass. */
+    public Optional<WalShipper.Status> status(Branch branch) {
+        return Optional.ofNullable(shippers.get(branch.uid())).map(WalShipper::status);
+    }
+
+    /** Every live branch's shipping figures, for /metrics. */
+    public List<dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping> shippingFigures() {
+        List<dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping> out = new ArrayList<>();
+        Instant now = clock.instant();
+        for (Branch b : store.branches().all()) {
+            WalShipper s = shippers.get(b.uid());
+            if (b.deleted() || s == null) {
+                continue;
+            }
+            WalShipper.Status st = s.status();
+            out.add(new dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping(b.projectId(), b.branchId(),
+                    st.lastShippedLsn() == null ? 0 : Lsn.parse(st.lastShippedLsn()),
+                    st.lastShippedAt() == null ? null : Duration.between(st.lastShippedAt(), now).toMillis() / 1000.0,
+                    st.bucketBytes(), st.backlogFiles()));
+        }
+        return out;
+    }
+
+    /** One shipping pass over every live branch. */
+    void shipAll() {
+        try {
+            for (Project project : store.projects().all()) {
+                if (project.deleted()) {
+                    continue;
+                }
+                for (Branch branch : store.branches().list(project.name())) {
+                    if (!branch.deleted()) {
+                        ship(project, branch);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("wal shipping pass failed cause={}", e.toString());
+        }
+    }
+
+    /** Ships one branch's WAL: archive first (older), then the running primary's tail. */
+    public void ship(Project project, Branch branch) {
+        WalShipper shipper = shipper(project, branch);
+        try {
+            shipper.shipArchive(layout.archiveDir(project, branch));
+            Optional<WalShipper.FlushPosition> at = flushPosition(branch);
+            if (at.isPresent()) {
+                shipper.shipTail(layout.dataDir(project, branch).resolve("pg_wal"), at.get().timeline(), at.get().lsn());
+            }
+            reachable();
+        } catch (IOException e) {
+            unreachable(e);
+        }
+    }
+
+    /** The primary's flush position, if it runs (a server stopping or starting is simply skipped this round). */
+    private Optional<WalShipper.FlushPosition> flushPosition(Branch branch) {
+        try {
+            Endpoint primary = computes.readWriteEndpoint(branch);
+            if (!computes.running(primary)) {
+                return Optional.empty();
+            }
+            try (Connection c = PgConnections.openForOxbow(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE)) {
+                return Optional.of(WalShipper.flushPosition(c));
+            }
+        } catch (SQLException | dev.oxbow.compute.ComputeException e) {
+            log.debug("no flush position branch={} cause={}", branch.name(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void reachable() {
+        Health h = health;
+        if (!h.reachable()) {
+            log.info("object store reachable again location={} unreachable_for_s={}; shipping the local backlog", bucket.location(),
+                    Duration.between(h.unreachableSince(), clock.instant()).toSeconds());
+            health = new Health(bucket.location(), true, null, null);
+        }
+    }
+
+    private void unreachable(IOException e) {
+        Health h = health;
+        if (h.reachable()) {
+            log.error("ALERT object store unreachable location={} cause={}; WAL and snapshots are kept locally and shipped when it returns",
+                    bucket.location(), e.getMessage());
+            health = new Health(bucket.location(), false, clock.instant(), e.getMessage());
+        } else {
+            health = new Health(bucket.location(), false, h.unreachableSince(), e.getMessage());
+        }
+    }
+
+    /** Uploads local snapshots the bucket lacks, then the metadata. */
+    void uploadAll() {
+        try {
+            for (Project project : store.projects().all()) {
+                if (project.deleted()) {
+                    continue;
+                }
+                for (Branch branch : store.branches().list(project.name())) {
+                    if (!branch.deleted()) {
+                        uploadSnapshots(project, branch);
+                    }
+                }
+            }
+            metadata.backUp();
+            reachable();
+        } catch (IOException e) {
+            unreachable(e);
+        } catch (RuntimeException e) {
+            log.warn("bucket upload pass failed cause={}", e.toString());
+        }
+    }
+
+    /** Uploads the branch's local snapshots that are not in the bucket yet (oldest first). */
+    public void uploadSnapshots(Project project, Branch branch) throws IOException {
+        BucketLayout bl = layoutOf(project, branch);
+        for (Snapshot s : localSnapshots.list(layout.snapshotsDir(project, branch))) {
+            String id = branch.uid() + "/" + s.dir().getFileName();
+            if (uploaded.contains(id)) {
+                continue;
+            }
+            if (!transfer.has(bl, s)) {
+                transfer.upload(bl, s);
+            }
+            uploaded.add(id);
+        }
+    }
+
+    /** Backs up the metadata now (also done every upload interval). */
+    public void backUpMetadata() throws IOException {
+        metadata.backUp();
+    }
+
+    /**
+     * The oldest archived segment the bucket does not hold yet: local pruning keeps it and what follows
+     * (everything, before the first shipping pass).
+     */
+    Optional<String> keepLocalWalFrom(Project project, Branch branch) throws IOException {
+        return shipper(project, branch).firstUnshipped(layout.archiveDir(project, branch));
+    }
+
+    /** The branch's snapshots in the bucket, as local snapshots-to-be (their directory may not exist yet), oldest first. */
+    List<Snapshot> remoteSnapshots(Project project, Branch branch) throws IOException {
+        Path snapshotsDir = layout.snapshotsDir(project, branch);
+        return transfer.list(layoutOf(project, branch)).stream()
+                .map(r -> new Snapshot(snapshotsDir.resolve(r.name()), r.lsn(), r.time(), r.startSegment())).toList();
+    }
+
+    /** The snapshot with its files on the local disk: downloaded from the bucket if its directory is gone. */
+    Snapshot ensureLocal(Project project, Branch branch, Snapshot snapshot) throws IOException, dev.oxbow.compute.ComputeException {
+        if (!java.nio.file.Files.isDirectory(snapshot.pgdata())) {
+            transfer.download(layoutOf(project, branch), snapshot.dir().getFileName().toString(), snapshot.dir().getParent(), computes.owner(project));
+        }
+        uploaded.add(branch.uid() + "/" + snapshot.dir().getFileName());
+        return snapshot;
+    }
+
+    /**
+     * Copies the branch's WAL from {@code fromSegment} on into {@code dir}. {@code withTail} also rebuilds the
+     * segment that was being written (for a disaster recovery into a directory of its own; never into a live
+     * archive, which would then ship the partial rebuild as a whole segment).
+     */
+    int fetchWal(Project project, Branch branch, String fromSegment, Path dir, boolean withTail) throws IOException, dev.oxbow.compute.ComputeException {
+        var owner = computes.owner(project);
+        owner.privateDir(dir);
+        BucketLayout bl = layoutOf(project, branch);
+        return fetcher.fetch(bl, fromSegment, SEGMENT_SIZE, dir, owner, withTail);
+    }
+
+    /**
+     * Drops bucket history the restore window no longer needs, as locally: snapshots older than the newest one
+     * at or before the horizon, WAL (and tail ranges) before the oldest snapshot kept, and pieces no manifest
+     * of the project names any more (children's manifests included, so what a child needs stays).
+     */
+    void prune(Project project, Branch branch) throws IOException {
+        BucketLayout bl = layoutOf(project, branch);
+        List<SnapshotTransfer.Remote> snaps = transfer.list(bl);
+        if (snaps.isEmpty()) {
+            return;
+        }
+        Instant horizon = clock.instant().minusSeconds(project.historyRetentionSeconds());
+        int keepFrom = 0;
+        for (int i = 0; i < snaps.size(); i++) {
+            if (!snaps.get(i).time().isAfter(horizon)) {
+                keepFrom = i;
+            }
+        }
+        for (int i = 0; i < keepFrom; i++) {
+            transfer.delete(bl, snaps.get(i).name());
+        }
+        String keepPosition = snaps.get(keepFrom).startSegment().substring(8, 24);
+        List<String> doomed = new ArrayList<>();
+        for (ObjectInfo o : bucket.list(bl.wal())) {
+            String name = o.key().substring(bl.wal().length());
+            if (name.length() >= 24 && WalSegment.isName(name.substring(0, 24)) && name.substring(8, 24).compareTo(keepPosition) < 0) {
+                doomed.add(o.key());
+            }
+        }
+        for (ObjectInfo o : bucket.list(bl.walTail())) {
+            String segment = o.key().substring(bl.walTail().length());
+            if (segment.length() > 24 && segment.substring(8, 24).compareTo(keepPosition) < 0) {
+                doomed.add(o.key());
+            }
+        }
+        if (keepFrom > 0 || !doomed.isEmpty()) {
+            bucket.delete(doomed);
+            pruneChunks(project);
+            log.info("bucket history pruned branch={} snapshots_removed={} wal_objects_removed={}", branch.name(), keepFrom, doomed.size());
+        }
+    }
+
+    private void pruneChunks(Project project) throws IOException {
+        Set<String> referenced = transfer.referencedChunks(project.uid());
+        Instant oldEnough = clock.instant().minus(ORPHAN_CHUNK_AGE);
+        List<String> doomed = new ArrayList<>();
+        BucketLayout any = new BucketLayout(project.uid(), "-");
+        for (ObjectInfo o : bucket.list(any.chunks())) {
+            if (!referenced.contains(o.key()) && o.lastModified().isBefore(oldEnough)) {
+                doomed.add(o.key());
+            }
+        }
+        if (!doomed.isEmpty()) {
+            bucket.delete(doomed);
+            transfer.forget(any);
+        }
+    }
+
+    /** Fills an empty home from the bucket (metadata and the home's secrets); see {@link MetadataBackup#restoreHome}. */
+    public static void restoreHome(ObjectStore bucket, Layout layout) throws IOException {
+        MetadataBackup.restoreHome(bucket, layout);
+    }
+
+    /** {@link #purge}, logging instead of failing: objects left by an unreachable store cost space, not correctness. */
+    public void purgeQuietly(Project project) {
+        try {
+            purge(project);
+        } catch (IOException e) {
+            log.warn("project objects not removed from the object store project={} uid={} cause={}", project.name(), project.uid(), e.getMessage());
+        }
+    }
+
+    /** Removes every object of a purged project. */
+    public void purge(Project project) throws IOException {
+        List<String> keys = bucket.list(BucketLayout.project(project.uid())).stream().map(ObjectInfo::key).toList();
+        bucket.delete(keys);
+        transfer.forget(new BucketLayout(project.uid(), "-"));
+        log.info("project history removed from the object store project={} objects={}", project.name(), keys.size());
+    }
+
+    @Override
+    public void close() {
+        shipTimer.shutdownNow();
+        uploadTimer.shutdownNow();
+        try {
+            shipTimer.awaitTermination(10, TimeUnit.SECONDS);
+            uploadTimer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        bucket.close();
+    }
+}

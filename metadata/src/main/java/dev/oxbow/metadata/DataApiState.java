@@ -1,0 +1,4 @@
+package dev.oxbow.metadata;
+
+/** A data API is CREATING until its operation checked the database, then READY (served). */
+public enum DataApiState { CREATING, READY }
