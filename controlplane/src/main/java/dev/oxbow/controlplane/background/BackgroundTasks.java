@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The control plane's one scheduler for periodic work (like HikariCP's single housekeeper): the idle suspender, the
- * autoscaler, CU samples, history maintenance, the reaper, key rotation and continuous syncs are named tasks here.
+ * autoscaler, CU samples, history maintenance, the reaper, key rotation, snapshot schedules and continuous syncs are named tasks here.
  * A few threads, so a long pass (a snapshot, a sync) does not hold up the suspender; while a task runs, its thread
  * carries the task's name. A run that throws is logged and the task runs again at its next time. {@link #close}
  * cancels every task, interrupts those running and waits for them. Operations run on their own executor.
