@@ -44,7 +44,7 @@ class DeletedAndMissingBranchesTest {
         Branch read = s.branches.read("projects/p1/branches/dev");
         assertThat(read.deleteTime()).isEqualTo(s.f.clock.instant());
         assertThat(read.purgeTime()).isAfter(read.deleteTime());
-        assertThat(read.state()).isEqualTo("DELETED");
+        assertThat(read.state()).isEqualTo(dev.oxbow.metadata.BranchState.DELETED);
         // changes still see it as gone
         refused(() -> s.branches.get("projects/p1/branches/dev"), 404, "NOT_FOUND", "dev");
         refused(() -> s.branches.update("projects/p1/branches/dev", new Specs.BranchSpec(null, null, null, true, null, null, null),
