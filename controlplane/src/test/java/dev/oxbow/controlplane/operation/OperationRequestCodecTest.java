@@ -53,6 +53,16 @@ class OperationRequestCodecTest {
         assertThat(codec.read(op(OperationKind.RESTORE_BRANCH, oldWriter.write(restore)), OperationRequest.RestoreBranch.class))
                 .isEqualTo(new OperationRequest.RestoreBranch("0/16B3748", null, "dev_old_20260102030405", "br-old", null));
 
+        // snapshot rows written as maps before the requests were typed (wt-snap)
+        assertThat(codec.read(op(OperationKind.CREATE_BRANCH, oldWriter.write(Map.of("source_snapshot", "projects/p/snapshots/s"))),
+                OperationRequest.CreateBranch.class)).isEqualTo(OperationRequest.CreateBranch.fromSnapshot("projects/p/snapshots/s"));
+        Map<String, Object> fromSnapshot = new LinkedHashMap<>(Map.of("source_snapshot", "projects/p/snapshots/s"));
+        fromSnapshot.put("old_branch_id", "dev_old_20260102030405");
+        fromSnapshot.put("old_branch_uid", "br-old");
+        assertThat(codec.read(op(OperationKind.RESTORE_BRANCH, oldWriter.write(fromSnapshot)), OperationRequest.RestoreBranch.class))
+                .isEqualTo(new OperationRequest.RestoreBranch(null, null, "dev_old_20260102030405", "br-old", "projects/p/snapshots/s"));
+        assertThat(codec.read(op(OperationKind.CREATE_SNAPSHOT, null), OperationRequest.None.class)).isEqualTo(OperationRequest.NONE);
+
         Map<String, Object> dropRole = new LinkedHashMap<>();
         dropRole.put("postgres_role", "app");
         dropRole.put("previous", oldWriter.write(ROLE));
