@@ -374,13 +374,13 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 + PoolerBinary.ENV + ")") : Optional.empty();
     }
 
-    /** A pooler that cannot start leaves the compute serving its direct host. */
+    /** A pooler that cannot start leaves the compute serving its direct host; it starts off the wake path. */
     private void startPooler(ComputeSpec spec) {
         if (poolers == null) {
             return;
         }
         try {
-            poolers.start(spec);
+            poolers.startInBackground(spec);
         } catch (ComputeException | RuntimeException e) {
             log.warn("pooler not started endpoint={} cause={}", spec.endpointUid(), e.getMessage());
         }

@@ -58,6 +58,32 @@ final class Poolers {
     void start(ComputeSpec spec) throws ComputeException {
         stop(spec.endpointUid());
         ManagedPooler pooler = new ManagedPooler(spec, new CrashHistory(restartPolicy));
+        launch(pooler);
+        poolers.put(spec.endpointUid(), pooler);
+    }
+
+    /**
+     * As {@link #start}, but off the caller's thread: a wake need not wait for the pooler (direct connections do not use
+     * it). The pooler is registered at once, so a pooled connection arriving meanwhile waits for it ({@link #await});
+     * one that cannot start is given up and that connection refused.
+     */
+    void startInBackground(ComputeSpec spec) throws ComputeException {
+        stop(spec.endpointUid());
+        ManagedPooler pooler = new ManagedPooler(spec, new CrashHistory(restartPolicy));
+        poolers.put(spec.endpointUid(), pooler);
+        supervisor.execute(() -> {
+            try {
+                launch(pooler);
+            } catch (ComputeException | RuntimeException e) {
+                log.warn("pooler not started endpoint={} cause={}", spec.endpointUid(), e.getMessage());
+                pooler.giveUp();
+                poolers.remove(spec.endpointUid(), pooler);
+            }
+        });
+    }
+
+    private void launch(ManagedPooler pooler) throws ComputeException {
+        ComputeSpec spec = pooler.spec;
         Path dir = socketDir(spec);
         try {
             ServerConfig.checkSocketDir(dir);
@@ -72,7 +98,6 @@ final class Poolers {
         }
         long start = System.nanoTime();
         launchAndAwait(pooler);
-        poolers.put(spec.endpointUid(), pooler);
         log.info("pooler started endpoint={} pid={} pgbouncer={} socket_dir={} pool_size={} in_ms={}", spec.endpointUid(),
                 pooler.current().map(RunningPooler::pid).orElse(-1L), binary.version(), dir,
                 config(spec).poolSize(), (System.nanoTime() - start) / 1_000_000);

@@ -77,7 +77,7 @@ class PoolerTest {
     @Test
     void startsWithItsComputeAsItsIdentityOnAPrivateSocketAndStopsWithIt() throws Exception {
         ComputeSpec spec = start("ep-pa", Map.of("max_connections", "20"));
-        RunningPooler pooler = runtime.pooler("ep-pa").orElseThrow();
+        RunningPooler pooler = runtime.awaitPooler("ep-pa", java.time.Duration.ofSeconds(15)).orElseThrow();
         assertThat(pooler.socketDir()).isEqualTo(root.resolve("s-ep-pa-pooler"));
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pooler.socketDir()))).isEqualTo("rwx------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pooler.socketDir().resolve(PoolerConfig.PID_FILE))))
@@ -103,7 +103,7 @@ class PoolerTest {
     @Test
     void neitherThePoolerNorTheComputesUserLogsInAsOxbowsSuperuser() throws Exception {
         ComputeSpec spec = start("ep-pe", Map.of());
-        RunningPooler pooler = runtime.pooler("ep-pe").orElseThrow();
+        RunningPooler pooler = runtime.awaitPooler("ep-pe", java.time.Duration.ofSeconds(15)).orElseThrow();
         Properties props = new Properties();
         props.setProperty("user", TestPostgres.SUPERUSER);
         props.setProperty("socketFactory", AFUNIXSocketFactory.FactoryArg.class.getName());
@@ -128,7 +128,7 @@ class PoolerTest {
     void preparedStatementsWorkInTransactionMode() throws Exception {
         Assumptions.assumeTrue(binary.preparedStatements(), "PgBouncer " + binary.version() + " cannot track prepared statements");
         start("ep-pb", Map.of("max_connections", "20"));
-        RunningPooler pooler = runtime.pooler("ep-pb").orElseThrow();
+        RunningPooler pooler = runtime.awaitPooler("ep-pb", java.time.Duration.ofSeconds(15)).orElseThrow();
         try (Connection setup = pooled(pooler, APP); Statement s = setup.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS t(id int PRIMARY KEY, v text)");
             s.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g ON CONFLICT DO NOTHING");
@@ -171,7 +171,7 @@ class PoolerTest {
     @Test
     void aThousandClientsShareTheComputesTwentyConnections() throws Exception {
         ComputeSpec spec = start("ep-pc", Map.of("max_connections", "20"));
-        RunningPooler pooler = runtime.pooler("ep-pc").orElseThrow();
+        RunningPooler pooler = runtime.awaitPooler("ep-pc", java.time.Duration.ofSeconds(15)).orElseThrow();
         List<Connection> clients = new ArrayList<>();
         Set<Integer> serverPids = ConcurrentHashMap.newKeySet();
         try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
@@ -212,7 +212,7 @@ class PoolerTest {
     @Test
     void aKilledPoolerIsRestartedAndClientsReconnect() throws Exception {
         start("ep-pd", Map.of());
-        RunningPooler first = runtime.pooler("ep-pd").orElseThrow();
+        RunningPooler first = runtime.awaitPooler("ep-pd", java.time.Duration.ofSeconds(15)).orElseThrow();
         try (Connection c = pooled(first, APP)) {
             assertThat(query(c, "SELECT 1")).isEqualTo("1");
         }

@@ -232,13 +232,13 @@ class PooledHostTest {
         try (Connection c = jdbc(uid + "-pooler", tok)) {
             assertThat(scalar(c, "SELECT 1")).isEqualTo("1");
         }
-        RunningPooler before = runtime.pooler(uid).orElseThrow();
+        RunningPooler before = runtime.awaitPooler(uid, java.time.Duration.ofSeconds(15)).orElseThrow();
         new ProcessBuilder("kill", "-KILL", Long.toString(before.pid())).start().waitFor();
         // the next client waits for the restart rather than being refused
         try (Connection c = jdbc(uid + "-pooler", tok)) {
             assertThat(scalar(c, "SELECT 2")).isEqualTo("2");
         }
-        assertThat(runtime.pooler(uid).orElseThrow().pid()).isNotEqualTo(before.pid());
+        assertThat(runtime.awaitPooler(uid, java.time.Duration.ofSeconds(15)).orElseThrow().pid()).isNotEqualTo(before.pid());
     }
 
     private static String branch(String id) throws Exception {
