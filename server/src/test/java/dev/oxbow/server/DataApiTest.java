@@ -92,11 +92,7 @@ class DataApiTest {
     }
 
     private static String userWithToken(String email) throws Exception {
-        var user = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
-        assertThat(user.statusCode()).as(user.body()).isEqualTo(201);
-        var token = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + email + "\"}");
-        assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
-        return JSON.readTree(token.body()).path("token_value").asText();
+        return t.userWithToken(email);
     }
 
     /** A Data API call: {@code path} relative to the data API's URL; headers as name, value pairs. */

@@ -66,11 +66,7 @@ class SyncedTableSecurityTest {
 
     /** An ordinary (non-admin) user, and a token of theirs. */
     static String userWithToken(String email) throws Exception {
-        var user = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
-        assertThat(user.statusCode()).as(user.body()).isEqualTo(201);
-        var token = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + email + "\"}");
-        assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
-        return body(token).path("token_value").asText();
+        return t.userWithToken(email);
     }
 
     static WorkspaceClient as(String token) {

@@ -72,6 +72,19 @@ public final class TestServer implements AutoCloseable {
         return http(method, path, body, token());
     }
 
+    /** An ordinary (non-admin) user made by the admin, and a token of theirs: the tenant tests' attacker or victim. */
+    public String userWithToken(String email) throws Exception {
+        HttpResponse<String> user = http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
+        if (user.statusCode() != 201) {
+            throw new AssertionError("creating user " + email + ": " + user.statusCode() + " " + user.body());
+        }
+        HttpResponse<String> token = http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + email + "\"}");
+        if (token.statusCode() != 200) {
+            throw new AssertionError("token for " + email + ": " + token.statusCode() + " " + token.body());
+        }
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(token.body()).path("token_value").asText();
+    }
+
 
     /** Polls an operation until it is done (at most {@code max}) and returns its final JSON. */
     public com.fasterxml.jackson.databind.JsonNode awaitOperation(String name, java.time.Duration max) throws Exception {
