@@ -289,81 +289,13 @@ final class Poolers {
     }
 
     /** One endpoint's pooler across restarts. */
-    private static final class ManagedPooler {
-        final ComputeSpec spec;
-        final CrashHistory crashes;
-        private Process process;
-        private RunningPooler running;
-        private boolean stopping;
-        private boolean givenUp;
-        private int restarting;
-
+    private static final class ManagedPooler extends SupervisedProcess<RunningPooler> {
         ManagedPooler(ComputeSpec spec, CrashHistory crashes) {
-            this.spec = spec;
-            this.crashes = crashes;
+            super(spec, crashes);
         }
 
-        synchronized boolean adopt(Process p) {
-            if (stopping) {
-                return false;
-            }
-            process = p;
-            running = null;
-            return true;
-        }
-
-        synchronized void ready(RunningPooler pooler) {
-            running = pooler;
-            notifyAll();
-        }
-
-        synchronized boolean crashed(Process exited) {
-            if (stopping || process != exited) {
-                return false;
-            }
-            running = null;
-            return true;
-        }
-
-        synchronized boolean stopping() {
-            return stopping;
-        }
-
-        synchronized Process beginStop() {
-            stopping = true;
-            running = null;
-            notifyAll();
-            return process;
-        }
-
-        synchronized void giveUp() {
-            givenUp = true;
-            notifyAll();
-        }
-
-        synchronized void restartBegins() {
-            restarting++;
-        }
-
-        synchronized void restartEnds() {
-            restarting--;
-            notifyAll();
-        }
-
-        synchronized Optional<RunningPooler> current() {
-            return running != null && process != null && process.isAlive() ? Optional.of(running) : Optional.empty();
-        }
-
-        synchronized Optional<RunningPooler> awaitRunning(Duration max) throws InterruptedException {
-            long deadline = System.nanoTime() + max.toNanos();
-            while ((running == null || !process.isAlive()) && !stopping && !givenUp) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                wait(Math.max(1, Math.min(50, left / 1_000_000)));
-            }
-            return current();
+        Optional<RunningPooler> awaitRunning(Duration max) throws InterruptedException {
+            return awaitRunning(max, true);
         }
     }
 }
