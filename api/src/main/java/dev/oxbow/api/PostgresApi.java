@@ -86,8 +86,11 @@ final class PostgresApi {
         if (n == 1 && seg[0].equals("catalogs")) {
             requireMethod(ctx, "POST");
             var spec = SpecReader.catalog(body(ctx));
-            if (spec != null && spec.branch() != null && spec.branch().startsWith("projects/")) {
-                String projectName = "projects/" + spec.branch().split("/")[1];
+            String[] branchParts = spec == null || spec.branch() == null ? new String[0] : spec.branch().split("/");
+            if (branchParts.length >= 2 && branchParts[0].equals("projects") && !branchParts[1].isEmpty()) {
+                // the project is checked before the branch is looked up, so a stranger learns nothing of its branches;
+                // a malformed name is left to the service's refusal
+                String projectName = "projects/" + branchParts[1];
                 cp.access().requireManage(caller, cp.projects().find(projectName)
                         .orElseThrow(() -> ApiException.notFound("project", projectName)));
             }

@@ -137,6 +137,8 @@ class CatalogApiTest {
                 new Case("?catalog_id=x1", "{}", 400, "INVALID_PARAMETER_VALUE", "spec"),
                 new Case("?catalog_id=x1", "{\"spec\":{\"postgres_database\":\"d\"}}", 400, "INVALID_PARAMETER_VALUE", "spec.branch"),
                 new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"production\",\"postgres_database\":\"d\"}}", 400, "INVALID_PARAMETER_VALUE", "spec.branch"),
+                new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"projects/\",\"postgres_database\":\"d\"}}", 400, "INVALID_PARAMETER_VALUE", "projects/"),
+                new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"projects/alice-cat\",\"postgres_database\":\"d\"}}", 400, "INVALID_PARAMETER_VALUE", "projects/alice-cat"),
                 new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"" + BRANCH + "\"}}", 400, "INVALID_PARAMETER_VALUE", "spec.postgres_database"),
                 new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"" + BRANCH + "\",\"postgres_database\":7}}", 400, "INVALID_PARAMETER_VALUE", "spec.postgres_database"),
                 new Case("?catalog_id=x1", "{\"spec\":{\"branch\":\"" + BRANCH + "\",\"postgres_database\":\"nope\"}}", 404, "NOT_FOUND", "create_database_if_missing"),
