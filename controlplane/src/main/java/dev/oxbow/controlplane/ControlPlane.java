@@ -160,7 +160,8 @@ public final class ControlPlane implements AutoCloseable {
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
-        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
+                this::firstSnapshotSoon).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -286,6 +287,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
+    /** A cloned branch's first snapshot, queued once its create is done (history maintenance exists by then). */
+    private void firstSnapshotSoon(dev.oxbow.metadata.Branch branch) {
+        branchHistory.snapshotSoon(branch);
+    }
+
     public IdentityService identity() { return identity; }
     public PermissionService permissions() { return permissions; }
     public AuditTrail audit() { return audit; }
