@@ -20,6 +20,8 @@ import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.BucketHistory;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.history.PastComputes;
+import dev.oxbow.controlplane.history.PastServers;
 import dev.oxbow.controlplane.project.ProjectUsage;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.ScheduledSnapshots;
@@ -125,6 +127,7 @@ public final class ControlPlane implements AutoCloseable {
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
     private final CatalogService postgresCatalogs;
+    private final PastComputes pastComputes;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -156,6 +159,7 @@ public final class ControlPlane implements AutoCloseable {
         this.bucket = objectStore == null ? java.util.Optional.empty()
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
+        this.pastComputes = new PastComputes(new PastServers(timelines, computes, cloner, layout), store, clock, metrics);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
@@ -227,6 +231,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
+        // time-travel computes never outlive their process: what a killed one left is removed before anything serves
+        pastComputes.start(background, config.suspendCheckInterval());
         for (Project project : store.projects().all()) {
             if (project.deleted() || pendingResources.contains(project.name())) {
                 continue;
@@ -311,6 +317,8 @@ public final class ControlPlane implements AutoCloseable {
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
+    /** Time travel: the ephemeral read-only computes at past points of branches. */
+    public PastComputes pastComputes() { return pastComputes; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -329,6 +337,7 @@ public final class ControlPlane implements AutoCloseable {
         bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
         background.close();
+        pastComputes.close();
         activity.close();
         executor.close();
         dataApiGateway.close();
