@@ -42,6 +42,7 @@ public final class TimeTravelBench {
             Path socketDir = cp.config().layout().socketDir(cp.store().endpoints().get(EP).orElseThrow());
             List<String> lsns = new ArrayList<>();
             try (Connection c = PgConnections.open(socketDir, Defaults.DEFAULT_DATABASE, Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
+                long walBefore = dev.oxbow.storage.Lsn.parse(stringOf(st, "SELECT pg_current_wal_insert_lsn()::text"));
                 long rows = Math.max(1000, ((long) dbMb << 20) / 175);
                 st.execute("CREATE TABLE items (id bigint PRIMARY KEY, val int NOT NULL, pad text NOT NULL)");
                 st.execute("INSERT INTO items SELECT g, 0, repeat(md5(g::text), 3) FROM generate_series(1, " + rows + ") g");
@@ -52,15 +53,10 @@ public final class TimeTravelBench {
                         lsns.add(rs.getString(1));
                     }
                 }
-                try (ResultSet rs = st.executeQuery("SELECT pg_size_pretty(pg_database_size(current_database()))")) {
-                    rs.next();
-                    System.out.printf("time travel: database %s, %d points after the load (its WAL is replayed from the branch's first snapshot)%n",
-                            rs.getString(1), points);
-                }
-            }
-            List<Double> live = new ArrayList<>();
-            for (int i = 0; i < warm; i++) {
-                live.add(firstRow(server.pgPort(), uid, null, cred));
+                long wal = dev.oxbow.storage.Lsn.parse(lsns.get(0)) - walBefore;
+                System.out.printf("time travel: database %s, %d points after the load; %d MB of WAL from before the load to the first point"
+                                + " (replayed from the branch's newest snapshot before the point)%n",
+                        stringOf(st, "SELECT pg_size_pretty(pg_database_size(current_database()))"), points, wal >> 20);
             }
             List<Double> wake = new ArrayList<>();
             for (int i = 0; i < points; i++) {
@@ -72,8 +68,11 @@ public final class TimeTravelBench {
             for (int i = 0; i < points; i++) {
                 cold.add(firstRow(server.pgPort(), uid, lsns.get(i), cred));
             }
+            // interleaved, so both see the same load
+            List<Double> live = new ArrayList<>();
             List<Double> cached = new ArrayList<>();
             for (int i = 0; i < warm; i++) {
+                live.add(firstRow(server.pgPort(), uid, null, cred));
                 cached.add(firstRow(server.pgPort(), uid, lsns.get(i % points), cred));
             }
             double coldMed = ControlPlaneBench.pct(cold, 50);
@@ -90,6 +89,13 @@ public final class TimeTravelBench {
                     coldMed / wakeMed, cachedMed / liveMed);
         } finally {
             BenchApi.run(java.util.Map.of(), "rm", "-rf", home.toString());
+        }
+    }
+
+    private static String stringOf(Statement st, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

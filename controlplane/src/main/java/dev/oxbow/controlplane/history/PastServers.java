@@ -54,15 +54,21 @@ public final class PastServers implements PastComputes.Servers {
 
     @Override
     public Path start(Project project, Branch branch, Target point, String uid) throws Exception {
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         Timelines.Source source = timelines.resolve(project, branch, point, PastComputes.FIELD);
+        phases.end("resolve");
         Path dir = layout.pastComputesDir(project).resolve(uid);
         Path socketDir = layout.socketDir(uid);
         try {
             computes.owner(project).containerDirs(dir);
             Path dataDir = dir.resolve("pgdata");
-            Map<String, String> settings = timelines.preparePaused(project, branch, source, point, dataDir);
+            Map<String, String> settings = timelines.preparePaused(project, branch, source, point, dataDir, phases);
             computes.runtime().start(new ComputeSpec(uid, project.uid(), project.pgVersion(), dataDir, socketDir, settings));
+            phases.end("start");
             awaitPaused(uid, socketDir, point);
+            phases.end("replay");
+            log.info("time-travel server ready uid={} branch={} source={} snapshot_lsn={} point={} {}", uid, branch.name(), source.branch().name(),
+                    source.snapshot().lsn(), point, phases);
             return socketDir;
         } catch (Exception e) {
             remove(project, uid);

@@ -177,7 +177,7 @@ public final class Timelines {
      */
     public Reached recover(Project project, Branch target, Source source, Target point, Path dataDir) throws Exception {
         long start = System.nanoTime();
-        prepareCopy(project, source, point, dataDir);
+        prepareCopy(project, source, point, dataDir, dev.oxbow.compute.PhaseTimer.start());
         var owner = computes.owner(project);
         computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
@@ -212,8 +212,9 @@ public final class Timelines {
      * The source's archive made complete up to now (so the point is reachable; an LSN past its end is refused), then
      * the snapshot copied into {@code dataDir} with a request for archive recovery.
      */
-    private void prepareCopy(Project project, Source source, Target point, Path dataDir) throws Exception {
+    private void prepareCopy(Project project, Source source, Target point, Path dataDir, dev.oxbow.compute.PhaseTimer phases) throws Exception {
         String reachable = flush(project, source.branch());
+        phases.end("flush");
         if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
             throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
                     + ", whose WAL ends at " + reachable + ".");
@@ -230,6 +231,7 @@ public final class Timelines {
             }
         }
         recovery.prepare(computes.owner(project), from, dataDir);
+        phases.end("copy");
     }
 
     /**
@@ -237,8 +239,9 @@ public final class Timelines {
      * settings of a hot standby (Oxbow's own settings only, no WAL archiving) that replays up to the point and
      * pauses there. The caller starts it and waits for the pause ({@link PastComputes}).
      */
-    Map<String, String> preparePaused(Project project, Branch branch, Source source, Target point, Path dataDir) throws Exception {
-        prepareCopy(project, source, point, dataDir);
+    Map<String, String> preparePaused(Project project, Branch branch, Source source, Target point, Path dataDir,
+                                      dev.oxbow.compute.PhaseTimer phases) throws Exception {
+        prepareCopy(project, source, point, dataDir, phases);
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, branch));
         settings.putAll(PointInTimeRecovery.pausedSettings(layout.archiveDir(project, source.branch()), point));
         settings.put("archive_mode", "off"); // it never writes WAL of its own; nothing may reach the branch's archive
