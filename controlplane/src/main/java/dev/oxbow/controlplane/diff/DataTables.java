@@ -25,7 +25,7 @@ final class DataTables {
         String sql = "SELECT n.nspname, c.relname, c.relkind = 'p',"
                 + " ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0"
                 + "   AND NOT a.attisdropped ORDER BY a.attnum),"
-                + " ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_constraint co, pg_catalog.unnest(co.conkey) WITH ORDINALITY k(attnum, i)"
+                + " ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_constraint co CROSS JOIN LATERAL pg_catalog.unnest(co.conkey) WITH ORDINALITY k(attnum, i)"
                 + "   JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum"
                 + "   WHERE co.conrelid = c.oid AND co.contype = 'p' ORDER BY k.i),"
                 + " pg_catalog.pg_total_relation_size(c.oid)"

@@ -241,44 +241,74 @@ final class SchemaReader {
         });
     }
 
+    /**
+     * Privileges that differ from the object's defaults ({@code acldefault}: the owner's, plus PUBLIC's EXECUTE on
+     * functions): an entry beyond them is a GRANT, a default entry taken away is a revoked default. The owner's own
+     * privileges are left out; creating the object gives them.
+     */
     private void grants() throws SQLException {
-        // privileges beyond the owner's own; a null ACL means the defaults, which acldefault spells out
-        each("SELECT n.nspname, c.relname, c.relkind, a.privilege_type, CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END,"
-                + " a.is_grantable FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,"
-                + " LATERAL pg_catalog.aclexplode(COALESCE(c.relacl, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))) a"
-                + " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND a.grantee <> c.relowner AND " + USER_SCHEMA
-                + " AND " + notExtensionMember("pg_class", "c.oid") + " ORDER BY 1, 2, 4, 5", rs -> {
-            String kind = rs.getString(3);
-            String word = "S".equals(kind) ? "SEQUENCE" : "TABLE";
-            String parent = ("S".equals(kind) ? "SEQUENCE:" : "v".equals(kind) || "m".equals(kind) ? "VIEW:" : "TABLE:") + rs.getString(1) + "." + rs.getString(2);
-            grant(rs.getString(4), word, Ident.qualified(rs.getString(1), rs.getString(2)), rs.getString(1) + "." + rs.getString(2), parent,
-                    rs.getString(5), rs.getBoolean(6));
+        String objects = "SELECT n.nspname AS s, c.relname::pg_catalog.text AS name, NULL::pg_catalog.text AS args,"
+                + " CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' WHEN c.relkind IN ('v', 'm') THEN 'VIEW' ELSE 'TABLE' END AS kind,"
+                + " c.relacl AS acl, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner) AS def, c.relowner AS owner"
+                + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND " + USER_SCHEMA + " AND " + notExtensionMember("pg_class", "c.oid")
+                + " UNION ALL SELECT n.nspname, NULL, NULL, 'SCHEMA', n.nspacl, pg_catalog.acldefault('n'::\"char\", n.nspowner), n.nspowner"
+                + " FROM pg_catalog.pg_namespace n WHERE " + USER_SCHEMA + " AND " + notExtensionMember("pg_namespace", "n.oid")
+                + " UNION ALL SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), 'FUNCTION', p.proacl,"
+                + " pg_catalog.acldefault('f'::\"char\", p.proowner), p.proowner"
+                + " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+                + " WHERE p.prokind IN ('f', 'p') AND " + USER_SCHEMA + " AND " + notExtensionMember("pg_proc", "p.oid");
+        String sql = "WITH o AS (" + objects + ") SELECT o.s, o.name, o.args, o.kind, g.privilege_type,"
+                + " CASE WHEN g.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(g.grantee)::pg_catalog.text END, g.is_grantable, g.revoked"
+                + " FROM o, LATERAL ("
+                + "  (SELECT e.grantee, e.privilege_type, e.is_grantable, false AS revoked FROM pg_catalog.aclexplode(COALESCE(o.acl, o.def)) e"
+                + "   EXCEPT SELECT d.grantee, d.privilege_type, d.is_grantable, false FROM pg_catalog.aclexplode(o.def) d)"
+                + "  UNION ALL"
+                + "  (SELECT d.grantee, d.privilege_type, d.is_grantable, true FROM pg_catalog.aclexplode(o.def) d"
+                + "   EXCEPT SELECT e.grantee, e.privilege_type, e.is_grantable, true FROM pg_catalog.aclexplode(COALESCE(o.acl, o.def)) e)"
+                + " ) g WHERE g.grantee <> o.owner ORDER BY 1, 2, 3, 5, 6";
+        each(sql, rs -> {
+            String schema = rs.getString(1);
+            String name = rs.getString(2);
+            String args = rs.getString(3);
+            String kind = rs.getString(4);
+            String grantee = rs.getString(6);
+            if (isOxbowRole(grantee)) {
+                return;
+            }
+            String quoted;
+            String object;
+            String word;
+            switch (kind) {
+                case "SCHEMA" -> {
+                    quoted = Ident.quote(schema);
+                    object = schema;
+                    word = "SCHEMA";
+                }
+                case "FUNCTION" -> {
+                    quoted = Ident.qualified(schema, name) + "(" + args + ")";
+                    object = functionIdentity(schema, name, args);
+                    word = "ROUTINE";
+                }
+                default -> {
+                    quoted = Ident.qualified(schema, name);
+                    object = schema + "." + name;
+                    word = "SEQUENCE".equals(kind) ? "SEQUENCE" : "TABLE";
+                }
+            }
+            String privilege = rs.getString(5);
+            boolean grantable = rs.getBoolean(7);
+            String to = grantee == null ? "PUBLIC" : Ident.quote(grantee);
+            String on = " ON " + word + " " + quoted;
+            String grant = "GRANT " + privilege + on + " TO " + to + (grantable ? " WITH GRANT OPTION" : "");
+            String revoke = "REVOKE " + privilege + on + " FROM " + to;
+            String identity = privilege + " on " + object + " to " + (grantee == null ? "PUBLIC" : grantee);
+            if (rs.getBoolean(8)) {
+                add(SchemaKind.GRANT, "default " + identity + " revoked", kind + ":" + object, "revoked", revoke, grant, null);
+            } else {
+                add(SchemaKind.GRANT, identity, kind + ":" + object, Boolean.toString(grantable), grant, revoke, null);
+            }
         });
-        each("SELECT n.nspname, a.privilege_type, CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END, a.is_grantable"
-                + " FROM pg_catalog.pg_namespace n, LATERAL pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n'::\"char\", n.nspowner))) a"
-                + " WHERE a.grantee <> n.nspowner AND " + USER_SCHEMA + " AND " + notExtensionMember("pg_namespace", "n.oid") + " ORDER BY 1, 2, 3", rs ->
-                grant(rs.getString(2), "SCHEMA", Ident.quote(rs.getString(1)), rs.getString(1), "SCHEMA:" + rs.getString(1), rs.getString(3), rs.getBoolean(4)));
-        each("SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), a.privilege_type,"
-                + " CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END, a.is_grantable"
-                + " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace,"
-                + " LATERAL pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f'::\"char\", p.proowner))) a"
-                + " WHERE p.prokind IN ('f', 'p') AND a.grantee <> p.proowner AND " + USER_SCHEMA + " AND " + notExtensionMember("pg_proc", "p.oid")
-                + " ORDER BY 1, 2, 3, 4, 5", rs -> {
-            String identity = functionIdentity(rs.getString(1), rs.getString(2), rs.getString(3));
-            grant(rs.getString(4), "ROUTINE", Ident.qualified(rs.getString(1), rs.getString(2)) + "(" + rs.getString(3) + ")", identity,
-                    "FUNCTION:" + identity, rs.getString(5), rs.getBoolean(6));
-        });
-    }
-
-    private void grant(String privilege, String objectWord, String quotedObject, String object, String parent, String grantee, boolean grantable) {
-        if (isOxbowRole(grantee)) {
-            return;
-        }
-        String to = grantee == null ? "PUBLIC" : Ident.quote(grantee);
-        String on = " ON " + objectWord + " " + quotedObject;
-        add(SchemaKind.GRANT, privilege + " on " + object + " to " + (grantee == null ? "PUBLIC" : grantee), parent, Boolean.toString(grantable),
-                "GRANT " + privilege + on + " TO " + to + (grantable ? " WITH GRANT OPTION" : ""),
-                "REVOKE " + privilege + on + " FROM " + to, null);
     }
 
     private interface Row {
