@@ -64,6 +64,9 @@ final class BranchDiffApi {
         if (!d.schemaOnly()) {
             ObjectNode data = n.putObject("data");
             data.put("tables_compared", d.tablesCompared());
+            if (d.examplesWithheld()) {
+                data.put("examples_withheld", "example rows need CAN_MANAGE on the project; CAN_USE sees counts only");
+            }
             ArrayNode tables = data.putArray("tables");
             for (BranchDiff.TableDiff t : d.tables()) {
                 ObjectNode o = tables.addObject().put("table", t.table());

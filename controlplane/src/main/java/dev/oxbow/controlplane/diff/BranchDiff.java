@@ -6,10 +6,13 @@ import java.util.Map;
 /**
  * What differs between a branch and the branch it is compared against, in one database: the schema as DDL that, run
  * on {@code against}, makes it match {@code branch}; and per table with a primary key the rows {@code branch} added,
- * removed and changed relative to {@code against}, with a page of examples.
+ * removed and changed relative to {@code against}, with a page of examples. Examples are row data, read past every
+ * grant and row policy, so only callers who could read every row anyway (CAN_MANAGE) get them; CAN_USE callers get
+ * the counts ({@code examplesWithheld}).
  */
 public record BranchDiff(String branch, String against, String database, boolean schemaOnly, SchemaDiff schema,
-                         List<TableDiff> tables, List<NotComparable> notComparable, int tablesCompared, Stats stats) {
+                         List<TableDiff> tables, List<NotComparable> notComparable, int tablesCompared, boolean examplesWithheld,
+                         Stats stats) {
     public BranchDiff {
         tables = List.copyOf(tables);
         notComparable = List.copyOf(notComparable);

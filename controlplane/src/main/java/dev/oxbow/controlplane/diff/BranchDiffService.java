@@ -65,6 +65,12 @@ public final class BranchDiffService {
         if (examples < 0 || examples > MAX_EXAMPLES) {
             throw ApiException.invalid("Field page_size must be between 0 and " + MAX_EXAMPLES + ", got " + examples + ".");
         }
+        // example rows are data past every grant and policy: for those who can read it all anyway (CAN_MANAGE can make
+        // itself a superuser-like role); CAN_USE callers, whose own roles may see less, get counts only
+        boolean withheld = access.level(caller, project) != AccessControl.Level.CAN_MANAGE && examples > 0;
+        if (withheld) {
+            examples = 0;
+        }
         Endpoint branchEndpoint = endpointOf(branch);
         Endpoint againstEndpoint = endpointOf(against);
         long start = System.nanoTime();
@@ -74,7 +80,7 @@ public final class BranchDiffService {
         try {
             Path b = await(branchSocket, branchEndpoint);
             Path a = await(againstSocket, againstEndpoint);
-            BranchDiff result = compare(b, a, branch, against, database, request.schemaOnly(), examples, start);
+            BranchDiff result = compare(b, a, branch, against, database, request.schemaOnly(), examples, withheld, start);
             log.info("branch diff branch={} against={} database={} schema_changes={} tables={} queries={} bytes={} ms={}", branch.name(),
                     against.name(), database, result.schema().changes().size(), result.tables().size(), result.stats().queries(),
                     result.stats().bytesReturned(), result.stats().millis());
@@ -86,7 +92,7 @@ public final class BranchDiffService {
     }
 
     private BranchDiff compare(Path branchSocket, Path againstSocket, Branch branch, Branch against, String database,
-                               boolean schemaOnly, int examples, long start) {
+                               boolean schemaOnly, int examples, boolean withheld, long start) {
         DiffStats stats = new DiffStats();
         try (Connection b = reader(branchSocket, database, branch); Connection a = reader(againstSocket, database, against)) {
             SchemaDiff schema = SchemaDiff.between(SchemaReader.read(b, stats), SchemaReader.read(a, stats));
@@ -125,7 +131,7 @@ public final class BranchDiffService {
             }
             tables.sort(Comparator.comparing(BranchDiff.TableDiff::table));
             long millis = (System.nanoTime() - start) / 1_000_000;
-            return new BranchDiff(branch.name(), against.name(), database, schemaOnly, schema, tables, notComparable, compared,
+            return new BranchDiff(branch.name(), against.name(), database, schemaOnly, schema, tables, notComparable, compared, withheld,
                     new BranchDiff.Stats(stats.queries(), stats.rowsReturned(), stats.bytesReturned(), tableBytes, ranges[0], ranges[1], millis));
         } catch (DiffFailure e) {
             throw ApiException.invalidState(e.getMessage());
