@@ -433,6 +433,7 @@ function branchDetail(detail) {
       h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` })),
     h('section', {}, h('h3', { text: 'Endpoints' }), endpointsBox,
       h('div', { class: 'row' }, newEpId, newEpType, 'CU', newMin, '–', newMax, createEp)),
+    diffView(b),
     sqlEditor(b));
   loadEndpoints(b, endpointsBox);
   // endpoints of the shown branch only: one list call (plus one history call each) every 10 s
@@ -553,6 +554,35 @@ async function connectionString(e, box) {
 }
 
 // ---------- SQL editor ----------
+
+/** Compare this branch with another: the DDL that makes the other match it, and rows added/removed/changed per table. */
+function diffView(b) {
+  const against = h('select', { id: 'diff-against' }, state.branches.filter(x => x.name !== b.name)
+    .map(x => h('option', { value: x.branch_id, text: x.branch_id, selected: x.name === b.status.source_branch })));
+  const schemaOnly = h('input', { id: 'diff-schema-only', type: 'checkbox' });
+  const result = h('div', { id: 'diff-result', class: 'results' });
+  const run = h('button', { id: 'run-diff', text: 'Compare' });
+  run.addEventListener('click', () => act(run, async () => {
+    result.replaceChildren(h('p', { class: 'muted', text: 'Comparing (suspended computes wake first)…' }));
+    try {
+      const d = await api('GET', OX + b.name + ':diff?against=' + encodeURIComponent(against.value) + (schemaOnly.checked ? '&schema_only=true' : ''));
+      const statements = d.schema.statements;
+      const tables = d.data ? d.data.tables : [];
+      result.replaceChildren(
+        h('p', { class: 'muted', id: 'diff-summary', text: d.identical ? `identical to ${against.value}`
+          : `${d.schema.changes.length} schema change(s), ${tables.length} table(s) with different rows · ${d.stats.elapsed_ms} ms` }),
+        statements.length ? h('pre', { id: 'diff-ddl', text: `-- run on ${against.value} to match ${b.branch_id}\n` + statements.map(x => x + ';').join('\n') }) : null,
+        tables.length ? h('table', {}, h('thead', {}, h('tr', {}, ['table', 'added', 'removed', 'changed', 'examples'].map(c => h('th', { text: c })))),
+          h('tbody', {}, tables.map(t => h('tr', {}, h('td', { text: t.table }), h('td', { text: t.rows_added }), h('td', { text: t.rows_removed }),
+            h('td', { text: t.rows_changed }), h('td', { text: t.examples.map(e => e.change.toLowerCase() + ' ' + JSON.stringify(e.key)).join(', ') }))))) : null,
+        d.data && d.data.not_comparable.length ? h('p', { class: 'muted', text: 'not compared: ' + d.data.not_comparable.map(t => `${t.table} (${t.reason})`).join(', ') }) : null);
+    } catch (e) {
+      result.replaceChildren(h('p', { class: 'state-FAILED', id: 'diff-error', text: e.message }));
+    }
+  }));
+  return h('section', {}, h('h3', { text: 'Compare with another branch' }),
+    h('div', { class: 'row' }, 'against', against, h('label', {}, schemaOnly, ' schema only'), run), result);
+}
 
 function sqlEditor(b) {
   const endpoint = h('select', { id: 'sql-endpoint' });

@@ -50,6 +50,7 @@ import dev.oxbow.controlplane.catalog.CatalogOperations;
 import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
+import dev.oxbow.controlplane.diff.BranchDiffService;
 import dev.oxbow.controlplane.sql.SqlOperations;
 import dev.oxbow.controlplane.sync.SourceCatalogs;
 import dev.oxbow.controlplane.sync.SyncRunner;
@@ -120,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ScheduledSnapshots scheduledSnapshots;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
+    private final BranchDiffService branchDiffs;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
     private final DataApiService dataApis;
@@ -205,6 +207,7 @@ public final class ControlPlane implements AutoCloseable {
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
         this.sqlConsole = new SqlConsole(store, activity, access, layout);
+        this.branchDiffs = new BranchDiffService(store, activity, access);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -312,6 +315,7 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneMetrics metrics() { return metrics; }
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
+    public BranchDiffService branchDiffs() { return branchDiffs; }
     public SyncedTableService syncedTables() { return syncedTables; }
     public DataApiService dataApis() { return dataApis; }
     public DataApiGateway dataApiGateway() { return dataApiGateway; }

@@ -36,6 +36,7 @@ class PackageLayersTest {
             "history",    // snapshots, WAL archive, restore window, background maintenance
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
+            "diff",       // branch diff: schema DDL and row differences by key-range hashes
             "catalog",    // catalogs: names for a branch's database
             "sync",       // synced tables
             "dataapi",    // the Data API: management, authenticator set-up, serving
