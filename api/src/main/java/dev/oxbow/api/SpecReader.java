@@ -68,6 +68,12 @@ final class SpecReader {
                 bool(s, "no_expiry", "spec."));
     }
 
+    /** Oxbow's {@code spec.masked} on branch create: mask the new branch with the project's rules (null when unset). */
+    static Boolean branchMasked(JsonNode body) {
+        JsonNode s = spec(body);
+        return s == null || !s.isObject() ? null : bool(s, "masked", "spec.");
+    }
+
     /** BranchSpec.source_snapshot: the snapshot a new branch's data comes from (null when unset). */
     static String sourceSnapshot(JsonNode body) {
         return text(spec(body), "source_snapshot", "spec.");

@@ -129,6 +129,7 @@ public final class Timelines {
         }
         Branch current = branch;
         while (true) {
+            refuseBeforeMasking(current, branch, target, field);
             Optional<Snapshot> s = pick(snapshots(project, current), target);
             if (s.isEmpty() && bucket.isPresent()) {
                 s = pick(bucket.get().remoteSnapshots(project, current), target); // the local copy is gone: the bucket's
@@ -145,6 +146,26 @@ public final class Timelines {
         String earliest = own.isEmpty() ? "none yet" : own.get(0).time() + " (LSN " + own.get(0).lsn() + ")";
         throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time())
                 + ") is before the history Oxbow keeps for " + branch.name() + "; its earliest restorable point is " + earliest + ".");
+    }
+
+    /**
+     * A masked branch's history begins where its data was masked: an earlier point (its own, or its parent's
+     * before it was branched) would be unmasked data, so it is refused, and so is any point while masking runs.
+     */
+    private static void refuseBeforeMasking(Branch current, Branch asked, Target target, String field) {
+        if (!current.masked()) {
+            return;
+        }
+        if (!current.maskingDone()) {
+            throw ApiException.invalidState("Branch " + current.name() + " is still being masked; it has no history to read yet.");
+        }
+        boolean before = target.lsn() != null ? Lsn.parse(target.lsn()) < Lsn.parse(current.maskedLsn())
+                : target.time().isBefore(current.maskedTime());
+        if (before) {
+            throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time()) + ") is before "
+                    + asked.name() + " was masked; a masked branch's earliest point is " + current.maskedTime() + " (LSN " + current.maskedLsn()
+                    + "), and nothing earlier (unmasked data) can be restored or branched from it.");
+        }
     }
 
     private static Optional<Snapshot> pick(List<Snapshot> snaps, Target target) {
