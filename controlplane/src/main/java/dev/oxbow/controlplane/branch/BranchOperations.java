@@ -66,11 +66,11 @@ public final class BranchOperations {
                 .filter(p -> p.keyHex() != null && !p.rules().isEmpty())
                 .orElseThrow(() -> ApiException.invalidState("Project " + project.name() + " has no masking rules; set them first."));
         java.nio.file.Path dataDir = layout.dataDir(project, branch);
-        BranchMasker.Masked masked = masker.mask(project, branch, dataDir, policy);
+        masker.mask(project, branch, dataDir, policy);
         cloner.delete(layout.archiveDir(project, branch));
         computes.ensureArchiveDir(project, layout.archiveDir(project, branch));
-        timelines.adoptBranchPoint(project, dataDir, masked.lsn(), masked.time());
-        return branch.withMaskedFrom(masked.lsn(), masked.time(), clock.instant());
+        dev.oxbow.storage.Snapshot first = timelines.restartHistoryAt(project, dataDir);
+        return branch.withMaskedFrom(first.lsn(), first.time(), clock.instant());
     }
 
     public Map<OperationKind, OperationHandler> handlers() {

@@ -98,6 +98,15 @@ public final class Timelines {
         snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
+    /**
+     * Makes a cleanly stopped data directory (a masked branch's, after masking) the first and only snapshot of the
+     * history beside it, at its shutdown checkpoint; whatever history was there before is dropped.
+     */
+    public Snapshot restartHistoryAt(Project project, Path stoppedDataDir) throws ComputeException, IOException {
+        cloner.delete(stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+        return snapshots.adoptStopped(computes.owner(project), stoppedDataDir, stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+    }
+
     /** The branch's WAL position now (its compute runs, or is started for the query). */
     long currentLsn(Project project, Branch branch) throws ComputeException, SQLException {
         try (Connection c = computes.connect(project, branch, "postgres");
