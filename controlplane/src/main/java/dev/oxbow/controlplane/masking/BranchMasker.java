@@ -74,8 +74,9 @@ public final class BranchMasker {
                 // a slot from the parent could decode WAL from before masking
                 st.execute("SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots");
                 st.execute("CREATE ROLE " + PgAdmin.ident(masker) + " LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS");
-                // so the masking session can stop foreign-key cascades and ordinary triggers without being superuser
-                st.execute("GRANT SET ON PARAMETER session_replication_role TO " + PgAdmin.ident(masker));
+                // Its sessions start with foreign-key cascades and checks and ORIGIN triggers and rules off. Set by a
+                // superuser as the role's default, so the masker (and tenant code that RESET ROLEs to it) cannot turn it back.
+                st.execute("ALTER ROLE " + PgAdmin.ident(masker) + " SET session_replication_role = 'replica'");
             }
             Map<String, Map<List<String>, List<MaskingRule>>> byTable = new LinkedHashMap<>();
             for (MaskingRule r : policy.rules()) {
@@ -94,7 +95,6 @@ public final class BranchMasker {
                 }
             } finally {
                 try (Connection admin = PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE); Statement st = admin.createStatement()) {
-                    st.execute("REVOKE SET ON PARAMETER session_replication_role FROM " + PgAdmin.ident(masker));
                     for (String db : byTable.keySet()) {
                         try {
                             st.execute("REVOKE CONNECT ON DATABASE " + PgAdmin.ident(db) + " FROM " + PgAdmin.ident(masker));
@@ -154,9 +154,14 @@ public final class BranchMasker {
         long changed = 0;
         try (Connection c = PgConnections.openForOxbow(socketDir, database, masker); Statement st = c.createStatement()) {
             // The session user is the unprivileged masker: RESET ROLE in tenant code leaves it with no rights at all.
-            // Set while still the masker (the owner has no right to): no foreign-key cascades or checks against other tables, no
-            // ORIGIN triggers or rules. Hashing both sides of a foreign key with the same action keeps it consistent.
-            st.execute("SET session_replication_role = replica");
+            // session_replication_role is replica from the role's default: no foreign-key cascades or checks against other
+            // tables, no ORIGIN triggers or rules. Hashing both sides of a foreign key with the same action keeps it consistent.
+            try (ResultSet rs = st.executeQuery("SELECT pg_catalog.current_setting('session_replication_role')")) {
+                rs.next();
+                if (!"replica".equals(rs.getString(1))) {
+                    throw new ComputeException("the masking session's session_replication_role is " + rs.getString(1) + ", not replica");
+                }
+            }
             st.execute("SET ROLE " + PgAdmin.ident(facts.owner()));
             st.execute("SET row_security = off"); // a policy that would hide a row is an error, never a row left unmasked
             if (update != null) {
