@@ -161,7 +161,7 @@ final class PostgresApi {
                 }
                 resource(ctx, method,
                         () -> writer.branch(cp.branches().read(name)),
-                        () -> op(cp.branches().update(name, SpecReader.branch(body(ctx)), mask(ctx))),
+                        () -> op(cp.branches().update(name, SpecReader.branchUpdate(body(ctx)), mask(ctx))),
                         () -> op(cp.branches().delete(name, flag(ctx, "purge"), flag(ctx, "allow_missing"))));
             }
             case 5 -> {

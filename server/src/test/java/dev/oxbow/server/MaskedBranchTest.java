@@ -263,6 +263,9 @@ class MaskedBranchTest {
         assertThat(unmaskedChild.statusCode()).as(unmaskedChild.body()).isEqualTo(400);
         assertThat(unmaskedChild.body()).contains("spec.masked");
         assertThat(t.http("GET", API + P + "/branches/dev-past", null).statusCode()).isEqualTo(404);
+        HttpResponse<String> unmask = t.http("PATCH", API + DEV + "?update_mask=spec.is_protected", "{\"spec\":{\"is_protected\":false,\"masked\":false}}");
+        assertThat(unmask.statusCode()).as(unmask.body()).isEqualTo(400);
+        assertThat(unmask.body()).contains("spec.masked");
     }
 
     @Test

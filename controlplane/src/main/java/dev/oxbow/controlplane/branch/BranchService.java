@@ -94,6 +94,10 @@ public final class BranchService {
             if (!replaceExisting || existing.get().deleted()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
             }
+            if (masked != null && masked != existing.get().masked()) {
+                throw ApiException.invalid("Field spec.masked (" + masked + ") does not match the existing branch " + name
+                        + ", which is " + (existing.get().masked() ? "masked" : "not masked") + "; masking is fixed when a branch is created.");
+            }
             return adopt(existing.get(), s);
         }
         if (fromSnapshot != null) {

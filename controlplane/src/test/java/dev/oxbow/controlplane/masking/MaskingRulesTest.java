@@ -128,6 +128,10 @@ class MaskingRulesTest {
         assertThat(child.masked()).isTrue();
         assertThat(child.maskedLsn()).isEqualTo("0/5000000");
 
+        // replace_existing adopts a branch only as it is: masking cannot be asked for after the fact, nor dropped
+        invalid(() -> s.branches.create("projects/p1", "dev", from(null), true, null, false), "spec.masked", "fixed");
+        s.branches.create("projects/p1", "dev", from(null), true, null, true);
+
         // dev's parent holds unmasked data: no reset to it
         s.f.store.branches().delete(child.name());
         refused(() -> s.branches.reset(dev.name()), 400, "BAD_REQUEST", "unmasked");
