@@ -366,6 +366,9 @@ function branchDetail(detail) {
     h('option', { value: 'head', text: 'from head' }), h('option', { value: 'time', text: 'from a point in time' }));
   const expiry = h('select', { id: 'new-branch-expiry' }, h('option', { value: '', text: 'never expires' }),
     ...[['3600s', 'expires in 1 h'], ['86400s', 'expires in 1 day'], ['604800s', 'expires in 7 days']].map(([v, t]) => h('option', { value: v, text: t })));
+  // Oxbow extension: masked with the project's masking rules; a child of a masked branch is always masked
+  const masked = h('input', { id: 'new-branch-masked', type: 'checkbox', checked: !!b.status.masked, disabled: !!b.status.masked });
+  const maskedLabel = h('label', { title: "Apply the project's masking rules before the branch serves" }, masked, ' masked');
   const createBranch = h('button', { id: 'create-branch', class: 'primary', text: 'Create branch' });
   createBranch.addEventListener('click', () => act(createBranch, async () => {
     const spec = { source_branch: b.name };
@@ -374,6 +377,7 @@ function branchDetail(detail) {
       spec.source_branch_time = new Date(fromTime.value).toISOString();
     }
     if (expiry.value) spec.ttl = expiry.value; else spec.no_expiry = true;
+    if (masked.checked && !b.status.masked) spec.masked = true;
     const op = await api('POST', PG + state.project.name + '/branches?branch_id=' + encodeURIComponent(childId.value.trim()), { spec });
     await waitFor(op, status);
     const created = childId.value.trim();
@@ -426,8 +430,9 @@ function branchDetail(detail) {
         b.status.source_branch_time ? `branched at ${b.status.source_branch_time}` : b.status.source_branch_lsn ? `branched at LSN ${b.status.source_branch_lsn}` : null,
         b.status.expire_time ? `expires ${b.status.expire_time} (${ago(b.status.expire_time)})` : 'no expiry',
         b.status.is_protected ? 'protected' : null, b.status.default ? 'default' : null,
+        b.status.masked ? (b.status.masked_time ? `masked since ${b.status.masked_time}` : 'masking…') : null,
         `created ${ago(b.create_time)}`].filter(Boolean).join(' · ')),
-      h('div', { class: 'row' }, childId, mode, fromTime, expiry, createBranch),
+      h('div', { class: 'row' }, childId, mode, fromTime, expiry, maskedLabel, createBranch),
       h('div', { class: 'row' }, restoreTime, restore, reset, del, status),
       snapshotControls(b, status),
       h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` })),

@@ -105,6 +105,7 @@ public final class ControlPlane implements AutoCloseable {
     private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
+    private final dev.oxbow.controlplane.masking.MaskingRules maskingRules;
     private final EndpointService endpoints;
     private final RoleService roles;
     private final DatabaseService databases;
@@ -166,7 +167,8 @@ public final class ControlPlane implements AutoCloseable {
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
-        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
+                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -187,7 +189,9 @@ public final class ControlPlane implements AutoCloseable {
         this.permissions = new PermissionService(store);
         this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
-        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
+        this.maskingRules = new dev.oxbow.controlplane.masking.MaskingRules(store, resources, clock);
+        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines,
+                maskingRules);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
@@ -300,6 +304,7 @@ public final class ControlPlane implements AutoCloseable {
     public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
+    public dev.oxbow.controlplane.masking.MaskingRules maskingRules() { return maskingRules; }
     public SnapshotService snapshots() { return snapshots; }
     public ProjectUsage projectUsage() { return projectUsage; }
     public EndpointService endpoints() { return endpoints; }
