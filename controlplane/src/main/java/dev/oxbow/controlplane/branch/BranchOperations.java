@@ -7,6 +7,8 @@ import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.masking.BranchMasker;
+import dev.oxbow.metadata.MaskingPolicy;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
@@ -36,11 +38,16 @@ public final class BranchOperations {
     private final Layout layout;
 
     private final ProjectSnapshots snapshots;
+
+    private final BranchMasker masker;
+    private final dev.oxbow.storage.BranchCloner cloner;
+    private final dev.oxbow.controlplane.compute.Computes computes;
     private final java.util.function.Consumer<Branch> firstSnapshot;
 
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
-                            ProjectSnapshots snapshots) {
-        this(store, provisioner, lifecycle, clock, timelines, layout, snapshots, b -> { });
+                            ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
+                            dev.oxbow.controlplane.compute.Computes computes) {
+        this(store, provisioner, lifecycle, clock, timelines, layout, snapshots, masker, cloner, computes, b -> { });
     }
 
     /**
@@ -48,8 +55,12 @@ public final class BranchOperations {
      * it exists (also across a restart: history maintenance takes any missing one) the branch's points are bridged.
      */
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
-                            ProjectSnapshots snapshots, java.util.function.Consumer<Branch> firstSnapshot) {
+                            ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
+                            dev.oxbow.controlplane.compute.Computes computes, java.util.function.Consumer<Branch> firstSnapshot) {
         this.firstSnapshot = firstSnapshot;
+        this.masker = masker;
+        this.cloner = cloner;
+        this.computes = computes;
         this.snapshots = snapshots;
         this.timelines = timelines;
         this.layout = layout;
@@ -57,6 +68,22 @@ public final class BranchOperations {
         this.provisioner = provisioner;
         this.lifecycle = lifecycle;
         this.clock = clock;
+    }
+
+    /**
+     * Masks the branch's data (stopped, just built), then starts its history over: the snapshot and WAL the build
+     * left (a recovery's) hold unmasked rows, so both are dropped and the masked data becomes the first snapshot.
+     */
+    private Branch mask(Project project, Branch branch) throws Exception {
+        MaskingPolicy policy = store.maskingPolicies().get(MaskingPolicy.nameOf(project.projectId()))
+                .filter(p -> p.keyHex() != null && !p.rules().isEmpty())
+                .orElseThrow(() -> ApiException.invalidState("Project " + project.name() + " has no masking rules; set them first."));
+        java.nio.file.Path dataDir = layout.dataDir(project, branch);
+        masker.mask(project, branch, dataDir, policy);
+        cloner.delete(layout.archiveDir(project, branch));
+        computes.ensureArchiveDir(project, layout.archiveDir(project, branch));
+        dev.oxbow.storage.Snapshot first = timelines.restartHistoryAt(project, dataDir);
+        return branch.withMaskedFrom(first.lsn(), first.time(), clock.instant());
     }
 
     public Map<OperationKind, OperationHandler> handlers() {
@@ -74,6 +101,12 @@ public final class BranchOperations {
                             PointInTimeRecovery.Target past = request.point();
                             String fromSnapshot = request.sourceSnapshot();
                             var now = clock.instant();
+                            // decided from the source, not from the record: a retry after masking was recorded redoes it
+                            boolean ownMasking = branch.masked() && (fromSnapshot != null || !parent.masked());
+                            if (ownMasking && branch.maskingDone()) {
+                                // pending again while rebuilt, so nothing ships or reads its history in between
+                                store.branches().put(branch.toBuilder().maskedLsn(null).maskedTime(null).build());
+                            }
                             String lsn;
                             java.time.Instant time;
                             if (fromSnapshot != null) {
@@ -87,8 +120,9 @@ public final class BranchOperations {
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
                                 phases.end("clone");
-                                // its first snapshot (a second copy) is taken once the create is done
-                                firstSnapshotLater = true;
+                                // its first snapshot (a second copy) is taken once the create is done; a masked one
+                                // starts its history over at the masked data below
+                                firstSnapshotLater = !ownMasking;
                             } else {
                                 Timelines.Source source = timelines.resolve(project, parent, past,
                                         past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
@@ -97,7 +131,11 @@ public final class BranchOperations {
                                 time = reached.time();
                             }
                             branch = Cascade.requireBranch(store, op.resourceName());
-                            store.branches().put(branch.withSourcePoint(lsn, time, now));
+                            branch = branch.withSourcePoint(lsn, time, now);
+                            if (ownMasking) {
+                                branch = mask(project, branch);
+                            }
+                            store.branches().put(branch);
                             phases.end("data");
                         }
                         ctx.pointTaken();
