@@ -140,7 +140,7 @@ public final class DataApiEngine {
         String schema = profile(r);
         String path = r.path().startsWith("/") ? r.path().substring(1) : r.path();
         if (path.isEmpty()) {
-            return openApi(cache, schema, r);
+            return openApi(c, cache, schema);
         }
         if (path.startsWith("rpc/")) {
             return rpc(c, cache, cache.function(schema, path.substring(4)), r);
@@ -510,10 +510,29 @@ public final class DataApiEngine {
         return DataApiResponse.json(200, body, Map.of());
     }
 
-    /** A Swagger 2.0 description of the exposed relations and functions, as PostgREST serves at the root. */
-    private DataApiResponse openApi(SchemaCache cache, String schema, DataApiRequest r) {
+    /**
+     * A Swagger 2.0 description of the exposed relations and functions, as PostgREST serves at the root. Unless
+     * openapi_mode is IGNORE_PRIVILEGES it lists only the relations the caller holds a privilege on.
+     */
+    private DataApiResponse openApi(Trip c, SchemaCache cache, String schema) throws SQLException {
         if (settings.openApiMode() == DataApiSettings.OpenApiMode.DISABLED) {
             throw new PostgrestException(404, "PGRST126", "Open API has been disabled for this database", null, null);
+        }
+        List<Relation> shown = cache.relations().values().stream().filter(rel -> rel.schema().equals(schema)).toList();
+        if (settings.openApiMode() == DataApiSettings.OpenApiMode.FOLLOW_PRIVILEGES && !shown.isEmpty()) {
+            SqlText check = new SqlText().sql("SELECT ");
+            for (int i = 0; i < shown.size(); i++) {
+                check.sql(i > 0 ? ", " : "").sql("has_table_privilege(").param(shown.get(i).qualified())
+                        .sql(", 'SELECT,INSERT,UPDATE,DELETE')");
+            }
+            String[] granted = c.one(check).rows().get(0);
+            List<Relation> visible = new ArrayList<>();
+            for (int i = 0; i < shown.size(); i++) {
+                if ("t".equals(granted[i]) || "true".equals(granted[i])) {
+                    visible.add(shown.get(i));
+                }
+            }
+            shown = visible;
         }
         ObjectNode doc = JSON.createObjectNode();
         doc.put("swagger", "2.0");
@@ -521,10 +540,7 @@ public final class DataApiEngine {
         doc.putArray("produces").add("application/json").add("text/csv");
         ObjectNode paths = doc.putObject("paths");
         ObjectNode defs = doc.putObject("definitions");
-        for (Relation rel : cache.relations().values()) {
-            if (!rel.schema().equals(schema)) {
-                continue;
-            }
+        for (Relation rel : shown) {
             ObjectNode p = paths.putObject("/" + rel.name());
             for (String m : rel.insertable() ? List.of("get", "post", "patch", "delete") : List.of("get")) {
                 p.putObject(m).putArray("tags").add(rel.name());

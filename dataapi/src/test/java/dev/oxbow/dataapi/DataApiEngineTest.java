@@ -333,4 +333,17 @@ class DataApiEngineTest {
         assertThat(missing.status()).isEqualTo(404);
         assertThat(checks[0]).isEqualTo(2);
     }
+
+    /** openapi_mode unset follows the caller's privileges; IGNORE_PRIVILEGES lists every exposed relation. */
+    @Test
+    void theOpenApiDescriptionFollowsPrivilegesUnlessTold() throws Exception {
+        JsonNode anon = json(call("anon", "GET", "/", null)).path("paths");
+        assertThat(anon.has("/books")).isTrue();
+        assertThat(anon.has("/authors")).isFalse();
+        assertThat(anon.has("/secret")).isFalse();
+        DataApiEngine ignoring = new DataApiEngine(new DataApiSettings(List.of("api"), null, 1000, null,
+                DataApiSettings.OpenApiMode.IGNORE_PRIVILEGES));
+        var all = ignoring.handle(authenticator, cache, "anon", Map.of(), new DataApiRequest("GET", "/", List.of(), Map.of(), null));
+        assertThat(json(all).path("paths").has("/secret")).isTrue();
+    }
 }

@@ -278,7 +278,7 @@ class DataApiTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         List<String> lines = out.lines().filter(l -> l.startsWith("PASS") || l.startsWith("FAIL")).toList();
-        assertThat(lines).as(out).hasSize(10).allSatisfy(l -> assertThat(l).startsWith("PASS"));
+        assertThat(lines).as(out).hasSize(11).allSatisfy(l -> assertThat(l).startsWith("PASS"));
     }
 
     @Test
