@@ -1,6 +1,6 @@
 package dev.oxbow.controlplane.branch;
 
-import dev.oxbow.controlplane.dataapi.DataApiRecords;
+import dev.oxbow.controlplane.resource.DataApiRecords;
 
 import dev.oxbow.controlplane.operation.OperationRequestCodec;
 import dev.oxbow.controlplane.operation.OperationRequest;

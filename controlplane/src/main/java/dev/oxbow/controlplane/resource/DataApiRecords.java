@@ -1,4 +1,4 @@
-package dev.oxbow.controlplane.dataapi;
+package dev.oxbow.controlplane.resource;
 
 import dev.oxbow.metadata.DataApi;
 import dev.oxbow.metadata.MetadataStore;
