@@ -98,6 +98,15 @@ public final class Timelines {
         snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
+    /**
+     * Makes a cleanly stopped data directory (a masked branch's, after masking) the first and only snapshot of the
+     * history beside it, at its shutdown checkpoint; whatever history was there before is dropped.
+     */
+    public Snapshot restartHistoryAt(Project project, Path stoppedDataDir) throws ComputeException, IOException {
+        cloner.delete(stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+        return snapshots.adoptStopped(computes.owner(project), stoppedDataDir, stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+    }
+
     /** The branch's WAL position now (its compute runs, or is started for the query). */
     long currentLsn(Project project, Branch branch) throws ComputeException, SQLException {
         try (Connection c = computes.connect(project, branch, "postgres");
@@ -119,6 +128,7 @@ public final class Timelines {
         checkWindow(project, target, field);
         Branch current = branch;
         while (true) {
+            refuseBeforeMasking(current, branch, target, field);
             Optional<Snapshot> s = pick(snapshots(project, current), target);
             if (s.isEmpty() && bucket.isPresent()) {
                 s = pick(bucket.get().remoteSnapshots(project, current), target); // the local copy is gone: the bucket's
@@ -149,6 +159,26 @@ public final class Timelines {
                 throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
                         + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
             }
+        }
+    }
+
+    /**
+     * A masked branch's history begins where its data was masked: an earlier point (its own, or its parent's
+     * before it was branched) would be unmasked data, so it is refused, and so is any point while masking runs.
+     */
+    private static void refuseBeforeMasking(Branch current, Branch asked, Target target, String field) {
+        if (!current.masked()) {
+            return;
+        }
+        if (!current.maskingDone()) {
+            throw ApiException.invalidState("Branch " + current.name() + " is still being masked; it has no history to read yet.");
+        }
+        boolean before = target.lsn() != null ? Lsn.parse(target.lsn()) < Lsn.parse(current.maskedLsn())
+                : target.time().isBefore(current.maskedTime());
+        if (before) {
+            throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time()) + ") is before "
+                    + asked.name() + " was masked; a masked branch's earliest point is " + current.maskedTime() + " (LSN " + current.maskedLsn()
+                    + "), and nothing earlier (unmasked data) can be restored or branched from it.");
         }
     }
 
