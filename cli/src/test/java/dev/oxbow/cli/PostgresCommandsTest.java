@@ -96,6 +96,16 @@ class PostgresCommandsTest {
         assertThat(ok(env, "postgres", "list-roles", "projects/cli-a/branches/dev").findValuesAsText("name"))
                 .contains("projects/cli-a/branches/dev/roles/app-reader");
 
+        // Oxbow extension: diff-branches, as text and JSON; the role made above on dev only is a difference
+        Run diffText = oxbow(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "production");
+        assertThat(diffText.exit()).as(diffText.stderr()).isZero();
+        assertThat(diffText.stdout()).contains("CREATE ROLE \"app_reader\" ").contains("-- rows: 0 tables compared, 0 differ");
+        JsonNode diff = ok(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "production", "--schema-only", "--json");
+        assertThat(diff.path("schema").path("changes").findValuesAsText("object")).contains("app_reader");
+        Run badDiff = oxbow(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "nope");
+        assertThat(badDiff.exit()).isEqualTo(1);
+        assertThat(badDiff.stderr()).startsWith("Error: ").contains("projects/cli-a/branches/nope");
+
         // deletes print nothing and leave nothing behind
         Run deleted = oxbow(env, "postgres", "delete-branch", "projects/cli-a/branches/dev");
         assertThat(deleted.exit()).as(deleted.stderr()).isZero();
