@@ -37,6 +37,8 @@ class PackageLayersTest {
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
             "catalog",    // catalogs: names for a branch's database
+            "cdf",        // change feeds from Postgres into Delta
+            "cdf",        // change feeds from Postgres into Delta
             "sync",       // synced tables
             "dataapi",    // the Data API: management, authenticator set-up, serving
             "project",    // project service and operations, the reaper

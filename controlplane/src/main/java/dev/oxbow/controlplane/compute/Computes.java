@@ -159,6 +159,23 @@ public final class Computes {
         return lease;
     }
 
+    /**
+     * A lease on the branch's read-write server only if it runs and its record says ACTIVE: work that must never
+     * wake a compute (a change feed) takes this; empty otherwise. Checked under the guard the idle suspender
+     * stops under, so the server cannot be stopped between the check and the lease.
+     */
+    public java.util.Optional<Lease> leaseIfActive(Project project, Branch branch, String purpose) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        synchronized (guard(primary.uid())) {
+            Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+            if (current.disabled() || current.state() != EndpointState.ACTIVE || runtime.find(primary.uid()).isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            leases.computeIfAbsent(primary.uid(), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(purpose);
+        }
+        return java.util.Optional.of(new Lease(branch, primary, purpose));
+    }
+
     /** What holds the endpoint's server up now, e.g. {@code [clone]}; empty when nothing does. */
     public java.util.List<String> leases(Endpoint endpoint) {
         return java.util.List.copyOf(leases.getOrDefault(endpoint.uid(), java.util.List.of()));
@@ -360,6 +377,10 @@ public final class Computes {
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
+            if (!store.cdfConfigs().listUnder(branch.name() + "/").isEmpty()) {
+                // change feeds decode the WAL (logical replication); only branches with a feed pay for the extra WAL
+                settings.put("wal_level", "logical");
+            }
         }
         if (withTenantSettings) {
             settings.putAll(tenantSettings(project, endpoint));
