@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
                 CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
+                CdfCommands.Create.class, CdfCommands.Get.class, CdfCommands.List.class, CdfCommands.Delete.class,
+                CdfCommands.GetStatus.class, CdfCommands.ListStatuses.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})
 public final class PostgresCommands implements Runnable {
     @CommandLine.Spec
