@@ -271,7 +271,9 @@ public final class ChangeFeed {
                         confirmed = lastEnd;
                     }
                     Instant now = Instant.now();
-                    boolean caughtUp = stream.getLastReceiveLSN().asLong() >= target && Duration.between(lastMessage, now).toMillis() >= 20;
+                    // caught up once a commit at or past the WAL end seen at the start was applied (a keepalive's LSN is the
+                    // server's WAL end, not what was decoded, so it does not count); else an idle stream ends the pass
+                    boolean caughtUp = lastEnd >= target && Duration.between(lastMessage, now).toMillis() >= 20;
                     if (!open && (caughtUp || Duration.between(lastMessage, now).compareTo(config.idleEnd()) > 0 || now.isAfter(deadline))) break;
                     Thread.sleep(5);
                     continue;
