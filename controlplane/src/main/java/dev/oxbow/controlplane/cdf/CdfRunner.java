@@ -56,6 +56,49 @@ public final class CdfRunner implements AutoCloseable {
     public void start(BackgroundTasks tasks) {
         this.tasks = tasks;
         store.cdfConfigs().all().forEach(c -> follow(c.name()));
+        tasks.every("cdf-orphan-slots", Duration.ofSeconds(5), Duration.ofSeconds(30), this::sweepOrphanSlots);
+    }
+
+    /**
+     * Drops feed slots and publications no config of their branch owns: a branch cloned (or restored) from one with a
+     * feed holds a copy of its slot, which would keep WAL forever. Only on ACTIVE computes (never wakes one).
+     */
+    void sweepOrphanSlots() {
+        for (Branch branch : store.branches().all()) {
+            try {
+                if (branch.deleted()) continue;
+                java.nio.file.Path slots = layout.dataDir(store.projects().get(Project.nameOf(branch.projectId())).orElseThrow(), branch,
+                        computes.readWriteEndpoint(branch)).resolve("pg_replslot");
+                boolean any;
+                try (var list = java.nio.file.Files.list(slots)) {
+                    any = list.anyMatch(p -> p.getFileName().toString().startsWith("oxbow_cdf_"));
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if (!any) continue;
+                java.util.Set<String> owned = new java.util.HashSet<>();
+                store.cdfConfigs().listUnder(branch.name() + "/").forEach(c -> owned.add("oxbow_cdf_" + c.feedId()));
+                Project project = store.projects().get(Project.nameOf(branch.projectId())).orElseThrow();
+                Optional<Computes.Lease> lease = computes.leaseIfActive(project, branch, "cdf sweep");
+                if (lease.isEmpty()) continue;
+                try (Computes.Lease held = lease.get()) {
+                    FeedConnections admin = new FeedConnections(layout.socketDir(held.endpoint()), "postgres", Defaults.SYSTEM_ROLE);
+                    java.util.List<String[]> orphans = new java.util.ArrayList<>();
+                    try (var c = admin.admin(); var s = c.createStatement(); var rs = s.executeQuery(
+                            "SELECT slot_name::text, database::text FROM pg_catalog.pg_replication_slots WHERE slot_name LIKE 'oxbow\\_cdf\\_%'")) {
+                        while (rs.next()) if (!owned.contains(rs.getString(1))) orphans.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                    for (String[] o : orphans) {
+                        try (var c = new FeedConnections(layout.socketDir(held.endpoint()), o[1], Defaults.SYSTEM_ROLE).admin()) {
+                            ChangeFeed.drop(c, o[0]);
+                            log.info("cdf: dropped orphan slot branch={} slot={} (no feed of this branch owns it)", branch.name(), o[0]);
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                log.debug("cdf orphan sweep skipped branch={} cause={}", branch.name(), e.toString());
+            }
+        }
     }
 
     /** WAL the feed's slot held at its last pass, in bytes (empty before the first). */

@@ -176,6 +176,14 @@ public final class Computes {
         return java.util.Optional.of(new Lease(branch, primary, purpose));
     }
 
+    private static boolean hasReplicationSlots(java.nio.file.Path dataDir) {
+        try (var slots = java.nio.file.Files.list(dataDir.resolve("pg_replslot"))) {
+            return slots.anyMatch(p -> !p.getFileName().toString().startsWith("."));
+        } catch (java.io.IOException e) {
+            return false; // no data directory yet, or no slots directory
+        }
+    }
+
     /** What holds the endpoint's server up now, e.g. {@code [clone]}; empty when nothing does. */
     public java.util.List<String> leases(Endpoint endpoint) {
         return java.util.List.copyOf(leases.getOrDefault(endpoint.uid(), java.util.List.of()));
@@ -377,8 +385,10 @@ public final class Computes {
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
-            if (!store.cdfConfigs().listUnder(branch.name() + "/").isEmpty()) {
-                // change feeds decode the WAL (logical replication); only branches with a feed pay for the extra WAL
+            if (!store.cdfConfigs().listUnder(branch.name() + "/").isEmpty() || hasReplicationSlots(layout.dataDir(project, branch, endpoint))) {
+                // change feeds decode the WAL (logical replication); only branches with a feed pay for the extra WAL. A
+                // branch cloned from one with a feed holds its slot, and Postgres refuses to start with a logical slot
+                // below wal_level=logical: it starts so, and CdfRunner's sweep drops the orphan slot
                 settings.put("wal_level", "logical");
             }
         }
