@@ -21,6 +21,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<PostgresCatalog> catalogs;
     private final ResourceTable<CdfConfig> cdfConfigs;
     private final ResourceTable<CdfStatus> cdfStatuses;
+    private final ResourceTable<MaskingPolicy> maskingPolicies;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -44,6 +45,7 @@ public final class MetadataStore implements AutoCloseable {
         this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
         this.cdfConfigs = new ResourceTable<>(db, json, "cdf_config", CdfConfig.class);
         this.cdfStatuses = new ResourceTable<>(db, json, "cdf_status", CdfStatus.class);
+        this.maskingPolicies = new ResourceTable<>(db, json, "masking_policy", MaskingPolicy.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -79,6 +81,7 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
     public ResourceTable<CdfConfig> cdfConfigs() { return cdfConfigs; }
     public ResourceTable<CdfStatus> cdfStatuses() { return cdfStatuses; }
+    public ResourceTable<MaskingPolicy> maskingPolicies() { return maskingPolicies; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }
