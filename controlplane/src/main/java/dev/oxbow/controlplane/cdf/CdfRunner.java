@@ -131,14 +131,25 @@ public final class CdfRunner implements AutoCloseable {
             Optional<CdfConfig> found = store.cdfConfigs().get(name);
             if (found.isEmpty()) return false;
             CdfConfig config = found.get();
-            if (store.cdfStatuses().list(name).stream().anyMatch(s -> s.state() == CdfState.CDF_STATE_TERMINATED)
+            boolean stopped = store.cdfStatuses().list(name).stream().anyMatch(s -> s.state() == CdfState.CDF_STATE_TERMINATED)
                     && store.cdfStatuses().list(name).stream().noneMatch(s -> s.state() == CdfState.CDF_STATE_STREAMING
-                    || s.state() == CdfState.CDF_STATE_SNAPSHOTTING)) {
-                return false; // every table stopped (slot dropped or DDL): nothing to read until the config is re-created
-            }
+                    || s.state() == CdfState.CDF_STATE_SNAPSHOTTING);
             Branch branch = store.branches().get(config.branchName()).filter(b -> !b.deleted()).orElse(null);
             Project project = store.projects().get(Project.nameOf(config.projectId())).orElse(null);
             if (branch == null || project == null) return false;
+            if (stopped) {
+                // every table stopped (slot dropped, or DDL Delta cannot follow): nothing reads the slot any more, so it must
+                // not keep WAL; the config stays, with its statuses, until it is deleted and created again
+                Optional<Computes.Lease> lease = computes.leaseIfActive(project, branch, "cdf stop " + config.cdfConfigId());
+                if (lease.isPresent()) {
+                    try (Computes.Lease held = lease.get();
+                         var c = new FeedConnections(layout.socketDir(held.endpoint()), config.postgresDatabase(), Defaults.SYSTEM_ROLE).admin()) {
+                        ChangeFeed.drop(c, "oxbow_cdf_" + config.feedId());
+                    }
+                }
+                feeds.remove(name);
+                return false;
+            }
             Optional<Computes.Lease> lease = computes.leaseIfActive(project, branch, "cdf " + config.cdfConfigId());
             if (lease.isEmpty()) return false;
             try (Computes.Lease held = lease.get()) {

@@ -439,9 +439,21 @@ public final class ChangeFeed {
 
     /** Drops the slot and the publication of feed {@code slot} (both named so), if there. */
     public static void drop(Connection admin, String slot) throws SQLException {
-        try (PreparedStatement ps = admin.prepareStatement("SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            ps.execute();
+        for (int attempt = 0; ; attempt++) {
+            try (PreparedStatement ps = admin.prepareStatement("SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, slot);
+                ps.execute();
+                break;
+            } catch (SQLException e) {
+                // the walsender of a pass that just ended may not have exited yet ("is active for PID …")
+                if (!"55006".equals(e.getSQLState()) || attempt >= 50) throw e;
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
         exec(admin, "DROP PUBLICATION IF EXISTS " + ident(slot));
     }

@@ -119,8 +119,8 @@ class ChangeFeedTest {
         feed().pass(connections);
         assertSame("items");
 
-        // one transaction of 30,000 rows, then updates of most of them
-        sql("BEGIN; INSERT INTO shop.items (id, name, f) SELECT g, 'big ' || g, g FROM generate_series(2, 30001) g; UPDATE shop.items SET f = -f WHERE id % 3 = 0; COMMIT");
+        // one transaction of 10,000 rows, then updates of most of them
+        sql("BEGIN; INSERT INTO shop.items (id, name, f) SELECT g, 'big ' || g, g FROM generate_series(2, 10001) g; UPDATE shop.items SET f = -f WHERE id % 3 = 0; COMMIT");
         feed().pass(connections);
         assertSame("items");
         Snapshot s = snapshot("items");
