@@ -168,6 +168,20 @@ class PostgresCommandsTest {
         assertThat(unknownCatalog.stderr()).startsWith("Error: ").contains("Catalog 'nope' is not configured").doesNotContain("Exception");
         assertThat(oxbow(env, "postgres", "get-synced-table", "lake.shop.other").exit()).isEqualTo(1);
 
+        // change feeds: an unknown schema is refused; the synced table's schema is fed into lake.cli_feed, listed, deleted
+        String database = "projects/cli-a/branches/production/databases/databricks-postgres";
+        Run noSchema = oxbow(env, "postgres", "create-cdf-config", database, "lake", "cli_feed", "nope");
+        assertThat(noSchema.exit()).isEqualTo(1);
+        assertThat(noSchema.stderr()).startsWith("Error: ").contains("Postgres schema 'nope' does not exist");
+        JsonNode feed = ok(env, "postgres", "create-cdf-config", database, "lake", "cli_feed", "shop", "--cdf-config-id", "cli_feed");
+        assertThat(feed.path("name").asText()).isEqualTo(database + "/cdf-configs/cli_feed");
+        assertThat(feed.path("postgres_schema").asText()).isEqualTo("shop");
+        assertThat(ok(env, "postgres", "list-cdf-configs", database).findValuesAsText("name")).containsExactly(database + "/cdf-configs/cli_feed");
+        assertThat(ok(env, "postgres", "list-cdf-statuses", database + "/cdf-configs/cli_feed").isArray()).isTrue();
+        Run unfed = oxbow(env, "postgres", "delete-cdf-config", database + "/cdf-configs/cli_feed");
+        assertThat(unfed.exit()).as(unfed.stderr()).isZero();
+        assertThat(ok(env, "postgres", "list-cdf-configs", database).size()).isZero();
+
         // catalogs: create (the database made on demand), get, delete; the database stays
         JsonNode catalog = ok(env, "postgres", "create-catalog", "cli_a_shop", "--json",
                 "{\"spec\":{\"branch\":\"projects/cli-a/branches/production\",\"postgres_database\":\"shopcat\",\"create_database_if_missing\":true}}");

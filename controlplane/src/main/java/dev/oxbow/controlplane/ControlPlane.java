@@ -130,6 +130,8 @@ public final class ControlPlane implements AutoCloseable {
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
     private final CatalogService postgresCatalogs;
+    private final dev.oxbow.controlplane.cdf.CdfRunner cdfRunner;
+    private final dev.oxbow.controlplane.cdf.CdfService cdfConfigs;
     private final PastComputes pastComputes;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
@@ -179,6 +181,8 @@ public final class ControlPlane implements AutoCloseable {
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         handlers.putAll(new CatalogOperations(store).handlers());
+        this.cdfRunner = new dev.oxbow.controlplane.cdf.CdfRunner(store, computes, layout, dev.oxbow.controlplane.cdf.CdfSettings.defaults(), clock);
+        handlers.putAll(new dev.oxbow.controlplane.cdf.CdfOperations(store, computes, cdfRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots).handlers());
@@ -198,6 +202,7 @@ public final class ControlPlane implements AutoCloseable {
         this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
         this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock,
                 databases);
+        this.cdfConfigs = new dev.oxbow.controlplane.cdf.CdfService(store, executor, resources, access, computes, config.sync().catalogs(), clock);
         this.projectUsage = new ProjectUsage(store, layout, clock);
         this.snapshots = new SnapshotService(store, executor, resources, uids, clock);
         this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
@@ -273,6 +278,7 @@ public final class ControlPlane implements AutoCloseable {
         scheduledSnapshots.start(background, config.history().checkInterval());
         history.start(background, HISTORY_INTERVAL);
         syncRunner.start(background);
+        cdfRunner.start(background);
     }
 
     /** A branch whose data directory is gone (a lost disk, a restore into a new home) comes back from the bucket. */
@@ -331,6 +337,8 @@ public final class ControlPlane implements AutoCloseable {
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
+    public dev.oxbow.controlplane.cdf.CdfService cdfConfigs() { return cdfConfigs; }
+    public dev.oxbow.controlplane.cdf.CdfRunner cdfRunner() { return cdfRunner; }
     /** Time travel: the ephemeral read-only computes at past points of branches. */
     public PastComputes pastComputes() { return pastComputes; }
 
@@ -350,6 +358,7 @@ public final class ControlPlane implements AutoCloseable {
     public void close() {
         bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
+        cdfRunner.close();
         background.close();
         pastComputes.close();
         activity.close();

@@ -161,6 +161,31 @@ public final class Computes {
         return lease;
     }
 
+    /**
+     * A lease on the branch's read-write server only if it runs and its record says ACTIVE: work that must never
+     * wake a compute (a change feed) takes this; empty otherwise. Checked under the guard the idle suspender
+     * stops under, so the server cannot be stopped between the check and the lease.
+     */
+    public java.util.Optional<Lease> leaseIfActive(Project project, Branch branch, String purpose) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        synchronized (guard(primary.uid())) {
+            Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+            if (current.disabled() || current.state() != EndpointState.ACTIVE || runtime.find(primary.uid()).isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            leases.computeIfAbsent(primary.uid(), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(purpose);
+        }
+        return java.util.Optional.of(new Lease(branch, primary, purpose));
+    }
+
+    private static boolean hasReplicationSlots(java.nio.file.Path dataDir) {
+        try (var slots = java.nio.file.Files.list(dataDir.resolve("pg_replslot"))) {
+            return slots.anyMatch(p -> !p.getFileName().toString().startsWith("."));
+        } catch (java.io.IOException e) {
+            return false; // no data directory yet, or no slots directory
+        }
+    }
+
     /** What holds the endpoint's server up now, e.g. {@code [clone]}; empty when nothing does. */
     public java.util.List<String> leases(Endpoint endpoint) {
         return java.util.List.copyOf(leases.getOrDefault(endpoint.uid(), java.util.List.of()));
@@ -395,6 +420,12 @@ public final class Computes {
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
+            if (!store.cdfConfigs().listUnder(branch.name() + "/").isEmpty() || hasReplicationSlots(layout.dataDir(project, branch, endpoint))) {
+                // change feeds decode the WAL (logical replication); only branches with a feed pay for the extra WAL. A
+                // branch cloned from one with a feed holds its slot, and Postgres refuses to start with a logical slot
+                // below wal_level=logical: it starts so, and CdfRunner's sweep drops the orphan slot
+                settings.put("wal_level", "logical");
+            }
         }
         if (withTenantSettings) {
             settings.putAll(tenantSettings(project, endpoint));
