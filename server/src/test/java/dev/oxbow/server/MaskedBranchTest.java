@@ -238,6 +238,10 @@ class MaskedBranchTest {
         assertThat(Sql.column(t, ep, DB, "SELECT rolsuper::text FROM pg_roles WHERE rolname = 'app_owner'")).containsExactly("false");
         assertThat(Sql.column(t, ep, DB, "SELECT x FROM bystander_secrets")).isEmpty();
         assertThat(Sql.column(t, ep, DB, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'oxbow_masker%'")).isEmpty();
+        // no WAL segment from before masking is left in the data directory (they held the old rows' page images)
+        String maskedSegment = Sql.column(t, ep, DB, "SELECT substr(pg_walfile_name('" + dev().path("masked_lsn").asText() + "'), 9)").get(0);
+        assertThat(Sql.column(t, ep, DB, "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND substr(name, 9) < '"
+                + maskedSegment + "'")).isEmpty();
     }
 
     @Test
