@@ -20,6 +20,8 @@ import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.BucketHistory;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.history.PastComputes;
+import dev.oxbow.controlplane.history.PastServers;
 import dev.oxbow.controlplane.project.ProjectUsage;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.ScheduledSnapshots;
@@ -48,6 +50,7 @@ import dev.oxbow.controlplane.catalog.CatalogOperations;
 import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
+import dev.oxbow.controlplane.diff.BranchDiffService;
 import dev.oxbow.controlplane.sql.SqlOperations;
 import dev.oxbow.controlplane.sync.SourceCatalogs;
 import dev.oxbow.controlplane.sync.SyncRunner;
@@ -119,6 +122,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ScheduledSnapshots scheduledSnapshots;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
+    private final BranchDiffService branchDiffs;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
     private final DataApiService dataApis;
@@ -126,6 +130,7 @@ public final class ControlPlane implements AutoCloseable {
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
     private final CatalogService postgresCatalogs;
+    private final PastComputes pastComputes;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -157,6 +162,7 @@ public final class ControlPlane implements AutoCloseable {
         this.bucket = objectStore == null ? java.util.Optional.empty()
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
+        this.pastComputes = new PastComputes(new PastServers(timelines, computes, cloner, layout), store, clock, metrics);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
@@ -205,6 +211,7 @@ public final class ControlPlane implements AutoCloseable {
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
         this.sqlConsole = new SqlConsole(store, activity, access, layout);
+        this.branchDiffs = new BranchDiffService(store, activity, access);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -231,6 +238,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
+        // time-travel computes never outlive their process: what a killed one left is removed before anything serves
+        pastComputes.start(background, config.suspendCheckInterval());
         for (Project project : store.projects().all()) {
             if (project.deleted() || pendingResources.contains(project.name())) {
                 continue;
@@ -311,11 +320,14 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneMetrics metrics() { return metrics; }
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
+    public BranchDiffService branchDiffs() { return branchDiffs; }
     public SyncedTableService syncedTables() { return syncedTables; }
     public DataApiService dataApis() { return dataApis; }
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
+    /** Time travel: the ephemeral read-only computes at past points of branches. */
+    public PastComputes pastComputes() { return pastComputes; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -334,6 +346,7 @@ public final class ControlPlane implements AutoCloseable {
         bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
         background.close();
+        pastComputes.close();
         activity.close();
         executor.close();
         dataApiGateway.close();

@@ -37,6 +37,7 @@ class PackageLayersTest {
             "masking",    // masking rules of a project, masking a new branch's data
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
+            "diff",       // branch diff: schema DDL and row differences by key-range hashes
             "catalog",    // catalogs: names for a branch's database
             "sync",       // synced tables
             "dataapi",    // the Data API: management, authenticator set-up, serving

@@ -125,17 +125,7 @@ public final class Timelines {
      * with INVALID_PARAMETER_VALUE naming the window.
      */
     public Source resolve(Project project, Branch branch, Target target, String field) throws IOException {
-        Instant now = clock.instant();
-        Instant horizon = now.minusSeconds(project.historyRetentionSeconds());
-        if (target.time() != null) {
-            if (target.time().isAfter(now)) {
-                throw ApiException.invalid("Field " + field + " is in the future (" + target.time() + "); the latest point is now (" + now + ").");
-            }
-            if (target.time().isBefore(horizon)) {
-                throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
-                        + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
-            }
-        }
+        checkWindow(project, target, field);
         Branch current = branch;
         while (true) {
             refuseBeforeMasking(current, branch, target, field);
@@ -177,6 +167,21 @@ public final class Timelines {
         }
     }
 
+    /** Refuses a time in the future or before the project's restore window (no I/O: the clock and the project only). */
+    public void checkWindow(Project project, Target target, String field) {
+        Instant now = clock.instant();
+        Instant horizon = now.minusSeconds(project.historyRetentionSeconds());
+        if (target.time() != null) {
+            if (target.time().isAfter(now)) {
+                throw ApiException.invalid("Field " + field + " is in the future (" + target.time() + "); the latest point is now (" + now + ").");
+            }
+            if (target.time().isBefore(horizon)) {
+                throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
+                        + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
+            }
+        }
+    }
+
     private static Optional<Snapshot> pick(List<Snapshot> snaps, Target target) {
         Snapshot best = null;
         for (Snapshot s : snaps) {
@@ -202,24 +207,8 @@ public final class Timelines {
      */
     public Reached recover(Project project, Branch target, Source source, Target point, Path dataDir) throws Exception {
         long start = System.nanoTime();
-        String reachable = flush(project, source.branch());
-        if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
-            throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
-                    + ", whose WAL ends at " + reachable + ".");
-        }
-        cloner.delete(dataDir);
-        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        prepareCopy(project, source, point, dataDir, dev.oxbow.compute.PhaseTimer.start());
         var owner = computes.owner(project);
-        Snapshot from = source.snapshot();
-        if (bucket.isPresent()) {
-            // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
-            from = bucket.get().ensureLocal(project, source.branch(), from);
-            int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
-            if (fetched > 0) {
-                log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
-            }
-        }
-        recovery.prepare(owner, from, dataDir);
         computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
@@ -247,6 +236,46 @@ public final class Timelines {
         log.info("branch data recovered branch={} source={} snapshot={} target={} reached_lsn={} ms={}", target.name(),
                 source.branch().name(), source.snapshot().dir().getFileName(), point, lsn, (System.nanoTime() - start) / 1_000_000);
         return new Reached(lsn, point.time());
+    }
+
+    /**
+     * The source's archive made complete up to now (so the point is reachable; an LSN past its end is refused), then
+     * the snapshot copied into {@code dataDir} with a request for archive recovery.
+     */
+    private void prepareCopy(Project project, Source source, Target point, Path dataDir, dev.oxbow.compute.PhaseTimer phases) throws Exception {
+        String reachable = flush(project, source.branch());
+        phases.end("flush");
+        if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
+            throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
+                    + ", whose WAL ends at " + reachable + ".");
+        }
+        cloner.delete(dataDir);
+        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        Snapshot from = source.snapshot();
+        if (bucket.isPresent()) {
+            // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
+            from = bucket.get().ensureLocal(project, source.branch(), from);
+            int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
+            if (fetched > 0) {
+                log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+            }
+        }
+        recovery.prepare(computes.owner(project), from, dataDir);
+        phases.end("copy");
+    }
+
+    /**
+     * Builds {@code dataDir} for a read-only look at a past point of {@code branch}: the source's snapshot, and the
+     * settings of a hot standby (Oxbow's own settings only, no WAL archiving) that replays up to the point and
+     * pauses there. The caller starts it and waits for the pause ({@link PastComputes}).
+     */
+    Map<String, String> preparePaused(Project project, Branch branch, Source source, Target point, Path dataDir,
+                                      dev.oxbow.compute.PhaseTimer phases) throws Exception {
+        prepareCopy(project, source, point, dataDir, phases);
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, branch));
+        settings.putAll(PointInTimeRecovery.pausedSettings(layout.archiveDir(project, source.branch()), point));
+        settings.put("archive_mode", "off"); // it never writes WAL of its own; nothing may reach the branch's archive
+        return settings;
     }
 
     /** The server accepts connections once recovery has reached the target and promoted (hot standby is off). */
