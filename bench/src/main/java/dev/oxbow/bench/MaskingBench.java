@@ -38,6 +38,8 @@ public final class MaskingBench {
             try (Connection c = connect(server, "production"); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, ssn text, note text)");
                 st.execute("INSERT INTO users SELECT g, 'user' || g || '@corp.example', lpad(g::text, 9, '0'), repeat('n', 40) FROM generate_series(1, " + rows + ") g");
+                st.execute("CREATE ROLE app_owner NOLOGIN");
+                st.execute("ALTER TABLE users OWNER TO app_owner"); // masking changes tenant-owned tables only
                 st.execute("VACUUM (FREEZE, ANALYZE) users");
                 st.execute("CHECKPOINT");
             }
