@@ -405,7 +405,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.channel().closeFuture().addListener(f -> ended.closed());
         }
         PooledLease pooledLease = lease;
-        server.connectBackend(ctx.channel(), target.endpointUid(), socketDir, PgWire.startup(ctx.alloc(), params), lease).addListener((ChannelFutureListener) f -> {
+        RelayIdleTimer idle = new RelayIdleTimer(server.config().idleTimeout());
+        server.connectBackend(ctx.channel(), target.endpointUid(), socketDir, PgWire.startup(ctx.alloc(), params), lease, idle)
+                .addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
                 log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());
@@ -419,7 +421,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             if (pooledLease != null) {
                 ctx.pipeline().addLast("pooled", new PooledClientGate(pooledLease, target.endpointName()));
             }
-            ctx.pipeline().addLast("relay", new Relay(backend));
+            ctx.pipeline().addLast("relay", new Relay(backend, idle));
+            // the relays stamp their own activity from now on: no promise and listener on every write to the client
+            if (ctx.pipeline().get("idle") != null) {
+                ctx.pipeline().remove("idle");
+            }
+            idle.start(ctx.channel());
             // this handler first, so bytes the decoder still holds flow straight to the relay
             ctx.pipeline().remove(this);
             ctx.pipeline().remove(decoder);

@@ -145,7 +145,8 @@ public final class ProxyServer implements AutoCloseable {
      * with the compute's cancel key swapped for one the proxy issues. A pooled session ({@code lease} not null) goes to
      * the endpoint's pooler and is not ended by a suspend: its idle clients outlive the compute's server.
      */
-    ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage, PooledLease lease) {
+    ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage, PooledLease lease,
+                                 RelayIdleTimer idle) {
         ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -162,7 +163,7 @@ public final class ProxyServer implements AutoCloseable {
                     sessions.add(endpointUid, client, terminator);
                     ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
                 }
-                ch.pipeline().addLast("relay", new Relay(client));
+                ch.pipeline().addLast("relay", new Relay(client, idle));
             }
         });
         connect.addListener((ChannelFutureListener) f -> {
