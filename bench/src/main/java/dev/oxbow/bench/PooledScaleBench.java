@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,7 +51,11 @@ public final class PooledScaleBench {
             int threads = Math.min(16, clients);
 
             // warm up: one round through the pooled host so TLS, token cache and the pooler are ready
-            RelayBench.pgbench(Map.of("PGPASSWORD", cred), conn, 2, "-c", "2");
+            Process warm = pgbench(work, cred, conn, "-c", "2", "-T", "2", "-f", "select.sql");
+            String warmOut = new String(warm.getInputStream().readAllBytes());
+            if (warm.waitFor() != 0) {
+                throw new IllegalStateException("pgbench through the pooled host failed:\n" + warmOut);
+            }
             Memory before = Memory.now();
             Process idle = pgbench(work, cred, conn, "-c", Integer.toString(clients), "-j", Integer.toString(threads), "-t", "1",
                     "-f", "idle.sql");

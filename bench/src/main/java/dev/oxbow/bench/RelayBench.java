@@ -17,11 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The relay against its peers in one run, on one compute pinned at 2 CU: pgbench select-only through Oxbow's proxy
+ * The relay against its peers in one run, on one compute pinned at {@code cu} (default 8: 2 cores): pgbench select-only through Oxbow's proxy
  * (TLS, token), on the compute's unix socket, and through a PgBouncer in session mode with client TLS (the same
  * PgBouncer binary the pooled hosts use, run as the compute's OS user, EC P-256 certificate like the proxy's), for
  * {@code -c 8}, {@code -c 64} and a new connection per transaction ({@code -C -c 2}); rounds interleaved.
- * Usage: {@code RelayBench [seconds] [rounds]}.
+ * Usage: {@code RelayBench [seconds] [rounds] [cu]}.
  */
 public final class RelayBench {
     private static final String USER = "admin@oxbow.local";
@@ -29,6 +29,8 @@ public final class RelayBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        // 8 CU is 2 cores at the default 0.25 cores per CU: the compute is not throttled on a 2-core machine
+        double cu = args.length > 2 ? Double.parseDouble(args[2]) : 8;
         Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-relaybench-");
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
@@ -36,7 +38,7 @@ public final class RelayBench {
             api.await("POST", "/api/2.0/postgres/projects?project_id=bench", "{}");
             String epName = "projects/bench/branches/production/endpoints/primary";
             api.await("PATCH", "/api/2.0/postgres/" + epName + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
-                    "{\"spec\":{\"autoscaling_limit_min_cu\":2,\"autoscaling_limit_max_cu\":2}}");
+                    "{\"spec\":{\"autoscaling_limit_min_cu\":" + cu + ",\"autoscaling_limit_max_cu\":" + cu + "}}");
             JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
             String uid = ep.path("uid").asText();
             String host = ep.path("status").path("hosts").path("host").asText();
@@ -75,8 +77,8 @@ public final class RelayBench {
                     }
                 }
                 for (int m = 0; m < modes.length; m++) {
-                    System.out.printf("pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps;"
-                                    + " proxy/pgbouncer-tls %.2f, proxy/socket %.2f%n", String.join(" ", modes[m]), rounds, seconds,
+                    System.out.printf("compute %.2g CU, pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps;"
+                                    + " proxy/pgbouncer-tls %.2f, proxy/socket %.2f%n", cu, String.join(" ", modes[m]), rounds, seconds,
                             tps[m][0], tps[m][1], tps[m][2], tps[m][1] / tps[m][2], tps[m][1] / tps[m][0]);
                 }
             } finally {
