@@ -205,10 +205,76 @@ async function projectPage(projectId) {
       h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Branches' }),
         h('button', { id: 'refresh', text: 'Refresh', onclick: () => loadBranches(treeBox, detail) })), treeBox),
       detail),
+    snapshotsSection(detail),
     h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Operations' }), h('button', { text: 'Refresh', onclick: () => loadOperations(opsBox) })),
       h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Operation', 'Resource', 'Result'].map(t => h('th', { text: t })))), opsBox)));
   await loadBranches(treeBox, detail);
   loadOperations(opsBox);
+  loadSnapshots();
+}
+
+// ---------- snapshots: named points of root branches that outlive the history window ----------
+
+function snapshotsSection(detail) {
+  const branchId = h('input', { id: 'from-snapshot-branch-id', placeholder: 'branch id for "Branch from"', size: 24 });
+  const status = h('span', { class: 'muted', id: 'snapshot-status' });
+  const body = h('tbody', { id: 'snapshots' });
+  body.addEventListener('click', e => {
+    const button = e.target.closest('button[data-action]');
+    if (!button) return;
+    const name = button.closest('tr').dataset.name;
+    act(button, async () => {
+      if (button.dataset.action === 'branch') {
+        const id = branchId.value.trim();
+        if (!id) throw new ApiError('Type an id for the new branch first.');
+        await waitFor(await api('POST', PG + state.project.name + '/branches?branch_id=' + encodeURIComponent(id),
+          { spec: { source_snapshot: name, no_expiry: true } }), status);
+        await loadBranches(document.getElementById('tree-box'), detail);
+      } else if (button.dataset.action === 'delete') {
+        if (!confirm(`Delete snapshot ${name.split('/').pop()}?`)) return;
+        await waitFor(await api('DELETE', PG + name), status);
+      }
+      loadSnapshots();
+    });
+  });
+  return h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Snapshots' }), branchId, status),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Snapshot', 'Branch', 'Point', 'Size', ''].map(t => h('th', { text: t })))), body));
+}
+
+async function loadSnapshots() {
+  const body = document.getElementById('snapshots');
+  if (!body || !state.project) return;
+  try {
+    const snaps = await listAll(PG + state.project.name + '/snapshots', 'snapshots');
+    body.replaceChildren(...snaps.map(sn => h('tr', { 'data-name': sn.name, 'data-snapshot': sn.snapshot_id },
+      h('td', {}, h('code', { text: sn.snapshot_id }), sn.status.scheduled ? ' (scheduled)' : ''),
+      h('td', { text: (sn.status.source_branch || '').split('/').pop() }),
+      h('td', { text: sn.status.source_branch_time ? new Date(sn.status.source_branch_time).toLocaleString() : sn.status.source_branch_lsn || '',
+        title: 'LSN ' + (sn.status.source_branch_lsn || '?') }),
+      h('td', { text: Math.round((sn.status.size_bytes || 0) / 1048576) + ' MB' }),
+      h('td', {}, h('button', { 'data-action': 'branch', text: 'Branch from' }), ' ', h('button', { 'data-action': 'delete', class: 'danger', text: 'Delete' })))));
+    if (!snaps.length) body.replaceChildren(h('tr', {}, h('td', { class: 'muted', colspan: 5, text: 'No snapshots yet: take one from a root branch.' })));
+  } catch (e) { showError(e.message); }
+}
+
+/** Take-a-snapshot and the schedule, shown for root branches only (snapshots are of root branches). */
+function snapshotControls(b, status) {
+  if (b.status.source_branch) return null;
+  const id = h('input', { id: 'new-snapshot-id', placeholder: 'snapshot id', size: 14 });
+  const take = h('button', { id: 'create-snapshot', text: 'Take snapshot' });
+  take.addEventListener('click', () => act(take, async () => {
+    await waitFor(await api('POST', PG + state.project.name + '/snapshots?snapshot_id=' + encodeURIComponent(id.value.trim()),
+      { spec: { source_branch: b.name } }), status);
+    loadSnapshots();
+  }));
+  const schedule = h('select', { id: 'snapshot-schedule', title: 'snapshot schedule' },
+    ...['NONE', 'DAILY', 'WEEKLY', 'MONTHLY'].map(f => h('option', { value: f, text: f === 'NONE' ? 'no scheduled snapshots' : f.toLowerCase() + ' snapshots' })));
+  api('GET', PG + b.name + '/snapshot-schedule').then(sc => { schedule.value = (sc.spec && sc.spec.frequency) || 'NONE'; }).catch(() => {});
+  schedule.addEventListener('change', () => act(schedule, async () => {
+    await api('PATCH', PG + b.name + '/snapshot-schedule?update_mask=spec.frequency', { spec: { frequency: schedule.value } });
+    status.textContent = 'Schedule: ' + schedule.value.toLowerCase();
+  }));
+  return h('div', { class: 'row' }, id, take, schedule);
 }
 
 async function loadBranches(treeBox, detail) {
@@ -363,6 +429,7 @@ function branchDetail(detail) {
         `created ${ago(b.create_time)}`].filter(Boolean).join(' · ')),
       h('div', { class: 'row' }, childId, mode, fromTime, expiry, createBranch),
       h('div', { class: 'row' }, restoreTime, restore, reset, del, status),
+      snapshotControls(b, status),
       h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` })),
     h('section', {}, h('h3', { text: 'Endpoints' }), endpointsBox,
       h('div', { class: 'row' }, newEpId, newEpType, 'CU', newMin, '–', newMax, createEp)),

@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
                 CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
+                SnapshotCommands.Create.class, SnapshotCommands.Get.class, SnapshotCommands.List.class, SnapshotCommands.Delete.class,
+                SnapshotCommands.GetSchedule.class, SnapshotCommands.UpdateSchedule.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})
 public final class PostgresCommands implements Runnable {
     @CommandLine.Spec
