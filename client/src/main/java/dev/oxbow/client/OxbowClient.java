@@ -137,6 +137,11 @@ public final class OxbowClient {
         return new Postgres(this);
     }
 
+    /** Oxbow's masking rules of a project (what masked branches apply). */
+    public Masking masking() {
+        return new Masking(this);
+    }
+
     /**
      * One API call. {@code query} values that are null are left out; {@code body} is any Jackson-serialisable value
      * (a JsonNode, a record, a map) or null. Returns the answer's JSON ({} for an empty body); throws the typed

@@ -95,6 +95,21 @@ public final class Postgres {
         return start("POST", name + ":reset", Map.of(), json.createObjectNode(), Branch.class);
     }
 
+    /**
+     * Oxbow extension: what differs between {@code branch} and {@code against} (a branch id or name of the same
+     * project) in one database ({@code null}: the default): the schema as DDL that, run on {@code against}, makes it
+     * match {@code branch}, and per table the rows {@code branch} added, removed and changed, with up to
+     * {@code pageSize} examples of each ({@code null}: 10). The JSON is documented in the README.
+     */
+    public JsonNode diffBranches(String branch, String against, boolean schemaOnly, String database, Integer pageSize) {
+        Map<String, Object> query = new LinkedHashMap<>();
+        query.put("against", against);
+        query.put("schema_only", schemaOnly ? "true" : null);
+        query.put("database", database);
+        query.put("page_size", pageSize);
+        return client.call("GET", "/api/2.0/oxbow/" + branch + ":diff", query, null);
+    }
+
     // ---- endpoints
 
     public Operation<Endpoint> createEndpoint(String parent, String endpointId, Object endpoint, boolean replaceExisting) {

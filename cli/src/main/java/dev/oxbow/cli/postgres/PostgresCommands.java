@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 ProjectCommands.Delete.class, ProjectCommands.Undelete.class,
                 BranchCommands.Create.class, BranchCommands.Get.class, BranchCommands.List.class, BranchCommands.Update.class,
                 BranchCommands.Delete.class, BranchCommands.Undelete.class, BranchCommands.Restore.class, BranchCommands.Reset.class,
+                DiffCommands.DiffBranches.class,
+                MaskingCommands.Get.class, MaskingCommands.Set.class,
                 EndpointCommands.Create.class, EndpointCommands.Get.class, EndpointCommands.List.class, EndpointCommands.Update.class,
                 EndpointCommands.Delete.class,
                 RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
