@@ -168,7 +168,7 @@ public final class ControlPlane implements AutoCloseable {
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
-                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes).handlers());
+                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes, this::firstSnapshotSoon).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -299,6 +299,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
+    /** A cloned branch's first snapshot, queued once its create is done (history maintenance exists by then). */
+    private void firstSnapshotSoon(dev.oxbow.metadata.Branch branch) {
+        branchHistory.snapshotSoon(branch);
+    }
+
     public IdentityService identity() { return identity; }
     public PermissionService permissions() { return permissions; }
     public AuditTrail audit() { return audit; }

@@ -83,6 +83,12 @@ public final class MetadataStore implements AutoCloseable {
     public AuditLog audit() { return audit; }
     public int schemaVersion() { return schemaVersion; }
 
+    /**
+     * A count that grows with every metadata write except audit appends: a cache of metadata is current while this
+     * is the value it was read under.
+     */
+    public long changes() { return db.changes(); }
+
     @Override
     public void close() {
         db.close();

@@ -38,6 +38,8 @@ public final class Computes {
     private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Endpoints running without their CPU quota while Oxbow's own set-up work on them runs ({@link #withoutQuota}). */
+    private final java.util.Set<String> unquoted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Per endpoint uid, what holds its server up now ("clone", "snapshot", ...), one entry per holder. */
     private final java.util.Map<String, java.util.List<String>> leases = new java.util.concurrent.ConcurrentHashMap<>();
     /** Per endpoint uid: taking or dropping a lease and stopping for idleness never interleave. */
@@ -323,10 +325,43 @@ public final class Computes {
         }
     }
 
+    /** Puts the CPU quota of the endpoint's current size back on its compute ({@link #withoutQuota} ended). */
+    public interface Unquoted extends AutoCloseable {
+        @Override
+        void close() throws ComputeException;
+    }
+
+    /**
+     * Until closed, the branch's read-write compute runs without its CPU quota (started so, or lifted now if it runs):
+     * the set-up SQL of a create (roles, ownership, its size) is Oxbow's work, not the tenant's, and under a 0.5 CU
+     * quota (0.125 cores) it took longer than the rest of a project create. Its memory limit stays.
+     */
+    public Unquoted withoutQuota(Branch branch) throws ComputeException {
+        Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
+        if (primary == null) {
+            return () -> { };
+        }
+        synchronized (guard(primary.uid())) {
+            unquoted.add(primary.uid());
+            if (runtime.find(primary.uid()).isPresent()) {
+                runtime.resize(primary.uid(), sizing.memoryBytes(currentCu(primary)), dev.oxbow.compute.Cgroups.UNLIMITED_CPUS);
+            }
+        }
+        return () -> {
+            synchronized (guard(primary.uid())) {
+                unquoted.remove(primary.uid());
+                if (runtime.find(primary.uid()).isPresent()) {
+                    runtime.resize(primary.uid(), sizing.memoryBytes(currentCu(primary)), sizing.cpus(currentCu(primary)));
+                }
+            }
+        };
+    }
+
     /** A compute (re)starts at its minimum size. */
     private void startServer(Project project, Branch branch, Endpoint endpoint, dev.oxbow.compute.PhaseTimer phases) throws ComputeException {
         currentCu.put(endpoint.uid(), endpoint.minCu());
-        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()),
+                unquoted.contains(endpoint.uid()) ? dev.oxbow.compute.Cgroups.UNLIMITED_CPUS : sizing.cpus(endpoint.minCu()));
         phases.end("cgroup_limits");
         if (endpoint.readWrite()) {
             ensureArchiveDir(project, layout.archiveDir(project, branch));
