@@ -35,8 +35,16 @@ public interface ComputeRuntime extends AutoCloseable {
      */
     RunningCompute start(ComputeSpec spec) throws ComputeException;
 
-    /** Fast shutdown (SIGINT), waits for exit; no-op if not running. */
+    /** Fast shutdown (SIGINT), waits for exit; no-op if not running. Stops the endpoint's pooler too. */
     void stop(String endpointUid) throws ComputeException;
+
+    /**
+     * Stops the server for a suspend (scale to zero): like {@link #stop}, except that a runtime with poolers keeps the
+     * endpoint's pooler running, so that its idle clients stay connected and are served again after the next start.
+     */
+    default void suspend(String endpointUid) throws ComputeException {
+        stop(endpointUid);
+    }
 
     Optional<RunningCompute> find(String endpointUid);
 

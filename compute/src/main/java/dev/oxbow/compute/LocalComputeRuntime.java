@@ -311,12 +311,30 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     @Override
     public void stop(String endpointUid) throws ComputeException {
         synchronized (lockFor(endpointUid)) {
+            // before the server (its clients are dropped now), and also when only the pooler of a suspended compute runs
+            stopPooler(endpointUid);
+            stopServer(endpointUid);
+        }
+    }
+
+    /**
+     * Stops the server but leaves its pooler running with its clients: idle pooled clients survive the suspend, and
+     * the next {@link #start} finds the pooler and has it reconnect server-side (see DESIGN.md "Pooled hosts").
+     */
+    @Override
+    public void suspend(String endpointUid) throws ComputeException {
+        synchronized (lockFor(endpointUid)) {
+            stopServer(endpointUid);
+        }
+    }
+
+    private void stopServer(String endpointUid) throws ComputeException {
+        synchronized (lockFor(endpointUid)) {
             ManagedServer server = servers.get(endpointUid);
             if (server == null) {
                 return;
             }
             long start = System.nanoTime();
-            stopPooler(endpointUid);
             // After beginStop no restart can adopt a new process; one launched meanwhile is shut down by its restart.
             Process p = server.beginStop();
             try {
@@ -380,6 +398,10 @@ public final class LocalComputeRuntime implements ComputeRuntime {
             }, supervisor));
         }
         stops.forEach(CompletableFuture::join);
+        if (poolers != null) {
+            // the poolers of suspended computes (they have no server left to stop)
+            poolers.stopAll();
+        }
         supervisor.shutdownNow();
         launcher.close();
         log.info("compute runtime closed servers_stopped={}", stops.size());

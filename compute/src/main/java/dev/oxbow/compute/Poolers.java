@@ -14,8 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 
 /**
- * One PgBouncer per running compute, supervised like its postgres: started after the server accepts connections and
- * stopped before it, run as the compute's OS identity with its own config and socket in {@code <socketDir>-pooler},
+ * One PgBouncer per compute, supervised like its postgres: started after the server accepts connections and
+ * stopped before it (kept through a suspend, when only the server stops: its idle clients stay connected), run as the compute's OS identity with its own config and socket in {@code <socketDir>-pooler},
  * restarted at once when it exits unexpectedly (until the restart policy's crash budget is spent). A pooler that
  * cannot start leaves its compute running: only the pooled host is unavailable.
  */
@@ -68,6 +68,13 @@ final class Poolers {
      * one that cannot start is given up and that connection refused.
      */
     void startInBackground(ComputeSpec spec) throws ComputeException {
+        ManagedPooler kept = poolers.get(spec.endpointUid());
+        if (kept != null && !kept.stopping() && socketDir(kept.spec).equals(socketDir(spec)) && kept.spec.tenant().equals(spec.tenant())) {
+            // kept through a suspend: its clients stay; it takes the new settings (pool size) and reconnects on demand
+            reload(spec);
+            log.info("pooler kept endpoint={} pid={}", spec.endpointUid(), kept.current().map(RunningPooler::pid).orElse(-1L));
+            return;
+        }
         stop(spec.endpointUid());
         ManagedPooler pooler = new ManagedPooler(spec, new CrashHistory(restartPolicy));
         poolers.put(spec.endpointUid(), pooler);
@@ -128,6 +135,17 @@ final class Poolers {
             terminate(p.pid(), p::isAlive);
         }
         log.info("pooler stopped endpoint={} pid={}", endpointUid, p == null ? -1 : p.pid());
+    }
+
+    /** Stops every pooler (the runtime closes). */
+    void stopAll() {
+        for (String uid : java.util.List.copyOf(poolers.keySet())) {
+            try {
+                stop(uid);
+            } catch (ComputeException | RuntimeException e) {
+                log.error("cannot stop pooler endpoint={} cause={}", uid, e.getMessage());
+            }
+        }
     }
 
     Optional<RunningPooler> find(String endpointUid) {

@@ -92,7 +92,17 @@ class PoolerTest {
             assertThat(query(c, "SELECT current_user")).isEqualTo(APP);
             // a pooled session runs on a server connection of the compute's own socket
             assertThat(query(c, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")).isNotEmpty();
+
+            // a suspend stops the server only: the pooler keeps its idle client, and the next start reuses it
+            runtime.suspend("ep-pa");
+            assertThat(runtime.find("ep-pa")).isEmpty();
+            assertThat(runtime.pooler("ep-pa")).map(RunningPooler::pid).contains(pooler.pid());
+            runtime.start(spec);
+            assertThat(query(c, "SELECT current_user")).as("the same client, served by the restarted server").isEqualTo(APP);
+            assertThat(runtime.awaitPooler("ep-pa", java.time.Duration.ofSeconds(15))).map(RunningPooler::pid).contains(pooler.pid());
+            runtime.suspend("ep-pa");
         }
+        // a stop ends the pooler even while the server is already down (suspended)
         runtime.stop("ep-pa");
         assertThat(runtime.pooler("ep-pa")).isEmpty();
         assertThat(ProcessHandle.of(pooler.pid()).map(ProcessHandle::isAlive).orElse(false)).as("pgbouncer exited").isFalse();

@@ -445,7 +445,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (options != null && !options.isBlank()) {
             params.put("options", options);
         }
-        server.connectBackend(ctx.channel(), sessionsUid, socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
+        PooledLease lease = null;
+        if (target.pooled()) {
+            // the lease takes over the login's count: from now on the session counts only while a query is in flight
+            lease = new PooledLease(server.backend(), target.endpointUid());
+            acquired = false;
+            PooledLease ended = lease;
+            ctx.channel().closeFuture().addListener(f -> ended.closed());
+        }
+        PooledLease pooledLease = lease;
+        RelayIdleTimer idle = new RelayIdleTimer(server.config().idleTimeout());
+        server.connectBackend(ctx.channel(), sessionsUid, socketDir, PgWire.startup(ctx.alloc(), params), lease, idle)
+                .addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
                 log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());
@@ -456,7 +467,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             Channel backend = f.channel();
             log.debug("client connected endpoint={} user={} wake_ms={}", target.endpointName(), startup.get("user"),
                     (System.nanoTime() - start) / 1_000_000);
-            ctx.pipeline().addLast("relay", new Relay(backend));
+            if (pooledLease != null) {
+                ctx.pipeline().addLast("pooled", new PooledClientGate(pooledLease, target.endpointName()));
+            }
+            ctx.pipeline().addLast("relay", new Relay(backend, idle));
+            // the relays stamp their own activity from now on: no promise and listener on every write to the client
+            if (ctx.pipeline().get("idle") != null) {
+                ctx.pipeline().remove("idle");
+            }
+            idle.start(ctx.channel());
             // this handler first, so bytes the decoder still holds flow straight to the relay
             ctx.pipeline().remove(this);
             ctx.pipeline().remove(decoder);

@@ -142,9 +142,11 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * Connects to the compute's socket, sends the startup message and relays the compute's replies to the client,
-     * with the compute's cancel key swapped for one the proxy issues.
+     * with the compute's cancel key swapped for one the proxy issues. A pooled session ({@code lease} not null) goes to
+     * the endpoint's pooler and is not ended by a suspend: its idle clients outlive the compute's server.
      */
-    ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage) {
+    ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage, PooledLease lease,
+                                 RelayIdleTimer idle) {
         ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -153,11 +155,15 @@ public final class ProxyServer implements AutoCloseable {
                     ch.closeFuture().addListener(f -> cancelKeys.remove(key));
                     return key.secret();
                 }));
-                SessionTerminator terminator = new SessionTerminator(client);
-                ch.pipeline().addLast("terminator", terminator);
-                sessions.add(endpointUid, client, terminator);
-                ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
-                ch.pipeline().addLast("relay", new Relay(client));
+                if (lease != null) {
+                    ch.pipeline().addLast("pooled", new PooledReadyWatcher(lease));
+                } else {
+                    SessionTerminator terminator = new SessionTerminator(client);
+                    ch.pipeline().addLast("terminator", terminator);
+                    sessions.add(endpointUid, client, terminator);
+                    ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
+                }
+                ch.pipeline().addLast("relay", new Relay(client, idle));
             }
         });
         connect.addListener((ChannelFutureListener) f -> {

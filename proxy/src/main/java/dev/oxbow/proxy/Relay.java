@@ -23,11 +23,18 @@ final class Relay extends ChannelInboundHandlerAdapter {
     private static final Duration LONG_PAUSE = Duration.ofSeconds(60);
 
     private final Channel peer;
+    /** The session's idle timer, stamped once per read burst; null when something else watches idleness. */
+    private final RelayIdleTimer idle;
     private long pauses;
     private boolean pauseWatched;
 
     Relay(Channel peer) {
+        this(peer, null);
+    }
+
+    Relay(Channel peer, RelayIdleTimer idle) {
         this.peer = peer;
+        this.idle = idle;
     }
 
     @Override
@@ -72,6 +79,9 @@ final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         peer.flush();
+        if (idle != null) {
+            idle.touch();
+        }
     }
 
     @Override

@@ -205,12 +205,61 @@ class PooledHostTest {
         var cp = t.server().controlPlane();
         cp.activity().suspendNow(cp.store().endpoints().get(ep).orElseThrow());
         assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).isEqualTo(EndpointStatusState.IDLE);
-        assertThat(cp.computes().runtime().pooler(sleepyUid)).as("the pooler stops with its compute").isEmpty();
         try (Connection c = jdbc(sleepyUid + "-pooler", token(ep))) {
             assertThat(scalar(c, "SELECT 'awake'")).isEqualTo("awake");
             assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).isEqualTo(EndpointStatusState.ACTIVE);
-            assertThat(cp.activity().connections(sleepyUid)).as("a pooled client counts as activity").isEqualTo(1);
+            c.setAutoCommit(false);
+            scalar(c, "SELECT 1");
+            assertThat(cp.activity().connections(sleepyUid)).as("a pooled client in a transaction counts as activity").isEqualTo(1);
+            c.commit();
+            assertThat(poll(() -> cp.activity().connections(sleepyUid) == 0)).as("an idle pooled client holds the compute up no more").isTrue();
         }
+    }
+
+    @Test
+    void anIdlePooledClientOutlivesTheSuspendAndItsNextQueryWakesTheCompute() throws Exception {
+        String ep = branch("nap");
+        String napUid = w.postgres().getEndpoint(ep).getUid();
+        var cp = t.server().controlPlane();
+        try (Connection c = jdbc(napUid + "-pooler", token(ep))) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1")) {
+                ps.setInt(1, 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(2);
+                }
+            }
+            assertThat(poll(() -> cp.activity().connections(napUid) == 0)).isTrue();
+            long poolerPid = cp.computes().runtime().pooler(napUid).orElseThrow().pid();
+            cp.activity().suspendNow(cp.store().endpoints().get(ep).orElseThrow());
+            assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).isEqualTo(EndpointStatusState.IDLE);
+            assertThat(cp.computes().runtime().find(napUid)).as("the compute's server stopped").isEmpty();
+            assertThat(cp.computes().runtime().pooler(napUid)).as("its pooler kept the idle client")
+                    .map(RunningPooler::pid).contains(poolerPid);
+
+            // the same connection, the same prepared statement: served again by the woken compute
+            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1")) {
+                ps.setInt(1, 41);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+            }
+            assertThat(w.postgres().getEndpoint(ep).getStatus().getCurrentState()).isEqualTo(EndpointStatusState.ACTIVE);
+            assertThat(cp.computes().runtime().pooler(napUid)).map(RunningPooler::pid).contains(poolerPid);
+        }
+    }
+
+    /** Polls until {@code condition} holds (the pooled session's count is given back on the event loop), up to 10 s. */
+    private static boolean poll(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     @Test

@@ -42,6 +42,13 @@ public final class ComputeActivity implements AutoCloseable {
     private final Map<String, Instant> lastActivity = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Path>> wakes = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    /**
+     * Endpoints whose suspend is under way. A suspend marks the endpoint before it checks the connection count, and
+     * {@link #acquire} counts before it checks the mark: so either the suspend sees the connection and leaves the
+     * compute running, or the connection sees the mark and wakes the compute again once the suspend is done (never
+     * handing a client a server that is shutting down; a pooled client's query would otherwise fail).
+     */
+    private final java.util.Set<String> suspending = ConcurrentHashMap.newKeySet();
     private final ExecutorService wakers = Executors.newCachedThreadPool(Thread.ofPlatform().name("oxbow-wake-", 0).daemon().factory());
 
     private final ControlPlaneMetrics metrics;
@@ -87,7 +94,8 @@ public final class ComputeActivity implements AutoCloseable {
     private CompletableFuture<Path> acquire(String endpointUid, Optional<Endpoint> endpoint) {
         connections.computeIfAbsent(endpointUid, k -> new AtomicInteger()).incrementAndGet();
         lastActivity.put(endpointUid, clock.instant());
-        if (endpoint.isPresent() && computes.running(endpoint.get()) && endpoint.get().state() == EndpointState.ACTIVE) {
+        if (endpoint.isPresent() && computes.running(endpoint.get()) && endpoint.get().state() == EndpointState.ACTIVE
+                && !suspending.contains(endpointUid)) {
             return CompletableFuture.completedFuture(layout.socketDir(endpoint.get()));
         }
         return wakes.computeIfAbsent(endpointUid, uid -> {
@@ -173,11 +181,12 @@ public final class ComputeActivity implements AutoCloseable {
                 continue;
             }
             synchronized (lock(e.uid())) {
-                Endpoint current = store.endpoints().get(e.name()).orElse(null);
-                if (current == null || connections(e.uid()) > 0 || current.state() != EndpointState.ACTIVE) {
-                    continue;
-                }
+                suspending.add(e.uid());
                 try {
+                    Endpoint current = store.endpoints().get(e.name()).orElse(null);
+                    if (current == null || connections(e.uid()) > 0 || current.state() != EndpointState.ACTIVE) {
+                        continue;
+                    }
                     if (computes.suspendUnlessLeased(current).isEmpty()) {
                         log.debug("compute idle but in use endpoint={} by={}", e.name(), computes.leases(current));
                         continue;
@@ -188,6 +197,8 @@ public final class ComputeActivity implements AutoCloseable {
                     log.warn("cannot suspend endpoint={} cause={}", e.name(), ex.getMessage());
                 } catch (RuntimeException ex) {
                     log.warn("suspend pass failed endpoint={} cause={}", e.name(), ex.getMessage());
+                } finally {
+                    suspending.remove(e.uid());
                 }
             }
         }
@@ -206,6 +217,7 @@ public final class ComputeActivity implements AutoCloseable {
             if (current.state() != EndpointState.ACTIVE) {
                 throw ApiException.invalidState("Endpoint " + current.name() + " is " + current.state() + "; only an ACTIVE endpoint can be suspended.");
             }
+            suspending.add(current.uid());
             try {
                 int open = connections(current.uid());
                 if (open > 0) {
@@ -213,12 +225,14 @@ public final class ComputeActivity implements AutoCloseable {
                     sessions.endSessions(current.uid(), "terminating connection because endpoint " + current.name()
                             + " was suspended; connect again to wake it");
                 }
-                Endpoint idle = computes.suspend(current);
+                Endpoint idle = computes.suspend(current, Computes.PooledClients.KEEP);
                 metrics.suspended();
                 log.info("compute suspended on request endpoint={} connections={}", current.name(), open);
                 return idle;
             } catch (ComputeException ex) {
                 throw ApiException.internal("Cannot suspend " + current.name() + ": " + ex.getMessage());
+            } finally {
+                suspending.remove(current.uid());
             }
         }
     }

@@ -138,7 +138,7 @@ public final class Computes {
             if (!leases(endpoint).isEmpty()) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of(suspend(endpoint));
+            return java.util.Optional.of(suspend(endpoint, PooledClients.KEEP));
         }
     }
 
@@ -239,9 +239,26 @@ public final class Computes {
      * console's Suspend, disabling, a branch's computes that should not run).
      */
     public Endpoint suspend(Endpoint endpoint) throws ComputeException {
+        return suspend(endpoint, PooledClients.DROP);
+    }
+
+    /** What a suspend does to the clients of the endpoint's pooled host. */
+    public enum PooledClients {
+        /** Scale to zero: the pooler keeps its clients; an idle one's next query wakes the compute through the proxy. */
+        KEEP,
+        /** The endpoint stops serving (disabled, its branch not ready): the pooler stops too. */
+        DROP
+    }
+
+    /** {@link #suspend}, keeping or dropping the pooled host's clients. */
+    public Endpoint suspend(Endpoint endpoint, PooledClients pooled) throws ComputeException {
         synchronized (guard(endpoint.uid())) {
             if (leases(endpoint).isEmpty()) {
-                runtime.stop(endpoint.uid());
+                if (pooled == PooledClients.KEEP) {
+                    runtime.suspend(endpoint.uid());
+                } else {
+                    runtime.stop(endpoint.uid());
+                }
             }
             Endpoint idle = endpoint.withState(EndpointState.IDLE, clock.instant());
             store.endpoints().put(idle);
@@ -299,8 +316,10 @@ public final class Computes {
         Endpoint primary = readWriteEndpoint(branch);
         synchronized (guard(primary.uid())) {
             Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
-            if ((current.disabled() || current.state() == EndpointState.IDLE) && leases(current).isEmpty()) {
+            if (current.disabled() && leases(current).isEmpty()) {
                 runtime.stop(current.uid());
+            } else if (current.state() == EndpointState.IDLE && leases(current).isEmpty()) {
+                runtime.suspend(current.uid()); // back to how the suspend left it: the pooler (if any) keeps its clients
             }
         }
     }

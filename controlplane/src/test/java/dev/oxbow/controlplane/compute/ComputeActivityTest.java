@@ -79,8 +79,28 @@ class ComputeActivityTest {
         activity.suspendIdle();
         assertThat(state(e)).isEqualTo(EndpointState.IDLE);
         assertThat(f.runtime.isRunning(e.uid())).isFalse();
-        assertThat(f.runtime.calls).contains("stop " + e.uid());
+        assertThat(f.runtime.calls).as("a suspend, which keeps the pooler's clients").contains("suspend " + e.uid())
+                .doesNotContain("stop " + e.uid());
         assertThat(suspends()).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionArrivingWhileTheSuspendStopsTheServerWaitsAndWakesItAgain() throws Exception {
+        Endpoint e = runningPrimary(300);
+        f.clock.advance(Duration.ofSeconds(300));
+        f.runtime.suspendGate = new java.util.concurrent.CountDownLatch(1);
+        Thread suspender = Thread.ofPlatform().start(activity::suspendIdle);
+        while (!f.runtime.calls.contains("suspend " + e.uid())) {
+            Thread.onSpinWait(); // the suspend has read the count (none) and is stopping the server
+        }
+        // the server still runs and the record still says ACTIVE: without the suspend's mark this would be handed out
+        CompletableFuture<Path> wake = activity.acquire(e.uid());
+        assertThat(wake).as("not handed a server that is shutting down").isNotDone();
+        f.runtime.suspendGate.countDown();
+        suspender.join();
+        assertThat(await(wake)).isEqualTo(f.layout.socketDir(e));
+        assertThat(f.runtime.isRunning(e.uid())).as("woken again right after the suspend").isTrue();
+        assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
     }
 
     @Test
@@ -129,7 +149,7 @@ class ComputeActivityTest {
         }
         f.clock.advance(Duration.ofDays(8));
         activity.suspendIdle();
-        assertThat(f.runtime.calls).noneMatch(c -> c.startsWith("stop "));
+        assertThat(f.runtime.calls).noneMatch(c -> c.startsWith("stop ") || c.startsWith("suspend "));
         assertThat(suspends()).isZero();
     }
 

@@ -61,7 +61,7 @@ class ComputeLeaseTest {
         }
 
         assertThat(cloneSawItsSource).as("the parent ran for the whole clone").isTrue();
-        assertThat(f.runtime.calls).doesNotContain("stop " + parent.uid());
+        assertThat(f.runtime.calls).doesNotContain("stop " + parent.uid(), "suspend " + parent.uid());
         assertThat(state(parent)).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.computes.leases(parent)).isEmpty();
 
@@ -147,6 +147,6 @@ class ComputeLeaseTest {
 
         assertThat(state(e)).isEqualTo(EndpointState.ACTIVE);
         assertThat(f.runtime.isRunning(e.uid())).as("the woken compute still runs").isTrue();
-        assertThat(f.runtime.calls).doesNotContain("stop " + e.uid());
+        assertThat(f.runtime.calls).doesNotContain("stop " + e.uid(), "suspend " + e.uid());
     }
 }

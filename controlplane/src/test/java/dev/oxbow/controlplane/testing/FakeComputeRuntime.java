@@ -89,6 +89,26 @@ public final class FakeComputeRuntime implements ComputeRuntime {
         }
     }
 
+    /** When set, suspends wait for it (holding the endpoint's lock), so a test can hold a suspend in progress. */
+    public volatile java.util.concurrent.CountDownLatch suspendGate;
+
+    /** Like {@link #stop}, recorded as "suspend uid" (the real runtime keeps the endpoint's pooler). */
+    @Override
+    public void suspend(String endpointUid) throws ComputeException {
+        synchronized (lockFor(endpointUid)) {
+            calls.add("suspend " + endpointUid);
+            if (suspendGate != null) {
+                try {
+                    suspendGate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ComputeException("interrupted", e);
+                }
+            }
+            running.remove(endpointUid);
+        }
+    }
+
     @Override
     public Optional<RunningCompute> find(String endpointUid) {
         return Optional.ofNullable(running.get(endpointUid));

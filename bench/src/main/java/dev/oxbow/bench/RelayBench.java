@@ -1,0 +1,169 @@
+package dev.oxbow.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.oxbow.compute.PoolerBinary;
+import dev.oxbow.compute.RunningPooler;
+import dev.oxbow.controlplane.resource.Defaults;
+import dev.oxbow.server.OxbowServer;
+import dev.oxbow.server.ServerConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The relay against its peers in one run, on one compute pinned at {@code cu} (default 8: 2 cores): pgbench select-only through Oxbow's proxy
+ * (TLS, token), on the compute's unix socket, and through a PgBouncer in session mode with client TLS (the same
+ * PgBouncer binary the pooled hosts use, run as the compute's OS user, EC P-256 certificate like the proxy's), for
+ * {@code -c 8}, {@code -c 64} and a new connection per transaction ({@code -C -c 2}); rounds interleaved.
+ * Usage: {@code RelayBench [seconds] [rounds] [cu]}.
+ */
+public final class RelayBench {
+    private static final String USER = "admin@oxbow.local";
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        // 8 CU is 2 cores at the default 0.25 cores per CU: the compute is not throttled on a 2-core machine
+        double cu = args.length > 2 ? Double.parseDouble(args[2]) : 8;
+        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-relaybench-");
+        Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
+        try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
+            BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
+            api.await("POST", "/api/2.0/postgres/projects?project_id=bench", "{}");
+            String epName = "projects/bench/branches/production/endpoints/primary";
+            api.await("PATCH", "/api/2.0/postgres/" + epName + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
+                    "{\"spec\":{\"autoscaling_limit_min_cu\":" + cu + ",\"autoscaling_limit_max_cu\":" + cu + "}}");
+            JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
+            String uid = ep.path("uid").asText();
+            String host = ep.path("status").path("hosts").path("host").asText();
+            String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
+            var cp = server.controlPlane();
+            Path socketDir = cp.config().layout().socketDir(cp.store().endpoints().get(epName).orElseThrow());
+            BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+
+            String socket = "host=" + socketDir + " dbname=databricks_postgres user=" + Defaults.SYSTEM_ROLE;
+            String proxied = "host=" + host + " hostaddr=127.0.0.1 port=" + server.pgPort() + " dbname=databricks_postgres user=" + USER
+                    + " sslmode=require";
+            Map<String, String> token = Map.of("PGPASSWORD", cred);
+            Process bouncer = null;
+            String bouncerTls = null;
+            var binary = PoolerBinary.find();
+            if (binary.isPresent()) {
+                RunningPooler pooler = cp.computes().runtime().awaitPooler(uid, Duration.ofSeconds(30)).orElseThrow();
+                int port = freePort();
+                // beside, not inside, Oxbow's home (0700): the compute's OS user must reach it
+                bouncer = startPeer(binary.get().path(), pooler, socketDir, Files.createTempDirectory("oxbow-relaybench-pgbouncer-"), port);
+                bouncerTls = "host=127.0.0.1 port=" + port + " dbname=databricks_postgres user=" + USER + " sslmode=require";
+            }
+            try {
+                String[] names = {"socket", "proxy", "pgbouncer-tls"};
+                String[] conns = {socket, proxied, bouncerTls};
+                List<Map<String, String>> envs = List.of(Map.of(), token, Map.of());
+                String[][] modes = {{"-c", "8"}, {"-c", "64"}, {"-C", "-c", "2"}};
+                double[][] tps = new double[modes.length][names.length];
+                for (int r = 0; r < rounds; r++) {
+                    for (int m = 0; m < modes.length; m++) {
+                        for (int n = 0; n < names.length; n++) {
+                            if (conns[n] != null) {
+                                tps[m][n] += pgbench(envs.get(n), conns[n], seconds, modes[m]) / rounds;
+                            }
+                        }
+                    }
+                }
+                for (int m = 0; m < modes.length; m++) {
+                    System.out.printf("compute %.2g CU, pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps;"
+                                    + " proxy/pgbouncer-tls %.2f, proxy/socket %.2f%n", cu, String.join(" ", modes[m]), rounds, seconds,
+                            tps[m][0], tps[m][1], tps[m][2], tps[m][1] / tps[m][2], tps[m][1] / tps[m][0]);
+                }
+            } finally {
+                if (bouncer != null) {
+                    bouncer.destroy();
+                    bouncer.waitFor();
+                }
+            }
+        }
+    }
+
+    /** A PgBouncer in session mode with client TLS on loopback, in front of the compute's socket, as the compute's OS user. */
+    private static Process startPeer(Path binary, RunningPooler pooler, Path socketDir, Path dir, int port) throws Exception {
+        Files.createDirectories(dir);
+        BenchApi.run(Map.of(), "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", dir.resolve("server.key").toString(), "-out", dir.resolve("server.crt").toString(), "-days", "1",
+                "-subj", "/CN=localhost");
+        Files.writeString(dir.resolve("users.txt"), "");
+        Files.writeString(dir.resolve("pgbouncer.ini"), "[databases]\n* = host='" + socketDir + "' port=5432\n[pgbouncer]\n"
+                + "listen_addr = 127.0.0.1\nlisten_port = " + port + "\nunix_socket_dir =\n"
+                + "auth_type = trust\nauth_file = " + dir.resolve("users.txt") + "\nauth_user = " + RunningPooler.ROLE + "\n"
+                + "auth_query = SELECT rolname, NULL::text FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin\n"
+                + "pool_mode = session\nmax_client_conn = 200\ndefault_pool_size = 80\nmax_db_connections = 80\n"
+                + "client_tls_sslmode = require\nclient_tls_cert_file = " + dir.resolve("server.crt") + "\n"
+                + "client_tls_key_file = " + dir.resolve("server.key") + "\n"
+                + "ignore_startup_parameters = extra_float_digits\nlog_connections = 0\nlog_disconnections = 0\n");
+        String owner = ownerOf(pooler.pid());
+        List<String> command = new ArrayList<>();
+        if (!owner.isEmpty()) {
+            String[] ids = owner.split(":", -1);
+            BenchApi.run(Map.of(), "chown", "-R", ids[0] + ":" + ids[1], dir.toString());
+            command.addAll(List.of("setpriv", "--reuid=" + ids[0], "--regid=" + ids[1],
+                    ids[2].isEmpty() ? "--clear-groups" : "--groups=" + ids[2]));
+        }
+        command.addAll(List.of(binary.toString(), dir.resolve("pgbouncer.ini").toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("pgbouncer.log").toFile()).start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try (var s = new java.net.Socket("127.0.0.1", port)) {
+                return p;
+            } catch (java.io.IOException e) {
+                if (!p.isAlive()) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+        }
+        throw new IllegalStateException("peer pgbouncer did not start:\n" + Files.readString(dir.resolve("pgbouncer.log")));
+    }
+
+    /** "uid:gid:groups" of a process (the pooler's: it reaches the compute's socket), or "" when not root. */
+    private static String ownerOf(long pid) throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return "";
+        }
+        String uid = null;
+        String gid = null;
+        String groups = "";
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("Uid:")) {
+                uid = line.split("\\s+")[1];
+            } else if (line.startsWith("Gid:")) {
+                gid = line.split("\\s+")[1];
+            } else if (line.startsWith("Groups:")) {
+                groups = String.join(",", line.substring("Groups:".length()).trim().split("\\s+")).replaceAll("^,$", "");
+            }
+        }
+        return uid + ":" + gid + ":" + groups;
+    }
+
+    private static int freePort() throws Exception {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static double pgbench(Map<String, String> env, String conn, int seconds, String... mode) throws Exception {
+        List<String> command = new ArrayList<>(List.of("pgbench", "-S", "-n", "-j", "2", "-T", Integer.toString(seconds)));
+        command.addAll(List.of(mode));
+        command.add(conn);
+        String out = BenchApi.run(env, command.toArray(String[]::new));
+        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no tps in pgbench output:\n" + out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+}
