@@ -14,9 +14,9 @@ import dev.oxbow.storage.PointInTimeRecovery.Target;
 import dev.oxbow.storage.Snapshot;
 import dev.oxbow.storage.SnapshotStore;
 import dev.oxbow.storage.bucket.BucketLayout;
+import dev.oxbow.storage.bucket.BucketRetention;
 import dev.oxbow.storage.bucket.SnapshotTransfer;
 import dev.oxbow.storage.bucket.WalFetcher;
-import dev.oxbow.storage.bucket.WalSegment;
 import dev.oxbow.storage.bucket.WalShipper;
 import dev.oxbow.storage.object.ObjectInfo;
 import dev.oxbow.storage.object.ObjectStore;
@@ -63,6 +63,9 @@ public final class BucketHistory implements AutoCloseable {
     private final BucketPolicy policy;
     private final Clock clock;
     private final SnapshotTransfer transfer;
+    private final BucketRetention retention;
+    /** Snapshot uploads and garbage collection of pieces never overlap in this process. */
+    private final Object uploadLock = new Object();
     private final SnapshotStore localSnapshots;
     private final WalFetcher fetcher;
     private final Map<String, WalShipper> shippers = new ConcurrentHashMap<>();
@@ -84,6 +87,7 @@ public final class BucketHistory implements AutoCloseable {
         this.policy = policy;
         this.clock = clock;
         this.transfer = new SnapshotTransfer(bucket);
+        this.retention = new BucketRetention(bucket, transfer, ORPHAN_CHUNK_AGE, clock);
         this.fetcher = new WalFetcher(bucket);
         this.metadata = new MetadataBackup(bucket, layout, clock);
         this.health = new Health(bucket.location(), true, null, null);
@@ -229,6 +233,12 @@ public final class BucketHistory implements AutoCloseable {
 
     /** Uploads the branch's local snapshots that are not in the bucket yet (oldest first). */
     public void uploadSnapshots(Project project, Branch branch) throws IOException {
+        synchronized (uploadLock) {
+            uploadSnapshotsLocked(project, branch);
+        }
+    }
+
+    private void uploadSnapshotsLocked(Project project, Branch branch) throws IOException {
         BucketLayout bl = layoutOf(project, branch);
         for (Snapshot s : localSnapshots.list(layout.snapshotsDir(project, branch))) {
             String id = branch.uid() + "/" + s.dir().getFileName();
@@ -284,60 +294,29 @@ public final class BucketHistory implements AutoCloseable {
     }
 
     /**
-     * Drops bucket history the restore window no longer needs, as locally: snapshots older than the newest one
-     * at or before the horizon, WAL (and tail ranges) before the oldest snapshot kept, and pieces no manifest
-     * of the project names any more (children's manifests included, so what a child needs stays).
+     * Drops bucket history the restore window no longer needs ({@link BucketRetention}): what a child branch
+     * still names stays. Runs under the upload lock, so a piece an upload is reusing is never collected under it.
      */
     void prune(Project project, Branch branch) throws IOException {
-        BucketLayout bl = layoutOf(project, branch);
-        List<SnapshotTransfer.Remote> snaps = transfer.list(bl);
-        if (snaps.isEmpty()) {
-            return;
-        }
-        Instant horizon = clock.instant().minusSeconds(project.historyRetentionSeconds());
-        int keepFrom = 0;
-        for (int i = 0; i < snaps.size(); i++) {
-            if (!snaps.get(i).time().isAfter(horizon)) {
-                keepFrom = i;
+        synchronized (uploadLock) {
+            BucketRetention.Pruned p = retention.prune(layoutOf(project, branch), clock.instant().minusSeconds(project.historyRetentionSeconds()));
+            if (p.any()) {
+                log.info("bucket history pruned branch={} snapshots_removed={} wal_objects_removed={} chunks_removed={}", branch.name(),
+                        p.snapshots(), p.walObjects(), p.chunks());
             }
-        }
-        for (int i = 0; i < keepFrom; i++) {
-            transfer.delete(bl, snaps.get(i).name());
-        }
-        String keepPosition = snaps.get(keepFrom).startSegment().substring(8, 24);
-        List<String> doomed = new ArrayList<>();
-        for (ObjectInfo o : bucket.list(bl.wal())) {
-            String name = o.key().substring(bl.wal().length());
-            if (name.length() >= 24 && WalSegment.isName(name.substring(0, 24)) && name.substring(8, 24).compareTo(keepPosition) < 0) {
-                doomed.add(o.key());
-            }
-        }
-        for (ObjectInfo o : bucket.list(bl.walTail())) {
-            String segment = o.key().substring(bl.walTail().length());
-            if (segment.length() > 24 && segment.substring(8, 24).compareTo(keepPosition) < 0) {
-                doomed.add(o.key());
-            }
-        }
-        if (keepFrom > 0 || !doomed.isEmpty()) {
-            bucket.delete(doomed);
-            pruneChunks(project);
-            log.info("bucket history pruned branch={} snapshots_removed={} wal_objects_removed={}", branch.name(), keepFrom, doomed.size());
         }
     }
 
-    private void pruneChunks(Project project) throws IOException {
-        Set<String> referenced = transfer.referencedChunks(project.uid());
-        Instant oldEnough = clock.instant().minus(ORPHAN_CHUNK_AGE);
-        List<String> doomed = new ArrayList<>();
-        BucketLayout any = new BucketLayout(project.uid(), "-");
-        for (ObjectInfo o : bucket.list(any.chunks())) {
-            if (!referenced.contains(o.key()) && o.lastModified().isBefore(oldEnough)) {
-                doomed.add(o.key());
+    /** Removes a purged branch's objects; the pieces other branches still name stay. */
+    public void purgeQuietly(Project project, Branch branch) {
+        synchronized (uploadLock) {
+            try {
+                int n = retention.removeBranch(layoutOf(project, branch));
+                shippers.remove(branch.uid());
+                log.info("branch history removed from the object store branch={} objects={}", branch.name(), n);
+            } catch (IOException e) {
+                log.warn("branch objects not removed from the object store branch={} uid={} cause={}", branch.name(), branch.uid(), e.getMessage());
             }
-        }
-        if (!doomed.isEmpty()) {
-            bucket.delete(doomed);
-            transfer.forget(any);
         }
     }
 
