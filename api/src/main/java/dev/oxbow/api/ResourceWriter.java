@@ -60,6 +60,7 @@ final class ResourceWriter {
                 .put("history_retention_duration", Wire.duration(p.historyRetentionSeconds()))
                 .put("default_branch", Branch.nameOf(p.projectId(), p.defaultBranchId()))
                 .put("enable_pg_native_login", p.enablePgNativeLogin())
+                .put("synchronous_wal", p.synchronousWal()) // Oxbow extension: commits wait for the object store
                 .put("owner", p.owner())
                 .put("branch_logical_size_limit_bytes", Defaults.BRANCH_LOGICAL_SIZE_LIMIT_BYTES)
                 .put("synthetic_storage_size_bytes", usage == null ? 0 : usage.storageBytes(p));
@@ -128,6 +129,7 @@ final class ResourceWriter {
             }
             time(h, "wal_shipped_time", st.lastShippedAt());
             h.put("bucket_wal_bytes", st.bucketBytes()).put("wal_backlog_files", st.backlogFiles());
+            h.put("synchronous", bucket.get().receiving(b)); // commits wait for the object store now (synchronous_wal)
             if (st.lastError() != null) {
                 h.put("last_error", st.lastError());
             }

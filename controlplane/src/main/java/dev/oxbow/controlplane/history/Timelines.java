@@ -184,9 +184,14 @@ public final class Timelines {
         if (bucket.isPresent()) {
             // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
             from = bucket.get().ensureLocal(project, source.branch(), from);
-            int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
-            if (fetched > 0) {
-                log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+            try {
+                int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
+                if (fetched > 0) {
+                    log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+                }
+            } catch (IOException e) {
+                // the bucket is down: the local archive usually has it all (it keeps what is unshipped); replay says if not
+                log.warn("object store unreachable, recovering from the local archive only branch={} cause={}", source.branch().name(), e.getMessage());
             }
         }
         recovery.prepare(owner, from, dataDir);
