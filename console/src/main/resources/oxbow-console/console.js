@@ -205,10 +205,76 @@ async function projectPage(projectId) {
       h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Branches' }),
         h('button', { id: 'refresh', text: 'Refresh', onclick: () => loadBranches(treeBox, detail) })), treeBox),
       detail),
+    snapshotsSection(detail),
     h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Operations' }), h('button', { text: 'Refresh', onclick: () => loadOperations(opsBox) })),
       h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Operation', 'Resource', 'Result'].map(t => h('th', { text: t })))), opsBox)));
   await loadBranches(treeBox, detail);
   loadOperations(opsBox);
+  loadSnapshots();
+}
+
+// ---------- snapshots: named points of root branches that outlive the history window ----------
+
+function snapshotsSection(detail) {
+  const branchId = h('input', { id: 'from-snapshot-branch-id', placeholder: 'branch id for "Branch from"', size: 24 });
+  const status = h('span', { class: 'muted', id: 'snapshot-status' });
+  const body = h('tbody', { id: 'snapshots' });
+  body.addEventListener('click', e => {
+    const button = e.target.closest('button[data-action]');
+    if (!button) return;
+    const name = button.closest('tr').dataset.name;
+    act(button, async () => {
+      if (button.dataset.action === 'branch') {
+        const id = branchId.value.trim();
+        if (!id) throw new ApiError('Type an id for the new branch first.');
+        await waitFor(await api('POST', PG + state.project.name + '/branches?branch_id=' + encodeURIComponent(id),
+          { spec: { source_snapshot: name, no_expiry: true } }), status);
+        await loadBranches(document.getElementById('tree-box'), detail);
+      } else if (button.dataset.action === 'delete') {
+        if (!confirm(`Delete snapshot ${name.split('/').pop()}?`)) return;
+        await waitFor(await api('DELETE', PG + name), status);
+      }
+      loadSnapshots();
+    });
+  });
+  return h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Snapshots' }), branchId, status),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Snapshot', 'Branch', 'Point', 'Size', ''].map(t => h('th', { text: t })))), body));
+}
+
+async function loadSnapshots() {
+  const body = document.getElementById('snapshots');
+  if (!body || !state.project) return;
+  try {
+    const snaps = await listAll(PG + state.project.name + '/snapshots', 'snapshots');
+    body.replaceChildren(...snaps.map(sn => h('tr', { 'data-name': sn.name, 'data-snapshot': sn.snapshot_id },
+      h('td', {}, h('code', { text: sn.snapshot_id }), sn.status.scheduled ? ' (scheduled)' : ''),
+      h('td', { text: (sn.status.source_branch || '').split('/').pop() }),
+      h('td', { text: sn.status.source_branch_time ? new Date(sn.status.source_branch_time).toLocaleString() : sn.status.source_branch_lsn || '',
+        title: 'LSN ' + (sn.status.source_branch_lsn || '?') }),
+      h('td', { text: Math.round((sn.status.size_bytes || 0) / 1048576) + ' MB' }),
+      h('td', {}, h('button', { 'data-action': 'branch', text: 'Branch from' }), ' ', h('button', { 'data-action': 'delete', class: 'danger', text: 'Delete' })))));
+    if (!snaps.length) body.replaceChildren(h('tr', {}, h('td', { class: 'muted', colspan: 5, text: 'No snapshots yet: take one from a root branch.' })));
+  } catch (e) { showError(e.message); }
+}
+
+/** Take-a-snapshot and the schedule, shown for root branches only (snapshots are of root branches). */
+function snapshotControls(b, status) {
+  if (b.status.source_branch) return null;
+  const id = h('input', { id: 'new-snapshot-id', placeholder: 'snapshot id', size: 14 });
+  const take = h('button', { id: 'create-snapshot', text: 'Take snapshot' });
+  take.addEventListener('click', () => act(take, async () => {
+    await waitFor(await api('POST', PG + state.project.name + '/snapshots?snapshot_id=' + encodeURIComponent(id.value.trim()),
+      { spec: { source_branch: b.name } }), status);
+    loadSnapshots();
+  }));
+  const schedule = h('select', { id: 'snapshot-schedule', title: 'snapshot schedule' },
+    ...['NONE', 'DAILY', 'WEEKLY', 'MONTHLY'].map(f => h('option', { value: f, text: f === 'NONE' ? 'no scheduled snapshots' : f.toLowerCase() + ' snapshots' })));
+  api('GET', PG + b.name + '/snapshot-schedule').then(sc => { schedule.value = (sc.spec && sc.spec.frequency) || 'NONE'; }).catch(() => {});
+  schedule.addEventListener('change', () => act(schedule, async () => {
+    await api('PATCH', PG + b.name + '/snapshot-schedule?update_mask=spec.frequency', { spec: { frequency: schedule.value } });
+    status.textContent = 'Schedule: ' + schedule.value.toLowerCase();
+  }));
+  return h('div', { class: 'row' }, id, take, schedule);
 }
 
 async function loadBranches(treeBox, detail) {
@@ -312,6 +378,9 @@ function branchDetail(detail) {
     h('option', { value: 'head', text: 'from head' }), h('option', { value: 'time', text: 'from a point in time' }));
   const expiry = h('select', { id: 'new-branch-expiry' }, h('option', { value: '', text: 'never expires' }),
     ...[['3600s', 'expires in 1 h'], ['86400s', 'expires in 1 day'], ['604800s', 'expires in 7 days']].map(([v, t]) => h('option', { value: v, text: t })));
+  // Oxbow extension: masked with the project's masking rules; a child of a masked branch is always masked
+  const masked = h('input', { id: 'new-branch-masked', type: 'checkbox', checked: !!b.status.masked, disabled: !!b.status.masked });
+  const maskedLabel = h('label', { title: "Apply the project's masking rules before the branch serves" }, masked, ' masked');
   const createBranch = h('button', { id: 'create-branch', class: 'primary', text: 'Create branch' });
   createBranch.addEventListener('click', () => act(createBranch, async () => {
     const spec = { source_branch: b.name };
@@ -320,6 +389,7 @@ function branchDetail(detail) {
       spec.source_branch_time = new Date(fromTime.value).toISOString();
     }
     if (expiry.value) spec.ttl = expiry.value; else spec.no_expiry = true;
+    if (masked.checked && !b.status.masked) spec.masked = true;
     const op = await api('POST', PG + state.project.name + '/branches?branch_id=' + encodeURIComponent(childId.value.trim()), { spec });
     await waitFor(op, status);
     const created = childId.value.trim();
@@ -372,13 +442,16 @@ function branchDetail(detail) {
         b.status.source_branch_time ? `branched at ${b.status.source_branch_time}` : b.status.source_branch_lsn ? `branched at LSN ${b.status.source_branch_lsn}` : null,
         b.status.expire_time ? `expires ${b.status.expire_time} (${ago(b.status.expire_time)})` : 'no expiry',
         b.status.is_protected ? 'protected' : null, b.status.default ? 'default' : null,
+        b.status.masked ? (b.status.masked_time ? `masked since ${b.status.masked_time}` : 'masking…') : null,
         `created ${ago(b.create_time)}`].filter(Boolean).join(' · ')),
-      h('div', { class: 'row' }, childId, mode, fromTime, expiry, createBranch),
+      h('div', { class: 'row' }, childId, mode, fromTime, expiry, maskedLabel, createBranch),
       h('div', { class: 'row' }, restoreTime, restore, reset, del, status),
+      snapshotControls(b, status),
       h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` }),
       h('p', { id: 'branch-history-location', class: 'muted', text: historyLocation(b.status.history) })),
     h('section', {}, h('h3', { text: 'Endpoints' }), endpointsBox,
       h('div', { class: 'row' }, newEpId, newEpType, 'CU', newMin, '–', newMax, createEp)),
+    diffView(b),
     sqlEditor(b));
   loadEndpoints(b, endpointsBox);
   // endpoints of the shown branch only: one list call (plus one history call each) every 10 s
@@ -499,6 +572,35 @@ async function connectionString(e, box) {
 }
 
 // ---------- SQL editor ----------
+
+/** Compare this branch with another: the DDL that makes the other match it, and rows added/removed/changed per table. */
+function diffView(b) {
+  const against = h('select', { id: 'diff-against' }, state.branches.filter(x => x.name !== b.name)
+    .map(x => h('option', { value: x.branch_id, text: x.branch_id, selected: x.name === b.status.source_branch })));
+  const schemaOnly = h('input', { id: 'diff-schema-only', type: 'checkbox' });
+  const result = h('div', { id: 'diff-result', class: 'results' });
+  const run = h('button', { id: 'run-diff', text: 'Compare' });
+  run.addEventListener('click', () => act(run, async () => {
+    result.replaceChildren(h('p', { class: 'muted', text: 'Comparing (suspended computes wake first)…' }));
+    try {
+      const d = await api('GET', OX + b.name + ':diff?against=' + encodeURIComponent(against.value) + (schemaOnly.checked ? '&schema_only=true' : ''));
+      const statements = d.schema.statements;
+      const tables = d.data ? d.data.tables : [];
+      result.replaceChildren(
+        h('p', { class: 'muted', id: 'diff-summary', text: d.identical ? `identical to ${against.value}`
+          : `${d.schema.changes.length} schema change(s), ${tables.length} table(s) with different rows · ${d.stats.elapsed_ms} ms` }),
+        statements.length ? h('pre', { id: 'diff-ddl', text: `-- run on ${against.value} to match ${b.branch_id}\n` + statements.map(x => x + ';').join('\n') }) : null,
+        tables.length ? h('table', {}, h('thead', {}, h('tr', {}, ['table', 'added', 'removed', 'changed', 'examples'].map(c => h('th', { text: c })))),
+          h('tbody', {}, tables.map(t => h('tr', {}, h('td', { text: t.table }), h('td', { text: t.rows_added }), h('td', { text: t.rows_removed }),
+            h('td', { text: t.rows_changed }), h('td', { text: t.examples.map(e => e.change.toLowerCase() + ' ' + JSON.stringify(e.key)).join(', ') }))))) : null,
+        d.data && d.data.not_comparable.length ? h('p', { class: 'muted', text: 'not compared: ' + d.data.not_comparable.map(t => `${t.table} (${t.reason})`).join(', ') }) : null);
+    } catch (e) {
+      result.replaceChildren(h('p', { class: 'state-FAILED', id: 'diff-error', text: e.message }));
+    }
+  }));
+  return h('section', {}, h('h3', { text: 'Compare with another branch' }),
+    h('div', { class: 'row' }, 'against', against, h('label', {}, schemaOnly, ' schema only'), run), result);
+}
 
 function sqlEditor(b) {
   const endpoint = h('select', { id: 'sql-endpoint' });

@@ -101,6 +101,8 @@ public final class ApiServer implements AutoCloseable {
         new DataApiRoutes(cp.dataApiGateway()).register(app);
         new IdentityApi(cp, mapper, CALLER).register(app);
         new ConsoleApi(cp, writer, mapper, CALLER, proxy).register(app);
+        new BranchDiffApi(cp, mapper, CALLER).register(app);
+        new MaskingApi(cp, mapper, CALLER).register(app);
         for (HandlerType type : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PATCH, HandlerType.DELETE}) {
             app.addHttpHandler(type, "/api/2.0/postgres/<path>", ctx -> postgres.handle(ctx, ctx.pathParam("path"), ctx.attribute(CALLER)));
         }

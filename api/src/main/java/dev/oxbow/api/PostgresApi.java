@@ -161,7 +161,7 @@ final class PostgresApi {
                 }
                 resource(ctx, method,
                         () -> writer.branch(cp.branches().read(name)),
-                        () -> op(cp.branches().update(name, SpecReader.branch(body(ctx)), mask(ctx))),
+                        () -> op(cp.branches().update(name, SpecReader.branchUpdate(body(ctx)), mask(ctx))),
                         () -> op(cp.branches().delete(name, flag(ctx, "purge"), flag(ctx, "allow_missing"))));
             }
             case 5 -> {
@@ -248,7 +248,7 @@ final class PostgresApi {
         var spec = SpecReader.branch(body);
         String snapshot = SpecReader.sourceSnapshot(body);
         var from = snapshot == null ? null : cp.snapshots().usable(parent.substring("projects/".length()), snapshot, "spec.source_snapshot");
-        return cp.branches().create(parent, ctx.queryParam("branch_id"), spec, flag(ctx, "replace_existing"), from);
+        return cp.branches().create(parent, ctx.queryParam("branch_id"), spec, flag(ctx, "replace_existing"), from, SpecReader.branchMasked(body));
     }
 
     /** {@code synced_tables/<c.s.t>}: GET, DELETE ({@code purge_data} drops the Postgres table), and POST {@code :sync} (Oxbow extension). */

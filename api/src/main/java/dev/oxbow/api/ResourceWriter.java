@@ -111,6 +111,13 @@ final class ResourceWriter {
         time(s, "expire_time", b.expireTime());
         time(s, "delete_time", b.deleteTime());
         time(s, "purge_time", b.purgeTime());
+        if (b.masked()) { // Oxbow extension: masked since (its earliest point), absent while masking runs
+            s.put("masked", true);
+            if (b.maskedLsn() != null) {
+                s.put("masked_lsn", b.maskedLsn());
+            }
+            time(s, "masked_time", b.maskedTime());
+        }
         history(s.putObject("history"), b);
         return n;
     }

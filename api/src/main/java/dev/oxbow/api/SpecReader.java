@@ -69,6 +69,21 @@ final class SpecReader {
                 bool(s, "no_expiry", "spec."));
     }
 
+    /** A branch update's spec: {@code spec.masked} is fixed at creation, so setting it is refused rather than ignored. */
+    static Specs.BranchSpec branchUpdate(JsonNode body) {
+        if (branchMasked(body) != null) {
+            throw ApiException.invalid("Field spec.masked is set when a branch is created and cannot be changed; "
+                    + "create a new branch with spec.masked=true instead.");
+        }
+        return branch(body);
+    }
+
+    /** Oxbow's {@code spec.masked} on branch create: mask the new branch with the project's rules (null when unset). */
+    static Boolean branchMasked(JsonNode body) {
+        JsonNode s = spec(body);
+        return s == null || !s.isObject() ? null : bool(s, "masked", "spec.");
+    }
+
     /** BranchSpec.source_snapshot: the snapshot a new branch's data comes from (null when unset). */
     static String sourceSnapshot(JsonNode body) {
         return text(spec(body), "source_snapshot", "spec.");

@@ -3,6 +3,7 @@ package dev.oxbow.cli;
 import dev.oxbow.client.OxbowClient;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -11,10 +12,21 @@ import java.util.Map;
  * stderr is a terminal (for the spinner). The real launcher takes the process's; a test passes its own, so a run
  * in-process never sees the machine's OXBOW_TOKEN or DATABRICKS_HOST.
  */
-public record CliEnvironment(Map<String, String> variables, boolean terminal) {
+public record CliEnvironment(Map<String, String> variables, boolean terminal, GlobalOptions options, PrintWriter log) {
 
     public CliEnvironment {
         variables = Map.copyOf(variables);
+        options = options == null ? GlobalOptions.NONE : options;
+        log = log == null ? new PrintWriter(System.err, true) : log;
+    }
+
+    public CliEnvironment(Map<String, String> variables, boolean terminal) {
+        this(variables, terminal, GlobalOptions.NONE, null);
+    }
+
+    /** This environment under the root flags of one run, logging to {@code log} unless --log-file names a file. */
+    CliEnvironment with(GlobalOptions options, PrintWriter log) {
+        return new CliEnvironment(variables, terminal, options, log);
     }
 
     /** The launcher's own process: System.getenv() and its console. */
@@ -25,7 +37,7 @@ public record CliEnvironment(Map<String, String> variables, boolean terminal) {
     /** The environment of the {@code oxbow} command line {@code spec} belongs to. */
     public static CliEnvironment of(CommandSpec spec) {
         if (spec.root().userObject() instanceof OxbowCommand oxbow) {
-            return oxbow.environment();
+            return oxbow.environment().with(oxbow.globalOptions(), spec.root().commandLine().getErr());
         }
         // a subcommand used on its own (not under the launcher) has only the process to read
         return ofProcess();
@@ -37,9 +49,13 @@ public record CliEnvironment(Map<String, String> variables, boolean terminal) {
         return v == null || v.isBlank() ? fallback : v;
     }
 
-    /** The API client for the server these variables name (see {@link OxbowClient#fromEnvironment(Map)}). */
+    /**
+     * The API client for the server --profile or these variables name (see {@link OxbowClient#fromEnvironment(Map, String)}),
+     * logging each call when a log level is set.
+     */
     public OxbowClient client() {
-        return OxbowClient.fromEnvironment(variables);
+        OxbowClient client = OxbowClient.fromEnvironment(variables, options.profile());
+        return options.logLevel() == GlobalOptions.LogLevel.DISABLED ? client : client.withListener(new CliLog(options, () -> log));
     }
 
     /** The Oxbow data directory (OXBOW_HOME, default ~/.oxbow). */

@@ -101,44 +101,59 @@ class McpToolsTest {
 
             // sync: a real synced table from the catalog's Delta table into the feature branch, loaded before the tool answers
             Map<String, Object> sync = call(mcp, "create_or_update_lakebase_sync", Map.of("instance_name", "projects/agent-app/branches/feature",
-                    "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.orders", "primary_key_columns", List.of("id"),
+                    "source_table_name", "lake.sales.orders", "target_table_name", "agent_pg.app.orders", "primary_key_columns", List.of("id"),
                     "scheduling_policy", "triggered"));
-            assertThat(sync).containsEntry("catalog", "lake").containsEntry("created", true).doesNotContainKey("error");
+            assertThat(sync).containsEntry("created", true).doesNotContainKey("error");
+            // ai-dev-kit's shape: the catalog it registered, then the synced table in it
+            assertThat(sync.get("catalog")).isEqualTo(Map.of("name", "agent_pg", "instance_name", "projects/agent-app/branches/feature",
+                    "database_name", "databricks_postgres", "status", "created",
+                    "message", "Catalog 'agent_pg' registered for instance 'projects/agent-app/branches/feature', database 'databricks_postgres'."));
+            assertThat(api.getCatalog("agent_pg").status().branch()).isEqualTo("projects/agent-app/branches/feature");
             @SuppressWarnings("unchecked") Map<String, Object> synced = (Map<String, Object>) sync.get("synced_table");
-            assertThat(synced).containsEntry("name", "synced_tables/lake.app.orders").containsEntry("source_table_name", "lake.sales.orders")
+            assertThat(synced).containsEntry("name", "synced_tables/agent_pg.app.orders").containsEntry("table_name", "agent_pg.app.orders")
+                    .containsEntry("target_table_name", "agent_pg.app.orders").containsKey("message").containsEntry("source_table_name", "lake.sales.orders")
                     .containsEntry("scheduling_policy", "TRIGGERED").containsEntry("branch", "projects/agent-app/branches/feature")
                     .containsEntry("database_name", "databricks_postgres").containsEntry("postgres_table", "\"app\".\"orders\"")
                     .containsEntry("status", "SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE")
                     .containsEntry("last_processed_commit_version", (int) orders.version());
-            SyncedTable table = api.getSyncedTable("lake.app.orders");
+            SyncedTable table = api.getSyncedTable("agent_pg.app.orders");
             assertThat(table.spec().primaryKeyColumns()).containsExactly("id");
             assertThat(table.status().online()).isTrue();
             assertThat(table.status().lastProcessedCommitVersion()).isEqualTo(orders.version());
             assertThat(SyncFixtures.rows(server, rw.name(), "SELECT id, name, amount FROM app.orders ORDER BY id")).containsExactlyElementsOf(SyncFixtures.orderRows(0, 100));
             // again: nothing to create, and a different policy is pointed out (the API has no update)
             Map<String, Object> again = call(mcp, "manage_lakebase_sync", Map.of("action", "create_or_update", "instance_name", "agent-app",
-                    "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.orders", "scheduling_policy", "SNAPSHOT"));
+                    "source_table_name", "lake.sales.orders", "target_table_name", "agent_pg.app.orders", "scheduling_policy", "SNAPSHOT"));
             assertThat(again).containsEntry("created", false);
+            assertThat(again.get("catalog")).isEqualTo(Map.of("name", "agent_pg", "instance_name", "projects/agent-app/branches/feature",
+                    "database_name", "databricks_postgres"));
             assertThat(again.get("synced_table").toString()).contains("scheduling_policy differ");
             // bad input: the API's reason (unknown catalog), or the tool's (no primary key), with isError and nothing created
             McpSchema.CallToolResult unknownCatalog = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
-                    "instance_name", "agent-app", "source_table_name", "nope.sales.orders", "target_table_name", "lake.app.other",
+                    "instance_name", "agent-app", "source_table_name", "nope.sales.orders", "target_table_name", "agent_pg.app.other",
                     "primary_key_columns", List.of("id"))));
             assertThat(unknownCatalog.isError()).isTrue();
             assertThat(structured(unknownCatalog).get("error").toString()).contains("Catalog 'nope' is not configured");
             McpSchema.CallToolResult noKey = mcp.callTool(new McpSchema.CallToolRequest("create_or_update_lakebase_sync", Map.of(
-                    "instance_name", "agent-app", "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.other")));
+                    "instance_name", "agent-app", "source_table_name", "lake.sales.orders", "target_table_name", "agent_pg.app.other")));
             assertThat(noKey.isError()).isTrue();
             assertThat(structured(noKey).get("error").toString()).contains("primary_key_columns is required");
-            assertThatThrownBy(() -> api.getSyncedTable("lake.app.other")).isInstanceOf(OxbowException.NotFound.class);
+            assertThatThrownBy(() -> api.getSyncedTable("agent_pg.app.other")).isInstanceOf(OxbowException.NotFound.class);
 
-            Map<String, Object> unsync = call(mcp, "delete_lakebase_sync", Map.of("table_name", "lake.app.orders", "catalog_name", "lake"));
-            assertThat(unsync.get("synced_table")).isEqualTo(Map.of("table_name", "lake.app.orders", "status", "deleted", "postgres_table", "kept"));
-            assertThat(unsync.get("catalog").toString()).contains("NOT_APPLICABLE");
+            // a source catalog's name cannot be registered for Postgres: ai-dev-kit's error, nothing created
+            Map<String, Object> deltaName = call(mcp, "manage_lakebase_sync", Map.of("action", "create_or_update", "instance_name", "agent-app",
+                    "source_table_name", "lake.sales.orders", "target_table_name", "lake.app.orders", "primary_key_columns", List.of("id")));
+            assertThat(deltaName.get("error").toString()).startsWith("Failed to create catalog 'lake': ");
             assertThatThrownBy(() -> api.getSyncedTable("lake.app.orders")).isInstanceOf(OxbowException.NotFound.class);
+
+            Map<String, Object> unsync = call(mcp, "delete_lakebase_sync", Map.of("table_name", "agent_pg.app.orders", "catalog_name", "agent_pg"));
+            assertThat(unsync.get("synced_table")).isEqualTo(Map.of("table_name", "agent_pg.app.orders", "status", "deleted", "postgres_table", "kept"));
+            assertThat(unsync.get("catalog")).isEqualTo(Map.of("name", "agent_pg", "status", "deleted"));
+            assertThatThrownBy(() -> api.getCatalog("agent_pg")).isInstanceOf(OxbowException.NotFound.class);
+            assertThatThrownBy(() -> api.getSyncedTable("agent_pg.app.orders")).isInstanceOf(OxbowException.NotFound.class);
             assertThat(SyncFixtures.rows(server, rw.name(), "SELECT count(*) FROM app.orders")).as("without purge_data the Postgres table stays").containsExactly("100");
-            assertThat(call(mcp, "manage_lakebase_sync", Map.of("action", "delete", "table_name", "lake.app.orders")).get("synced_table").toString())
-                    .contains("NOT_FOUND");
+            assertThat(call(mcp, "manage_lakebase_sync", Map.of("action", "delete", "table_name", "agent_pg.app.orders", "catalog_name", "agent_pg")).toString())
+                    .contains("table_name=agent_pg.app.orders, status=NOT_FOUND").contains("Catalog 'agent_pg' not found");
 
             // deletes, checked against the server
             assertThat(call(mcp, "delete_lakebase_branch", Map.of("name", "projects/agent-app/branches/feature"))).containsEntry("status", "deleted");

@@ -32,12 +32,23 @@ public final class OxbowClient {
     private final String token;
     private final HttpClient http;
     private final ObjectMapper json;
+    private final CallListener listener;
 
     public OxbowClient(String host, String token) {
+        this(host, token, CallListener.NONE);
+    }
+
+    public OxbowClient(String host, String token, CallListener listener) {
         this.host = host.replaceAll("/+$", "");
         this.token = token;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         this.json = mapper();
+        this.listener = listener;
+    }
+
+    /** The same server and token, telling {@code listener} about every call. */
+    public OxbowClient withListener(CallListener listener) {
+        return new OxbowClient(host, token, listener);
     }
 
     /**
@@ -50,6 +61,23 @@ public final class OxbowClient {
 
     /** As {@link #fromEnvironment()}, reading the variables from {@code env} (a launcher run in-process, a test). */
     public static OxbowClient fromEnvironment(Map<String, String> env) {
+        return fromEnvironment(env, null);
+    }
+
+    /**
+     * As the Databricks CLI resolves its workspace: an explicit {@code profile} (--profile) of ~/.databrickscfg wins;
+     * then OXBOW_HOST/OXBOW_TOKEN; then DATABRICKS_CONFIG_PROFILE's profile; then DATABRICKS_HOST/DATABRICKS_TOKEN;
+     * then the local server's credentials file. Without a profile named, the config file is not read, so a
+     * newcomer's ~/.databrickscfg for a real workspace never redirects Oxbow's commands.
+     */
+    public static OxbowClient fromEnvironment(Map<String, String> env, String profile) {
+        if (profile != null && !profile.isBlank()) {
+            return DatabricksConfigFile.of(env).client(profile);
+        }
+        String envProfile = env(env, "DATABRICKS_CONFIG_PROFILE", null);
+        if (env(env, "OXBOW_HOST", null) == null && envProfile != null) {
+            return DatabricksConfigFile.of(env).client(envProfile);
+        }
         return new OxbowClient(hostFromEnvironment(env), tokenFromEnvironment(env));
     }
 
@@ -109,12 +137,19 @@ public final class OxbowClient {
         return new Postgres(this);
     }
 
+    /** Oxbow's masking rules of a project (what masked branches apply). */
+    public Masking masking() {
+        return new Masking(this);
+    }
+
     /**
      * One API call. {@code query} values that are null are left out; {@code body} is any Jackson-serialisable value
      * (a JsonNode, a record, a map) or null. Returns the answer's JSON ({} for an empty body); throws the typed
      * {@link OxbowException} for an error answer.
      */
     public JsonNode call(String method, String path, Map<String, ?> query, Object body) {
+        long started = System.nanoTime();
+        String target = path;
         try {
             StringJoiner q = new StringJoiner("&", "?", "").setEmptyValue("");
             if (query != null) {
@@ -133,13 +168,16 @@ public final class OxbowClient {
                 request.header("Content-Type", "application/json")
                         .method(method, HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
             }
+            target = path + q;
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            listener.called(method, target, response.statusCode(), Duration.ofNanos(System.nanoTime() - started), null);
             JsonNode answer = parse(response.body());
             if (response.statusCode() >= 400) {
                 throw OxbowException.from(response.statusCode(), answer, response.body());
             }
             return answer;
         } catch (IOException e) {
+            listener.called(method, target, 0, Duration.ofNanos(System.nanoTime() - started), e.toString());
             throw new UncheckedIOException("cannot reach " + host + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * the SDK's records or as JSON.
  */
 public final class Postgres {
-    static final String BASE = "/api/2.0/postgres/";
+    public static final String BASE = "/api/2.0/postgres/";
 
     private final OxbowClient client;
     private final ObjectMapper json;
@@ -93,6 +93,21 @@ public final class Postgres {
     /** Oxbow extension: replaces the branch's data with its parent's head. */
     public Operation<Branch> resetBranch(String name) {
         return start("POST", name + ":reset", Map.of(), json.createObjectNode(), Branch.class);
+    }
+
+    /**
+     * Oxbow extension: what differs between {@code branch} and {@code against} (a branch id or name of the same
+     * project) in one database ({@code null}: the default): the schema as DDL that, run on {@code against}, makes it
+     * match {@code branch}, and per table the rows {@code branch} added, removed and changed, with up to
+     * {@code pageSize} examples of each ({@code null}: 10). The JSON is documented in the README.
+     */
+    public JsonNode diffBranches(String branch, String against, boolean schemaOnly, String database, Integer pageSize) {
+        Map<String, Object> query = new LinkedHashMap<>();
+        query.put("against", against);
+        query.put("schema_only", schemaOnly ? "true" : null);
+        query.put("database", database);
+        query.put("page_size", pageSize);
+        return client.call("GET", "/api/2.0/oxbow/" + branch + ":diff", query, null);
     }
 
     // ---- endpoints
@@ -247,6 +262,36 @@ public final class Postgres {
     /** "catalogs/c" from either that or the bare catalog id. */
     public static String catalogName(String name) {
         return name.startsWith("catalogs/") ? name : "catalogs/" + name;
+    }
+
+    // ---- snapshots (preview)
+
+    /** Takes {@code projects/p/snapshots/<snapshotId>} of {@code snapshot.spec.source_branch} (a root branch) at its head. */
+    public Operation<Snapshot> createSnapshot(String project, String snapshotId, Object snapshot) {
+        return create(project.startsWith("projects/") ? project : "projects/" + project, "snapshots", "snapshot_id", snapshotId, false, snapshot, Snapshot.class);
+    }
+
+    public Snapshot getSnapshot(String name) {
+        return get(name, Snapshot.class);
+    }
+
+    public Paged<Snapshot> listSnapshots(String project) {
+        return list(project.startsWith("projects/") ? project : "projects/" + project, "snapshots", false, Snapshot.class);
+    }
+
+    /** Deletes the snapshot; with {@code allowMissing} a snapshot already gone is not an error. */
+    public Operation<Empty> deleteSnapshot(String name, boolean allowMissing) {
+        return delete(name, "allow_missing", flag(allowMissing));
+    }
+
+    public Snapshot.Schedule getSnapshotSchedule(String branch) {
+        return get(branch + "/snapshot-schedule", Snapshot.Schedule.class);
+    }
+
+    /** Sets the branch's schedule; the answer is the schedule itself (not an operation). */
+    public Snapshot.Schedule updateSnapshotSchedule(String branch, Object schedule, String updateMask) {
+        return decode(client.call("PATCH", BASE + branch + "/snapshot-schedule", query("update_mask", updateMask), schedule),
+                Snapshot.Schedule.class);
     }
 
     // ---- raw JSON forms, for callers that pass the server's answer on untouched

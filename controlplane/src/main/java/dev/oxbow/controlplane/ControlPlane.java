@@ -20,6 +20,8 @@ import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.BucketHistory;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
+import dev.oxbow.controlplane.history.PastComputes;
+import dev.oxbow.controlplane.history.PastServers;
 import dev.oxbow.controlplane.project.ProjectUsage;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.ScheduledSnapshots;
@@ -48,6 +50,7 @@ import dev.oxbow.controlplane.catalog.CatalogOperations;
 import dev.oxbow.controlplane.catalog.CatalogService;
 import dev.oxbow.controlplane.sql.RoleService;
 import dev.oxbow.controlplane.sql.SqlConsole;
+import dev.oxbow.controlplane.diff.BranchDiffService;
 import dev.oxbow.controlplane.sql.SqlOperations;
 import dev.oxbow.controlplane.sync.SourceCatalogs;
 import dev.oxbow.controlplane.sync.SyncRunner;
@@ -102,6 +105,7 @@ public final class ControlPlane implements AutoCloseable {
     private final AuditTrail audit;
     private final ProjectService projects;
     private final BranchService branches;
+    private final dev.oxbow.controlplane.masking.MaskingRules maskingRules;
     private final EndpointService endpoints;
     private final RoleService roles;
     private final DatabaseService databases;
@@ -118,6 +122,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ScheduledSnapshots scheduledSnapshots;
     private final EndpointHistory history;
     private final SqlConsole sqlConsole;
+    private final BranchDiffService branchDiffs;
     private final SyncRunner syncRunner;
     private final SyncedTableService syncedTables;
     private final DataApiService dataApis;
@@ -125,6 +130,7 @@ public final class ControlPlane implements AutoCloseable {
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
     private final CatalogService postgresCatalogs;
+    private final PastComputes pastComputes;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
                         dev.oxbow.compute.ProcessIdentities identities, Clock clock) throws IOException {
@@ -159,11 +165,13 @@ public final class ControlPlane implements AutoCloseable {
         this.bucket = objectStore == null ? java.util.Optional.empty()
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
+        this.pastComputes = new PastComputes(new PastServers(timelines, computes, cloner, layout), store, clock, metrics);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
-        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots).handlers());
+        handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
+                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -184,7 +192,9 @@ public final class ControlPlane implements AutoCloseable {
         this.permissions = new PermissionService(store);
         this.audit = new AuditTrail(store);
         this.projects = new ProjectService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention());
-        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines);
+        this.maskingRules = new dev.oxbow.controlplane.masking.MaskingRules(store, resources, clock);
+        this.branches = new BranchService(store, executor, resources, rules, config.limits(), uids, clock, config.softDeleteRetention(), timelines,
+                maskingRules);
         this.endpoints = new EndpointService(store, executor, resources, rules, config.limits(), clock);
         this.roles = new RoleService(store, executor, resources, config.limits(), clock);
         this.databases = new DatabaseService(store, executor, resources, config.limits(), clock);
@@ -204,6 +214,7 @@ public final class ControlPlane implements AutoCloseable {
         this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
         this.sqlConsole = new SqlConsole(store, activity, access, layout);
+        this.branchDiffs = new BranchDiffService(store, activity, access);
         runtime.setListener(new ComputeListener() {
             @Override
             public void degraded(String endpointUid, String reason) {
@@ -230,6 +241,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
             }
         }
+        // time-travel computes never outlive their process: what a killed one left is removed before anything serves
+        pastComputes.start(background, config.suspendCheckInterval());
         for (Project project : store.projects().all()) {
             if (project.deleted() || pendingResources.contains(project.name())) {
                 continue;
@@ -295,6 +308,7 @@ public final class ControlPlane implements AutoCloseable {
     public AuditTrail audit() { return audit; }
     public ProjectService projects() { return projects; }
     public BranchService branches() { return branches; }
+    public dev.oxbow.controlplane.masking.MaskingRules maskingRules() { return maskingRules; }
     public SnapshotService snapshots() { return snapshots; }
     public ProjectUsage projectUsage() { return projectUsage; }
     public EndpointService endpoints() { return endpoints; }
@@ -310,11 +324,14 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlaneMetrics metrics() { return metrics; }
     public EndpointHistory history() { return history; }
     public SqlConsole sqlConsole() { return sqlConsole; }
+    public BranchDiffService branchDiffs() { return branchDiffs; }
     public SyncedTableService syncedTables() { return syncedTables; }
     public DataApiService dataApis() { return dataApis; }
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
+    /** Time travel: the ephemeral read-only computes at past points of branches. */
+    public PastComputes pastComputes() { return pastComputes; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
@@ -333,6 +350,7 @@ public final class ControlPlane implements AutoCloseable {
         bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
         background.close();
+        pastComputes.close();
         activity.close();
         executor.close();
         dataApiGateway.close();

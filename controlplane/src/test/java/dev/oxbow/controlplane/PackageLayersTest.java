@@ -34,8 +34,10 @@ class PackageLayersTest {
             "compute",    // one server per endpoint: start/stop/resize, wake and suspend, autoscaling, provisioning
             "endpoint",   // endpoint rules, service and operations
             "history",    // snapshots, WAL archive, restore window, background maintenance
+            "masking",    // masking rules of a project, masking a new branch's data
             "branch",     // branch service, operations, replacement, lifecycle
             "sql",        // roles, databases, SQL console
+            "diff",       // branch diff: schema DDL and row differences by key-range hashes
             "catalog",    // catalogs: names for a branch's database
             "sync",       // synced tables
             "dataapi",    // the Data API: management, authenticator set-up, serving

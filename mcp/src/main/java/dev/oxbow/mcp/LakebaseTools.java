@@ -1,6 +1,7 @@
 package dev.oxbow.mcp;
 
 import dev.oxbow.client.Branch;
+import dev.oxbow.client.Catalog;
 import dev.oxbow.client.DatabaseCredential;
 import dev.oxbow.client.Endpoint;
 import dev.oxbow.client.Operation;
@@ -65,7 +66,7 @@ final class LakebaseTools {
                 syncSchema(new ToolSchema()), this::createOrUpdateSync);
         register("delete_lakebase_sync", "Delete a synced table; the source Delta table stays, and the Postgres table too unless purge_data.",
                 new ToolSchema().required("table_name", "string", "Synced (target) table, catalog.schema.table.")
-                        .optional("catalog_name", "string", null, "Catalog to drop as well (Oxbow has none to drop).")
+                        .optional("catalog_name", "string", null, "Catalog whose registration to delete as well (its database stays).")
                         .optional("purge_data", "boolean", false, "Also drop the Postgres table."), this::deleteSync);
         register("generate_lakebase_credential", "Mint a 1-hour Postgres password (OAuth token) for an endpoint.",
                 new ToolSchema().optional("instance_names", "string[]", null, "Provisioned instances; in Oxbow, project ids (their default branch's read-write endpoint).")
@@ -161,7 +162,7 @@ final class LakebaseTools {
         return s.optional("instance_name", "string", null, "Where to sync: a branch (projects/x/branches/y) or a project (its default branch).")
                 .optional("source_table_name", "string", null, "Delta source table: catalog.schema.table of a catalog the server serves (--catalog), or a path.")
                 .optional("target_table_name", "string", null, "Synced table to create, catalog.schema.table; lands as \"schema\".\"table\" in Postgres.")
-                .optional("catalog_name", "string", null, "Defaults to the first part of target_table_name.")
+                .optional("catalog_name", "string", null, "Catalog of the target: registered for the instance's database_name when missing; defaults to the first part of target_table_name. On delete: its registration is removed too.")
                 .optional("database_name", "string", "databricks_postgres", "Postgres database on the branch.")
                 .optional("primary_key_columns", "string[]", null, "Primary key columns (required to create: Delta tables carry none).")
                 .optional("scheduling_policy", "string", "TRIGGERED", "TRIGGERED, SNAPSHOT or CONTINUOUS.");
@@ -473,9 +474,11 @@ final class LakebaseTools {
     // ---- synced tables
 
     /**
-     * Creates {@code synced_tables/<target>} from the Delta {@code source} on the instance's branch and waits for the
-     * initial load, reporting the state reached (ONLINE_*, OFFLINE_FAILED with the reason, or still PROVISIONING when
-     * the wait ran out). There is no update in the API: an existing synced table is reported as it is.
+     * As ai-dev-kit's sync tool: makes sure the target's catalog is registered (a Postgres catalog for the instance's
+     * branch and {@code database_name}), then creates {@code synced_tables/<target>} from the Delta {@code source} in it
+     * and waits for the initial load, reporting the state reached (ONLINE_*, OFFLINE_FAILED with the reason, or still
+     * PROVISIONING when the wait ran out). Answers {catalog, synced_table, created}. There is no update in the API: an
+     * existing synced table is reported as it is.
      */
     private Map<String, Object> createOrUpdateSync(Args a) {
         String instance = a.require("instance_name");
@@ -488,7 +491,11 @@ final class LakebaseTools {
         if (target.split("\\.", -1).length != 3) {
             throw new IllegalArgumentException("target_table_name must be catalog.schema.table, got '" + target + "'.");
         }
-        String catalog = a.string("catalog_name", target.split("\\.")[0]);
+        String catalogName = a.string("catalog_name", target.split("\\.")[0]);
+        if (!catalogName.equals(target.split("\\.")[0])) {
+            throw new IllegalArgumentException("catalog_name '" + catalogName + "' is not the catalog of target_table_name '" + target
+                    + "'; leave catalog_name out or make them agree.");
+        }
         List<String> keys = a.strings("primary_key_columns");
         String database = a.string("database_name", "databricks_postgres");
         SyncedTable existing = existingSyncedTable(target);
@@ -498,16 +505,31 @@ final class LakebaseTools {
             if (differs != null) {
                 summary.put("note", "Synced tables cannot be updated; " + differs + " differ from the request. Delete it and create it again to change them.");
             }
-            return map("catalog", catalog, "synced_table", summary, "created", false);
+            return map("catalog", existingCatalog(catalogName).map(LakebaseTools::catalogSummary).orElse(null), "synced_table", summary, "created", false);
         }
         if (keys == null || keys.isEmpty()) {
             // Delta tables carry no primary key constraint for Oxbow to default to
             throw new IllegalArgumentException("primary_key_columns is required: name the column(s) that identify a row of " + source + ".");
         }
         String branch = branchOf(instance);
-        SyncedTable.Spec spec = new SyncedTable.Spec(source, keys, null, policy, branch, database, true, null, null);
+        Map<String, Object> catalog;
+        Optional<Catalog> registered = existingCatalog(catalogName);
+        if (registered.isPresent()) {
+            catalog = catalogSummary(registered.get());
+        } else {
+            try {
+                api.createCatalog(catalogName, Catalog.of(new Catalog.Spec(branch, database, null))).waitFor(WAIT);
+            } catch (OxbowException e) {
+                return map("error", "Failed to create catalog '" + catalogName + "': " + e.getMessage());
+            }
+            log.info("mcp: registered catalog {} for {}/{}", catalogName, branch, database);
+            catalog = map("name", catalogName, "instance_name", instance, "database_name", database, "status", "created",
+                    "message", "Catalog '" + catalogName + "' registered for instance '" + instance + "', database '" + database + "'.");
+        }
+        // the catalog decides where the table lands; the spec leaves branch and database to it
+        SyncedTable.Spec spec = new SyncedTable.Spec(source, keys, null, policy, null, null, true, null, null);
         var op = api.createSyncedTable(target, SyncedTable.of(spec));
-        log.info("mcp: creating synced table {} from {} on {}/{} ({})", target, source, branch, database, policy);
+        log.info("mcp: creating synced table {} from {} in catalog {} ({})", target, source, catalogName, policy);
         String error = null;
         try {
             op.waitFor(INITIAL_LOAD_WAIT);
@@ -522,9 +544,30 @@ final class LakebaseTools {
             // a refused initial load (duplicate keys, an unreadable source) leaves no synced table behind
             return map("catalog", catalog, "created", false, "error", "Synced table '" + target + "' was not created: " + error);
         }
-        Map<String, Object> out = map("catalog", catalog, "synced_table", syncSummary(created != null ? created : api.getSyncedTable(target), instance), "created", true);
+        Map<String, Object> synced = syncSummary(created != null ? created : api.getSyncedTable(target), instance);
+        synced.putIfAbsent("message", "Synced table created. Source: '" + source + "' -> Target: '" + target + "'.");
+        Map<String, Object> out = map("catalog", catalog, "synced_table", synced, "created", true);
         if (error != null) {
             out.put("error", "Synced table '" + target + "' was created but its initial load failed: " + error);
+        }
+        return out;
+    }
+
+    private Optional<Catalog> existingCatalog(String name) {
+        try {
+            return Optional.of(api.getCatalog(name));
+        } catch (OxbowException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A registered catalog as ai-dev-kit's get_lakebase_catalog reports it. */
+    private static Map<String, Object> catalogSummary(Catalog c) {
+        String name = c.name() != null && c.name().startsWith("catalogs/") ? c.name().substring("catalogs/".length()) : c.name();
+        Map<String, Object> out = map("name", name);
+        if (c.status() != null) {
+            out.put("instance_name", c.status().branch());
+            out.put("database_name", c.status().postgresDatabase());
         }
         return out;
     }
@@ -567,7 +610,7 @@ final class LakebaseTools {
     /** The synced table as the server reports it: where it lands in Postgres and the state its sync reached. */
     private static Map<String, Object> syncSummary(SyncedTable t, String instance) {
         String target = t.name().substring("synced_tables/".length());
-        Map<String, Object> out = map("name", t.name(), "instance_name", instance, "target_table_name", target);
+        Map<String, Object> out = map("name", t.name(), "table_name", target, "instance_name", instance, "target_table_name", target);
         SyncedTable.Spec spec = t.spec();
         if (spec != null) {
             String[] parts = target.split("\\.");
@@ -605,11 +648,21 @@ final class LakebaseTools {
             log.info("mcp: deleted synced table {} (purge_data={})", table, purge);
         } catch (OxbowException.NotFound e) {
             synced.put("status", "NOT_FOUND");
+            synced.put("error", "Synced table '" + table + "' not found");
         }
         Map<String, Object> out = map("synced_table", synced);
         String catalog = a.string("catalog_name");
         if (catalog != null) {
-            out.put("catalog", map("name", catalog, "status", "NOT_APPLICABLE", "message", "Oxbow has no Unity Catalog catalogs; nothing to drop."));
+            // as ai-dev-kit: the catalog's registration goes too when named; its database and tables stay
+            try {
+                api.deleteCatalog(catalog).waitFor(WAIT);
+                out.put("catalog", map("name", catalog, "status", "deleted"));
+                log.info("mcp: deleted catalog {}", catalog);
+            } catch (OxbowException.NotFound e) {
+                out.put("catalog", map("name", catalog, "status", "NOT_FOUND", "error", "Catalog '" + catalog + "' not found"));
+            } catch (OxbowException e) {
+                out.put("catalog", map("name", catalog, "error", e.getMessage()));
+            }
         }
         return out;
     }

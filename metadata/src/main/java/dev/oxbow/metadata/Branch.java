@@ -23,7 +23,19 @@ public record Branch(
         Instant expireTime,
         Instant deleteTime,
         Instant purgeTime,
-        long logicalSizeBytes) implements Resource {
+        long logicalSizeBytes,
+        boolean masked,
+        String maskedLsn,
+        Instant maskedTime) implements Resource {
+
+    /** A branch without masking (the shape before masked branches existed). */
+    public Branch(String projectId, String branchId, String uid, Instant createTime, Instant updateTime, BranchState state,
+                  BranchState pendingState, Instant stateChangeTime, boolean isDefault, boolean isProtected, String sourceBranchId,
+                  String sourceBranchLsn, Instant sourceBranchTime, Instant expireTime, Instant deleteTime, Instant purgeTime,
+                  long logicalSizeBytes) {
+        this(projectId, branchId, uid, createTime, updateTime, state, pendingState, stateChangeTime, isDefault, isProtected,
+                sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime, purgeTime, logicalSizeBytes, false, null, null);
+    }
 
     public static String nameOf(String projectId, String branchId) {
         return Project.nameOf(projectId) + "/branches/" + branchId;
@@ -41,6 +53,20 @@ public record Branch(
 
     public boolean deleted() {
         return deleteTime != null;
+    }
+
+    /**
+     * A masked branch whose masking has completed: {@code maskedLsn}/{@code maskedTime} is the first point of its
+     * history that holds masked data (for a child of a masked branch, its parent's), and nothing before it is
+     * reachable from this branch.
+     */
+    public boolean maskingDone() {
+        return masked && maskedLsn != null;
+    }
+
+    /** The branch once its data is masked from {@code lsn}/{@code time} on. */
+    public Branch withMaskedFrom(String lsn, Instant time, Instant now) {
+        return toBuilder().updateTime(now).masked(true).maskedLsn(lsn).maskedTime(time).build();
     }
 
     public boolean isRoot() {
@@ -78,7 +104,7 @@ public record Branch(
                 .updateTime(updateTime).state(state).pendingState(pendingState).stateChangeTime(stateChangeTime)
                 .isDefault(isDefault).isProtected(isProtected).sourceBranchId(sourceBranchId).sourceBranchLsn(sourceBranchLsn)
                 .sourceBranchTime(sourceBranchTime).expireTime(expireTime).deleteTime(deleteTime).purgeTime(purgeTime)
-                .logicalSizeBytes(logicalSizeBytes);
+                .logicalSizeBytes(logicalSizeBytes).masked(masked).maskedLsn(maskedLsn).maskedTime(maskedTime);
     }
 
     /** Builds a {@link Branch} field by field. */
@@ -100,6 +126,9 @@ public record Branch(
         private Instant deleteTime;
         private Instant purgeTime;
         private long logicalSizeBytes;
+        private boolean masked;
+        private String maskedLsn;
+        private Instant maskedTime;
 
         private Builder() {}
 
@@ -188,10 +217,25 @@ public record Branch(
             return this;
         }
 
+        public Builder masked(boolean masked) {
+            this.masked = masked;
+            return this;
+        }
+
+        public Builder maskedLsn(String maskedLsn) {
+            this.maskedLsn = maskedLsn;
+            return this;
+        }
+
+        public Builder maskedTime(Instant maskedTime) {
+            this.maskedTime = maskedTime;
+            return this;
+        }
+
         public Branch build() {
             return new Branch(projectId, branchId, uid, createTime, updateTime, state, pendingState, stateChangeTime,
                     isDefault, isProtected, sourceBranchId, sourceBranchLsn, sourceBranchTime, expireTime, deleteTime,
-                    purgeTime, logicalSizeBytes);
+                    purgeTime, logicalSizeBytes, masked, maskedLsn, maskedTime);
         }
     }
 }

@@ -19,6 +19,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<SnapshotSchedule> snapshotSchedules;
     private final ResourceTable<DataApi> dataApis;
     private final ResourceTable<PostgresCatalog> catalogs;
+    private final ResourceTable<MaskingPolicy> maskingPolicies;
     private final OperationTable operations;
     private final IdentityTables identities;
     private final PermissionTable permissions;
@@ -40,6 +41,7 @@ public final class MetadataStore implements AutoCloseable {
         this.snapshotSchedules = new ResourceTable<>(db, json, "snapshot_schedule", SnapshotSchedule.class);
         this.dataApis = new ResourceTable<>(db, json, "data_api", DataApi.class);
         this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
+        this.maskingPolicies = new ResourceTable<>(db, json, "masking_policy", MaskingPolicy.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
         this.permissions = new PermissionTable(db);
@@ -73,6 +75,7 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<SnapshotSchedule> snapshotSchedules() { return snapshotSchedules; }
     public ResourceTable<DataApi> dataApis() { return dataApis; }
     public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
+    public ResourceTable<MaskingPolicy> maskingPolicies() { return maskingPolicies; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
     public PermissionTable permissions() { return permissions; }

@@ -57,6 +57,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean acquired;
     /** The claims of a READ_ONLY scoped credential that logged in, else null. */
     private TokenClaims readOnly;
+    /** The past point of a time-travel session, else null. */
+    private PastPoint at;
+    /** Ends this connection's hold on its time-travel server; null until it has one. */
+    private Runnable pastRelease;
 
     ClientSession(ProxyServer server, FrontendDecoder decoder, PendingLogins.Permit loginPermit, InetAddress clientAddress) {
         this.server = server;
@@ -165,11 +169,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         EndpointAddress.Result parsed = EndpointAddress.parse(sniHost, server.config().domain(), params.get("options"));
         if (parsed.address().isEmpty()) {
-            refuse(ctx, "08004", parsed.error());
+            refuse(ctx, parsed.sqlState(), parsed.error());
             return;
         }
         EndpointAddress address = parsed.address().get();
         options = address.remainingOptions();
+        at = address.at();
         decoder.expectTyped();
         if (!address.named()) {
             // the password names the endpoint, or the token's own endpoint is meant: ask for it first
@@ -353,6 +358,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         client.config().setAutoRead(false);
         server.backend().loginAttempt(target, startup.get("user"), String.valueOf(ctx.channel().remoteAddress()), true, method);
         long start = System.nanoTime();
+        if (at != null) {
+            connectAt(ctx, start);
+            return;
+        }
         acquired = true;
         var backend = server.backend();
         (target.pooled() ? backend.acquirePooled(target.endpointUid()) : backend.acquire(target.endpointUid()))
@@ -384,7 +393,47 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }));
     }
 
+    /**
+     * Time travel: the session runs on a read-only server at the past point, which the control plane starts (or shares)
+     * for it. The login above was the endpoint's own, so only who may connect to the endpoint may look at its past.
+     */
+    private void connectAt(ChannelHandlerContext ctx, long start) {
+        Channel client = ctx.channel();
+        if (target.pooled()) {
+            refuse(ctx, "0A000", "a pooled host cannot open a session at a past point: use the endpoint's direct host with at=" + at);
+            return;
+        }
+        if (readOnly != null) {
+            // its role is made on the live server; a past server cannot make one, and its whole database is no scope
+            refuse(ctx, "0A000", "a read-only scoped credential cannot open a session at a past point: use a database credential"
+                    + " (sessions at a past point are read-only anyway)");
+            return;
+        }
+        server.backend().acquireAt(target, at).whenComplete((session, failure) -> client.eventLoop().execute(() -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                if (cause instanceof ProxyBackend.Refused r) {
+                    refuse(ctx, r.sqlState(), r.getMessage());
+                } else {
+                    refuse(ctx, "57P03", "the compute at " + at + " for endpoint " + target.endpointName() + " could not start: " + cause.getMessage());
+                }
+                return;
+            }
+            if (!client.isActive()) {
+                session.release().run();
+                return;
+            }
+            pastRelease = session.release();
+            connectBackend(ctx, session.socketDir(), start, startup.get("user"), session.computeUid());
+        }));
+    }
+
     private void connectBackend(ChannelHandlerContext ctx, Path socketDir, long start, String backendUser) {
+        connectBackend(ctx, socketDir, start, backendUser, target.endpointUid());
+    }
+
+    /** {@code sessionsUid}: which compute's sessions this one counts among (ended together when it is suspended). */
+    private void connectBackend(ChannelHandlerContext ctx, Path socketDir, long start, String backendUser, String sessionsUid) {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("user", backendUser);
         params.put("database", startup.getOrDefault("database", startup.get("user")));
@@ -396,7 +445,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (options != null && !options.isBlank()) {
             params.put("options", options);
         }
-        server.connectBackend(ctx.channel(), target.endpointUid(), socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
+        server.connectBackend(ctx.channel(), sessionsUid, socketDir, PgWire.startup(ctx.alloc(), params)).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
                 log.warn("compute unreachable endpoint={} cause={}", target.endpointName(), f.cause().toString());
@@ -455,6 +504,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void releaseIfAcquired() {
+        if (pastRelease != null) {
+            Runnable release = pastRelease;
+            pastRelease = null;
+            release.run();
+        }
         if (acquired) {
             acquired = false;
             server.backend().release(target.endpointUid());

@@ -31,6 +31,33 @@ public interface ProxyBackend {
         return CompletableFuture.failedFuture(new IllegalStateException("this server has no pooled hosts"));
     }
 
+    /**
+     * Time travel: a read-only server at {@code at} of the endpoint's branch, started for this connection or shared
+     * with earlier ones at the same point; the session's {@code release} runs once the connection ends. Completes
+     * exceptionally with a {@link Refused} (its SQLSTATE and message go to the client) for a point outside the restore
+     * window or in the future. Never runs on the caller's thread.
+     */
+    default CompletableFuture<PastSession> acquireAt(EndpointTarget target, PastPoint at) {
+        return CompletableFuture.failedFuture(new Refused("0A000", "time travel is not supported by this server"));
+    }
+
+    /** A connection's hold on a time-travel server: where it listens, under which uid its sessions are tracked, and the release. */
+    record PastSession(String computeUid, Path socketDir, Runnable release) {}
+
+    /** A refusal the client is told as it is, with its SQLSTATE. */
+    final class Refused extends RuntimeException {
+        private final String sqlState;
+
+        public Refused(String sqlState, String message) {
+            super(message, null, false, false);
+            this.sqlState = sqlState;
+        }
+
+        public String sqlState() {
+            return sqlState;
+        }
+    }
+
     /** The connection counted by {@link #acquire} ended. */
     void release(String endpointUid);
 

@@ -42,6 +42,17 @@ final class FakeBackend implements ProxyBackend {
         return wake.thenApply(dir -> dir.resolveSibling(dir.getFileName() + "-pooler"));
     }
 
+    /** Time travel: what the proxy asked for, and what it gets (a session on {@code /computes/past} by default). */
+    final List<PastPoint> pastRequested = new ArrayList<>();
+    int pastReleased;
+    CompletableFuture<PastSession> past = CompletableFuture.completedFuture(new PastSession("tt-fake", Path.of("/computes/past"), () -> pastReleased++));
+
+    @Override
+    public CompletableFuture<PastSession> acquireAt(EndpointTarget target, PastPoint at) {
+        pastRequested.add(at);
+        return past;
+    }
+
     @Override
     public void release(String endpointUid) {
         released++;

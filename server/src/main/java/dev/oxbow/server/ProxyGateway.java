@@ -147,6 +147,38 @@ final class ProxyGateway implements ProxyBackend, AutoCloseable {
         return cp.activity().acquirePooled(endpointUid);
     }
 
+    /** Idle time of a time-travel compute whose endpoint never suspends. */
+    private static final java.time.Duration PAST_IDLE_DEFAULT = java.time.Duration.ofMinutes(5);
+
+    @Override
+    public CompletableFuture<PastSession> acquireAt(EndpointTarget target, dev.oxbow.proxy.PastPoint at) {
+        return CompletableFuture.supplyAsync(() -> {
+            Endpoint e = cp.activity().endpointByUid(target.endpointUid())
+                    .orElseThrow(() -> new IllegalStateException("endpoint " + target.endpointName() + " no longer exists"));
+            Branch branch = cp.store().branches().get(e.parentName()).filter(b -> !b.deleted())
+                    .orElseThrow(() -> new IllegalStateException("branch " + e.parentName() + " is deleted"));
+            Project project = cp.store().projects().get(Project.nameOf(e.projectId())).filter(p -> !p.deleted())
+                    .orElseThrow(() -> new IllegalStateException("project " + e.projectId() + " is deleted"));
+            // it idles out like its endpoint would
+            java.time.Duration idle = e.noSuspension() || e.suspendTimeoutSeconds() == null ? PAST_IDLE_DEFAULT
+                    : java.time.Duration.ofSeconds(e.suspendTimeoutSeconds());
+            var point = new dev.oxbow.storage.PointInTimeRecovery.Target(at.lsn(), at.time());
+            try {
+                var lease = cp.pastComputes().acquire(project, branch, point, idle);
+                return new PastSession(lease.uid(), lease.socketDir(), lease.release());
+            } catch (dev.oxbow.controlplane.resource.ApiException refused) {
+                // the restore window, a point in the future or past the WAL's end: the message names the window
+                throw new java.util.concurrent.CompletionException(new Refused("22023", refused.getMessage()));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new java.util.concurrent.CompletionException(ex);
+            } catch (Exception ex) {
+                log.warn("time-travel compute failed endpoint={} at={} cause={}", target.endpointName(), at, ex.toString());
+                throw new java.util.concurrent.CompletionException(new IllegalStateException(ex.getMessage(), ex));
+            }
+        }, blocking);
+    }
+
     @Override
     public void release(String endpointUid) {
         cp.activity().release(endpointUid);

@@ -157,5 +157,25 @@ class ConsoleBrowserTest {
         WebElement banner = driver.findElement(By.id("error"));
         assertThat(banner.isDisplayed()).as("restore failed: " + banner.getText()).isFalse();
         screenshot("06-restore");
+
+        // snapshots: take one of the root branch, schedule it, branch from it
+        visible("#branch-tree g[data-branch='production']").click();
+        visible("#branch-panel[data-branch='production']");
+        visible("#new-snapshot-id").sendKeys("console-snap");
+        driver.findElement(By.id("create-snapshot")).click();
+        WebElement snapRow = visible("#snapshots tr[data-snapshot='console-snap']", OPERATION);
+        noError();
+        assertThat(snapRow.getText()).contains("console-snap", "production");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("snapshot-schedule"))).selectByValue("WEEKLY");
+        waiting(Duration.ofSeconds(20)).until(d -> d.findElement(By.id("branch-panel")).getText().contains("Schedule: weekly"));
+        noError();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(t.http("GET",
+                "/api/2.0/postgres/projects/console-e2e/branches/production/snapshot-schedule", null).body()).at("/spec/frequency").asText())
+                .isEqualTo("WEEKLY");
+        driver.findElement(By.id("from-snapshot-branch-id")).sendKeys("from-snap");
+        snapRow.findElement(By.cssSelector("button[data-action='branch']")).click();
+        visible("#branch-tree g[data-branch='from-snap']", OPERATION);
+        noError();
+        screenshot("07-snapshots");
     }
 }

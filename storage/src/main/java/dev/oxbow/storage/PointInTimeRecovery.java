@@ -71,6 +71,18 @@ public final class PointInTimeRecovery {
     }
 
     /**
+     * Settings for a read-only look at the target: a hot standby that replays up to it and pauses there, never
+     * promoting. Postgres itself refuses every write while it is in recovery (no SET can turn that off), and only a
+     * superuser could resume it.
+     */
+    public static Map<String, String> pausedSettings(Path sourceArchive, Target target) {
+        Map<String, String> s = settings(sourceArchive, target);
+        s.put("recovery_target_action", "pause");
+        s.put("hot_standby", "on");
+        return s;
+    }
+
+    /**
      * Settings for a recovery that replays all the WAL the archive holds and then promotes (a disaster
      * recovery: the newest state the archive can reach).
      */

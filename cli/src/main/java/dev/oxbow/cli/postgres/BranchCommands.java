@@ -33,11 +33,16 @@ final class BranchCommands {
         @Option(names = "--expire-time", description = "RFC 3339 time at which the branch expires.") String expireTime;
         @Option(names = "--source-branch", description = "Branch to fork (default: the project's default branch).") String sourceBranch;
         @Option(names = "--replace-existing", description = "Adopt the branch if it already exists.") boolean replaceExisting;
+        @Option(names = "--masked", description = "Oxbow extension: mask the branch's data with the project's masking rules "
+                + "before it serves (see set-masking-rules).") boolean masked;
         @Mixin JsonBody body;
 
         void run() throws Exception {
             ObjectNode b = body.object();
             ObjectNode spec = JsonBody.spec(b);
+            if (masked) {
+                spec.put("masked", true);
+            }
             if (ttl != null) {
                 spec.put("ttl", Durations.wire(Durations.seconds(ttl)));
             }

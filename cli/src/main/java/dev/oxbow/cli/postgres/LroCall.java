@@ -13,7 +13,7 @@ abstract class LroCall extends PostgresCall {
     @Option(names = "--no-wait", description = "Do not wait for the operation; print it instead.")
     boolean noWait;
 
-    @Option(names = "--timeout", defaultValue = "20m", description = "Maximum time to wait, e.g. 90s, 20m, 1h (0 waits forever; default ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "0", description = "Maximum time to wait, e.g. 90s, 20m, 1h (default 0: no limit, as the Databricks CLI).")
     String timeout;
 
     /** Waits for (or hands back) {@code op}; {@code printResult} false for deletes, which have nothing to show. */

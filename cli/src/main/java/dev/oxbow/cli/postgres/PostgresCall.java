@@ -27,7 +27,8 @@ abstract class PostgresCall implements Callable<Integer> {
     private static final ObjectWriter PRETTY = PRINTER.writer(new DefaultPrettyPrinter()
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
-    @Option(names = {"-o", "--output"}, defaultValue = "json", description = "Output: json (default) or table (text) for lists.")
+    @Option(names = {"-o", "--output"}, description = "Output: text (default; JSON, as the Databricks CLI prints these commands), json, "
+            + "or table for lists. Default from DATABRICKS_OUTPUT_FORMAT.")
     String output;
 
     @Spec CommandSpec spec;
@@ -40,10 +41,13 @@ abstract class PostgresCall implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!List.of("json", "table", "text").contains(output.toLowerCase())) {
-            throw new IllegalArgumentException("Invalid output '" + output + "': use json or table.");
-        }
         env = CliEnvironment.of(spec);
+        if (output == null) {
+            output = env.get("DATABRICKS_OUTPUT_FORMAT", "text");
+        }
+        if (!List.of("json", "table", "text").contains(output.toLowerCase())) {
+            throw new IllegalArgumentException("Invalid output '" + output + "': use text, json or table.");
+        }
         client = env.client();
         api = client.postgres();
         run();
@@ -63,10 +67,11 @@ abstract class PostgresCall implements Callable<Integer> {
             }
             all.add(item);
         }
-        if (output.equalsIgnoreCase("json")) {
-            print(PRINTER.valueToTree(all));
-        } else {
+        if (output.equalsIgnoreCase("table")) {
             spec.commandLine().getOut().print(table.render(all));
+        } else {
+            // text and json print the same JSON: the Databricks CLI has no text template for postgres commands
+            print(PRINTER.valueToTree(all));
         }
     }
 }

@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 ProjectCommands.Delete.class, ProjectCommands.Undelete.class,
                 BranchCommands.Create.class, BranchCommands.Get.class, BranchCommands.List.class, BranchCommands.Update.class,
                 BranchCommands.Delete.class, BranchCommands.Undelete.class, BranchCommands.Restore.class, BranchCommands.Reset.class,
+                DiffCommands.DiffBranches.class,
+                MaskingCommands.Get.class, MaskingCommands.Set.class,
                 EndpointCommands.Create.class, EndpointCommands.Get.class, EndpointCommands.List.class, EndpointCommands.Update.class,
                 EndpointCommands.Delete.class,
                 RoleCommands.Create.class, RoleCommands.Get.class, RoleCommands.List.class, RoleCommands.Update.class, RoleCommands.Delete.class,
@@ -19,6 +21,8 @@ import picocli.CommandLine.Command;
                 DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
                 CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
+                SnapshotCommands.Create.class, SnapshotCommands.Get.class, SnapshotCommands.List.class, SnapshotCommands.Delete.class,
+                SnapshotCommands.GetSchedule.class, SnapshotCommands.UpdateSchedule.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})
 public final class PostgresCommands implements Runnable {
     @CommandLine.Spec

@@ -7,6 +7,8 @@ import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.masking.BranchMasker;
+import dev.oxbow.metadata.MaskingPolicy;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
@@ -36,8 +38,16 @@ public final class BranchOperations {
 
     private final ProjectSnapshots snapshots;
 
+    private final BranchMasker masker;
+    private final dev.oxbow.storage.BranchCloner cloner;
+    private final dev.oxbow.controlplane.compute.Computes computes;
+
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
-                            ProjectSnapshots snapshots) {
+                            ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
+                            dev.oxbow.controlplane.compute.Computes computes) {
+        this.masker = masker;
+        this.cloner = cloner;
+        this.computes = computes;
         this.snapshots = snapshots;
         this.timelines = timelines;
         this.layout = layout;
@@ -45,6 +55,22 @@ public final class BranchOperations {
         this.provisioner = provisioner;
         this.lifecycle = lifecycle;
         this.clock = clock;
+    }
+
+    /**
+     * Masks the branch's data (stopped, just built), then starts its history over: the snapshot and WAL the build
+     * left (a recovery's) hold unmasked rows, so both are dropped and the masked data becomes the first snapshot.
+     */
+    private Branch mask(Project project, Branch branch) throws Exception {
+        MaskingPolicy policy = store.maskingPolicies().get(MaskingPolicy.nameOf(project.projectId()))
+                .filter(p -> p.keyHex() != null && !p.rules().isEmpty())
+                .orElseThrow(() -> ApiException.invalidState("Project " + project.name() + " has no masking rules; set them first."));
+        java.nio.file.Path dataDir = layout.dataDir(project, branch);
+        masker.mask(project, branch, dataDir, policy);
+        cloner.delete(layout.archiveDir(project, branch));
+        computes.ensureArchiveDir(project, layout.archiveDir(project, branch));
+        dev.oxbow.storage.Snapshot first = timelines.restartHistoryAt(project, dataDir);
+        return branch.withMaskedFrom(first.lsn(), first.time(), clock.instant());
     }
 
     public Map<OperationKind, OperationHandler> handlers() {
@@ -60,6 +86,12 @@ public final class BranchOperations {
                             PointInTimeRecovery.Target past = request.point();
                             String fromSnapshot = request.sourceSnapshot();
                             var now = clock.instant();
+                            // decided from the source, not from the record: a retry after masking was recorded redoes it
+                            boolean ownMasking = branch.masked() && (fromSnapshot != null || !parent.masked());
+                            if (ownMasking && branch.maskingDone()) {
+                                // pending again while rebuilt, so nothing ships or reads its history in between
+                                store.branches().put(branch.toBuilder().maskedLsn(null).maskedTime(null).build());
+                            }
                             String lsn;
                             java.time.Instant time;
                             if (fromSnapshot != null) {
@@ -71,7 +103,9 @@ public final class BranchOperations {
                             } else if (past == null) {
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
-                                timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);
+                                if (!ownMasking) {
+                                    timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);
+                                }
                             } else {
                                 Timelines.Source source = timelines.resolve(project, parent, past,
                                         past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
@@ -80,7 +114,11 @@ public final class BranchOperations {
                                 time = reached.time();
                             }
                             branch = Cascade.requireBranch(store, op.resourceName());
-                            store.branches().put(branch.withSourcePoint(lsn, time, now));
+                            branch = branch.withSourcePoint(lsn, time, now);
+                            if (ownMasking) {
+                                branch = mask(project, branch);
+                            }
+                            store.branches().put(branch);
                         }
                         ctx.pointTaken();
                         lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()));

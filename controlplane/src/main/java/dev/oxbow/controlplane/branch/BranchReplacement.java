@@ -207,7 +207,8 @@ public final class BranchReplacement {
         String oldId = oldName.substring(oldName.lastIndexOf('/') + 1);
         Branch old = Branch.newBranch(branch.projectId(), oldId, uid, now).sourceBranchId(branch.sourceBranchId())
                 .sourceBranchLsn(branch.sourceBranchLsn()).sourceBranchTime(branch.sourceBranchTime())
-                .logicalSizeBytes(branch.logicalSizeBytes()).build();
+                .logicalSizeBytes(branch.logicalSizeBytes())
+                .masked(branch.masked()).maskedLsn(branch.maskedLsn()).maskedTime(branch.maskedTime()).build(); // the same (masked) data
         Endpoint primary = endpointRules.defaultPrimary(project, old, now).withState(EndpointState.IDLE, now);
         store.transaction(() -> {
             store.branches().insert(old);

@@ -5,6 +5,7 @@ import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.history.Timelines;
+import dev.oxbow.controlplane.masking.MaskingRules;
 import dev.oxbow.controlplane.operation.OperationExecutor;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Cascade;
@@ -49,10 +50,12 @@ public final class BranchService {
     private final Clock clock;
     private final Duration softDeleteRetention;
     private final Timelines timelines;
+    private final MaskingRules maskingRules;
 
     public BranchService(MetadataStore store, OperationExecutor ops, Resources resources, EndpointRules endpointRules,
-                  Limits limits, Uids uids, Clock clock, Duration softDeleteRetention, Timelines timelines) {
+                  Limits limits, Uids uids, Clock clock, Duration softDeleteRetention, Timelines timelines, MaskingRules maskingRules) {
         this.timelines = timelines;
+        this.maskingRules = maskingRules;
         this.store = store;
         this.ops = ops;
         this.resources = resources;
@@ -72,6 +75,16 @@ public final class BranchService {
      * snapshot's branch at the snapshot's point, with the roles and databases it had then.
      */
     public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting, ProjectSnapshot fromSnapshot) {
+        return create(parent, branchId, spec, replaceExisting, fromSnapshot, null);
+    }
+
+    /**
+     * {@code masked} (Oxbow's {@code spec.masked}): the branch's data is masked with the project's rules before any
+     * endpoint serves it. A child of a masked branch is masked whatever is asked (its data is masked already, and its
+     * history must stay so); asking for {@code false} there is refused.
+     */
+    public Operation create(String parent, String branchId, Specs.BranchSpec spec, boolean replaceExisting, ProjectSnapshot fromSnapshot,
+                            Boolean masked) {
         Project project = resources.liveProject(parent);
         Validate.id("branch_id", branchId);
         Specs.BranchSpec s = spec == null ? Specs.BranchSpec.EMPTY : spec;
@@ -80,6 +93,10 @@ public final class BranchService {
         if (existing.isPresent()) {
             if (!replaceExisting || existing.get().deleted()) {
                 throw ApiException.alreadyExists("branch with such id already exists: " + name);
+            }
+            if (masked != null && masked != existing.get().masked()) {
+                throw ApiException.invalid("Field spec.masked (" + masked + ") does not match the existing branch " + name
+                        + ", which is " + (existing.get().masked() ? "masked" : "not masked") + "; masking is fixed when a branch is created.");
             }
             return adopt(existing.get(), s);
         }
@@ -100,13 +117,28 @@ public final class BranchService {
             throw ApiException.invalid("Branch " + sourceName + " expires at " + source.expireTime()
                     + " and a branch with children cannot expire: give it no_expiry (update_mask=spec.expiration) before branching from it.");
         }
+        // project snapshots are of root branches, which are never masked: a branch from one masks its own data
+        boolean inheritsMasking = fromSnapshot == null && source.masked();
+        if (inheritsMasking && Boolean.FALSE.equals(masked)) {
+            throw ApiException.invalid("Field spec.masked cannot be false: " + sourceName + " is masked, and so is every branch made from it.");
+        }
+        if (inheritsMasking && (!source.maskingDone() || source.state() == BranchState.INIT)) {
+            throw ApiException.invalidState("Branch " + sourceName + " is still being masked; branch from it once it is READY.");
+        }
+        boolean masksOwnData = !inheritsMasking && Boolean.TRUE.equals(masked);
+        if (masksOwnData && maskingRules.get(project.name()).rules().isEmpty()) {
+            throw ApiException.invalid("Field spec.masked: project " + project.name() + " has no masking rules; set them first"
+                    + " (PATCH /api/2.0/oxbow/" + project.name() + "/masking-rules).");
+        }
         boolean isProtected = Boolean.TRUE.equals(s.isProtected());
         Instant now = clock.instant();
         Instant expireTime = expiration(s, isProtected, false, now, true);
         Branch branch = Branch.newBranch(project.projectId(), branchId, uids.branch(), now)
                 .isProtected(isProtected).sourceBranchId(source.branchId()).expireTime(expireTime)
                 .sourceBranchLsn(fromSnapshot == null ? null : fromSnapshot.lsn())
-                .sourceBranchTime(fromSnapshot == null ? null : fromSnapshot.time()).build();
+                .sourceBranchTime(fromSnapshot == null ? null : fromSnapshot.time())
+                .masked(inheritsMasking || masksOwnData)
+                .maskedLsn(inheritsMasking ? source.maskedLsn() : null).maskedTime(inheritsMasking ? source.maskedTime() : null).build();
         Endpoint primary = endpointRules.defaultPrimary(project, branch, now);
         OperationRequest.CreateBranch request = fromSnapshot != null ? OperationRequest.CreateBranch.fromSnapshot(fromSnapshot.name())
                 : OperationRequest.CreateBranch.of(past);
@@ -298,6 +330,10 @@ public final class BranchService {
     public Operation restoreFromSnapshot(String name, ProjectSnapshot snapshot) {
         Branch branch = resources.liveBranch(name);
         Project project = resources.projectOf(branch.projectId());
+        if (branch.masked()) {
+            throw ApiException.badRequest("Cannot restore masked branch " + name + " from snapshot " + snapshot.name()
+                    + ": snapshots are of root branches, which hold unmasked data. Create a new masked branch from the snapshot instead.");
+        }
         if (!snapshot.projectId().equals(branch.projectId())) {
             throw ApiException.invalid("Field source_snapshot must be a snapshot of " + project.name() + ", got '" + snapshot.name() + "'.");
         }
@@ -335,7 +371,11 @@ public final class BranchService {
         Branch branch = resources.liveBranch(name);
         Project project = resources.projectOf(branch.projectId());
         checkReplaceable(branch, "reset");
-        resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+        Branch parent = resources.liveBranch(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+        if (branch.masked() && !parent.masked()) {
+            throw ApiException.badRequest("Cannot reset masked branch " + name + ": its parent " + parent.name()
+                    + " holds unmasked data. Delete it and create a new masked branch instead.");
+        }
         return replace(branch, project, OperationKind.RESET_BRANCH, new OperationRequest.ResetBranch(), 0);
     }
 

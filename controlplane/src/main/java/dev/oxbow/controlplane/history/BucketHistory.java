@@ -175,7 +175,7 @@ public final class BucketHistory implements AutoCloseable {
                     continue;
                 }
                 for (Branch branch : store.branches().list(project.name())) {
-                    if (!branch.deleted()) {
+                    if (!branch.deleted() && !maskingPending(branch)) {
                         ship(project, branch);
                     }
                 }
@@ -183,6 +183,11 @@ public final class BucketHistory implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("wal shipping pass failed cause={}", e.toString());
         }
+    }
+
+    /** A branch being masked: its local history (a recovery's snapshot and WAL, unmasked) is about to be dropped, never shipped. */
+    private static boolean maskingPending(Branch branch) {
+        return branch.masked() && !branch.maskingDone();
     }
 
     /**
@@ -291,7 +296,7 @@ public final class BucketHistory implements AutoCloseable {
                     continue;
                 }
                 for (Branch branch : store.branches().list(project.name())) {
-                    if (!branch.deleted()) {
+                    if (!branch.deleted() && !maskingPending(branch)) {
                         uploadSnapshots(project, branch);
                     }
                 }

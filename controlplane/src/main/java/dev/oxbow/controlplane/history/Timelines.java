@@ -98,6 +98,15 @@ public final class Timelines {
         snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
     }
 
+    /**
+     * Makes a cleanly stopped data directory (a masked branch's, after masking) the first and only snapshot of the
+     * history beside it, at its shutdown checkpoint; whatever history was there before is dropped.
+     */
+    public Snapshot restartHistoryAt(Project project, Path stoppedDataDir) throws ComputeException, IOException {
+        cloner.delete(stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+        return snapshots.adoptStopped(computes.owner(project), stoppedDataDir, stoppedDataDir.resolveSibling(SnapshotStore.DIR));
+    }
+
     /** The branch's WAL position now (its compute runs, or is started for the query). */
     long currentLsn(Project project, Branch branch) throws ComputeException, SQLException {
         try (Connection c = computes.connect(project, branch, "postgres");
@@ -116,19 +125,10 @@ public final class Timelines {
      * with INVALID_PARAMETER_VALUE naming the window.
      */
     public Source resolve(Project project, Branch branch, Target target, String field) throws IOException {
-        Instant now = clock.instant();
-        Instant horizon = now.minusSeconds(project.historyRetentionSeconds());
-        if (target.time() != null) {
-            if (target.time().isAfter(now)) {
-                throw ApiException.invalid("Field " + field + " is in the future (" + target.time() + "); the latest point is now (" + now + ").");
-            }
-            if (target.time().isBefore(horizon)) {
-                throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
-                        + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
-            }
-        }
+        checkWindow(project, target, field);
         Branch current = branch;
         while (true) {
+            refuseBeforeMasking(current, branch, target, field);
             Optional<Snapshot> s = pick(snapshots(project, current), target);
             if (s.isEmpty() && bucket.isPresent()) {
                 s = pick(bucket.get().remoteSnapshots(project, current), target); // the local copy is gone: the bucket's
@@ -145,6 +145,41 @@ public final class Timelines {
         String earliest = own.isEmpty() ? "none yet" : own.get(0).time() + " (LSN " + own.get(0).lsn() + ")";
         throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time())
                 + ") is before the history Oxbow keeps for " + branch.name() + "; its earliest restorable point is " + earliest + ".");
+    }
+
+    /** Refuses a time in the future or before the project's restore window (no I/O: the clock and the project only). */
+    public void checkWindow(Project project, Target target, String field) {
+        Instant now = clock.instant();
+        Instant horizon = now.minusSeconds(project.historyRetentionSeconds());
+        if (target.time() != null) {
+            if (target.time().isAfter(now)) {
+                throw ApiException.invalid("Field " + field + " is in the future (" + target.time() + "); the latest point is now (" + now + ").");
+            }
+            if (target.time().isBefore(horizon)) {
+                throw ApiException.invalid("Field " + field + " (" + target.time() + ") is outside the project's restore window: history_retention_duration is "
+                        + project.historyRetentionSeconds() + "s, so the earliest point is " + horizon + ".");
+            }
+        }
+    }
+
+    /**
+     * A masked branch's history begins where its data was masked: an earlier point (its own, or its parent's
+     * before it was branched) would be unmasked data, so it is refused, and so is any point while masking runs.
+     */
+    private static void refuseBeforeMasking(Branch current, Branch asked, Target target, String field) {
+        if (!current.masked()) {
+            return;
+        }
+        if (!current.maskingDone()) {
+            throw ApiException.invalidState("Branch " + current.name() + " is still being masked; it has no history to read yet.");
+        }
+        boolean before = target.lsn() != null ? Lsn.parse(target.lsn()) < Lsn.parse(current.maskedLsn())
+                : target.time().isBefore(current.maskedTime());
+        if (before) {
+            throw ApiException.invalid("Field " + field + " (" + (target.lsn() != null ? target.lsn() : target.time()) + ") is before "
+                    + asked.name() + " was masked; a masked branch's earliest point is " + current.maskedTime() + " (LSN " + current.maskedLsn()
+                    + "), and nothing earlier (unmasked data) can be restored or branched from it.");
+        }
     }
 
     private static Optional<Snapshot> pick(List<Snapshot> snaps, Target target) {
@@ -172,29 +207,8 @@ public final class Timelines {
      */
     public Reached recover(Project project, Branch target, Source source, Target point, Path dataDir) throws Exception {
         long start = System.nanoTime();
-        String reachable = flush(project, source.branch());
-        if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
-            throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
-                    + ", whose WAL ends at " + reachable + ".");
-        }
-        cloner.delete(dataDir);
-        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        prepareCopy(project, source, point, dataDir, dev.oxbow.compute.PhaseTimer.start());
         var owner = computes.owner(project);
-        Snapshot from = source.snapshot();
-        if (bucket.isPresent()) {
-            // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
-            from = bucket.get().ensureLocal(project, source.branch(), from);
-            try {
-                int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
-                if (fetched > 0) {
-                    log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
-                }
-            } catch (IOException e) {
-                // the bucket is down: the local archive usually has it all (it keeps what is unshipped); replay says if not
-                log.warn("object store unreachable, recovering from the local archive only branch={} cause={}", source.branch().name(), e.getMessage());
-            }
-        }
-        recovery.prepare(owner, from, dataDir);
         computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
         settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
@@ -222,6 +236,51 @@ public final class Timelines {
         log.info("branch data recovered branch={} source={} snapshot={} target={} reached_lsn={} ms={}", target.name(),
                 source.branch().name(), source.snapshot().dir().getFileName(), point, lsn, (System.nanoTime() - start) / 1_000_000);
         return new Reached(lsn, point.time());
+    }
+
+    /**
+     * The source's archive made complete up to now (so the point is reachable; an LSN past its end is refused), then
+     * the snapshot copied into {@code dataDir} with a request for archive recovery.
+     */
+    private void prepareCopy(Project project, Source source, Target point, Path dataDir, dev.oxbow.compute.PhaseTimer phases) throws Exception {
+        String reachable = flush(project, source.branch());
+        phases.end("flush");
+        if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
+            throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
+                    + ", whose WAL ends at " + reachable + ".");
+        }
+        cloner.delete(dataDir);
+        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        Snapshot from = source.snapshot();
+        if (bucket.isPresent()) {
+            // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
+            from = bucket.get().ensureLocal(project, source.branch(), from);
+            try {
+                int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
+                if (fetched > 0) {
+                    log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+                }
+            } catch (IOException e) {
+                // the bucket is down: the local archive usually has it all (it keeps what is unshipped); replay says if not
+                log.warn("object store unreachable, recovering from the local archive only branch={} cause={}", source.branch().name(), e.getMessage());
+            }
+        }
+        recovery.prepare(computes.owner(project), from, dataDir);
+        phases.end("copy");
+    }
+
+    /**
+     * Builds {@code dataDir} for a read-only look at a past point of {@code branch}: the source's snapshot, and the
+     * settings of a hot standby (Oxbow's own settings only, no WAL archiving) that replays up to the point and
+     * pauses there. The caller starts it and waits for the pause ({@link PastComputes}).
+     */
+    Map<String, String> preparePaused(Project project, Branch branch, Source source, Target point, Path dataDir,
+                                      dev.oxbow.compute.PhaseTimer phases) throws Exception {
+        prepareCopy(project, source, point, dataDir, phases);
+        Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, branch));
+        settings.putAll(PointInTimeRecovery.pausedSettings(layout.archiveDir(project, source.branch()), point));
+        settings.put("archive_mode", "off"); // it never writes WAL of its own; nothing may reach the branch's archive
+        return settings;
     }
 
     /** The server accepts connections once recovery has reached the target and promoted (hot standby is off). */

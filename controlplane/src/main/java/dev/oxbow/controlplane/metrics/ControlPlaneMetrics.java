@@ -103,6 +103,20 @@ public final class ControlPlaneMetrics {
         coldStart.record(took);
     }
 
+    /**
+     * A connection at a past point was handed a time-travel compute: one {@code started} for it, or one {@code reused}
+     * from the cache (the figure that shows the cache at work).
+     */
+    public void timeTravelConnection(boolean started) {
+        Counter.builder("oxbow.time.travel.connections").description("Connections at a past point, by whether their compute was started for them")
+                .tags("compute", started ? "started" : "reused").register(registry).increment();
+    }
+
+    /** A time-travel compute was removed (idle, its branch gone, or shut down). */
+    public void timeTravelRemoved() {
+        Counter.builder("oxbow.time.travel.computes.removed").description("Ephemeral time-travel computes removed").register(registry).increment();
+    }
+
     public void operation(String kind, boolean ok, Duration took) {
         Timer.builder("oxbow.operation.duration").description("Long-running operations from start to done")
                 .tags("kind", kind, "outcome", ok ? "done" : "failed").register(registry).record(took);

@@ -25,6 +25,7 @@ public final class Cascade {
                 deleteBranch(store, b.name());
             }
             store.snapshots().list(projectName).forEach(s -> store.snapshots().delete(s.name()));
+            store.maskingPolicies().delete(projectName + dev.oxbow.metadata.MaskingPolicy.SUFFIX);
             store.projects().delete(projectName);
             store.permissions().deleteAll(projectName.substring("projects/".length()));
         });

@@ -51,6 +51,11 @@ public record Layout(Path home) {
         return projectDir(project).resolve("snapshots").resolve(snapshotUid);
     }
 
+    /** The project's ephemeral time-travel computes (read-only servers at past points); never kept across a restart. */
+    public Path pastComputesDir(Project project) {
+        return projectDir(project).resolve("time-travel");
+    }
+
     /** Where a restore or reset builds the branch's next directory before swapping it in. */
     public Path stagingDir(Project project, Branch branch) {
         return branchDir(project, branch).resolveSibling(branch.uid() + ".staging");

@@ -49,7 +49,8 @@ public final class ServiceFixture implements AutoCloseable {
         EndpointRules rules = new EndpointRules(limits, f.uids, ComputeSizing.defaults());
         this.timelines = new Timelines(f.store, f.computes, cloner(), f.layout, f.clock);
         this.projects = new ProjectService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7));
-        this.branches = new BranchService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7), timelines);
+        this.branches = new BranchService(f.store, executor, resources, rules, limits, f.uids, f.clock, Duration.ofDays(7), timelines,
+                new dev.oxbow.controlplane.masking.MaskingRules(f.store, resources, f.clock));
     }
 
     public ServiceFixture(Path dir) {
