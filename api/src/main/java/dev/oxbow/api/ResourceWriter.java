@@ -60,7 +60,6 @@ final class ResourceWriter {
                 .put("history_retention_duration", Wire.duration(p.historyRetentionSeconds()))
                 .put("default_branch", Branch.nameOf(p.projectId(), p.defaultBranchId()))
                 .put("enable_pg_native_login", p.enablePgNativeLogin())
-                .put("synchronous_wal", p.synchronousWal()) // Oxbow extension: commits wait for the object store
                 .put("owner", p.owner())
                 .put("branch_logical_size_limit_bytes", Defaults.BRANCH_LOGICAL_SIZE_LIMIT_BYTES)
                 .put("synthetic_storage_size_bytes", usage == null ? 0 : usage.storageBytes(p));
@@ -70,6 +69,9 @@ final class ResourceWriter {
         endpointDefaults(s.putObject("default_endpoint_settings"), p.defaults());
         if (p.budgetPolicyId() != null) {
             s.put("budget_policy_id", p.budgetPolicyId());
+        }
+        if (p.synchronousWal()) {
+            s.put("synchronous_wal", true); // Oxbow extension, only when on: commits wait for the object store
         }
         if (!p.customTags().isEmpty()) {
             var tags = s.putArray("custom_tags");
