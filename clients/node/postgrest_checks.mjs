@@ -1,5 +1,5 @@
 // @supabase/postgrest-js against Oxbow's Data API (DataApiTest runs it): CRUD, filters, embedding, upsert, RPC, CSV,
-// counts and ranges, errors, and row-level security between two callers. Output: one PASS or FAIL line per check.
+// counts and ranges, full-text search, errors, and row-level security between two callers. Output: one PASS or FAIL line per check.
 import { PostgrestClient } from '@supabase/postgrest-js';
 import { expect, run } from './checks.mjs';
 
@@ -51,6 +51,13 @@ const checks = {
     const head = await alice.from('books').select('*', { count: 'exact', head: true });
     const page = ok(await alice.from('books').select('id').order('id').range(1, 2));
     return expect([head.count, head.data, page.map((r) => r.id)], [3, null, [2, 3]]);
+  },
+  async text_search() {
+    const fts = ok(await alice.from('books').select('id').textSearch('title', "'lathe' & 'heaven'", { config: 'english' }));
+    const plain = ok(await alice.from('books').select('id').textSearch('title', 'dispossessed', { type: 'plain' }));
+    const phrase = ok(await alice.from('books').select('id').textSearch('title', 'lathe of heaven', { type: 'phrase' }));
+    const web = ok(await alice.from('books').select('id').textSearch('title', 'excession or dispossessed', { type: 'websearch' }).order('id'));
+    return expect([fts, plain, phrase, web].map((rows) => rows.map((r) => r.id)), [[2], [1], [2], [1, 3]]);
   },
   async rpc() {
     const sum = ok(await alice.rpc('add', { a: 20, b: 22 }));

@@ -44,7 +44,7 @@ final class DataApiJson {
         if (d.dbMaxRows() != null) {
             n.put("db_max_rows", d.dbMaxRows());
         }
-        n.put("db_aggregates_enabled", false);
+        n.put("db_aggregates_enabled", d.dbAggregatesEnabled());
         if (d.openapiMode() != null) {
             n.put("openapi_mode", d.openapiMode());
         }

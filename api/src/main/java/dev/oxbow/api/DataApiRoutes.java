@@ -89,7 +89,7 @@ final class DataApiRoutes {
             send(ctx, DataApiGateway.error(e));
             return;
         }
-        send(ctx, gateway.handle(api.get(), bearer(ctx), new DataApiRequest(ctx.method().name(), "/" + rest, query, headers, body)));
+        send(ctx, gateway.handle(api.get(), bearer(ctx), new DataApiRequest(ctx.method().name(), "/" + rest, query, headers, body), ctx.ip()));
     }
 
     private static void send(Context ctx, DataApiResponse response) {

@@ -241,8 +241,8 @@ final class IdentityApi {
         List<CatalogPermission> grants = new ArrayList<>();
         for (JsonNode entry : body(ctx).path("access_control_list")) {
             String level = entry.path("permission_level").asText();
-            if (!level.equals("CAN_USE")) {
-                throw ApiException.invalid("permission_level on a catalog must be CAN_USE, got '" + level + "'.");
+            if (!level.equals("CAN_USE") && !level.equals("CAN_MANAGE")) {
+                throw ApiException.invalid("permission_level on a catalog must be CAN_USE (sync from it) or CAN_MANAGE (also write change feeds into it), got '" + level + "'.");
             }
             if (entry.hasNonNull("user_name")) {
                 String name = entry.get("user_name").asText();

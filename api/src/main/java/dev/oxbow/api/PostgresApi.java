@@ -73,6 +73,10 @@ final class PostgresApi {
             }
             return;
         }
+        if (n >= 7 && seg[0].equals("projects") && seg[2].equals("branches") && seg[4].equals("databases") && seg[6].equals("cdf-configs")) {
+            cdf(ctx, method, seg, name, caller);
+            return;
+        }
         if (n == 1 && seg[0].equals("synced_tables")) {
             requireMethod(ctx, "POST");
             var spec = cp.syncedTables().resolveTarget(caller, ctx.queryParam("synced_table_id"), SpecReader.syncedTable(body(ctx)));
@@ -269,6 +273,36 @@ final class PostgresApi {
             ctx.json(op(cp.syncedTables().sync(name)));
         } else if (method.equals("DELETE")) {
             ctx.json(op(cp.syncedTables().delete(name, flag(ctx, "purge_data"))));
+        } else {
+            throw unknownRoute(ctx);
+        }
+    }
+
+    /** {@code <database>/cdf-configs[/<id>[/cdf-statuses[/<table>]]]}; the project in the path was checked by {@link #authorize}. */
+    private void cdf(Context ctx, String method, String[] seg, String name, Principal caller) {
+        int n = seg.length;
+        String database = String.join("/", Arrays.copyOf(seg, 6));
+        if (n == 7) {
+            collection(ctx, method, () -> {
+                JsonNode b = body(ctx);
+                return op(cp.cdfConfigs().create(caller, database, ctx.queryParam("cdf_config_id"), SpecReader.textField(b, "catalog"),
+                        SpecReader.textField(b, "schema"), SpecReader.textField(b, "postgres_schema")));
+            }, () -> list(ctx, "cdf_configs", cp.cdfConfigs().list(database, pageSize(ctx), ctx.queryParam("page_token")), writer::cdfConfig));
+        } else if (n == 8) {
+            switch (method) {
+                case "GET" -> ctx.json(writer.cdfConfig(cp.cdfConfigs().get(name)));
+                case "DELETE" -> ctx.json(op(cp.cdfConfigs().delete(name, flag(ctx, "force"))));
+                default -> throw unknownRoute(ctx);
+            }
+        } else if (n == 9 && seg[8].equals("cdf-statuses")) {
+            requireMethod(ctx, "GET");
+            String config = String.join("/", Arrays.copyOf(seg, 8));
+            ctx.json(list(ctx, "cdf_statuses", cp.cdfConfigs().statuses(config, pageSize(ctx), ctx.queryParam("page_token")),
+                    s -> writer.cdfStatus(s, cp.cdfRunner().retainedWalBytes(config))));
+        } else if (n == 10 && seg[8].equals("cdf-statuses")) {
+            requireMethod(ctx, "GET");
+            String config = String.join("/", Arrays.copyOf(seg, 8));
+            ctx.json(writer.cdfStatus(cp.cdfConfigs().status(name), cp.cdfRunner().retainedWalBytes(config)));
         } else {
             throw unknownRoute(ctx);
         }

@@ -266,11 +266,33 @@ final class ResourceWriter {
                 case "database" -> database(records.read(op.result(), Database.class));
                 case "projectsnapshot" -> snapshot(records.read(op.result(), dev.oxbow.metadata.ProjectSnapshot.class));
                 case "dataapi" -> dataApi(records.read(op.result(), dev.oxbow.metadata.DataApi.class));
+                case "cdfconfig" -> cdfConfig(records.read(op.result(), dev.oxbow.metadata.CdfConfig.class));
                 case "postgrescatalog" -> catalog(records.read(op.result(), dev.oxbow.metadata.PostgresCatalog.class));
                 case "syncedtable" -> syncedTable(records.read(op.result(), dev.oxbow.metadata.SyncedTable.class), java.util.Optional.empty());
                 default -> mapper.createObjectNode();
             });
         }
+        return n;
+    }
+
+    /** A CDF config, immutable: the Postgres schema and the catalog.schema it is written to. */
+    ObjectNode cdfConfig(dev.oxbow.metadata.CdfConfig c) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", c.name()).put("cdf_config_id", c.cdfConfigId());
+        time(n, "create_time", c.createTime());
+        n.put("catalog", c.catalog()).put("schema", c.schema()).put("postgres_schema", c.postgresSchema());
+        return n;
+    }
+
+    /** One table of a feed; {@code retained_wal_bytes} (an Oxbow extension) is the WAL the feed's slot held at its last pass. */
+    ObjectNode cdfStatus(dev.oxbow.metadata.CdfStatus s, java.util.Optional<Long> retainedWalBytes) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", s.name()).put("postgres_table", s.postgresTable()).put("uc_table", s.ucTable()).put("state", s.state().name());
+        if (s.committedLsn() != null) n.put("committed_lsn", s.committedLsn());
+        if (s.statusDetail() != null) n.put("status_detail", s.statusDetail());
+        time(n, "create_time", s.createTime());
+        time(n, "last_sync_time", s.lastSyncTime());
+        retainedWalBytes.ifPresent(b -> n.put("retained_wal_bytes", b));
         return n;
     }
 

@@ -231,6 +231,14 @@ final class SpecReader {
         return n;
     }
 
+    /** A string field of the body itself (resources without a spec, such as CdfConfig); the body must be an object. */
+    static String textField(JsonNode body, String field) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.invalid("The request body must be a JSON object.");
+        }
+        return text(body, field, "cdf_config.");
+    }
+
     static String text(JsonNode parent, String field, String prefix) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {

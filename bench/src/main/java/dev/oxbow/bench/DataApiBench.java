@@ -64,12 +64,13 @@ public final class DataApiBench {
                         + "INSERT INTO public.items SELECT i, i % " + (ROWS / PER_CATEGORY) + ", 'item ' || i, i / 10.0 FROM generate_series(1, " + ROWS + ") i;"
                         + "CREATE INDEX ON public.items (category); ANALYZE public.items; GRANT SELECT ON public.items TO \"" + USER + "\"");
             }
-            String url = api.await("POST", "/api/2.0/postgres/" + db + "/data-api", "{}").path("response").path("status").path("url").asText();
+            String url = api.await("POST", "/api/2.0/postgres/" + db + "/data-api", "{\"spec\":{\"server_timing_enabled\":true}}").path("response").path("status").path("url").asText();
             String uid = api.json("GET", "/api/2.0/postgres/" + epName, null).path("uid").asText();
             String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
             String token = server.adminToken();
 
             List<String> lines = new ArrayList<>();
+            List<Double> serverMs = Collections.synchronizedList(new ArrayList<>());
             for (boolean many : new boolean[]{false, true}) {
                 String what = many ? "100 rows, category=eq.N" : "one row by key, id=eq.N";
                 ClientFactory rest = () -> {
@@ -81,6 +82,7 @@ public final class DataApiBench {
                         if (r.statusCode() != 200) {
                             throw new IllegalStateException(r.statusCode() + " " + r.body());
                         }
+                        r.headers().firstValue("Server-Timing").ifPresent(v -> serverMs.add(Double.parseDouble(v.substring(v.indexOf("dur=") + 4))));
                     };
                 };
                 ClientFactory jdbc = () -> {
@@ -112,11 +114,16 @@ public final class DataApiBench {
                     };
                 };
                 measure(rest, threads, 2); // warm-up: JIT, pools, schema cache
+                serverMs.clear();
                 Result viaApi = measure(rest, threads, seconds);
+                double serverMean;
+                synchronized (serverMs) {
+                    serverMean = serverMs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+                }
                 measure(jdbc, threads, 2);
                 Result viaJdbc = measure(jdbc, threads, seconds);
-                lines.add(String.format("%s, %d threads, %d s: Data API %.0f req/s p99 %.1f ms; pgjdbc (pooled, proxy) %.0f q/s p99 %.1f ms; ratio %.2f",
-                        what, threads, seconds, viaApi.perSecond, viaApi.p99, viaJdbc.perSecond, viaJdbc.p99, viaApi.perSecond / viaJdbc.perSecond));
+                lines.add(String.format("%s, %d threads, %d s: Data API %.0f req/s p99 %.1f ms (server side mean %.2f ms); pgjdbc (pooled, proxy) %.0f q/s p99 %.1f ms; ratio %.2f",
+                        what, threads, seconds, viaApi.perSecond, viaApi.p99, serverMean, viaJdbc.perSecond, viaJdbc.p99, viaApi.perSecond / viaJdbc.perSecond));
             }
             lines.forEach(System.out::println);
         }

@@ -70,6 +70,7 @@ public final class QuickBench {
                 connectMs.add(msSince(t0));
             }
             figures.add(Figure.median("connect + first query, running endpoint (TLS, token)", connectMs, 10));
+            figures.addAll(connectParts(server, cp, epName, uid, connects));
 
             List<Double> wakeMs = new ArrayList<>();
             List<Double> coldMs = new ArrayList<>();
@@ -100,10 +101,123 @@ public final class QuickBench {
             d += pgbench(Map.of(), direct, seconds);
             p += pgbench(Map.of("PGPASSWORD", cred), proxied, seconds);
             figures.add(new Figure("proxy / direct, pgbench -S -c 8, 2 x " + seconds + " s", "ratio", p / d, 0.9, false));
+            double hitRatio;
+            try {
+                hitRatio = hitRatioAfterWake(cp, epName, uid, socketDir);
+            } catch (Exception e) {
+                System.err.println("cache hit ratio not measured: " + e);
+                hitRatio = Double.NaN;
+            }
+            figures.add(new Figure("cache hit ratio, first 1000 lookups after a wake", "ratio", hitRatio, Double.NaN, false));
         }
-        System.out.printf("%-58s %10s %10s  %s%n", "figure", "measured", "goal", "");
+        System.out.printf("%-62s %10s %10s  %s%n", "figure", "measured", "goal", "");
         for (Figure f : figures) {
             System.out.println(f.line());
+        }
+    }
+
+    /**
+     * Where a connect spends its time, part by part, each measured on its own (no goal; their sum next to the whole
+     * shows what the proxy's own steps cost): the client's TLS handshake with the proxy, the metadata reads the proxy's
+     * login checks make, and a backend's start on the compute's socket (fork, authentication, first query).
+     */
+    private static List<Figure> connectParts(OxbowServer server, dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, int n) throws Exception {
+        List<Double> tls = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.pgPort())) {
+                raw.setTcpNoDelay(true);
+                var out = new java.io.DataOutputStream(raw.getOutputStream());
+                out.writeInt(8);
+                out.writeInt(80877103); // SSLRequest
+                out.flush();
+                if (raw.getInputStream().read() != 'S') {
+                    throw new IllegalStateException("the proxy refused TLS");
+                }
+                // a new context each time, as pgjdbc and libpq make one per connection (so no session resumption)
+                javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+                ctx.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
+                    public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+                    public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+                    public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+                }}, null);
+                try (javax.net.ssl.SSLSocket tlsSocket = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", server.pgPort(), false)) {
+                    tlsSocket.startHandshake();
+                    tls.add(msSince(t0));
+                }
+            }
+        }
+        var store = cp.store();
+        var ep = store.endpoints().get(epName).orElseThrow();
+        List<Double> reads = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            var e = cp.activity().endpointByUid(uid).orElseThrow();
+            var branch = store.branches().get(e.parentName()).orElseThrow();
+            var project = store.projects().get(dev.oxbow.metadata.Project.nameOf(e.projectId())).orElseThrow();
+            store.roles().list(branch.name()).stream().filter(r -> r.postgresRole().equals(USER)).findFirst().orElseThrow();
+            var holder = cp.identity().byRoleName(USER).orElseThrow();
+            store.projects().get(project.name()).orElseThrow();
+            cp.access().level(holder.principal(), project);
+            reads.add(msSince(t0));
+        }
+        Path socketDir = cp.config().layout().socketDir(ep);
+        List<Double> backend = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
+                 ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+                rs.next();
+            }
+            backend.add(msSince(t0));
+        }
+        return List.of(Figure.median("  part: TLS handshake to the proxy (JDK, new context)", tls, Double.NaN),
+                Figure.median("  part: login metadata reads (7 SQLite reads)", reads, Double.NaN),
+                Figure.median("  part: backend on the socket + SELECT 1 (no proxy)", backend, Double.NaN));
+    }
+
+    /**
+     * Shared-buffer hit ratio of the first 1,000 key lookups (pgbench_accounts, random keys) after a suspend and wake,
+     * from pg_stat_database before and after; each side read on a connection of its own, after the one that ran the
+     * queries ended (a backend's counters reach the shared statistics when it exits).
+     */
+    private static double hitRatioAfterWake(dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, Path socketDir) throws Exception {
+        try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
+             var st = c.createStatement()) {
+            // ~40 MB, well inside shared_buffers: read whole once, so all of it is cached before the suspend
+            st.execute("CREATE TABLE public.hit_probe AS SELECT g AS id, repeat('x', 150) AS pad FROM generate_series(1, 200000) g");
+            st.execute("ALTER TABLE public.hit_probe ADD PRIMARY KEY (id)");
+            st.execute("SELECT count(*) FROM public.hit_probe");
+            st.execute("CHECKPOINT");
+        }
+        cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+        cp.activity().acquire(uid).get(60, TimeUnit.SECONDS);
+        try {
+            long[] before = blocks(socketDir);
+            java.util.Random random = new java.util.Random(7);
+            try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
+                 var ps = c.prepareStatement("SELECT pad FROM public.hit_probe WHERE id = ?")) {
+                for (int i = 0; i < 1000; i++) {
+                    ps.setInt(1, 1 + random.nextInt(200_000));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                    }
+                }
+            }
+            long[] after = blocks(socketDir);
+            long hit = after[0] - before[0];
+            long read = after[1] - before[1];
+            return hit + read == 0 ? Double.NaN : hit / (double) (hit + read);
+        } finally {
+            cp.activity().release(uid);
+        }
+    }
+
+    private static long[] blocks(Path socketDir) throws Exception {
+        try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
+             ResultSet rs = c.createStatement().executeQuery("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = 'databricks_postgres'")) {
+            rs.next();
+            return new long[]{rs.getLong(1), rs.getLong(2)};
         }
     }
 
@@ -120,7 +234,7 @@ public final class QuickBench {
         String line() {
             String verdict = Double.isNaN(goal) ? "" : (lowerIsBetter ? value <= goal : value >= goal) ? "ok" : "MISSED";
             String goalText = Double.isNaN(goal) ? "-" : (lowerIsBetter ? "<= " : ">= ") + fmt(goal);
-            return String.format("%-58s %10s %10s  %s %s", what, fmt(value), goalText, stat, verdict);
+            return String.format("%-62s %10s %10s  %s %s", what, fmt(value), goalText, stat, verdict);
         }
 
         private static String fmt(double v) {

@@ -96,6 +96,16 @@ class PostgresCommandsTest {
         assertThat(ok(env, "postgres", "list-roles", "projects/cli-a/branches/dev").findValuesAsText("name"))
                 .contains("projects/cli-a/branches/dev/roles/app-reader");
 
+        // Oxbow extension: diff-branches, as text and JSON; the role made above on dev only is a difference
+        Run diffText = oxbow(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "production");
+        assertThat(diffText.exit()).as(diffText.stderr()).isZero();
+        assertThat(diffText.stdout()).contains("CREATE ROLE \"app_reader\" ").contains("-- rows: 0 tables compared, 0 differ");
+        JsonNode diff = ok(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "production", "--schema-only", "--json");
+        assertThat(diff.path("schema").path("changes").findValuesAsText("object")).contains("app_reader");
+        Run badDiff = oxbow(env, "postgres", "diff-branches", "projects/cli-a/branches/dev", "--against", "nope");
+        assertThat(badDiff.exit()).isEqualTo(1);
+        assertThat(badDiff.stderr()).startsWith("Error: ").contains("projects/cli-a/branches/nope");
+
         // deletes print nothing and leave nothing behind
         Run deleted = oxbow(env, "postgres", "delete-branch", "projects/cli-a/branches/dev");
         assertThat(deleted.exit()).as(deleted.stderr()).isZero();
@@ -157,6 +167,20 @@ class PostgresCommandsTest {
         assertThat(unknownCatalog.stdout()).isEmpty();
         assertThat(unknownCatalog.stderr()).startsWith("Error: ").contains("Catalog 'nope' is not configured").doesNotContain("Exception");
         assertThat(oxbow(env, "postgres", "get-synced-table", "lake.shop.other").exit()).isEqualTo(1);
+
+        // change feeds: an unknown schema is refused; the synced table's schema is fed into lake.cli_feed, listed, deleted
+        String database = "projects/cli-a/branches/production/databases/databricks-postgres";
+        Run noSchema = oxbow(env, "postgres", "create-cdf-config", database, "lake", "cli_feed", "nope");
+        assertThat(noSchema.exit()).isEqualTo(1);
+        assertThat(noSchema.stderr()).startsWith("Error: ").contains("Postgres schema 'nope' does not exist");
+        JsonNode feed = ok(env, "postgres", "create-cdf-config", database, "lake", "cli_feed", "shop", "--cdf-config-id", "cli_feed");
+        assertThat(feed.path("name").asText()).isEqualTo(database + "/cdf-configs/cli_feed");
+        assertThat(feed.path("postgres_schema").asText()).isEqualTo("shop");
+        assertThat(ok(env, "postgres", "list-cdf-configs", database).findValuesAsText("name")).containsExactly(database + "/cdf-configs/cli_feed");
+        assertThat(ok(env, "postgres", "list-cdf-statuses", database + "/cdf-configs/cli_feed").isArray()).isTrue();
+        Run unfed = oxbow(env, "postgres", "delete-cdf-config", database + "/cdf-configs/cli_feed");
+        assertThat(unfed.exit()).as(unfed.stderr()).isZero();
+        assertThat(ok(env, "postgres", "list-cdf-configs", database).size()).isZero();
 
         // catalogs: create (the database made on demand), get, delete; the database stays
         JsonNode catalog = ok(env, "postgres", "create-catalog", "cli_a_shop", "--json",

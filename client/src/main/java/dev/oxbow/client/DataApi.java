@@ -13,7 +13,7 @@ public record DataApi(String name, String parent, Instant createTime, Instant up
         return new DataApi(null, null, null, null, spec, null);
     }
 
-    /** Null fields are left to the server's defaults; jwt_* and db_aggregates_enabled are refused by Oxbow when set. */
+    /** Null fields are left to the server's defaults; the jwt_* fields are refused by Oxbow when set. */
     public record Spec(List<String> dbSchemas, List<String> dbExtraSearchPath, Long dbMaxRows, Boolean dbAggregatesEnabled,
                        String jwtRoleClaimKey, String jwtCacheMaxLifetime, String openapiMode, List<String> serverCorsAllowedOrigins,
                        Boolean serverTimingEnabled) {

@@ -178,6 +178,34 @@ public final class Postgres {
         return delete(name);
     }
 
+    // ---- change feeds (CDF configs under a database, statuses under a config)
+
+    /** {@code cdfConfigId} may be null (the server uses the Postgres schema's name). */
+    public Operation<CdfConfig> createCdfConfig(String database, String cdfConfigId, Object cdfConfig) {
+        return create(database, "cdf-configs", "cdf_config_id", cdfConfigId, false, cdfConfig, CdfConfig.class);
+    }
+
+    public CdfConfig getCdfConfig(String name) {
+        return get(name, CdfConfig.class);
+    }
+
+    public Paged<CdfConfig> listCdfConfigs(String database) {
+        return new Paged<>(client, BASE + database + "/cdf-configs", Map.of(), "cdf_configs", r -> decode(r, CdfConfig.class));
+    }
+
+    /** Stops the feed and drops its slot and publication; the Delta tables stay. {@code force}: even if the compute cannot be reached. */
+    public Operation<Empty> deleteCdfConfig(String name, boolean force) {
+        return delete(name, "force", flag(force));
+    }
+
+    public CdfStatus getCdfStatus(String name) {
+        return get(name, CdfStatus.class);
+    }
+
+    public Paged<CdfStatus> listCdfStatuses(String cdfConfig) {
+        return new Paged<>(client, BASE + cdfConfig + "/cdf-statuses", Map.of(), "cdf_statuses", r -> decode(r, CdfStatus.class));
+    }
+
     // ---- data APIs (one per database, named <database>/data-api)
 
     /** {@code database} is the database's resource name; the body is a {@link DataApi} or its JSON. */
@@ -303,7 +331,8 @@ public final class Postgres {
     /** The raw items of {@code parent/collection} ("" parent for projects) with extra query parameters (page_size, show_deleted). */
     public Paged<JsonNode> listJson(String parent, String collection, Map<String, ?> query) {
         String path = BASE + collectionPath(parent, collection);
-        return new Paged<>(client, path, query, collection, Function.identity());
+        // the items' key spells the collection with underscores (cdf-configs → cdf_configs)
+        return new Paged<>(client, path, query, collection.replace('-', '_'), Function.identity());
     }
 
     /** Starts a long-running call and returns its operation; {@code type} decodes the eventual response. */

@@ -35,13 +35,21 @@ final class ClusterTemplates {
         this.root = root.toAbsolutePath().normalize();
     }
 
-    private Path templateOf(int pgVersion, String superuser) {
-        return root.resolve("pg" + pgVersion + "-" + superuser);
+    /** The initdb result itself: {@code name} null; a named one holds more (made by the control plane from a copy of it). */
+    Path templateOf(int pgVersion, String superuser, String name) {
+        if (name != null && !name.matches("[a-z0-9-]+")) {
+            throw new IllegalArgumentException("template name must be lower-case letters, digits and dashes: " + name);
+        }
+        return root.resolve("pg" + pgVersion + "-" + superuser + (name == null ? "" : "-" + name));
     }
 
     /** Copies the template into the (empty or missing) {@code target} for {@code owner}; false if there is none yet. */
     boolean copyInto(int pgVersion, String superuser, Path target, ProcessIdentity owner) throws IOException {
-        Path template = templateOf(pgVersion, superuser);
+        return copyInto(pgVersion, superuser, null, target, owner);
+    }
+
+    boolean copyInto(int pgVersion, String superuser, String name, Path target, ProcessIdentity owner) throws IOException {
+        Path template = templateOf(pgVersion, superuser, name);
         if (!Files.isRegularFile(template.resolve("PG_VERSION"))) {
             return false;
         }
@@ -52,7 +60,18 @@ final class ClusterTemplates {
 
     /** Keeps a copy of a cluster initdb just made (never started) as the template, unless another one won the race. */
     void keep(int pgVersion, String superuser, Path fresh) {
-        Path template = templateOf(pgVersion, superuser);
+        keep(pgVersion, superuser, null, fresh);
+    }
+
+    /**
+     * Keeps a copy of a stopped cluster as the template {@code name}, unless another one won the race. A template is
+     * never written to once in place (snapshots may share its files by hard links); a new content needs a new name.
+     */
+    void keep(int pgVersion, String superuser, String name, Path fresh) {
+        Path template = templateOf(pgVersion, superuser, name);
+        if (Files.isRegularFile(template.resolve("PG_VERSION"))) {
+            return;
+        }
         Path staging = root.resolve(STAGING_PREFIX + UUID.randomUUID());
         try {
             Files.createDirectories(root, PosixFilePermissions.asFileAttribute(ProcessIdentity.PRIVATE_DIR));

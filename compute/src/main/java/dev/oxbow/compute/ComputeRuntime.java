@@ -17,6 +17,19 @@ public interface ComputeRuntime extends AutoCloseable {
     void initdb(String tenant, int pgVersion, Path dataDir, String superuser) throws ComputeException;
 
     /**
+     * Creates a cluster in {@code dataDir} as a copy of the template kept under {@code name} by {@link #keepTemplate}
+     * (for {@code pgVersion} and {@code superuser}), owned by {@code tenant}'s OS identity. Returns the template's
+     * directory, whose files never change afterwards (a snapshot may share them by hard links), or empty when no such
+     * template is kept (nothing was created then).
+     */
+    default Optional<Path> copyTemplate(String tenant, int pgVersion, String superuser, String name, Path dataDir) throws ComputeException {
+        return Optional.empty();
+    }
+
+    /** Keeps a copy of the cleanly stopped cluster in {@code dataDir} as the template {@code name}, unless one is kept already. */
+    default void keepTemplate(int pgVersion, String superuser, String name, Path dataDir) {}
+
+    /**
      * Starts a server for the spec and returns once it accepts connections on its socket.
      * If a server left over from an earlier Oxbow process still runs on this data directory, it is stopped first.
      */

@@ -61,6 +61,37 @@ class ClusterTemplatesTest {
     }
 
     @Test
+    void aNamedTemplateIsKeptOnceFromAStoppedClusterAndCopiedForItsOwner() throws Exception {
+        ComputeSpec seeded = TestPostgres.spec("ep-seeded", 17, root, "seeded");
+        assertThat(runtime.copyTemplate("tenant-1", 17, TestPostgres.SUPERUSER, "root-x", seeded.dataDir())).as("none kept yet").isEmpty();
+        assertThat(seeded.dataDir()).doesNotExist();
+        runtime.initdb("tenant-1", 17, seeded.dataDir(), TestPostgres.SUPERUSER);
+        runtime.start(seeded);
+        query(seeded, "CREATE DATABASE seeded_db");
+        runtime.stop(seeded.endpointUid());
+        runtime.keepTemplate(17, TestPostgres.SUPERUSER, "root-x", seeded.dataDir());
+        Path kept = root.resolve("templates/pg17-" + TestPostgres.SUPERUSER + "-root-x");
+        long keptAt = Files.getLastModifiedTime(kept.resolve("PG_VERSION")).toMillis();
+
+        // a second keep leaves the first in place (snapshots may share its files)
+        runtime.start(seeded);
+        query(seeded, "CREATE DATABASE later_db");
+        runtime.stop(seeded.endpointUid());
+        runtime.keepTemplate(17, TestPostgres.SUPERUSER, "root-x", seeded.dataDir());
+        assertThat(Files.getLastModifiedTime(kept.resolve("PG_VERSION")).toMillis()).isEqualTo(keptAt);
+
+        ComputeSpec copy = TestPostgres.spec("ep-copy", 17, root, "copy");
+        assertThat(runtime.copyTemplate("tenant-2", 17, TestPostgres.SUPERUSER, "root-x", copy.dataDir())).contains(kept);
+        runtime.start(copy);
+        assertThat(query(copy, "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE '%_db'")).isEqualTo("seeded_db");
+        if (identity.root()) {
+            assertThat(Files.getOwner(copy.dataDir().resolve("global/pg_control")).getName()).isEqualTo(identity.user());
+        }
+        assertThatThrownBy(() -> runtime.copyTemplate("tenant-2", 17, TestPostgres.SUPERUSER, "../x", copy.dataDir()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aTemplateIsNoExcuseToOverwriteAClusterThatExists() throws Exception {
         ComputeSpec first = TestPostgres.spec("ep-a", 17, root, "a");
         runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER);

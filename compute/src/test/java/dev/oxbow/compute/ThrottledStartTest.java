@@ -45,6 +45,12 @@ class ThrottledStartTest {
 
         RunningCompute rc = runtime.start(spec);
 
+        // the quota goes on just after the start returns, off the wake path
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!runtime.limits("ep-throttled").equals(java.util.Optional.of(new Cgroups.Limits(512L << 20, 0.125)))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         assertThat(runtime.limits("ep-throttled")).contains(new Cgroups.Limits(512L << 20, 0.125));
         List<String> procs = cgroups.dirs("ep-throttled").stream().map(d -> read(d.resolve("cgroup.procs"))).toList();
         assertThat(procs).allSatisfy(p -> assertThat(p.lines().toList()).contains(Long.toString(rc.pid())));

@@ -130,6 +130,8 @@ public final class ControlPlane implements AutoCloseable {
     private final java.util.Optional<BucketHistory> bucket;
     private final Timelines timelines;
     private final CatalogService postgresCatalogs;
+    private final dev.oxbow.controlplane.cdf.CdfRunner cdfRunner;
+    private final dev.oxbow.controlplane.cdf.CdfService cdfConfigs;
     private final PastComputes pastComputes;
 
     public ControlPlane(ControlPlaneConfig config, ComputeRuntime runtime, BranchCloner cloner,
@@ -171,7 +173,7 @@ public final class ControlPlane implements AutoCloseable {
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
-                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes).handlers());
+                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes, this::firstSnapshotSoon).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -182,6 +184,8 @@ public final class ControlPlane implements AutoCloseable {
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         handlers.putAll(new CatalogOperations(store).handlers());
+        this.cdfRunner = new dev.oxbow.controlplane.cdf.CdfRunner(store, computes, layout, dev.oxbow.controlplane.cdf.CdfSettings.defaults(), clock);
+        handlers.putAll(new dev.oxbow.controlplane.cdf.CdfOperations(store, computes, cdfRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
         handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots).handlers());
@@ -201,6 +205,7 @@ public final class ControlPlane implements AutoCloseable {
         this.postgresCatalogs = new CatalogService(store, executor, resources, databases, config.sync().catalogs().keySet(), clock);
         this.syncedTables = new SyncedTableService(store, executor, resources, catalogs, postgresCatalogs, access, syncRunner, clock,
                 databases);
+        this.cdfConfigs = new dev.oxbow.controlplane.cdf.CdfService(store, executor, resources, access, computes, config.sync().catalogs(), clock);
         this.projectUsage = new ProjectUsage(store, layout, clock);
         this.snapshots = new SnapshotService(store, executor, resources, uids, clock);
         this.scheduledSnapshots = new ScheduledSnapshots(snapshots, clock);
@@ -276,6 +281,7 @@ public final class ControlPlane implements AutoCloseable {
         scheduledSnapshots.start(background, config.history().checkInterval());
         history.start(background, HISTORY_INTERVAL);
         syncRunner.start(background);
+        cdfRunner.start(background);
     }
 
     /** A branch whose data directory is gone (a lost disk, a restore into a new home) comes back from the bucket. */
@@ -303,6 +309,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
+    /** A cloned branch's first snapshot, queued once its create is done (history maintenance exists by then). */
+    private void firstSnapshotSoon(dev.oxbow.metadata.Branch branch) {
+        branchHistory.snapshotSoon(branch);
+    }
+
     public IdentityService identity() { return identity; }
     public PermissionService permissions() { return permissions; }
     public AuditTrail audit() { return audit; }
@@ -330,6 +341,8 @@ public final class ControlPlane implements AutoCloseable {
     public DataApiGateway dataApiGateway() { return dataApiGateway; }
     public BackgroundTasks background() { return background; }
     public CatalogService catalogs() { return postgresCatalogs; }
+    public dev.oxbow.controlplane.cdf.CdfService cdfConfigs() { return cdfConfigs; }
+    public dev.oxbow.controlplane.cdf.CdfRunner cdfRunner() { return cdfRunner; }
     /** Time travel: the ephemeral read-only computes at past points of branches. */
     public PastComputes pastComputes() { return pastComputes; }
 
@@ -349,6 +362,7 @@ public final class ControlPlane implements AutoCloseable {
     public void close() {
         bucket.ifPresent(BucketHistory::close); // its own threads: an upload in flight must not hold up the other tasks
         syncRunner.close();
+        cdfRunner.close();
         background.close();
         pastComputes.close();
         activity.close();

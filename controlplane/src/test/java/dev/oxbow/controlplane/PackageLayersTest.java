@@ -39,6 +39,8 @@ class PackageLayersTest {
             "sql",        // roles, databases, SQL console
             "diff",       // branch diff: schema DDL and row differences by key-range hashes
             "catalog",    // catalogs: names for a branch's database
+            "cdf",        // change feeds from Postgres into Delta
+            "cdf",        // change feeds from Postgres into Delta
             "sync",       // synced tables
             "dataapi",    // the Data API: management, authenticator set-up, serving
             "project",    // project service and operations, the reaper

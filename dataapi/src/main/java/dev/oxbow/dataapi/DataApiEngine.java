@@ -9,9 +9,6 @@ import org.postgresql.util.ServerErrorMessage;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,10 +19,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Serves one PostgREST-style request on a connection opened as the authenticator role: in one transaction it switches
- * to the caller's role ({@code set_config('role', …, true)}, so grants and row-level security decide), sets the search
- * path and statement timeout, runs the statement built by {@link QueryBuilder}, and commits — or rolls back on any error.
- * JSON is built by Postgres itself ({@code json_agg}), as PostgREST does.
+ * Serves one PostgREST-style request on a connection: in one transaction, sent in one round trip ({@link OneTrip}), it
+ * sets the search path, statement timeout and claims and switches to the caller's role ({@code set_config(…, true)},
+ * so grants and row-level security decide), then runs the statement built by {@link QueryBuilder}; it all commits, or
+ * an error rolls it all back. JSON is built by Postgres itself ({@code json_agg}), as PostgREST does.
  */
 public final class DataApiEngine {
     /** Query parameters with a meaning of their own; every other parameter is a filter on a column. */
@@ -43,13 +40,44 @@ public final class DataApiEngine {
         return settings;
     }
 
+    /** Where the schema cache comes from: the current one, and one checked against the catalog right now. */
+    public interface SchemaSource {
+        SchemaCache current() throws SQLException;
+
+        /** The cache as the catalog is now (after a request named something the current one lacks). */
+        SchemaCache checkedNow() throws SQLException;
+
+        static SchemaSource fixed(SchemaCache cache) {
+            return new SchemaSource() {
+                public SchemaCache current() { return cache; }
+                public SchemaCache checkedNow() { return cache; }
+            };
+        }
+    }
+
     /**
-     * Answers {@code request} as {@code role} (a Postgres role the authenticator may switch to); {@code claims} become
+     * Answers {@code request} as {@code role} (a Postgres role the connection may switch to); {@code claims} become
      * {@code request.jwt.claims} for policies. Never throws for a bad request: errors come back as PostgREST's JSON.
+     * {@code c} must be in auto-commit mode: the request is one implicit transaction sent in one round trip.
      */
     public DataApiResponse handle(Connection c, SchemaCache cache, String role, Map<String, Object> claims, DataApiRequest request) {
+        return handle(c, SchemaSource.fixed(cache), role, claims, request);
+    }
+
+    public DataApiResponse handle(Connection c, SchemaSource schema, String role, Map<String, Object> claims, DataApiRequest request) {
         try {
-            return inTransaction(c, role, claims, () -> route(c, cache, request));
+            SqlText prelude = prelude(role, claims);
+            try {
+                return route(new Trip(c, prelude), schema.current(), request);
+            } catch (PostgrestException | SQLException e) {
+                // a relation, column or function the cache lacks (or still has) may be newer than the cache: check
+                // the catalog once and answer again; the failed attempt changed nothing (checks run before any
+                // SQL, and a failed statement rolls its transaction back)
+                if (!staleSchema(e)) {
+                    throw e;
+                }
+                return route(new Trip(c, prelude), schema.checkedNow(), request);
+            }
         } catch (PostgrestException e) {
             return error(e);
         } catch (SQLException e) {
@@ -57,48 +85,62 @@ public final class DataApiEngine {
         }
     }
 
-    private interface Work {
-        DataApiResponse run() throws SQLException;
+    private static final Set<String> STALE_CODES = Set.of("PGRST200", "PGRST202", "PGRST204", "PGRST205");
+    private static final Set<String> STALE_STATES = Set.of("42P01", "42703", "42883");
+
+    private static boolean staleSchema(Exception e) {
+        return e instanceof PostgrestException p ? STALE_CODES.contains(p.code())
+                : STALE_STATES.contains(((SQLException) e).getSQLState());
     }
 
-    private DataApiResponse inTransaction(Connection c, String role, Map<String, Object> claims, Work work) throws SQLException {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
+    /** The request's settings, first in its transaction; the role is switched last, as the settings are Oxbow's. */
+    private SqlText prelude(String role, Map<String, Object> claims) {
+        List<String> path = new ArrayList<>(settings.schemas());
+        settings.extraSearchPath().stream().filter(s -> !path.contains(s)).forEach(path::add);
+        String claimsJson;
         try {
-            try (PreparedStatement ps = c.prepareStatement("SELECT set_config('search_path', ?, true), set_config('statement_timeout', ?, true),"
-                    + " set_config('request.jwt.claims', ?, true)")) {
-                List<String> path = new ArrayList<>(settings.schemas());
-                settings.extraSearchPath().stream().filter(s -> !path.contains(s)).forEach(path::add);
-                ps.setString(1, path.stream().map(SqlText::quote).collect(Collectors.joining(", ")));
-                ps.setString(2, Long.toString(settings.statementTimeout().toMillis()));
-                ps.setString(3, JSON.writeValueAsString(claims == null ? Map.of() : claims));
-                ps.execute();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
+            claimsJson = JSON.writeValueAsString(claims == null ? Map.of() : claims);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        SqlText sql = new SqlText().sql("SELECT set_config('search_path', ").param(path.stream().map(SqlText::quote).collect(Collectors.joining(", ")))
+                .sql(", true), set_config('statement_timeout', ").param(Long.toString(settings.statementTimeout().toMillis()))
+                .sql(", true), set_config('request.jwt.claims', ").param(claimsJson).sql(", true)");
+        if (role != null) {
+            sql.sql(", set_config('role', ").param(role).sql(", true)");
+        }
+        return sql;
+    }
+
+    /** One request's trip to Postgres: exactly one {@link #run} per request, so it stays one transaction. */
+    private static final class Trip {
+        private final Connection c;
+        private final SqlText prelude;
+        private boolean used;
+
+        Trip(Connection c, SqlText prelude) {
+            this.c = c;
+            this.prelude = prelude;
+        }
+
+        List<OneTrip.Result> run(SqlText... statements) throws SQLException {
+            if (used) {
+                throw new IllegalStateException("a request runs its statements in one trip");
             }
-            if (role != null) {
-                // the role is switched last: the settings above are Oxbow's, not the caller's to refuse
-                try (PreparedStatement ps = c.prepareStatement("SELECT set_config('role', ?, true)")) {
-                    ps.setString(1, role);
-                    ps.execute();
-                }
-            }
-            DataApiResponse response = work.run();
-            c.commit();
-            return response;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
+            used = true;
+            return OneTrip.run(c, prelude, List.of(statements));
+        }
+
+        OneTrip.Result one(SqlText statement) throws SQLException {
+            return run(statement).get(0);
         }
     }
 
-    private DataApiResponse route(Connection c, SchemaCache cache, DataApiRequest r) throws SQLException {
+    private DataApiResponse route(Trip c, SchemaCache cache, DataApiRequest r) throws SQLException {
         String schema = profile(r);
         String path = r.path().startsWith("/") ? r.path().substring(1) : r.path();
         if (path.isEmpty()) {
-            return openApi(cache, schema, r);
+            return openApi(c, cache, schema);
         }
         if (path.startsWith("rpc/")) {
             return rpc(c, cache, cache.function(schema, path.substring(4)), r);
@@ -187,45 +229,58 @@ public final class DataApiEngine {
         }
     }
 
-    private DataApiResponse read(Connection c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
+    private DataApiResponse read(Trip c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
         QueryBuilder q = new QueryBuilder(cache);
         List<Select> select = Select.parse(r.param("select").orElse(null));
+        if (!settings.aggregatesEnabled() && Select.hasAggregate(select)) {
+            throw new PostgrestException(400, "PGRST123", "Use of aggregate functions is not allowed", null,
+                    "Set db_aggregates_enabled on the data API to allow count(), sum(), avg(), min() and max() in select=.");
+        }
         List<Condition> filters = filters(r);
         Window w = window(r);
         SqlText where = q.where(rel, filters);
         SqlText inner = new SqlText().sql("SELECT ").append(q.items(rel, select, 0)).sql(" FROM " + rel.qualified() + " _0")
-                .append(where).append(q.orderBy(rel, Order.parse(r.param("order").orElse(null))));
+                .append(where).append(q.groupBy(rel, select)).append(q.orderBy(rel, Order.parse(r.param("order").orElse(null))));
         if (w.limit() != null) {
             inner.sql(" LIMIT ").param(w.limit());
         }
         if (w.offset() > 0) {
             inner.sql(" OFFSET ").param(w.offset());
         }
-        Long total = null;
-        if (r.prefer("count").filter(v -> v.equals("exact")).isPresent()) {
-            SqlText count = new SqlText().sql("SELECT count(*) FROM " + rel.qualified() + " _0").append(where);
-            total = scalarLong(c, count);
-        }
+        // count=planned and count=estimated are answered exactly too: the count is read in the same trip anyway
+        boolean counted = r.prefer("count").filter(v -> Set.of("exact", "planned", "estimated").contains(v)).isPresent();
+        SqlText total = counted ? new SqlText().sql("(SELECT count(*) FROM " + rel.qualified() + " _0").append(where).sql(")")
+                : new SqlText().sql("NULL::bigint");
         Map<String, String> headers = new LinkedHashMap<>();
         String accept = r.header("accept").orElse("application/json");
         String body;
         long rows;
+        Long count;
         if (accept.contains("text/csv")) {
-            var csv = csv(c, inner);
-            body = csv.text();
-            rows = csv.rows();
+            List<OneTrip.Result> results = c.run(new SqlText().sql("SELECT ").append(total), inner);
+            count = counted ? Long.valueOf(results.get(0).cell(0, 0)) : null;
+            body = csv(results.get(1));
+            rows = results.get(1).rows().size();
             headers.put("Content-Type", "text/csv; charset=utf-8");
         } else {
-            SqlText agg = new SqlText().sql("SELECT coalesce(json_agg(_t), '[]')::text, count(*) FROM (").append(inner).sql(") _t");
-            String[] result = row(c, agg);
-            body = result[0];
-            rows = Long.parseLong(result[1]);
+            OneTrip.Result result = c.one(new SqlText().sql("SELECT coalesce(json_agg(_t), '[]')::text, count(*), ").append(total)
+                    .sql(" FROM (").append(inner).sql(") _t"));
+            body = result.cell(0, 0);
+            rows = Long.parseLong(result.cell(0, 1));
+            count = result.cell(0, 2) == null ? null : Long.valueOf(result.cell(0, 2));
             if (accept.contains("application/vnd.pgrst.object+json")) {
                 body = single(body, rows);
             }
         }
-        headers.put("Content-Range", contentRange(w.offset(), rows, total));
-        int status = total != null && rows < total && (w.offset() > 0 || w.limit() != null) ? 206 : 200;
+        headers.put("Content-Range", contentRange(w.offset(), rows, count));
+        if (counted) {
+            headers.put("Preference-Applied", "count=exact");
+        }
+        int status = count != null && rows < count && (w.offset() > 0 || w.limit() != null) ? 206 : 200;
+        if (count != null && w.offset() > count) {
+            throw new PostgrestException(416, "PGRST103", "Requested range not satisfiable",
+                    "An offset of " + w.offset() + " was requested, but there are only " + count + " rows.", null);
+        }
         if (r.method().equals("HEAD")) {
             return DataApiResponse.empty(status, headers);
         }
@@ -308,7 +363,7 @@ public final class DataApiEngine {
         return out;
     }
 
-    private DataApiResponse insert(Connection c, SchemaCache cache, Relation rel, DataApiRequest r, boolean put) throws SQLException {
+    private DataApiResponse insert(Trip c, SchemaCache cache, Relation rel, DataApiRequest r, boolean put) throws SQLException {
         if (!rel.insertable()) {
             throw new PostgrestException(405, "PGRST117", "Cannot insert into " + rel.name() + ": only tables take writes", null, null);
         }
@@ -354,7 +409,7 @@ public final class DataApiEngine {
         return written(c, cache, rel, r, sql, 201);
     }
 
-    private DataApiResponse update(Connection c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
+    private DataApiResponse update(Trip c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
         JsonNode body = body(r);
         if (!body.isObject()) {
             throw new PostgrestException(400, "PGRST102", "PATCH takes one JSON object", null, null);
@@ -369,14 +424,14 @@ public final class DataApiEngine {
         return written(c, cache, rel, r, sql, 200);
     }
 
-    private DataApiResponse delete(Connection c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
+    private DataApiResponse delete(Trip c, SchemaCache cache, Relation rel, DataApiRequest r) throws SQLException {
         QueryBuilder q = new QueryBuilder(cache);
         SqlText sql = new SqlText().sql("DELETE FROM " + rel.qualified() + " AS _0").append(q.where(rel, filters(r)));
         return written(c, cache, rel, r, sql, 200);
     }
 
     /** Runs a write with RETURNING and answers per {@code Prefer: return=minimal|headers-only|representation}. */
-    private DataApiResponse written(Connection c, SchemaCache cache, Relation rel, DataApiRequest r, SqlText write, int status)
+    private DataApiResponse written(Trip c, SchemaCache cache, Relation rel, DataApiRequest r, SqlText write, int status)
             throws SQLException {
         String ret = r.prefer("return").orElse("minimal");
         QueryBuilder q = new QueryBuilder(cache);
@@ -387,18 +442,19 @@ public final class DataApiEngine {
             sql.sql("SELECT 1 FROM _w");
         }
         sql.sql(") _t");
-        String[] result = row(c, sql);
-        long rows = Long.parseLong(result[1]);
+        OneTrip.Result result = c.one(sql);
+        long rows = Long.parseLong(result.cell(0, 1));
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Range", "*/" + rows);
         if (ret.equals("representation")) {
-            String body = r.header("accept").orElse("").contains("application/vnd.pgrst.object+json") ? single(result[0], rows) : result[0];
+            String json = result.cell(0, 0);
+            String body = r.header("accept").orElse("").contains("application/vnd.pgrst.object+json") ? single(json, rows) : json;
             return DataApiResponse.json(status, body, headers);
         }
         return DataApiResponse.empty(status == 201 ? 201 : 204, headers);
     }
 
-    private DataApiResponse rpc(Connection c, SchemaCache cache, SchemaCache.Function f, DataApiRequest r) throws SQLException {
+    private DataApiResponse rpc(Trip c, SchemaCache cache, SchemaCache.Function f, DataApiRequest r) throws SQLException {
         Map<String, String> args = new LinkedHashMap<>();
         if (r.method().equals("GET") || r.method().equals("HEAD")) {
             if (f.isVolatile()) {
@@ -440,26 +496,43 @@ public final class DataApiEngine {
         }
         call.sql(")");
         if (f.returnType().equals("void")) {
-            try (PreparedStatement ps = prepare(c, new SqlText().sql("SELECT ").append(call))) {
-                ps.execute();
-            }
+            c.one(new SqlText().sql("SELECT ").append(call));
             return DataApiResponse.empty(204, Map.of());
         }
         SqlText sql = f.returnsSet() || f.returnsRow()
                 ? new SqlText().sql("SELECT coalesce(json_agg(_t), '[]')::text, count(*) FROM ").append(call).sql(" _t")
                 : new SqlText().sql("SELECT to_json(").append(call).sql(")::text, 1");
-        String[] result = row(c, sql);
-        String body = result[0];
+        OneTrip.Result result = c.one(sql);
+        String body = result.cell(0, 0);
         if (!f.returnsSet() && f.returnsRow()) {
-            body = single(body, Long.parseLong(result[1]));
+            body = single(body, Long.parseLong(result.cell(0, 1)));
         }
         return DataApiResponse.json(200, body, Map.of());
     }
 
-    /** A Swagger 2.0 description of the exposed relations and functions, as PostgREST serves at the root. */
-    private DataApiResponse openApi(SchemaCache cache, String schema, DataApiRequest r) {
+    /**
+     * A Swagger 2.0 description of the exposed relations and functions, as PostgREST serves at the root. Unless
+     * openapi_mode is IGNORE_PRIVILEGES it lists only the relations the caller holds a privilege on.
+     */
+    private DataApiResponse openApi(Trip c, SchemaCache cache, String schema) throws SQLException {
         if (settings.openApiMode() == DataApiSettings.OpenApiMode.DISABLED) {
             throw new PostgrestException(404, "PGRST126", "Open API has been disabled for this database", null, null);
+        }
+        List<Relation> shown = cache.relations().values().stream().filter(rel -> rel.schema().equals(schema)).toList();
+        if (settings.openApiMode() == DataApiSettings.OpenApiMode.FOLLOW_PRIVILEGES && !shown.isEmpty()) {
+            SqlText check = new SqlText().sql("SELECT ");
+            for (int i = 0; i < shown.size(); i++) {
+                check.sql(i > 0 ? ", " : "").sql("has_table_privilege(").param(shown.get(i).qualified())
+                        .sql(", 'SELECT,INSERT,UPDATE,DELETE')");
+            }
+            String[] granted = c.one(check).rows().get(0);
+            List<Relation> visible = new ArrayList<>();
+            for (int i = 0; i < shown.size(); i++) {
+                if ("t".equals(granted[i]) || "true".equals(granted[i])) {
+                    visible.add(shown.get(i));
+                }
+            }
+            shown = visible;
         }
         ObjectNode doc = JSON.createObjectNode();
         doc.put("swagger", "2.0");
@@ -467,10 +540,7 @@ public final class DataApiEngine {
         doc.putArray("produces").add("application/json").add("text/csv");
         ObjectNode paths = doc.putObject("paths");
         ObjectNode defs = doc.putObject("definitions");
-        for (Relation rel : cache.relations().values()) {
-            if (!rel.schema().equals(schema)) {
-                continue;
-            }
+        for (Relation rel : shown) {
             ObjectNode p = paths.putObject("/" + rel.name());
             for (String m : rel.insertable() ? List.of("get", "post", "patch", "delete") : List.of("get")) {
                 p.putObject(m).putArray("tags").add(rel.name());
@@ -486,61 +556,23 @@ public final class DataApiEngine {
         return DataApiResponse.json(200, doc.toString(), Map.of("Content-Type", "application/openapi+json; charset=utf-8"));
     }
 
-    private record Csv(String text, long rows) {}
-
-    private static Csv csv(Connection c, SqlText query) throws SQLException {
+    private static String csv(OneTrip.Result result) {
         StringBuilder out = new StringBuilder();
-        long rows = 0;
-        try (PreparedStatement ps = prepare(c, query); ResultSet rs = ps.executeQuery()) {
-            ResultSetMetaData md = rs.getMetaData();
-            for (int i = 1; i <= md.getColumnCount(); i++) {
-                out.append(i > 1 ? "," : "").append(csvField(md.getColumnLabel(i)));
+        for (int i = 0; i < result.labels().size(); i++) {
+            out.append(i > 0 ? "," : "").append(csvField(result.labels().get(i)));
+        }
+        out.append('\n');
+        for (String[] row : result.rows()) {
+            for (int i = 0; i < row.length; i++) {
+                out.append(i > 0 ? "," : "").append(row[i] == null ? "" : csvField(row[i]));
             }
             out.append('\n');
-            while (rs.next()) {
-                rows++;
-                for (int i = 1; i <= md.getColumnCount(); i++) {
-                    String v = rs.getString(i);
-                    out.append(i > 1 ? "," : "").append(v == null ? "" : csvField(v));
-                }
-                out.append('\n');
-            }
         }
-        return new Csv(out.toString(), rows);
+        return out.toString();
     }
 
     private static String csvField(String v) {
         return v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") ? '"' + v.replace("\"", "\"\"") + '"' : v;
-    }
-
-    private static PreparedStatement prepare(Connection c, SqlText sql) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql.text());
-        List<Object> params = sql.params();
-        for (int i = 0; i < params.size(); i++) {
-            Object v = params.get(i);
-            if (v == null) {
-                ps.setNull(i + 1, java.sql.Types.VARCHAR);
-            } else if (v instanceof Long l) {
-                ps.setLong(i + 1, l);
-            } else {
-                ps.setString(i + 1, v.toString());
-            }
-        }
-        return ps;
-    }
-
-    private static String[] row(Connection c, SqlText sql) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new String[]{rs.getString(1), rs.getString(2)};
-        }
-    }
-
-    private static long scalarLong(Connection c, SqlText sql) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 
     /** Postgres errors keep their SQLSTATE; the HTTP status follows PostgREST's table. */

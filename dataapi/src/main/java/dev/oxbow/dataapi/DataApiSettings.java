@@ -5,10 +5,10 @@ import java.util.List;
 
 /**
  * A database's Data API settings (the {@code spec} of its {@code data-api} resource): exposed schemas, extra search path,
- * the row cap, and the statement timeout every request runs under.
+ * the row cap, the statement timeout every request runs under, and whether select= may aggregate.
  */
 public record DataApiSettings(List<String> schemas, List<String> extraSearchPath, Integer maxRows, Duration statementTimeout,
-                              OpenApiMode openApiMode) {
+                              OpenApiMode openApiMode, boolean aggregatesEnabled) {
     public enum OpenApiMode { FOLLOW_PRIVILEGES, IGNORE_PRIVILEGES, DISABLED }
 
     public DataApiSettings {
@@ -16,6 +16,11 @@ public record DataApiSettings(List<String> schemas, List<String> extraSearchPath
         extraSearchPath = extraSearchPath == null ? List.of("public") : List.copyOf(extraSearchPath);
         statementTimeout = statementTimeout == null ? Duration.ofSeconds(30) : statementTimeout;
         openApiMode = openApiMode == null ? OpenApiMode.FOLLOW_PRIVILEGES : openApiMode;
+    }
+
+    public DataApiSettings(List<String> schemas, List<String> extraSearchPath, Integer maxRows, Duration statementTimeout,
+                           OpenApiMode openApiMode) {
+        this(schemas, extraSearchPath, maxRows, statementTimeout, openApiMode, false);
     }
 
     public static DataApiSettings defaults() {

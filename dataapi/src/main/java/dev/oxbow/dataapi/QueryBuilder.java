@@ -38,6 +38,42 @@ final class QueryBuilder {
                     out.sql(" AS ").ident(c.alias() != null ? c.alias() : c.name());
                 }
                 case Select.Embed e -> out.append(embed(rel, e, depth));
+                case Select.Aggregate g -> {
+                    out.sql(g.function() + "(");
+                    if (g.column() == null) {
+                        out.sql("*");
+                    } else {
+                        out.sql(a + ".").ident(rel.column(g.column()));
+                    }
+                    out.sql(")");
+                    if (g.cast() != null) {
+                        out.sql("::" + g.cast());
+                    }
+                    out.sql(" AS ").ident(g.key());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code GROUP BY} the plain columns when the items aggregate (empty text otherwise), as PostgREST 12 groups. */
+    SqlText groupBy(Relation rel, List<Select> items) {
+        return groupBy(rel, items, 0);
+    }
+
+    private SqlText groupBy(Relation rel, List<Select> items, int depth) {
+        SqlText out = new SqlText();
+        if (items.stream().noneMatch(i -> i instanceof Select.Aggregate)) {
+            return out;
+        }
+        for (Select item : items) {
+            switch (item) {
+                case Select.Column c -> out.sql(out.isEmpty() ? " GROUP BY " : ", ").sql(alias(depth) + ".").ident(rel.column(c.name()));
+                case Select.Star s -> throw PostgrestException.parse("\"* cannot be combined with aggregates\"",
+                        "name the columns to group by");
+                case Select.Embed e -> throw PostgrestException.parse("\"embeds cannot be combined with top-level aggregates\"",
+                        "aggregate inside the embed or name plain columns");
+                case Select.Aggregate g -> { }
             }
         }
         return out;
@@ -58,6 +94,7 @@ final class QueryBuilder {
             }
             sub.sql(inner + ".").ident(targetCols.get(i)).sql(" = " + outer + ".").ident(fromCols.get(i));
         }
+        sub.append(groupBy(target, e.items(), depth + 1));
         String row = "_e" + (depth + 1);
         SqlText out = new SqlText().sql("(SELECT ");
         out.sql(join.toOne() ? "row_to_json(" + row + ")" : "coalesce(json_agg(" + row + "), '[]')");

@@ -57,6 +57,7 @@ class DataApiEngineTest {
                     CREATE FUNCTION api.books_by(author int) RETURNS SETOF api.books LANGUAGE sql STABLE AS
                       'SELECT * FROM api.books WHERE author_id = author ORDER BY id';
                     CREATE FUNCTION api.whoami() RETURNS text LANGUAGE sql STABLE AS 'SELECT current_user';
+                    CREATE FUNCTION api.nap(seconds float8) RETURNS void LANGUAGE sql AS 'SELECT pg_sleep(seconds)';
                     GRANT USAGE ON SCHEMA api TO web_user, other_user, anon;
                     GRANT SELECT, INSERT, UPDATE, DELETE ON api.authors, api.books, api.notes TO web_user, other_user;
                     GRANT USAGE ON SEQUENCE api.notes_id_seq TO web_user, other_user;
@@ -280,5 +281,69 @@ class DataApiEngineTest {
         assertThat(forged.status()).isEqualTo(400);
         assertThat(json(call("web_user", "GET", "/books?select=id", null)).size()).isPositive();
         call("web_user", "DELETE", "/authors?id=in.(20,21)", null);
+    }
+
+    @Test
+    void aggregatesWhenEnabledGroupByThePlainColumns() throws Exception {
+        DataApiEngine withAggregates = new DataApiEngine(new DataApiSettings(List.of("api"), null, 1000, null, null, true));
+        var r = withAggregates.handle(authenticator, cache, "web_user", Map.of(), new DataApiRequest("GET", "/books",
+                List.of(Map.entry("select", "author_id,count(),price.sum()"), Map.entry("order", "author_id")), Map.of(), null));
+        assertThat(json(r)).as(r.body()).isEqualTo(JSON.readTree("[{\"author_id\":1,\"count\":2,\"sum\":16.75},"
+                + "{\"author_id\":2,\"count\":2,\"sum\":12.00}]"));
+        var refused = call("web_user", "GET", "/books?select=count()", null);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(json(refused).path("code").asText()).isEqualTo("PGRST123");
+    }
+
+    /** The timeout is set in the same pipeline as the statement: Postgres re-arms it per statement, so it applies. */
+    @Test
+    void theStatementTimeoutAppliesInTheOneTrip() throws Exception {
+        DataApiEngine quick = new DataApiEngine(new DataApiSettings(List.of("api"), null, 1000, java.time.Duration.ofMillis(200), null));
+        var r = quick.handle(authenticator, cache, "web_user", Map.of(), new DataApiRequest("POST", "/rpc/nap", List.of(), Map.of(),
+                "{\"seconds\":5}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(r.status()).as(r.body()).isEqualTo(504);
+        assertThat(json(r).path("code").asText()).isEqualTo("57014");
+        // and the settings were the request's own: the connection is back to the authenticator with no timeout
+        try (Statement st = authenticator.createStatement(); ResultSet rs = st.executeQuery("SELECT current_user, current_setting('statement_timeout')")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("authenticator");
+            assertThat(rs.getString(2)).isEqualTo("0");
+        }
+    }
+
+    /** A name the cache lacks makes the engine check the catalog once and answer again, so a new table is served at once. */
+    @Test
+    void aTableNewerThanTheCacheIsServedAfterOneCheck() throws Exception {
+        try (Connection c = pg.connect(TestPostgres.SUPERUSER); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE api.fresh (id int PRIMARY KEY); INSERT INTO api.fresh VALUES (1); GRANT SELECT ON api.fresh TO web_user");
+        }
+        int[] checks = {0};
+        DataApiEngine.SchemaSource source = new DataApiEngine.SchemaSource() {
+            public SchemaCache current() { return cache; }
+            public SchemaCache checkedNow() throws java.sql.SQLException {
+                checks[0]++;
+                return SchemaCache.load(authenticator, List.of("api"));
+            }
+        };
+        var r = engine.handle(authenticator, source, "web_user", Map.of(), new DataApiRequest("GET", "/fresh", List.of(), Map.of(), null));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("[{\"id\":1}]");
+        assertThat(checks[0]).isEqualTo(1);
+        var missing = engine.handle(authenticator, source, "web_user", Map.of(), new DataApiRequest("GET", "/absent", List.of(), Map.of(), null));
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(checks[0]).isEqualTo(2);
+    }
+
+    /** openapi_mode unset follows the caller's privileges; IGNORE_PRIVILEGES lists every exposed relation. */
+    @Test
+    void theOpenApiDescriptionFollowsPrivilegesUnlessTold() throws Exception {
+        JsonNode anon = json(call("anon", "GET", "/", null)).path("paths");
+        assertThat(anon.has("/books")).isTrue();
+        assertThat(anon.has("/authors")).isFalse();
+        assertThat(anon.has("/secret")).isFalse();
+        DataApiEngine ignoring = new DataApiEngine(new DataApiSettings(List.of("api"), null, 1000, null,
+                DataApiSettings.OpenApiMode.IGNORE_PRIVILEGES));
+        var all = ignoring.handle(authenticator, cache, "anon", Map.of(), new DataApiRequest("GET", "/", List.of(), Map.of(), null));
+        assertThat(json(all).path("paths").has("/secret")).isTrue();
     }
 }

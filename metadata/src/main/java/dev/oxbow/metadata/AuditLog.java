@@ -12,7 +12,7 @@ public final class AuditLog {
     }
 
     public void append(Instant time, String actor, String action, String resource, String outcome, String remote, String detail) {
-        db.update("INSERT INTO audit_log (time, actor, action, resource, outcome, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        db.append("INSERT INTO audit_log (time, actor, action, resource, outcome, remote, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 time.toString(), actor, action, resource, outcome, remote, detail);
     }
 

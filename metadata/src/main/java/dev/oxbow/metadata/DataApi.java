@@ -21,7 +21,8 @@ public record DataApi(
         String openapiMode,
         List<String> serverCorsAllowedOrigins,
         boolean serverTimingEnabled,
-        List<String> availableSchemas) implements Resource {
+        List<String> availableSchemas,
+        boolean dbAggregatesEnabled) implements Resource {
 
     public static final String SUFFIX = "/data-api";
 
@@ -30,6 +31,14 @@ public record DataApi(
         dbExtraSearchPath = dbExtraSearchPath == null ? List.of() : List.copyOf(dbExtraSearchPath);
         serverCorsAllowedOrigins = serverCorsAllowedOrigins == null ? List.of() : List.copyOf(serverCorsAllowedOrigins);
         availableSchemas = availableSchemas == null ? List.of() : List.copyOf(availableSchemas);
+    }
+
+    /** Without aggregates (the form before db_aggregates_enabled was honoured). */
+    public DataApi(String projectId, String branchId, String databaseId, Instant createTime, Instant updateTime, DataApiState state,
+                   List<String> dbSchemas, List<String> dbExtraSearchPath, Long dbMaxRows, String openapiMode,
+                   List<String> serverCorsAllowedOrigins, boolean serverTimingEnabled, List<String> availableSchemas) {
+        this(projectId, branchId, databaseId, createTime, updateTime, state, dbSchemas, dbExtraSearchPath, dbMaxRows, openapiMode,
+                serverCorsAllowedOrigins, serverTimingEnabled, availableSchemas, false);
     }
 
     public static String nameOf(String databaseName) {
@@ -52,6 +61,17 @@ public record DataApi(
 
     public DataApi withState(DataApiState newState, List<String> schemasFound, Instant now) {
         return new DataApi(projectId, branchId, databaseId, createTime, now, newState, dbSchemas, dbExtraSearchPath, dbMaxRows,
-                openapiMode, serverCorsAllowedOrigins, serverTimingEnabled, schemasFound);
+                openapiMode, serverCorsAllowedOrigins, serverTimingEnabled, schemasFound, dbAggregatesEnabled);
+    }
+
+    public DataApi withAggregates(boolean enabled) {
+        return new DataApi(projectId, branchId, databaseId, createTime, updateTime, state, dbSchemas, dbExtraSearchPath, dbMaxRows,
+                openapiMode, serverCorsAllowedOrigins, serverTimingEnabled, availableSchemas, enabled);
+    }
+
+    /** The same data API on a database record made anew (a branch reset or restore replaced them). */
+    public DataApi recreatedAt(Instant now) {
+        return new DataApi(projectId, branchId, databaseId, now, now, state, dbSchemas, dbExtraSearchPath, dbMaxRows,
+                openapiMode, serverCorsAllowedOrigins, serverTimingEnabled, availableSchemas, dbAggregatesEnabled);
     }
 }

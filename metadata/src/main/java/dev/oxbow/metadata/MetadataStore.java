@@ -19,6 +19,8 @@ public final class MetadataStore implements AutoCloseable {
     private final ResourceTable<SnapshotSchedule> snapshotSchedules;
     private final ResourceTable<DataApi> dataApis;
     private final ResourceTable<PostgresCatalog> catalogs;
+    private final ResourceTable<CdfConfig> cdfConfigs;
+    private final ResourceTable<CdfStatus> cdfStatuses;
     private final ResourceTable<MaskingPolicy> maskingPolicies;
     private final OperationTable operations;
     private final IdentityTables identities;
@@ -41,6 +43,8 @@ public final class MetadataStore implements AutoCloseable {
         this.snapshotSchedules = new ResourceTable<>(db, json, "snapshot_schedule", SnapshotSchedule.class);
         this.dataApis = new ResourceTable<>(db, json, "data_api", DataApi.class);
         this.catalogs = new ResourceTable<>(db, json, "catalog", PostgresCatalog.class);
+        this.cdfConfigs = new ResourceTable<>(db, json, "cdf_config", CdfConfig.class);
+        this.cdfStatuses = new ResourceTable<>(db, json, "cdf_status", CdfStatus.class);
         this.maskingPolicies = new ResourceTable<>(db, json, "masking_policy", MaskingPolicy.class);
         this.operations = new OperationTable(db, json);
         this.identities = new IdentityTables(db, json);
@@ -75,6 +79,8 @@ public final class MetadataStore implements AutoCloseable {
     public ResourceTable<SnapshotSchedule> snapshotSchedules() { return snapshotSchedules; }
     public ResourceTable<DataApi> dataApis() { return dataApis; }
     public ResourceTable<PostgresCatalog> catalogs() { return catalogs; }
+    public ResourceTable<CdfConfig> cdfConfigs() { return cdfConfigs; }
+    public ResourceTable<CdfStatus> cdfStatuses() { return cdfStatuses; }
     public ResourceTable<MaskingPolicy> maskingPolicies() { return maskingPolicies; }
     public OperationTable operations() { return operations; }
     public IdentityTables identities() { return identities; }
@@ -82,6 +88,12 @@ public final class MetadataStore implements AutoCloseable {
     public CatalogPermissionTable catalogPermissions() { return catalogPermissions; }
     public AuditLog audit() { return audit; }
     public int schemaVersion() { return schemaVersion; }
+
+    /**
+     * A count that grows with every metadata write except audit appends: a cache of metadata is current while this
+     * is the value it was read under.
+     */
+    public long changes() { return db.changes(); }
 
     @Override
     public void close() {

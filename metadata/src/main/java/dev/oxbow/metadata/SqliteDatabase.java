@@ -19,6 +19,8 @@ import java.util.function.Supplier;
 final class SqliteDatabase implements AutoCloseable {
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Bumped by every write but audit appends, so caches of metadata (the Data API's) know when to read again. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
     private int depth;
 
     SqliteDatabase(Path file) {
@@ -106,10 +108,28 @@ final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    long changes() {
+        return changes.get();
+    }
+
     int update(String sql, Object... args) {
         lock.lock();
         try (PreparedStatement ps = prepare(sql, args)) {
             return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new MetadataException("metadata write failed: " + e.getMessage(), e);
+        } finally {
+            // inside the lock: a reader that sees the new count reads the data after this write (and its transaction)
+            changes.incrementAndGet();
+            lock.unlock();
+        }
+    }
+
+    /** An insert into an append-only log: not a change of what caches hold. */
+    void append(String sql, Object... args) {
+        lock.lock();
+        try (PreparedStatement ps = prepare(sql, args)) {
+            ps.executeUpdate();
         } catch (SQLException e) {
             throw new MetadataException("metadata write failed: " + e.getMessage(), e);
         } finally {
@@ -143,6 +163,7 @@ final class SqliteDatabase implements AutoCloseable {
         } catch (SQLException e) {
             throw new MetadataException("metadata statement failed: " + e.getMessage(), e);
         } finally {
+            changes.incrementAndGet();
             lock.unlock();
         }
     }

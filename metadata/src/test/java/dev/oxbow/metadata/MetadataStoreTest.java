@@ -80,4 +80,21 @@ class MetadataStoreTest {
             assertThat(store.projects().listUnder("projects/a-")).hasSize(1);
         }
     }
+
+    /** What the Data API's caches compare: every write moves the count, an audit append does not. */
+    @Test
+    void changesCountWritesButNotAuditAppends() {
+        try (MetadataStore store = MetadataStore.open(dir.resolve("c.db"))) {
+            long before = store.changes();
+            store.projects().insert(project("c1"));
+            long afterWrite = store.changes();
+            assertThat(afterWrite).isGreaterThan(before);
+            store.audit().append(java.time.Instant.now(), "someone", "DATA_API_GET", "projects/c1", "200", null, null);
+            assertThat(store.changes()).isEqualTo(afterWrite);
+            store.transaction(() -> {
+                store.projects().delete(Project.nameOf("c1"));
+            });
+            assertThat(store.changes()).isGreaterThan(afterWrite);
+        }
+    }
 }

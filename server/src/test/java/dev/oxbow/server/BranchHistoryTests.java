@@ -222,4 +222,48 @@ abstract class BranchHistoryTests {
         assertThat(refused(prod, "reset", "{}").get("message").asText()).contains("root branch");
         w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
     }
+
+    /**
+     * A branch's first snapshot is taken after its create is done; a point between its branch point and that snapshot
+     * replays the parent's history up to the branch point and then the branch's own WAL. Here the snapshot is gone
+     * (as if Oxbow stopped before taking it), so nothing else could serve those points.
+     */
+    @Test
+    void pointsOfABranchBeforeItsFirstSnapshotComeFromTheParentsHistoryAndItsOwnWal() throws Exception {
+        String p = project("history-bridge");
+        String prod = p + "/branches/production";
+        Sql.exec(t, prod + "/endpoints/primary", "databricks_postgres", "CREATE TABLE events (id int primary key, committed_at timestamptz)");
+        insertRows(prod + "/endpoints/primary", 1, 2, new ArrayList<>());
+        branch(p, "child", new BranchSpec().setSourceBranch(prod));
+        String child = p + "/branches/child";
+        List<String> lsns = new ArrayList<>();
+        List<Instant> marks = insertRows(child + "/endpoints/primary", 10, 12, lsns);
+        insertRows(prod + "/endpoints/primary", 3, 3, new ArrayList<>()); // the parent goes on: none of it is the child's
+
+        ControlPlane cp = t.server().controlPlane();
+        var project = cp.store().projects().get(p).orElseThrow();
+        var branch = cp.store().branches().get(child).orElseThrow();
+        java.nio.file.Path snapshots = cp.config().layout().snapshotsDir(project, branch);
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (!hasSnapshot(snapshots)) {
+            assertThat(System.nanoTime()).as("the child's first snapshot is taken after its create").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        new dev.oxbow.storage.BranchCloner().delete(snapshots);
+
+        branch(p, "at-lsn", new BranchSpec().setSourceBranch(child).setSourceBranchLsn(lsns.get(1)));
+        assertThat(ids(p + "/branches/at-lsn/endpoints/primary")).containsExactly("1", "2", "10", "11");
+        branch(p, "at-time", new BranchSpec().setSourceBranch(child).setSourceBranchTime(Timestamps.fromMillis(marks.get(0).toEpochMilli())));
+        assertThat(ids(p + "/branches/at-time/endpoints/primary")).containsExactly("1", "2", "10");
+        w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
+    }
+
+    private static boolean hasSnapshot(java.nio.file.Path snapshots) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(snapshots)) {
+            return false;
+        }
+        try (var entries = java.nio.file.Files.list(snapshots)) {
+            return entries.anyMatch(e -> !e.getFileName().toString().startsWith("."));
+        }
+    }
 }

@@ -131,10 +131,6 @@ class DataApiTest {
                 .setDataApi(new DataApi().setSpec(new DataApiDataApiSpec().setJwtRoleClaimKey(".role")))
                 .setUpdateMask(FieldMask.newBuilder().addPaths("spec.jwt_role_claim_key").build())))
                 .isInstanceOf(InvalidParameterValue.class).hasMessageContaining("spec.jwt_role_claim_key");
-        assertThatThrownBy(() -> w.postgres().updateDataApi(new UpdateDataApiRequest().setName(DB + "/data-api")
-                .setDataApi(new DataApi().setSpec(new DataApiDataApiSpec().setDbAggregatesEnabled(true)))
-                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.db_aggregates_enabled").build())))
-                .isInstanceOf(InvalidParameterValue.class).hasMessageContaining("spec.db_aggregates_enabled");
         DataApi updated = w.postgres().updateDataApi(new UpdateDataApiRequest().setName(DB + "/data-api")
                 .setDataApi(new DataApi().setSpec(new DataApiDataApiSpec().setDbMaxRows(50L)))
                 .setUpdateMask(FieldMask.newBuilder().addPaths("spec.db_max_rows").build())).waitForCompletion();
@@ -282,7 +278,7 @@ class DataApiTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         List<String> lines = out.lines().filter(l -> l.startsWith("PASS") || l.startsWith("FAIL")).toList();
-        assertThat(lines).as(out).hasSize(10).allSatisfy(l -> assertThat(l).startsWith("PASS"));
+        assertThat(lines).as(out).hasSize(11).allSatisfy(l -> assertThat(l).startsWith("PASS"));
     }
 
     @Test
@@ -307,6 +303,138 @@ class DataApiTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(JSON.readTree(r.body()).get(0).path("name").asText()).isEqualTo("Iain");
         assertThat(cp.store().endpoints().get(EP).orElseThrow().state()).isEqualTo(dev.oxbow.metadata.EndpointState.ACTIVE);
+    }
+
+    private static void aggregates(boolean enabled) throws Exception {
+        w.postgres().updateDataApi(new UpdateDataApiRequest().setName(DB + "/data-api")
+                .setDataApi(new DataApi().setSpec(new DataApiDataApiSpec().setDbAggregatesEnabled(enabled)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.db_aggregates_enabled").build())).waitForCompletion();
+    }
+
+    @Test
+    void aggregatesOnlyWhenEnabled() throws Exception {
+        aggregates(false);
+        var refused = rest("GET", "books?select=count()", null, aliceToken);
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).path("code").asText()).isEqualTo("PGRST123");
+        aggregates(true);
+        assertThat(w.postgres().getDataApi(DB + "/data-api").getStatus().getDbAggregatesEnabled()).isTrue();
+        var all = rest("GET", "books?select=count(),price.sum(),top:price.max()&id=lte.3", null, aliceToken);
+        assertThat(all.statusCode()).as(all.body()).isEqualTo(200);
+        assertThat(JSON.readTree(all.body())).isEqualTo(JSON.readTree("[{\"count\":3,\"sum\":28.75,\"top\":12.00}]"));
+        // plain columns beside aggregates group, as in PostgREST 12
+        var grouped = rest("GET", "books?select=author_id,n:count(),price.avg()::int&id=lte.3&order=author_id", null, aliceToken);
+        assertThat(JSON.readTree(grouped.body())).as(grouped.body()).isEqualTo(JSON.readTree(
+                "[{\"author_id\":1,\"n\":2,\"avg\":8},{\"author_id\":2,\"n\":1,\"avg\":12}]"));
+        var embedded = rest("GET", "authors?select=name,books(count())&order=id", null, aliceToken);
+        assertThat(JSON.readTree(embedded.body()).get(0).path("books").get(0).path("count").asInt()).as(embedded.body()).isEqualTo(2);
+        assertThat(rest("GET", "books?select=" + q("price.sum();DROP TABLE authors()"), null, aliceToken).statusCode()).isEqualTo(400);
+        assertThat(rest("GET", "books?select=price.stddev()", null, aliceToken).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void rangesCountsCsvFullTextAndUpserts() throws Exception {
+        var page = rest("GET", "books?select=id,title&id=lte.3&order=id", null, aliceToken, "Range", "0-1", "Prefer", "count=exact");
+        assertThat(page.statusCode()).isEqualTo(206);
+        assertThat(page.headers().firstValue("Content-Range")).hasValue("0-1/3");
+        assertThat(JSON.readTree(page.body())).hasSize(2);
+        var beyond = rest("GET", "books?select=id&id=lte.3&offset=5", null, aliceToken, "Prefer", "count=exact");
+        assertThat(beyond.statusCode()).isEqualTo(416);
+        var csv = rest("GET", "books?select=id,title&id=lte.2&order=id", null, aliceToken, "Accept", "text/csv");
+        assertThat(csv.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
+        assertThat(csv.body()).isEqualTo("id,title\n1,The Dispossessed\n2,The Lathe of Heaven\n");
+        for (String fts : List.of("fts.dispossessed", "plfts(english).lathe heaven", "phfts.lathe of heaven", "wfts(english).excession")) {
+            var found = rest("GET", "books?select=id&title=" + q(fts), null, aliceToken);
+            assertThat(JSON.readTree(found.body())).as(fts + " " + found.body()).hasSize(1);
+        }
+        var upsert = rest("POST", "authors?on_conflict=id", "[{\"id\":2,\"name\":\"Iain M.\"},{\"id\":7,\"name\":\"Octavia\"}]", aliceToken,
+                "Prefer", "resolution=merge-duplicates,return=representation");
+        assertThat(upsert.statusCode()).as(upsert.body()).isEqualTo(201);
+        assertThat(JSON.readTree(upsert.body())).hasSize(2);
+        assertThat(Sql.column(t, EP, "databricks_postgres", "SELECT name FROM authors ORDER BY id")).containsExactly("Ursula", "Iain M.", "Octavia");
+        var ignored = rest("POST", "authors?on_conflict=id", "{\"id\":7,\"name\":\"changed\"}", aliceToken, "Prefer", "resolution=ignore-duplicates");
+        assertThat(ignored.statusCode()).isEqualTo(201);
+        Sql.exec(t, EP, "databricks_postgres", "UPDATE authors SET name = 'Iain' WHERE id = 2; DELETE FROM authors WHERE id = 7");
+    }
+
+    @Test
+    void everyRequestIsAuditedWithTheCallerAndStatus() throws Exception {
+        assertThat(rest("GET", "authors?select=id&id=eq.1", null, aliceToken).statusCode()).isEqualTo(200);
+        assertThat(rest("GET", "nosuchtable", null, bobToken).statusCode()).isEqualTo(404);
+        var store = t.server().controlPlane().store();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<dev.oxbow.metadata.AuditEvent> events;
+        do { // written by a background writer
+            events = store.audit().page(0, 200, DB + "/data-api", null);
+        } while (events.stream().noneMatch(e -> e.resource().endsWith("/nosuchtable")) && System.nanoTime() < deadline);
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo(ALICE);
+            assertThat(e.action()).isEqualTo("DATA_API_GET");
+            assertThat(e.resource()).isEqualTo(DB + "/data-api/authors");
+            assertThat(e.outcome()).isEqualTo("200");
+        });
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.actor()).isEqualTo(BOB);
+            assertThat(e.resource()).isEqualTo(DB + "/data-api/nosuchtable");
+            assertThat(e.outcome()).isEqualTo("404");
+        });
+    }
+
+    /** A token's check is cached, but a revocation is a metadata write: the very next request is refused. */
+    @Test
+    void aRevokedTokenIsRefusedOnTheNextRequest() throws Exception {
+        JsonNode created = JSON.readTree(t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + ALICE + "\"}").body());
+        String token = created.path("token_value").asText();
+        assertThat(rest("POST", "rpc/whoami", "{}", token).statusCode()).isEqualTo(200);
+        assertThat(rest("POST", "rpc/whoami", "{}", token).statusCode()).isEqualTo(200);
+        var revoked = t.http("POST", "/api/2.0/token/delete", "{\"token_id\":\"" + created.path("token_info").path("token_id").asText() + "\"}", token);
+        assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+        var after = rest("POST", "rpc/whoami", "{}", token);
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(401);
+    }
+
+    /** A read-only credential limits a database login; the Data API would act with all of the subject's rights, so it refuses it. */
+    @Test
+    void scopedCredentialsAreRefused() throws Exception {
+        WorkspaceClient alice = new WorkspaceClient(new com.databricks.sdk.core.DatabricksConfig().setHost(t.baseUrl()).setToken(aliceToken).setAuthType("pat"));
+        String readOnly = alice.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(EP)
+                .setClaims(List.of(new RequestedClaims().setPermissionSet(RequestedClaimsPermissionSet.READ_ONLY)
+                        .setResources(List.of(new RequestedResource().setTableName("books")))))).getToken();
+        var r = rest("DELETE", "authors?id=eq.1", null, readOnly);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+        assertThat(Sql.column(t, EP, "databricks_postgres", "SELECT count(*) FROM authors WHERE id = 1")).containsExactly("1");
+    }
+
+    /**
+     * A reset replaces the branch's data and database records by the parent's: the data API stays (its URL answers, not
+     * 404) and serves the new data — pooled connections to the old compute and the old schema cache are dropped.
+     */
+    @Test
+    void theDataApiSurvivesABranchReset() throws Exception {
+        String branch = PROJECT + "/branches/resettable";
+        String db = branch + "/databases/databricks-postgres";
+        w.postgres().createBranch(new CreateBranchRequest().setParent(PROJECT).setBranchId("resettable")
+                .setBranch(new Branch().setSpec(new BranchSpec().setSourceBranch(PROJECT + "/branches/production").setNoExpiry(true)))).waitForCompletion();
+        String url = w.postgres().createDataApi(new CreateDataApiRequest().setParent(db).setDataApi(new DataApi())).waitForCompletion()
+                .getStatus().getUrl();
+        HttpClient client = HttpClient.newHttpClient();
+        java.util.function.Function<String, HttpResponse<String>> get = path -> {
+            try {
+                return client.send(HttpRequest.newBuilder(URI.create(url + path)).header("Authorization", "Bearer " + t.token()).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(get.apply("reset_probe").statusCode()).isEqualTo(404);
+        Sql.exec(t, PROJECT + "/branches/production/endpoints/primary", "databricks_postgres",
+                "CREATE TABLE reset_probe (id int PRIMARY KEY); INSERT INTO reset_probe VALUES (42)");
+        var op = t.http("POST", "/api/2.0/postgres/" + branch + ":reset", "{}");
+        assertThat(op.statusCode()).as(op.body()).isEqualTo(200);
+        t.awaitOperation(JSON.readTree(op.body()).path("name").asText(), java.time.Duration.ofSeconds(120));
+        var after = get.apply("reset_probe?select=id");
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+        assertThat(after.body()).isEqualTo("[{\"id\":42}]");
     }
 
     @Test

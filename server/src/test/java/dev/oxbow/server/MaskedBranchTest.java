@@ -238,6 +238,10 @@ class MaskedBranchTest {
         assertThat(Sql.column(t, ep, DB, "SELECT rolsuper::text FROM pg_roles WHERE rolname = 'app_owner'")).containsExactly("false");
         assertThat(Sql.column(t, ep, DB, "SELECT x FROM bystander_secrets")).isEmpty();
         assertThat(Sql.column(t, ep, DB, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'oxbow_masker%'")).isEmpty();
+        // no WAL segment from before masking is left in the data directory (they held the old rows' page images)
+        String maskedSegment = Sql.column(t, ep, DB, "SELECT substr(pg_walfile_name('" + dev().path("masked_lsn").asText() + "'), 9)").get(0);
+        assertThat(Sql.column(t, ep, DB, "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND substr(name, 9) < '"
+                + maskedSegment + "'")).isEmpty();
     }
 
     @Test
@@ -263,6 +267,18 @@ class MaskedBranchTest {
         assertThat(unmaskedChild.statusCode()).as(unmaskedChild.body()).isEqualTo(400);
         assertThat(unmaskedChild.body()).contains("spec.masked");
         assertThat(t.http("GET", API + P + "/branches/dev-past", null).statusCode()).isEqualTo(404);
+        // time travel in the connection string reads history through the same check
+        Endpoint e = t.server().controlPlane().store().endpoints().get(DEV + "/endpoints/primary").orElseThrow();
+        HttpResponse<String> cred = t.http("POST", API + "credentials", "{\"endpoint\":\"" + e.name() + "\"}");
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", USER);
+        props.setProperty("password", json.readTree(cred.body()).path("token").asText());
+        props.setProperty("sslmode", "require");
+        props.setProperty("options", "endpoint=" + e.uid() + " at=" + beforeMask);
+        props.setProperty("connectTimeout", "60");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(
+                        "jdbc:postgresql://localhost:" + t.server().pgPort() + "/" + DB, props).close())
+                .isInstanceOf(java.sql.SQLException.class).hasMessageContaining("was masked");
         HttpResponse<String> unmask = t.http("PATCH", API + DEV + "?update_mask=spec.is_protected", "{\"spec\":{\"is_protected\":false,\"masked\":false}}");
         assertThat(unmask.statusCode()).as(unmask.body()).isEqualTo(400);
         assertThat(unmask.body()).contains("spec.masked");

@@ -143,6 +143,8 @@ class TimeTravelTest {
             // resuming replay past the point would end recovery: only a superuser may
             assertThatThrownBy(() -> st.execute("SELECT pg_wal_replay_resume()")).isInstanceOf(PSQLException.class)
                     .hasMessageContaining("permission denied");
+            assertThatThrownBy(() -> st.execute("SELECT pg_promote()")).isInstanceOf(PSQLException.class)
+                    .hasMessageContaining("permission denied");
             assertThatThrownBy(() -> st.execute("CREATE TABLE scratch (x int)")).isInstanceOf(PSQLException.class)
                     .hasMessageContaining("read-only transaction");
             assertThat(rows(st)).isEqualTo(OLD);

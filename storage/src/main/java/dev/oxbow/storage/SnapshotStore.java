@@ -90,6 +90,16 @@ public final class SnapshotStore {
      * costs one copy instead of a backup of the running server.
      */
     public Snapshot adoptStopped(ProcessIdentity owner, Path dataDir, Path snapshotsDir) throws ComputeException, IOException {
+        return adoptStopped(owner, dataDir, snapshotsDir, java.util.Optional.empty());
+    }
+
+    /**
+     * As above; with {@code sameAs}, a never-changing cluster whose copy {@code dataDir} is (its template), the
+     * snapshot shares that cluster's files by hard links instead of copying {@code dataDir}
+     * ({@link BranchCloner#linkStopped}).
+     */
+    public Snapshot adoptStopped(ProcessIdentity owner, Path dataDir, Path snapshotsDir, java.util.Optional<Path> sameAs)
+            throws ComputeException, IOException {
         long start = System.nanoTime();
         ControlFile control = ControlFile.read(dataDir);
         if (!control.shutDown()) {
@@ -100,10 +110,14 @@ public final class SnapshotStore {
         owner.containerDirs(snapshotsDir);
         Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
         try {
-            cloner.cloneStopped(owner, dataDir, tmp.resolve("pgdata"));
+            if (sameAs.isPresent()) {
+                cloner.linkStopped(owner, sameAs.get(), tmp.resolve("pgdata"));
+            } else {
+                cloner.cloneStopped(owner, dataDir, tmp.resolve("pgdata"));
+            }
             Snapshot s = publish(tmp, snapshotsDir, control.checkpoint(), time, control.redoSegment(segmentSize(dataDir)));
             log.info("snapshot adopted from stopped cluster data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir,
-                    s.dir().getFileName(), s.lsn(), cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
+                    s.dir().getFileName(), s.lsn(), sameAs.isPresent() ? "link" : cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
             return s;
         } finally {
             if (Files.exists(tmp)) {
@@ -113,7 +127,7 @@ public final class SnapshotStore {
     }
 
     /** WAL segment size, from the size of a segment in pg_wal (every one has the cluster's segment size). */
-    private static long segmentSize(Path dataDir) throws IOException {
+    static long segmentSize(Path dataDir) throws IOException {
         try (var files = Files.list(dataDir.resolve("pg_wal"))) {
             return files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}")).findFirst()
                     .orElseThrow(() -> new IOException("no WAL segment in " + dataDir.resolve("pg_wal"))).toFile().length();

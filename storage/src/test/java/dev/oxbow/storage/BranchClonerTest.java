@@ -199,6 +199,31 @@ class BranchClonerTest {
                 .isInstanceOf(ComputeException.class).hasMessageContaining("not empty");
     }
 
+    /** A snapshot of a never-changing cluster (a template) shares its files; a copy started from it changes neither. */
+    @Test
+    void linksAStoppedClusterThatNeverChangesAndAStartedCopyLeavesTheLinksAlone() throws Exception {
+        ComputeSpec pristine = TestClusters.spec("ep-l", 17, root, "l");
+        runtime.initdb("tenant-a", 17, pristine.dataDir(), TestClusters.SUPERUSER);
+        Path linked = root.resolve("linked/pgdata");
+        cloner.linkStopped(identity, pristine.dataDir(), linked);
+        Path control = Path.of("global", "pg_control");
+        assertThat(Files.getAttribute(linked.resolve(control), "unix:ino")).isEqualTo(Files.getAttribute(pristine.dataDir().resolve(control), "unix:ino"));
+        byte[] before = Files.readAllBytes(linked.resolve(control));
+
+        // the cluster that runs is a copy of the pristine one, as a new root is a copy of its template
+        ComputeSpec running = TestClusters.spec("ep-l2", 17, root, "l2");
+        cloner.cloneStopped(identity, pristine.dataDir(), running.dataDir());
+        runtime.start(running);
+        try (Connection c = connect(running)) {
+            exec(c, "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 500) g");
+            exec(c, "CHECKPOINT");
+        }
+        runtime.stop("ep-l2");
+        assertThat(Files.readAllBytes(linked.resolve(control))).isEqualTo(before);
+        assertThatThrownBy(() -> cloner.linkStopped(identity, pristine.dataDir(), linked))
+                .isInstanceOf(ComputeException.class).hasMessageContaining("not empty");
+    }
+
     @Test
     void refusesASocketOfAnotherCluster() throws Exception {
         ComputeSpec a = TestClusters.spec("ep-x", 17, root, "x");

@@ -19,11 +19,11 @@ import java.util.List;
  * Long, Integer, Short, Byte, Boolean, Float, Double, BigDecimal, String, byte[], LocalDate (DATE),
  * Instant (TIMESTAMP), LocalDateTime (TIMESTAMP_NTZ); null for NULL.
  */
-final class RowBatch implements ColumnarBatch {
+public final class RowBatch implements ColumnarBatch {
     private final StructType schema;
     private final List<Object[]> rows;
 
-    RowBatch(StructType schema, List<Object[]> rows) {
+    public RowBatch(StructType schema, List<Object[]> rows) {
         this.schema = schema;
         this.rows = rows;
     }

@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
                 DataApiCommands.Create.class, DataApiCommands.Get.class, DataApiCommands.Update.class, DataApiCommands.Delete.class,
                 SyncedTableCommands.Create.class, SyncedTableCommands.Get.class, SyncedTableCommands.Delete.class,
                 CatalogCommands.Create.class, CatalogCommands.Get.class, CatalogCommands.Delete.class,
+                CdfCommands.Create.class, CdfCommands.Get.class, CdfCommands.List.class, CdfCommands.Delete.class,
+                CdfCommands.GetStatus.class, CdfCommands.ListStatuses.class,
                 SnapshotCommands.Create.class, SnapshotCommands.Get.class, SnapshotCommands.List.class, SnapshotCommands.Delete.class,
                 SnapshotCommands.GetSchedule.class, SnapshotCommands.UpdateSchedule.class,
                 OperationCommands.GetOperation.class, OperationCommands.GenerateCredential.class})

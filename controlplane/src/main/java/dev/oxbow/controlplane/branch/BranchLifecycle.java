@@ -34,9 +34,17 @@ public final class BranchLifecycle {
      * snapshot (restores need one), and marks it READY.
      */
     public void bringUp(Project project, Branch branch) throws Exception {
+        bringUp(project, branch, true);
+    }
+
+    /**
+     * As above; with {@code firstSnapshotNow} false a branch without snapshots is left so: a fresh clone, whose first
+     * snapshot is taken after its create is done (its points are bridged to the parent's history until then).
+     */
+    public void bringUp(Project project, Branch branch, boolean firstSnapshotNow) throws Exception {
         resume(project, branch);
         long size = provisioner.logicalSize(project, branch);
-        if (timelines.snapshots(project, branch).isEmpty()) {
+        if (firstSnapshotNow && timelines.snapshots(project, branch).isEmpty()) {
             timelines.snapshot(project, branch);
         }
         computes.settle(branch);

@@ -28,6 +28,7 @@ import java.util.Optional;
 
 /** The work behind branch operations. */
 public final class BranchOperations {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BranchOperations.class);
     private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
@@ -41,10 +42,22 @@ public final class BranchOperations {
     private final BranchMasker masker;
     private final dev.oxbow.storage.BranchCloner cloner;
     private final dev.oxbow.controlplane.compute.Computes computes;
+    private final java.util.function.Consumer<Branch> firstSnapshot;
 
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
                             ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
                             dev.oxbow.controlplane.compute.Computes computes) {
+        this(store, provisioner, lifecycle, clock, timelines, layout, snapshots, masker, cloner, computes, b -> { });
+    }
+
+    /**
+     * {@code firstSnapshot} asks for a cloned branch's first snapshot once its create is done (queued behind it); until
+     * it exists (also across a restart: history maintenance takes any missing one) the branch's points are bridged.
+     */
+    public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
+                            ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
+                            dev.oxbow.controlplane.compute.Computes computes, java.util.function.Consumer<Branch> firstSnapshot) {
+        this.firstSnapshot = firstSnapshot;
         this.masker = masker;
         this.cloner = cloner;
         this.computes = computes;
@@ -80,6 +93,8 @@ public final class BranchOperations {
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Branch branch = Cascade.requireBranch(store, op.resourceName());
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
+                        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
+                        boolean firstSnapshotLater = false;
                         if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
                             OperationRequest.CreateBranch request = requests.read(op, OperationRequest.CreateBranch.class);
@@ -101,11 +116,13 @@ public final class BranchOperations {
                                 lsn = snapshot.lsn();
                                 time = snapshot.time();
                             } else if (past == null) {
+                                timelines.clearForClone(layout.dataDir(project, branch));
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
-                                if (!ownMasking) {
-                                    timelines.adoptBranchPoint(project, layout.dataDir(project, branch), lsn, time);
-                                }
+                                phases.end("clone");
+                                // its first snapshot (a second copy) is taken once the create is done; a masked one
+                                // starts its history over at the masked data below
+                                firstSnapshotLater = !ownMasking;
                             } else {
                                 Timelines.Source source = timelines.resolve(project, parent, past,
                                         past.lsn() != null ? "spec.source_branch_lsn" : "spec.source_branch_time");
@@ -119,9 +136,18 @@ public final class BranchOperations {
                                 branch = mask(project, branch);
                             }
                             store.branches().put(branch);
+                            phases.end("data");
                         }
                         ctx.pointTaken();
-                        lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()));
+                        try (var unquoted = provisioner.withoutQuota(branch)) {
+                            // a retry of a create whose data was done takes a missing first snapshot at once, as before
+                            lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()), !firstSnapshotLater);
+                        }
+                        phases.end("bring_up");
+                        if (firstSnapshotLater) {
+                            firstSnapshot.accept(Cascade.requireBranch(store, op.resourceName()));
+                        }
+                        log.info("branch created branch={} {}", op.resourceName(), phases);
                         return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
                     }
 

@@ -1,5 +1,7 @@
 package dev.oxbow.controlplane.branch;
 
+import dev.oxbow.controlplane.resource.DataApiRecords;
+
 import dev.oxbow.controlplane.operation.OperationRequestCodec;
 import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.BranchState;
@@ -158,10 +160,12 @@ public final class BranchReplacement {
             store.transaction(() -> {
                 store.branches().put(Cascade.requireBranch(store, branch.name()).withSourcePoint(staged.get(0), Instant.parse(staged.get(1)), now));
                 // the data is the parent's now, and so are its roles and databases
+                var dataApis = DataApiRecords.of(store, branch.name());
                 store.roles().list(branch.name()).forEach(r -> store.roles().delete(r.name()));
                 store.databases().list(branch.name()).forEach(d -> store.databases().delete(d.name()));
                 store.roles().list(parent.name()).forEach(r -> store.roles().insert(r.onBranch(branch.branchId(), now)));
                 store.databases().list(parent.name()).forEach(d -> store.databases().insert(d.onBranch(branch.branchId(), now)));
+                DataApiRecords.adopt(store, dataApis, now);
             });
             if (!Files.exists(discard)) {
                 Files.move(live, discard, StandardCopyOption.ATOMIC_MOVE);
@@ -178,10 +182,12 @@ public final class BranchReplacement {
     private void adoptSnapshotRecords(Branch branch, ProjectSnapshot snapshot) {
         Instant now = clock.instant();
         store.transaction(() -> {
+            var dataApis = DataApiRecords.of(store, branch.name());
             store.roles().list(branch.name()).forEach(r -> store.roles().delete(r.name()));
             store.databases().list(branch.name()).forEach(d -> store.databases().delete(d.name()));
             snapshot.roles().forEach(r -> store.roles().insert(r.onBranch(branch.branchId(), now)));
             snapshot.databases().forEach(d -> store.databases().insert(d.onBranch(branch.branchId(), now)));
+            DataApiRecords.adopt(store, dataApis, now);
         });
     }
 

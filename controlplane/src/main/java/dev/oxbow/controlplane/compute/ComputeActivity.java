@@ -73,9 +73,20 @@ public final class ComputeActivity implements AutoCloseable {
 
     /** Counts a connection and returns the running compute's socket directory, waking it if needed. */
     public CompletableFuture<Path> acquire(String endpointUid) {
+        return acquire(endpointUid, endpointByUid(endpointUid));
+    }
+
+    /**
+     * {@link #acquire(String)} for a caller that holds the endpoint's current record (the Data API keeps it until the
+     * metadata changes): no metadata read when the compute runs.
+     */
+    public CompletableFuture<Path> acquire(Endpoint current) {
+        return acquire(current.uid(), Optional.of(current));
+    }
+
+    private CompletableFuture<Path> acquire(String endpointUid, Optional<Endpoint> endpoint) {
         connections.computeIfAbsent(endpointUid, k -> new AtomicInteger()).incrementAndGet();
         lastActivity.put(endpointUid, clock.instant());
-        Optional<Endpoint> endpoint = endpointByUid(endpointUid);
         if (endpoint.isPresent() && computes.running(endpoint.get()) && endpoint.get().state() == EndpointState.ACTIVE) {
             return CompletableFuture.completedFuture(layout.socketDir(endpoint.get()));
         }

@@ -38,6 +38,8 @@ public final class Computes {
     private final java.time.Duration archiveTimeout;
     /** The size each running compute has now (the autoscaler moves it); a compute starts at its minimum. */
     private final java.util.Map<String, Double> currentCu = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Endpoints running without their CPU quota while Oxbow's own set-up work on them runs ({@link #withoutQuota}). */
+    private final java.util.Set<String> unquoted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Per endpoint uid, what holds its server up now ("clone", "snapshot", ...), one entry per holder. */
     private final java.util.Map<String, java.util.List<String>> leases = new java.util.concurrent.ConcurrentHashMap<>();
     /** Per endpoint uid: taking or dropping a lease and stopping for idleness never interleave. */
@@ -164,6 +166,31 @@ public final class Computes {
             throw e;
         }
         return lease;
+    }
+
+    /**
+     * A lease on the branch's read-write server only if it runs and its record says ACTIVE: work that must never
+     * wake a compute (a change feed) takes this; empty otherwise. Checked under the guard the idle suspender
+     * stops under, so the server cannot be stopped between the check and the lease.
+     */
+    public java.util.Optional<Lease> leaseIfActive(Project project, Branch branch, String purpose) throws ComputeException {
+        Endpoint primary = readWriteEndpoint(branch);
+        synchronized (guard(primary.uid())) {
+            Endpoint current = store.endpoints().get(primary.name()).orElse(primary);
+            if (current.disabled() || current.state() != EndpointState.ACTIVE || runtime.find(primary.uid()).isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            leases.computeIfAbsent(primary.uid(), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(purpose);
+        }
+        return java.util.Optional.of(new Lease(branch, primary, purpose));
+    }
+
+    private static boolean hasReplicationSlots(java.nio.file.Path dataDir) {
+        try (var slots = java.nio.file.Files.list(dataDir.resolve("pg_replslot"))) {
+            return slots.anyMatch(p -> !p.getFileName().toString().startsWith("."));
+        } catch (java.io.IOException e) {
+            return false; // no data directory yet, or no slots directory
+        }
     }
 
     /** What holds the endpoint's server up now, e.g. {@code [clone]}; empty when nothing does. */
@@ -311,10 +338,43 @@ public final class Computes {
         }
     }
 
+    /** Puts the CPU quota of the endpoint's current size back on its compute ({@link #withoutQuota} ended). */
+    public interface Unquoted extends AutoCloseable {
+        @Override
+        void close() throws ComputeException;
+    }
+
+    /**
+     * Until closed, the branch's read-write compute runs without its CPU quota (started so, or lifted now if it runs):
+     * the set-up SQL of a create (roles, ownership, its size) is Oxbow's work, not the tenant's, and under a 0.5 CU
+     * quota (0.125 cores) it took longer than the rest of a project create. Its memory limit stays.
+     */
+    public Unquoted withoutQuota(Branch branch) throws ComputeException {
+        Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
+        if (primary == null) {
+            return () -> { };
+        }
+        synchronized (guard(primary.uid())) {
+            unquoted.add(primary.uid());
+            if (runtime.find(primary.uid()).isPresent()) {
+                runtime.resize(primary.uid(), sizing.memoryBytes(currentCu(primary)), dev.oxbow.compute.Cgroups.UNLIMITED_CPUS);
+            }
+        }
+        return () -> {
+            synchronized (guard(primary.uid())) {
+                unquoted.remove(primary.uid());
+                if (runtime.find(primary.uid()).isPresent()) {
+                    runtime.resize(primary.uid(), sizing.memoryBytes(currentCu(primary)), sizing.cpus(currentCu(primary)));
+                }
+            }
+        };
+    }
+
     /** A compute (re)starts at its minimum size. */
     private void startServer(Project project, Branch branch, Endpoint endpoint, dev.oxbow.compute.PhaseTimer phases) throws ComputeException {
         currentCu.put(endpoint.uid(), endpoint.minCu());
-        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()), sizing.cpus(endpoint.minCu()));
+        runtime.resize(endpoint.uid(), sizing.memoryBytes(endpoint.minCu()),
+                unquoted.contains(endpoint.uid()) ? dev.oxbow.compute.Cgroups.UNLIMITED_CPUS : sizing.cpus(endpoint.minCu()));
         phases.end("cgroup_limits");
         if (endpoint.readWrite()) {
             ensureArchiveDir(project, layout.archiveDir(project, branch));
@@ -369,6 +429,12 @@ public final class Computes {
         settings.put("maintenance_work_mem", Math.max(65536, memory / 16 / 1024) + "kB");
         if (endpoint.readWrite()) {
             settings.putAll(dev.oxbow.storage.WalArchive.storageDefaults());
+            if (!store.cdfConfigs().listUnder(branch.name() + "/").isEmpty() || hasReplicationSlots(layout.dataDir(project, branch, endpoint))) {
+                // change feeds decode the WAL (logical replication); only branches with a feed pay for the extra WAL. A
+                // branch cloned from one with a feed holds its slot, and Postgres refuses to start with a logical slot
+                // below wal_level=logical: it starts so, and CdfRunner's sweep drops the orphan slot
+                settings.put("wal_level", "logical");
+            }
         }
         if (withTenantSettings) {
             settings.putAll(tenantSettings(project, endpoint));

@@ -3,6 +3,10 @@ package dev.oxbow.controlplane.compute;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.compute.ComputeException;
+import dev.oxbow.compute.ComputeSpec;
+import dev.oxbow.compute.PgAdmin;
+import dev.oxbow.compute.PgConnections;
+import dev.oxbow.compute.PhaseTimer;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Database;
 import dev.oxbow.metadata.Endpoint;
@@ -20,6 +24,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 
 /** The physical side of branches: creating their clusters, cloning them, measuring and removing them. */
 public final class Provisioner {
@@ -39,23 +44,69 @@ public final class Provisioner {
         this.layout = layout;
     }
 
+    /**
+     * The template every new root cluster is a copy of: initdb's result, started once, given what every cluster has
+     * from birth ({@link BranchSql#bootstrap}) and the default database, and stopped cleanly. {@code CREATE DATABASE}
+     * copies template1 through the WAL and checkpoints: 1-3 s of a project create on a throttled compute, paid once
+     * per PostgreSQL version now. Its files never change, so a root's first snapshot is hard links to them. Give it a
+     * new name when what it holds changes (the kept template of the old name is then simply never used again).
+     */
+    static final String ROOT_TEMPLATE = "root-1";
+
     /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
     public void initRoot(Project project, Branch branch) throws Exception {
         Path data = layout.dataDir(project, branch);
+        var runtime = computes.runtime();
         computes.stop(computes.readWriteEndpoint(branch));
+        runtime.stop(seedUid(branch)); // a seeding server of an earlier attempt
+        runtime.stopOrphan(data);      // ... or one a killed Oxbow left running
         cloner.delete(data);
         computes.owner(project).containerDirs(data.getParent());
-        long start = System.nanoTime();
-        computes.runtime().initdb(project.uid(), project.pgVersion(), data, Defaults.SYSTEM_ROLE);
-        // the branch's first snapshot is the cluster before its first start: a copy, where a backup of the running
-        // server took a checkpoint, a copy and a wait for the WAL archive (1.3 s of a 3.5 s project create)
+        PhaseTimer phases = PhaseTimer.start();
+        java.util.Optional<Path> template = runtime.copyTemplate(project.uid(), project.pgVersion(), Defaults.SYSTEM_ROLE, ROOT_TEMPLATE, data);
+        phases.end("template");
+        if (template.isEmpty()) {
+            runtime.initdb(project.uid(), project.pgVersion(), data, Defaults.SYSTEM_ROLE);
+            phases.end("initdb");
+            seed(project, branch, data);
+            phases.end("seed");
+        }
+        // the branch's first snapshot is the cluster before its first start: links to the template's files (or a
+        // copy), where a backup of the running server took a checkpoint, a copy and a wait for the WAL archive
         // what an interrupted earlier attempt left belongs to another cluster: its snapshots, and WAL of the same names
         cloner.delete(layout.snapshotsDir(project, branch));
         cloner.delete(layout.archiveDir(project, branch));
-        new dev.oxbow.storage.SnapshotStore(cloner, clock).adoptStopped(computes.owner(project), data, layout.snapshotsDir(project, branch));
+        new dev.oxbow.storage.SnapshotStore(cloner, clock).adoptStopped(computes.owner(project), data, layout.snapshotsDir(project, branch), template);
+        phases.end("first_snapshot");
         applyRecords(project, branch);
-        log.info("branch cluster created project={} branch={} pg={} ms={}", project.projectId(), branch.branchId(),
-                project.pgVersion(), (System.nanoTime() - start) / 1_000_000);
+        phases.end("records");
+        log.info("branch cluster created project={} branch={} pg={} {}", project.projectId(), branch.branchId(), project.pgVersion(), phases);
+    }
+
+    /** Gives a fresh cluster what {@link #ROOT_TEMPLATE} holds, on a private server of its own, and keeps the result. */
+    private void seed(Project project, Branch branch, Path data) throws Exception {
+        var runtime = computes.runtime();
+        String uid = seedUid(branch);
+        Path socketDir = layout.socketDir(uid);
+        try {
+            runtime.start(new ComputeSpec(uid, project.uid(), project.pgVersion(), data, socketDir, Map.of("max_connections", "20")));
+            try (Connection c = PgConnections.openForOxbow(socketDir, "postgres", Defaults.SYSTEM_ROLE)) {
+                BranchSql.bootstrap(c);
+                new PgAdmin(c).createDatabase(Defaults.DEFAULT_DATABASE, Defaults.SYSTEM_ROLE);
+            }
+        } finally {
+            runtime.stop(uid); // a fast shutdown ends in a checkpoint: the cluster is cleanly stopped
+        }
+        runtime.keepTemplate(project.pgVersion(), Defaults.SYSTEM_ROLE, ROOT_TEMPLATE, data);
+    }
+
+    private static String seedUid(Branch branch) {
+        return "seed-" + branch.uid();
+    }
+
+    /** The branch's read-write compute without its CPU quota until closed ({@link Computes#withoutQuota}). */
+    public Computes.Unquoted withoutQuota(Branch branch) throws ComputeException {
+        return computes.withoutQuota(branch);
     }
 
     /** Copies the parent's data as of now into the child's data directory; the parent keeps serving. Returns the LSN. */

@@ -36,7 +36,9 @@ import java.util.concurrent.TimeUnit;
  * Serves Data API requests: finds the database's data API (absent or not READY: 404), resolves the caller, wakes the
  * branch's read-write compute through the same path as client connections (counted while the request runs, so the
  * suspender sees it), borrows a pooled connection and lets {@link DataApiEngine} run the request in one transaction as
- * the caller's role, so grants and row-level security decide.
+ * the caller's role, so grants and row-level security decide. What a request needs from the metadata (the data API,
+ * branch, database, endpoint; the token's caller) is read once and kept until the metadata changes; each request is
+ * audited ({@link DataApiAudit}).
  *
  * <p>Why no shared "authenticator" role (PostgREST's design: one login role that is a member of every user role and
  * {@code SET ROLE}s per transaction): on Oxbow callers can create functions, and a function may {@code RESET ROLE} back
@@ -50,22 +52,36 @@ public final class DataApiGateway implements AutoCloseable {
     public static final String BASE_PATH = "/api/2.0/oxbow/data-api";
     private static final Duration WAKE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30);
+    /** How stale a schema cache may be for a change that adds nothing a request names (a new column under select=*). */
+    private static final Duration SCHEMA_RECHECK = Duration.ofSeconds(1);
+    /** A request's metadata is read again after any metadata write, and at least this often. */
+    private static final Duration TARGET_KEPT = Duration.ofMinutes(1);
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a request path resolves to in the metadata; {@code endpoint} is the branch's read-write one (null: none). */
+    private record Target(DataApi api, Project project, Branch branch, Database database, Endpoint endpoint, DataApiSettings settings) {}
 
     private final MetadataStore store;
     private final DataApiService service;
     private final DataApiCallers callers;
     private final ComputeActivity activity;
     private final ConnectionPool pool;
-    private final SchemaCaches caches = new SchemaCaches();
+    private final SchemaCaches caches;
+    private final MetadataCache<Optional<Target>> targets;
+    private final DataApiAudit audit;
+    private final Clock clock;
 
     public DataApiGateway(MetadataStore store, DataApiService service, IdentityService identity, TokenService tokens, AccessControl access,
                           ComputeActivity activity, Clock clock) {
         this.store = store;
         this.service = service;
-        this.callers = new DataApiCallers(store, identity, tokens, access);
+        this.callers = new DataApiCallers(store, identity, tokens, access, clock);
         this.activity = activity;
-        this.pool = new ConnectionPool(4, Duration.ofSeconds(2), clock);
+        this.clock = clock;
+        this.pool = new ConnectionPool(8, Duration.ofSeconds(2), clock);
+        this.caches = new SchemaCaches(clock, SCHEMA_RECHECK);
+        this.targets = new MetadataCache<>(store, clock, 10_000);
+        this.audit = new DataApiAudit(store);
     }
 
     /** The path a database's Data API is served under (without host), e.g. {@code /api/2.0/oxbow/data-api/p/production/db}. */
@@ -75,21 +91,38 @@ public final class DataApiGateway implements AutoCloseable {
 
     /** A READY data API on {@code projects/<p>/branches/<b>/databases/<d>} of a live branch; empty means 404. */
     public Optional<DataApi> find(String projectId, String branchId, String databaseId) {
-        String db = Database.nameOf(projectId, branchId, databaseId);
-        return service.current(db).filter(api -> api.state() == DataApiService.READY)
-                .filter(api -> store.branches().get(api.branchNameOf()).filter(b -> !b.deleted()).isPresent())
-                .filter(api -> store.projects().get(Project.nameOf(projectId)).filter(p -> !p.deleted()).isPresent());
+        return target(projectId, branchId, databaseId).map(Target::api);
     }
 
-    /** Answers one request for {@code api} with the bearer token {@code bearer} (null when none was sent). */
-    public DataApiResponse handle(DataApi api, String bearer, DataApiRequest request) {
+    private Optional<Target> target(String projectId, String branchId, String databaseId) {
+        return targets.get(projectId + "/" + branchId + "/" + databaseId,
+                () -> new MetadataCache.Loaded<>(load(projectId, branchId, databaseId), clock.instant().plus(TARGET_KEPT)));
+    }
+
+    private Optional<Target> load(String projectId, String branchId, String databaseId) {
+        String dbName = Database.nameOf(projectId, branchId, databaseId);
+        Optional<DataApi> api = service.current(dbName).filter(a -> a.state() == DataApiService.READY);
+        Optional<Branch> branch = store.branches().get(Branch.nameOf(projectId, branchId)).filter(b -> !b.deleted());
+        Optional<Project> project = store.projects().get(Project.nameOf(projectId)).filter(p -> !p.deleted());
+        Optional<Database> db = store.databases().get(dbName);
+        if (api.isEmpty() || branch.isEmpty() || project.isEmpty() || db.isEmpty()) {
+            return Optional.empty();
+        }
+        Endpoint endpoint = store.endpoints().list(branch.get().name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);
+        return Optional.of(new Target(api.get(), project.get(), branch.get(), db.get(), endpoint, settings(api.get())));
+    }
+
+    /** Answers one request for {@code api} with the bearer token {@code bearer} (null when none was sent), and audits it. */
+    public DataApiResponse handle(DataApi api, String bearer, DataApiRequest request, String remote) {
         long started = System.nanoTime();
         DataApiResponse response;
+        String[] who = {null};
         try {
-            response = serve(api, bearer, request);
+            response = serve(api, bearer, request, who);
         } catch (PostgrestException e) {
             response = error(e);
         }
+        audit.record(clock.instant(), who[0], request.method(), api.name() + request.path(), response.status(), remote);
         if (api.serverTimingEnabled()) {
             Map<String, String> headers = new LinkedHashMap<>(response.headers());
             headers.put("Server-Timing", String.format(java.util.Locale.ROOT, "total;dur=%.1f", (System.nanoTime() - started) / 1e6));
@@ -98,51 +131,61 @@ public final class DataApiGateway implements AutoCloseable {
         return response;
     }
 
-    private DataApiResponse serve(DataApi api, String bearer, DataApiRequest request) {
-        Project project = store.projects().get(Project.nameOf(api.projectId())).orElseThrow(DataApiGateway::notFound);
-        Branch branch = store.branches().get(api.branchNameOf()).orElseThrow(DataApiGateway::notFound);
-        Database db = store.databases().get(api.parentName()).orElseThrow(DataApiGateway::notFound);
-        DataApiCallers.Caller caller = callers.resolve(bearer, project, branch);
-        Endpoint endpoint = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst()
-                .orElseThrow(() -> unavailable("branch " + branch.name() + " has no read-write endpoint"));
+    private DataApiResponse serve(DataApi api, String bearer, DataApiRequest request, String[] who) {
+        Target target = target(api.projectId(), api.branchId(), api.databaseId()).orElseThrow(DataApiGateway::notFound);
+        Branch branch = target.branch();
+        Database db = target.database();
+        DataApiCallers.Caller caller = callers.resolve(bearer, target.project(), branch);
+        who[0] = caller.role();
+        Endpoint endpoint = target.endpoint();
+        if (endpoint == null) {
+            throw unavailable("branch " + branch.name() + " has no read-write endpoint");
+        }
         if (endpoint.disabled()) {
             throw unavailable("the read-write endpoint " + endpoint.name() + " is disabled");
         }
         Path socketDir;
         try {
-            socketDir = activity.acquire(endpoint.uid()).get(WAKE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            socketDir = activity.acquire(endpoint).get(WAKE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             activity.release(endpoint.uid());
             throw unavailable("the compute " + endpoint.name() + " could not be woken: " + rootMessage(e));
         }
-        String key = endpoint.uid() + "/" + db.postgresDatabase() + "/" + caller.role();
+        String computeKey = endpoint.uid() + "/";
+        String schemaKey = computeKey + db.postgresDatabase();
+        String key = schemaKey + "/" + caller.role();
+        DataApiEngine engine = new DataApiEngine(target.settings());
+        boolean reads = request.method().equals("GET") || request.method().equals("HEAD");
         try {
-            // a pooled connection may predate a suspend: it fails on the first statement, before the request's own
-            // transaction; then the pool is emptied and the request runs once more on a new connection
             for (int attempt = 1; ; attempt++) {
                 Connection c = pool.borrow(key, () -> PgConnections.open(socketDir, db.postgresDatabase(), caller.role()));
-                SchemaCache cache;
+                DataApiResponse response;
                 try {
-                    cache = caches.get(endpoint.uid() + "/" + db.postgresDatabase(), c, settings(api).schemas());
-                } catch (SQLException e) {
+                    response = engine.handle(c, new DataApiEngine.SchemaSource() {
+                        public SchemaCache current() throws SQLException {
+                            return caches.get(schemaKey, c, target.settings().schemas());
+                        }
+
+                        public SchemaCache checkedNow() throws SQLException {
+                            return caches.checkedNow(schemaKey, c, target.settings().schemas());
+                        }
+                    }, caller.role(), caller.claims(), request);
+                } catch (RuntimeException e) {
                     ConnectionPool.quietlyClose(c);
-                    pool.evict(endpoint.uid() + "/");
-                    if (attempt >= 2) {
-                        throw e;
-                    }
-                    continue;
+                    throw e;
                 }
-                boolean healthy = false;
-                try {
-                    DataApiResponse response = new DataApiEngine(settings(api)).handle(c, cache, caller.role(), caller.claims(), request);
-                    healthy = !c.isClosed() && c.getAutoCommit();
+                if (!c.isClosed() && c.getAutoCommit()) {
+                    pool.giveBack(key, c);
                     return response;
-                } finally {
-                    if (healthy) {
-                        pool.giveBack(key, c);
-                    } else {
-                        ConnectionPool.quietlyClose(c);
-                    }
+                }
+                // the connection broke (the compute restarted: a reset, a restore, a crash): the compute's other pooled
+                // connections are as dead. A read runs again on a new one; a write may have reached the server, so it
+                // is not repeated (the client sees PostgREST's retryable 503)
+                ConnectionPool.quietlyClose(c);
+                pool.evict(computeKey);
+                caches.evict(computeKey);
+                if (!reads || attempt >= 2) {
+                    return response.status() >= 500 ? response : error(unavailable("the connection to the compute broke"));
                 }
             }
         } catch (SQLException e) {
@@ -150,7 +193,8 @@ public final class DataApiGateway implements AutoCloseable {
                 throw new PostgrestException(401, "PGRST301", "role \"" + caller.role() + "\" cannot log in to the database", e.getMessage(),
                         "Data API callers need a role that logs in (auth_method LAKEBASE_OAUTH_V1).");
             }
-            pool.evict(endpoint.uid() + "/");
+            pool.evict(computeKey);
+            caches.evict(computeKey);
             throw unavailable("cannot reach the database: " + e.getMessage());
         } finally {
             activity.release(endpoint.uid());
@@ -166,7 +210,7 @@ public final class DataApiGateway implements AutoCloseable {
                 };
         Integer maxRows = api.dbMaxRows() == null ? null : (int) Math.min(Integer.MAX_VALUE, api.dbMaxRows());
         return new DataApiSettings(api.dbSchemas().isEmpty() ? null : api.dbSchemas(),
-                api.dbExtraSearchPath().isEmpty() ? null : api.dbExtraSearchPath(), maxRows, STATEMENT_TIMEOUT, mode);
+                api.dbExtraSearchPath().isEmpty() ? null : api.dbExtraSearchPath(), maxRows, STATEMENT_TIMEOUT, mode, api.dbAggregatesEnabled());
     }
 
     private static PostgrestException notFound() {
@@ -207,5 +251,6 @@ public final class DataApiGateway implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        audit.close();
     }
 }

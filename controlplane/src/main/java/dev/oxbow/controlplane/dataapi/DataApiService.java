@@ -59,7 +59,8 @@ public final class DataApiService {
         Instant now = clock.instant();
         DataApi api = new DataApi(db.projectId(), db.branchId(), db.databaseId(), now, now, CREATING, schemas("spec.db_schemas", s.dbSchemas()),
                 schemas("spec.db_extra_search_path", s.dbExtraSearchPath()), maxRows(s.dbMaxRows()), openApiMode(s.openapiMode()),
-                origins(s.serverCorsAllowedOrigins()), Boolean.TRUE.equals(s.serverTimingEnabled()), List.of());
+                origins(s.serverCorsAllowedOrigins()), Boolean.TRUE.equals(s.serverTimingEnabled()), List.of(),
+                Boolean.TRUE.equals(s.dbAggregatesEnabled()));
         if (current(databaseName).isPresent()) {
             throw ApiException.alreadyExists("data API already exists: " + DataApi.nameOf(databaseName));
         }
@@ -91,7 +92,8 @@ public final class DataApiService {
                 paths.contains("spec.openapi_mode") ? openApiMode(s.openapiMode()) : current.openapiMode(),
                 paths.contains("spec.server_cors_allowed_origins") ? origins(s.serverCorsAllowedOrigins()) : current.serverCorsAllowedOrigins(),
                 paths.contains("spec.server_timing_enabled") ? Boolean.TRUE.equals(s.serverTimingEnabled()) : current.serverTimingEnabled(),
-                current.availableSchemas());
+                current.availableSchemas(),
+                paths.contains("spec.db_aggregates_enabled") ? Boolean.TRUE.equals(s.dbAggregatesEnabled()) : current.dbAggregatesEnabled());
         Operation op = ops.create(name, current.projectId(), UPDATE, METADATA, new OperationRequest.PutDataApi(current));
         store.transaction(() -> {
             store.dataApis().put(updated);
@@ -125,17 +127,13 @@ public final class DataApiService {
 
     /** Fields of the SDK's spec that Oxbow has no equivalent for: refused when set (to anything but their zero value). */
     private static void refuseUnsupported(DataApiSpec s, Set<String> paths) {
-        if (paths.contains("spec.db_aggregates_enabled") && Boolean.TRUE.equals(s.dbAggregatesEnabled())) {
-            throw ApiException.invalid("Field spec.db_aggregates_enabled is not supported by Oxbow: aggregate functions in select= are not"
-                    + " offered; leave it unset or false.");
-        }
         if (paths.contains("spec.jwt_role_claim_key") && s.jwtRoleClaimKey() != null) {
             throw ApiException.invalid("Field spec.jwt_role_claim_key is not supported by Oxbow: the Postgres role is the identity of the"
                     + " bearer token (an Oxbow database credential or personal access token), not a JWT claim; leave it unset.");
         }
         if (paths.contains("spec.jwt_cache_max_lifetime") && s.jwtCacheMaxLifetime() != null && !s.jwtCacheMaxLifetime().matches("0+(\\.0+)?s")) {
-            throw ApiException.invalid("Field spec.jwt_cache_max_lifetime is not supported by Oxbow: tokens are checked on every request;"
-                    + " leave it unset.");
+            throw ApiException.invalid("Field spec.jwt_cache_max_lifetime is not supported by Oxbow: a token's check is kept until the"
+                    + " token expires or Oxbow's metadata changes (a revocation, a grant), at most 5 minutes; leave it unset.");
         }
     }
 

@@ -49,6 +49,16 @@ public final class HistoryMaintenance {
         tasks.every("history-maintenance", policy.checkInterval(), policy.checkInterval(), this::checkAll);
     }
 
+    /** Queues the branch's maintenance (its first snapshot, if it has none) behind the project's running operation. */
+    public void snapshotSoon(Branch branch) {
+        executor.enqueue(branch.projectId(), () -> maintain(branch.projectId(), branch.name())).whenComplete((ok, failure) -> {
+            if (failure != null) {
+                log.warn("first snapshot not taken branch={} cause={} (the next maintenance pass retries)", branch.name(),
+                        String.valueOf(failure.getCause() == null ? failure : failure.getCause()));
+            }
+        });
+    }
+
     /** One pass over every live branch; waits for the work it queued. */
     void checkAll() {
         for (Project project : store.projects().all()) {

@@ -114,6 +114,7 @@ public final class PastServers implements PastComputes.Servers {
         }
         try {
             cloner.delete(layout.pastComputesDir(project).resolve(uid));
+            cloner.delete(layout.socketDir(uid));
         } catch (IOException e) {
             log.warn("time-travel compute files not deleted uid={} cause={}", uid, e.getMessage());
         }
@@ -134,6 +135,7 @@ public final class PastServers implements PastComputes.Servers {
                         log.warn("orphaned time-travel server not stopped dir={} cause={}", dir, e.getMessage());
                     }
                     cloner.delete(dir);
+                    cloner.delete(layout.socketDir(dir.getFileName().toString()));
                     log.info("time-travel compute left by an earlier process removed project={} dir={}", project.name(), dir.getFileName());
                 }
             } catch (IOException e) {

@@ -19,6 +19,7 @@ import dev.oxbow.storage.PointInTimeRecovery.Target;
 import dev.oxbow.storage.Snapshot;
 import dev.oxbow.storage.SnapshotStore;
 import dev.oxbow.storage.WalArchive;
+import dev.oxbow.storage.WalBridge;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +47,23 @@ public final class Timelines {
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(30);
 
-    /** The branch whose history holds a point, and the snapshot recovery starts from. */
-    public record Source(Branch branch, Snapshot snapshot) {}
+    /**
+     * The branch whose history holds a point, and the snapshot recovery starts from; with a {@code bridge}, the
+     * snapshot is its parent's, for a point after the branch point that is older than the branch's own first snapshot.
+     */
+    public record Source(Branch branch, Snapshot snapshot, Optional<Bridge> bridge) {
+        public Source(Branch branch, Snapshot snapshot) {
+            this(branch, snapshot, Optional.empty());
+        }
+    }
+
+    /**
+     * Points of a branch between its branch point and its first snapshot (taken after the create is done): the
+     * parent's snapshot before the branch point, the parent's WAL up to the segment holding the branch point, and the
+     * branch's own WAL from that segment on. A clone's copy point ends a segment, or its WAL copy holds the parent's
+     * part of that segment, so the branch's version of it begins with the parent's WAL: nothing is missing between them.
+     */
+    public record Bridge(Branch parent, String branchPointLsn) {}
 
     /** The point a recovery actually reached (the time is the requested one, null for an LSN target). */
     public record Reached(String lsn, Instant time) {}
@@ -93,6 +109,15 @@ public final class Timelines {
      * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
      * begins exactly at the branch point; points before it come from the parent.
      */
+    /**
+     * Forgets the history an interrupted earlier attempt left beside a data directory about to be cloned again (its
+     * snapshots and WAL belong to another copy); the new history begins with the first snapshot taken after the create.
+     */
+    public void clearForClone(Path dataDir) throws IOException {
+        cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
+        cloner.delete(dataDir.resolveSibling(WalArchive.DIR));
+    }
+
     public void adoptBranchPoint(Project project, Path clonedDataDir, String lsn, Instant time) throws ComputeException, IOException {
         cloner.delete(clonedDataDir.resolveSibling(SnapshotStore.DIR)); // left by an interrupted earlier attempt
         snapshots.adopt(computes.owner(project), clonedDataDir, lsn, time, clonedDataDir.resolveSibling(SnapshotStore.DIR));
@@ -135,6 +160,12 @@ public final class Timelines {
             }
             if (s.isPresent()) {
                 return new Source(current, s.get());
+            }
+            if (!current.isRoot() && !current.masked() && current.sourceBranchLsn() != null && !beforeBranchPoint(current, target)) {
+                Optional<Source> bridged = bridge(project, current);
+                if (bridged.isPresent()) {
+                    return bridged.get();
+                }
             }
             if (current.isRoot() || !beforeBranchPoint(current, target)) {
                 break;
@@ -182,6 +213,16 @@ public final class Timelines {
         }
     }
 
+    /** The parent's newest snapshot at or before the branch point of {@code branch}, as the base of a {@link Bridge}. */
+    private Optional<Source> bridge(Project project, Branch branch) throws IOException {
+        Optional<Branch> parent = store.branches().get(Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+        if (parent.isEmpty()) {
+            return Optional.empty();
+        }
+        return pick(snapshots(project, parent.get()), new Target(branch.sourceBranchLsn(), null))
+                .map(s -> new Source(branch, s, Optional.of(new Bridge(parent.get(), branch.sourceBranchLsn()))));
+    }
+
     private static Optional<Snapshot> pick(List<Snapshot> snaps, Target target) {
         Snapshot best = null;
         for (Snapshot s : snaps) {
@@ -211,7 +252,9 @@ public final class Timelines {
         var owner = computes.owner(project);
         computes.ensureArchiveDir(project, dataDir.resolveSibling(WalArchive.DIR));
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, target));
-        settings.putAll(PointInTimeRecovery.settings(layout.archiveDir(project, source.branch()), point));
+        WalSource wal = walSource(project, source, dataDir);
+        settings.putAll(PointInTimeRecovery.settings(wal.dir(), point));
+        wal.timeline().ifPresent(t -> settings.put("recovery_target_timeline", t));
         String uid = "rcv-" + target.uid();
         Path socketDir = layout.socketDir(uid);
         var runtime = computes.runtime();
@@ -231,6 +274,7 @@ public final class Timelines {
             snapshots.take(owner, socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
         } finally {
             runtime.stop(uid);
+            cloner.delete(dataDir.resolveSibling(BRIDGE_DIR));
         }
         String lsn = PointInTimeRecovery.switchPoint(dataDir).orElse(point.lsn());
         log.info("branch data recovered branch={} source={} snapshot={} target={} reached_lsn={} ms={}", target.name(),
@@ -244,6 +288,9 @@ public final class Timelines {
      */
     private void prepareCopy(Project project, Source source, Target point, Path dataDir, dev.oxbow.compute.PhaseTimer phases) throws Exception {
         String reachable = flush(project, source.branch());
+        if (source.bridge().isPresent()) {
+            flush(project, source.bridge().get().parent()); // its WAL up to the branch point
+        }
         phases.end("flush");
         if (point.lsn() != null && Lsn.parse(point.lsn()) > Lsn.parse(reachable)) {
             throw ApiException.invalid("LSN " + point.lsn() + " is ahead of branch " + source.branch().name()
@@ -252,7 +299,7 @@ public final class Timelines {
         cloner.delete(dataDir);
         cloner.delete(dataDir.resolveSibling(SnapshotStore.DIR));
         Snapshot from = source.snapshot();
-        if (bucket.isPresent()) {
+        if (bucket.isPresent() && source.bridge().isEmpty()) {
             // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
             from = bucket.get().ensureLocal(project, source.branch(), from);
             try {
@@ -278,9 +325,30 @@ public final class Timelines {
                                       dev.oxbow.compute.PhaseTimer phases) throws Exception {
         prepareCopy(project, source, point, dataDir, phases);
         Map<String, String> settings = new LinkedHashMap<>(computes.recoverySettings(project, branch));
-        settings.putAll(PointInTimeRecovery.pausedSettings(layout.archiveDir(project, source.branch()), point));
+        WalSource wal = walSource(project, source, dataDir);
+        settings.putAll(PointInTimeRecovery.pausedSettings(wal.dir(), point));
+        wal.timeline().ifPresent(t -> settings.put("recovery_target_timeline", t));
         settings.put("archive_mode", "off"); // it never writes WAL of its own; nothing may reach the branch's archive
         return settings;
+    }
+
+    /** Beside a recovery's data directory: the joined WAL of a {@link Bridge} (hard links), removed with it. */
+    private static final String BRIDGE_DIR = "wal-bridge";
+
+    /** Where a recovery reads WAL from, and for a bridge the timeline to follow (the branch's at its branch point). */
+    private record WalSource(Path dir, Optional<String> timeline) {}
+
+    private WalSource walSource(Project project, Source source, Path dataDir) throws IOException, ComputeException {
+        if (source.bridge().isEmpty()) {
+            return new WalSource(layout.archiveDir(project, source.branch()), Optional.empty());
+        }
+        Bridge bridge = source.bridge().get();
+        Path joined = dataDir.resolveSibling(BRIDGE_DIR);
+        cloner.delete(joined);
+        String timeline = WalBridge.link(computes.owner(project), layout.archiveDir(project, bridge.parent()), layout.archiveDir(project, source.branch()),
+                Lsn.parse(bridge.branchPointLsn()), source.snapshot().pgdata(), joined);
+        // the parent may have gone on to newer timelines since; the point is on the branch's
+        return new WalSource(joined, Optional.of(Long.toString(Long.parseLong(timeline, 16))));
     }
 
     /** The server accepts connections once recovery has reached the target and promoted (hot standby is off). */
@@ -332,6 +400,14 @@ public final class Timelines {
             snapshots.remove(snaps.get(i));
         }
         String keep = snaps.get(keepFrom).startSegment();
+        if (keepFrom == 0 && snaps.get(0).time().isAfter(horizon) && !branch.isRoot() && branch.sourceBranchLsn() != null
+                && Lsn.parse(branch.sourceBranchLsn()) < snaps.get(0).lsnValue()) {
+            // the window still reaches before the first snapshot: those points replay the WAL from the branch point ({@link Bridge})
+            String bridgeStart = WalBridge.segmentOf(Lsn.parse(branch.sourceBranchLsn()), snaps.get(0).pgdata());
+            if (bridgeStart.substring(8, 24).compareTo(keep.substring(8, 24)) < 0) {
+                keep = bridgeStart;
+            }
+        }
         if (bucket.isPresent()) {
             Optional<String> unshipped = bucket.get().keepLocalWalFrom(project, branch);
             if (unshipped.isPresent() && unshipped.get().substring(8, 24).compareTo(keep.substring(8, 24)) < 0) {

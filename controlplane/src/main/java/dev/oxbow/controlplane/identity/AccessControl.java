@@ -59,6 +59,16 @@ public final class AccessControl {
         return store.catalogPermissions().of(catalog).stream().anyMatch(g -> applies(p, groups, g.principalKind(), g.principal()));
     }
 
+    /** Whether {@code p} may write change feeds into catalog {@code catalog}: admins always, others when granted CAN_MANAGE on it. */
+    public boolean canWriteCatalog(Principal p, String catalog) {
+        if (p.admin()) {
+            return true;
+        }
+        Set<String> groups = groupsOf(p);
+        return store.catalogPermissions().of(catalog).stream()
+                .anyMatch(g -> g.level().equals("CAN_MANAGE") && applies(p, groups, g.principalKind(), g.principal()));
+    }
+
     public void requireUse(Principal p, Project project) {
         if (level(p, project) == Level.NONE) {
             throw ApiException.notFound("project", project.name());

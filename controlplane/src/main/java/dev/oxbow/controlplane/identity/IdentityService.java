@@ -109,6 +109,11 @@ public final class IdentityService {
                 .flatMap(t -> principal(t.userId()));
     }
 
+    /** When a personal access token expires (null: never, or no such token); read beside {@link #authenticate} by caches. */
+    public java.time.Instant expiryOf(String token) {
+        return store.identities().tokenByHash(hash(token.strip())).map(t -> t.expireTime()).orElse(null);
+    }
+
     /** The active user or service principal with this id. */
     public Optional<Principal> principal(String id) {
         Optional<Principal> user = store.identities().user(id).filter(User::active)

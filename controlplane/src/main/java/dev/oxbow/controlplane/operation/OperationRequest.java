@@ -80,12 +80,16 @@ public sealed interface OperationRequest {
     /** CREATE/UPDATE/DELETE_DATA_API: the data API before (null for a new one), put back if the update fails. */
     record PutDataApi(dev.oxbow.metadata.DataApi previous) implements OperationRequest {}
 
+    /** DELETE_CDF_CONFIG: {@code force} drops the slot even when the compute cannot be reached now (it is dropped when it next runs). */
+    record DeleteCdfConfig(boolean force) implements OperationRequest {}
+
     /** The request type each kind of operation carries. */
     static Class<? extends OperationRequest> typeOf(OperationKind kind) {
         return switch (kind) {
             case CREATE_PROJECT, UPDATE_PROJECT, UNDELETE_PROJECT, UPDATE_BRANCH, UNDELETE_BRANCH,
                  CREATE_ENDPOINT, DELETE_ENDPOINT, SYNC_SYNCED_TABLE, CREATE_CATALOG, DELETE_CATALOG,
-                 CREATE_SNAPSHOT, DELETE_SNAPSHOT -> None.class;
+                 CREATE_SNAPSHOT, DELETE_SNAPSHOT, CREATE_CDF_CONFIG -> None.class;
+            case DELETE_CDF_CONFIG -> DeleteCdfConfig.class;
             case DELETE_PROJECT, DELETE_BRANCH -> Delete.class;
             case CREATE_BRANCH -> CreateBranch.class;
             case RESTORE_BRANCH -> RestoreBranch.class;

@@ -47,11 +47,13 @@ public final class ProjectOperations {
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Project project = Cascade.requireProject(store, op.resourceName());
                         Branch root = Cascade.requireBranch(store, Branch.nameOf(project.projectId(), Defaults.DEFAULT_BRANCH));
-                        if (root.state() != BranchState.READY) {
-                            provisioner.initRoot(project, root);
+                        try (var unquoted = provisioner.withoutQuota(root)) {
+                            if (root.state() != BranchState.READY) {
+                                provisioner.initRoot(project, root);
+                            }
+                            ctx.pointTaken();
+                            branches.bringUp(project, root);
                         }
-                        ctx.pointTaken();
-                        branches.bringUp(project, root);
                         return OperationResult.of(Cascade.requireProject(store, op.resourceName()));
                     }
 

@@ -62,8 +62,9 @@ class DataApiServiceTest {
 
     @Test
     void storesTheSpecOncePerDatabase() {
-        service.create(db.name(), spec(List.of("api", "api"), 100L, false, null, "0s", "OPEN_API_MODE_DISABLED", List.of("https://a.example.com:8443")));
+        service.create(db.name(), spec(List.of("api", "api"), 100L, true, null, "0s", "OPEN_API_MODE_DISABLED", List.of("https://a.example.com:8443")));
         DataApi stored = service.get(db.name() + "/data-api");
+        assertThat(stored.dbAggregatesEnabled()).isTrue();
         assertThat(stored.dbSchemas()).containsExactly("api");
         assertThat(stored.dbMaxRows()).isEqualTo(100L);
         assertThat(stored.openapiMode()).isEqualTo("OPEN_API_MODE_DISABLED");
@@ -75,7 +76,6 @@ class DataApiServiceTest {
     @Test
     void refusesWhatOxbowCannotHonourByFieldName() {
         Map<String, DataApiSpec> refused = Map.of(
-                "spec.db_aggregates_enabled", spec(null, null, true, null, null, null, null),
                 "spec.jwt_role_claim_key", spec(null, null, null, ".role", null, null, null),
                 "spec.jwt_cache_max_lifetime", spec(null, null, null, null, "300s", null, null),
                 "spec.openapi_mode", spec(null, null, null, null, null, "OPEN_API_MODE_SOMETIMES", null),

@@ -56,9 +56,11 @@ class PastServersTest {
         Project a = f.project("a");
         Path mine = f.layout.pastComputesDir(a).resolve("tt-0000000000aa");
         Files.createDirectories(mine.resolve("pgdata"));
+        Files.createDirectories(f.layout.socketDir("tt-0000000000aa"));
         f.runtime.markRunning("tt-0000000000aa");
         servers.remove(a, "tt-0000000000aa");
         assertThat(f.runtime.isRunning("tt-0000000000aa")).isFalse();
         assertThat(mine).doesNotExist();
+        assertThat(f.layout.socketDir("tt-0000000000aa")).doesNotExist();
     }
 }
