@@ -69,7 +69,9 @@ public final class ObjectStoreBench {
             Thread.onSpinWait();
         }
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", "bench", "AWS_SECRET_ACCESS_KEY", "bench-secret", "AWS_REGION", "us-east-1",
-                "AWS_ENDPOINT_URL", "http://127.0.0.1:" + port);
+                "AWS_ENDPOINT_URL", "http://127.0.0.1:" + port,
+                // the metadata backup's key lives outside the bucket and the home: the restore into an empty home needs it
+                "OXBOW_BACKUP_KEY", java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32)));
         String location = "s3://bench/oxbow";
         // snapshots only when the bench takes them
         HistoryPolicy history = new HistoryPolicy(Long.MAX_VALUE / 4, Duration.ofDays(365), Duration.ofHours(1), Duration.ZERO);
