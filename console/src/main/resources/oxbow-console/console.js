@@ -350,6 +350,18 @@ async function loadOperations(box) {
 
 // ---------- one branch ----------
 
+/** Where a branch's history lives (status.history, an Oxbow extension) and how far its WAL has reached the bucket. */
+function historyLocation(hist) {
+  if (!hist || !hist.location || hist.location === 'local') return 'History: this machine\'s disk only (no object store configured).';
+  const parts = [`History: local disk and ${hist.location}`];
+  if (hist.object_store_reachable === false) parts.push('object store UNREACHABLE, WAL kept locally' + (hist.last_error ? ` (${hist.last_error})` : ''));
+  if (hist.wal_shipped_lsn) parts.push(`WAL shipped to ${hist.wal_shipped_lsn}` + (hist.wal_shipped_time ? ` ${ago(hist.wal_shipped_time)}` : ''));
+  if (hist.bucket_wal_bytes !== undefined) parts.push(`${(hist.bucket_wal_bytes / 1048576).toFixed(1)} MB of WAL in the bucket`);
+  if (hist.wal_backlog_files) parts.push(`${hist.wal_backlog_files} segment(s) waiting`);
+  if (hist.synchronous) parts.push('synchronous: commits wait for the bucket');
+  return parts.join(' · ') + '.';
+}
+
 function branchDetail(detail) {
   clearInterval(state.timer);
   const b = state.selected;
@@ -435,7 +447,8 @@ function branchDetail(detail) {
       h('div', { class: 'row' }, childId, mode, fromTime, expiry, maskedLabel, createBranch),
       h('div', { class: 'row' }, restoreTime, restore, reset, del, status),
       snapshotControls(b, status),
-      h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` })),
+      h('p', { class: 'muted', text: `Points in time: ${earliest.toLocaleString()} … now (history retention).` }),
+      h('p', { id: 'branch-history-location', class: 'muted', text: historyLocation(b.status.history) })),
     h('section', {}, h('h3', { text: 'Endpoints' }), endpointsBox,
       h('div', { class: 'row' }, newEpId, newEpType, 'CU', newMin, '–', newMax, createEp)),
     diffView(b),

@@ -70,6 +70,9 @@ final class ResourceWriter {
         if (p.budgetPolicyId() != null) {
             s.put("budget_policy_id", p.budgetPolicyId());
         }
+        if (p.synchronousWal()) {
+            s.put("synchronous_wal", true); // Oxbow extension, only when on: commits wait for the object store
+        }
         if (!p.customTags().isEmpty()) {
             var tags = s.putArray("custom_tags");
             p.customTags().forEach(t -> tags.addObject().put("key", t.key()).put("value", t.value()));
@@ -135,6 +138,7 @@ final class ResourceWriter {
             }
             time(h, "wal_shipped_time", st.lastShippedAt());
             h.put("bucket_wal_bytes", st.bucketBytes()).put("wal_backlog_files", st.backlogFiles());
+            h.put("synchronous", bucket.get().receiving(b)); // commits wait for the object store now (synchronous_wal)
             if (st.lastError() != null) {
                 h.put("last_error", st.lastError());
             }

@@ -29,7 +29,8 @@ final class SpecReader {
                 text(s, "default_branch", "spec."),
                 text(s, "budget_policy_id", "spec."),
                 tags(s.get("custom_tags")),
-                bool(s, "enable_pg_native_login", "spec."));
+                bool(s, "enable_pg_native_login", "spec."),
+                bool(s, "synchronous_wal", "spec."));
     }
 
     static Specs.ProjectInitial projectInitial(JsonNode body) {

@@ -31,15 +31,39 @@ public final class PgConnections {
      * pg_catalog must be schema-qualified.
      */
     public static Connection openForOxbow(Path socketDir, String database, String user) throws SQLException {
-        return connect(socketDir, database, user, SAFE_SEARCH_PATH);
+        return connect(socketDir, database, user, SAFE_SEARCH_PATH + " " + LOCAL_COMMIT);
     }
+
+    /**
+     * Oxbow's own commits (roles, databases, maintenance) never wait for a synchronous standby: in a project
+     * with synchronous WAL that is Oxbow's own receiver, and the API must not hang on the object store.
+     */
+    static final String LOCAL_COMMIT = "-c synchronous_commit=local";
 
     /** A connection to {@code database} as {@code user} through {@code socketDir}/.s.PGSQL.5432 (peer authentication: Oxbow's own OS user may log in as any role), with the role's own settings. */
     public static Connection open(Path socketDir, String database, String user) throws SQLException {
         return connect(socketDir, database, user, null);
     }
 
+    /**
+     * A physical replication connection (walsender) of Oxbow's own, named {@code applicationName} so that
+     * {@code synchronous_standby_names} can name it; pgjdbc's replication API needs the simple query protocol.
+     */
+    public static Connection openForReplication(Path socketDir, String user, String applicationName) throws SQLException {
+        Properties extra = new Properties();
+        extra.setProperty("replication", "true");
+        extra.setProperty("assumeMinServerVersion", "9.4"); // pgjdbc sends application_name at startup only then
+        extra.setProperty("preferQueryMode", "simple");
+        extra.setProperty("ApplicationName", applicationName);
+        // also as a startup option: pgjdbc's own application_name parameter did not reach the walsender here
+        return connect(socketDir, "postgres", user, "-c application_name=" + applicationName, extra);
+    }
+
     private static Connection connect(Path socketDir, String database, String user, String options) throws SQLException {
+        return connect(socketDir, database, user, options, new Properties());
+    }
+
+    private static Connection connect(Path socketDir, String database, String user, String options, Properties extra) throws SQLException {
         // The host and port in the URL are ignored by the socket factory; the socket file is what counts.
         String url = "jdbc:postgresql://localhost:" + PORT + "/" + URLEncoder.encode(database, StandardCharsets.UTF_8);
         Properties props = new Properties();
@@ -52,6 +76,7 @@ public final class PgConnections {
         if (options != null) {
             props.setProperty("options", options);
         }
+        props.putAll(extra);
         Connection c = new org.postgresql.Driver().connect(url, props);
         if (c == null) {
             throw new SQLException("pgjdbc rejected the URL " + url);

@@ -155,12 +155,15 @@ public final class ControlPlane implements AutoCloseable {
         if (config.bucket().enabled()) {
             objectStore = dev.oxbow.storage.object.ObjectStores.open(config.bucket().location(), config.bucket().env());
             if (config.bucket().restore() && !Files.exists(layout.metadataFile())) {
-                BucketHistory.restoreHome(objectStore, layout);
+                BucketHistory.restoreHome(objectStore, layout, config.bucket().env());
             }
         }
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());
         Provisioner provisioner = new Provisioner(store, computes, cloner, layout, clock);
+        if (objectStore != null) {
+            computes.enableSynchronousWalReceiver();
+        }
         this.bucket = objectStore == null ? java.util.Optional.empty()
                 : java.util.Optional.of(new BucketHistory(store, computes, cloner, layout, objectStore, config.bucket(), clock));
         this.timelines = new Timelines(store, computes, cloner, layout, clock, bucket);
@@ -295,6 +298,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** The object store history is kept in, if any. */
     public java.util.Optional<BucketHistory> bucket() { return bucket; }
+    public dev.oxbow.controlplane.history.Timelines timelines() { return timelines; }
 
     private void markDegraded(String endpointUid, String reason, Clock clock) {
         store.endpoints().getByUid(endpointUid).ifPresent(e -> {

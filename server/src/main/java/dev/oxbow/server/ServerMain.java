@@ -17,6 +17,12 @@ public final class ServerMain {
         if (args.length > 2) {
             config = config.withPgBinaries(Path.of(args[2]));
         }
+        String snapshotWal = System.getenv("OXBOW_SNAPSHOT_WAL_BYTES"); // tests: a history snapshot after this much WAL
+        if (snapshotWal != null) {
+            var h = config.history();
+            config = config.withHistory(new dev.oxbow.controlplane.history.HistoryPolicy(Long.parseLong(snapshotWal), h.snapshotInterval(),
+                    java.time.Duration.ofMillis(Long.parseLong(System.getenv().getOrDefault("OXBOW_HISTORY_CHECK_MS", "30000"))), h.archiveTimeout()));
+        }
         String store = System.getenv("OXBOW_OBJECT_STORE");
         if (store != null && !store.isBlank()) {
             var bucket = dev.oxbow.controlplane.history.BucketPolicy.at(store, System.getenv());

@@ -80,6 +80,10 @@ class ObjectStoreRecoveryTest {
             // the project's records and its first snapshot are in the bucket
             awaitTrue(() -> bucket.list("projects/").stream().anyMatch(o -> o.key().endsWith(".manifest")));
             awaitTrue(() -> bucket.exists("metadata/LATEST") && metadataHas(bucket, "app_user"));
+            // the home's secrets are sealed too: the admin token is not readable from the bucket
+            awaitTrue(() -> bucket.exists("metadata/home/admin-token"));
+            assertThat(new String(bucket.get("metadata/home/admin-token").orElseThrow(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .doesNotContain(child.token());
         }
         // one commit at a time, each acknowledged, for a few seconds, then the machine is gone
         Map<Integer, Instant> acknowledged = new LinkedHashMap<>();
@@ -197,11 +201,15 @@ class ObjectStoreRecoveryTest {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    private static boolean metadataHas(ObjectStore bucket, String text) throws Exception {
+    static boolean metadataHas(ObjectStore bucket, String text) throws Exception {
         String key = new String(bucket.get("metadata/LATEST").orElseThrow()).strip();
         Path tmp = Files.createTempFile("oxbow-meta", ".db");
         try {
-            bucket.download(key, tmp);
+            byte[] stored = bucket.get(key).orElseThrow();
+            // encrypted: the bucket alone shows nothing of it
+            assertThat(dev.oxbow.controlplane.history.BackupCipher.sealed(stored)).isTrue();
+            assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(text);
+            Files.write(tmp, dev.oxbow.controlplane.history.BackupCipher.of(TestS3Server.BACKUP_KEY).open(key, stored));
             try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master")) {
                 rs.next();

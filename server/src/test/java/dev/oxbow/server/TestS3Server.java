@@ -19,6 +19,8 @@ import java.util.Properties;
 final class TestS3Server implements AutoCloseable {
     public static final String ACCESS_KEY = "oxbow-test";
     public static final String SECRET_KEY = "oxbow-test-secret";
+    /** The metadata backup's key (kept outside the bucket, as in production): a restored home needs the same one. */
+    public static final String BACKUP_KEY = java.util.Base64.getEncoder().encodeToString("oxbow-test-backup-key-32-bytes!!".getBytes());
 
     private final Path dir;
     private final int port;
@@ -70,7 +72,7 @@ final class TestS3Server implements AutoCloseable {
     /** The environment an Oxbow process would get to use this server. */
     public Map<String, String> env() {
         return Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "AWS_REGION", "us-east-1",
-                "AWS_ENDPOINT_URL", endpoint().toString());
+                "AWS_ENDPOINT_URL", endpoint().toString(), "OXBOW_BACKUP_KEY", BACKUP_KEY);
     }
 
     @Override

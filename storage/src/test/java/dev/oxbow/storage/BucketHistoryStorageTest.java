@@ -6,6 +6,8 @@ import dev.oxbow.compute.ProcessIdentity;
 import dev.oxbow.storage.bucket.BucketLayout;
 import dev.oxbow.storage.bucket.SnapshotTransfer;
 import dev.oxbow.storage.bucket.WalFetcher;
+import dev.oxbow.storage.bucket.WalReceiver;
+import dev.oxbow.storage.bucket.WalSegment;
 import dev.oxbow.storage.bucket.WalShipper;
 import dev.oxbow.storage.object.ObjectInfo;
 import dev.oxbow.storage.object.ObjectStore;
@@ -142,6 +144,64 @@ class BucketHistoryStorageTest {
         try (Connection c = awaitPromoted(spec)) {
             return longs(c, "SELECT id FROM t ORDER BY id");
         }
+    }
+
+    /**
+     * Synchronous WAL: the primary names the receiver in synchronous_standby_names, so a commit returns only once
+     * the receiver has put its WAL into the bucket; with the bucket down a commit waits (the receiver reports the
+     * failed put) and completes when it returns; the bucket alone then rebuilds every acknowledged commit.
+     */
+    @Test
+    void aSynchronousCommitReturnsOnlyOnceItsWalIsInTheBucket() throws Exception {
+        ComputeSpec plain = TestClusters.spec("ep-b4", 17, root, "b4");
+        runtime.initdb("tenant-a", 17, plain.dataDir(), TestClusters.SUPERUSER);
+        identity.privateDir(plain.dataDir().resolveSibling(WalArchive.DIR));
+        Map<String, String> settings = new LinkedHashMap<>(WalArchive.settings(Duration.ofSeconds(60)));
+        settings.put("synchronous_standby_names", WalReceiver.APPLICATION_NAME);
+        ComputeSpec source = new ComputeSpec("ep-b4", "tenant-a", 17, plain.dataDir(), plain.socketDir(), settings);
+        runtime.start(source);
+        try (Connection c = connect(source)) {
+            exec(c, "SET synchronous_commit = local"); // no receiver yet
+            exec(c, "CREATE TABLE t (id int primary key, pad text)");
+        }
+        Snapshot snap = snapshots.take(identity, source.socketDir(), TestClusters.SUPERUSER, source.dataDir(), source.dataDir().resolveSibling(SnapshotStore.DIR));
+        new SnapshotTransfer(bucket).upload(layout, snap);
+        WalReceiver receiver;
+        try (Connection c = connect(source)) {
+            WalShipper.FlushPosition at = WalShipper.flushPosition(c);
+            receiver = WalReceiver.start(bucket, layout, SEGMENT, Clock.systemUTC(),
+                    dev.oxbow.compute.PgConnections.openForReplication(source.socketDir(), TestClusters.SUPERUSER, WalReceiver.APPLICATION_NAME),
+                    at.timeline(), WalSegment.containing(at.timeline(), at.lsn(), SEGMENT).startLsn());
+            for (int i = 1; i <= 50; i++) {
+                exec(c, "INSERT INTO t VALUES (" + i + ", 'acknowledged')");
+            }
+            assertThat(longs(c, "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'oxbow_wal_receiver' AND sync_state = 'sync'"))
+                    .containsExactly(1L);
+            assertThat(receiver.status().flushedLsn()).isNotNull();
+            assertThat(receiver.status().bytes()).isPositive();
+
+            // the bucket goes away: the next commit waits for it
+            server.down();
+            var waiting = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try (Connection w = connect(source)) {
+                    exec(w, "INSERT INTO t VALUES (51, 'waited for the bucket')");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            while (receiver.status().lastError() == null) {
+                assertThat(waiting).isNotDone();
+                Thread.sleep(20);
+            }
+            assertThat(waiting).as("a commit returned while its WAL could not reach the bucket").isNotDone();
+            server.up();
+            waiting.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        receiver.close();
+        runtime.close(); // the machine is gone, right after the last acknowledged commit
+        runtime = new LocalComputeRuntime(TestClusters.binaries(), identity);
+        TestClusters.deleteTree(source.dataDir().getParent());
+        assertThat(restore("b4-restored", snap.dir().getFileName().toString())).hasSize(51).endsWith(51L);
     }
 
     @Test

@@ -171,6 +171,7 @@ public final class BranchOperations {
                     if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeBranch(project.get(), branch.get());
                         Cascade.deleteBranch(store, op.resourceName());
+                        timelines.removeFromBucket(project.get(), branch.get());
                     } else {
                         provisioner.stopAll(branch.get());
                     }

@@ -51,6 +51,8 @@ public final class Computes {
     }
 
     private final ReplicationRoleSetup replicationRole;
+    /** Set once an object store is configured: primaries of synchronous_wal projects then wait for Oxbow's WAL receiver. */
+    private volatile boolean synchronousWalReceiver;
 
     public Computes(ComputeRuntime runtime, Layout layout, MetadataStore store, Clock clock, ComputeSizing sizing,
                     dev.oxbow.compute.ProcessIdentities identities, java.time.Duration archiveTimeout) {
@@ -71,6 +73,11 @@ public final class Computes {
 
     public ComputeSizing sizing() {
         return sizing;
+    }
+
+    /** Called when branch history ships to an object store: synchronous_wal projects' primaries name its WAL receiver. */
+    public void enableSynchronousWalReceiver() {
+        synchronousWalReceiver = true;
     }
 
     /** The compute's current size in CU: its minimum unless the autoscaler moved it. */
@@ -412,7 +419,9 @@ public final class Computes {
      * setting reaches a recovery server, so nothing a user wrote runs while a past point is replayed.
      */
     public Map<String, String> recoverySettings(Project project, Branch branch) throws ComputeException {
-        return settings(project, branch, readWriteEndpoint(branch), false);
+        Map<String, String> settings = settings(project, branch, readWriteEndpoint(branch), false);
+        settings.remove("synchronous_standby_names"); // a recovery's own writes must not wait for a receiver that never comes
+        return settings;
     }
 
     public Endpoint readWriteEndpoint(Branch branch) throws ComputeException {
@@ -452,6 +461,10 @@ public final class Computes {
         if (endpoint.readWrite()) {
             // continuous archiving feeds point-in-time recovery; a spec cannot turn it off
             settings.putAll(dev.oxbow.storage.WalArchive.settings(archiveTimeout));
+            if (synchronousWalReceiver && project.synchronousWal()) {
+                // a commit returns once Oxbow's receiver has put its WAL into the object store (synchronous_commit = on)
+                settings.put("synchronous_standby_names", dev.oxbow.storage.bucket.WalReceiver.APPLICATION_NAME);
+            }
         }
         if (!endpoint.readWrite()) {
             Endpoint primary = store.endpoints().list(branch.name()).stream().filter(Endpoint::readWrite).findFirst().orElse(null);

@@ -14,8 +14,10 @@ import dev.oxbow.storage.PointInTimeRecovery.Target;
 import dev.oxbow.storage.Snapshot;
 import dev.oxbow.storage.SnapshotStore;
 import dev.oxbow.storage.bucket.BucketLayout;
+import dev.oxbow.storage.bucket.BucketRetention;
 import dev.oxbow.storage.bucket.SnapshotTransfer;
 import dev.oxbow.storage.bucket.WalFetcher;
+import dev.oxbow.storage.bucket.WalReceiver;
 import dev.oxbow.storage.bucket.WalSegment;
 import dev.oxbow.storage.bucket.WalShipper;
 import dev.oxbow.storage.object.ObjectInfo;
@@ -63,9 +65,14 @@ public final class BucketHistory implements AutoCloseable {
     private final BucketPolicy policy;
     private final Clock clock;
     private final SnapshotTransfer transfer;
+    private final BucketRetention retention;
+    /** Snapshot uploads and garbage collection of pieces never overlap in this process. */
+    private final Object uploadLock = new Object();
     private final SnapshotStore localSnapshots;
     private final WalFetcher fetcher;
     private final Map<String, WalShipper> shippers = new ConcurrentHashMap<>();
+    /** Synchronous_wal branches' receivers, by branch uid. */
+    private final Map<String, WalReceiver> receivers = new ConcurrentHashMap<>();
     private final Set<String> uploaded = ConcurrentHashMap.newKeySet();
     private final MetadataBackup metadata;
     private volatile Health health;
@@ -84,8 +91,13 @@ public final class BucketHistory implements AutoCloseable {
         this.policy = policy;
         this.clock = clock;
         this.transfer = new SnapshotTransfer(bucket);
+        this.retention = new BucketRetention(bucket, transfer, ORPHAN_CHUNK_AGE, clock);
         this.fetcher = new WalFetcher(bucket);
-        this.metadata = new MetadataBackup(bucket, layout, clock);
+        try {
+            this.metadata = new MetadataBackup(bucket, layout, clock, BackupCipher.load(policy.env(), layout.home(), true));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or make the metadata backup key: " + e.getMessage(), e);
+        }
         this.health = new Health(bucket.location(), true, null, null);
     }
 
@@ -115,7 +127,26 @@ public final class BucketHistory implements AutoCloseable {
 
     /** The branch's shipping status; empty before its first shipping pass. */
     public Optional<WalShipper.Status> status(Branch branch) {
-        return Optional.ofNullable(shippers.get(branch.uid())).map(WalShipper::status);
+        return Optional.ofNullable(shippers.get(branch.uid())).map(s -> withReceiver(branch, s.status()));
+    }
+
+    /** A receiver's position is the branch's shipped position when it is ahead of the shipper's. */
+    private WalShipper.Status withReceiver(Branch branch, WalShipper.Status s) {
+        WalReceiver r = receivers.get(branch.uid());
+        if (r == null || r.status().flushedLsn() == null) {
+            return s;
+        }
+        WalReceiver.Status rs = r.status();
+        boolean ahead = s.lastShippedLsn() == null || Lsn.parse(rs.flushedLsn()) > Lsn.parse(s.lastShippedLsn());
+        return new WalShipper.Status(ahead ? rs.flushedLsn() : s.lastShippedLsn(), ahead ? rs.flushedAt() : s.lastShippedAt(),
+                s.backlogFiles(), s.bucketBytes() + rs.bytes(), s.lastError() != null ? s.lastError() : rs.lastError(),
+                s.failingSince());
+    }
+
+    /** Whether the branch's commits wait for the object store now (its receiver streams). */
+    public boolean receiving(Branch branch) {
+        WalReceiver r = receivers.get(branch.uid());
+        return r != null && r.running();
     }
 
     /** Every live branch's shipping figures, for /metrics. */
@@ -127,7 +158,7 @@ public final class BucketHistory implements AutoCloseable {
             if (b.deleted() || s == null) {
                 continue;
             }
-            WalShipper.Status st = s.status();
+            WalShipper.Status st = withReceiver(b, s.status());
             out.add(new dev.oxbow.controlplane.metrics.ControlPlaneMetrics.BranchShipping(b.projectId(), b.branchId(),
                     st.lastShippedLsn() == null ? 0 : Lsn.parse(st.lastShippedLsn()),
                     st.lastShippedAt() == null ? null : Duration.between(st.lastShippedAt(), now).toMillis() / 1000.0,
@@ -159,14 +190,21 @@ public final class BucketHistory implements AutoCloseable {
         return branch.masked() && !branch.maskingDone();
     }
 
-    /** Ships one branch's WAL: archive first (older), then the running primary's tail. */
+    /**
+     * Ships one branch's WAL: archive first (older), then the running primary's tail, which for a
+     * synchronous_wal project its {@link WalReceiver} streams instead (started here when missing).
+     */
     public void ship(Project project, Branch branch) {
         WalShipper shipper = shipper(project, branch);
         try {
             shipper.shipArchive(layout.archiveDir(project, branch));
-            Optional<WalShipper.FlushPosition> at = flushPosition(branch);
-            if (at.isPresent()) {
-                shipper.shipTail(layout.dataDir(project, branch).resolve("pg_wal"), at.get().timeline(), at.get().lsn());
+            Optional<Primary> at = flushPosition(branch);
+            boolean received = at.isPresent() && project.synchronousWal() && ensureReceiver(project, branch, at.get());
+            if (!received) {
+                stopReceiver(branch);
+            }
+            if (at.isPresent() && !received) {
+                shipper.shipTail(layout.dataDir(project, branch).resolve("pg_wal"), at.get().position().timeline(), at.get().position().lsn());
             }
             reachable();
         } catch (IOException e) {
@@ -174,15 +212,18 @@ public final class BucketHistory implements AutoCloseable {
         }
     }
 
+    /** A running primary and its WAL flush position. */
+    private record Primary(Endpoint endpoint, WalShipper.FlushPosition position) {}
+
     /** The primary's flush position, if it runs (a server stopping or starting is simply skipped this round). */
-    private Optional<WalShipper.FlushPosition> flushPosition(Branch branch) {
+    private Optional<Primary> flushPosition(Branch branch) {
         try {
             Endpoint primary = computes.readWriteEndpoint(branch);
             if (!computes.running(primary)) {
                 return Optional.empty();
             }
             try (Connection c = PgConnections.openForOxbow(layout.socketDir(primary), "postgres", Defaults.SYSTEM_ROLE)) {
-                return Optional.of(WalShipper.flushPosition(c));
+                return Optional.of(new Primary(primary, WalShipper.flushPosition(c)));
             }
         } catch (SQLException | dev.oxbow.compute.ComputeException e) {
             log.debug("no flush position branch={} cause={}", branch.name(), e.toString());
@@ -190,9 +231,46 @@ public final class BucketHistory implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps a WAL receiver streaming from the branch's primary; returns whether one runs. It starts at the
+     * beginning of the segment being written (ranges may overlap what tail shipping sent; a restore reads the
+     * union), so the bucket holds that segment contiguously from its start.
+     */
+    private boolean ensureReceiver(Project project, Branch branch, Primary primary) {
+        WalReceiver current = receivers.get(branch.uid());
+        if (current != null && current.running() && current.timeline().equals(primary.position().timeline())) {
+            return true;
+        }
+        stopReceiver(branch);
+        try {
+            long from = WalSegment.containing(primary.position().timeline(), primary.position().lsn(), SEGMENT_SIZE).startLsn();
+            Connection replication = PgConnections.openForReplication(layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE,
+                    WalReceiver.APPLICATION_NAME);
+            receivers.put(branch.uid(), WalReceiver.start(bucket, layoutOf(project, branch), SEGMENT_SIZE, clock, replication,
+                    primary.position().timeline(), from));
+            return true;
+        } catch (SQLException e) {
+            log.warn("wal receiver not started branch={} cause={}", branch.name(), e.toString());
+            return false;
+        }
+    }
+
+    private void stopReceiver(Branch branch) {
+        WalReceiver r = receivers.remove(branch.uid());
+        if (r != null) {
+            r.close();
+        }
+    }
+
     private void reachable() {
         Health h = health;
         if (!h.reachable()) {
+            try {
+                bucket.exists(BucketLayout.METADATA_LATEST); // a pass with nothing to send did not reach the store: ask it
+            } catch (IOException e) {
+                unreachable(e);
+                return;
+            }
             log.info("object store reachable again location={} unreachable_for_s={}; shipping the local backlog", bucket.location(),
                     Duration.between(h.unreachableSince(), clock.instant()).toSeconds());
             health = new Health(bucket.location(), true, null, null);
@@ -203,10 +281,10 @@ public final class BucketHistory implements AutoCloseable {
         Health h = health;
         if (h.reachable()) {
             log.error("ALERT object store unreachable location={} cause={}; WAL and snapshots are kept locally and shipped when it returns",
-                    bucket.location(), e.getMessage());
-            health = new Health(bucket.location(), false, clock.instant(), e.getMessage());
+                    bucket.location(), String.valueOf(e.getMessage() != null ? e.getMessage() : e));
+            health = new Health(bucket.location(), false, clock.instant(), String.valueOf(e.getMessage() != null ? e.getMessage() : e));
         } else {
-            health = new Health(bucket.location(), false, h.unreachableSince(), e.getMessage());
+            health = new Health(bucket.location(), false, h.unreachableSince(), String.valueOf(e.getMessage() != null ? e.getMessage() : e));
         }
     }
 
@@ -234,6 +312,12 @@ public final class BucketHistory implements AutoCloseable {
 
     /** Uploads the branch's local snapshots that are not in the bucket yet (oldest first). */
     public void uploadSnapshots(Project project, Branch branch) throws IOException {
+        synchronized (uploadLock) {
+            uploadSnapshotsLocked(project, branch);
+        }
+    }
+
+    private void uploadSnapshotsLocked(Project project, Branch branch) throws IOException {
         BucketLayout bl = layoutOf(project, branch);
         for (Snapshot s : localSnapshots.list(layout.snapshotsDir(project, branch))) {
             String id = branch.uid() + "/" + s.dir().getFileName();
@@ -289,66 +373,35 @@ public final class BucketHistory implements AutoCloseable {
     }
 
     /**
-     * Drops bucket history the restore window no longer needs, as locally: snapshots older than the newest one
-     * at or before the horizon, WAL (and tail ranges) before the oldest snapshot kept, and pieces no manifest
-     * of the project names any more (children's manifests included, so what a child needs stays).
+     * Drops bucket history the restore window no longer needs ({@link BucketRetention}): what a child branch
+     * still names stays. Runs under the upload lock, so a piece an upload is reusing is never collected under it.
      */
     void prune(Project project, Branch branch) throws IOException {
-        BucketLayout bl = layoutOf(project, branch);
-        List<SnapshotTransfer.Remote> snaps = transfer.list(bl);
-        if (snaps.isEmpty()) {
-            return;
-        }
-        Instant horizon = clock.instant().minusSeconds(project.historyRetentionSeconds());
-        int keepFrom = 0;
-        for (int i = 0; i < snaps.size(); i++) {
-            if (!snaps.get(i).time().isAfter(horizon)) {
-                keepFrom = i;
+        synchronized (uploadLock) {
+            BucketRetention.Pruned p = retention.prune(layoutOf(project, branch), clock.instant().minusSeconds(project.historyRetentionSeconds()));
+            if (p.any()) {
+                log.info("bucket history pruned branch={} snapshots_removed={} wal_objects_removed={} chunks_removed={}", branch.name(),
+                        p.snapshots(), p.walObjects(), p.chunks());
             }
-        }
-        for (int i = 0; i < keepFrom; i++) {
-            transfer.delete(bl, snaps.get(i).name());
-        }
-        String keepPosition = snaps.get(keepFrom).startSegment().substring(8, 24);
-        List<String> doomed = new ArrayList<>();
-        for (ObjectInfo o : bucket.list(bl.wal())) {
-            String name = o.key().substring(bl.wal().length());
-            if (name.length() >= 24 && WalSegment.isName(name.substring(0, 24)) && name.substring(8, 24).compareTo(keepPosition) < 0) {
-                doomed.add(o.key());
-            }
-        }
-        for (ObjectInfo o : bucket.list(bl.walTail())) {
-            String segment = o.key().substring(bl.walTail().length());
-            if (segment.length() > 24 && segment.substring(8, 24).compareTo(keepPosition) < 0) {
-                doomed.add(o.key());
-            }
-        }
-        if (keepFrom > 0 || !doomed.isEmpty()) {
-            bucket.delete(doomed);
-            pruneChunks(project);
-            log.info("bucket history pruned branch={} snapshots_removed={} wal_objects_removed={}", branch.name(), keepFrom, doomed.size());
         }
     }
 
-    private void pruneChunks(Project project) throws IOException {
-        Set<String> referenced = transfer.referencedChunks(project.uid());
-        Instant oldEnough = clock.instant().minus(ORPHAN_CHUNK_AGE);
-        List<String> doomed = new ArrayList<>();
-        BucketLayout any = new BucketLayout(project.uid(), "-");
-        for (ObjectInfo o : bucket.list(any.chunks())) {
-            if (!referenced.contains(o.key()) && o.lastModified().isBefore(oldEnough)) {
-                doomed.add(o.key());
+    /** Removes a purged branch's objects; the pieces other branches still name stay. */
+    public void purgeQuietly(Project project, Branch branch) {
+        synchronized (uploadLock) {
+            try {
+                int n = retention.removeBranch(layoutOf(project, branch));
+                shippers.remove(branch.uid());
+                log.info("branch history removed from the object store branch={} objects={}", branch.name(), n);
+            } catch (IOException e) {
+                log.warn("branch objects not removed from the object store branch={} uid={} cause={}", branch.name(), branch.uid(), e.getMessage());
             }
-        }
-        if (!doomed.isEmpty()) {
-            bucket.delete(doomed);
-            transfer.forget(any);
         }
     }
 
     /** Fills an empty home from the bucket (metadata and the home's secrets); see {@link MetadataBackup#restoreHome}. */
-    public static void restoreHome(ObjectStore bucket, Layout layout) throws IOException {
-        MetadataBackup.restoreHome(bucket, layout);
+    public static void restoreHome(ObjectStore bucket, Layout layout, Map<String, String> env) throws IOException {
+        MetadataBackup.restoreHome(bucket, layout, env);
     }
 
     /** {@link #purge}, logging instead of failing: objects left by an unreachable store cost space, not correctness. */
@@ -370,6 +423,12 @@ public final class BucketHistory implements AutoCloseable {
 
     @Override
     public void close() {
+        receivers.keySet().forEach(uid -> {
+            WalReceiver r = receivers.remove(uid);
+            if (r != null) {
+                r.close();
+            }
+        });
         shipTimer.shutdownNow();
         uploadTimer.shutdownNow();
         try {

@@ -41,10 +41,12 @@ final class MetadataBackup {
     private final ObjectStore bucket;
     private final Layout layout;
     private final Clock clock;
+    private final BackupCipher cipher;
     private String lastFingerprint = "";
     private final Map<String, String> homeHashes = new HashMap<>();
 
-    MetadataBackup(ObjectStore bucket, Layout layout, Clock clock) {
+    MetadataBackup(ObjectStore bucket, Layout layout, Clock clock, BackupCipher cipher) {
+        this.cipher = cipher;
         this.bucket = bucket;
         this.layout = layout;
         this.clock = clock;
@@ -67,7 +69,7 @@ final class MetadataBackup {
                 throw new IOException("cannot copy the metadata database " + db + ": " + e.getMessage(), e);
             }
             String key = BucketLayout.METADATA + "oxbow-" + String.format("%015d", clock.millis()) + ".db";
-            bucket.put(key, copy);
+            bucket.put(key, cipher.seal(key, Files.readAllBytes(copy)));
             bucket.put(BucketLayout.METADATA_LATEST, key.getBytes(StandardCharsets.UTF_8));
             lastFingerprint = fingerprint;
             List<String> older = bucket.list(BucketLayout.METADATA + "oxbow-").stream().map(ObjectInfo::key).filter(k -> !k.equals(key)).sorted().toList();
@@ -103,7 +105,8 @@ final class MetadataBackup {
                 byte[] bytes = Files.readAllBytes(f);
                 String hash = sha256(bytes);
                 if (!hash.equals(homeHashes.get(rel))) {
-                    bucket.put(BucketLayout.METADATA_HOME + rel, bytes);
+                    String objectKey = BucketLayout.METADATA_HOME + rel;
+                    bucket.put(objectKey, cipher.seal(objectKey, bytes));
                     homeHashes.put(rel, hash);
                 }
             }
@@ -114,7 +117,7 @@ final class MetadataBackup {
      * Fills an empty home from the bucket: the newest complete metadata copy and the home's secrets.
      * Refuses a home that already has metadata (a restore never overwrites a live installation).
      */
-    static void restoreHome(ObjectStore bucket, Layout layout) throws IOException {
+    static void restoreHome(ObjectStore bucket, Layout layout, Map<String, String> env) throws IOException {
         Path db = layout.metadataFile();
         if (Files.exists(db)) {
             throw new IOException("cannot restore into " + layout.home() + ": it already has metadata (" + db + "); restore into an empty home");
@@ -122,6 +125,17 @@ final class MetadataBackup {
         String key = bucket.get(BucketLayout.METADATA_LATEST).map(b -> new String(b, StandardCharsets.UTF_8).strip())
                 .orElseThrow(() -> new IOException("nothing to restore: " + bucket.location() + " has no metadata backup"));
         Files.createDirectories(layout.home());
+        BackupCipher cipher;
+        IOException noKey = null;
+        try {
+            cipher = BackupCipher.load(env, layout.home(), false);
+        } catch (IOException e) {
+            cipher = null; // fine for a backup made before encryption; said below if it is not one
+            noKey = e;
+        }
+        byte[] database = bucket.get(key)
+                .orElseThrow(() -> new IOException("metadata backup " + key + " named by " + BucketLayout.METADATA_LATEST + " is missing from " + bucket.location()));
+        database = open(cipher, noKey, key, database);
         for (ObjectInfo o : bucket.list(BucketLayout.METADATA_HOME)) {
             Path target = layout.home().resolve(o.key().substring(BucketLayout.METADATA_HOME.length())).normalize();
             if (!target.startsWith(layout.home())) {
@@ -130,14 +144,28 @@ final class MetadataBackup {
             for (Path d = target.getParent(); !d.equals(layout.home()) && !Files.exists(d); d = d.getParent()) {
                 Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            bucket.download(o.key(), target);
-            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
+            byte[] stored = bucket.get(o.key()).orElseThrow(() -> new IOException("metadata backup object vanished: " + o.key()));
+            writePrivate(target, open(cipher, noKey, o.key(), stored));
         }
-        if (!bucket.download(key, db)) {
-            throw new IOException("metadata backup " + key + " named by " + BucketLayout.METADATA_LATEST + " is missing from " + bucket.location());
+        writePrivate(db, database);
+        log.info("home restored from the object store location={} metadata={} home={} encrypted={}", bucket.location(), key, layout.home(), cipher != null);
+    }
+
+    private static byte[] open(BackupCipher cipher, IOException noKey, String key, byte[] stored) throws IOException {
+        if (cipher != null) {
+            return cipher.open(key, stored);
         }
-        Files.setPosixFilePermissions(db, PosixFilePermissions.fromString("rw-------"));
-        log.info("home restored from the object store location={} metadata={} home={}", bucket.location(), key, layout.home());
+        if (BackupCipher.sealed(stored)) {
+            throw noKey;
+        }
+        return stored; // a backup made before encryption
+    }
+
+    private static void writePrivate(Path target, byte[] bytes) throws IOException {
+        Path tmp = target.resolveSibling(target.getFileName() + ".restoring");
+        Files.write(tmp, bytes);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String sha256(byte[] bytes) {

@@ -302,9 +302,14 @@ public final class Timelines {
         if (bucket.isPresent() && source.bridge().isEmpty()) {
             // history deleted locally comes back from the bucket: the snapshot, and the WAL after it
             from = bucket.get().ensureLocal(project, source.branch(), from);
-            int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
-            if (fetched > 0) {
-                log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+            try {
+                int fetched = bucket.get().fetchWal(project, source.branch(), from.startSegment(), layout.archiveDir(project, source.branch()), false);
+                if (fetched > 0) {
+                    log.info("wal fetched from the object store branch={} files={}", source.branch().name(), fetched);
+                }
+            } catch (IOException e) {
+                // the bucket is down: the local archive usually has it all (it keeps what is unshipped); replay says if not
+                log.warn("object store unreachable, recovering from the local archive only branch={} cause={}", source.branch().name(), e.getMessage());
             }
         }
         recovery.prepare(computes.owner(project), from, dataDir);
@@ -369,6 +374,11 @@ public final class Timelines {
         }
     }
 
+    /** A purged branch's objects leave the bucket too (pieces its project's other branches name stay). */
+    public void removeFromBucket(Project project, Branch branch) {
+        bucket.ifPresent(b -> b.purgeQuietly(project, branch));
+    }
+
     /**
      * Drops what the restore window no longer needs: snapshots older than the newest one taken before the
      * window's start, and archived WAL older than the oldest snapshot kept. Returns the bytes freed by WAL.
@@ -376,6 +386,7 @@ public final class Timelines {
     long prune(Project project, Branch branch) throws IOException {
         List<Snapshot> snaps = snapshots(project, branch);
         if (snaps.isEmpty()) {
+            pruneBucket(project, branch); // the local copy is gone (a rebuilt disk): the bucket still follows the window
             return 0;
         }
         Instant horizon = clock.instant().minusSeconds(project.historyRetentionSeconds());
@@ -402,13 +413,20 @@ public final class Timelines {
             if (unshipped.isPresent() && unshipped.get().substring(8, 24).compareTo(keep.substring(8, 24)) < 0) {
                 keep = unshipped.get(); // not in the bucket yet: the local archive is its only copy
             }
-            try {
-                bucket.get().prune(project, branch);
-            } catch (IOException e) {
-                log.warn("bucket history not pruned branch={} cause={}", branch.name(), e.getMessage());
-            }
+            pruneBucket(project, branch);
         }
         return WalArchive.prune(layout.archiveDir(project, branch), keep);
+    }
+
+    private void pruneBucket(Project project, Branch branch) {
+        if (bucket.isEmpty()) {
+            return;
+        }
+        try {
+            bucket.get().prune(project, branch);
+        } catch (IOException e) {
+            log.warn("bucket history not pruned branch={} cause={}", branch.name(), e.getMessage());
+        }
     }
 
     /**

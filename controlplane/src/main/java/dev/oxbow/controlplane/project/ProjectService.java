@@ -40,7 +40,7 @@ public final class ProjectService {
     private static final String METADATA = "ProjectOperationMetadata";
     private static final Set<String> UPDATABLE = Set.of("spec.display_name", "spec.history_retention_duration",
             "spec.default_endpoint_settings", "spec.project_default_settings.suspension", "spec.custom_tags",
-            "spec.budget_policy_id", "spec.enable_pg_native_login", "spec.default_branch", "spec.pg_version");
+            "spec.budget_policy_id", "spec.enable_pg_native_login", "spec.default_branch", "spec.pg_version", "spec.synchronous_wal");
 
     private final MetadataStore store;
     private final OperationExecutor ops;
@@ -81,7 +81,7 @@ public final class ProjectService {
         Instant now = clock.instant();
         Project project = new Project(projectId, uids.project(), now, now, null, null, displayName, pgVersion, retention,
                 defaults, Defaults.DEFAULT_BRANCH, s.budgetPolicyId(), s.customTags(),
-                Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name());
+                Boolean.TRUE.equals(s.enablePgNativeLogin()), caller.name(), Boolean.TRUE.equals(s.synchronousWal()));
         Branch production = Branch.newBranch(projectId, Defaults.DEFAULT_BRANCH, uids.branch(), now)
                 .isDefault(true).isProtected(Boolean.TRUE.equals(init.branchIsProtected())).build();
         // Lakebase keeps production awake unless the caller asks for a timeout.
@@ -174,6 +174,7 @@ public final class ProjectService {
         List<Project.Tag> tags = current.customTags();
         String budget = current.budgetPolicyId();
         boolean nativeLogin = current.enablePgNativeLogin();
+        boolean synchronousWal = current.synchronousWal();
         String defaultBranch = current.defaultBranchId();
         for (String path : paths) {
             switch (path) {
@@ -184,6 +185,7 @@ public final class ProjectService {
                 case "spec.custom_tags" -> tags = s.customTags() == null ? List.of() : s.customTags();
                 case "spec.budget_policy_id" -> budget = s.budgetPolicyId();
                 case "spec.enable_pg_native_login" -> nativeLogin = Boolean.TRUE.equals(s.enablePgNativeLogin());
+                case "spec.synchronous_wal" -> synchronousWal = Boolean.TRUE.equals(s.synchronousWal());
                 case "spec.default_branch" -> defaultBranch = resources.liveBranch(resources.branchName(current.projectId(),
                         required(s.defaultBranch(), "spec.default_branch"))).branchId();
                 case "spec.pg_version" -> {
@@ -197,7 +199,7 @@ public final class ProjectService {
         }
         Instant now = clock.instant();
         Project updated = new Project(current.projectId(), current.uid(), current.createTime(), now, null, null, displayName,
-                current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner());
+                current.pgVersion(), retention, defaults, defaultBranch, budget, tags, nativeLogin, current.owner(), synchronousWal);
         String newDefault = defaultBranch;
         Operation op = ops.create(current.name(), current.projectId(), OperationKind.UPDATE_PROJECT, METADATA, OperationRequest.NONE);
         store.transaction(() -> {
@@ -233,7 +235,7 @@ public final class ProjectService {
                 store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, now,
                         now.plus(softDeleteRetention), project.displayName(), project.pgVersion(), project.historyRetentionSeconds(),
                         project.defaults(), project.defaultBranchId(), project.budgetPolicyId(), project.customTags(),
-                        project.enablePgNativeLogin(), project.owner()));
+                        project.enablePgNativeLogin(), project.owner(), project.synchronousWal()));
             }
             store.operations().put(op);
         });
@@ -252,7 +254,7 @@ public final class ProjectService {
             store.projects().put(new Project(project.projectId(), project.uid(), project.createTime(), now, null, null,
                     project.displayName(), project.pgVersion(), project.historyRetentionSeconds(), project.defaults(),
                     project.defaultBranchId(), project.budgetPolicyId(), project.customTags(), project.enablePgNativeLogin(),
-                    project.owner()));
+                    project.owner(), project.synchronousWal()));
             store.operations().put(op);
         });
         ops.submit(op);
@@ -270,6 +272,7 @@ public final class ProjectService {
         if (s.enablePgNativeLogin() != null) out.add("spec.enable_pg_native_login");
         if (s.defaultBranch() != null) out.add("spec.default_branch");
         if (s.pgVersion() != null) out.add("spec.pg_version");
+        if (s.synchronousWal() != null) out.add("spec.synchronous_wal");
         return out;
     }
 

@@ -20,9 +20,16 @@ public final class Specs {
 
     public record ProjectSpec(String displayName, Integer pgVersion, Long historyRetentionSeconds,
                               EndpointSettings defaultEndpointSettings, String defaultBranch, String budgetPolicyId,
-                              List<Project.Tag> customTags, Boolean enablePgNativeLogin) {
+                              List<Project.Tag> customTags, Boolean enablePgNativeLogin, Boolean synchronousWal) {
         /** A spec that sets nothing. */
         public static final ProjectSpec EMPTY = new ProjectSpec(null, null, null, null, null, null, null, null);
+
+        /** Without {@code synchronous_wal} (an Oxbow extension: commits wait until their WAL is in the object store). */
+        public ProjectSpec(String displayName, Integer pgVersion, Long historyRetentionSeconds, EndpointSettings defaultEndpointSettings,
+                           String defaultBranch, String budgetPolicyId, List<Project.Tag> customTags, Boolean enablePgNativeLogin) {
+            this(displayName, pgVersion, historyRetentionSeconds, defaultEndpointSettings, defaultBranch, budgetPolicyId, customTags,
+                    enablePgNativeLogin, null);
+        }
     }
 
     /** Creation-only parts of a project request. */

@@ -170,6 +170,7 @@ public final class SnapshotTransfer {
         owner.containerDirs(tmp);
         Path pgdata = tmp.resolve("pgdata");
         long bytes = 0;
+        MessageDigest sha = sha256();
         for (Manifest.Entry e : m.entries()) {
             Path p = e.path().equals(".") ? pgdata : pgdata.resolve(e.path()).normalize();
             if (!p.startsWith(pgdata)) {
@@ -180,14 +181,24 @@ public final class SnapshotTransfer {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(e.mode()));
                 continue;
             }
+            long written = 0;
             try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 for (String hash : e.chunks()) {
                     byte[] piece = store.get(layout.chunks() + hash)
                             .orElseThrow(() -> new IOException("snapshot " + name + " needs chunk " + hash + ", which is missing"));
+                    // a piece is trusted only if it is what its name says (the store's own checksums cover the transfer)
+                    sha.reset();
+                    if (!HexFormat.of().formatHex(sha.digest(piece)).equals(hash)) {
+                        throw new IOException("snapshot " + name + ": chunk " + hash + " does not match its checksum");
+                    }
                     out.write(piece);
-                    bytes += piece.length;
+                    written += piece.length;
                 }
             }
+            if (written != e.size()) {
+                throw new IOException("snapshot " + name + ": " + e.path() + " rebuilt to " + written + " bytes, the manifest says " + e.size());
+            }
+            bytes += written;
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(e.mode()));
             owner.chown(p);
         }
