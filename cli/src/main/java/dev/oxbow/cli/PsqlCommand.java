@@ -36,11 +36,21 @@ final class PsqlCommand implements Callable<Integer> {
     @Option(names = "--hostaddr", description = "IP address of the proxy (default: the address the server reports, when the endpoint host name does not resolve).")
     String hostaddr;
 
+    @Option(names = "--at", paramLabel = "TIME|LSN", description = "Time travel: a read-only session on the branch as it was at an RFC 3339 "
+            + "time (2026-11-30T09:00:00Z) or an LSN (0/16B3748) within the restore window.")
+    String at;
+
     @Parameters(index = "1..*", arity = "0..*", description = "Extra arguments passed to psql.")
     List<String> psqlArgs = new ArrayList<>();
 
+    /** What a past point may contain: RFC 3339 times and LSNs, nothing that could leave the conninfo's quotes. */
+    private static final java.util.regex.Pattern POINT = java.util.regex.Pattern.compile("[0-9A-Za-z:.+/-]{1,40}");
+
     @Override
     public Integer call() throws Exception {
+        if (at != null && !POINT.matcher(at).matches()) {
+            throw new IllegalArgumentException("--at takes an RFC 3339 time (2026-11-30T09:00:00Z) or an LSN (0/16B3748), got '" + at + "'.");
+        }
         CliEnvironment env = CliEnvironment.of(spec);
         ApiTarget api = ApiTarget.of(env);
         JsonNode ep = api.call("GET", "/api/2.0/postgres/" + endpoint, null);
@@ -64,6 +74,9 @@ final class PsqlCommand implements Callable<Integer> {
             conn.append(" hostaddr=").append(addr);
         }
         conn.append(Files.isReadable(ca) ? " sslmode=verify-full sslrootcert=" + ca : " sslmode=require");
+        if (at != null) {
+            conn.append(" options='at=").append(at).append("'"); // the host name routes; at= picks the point
+        }
         List<String> command = new ArrayList<>(List.of("psql", conn.toString()));
         command.addAll(psqlArgs);
         ProcessBuilder pb = new ProcessBuilder(command).inheritIO();

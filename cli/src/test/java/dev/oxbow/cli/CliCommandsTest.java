@@ -59,6 +59,21 @@ class CliCommandsTest {
         assertThat(ok.output()).isEqualTo("admin@oxbow.local");
         assertThat(ok.exit()).isZero();
 
+        // --at: the branch as it was, read-only
+        String ep = "projects/cli-psql/branches/production/endpoints/primary";
+        assertThat(CliFixture.subprocess(env, "psql", ep, "--", "-XAtc", "CREATE TABLE t (v text); INSERT INTO t VALUES ('old')").exit()).isZero();
+        java.time.Instant before = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
+        Thread.sleep(java.time.Duration.between(java.time.Instant.now(), before).toMillis() + 50);
+        assertThat(CliFixture.subprocess(env, "psql", ep, "--", "-XAtc", "UPDATE t SET v = 'new'").exit()).isZero();
+        Run past = CliFixture.subprocess(env, "psql", ep, "--at", before.toString(), "--", "-XAtc", "SELECT v FROM t");
+        assertThat(past.output()).as(past.stderr()).isEqualTo("old");
+        Run write = CliFixture.subprocess(env, "psql", ep, "--at", before.toString(), "--", "-XAtv", "ON_ERROR_STOP=1", "-c", "DELETE FROM t");
+        assertThat(write.exit()).isNotZero();
+        assertThat(write.output()).contains("read-only");
+        Run quote = oxbow(env, "psql", ep, "--at", "x' host=evil");
+        assertThat(quote.exit()).isNotZero();
+        assertThat(quote.output()).contains("--at takes an RFC 3339 time");
+
         Run missing = oxbow(env, "psql", "projects/cli-psql/branches/production/endpoints/nope");
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.output()).contains("NOT_FOUND").doesNotContain("Exception");

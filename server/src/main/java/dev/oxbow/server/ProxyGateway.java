@@ -25,7 +25,10 @@ final class ProxyGateway implements ProxyBackend, AutoCloseable {
     private final LoginAudit audit;
     private final ScopedRoles scopedRoles = new ScopedRoles();
     /** Role SQL for scoped credentials runs here, never on the proxy's event loops. */
-    private final java.util.concurrent.ExecutorService blocking = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    // platform threads, not virtual ones: junixsocket's virtual-thread poller lost the wake-up of a pgjdbc login on a
+    // unix socket (a time-travel start hung in doAuthentication with the backend already idle)
+    private final java.util.concurrent.ExecutorService blocking = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("oxbow-proxy-blocking-", 0).daemon(true).factory());
 
     ProxyGateway(ControlPlane cp) {
         this.cp = cp;
