@@ -25,6 +25,10 @@ public record PastPoint(String lsn, Instant time) {
     /** The value of an {@code at=} option, or empty when it is neither an LSN nor an RFC 3339 time with an offset. */
     static Optional<PastPoint> parseOption(String value) {
         if (LSN.matcher(value).matches()) {
+            // Postgres's LSNs are unsigned 64-bit; Oxbow's comparisons are signed, and no cluster writes 8 EiB of WAL
+            if (Long.parseLong(value.substring(0, value.indexOf('/')), 16) > 0x7FFF_FFFFL) {
+                return Optional.empty();
+            }
             return Optional.of(new PastPoint(value.toUpperCase(Locale.ROOT), null));
         }
         try {

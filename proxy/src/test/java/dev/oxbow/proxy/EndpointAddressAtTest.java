@@ -47,7 +47,7 @@ class EndpointAddressAtTest {
     @Test
     void malformedPointsAreRefusedWithInvalidParameterValue() {
         for (String options : new String[]{"endpoint=ep-abc at=yesterday", "endpoint=ep-abc at=2026-11-30T09:00:00", "endpoint=ep-abc at=",
-                "endpoint=ep-abc at=1/2/3", "endpoint=ep-abc at=0/1 at=0/2"}) {
+                "endpoint=ep-abc at=1/2/3", "endpoint=ep-abc at=0/1 at=0/2", "endpoint=ep-abc at=FFFFFFF0/0"}) {
             EndpointAddress.Result r = refused(null, options);
             assertThat(r.sqlState()).as(options).isEqualTo("22023");
         }

@@ -8,8 +8,12 @@ public final class Lsn {
 
     private Lsn() {}
 
+    /**
+     * Postgres's text form, below 2^63: LSNs are unsigned 64-bit, Oxbow compares them as signed longs, and no cluster
+     * writes 8 EiB of WAL, so a higher one is refused as invalid rather than sorted before every real one.
+     */
     public static boolean valid(String text) {
-        return text != null && TEXT.matcher(text).matches();
+        return text != null && TEXT.matcher(text).matches() && Long.parseLong(text.substring(0, text.indexOf('/')), 16) <= 0x7FFF_FFFFL;
     }
 
     public static long parse(String text) {
