@@ -300,4 +300,25 @@ class MaskedBranchTest {
         assertThat(past.statusCode()).as(past.body()).isEqualTo(400);
         assertThat(past.body()).contains("was masked");
     }
+
+    @Test
+    @Order(6)
+    void rulesTheBranchCannotTakeFailTheCreateAsInvalidStateAndLeaveNoBranch() throws Exception {
+        String other = "projects/mask-misfit";
+        done(t.http("POST", API + "projects?project_id=mask-misfit", "{}"));
+        try {
+            HttpResponse<String> set = t.http("PATCH", "/api/2.0/oxbow/" + other + "/masking-rules", "{\"rules\":[" + rule("no_such_table", "email", "hash") + "]}");
+            assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+            HttpResponse<String> started = t.http("POST", API + other + "/branches?branch_id=misfit",
+                    "{\"spec\":{\"source_branch\":\"" + other + "/branches/production\",\"no_expiry\":true,\"masked\":true}}");
+            assertThat(started.statusCode()).as(started.body()).isEqualTo(200);
+            JsonNode op = t.awaitOperation(json.readTree(started.body()).path("name").asText(), WAIT);
+            assertThat(op.at("/error/error_code").asText()).as(op.toString()).isEqualTo("INVALID_STATE");
+            assertThat(op.at("/error/message").asText()).contains("public.no_such_table").contains("does not exist on the branch")
+                    .contains("masking-rules");
+            assertThat(t.http("GET", API + other + "/branches/misfit", null).statusCode()).isEqualTo(404);
+        } finally {
+            t.http("DELETE", API + other + "?purge=true", null);
+        }
+    }
 }

@@ -79,7 +79,13 @@ public final class BranchOperations {
                 .filter(p -> p.keyHex() != null && !p.rules().isEmpty())
                 .orElseThrow(() -> ApiException.invalidState("Project " + project.name() + " has no masking rules; set them first."));
         java.nio.file.Path dataDir = layout.dataDir(project, branch);
-        masker.mask(project, branch, dataDir, policy);
+        try {
+            masker.mask(project, branch, dataDir, policy);
+        } catch (dev.oxbow.controlplane.masking.BranchMasker.RuleDoesNotFit misfit) {
+            // the project's rules, not Oxbow, are what is wrong: say so, and how to fix it
+            throw ApiException.invalidState(misfit.getMessage() + ". Change the project's masking rules (PATCH /api/2.0/oxbow/projects/"
+                    + project.projectId() + "/masking-rules) or the source branch, then create the branch again.");
+        }
         cloner.delete(layout.archiveDir(project, branch));
         computes.ensureArchiveDir(project, layout.archiveDir(project, branch));
         dev.oxbow.storage.Snapshot first = timelines.restartHistoryAt(project, dataDir);

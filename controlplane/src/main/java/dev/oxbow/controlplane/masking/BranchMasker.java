@@ -133,14 +133,14 @@ public final class BranchMasker {
         try (Connection admin = PgConnections.openForOxbow(socketDir, database, Defaults.SYSTEM_ROLE)) {
             facts = facts(admin, where, schema, table, rules);
             if (facts.ownerIsSuperuser()) {
-                throw new ComputeException("masking rule for " + where + ": the table is owned by a superuser; Oxbow masks only tenant-owned tables");
+                throw new RuleDoesNotFit("masking rule for " + where + ": the table is owned by a superuser; Oxbow masks only tenant-owned tables");
             }
             try (Statement st = admin.createStatement()) {
                 st.execute("GRANT " + PgAdmin.ident(facts.owner()) + " TO " + PgAdmin.ident(masker));
             }
         } catch (SQLException e) {
             if ("3D000".equals(e.getSQLState())) {
-                throw new ComputeException("masking rule for " + where + ": database " + database + " does not exist on the branch", e);
+                throw new RuleDoesNotFit("masking rule for " + where + ": database " + database + " does not exist on the branch", e);
             }
             throw e;
         }
@@ -149,7 +149,7 @@ public final class BranchMasker {
         try {
             update = MaskingSql.update(schema, table, facts.columns(), actions, key);
         } catch (IllegalArgumentException e) {
-            throw new ComputeException("masking rule for " + where + ": " + e.getMessage());
+            throw new RuleDoesNotFit("masking rule for " + where + ": " + e.getMessage());
         }
         long changed = 0;
         try (Connection c = PgConnections.openForOxbow(socketDir, database, masker); Statement st = c.createStatement()) {
@@ -217,7 +217,7 @@ public final class BranchMasker {
             st.execute((grant ? "GRANT" : "REVOKE") + " CONNECT ON DATABASE " + PgAdmin.ident(database) + (grant ? " TO " : " FROM ") + PgAdmin.ident(masker));
         } catch (SQLException e) {
             if ("3D000".equals(e.getSQLState())) {
-                throw new ComputeException("masking rules name database " + database + ", which does not exist on the branch", e);
+                throw new RuleDoesNotFit("masking rules name database " + database + ", which does not exist on the branch", e);
             }
             throw e;
         }
@@ -250,16 +250,16 @@ public final class BranchMasker {
             ps.setString(2, table);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new ComputeException("masking rule for " + where + ": the table does not exist on the branch");
+                    throw new RuleDoesNotFit("masking rule for " + where + ": the table does not exist on the branch");
                 }
                 oid = rs.getLong(1);
                 String kind = rs.getString(2);
                 if (!"r".equals(kind)) {
-                    throw new ComputeException("masking rule for " + where + ": only ordinary tables can be masked (relkind " + kind
+                    throw new RuleDoesNotFit("masking rule for " + where + ": only ordinary tables can be masked (relkind " + kind
                             + "); name each partition in its own rule");
                 }
                 if (rs.getBoolean(6)) {
-                    throw new ComputeException("masking rule for " + where + ": the table has inheritance children; name each table in its own rule");
+                    throw new RuleDoesNotFit("masking rule for " + where + ": the table has inheritance children; name each table in its own rule");
                 }
                 owner = rs.getString(3);
                 superuser = rs.getBoolean(4);
@@ -277,7 +277,7 @@ public final class BranchMasker {
                 ps.setString(2, r.column());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        throw new ComputeException("masking rule for " + r.columnRef() + ": the column does not exist on the branch");
+                        throw new RuleDoesNotFit("masking rule for " + r.columnRef() + ": the column does not exist on the branch");
                     }
                     columns.add(new MaskingSql.Column(r.column(), MaskingSql.family(rs.getString(2), rs.getString(3)), rs.getString(1),
                             rs.getBoolean(4), rs.getBoolean(5)));
@@ -336,6 +336,17 @@ public final class BranchMasker {
                     st.execute("REVOKE " + PgAdmin.ident(v[2]) + " FROM " + PgAdmin.ident(masker));
                 }
             }
+        }
+    }
+
+    /** A project rule the branch's data cannot take (no such table or column, a partitioned or superuser-owned table, a type the action does not fit). */
+    public static final class RuleDoesNotFit extends ComputeException {
+        RuleDoesNotFit(String message) {
+            super(message);
+        }
+
+        RuleDoesNotFit(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 }
