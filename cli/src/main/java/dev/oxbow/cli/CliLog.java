@@ -39,10 +39,6 @@ final class CliLog implements CallListener {
         this.stderr = stderr;
     }
 
-    boolean enabled(LogLevel message) {
-        return level.logs(message);
-    }
-
     @Override
     public void called(String method, String pathAndQuery, int status, Duration elapsed, String error) {
         Map<String, Object> fields = new LinkedHashMap<>();

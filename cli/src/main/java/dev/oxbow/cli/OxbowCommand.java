@@ -56,7 +56,7 @@ public final class OxbowCommand implements Runnable {
     GlobalOptions globalOptions() {
         GlobalOptions.LogLevel level = logLevel != null ? logLevel : debug ? GlobalOptions.LogLevel.DEBUG : GlobalOptions.LogLevel.DISABLED;
         Path file = logFile == null || logFile.equals("stderr") ? null : Path.of(logFile);
-        return new GlobalOptions(profile, target, level, file, logFormat == null ? GlobalOptions.LogFormat.TEXT : logFormat);
+        return new GlobalOptions(profile, level, file, logFormat == null ? GlobalOptions.LogFormat.TEXT : logFormat);
     }
 
     @Override
