@@ -13,7 +13,7 @@ import java.util.function.Function;
  * the SDK's records or as JSON.
  */
 public final class Postgres {
-    public static final String BASE = "/api/2.0/postgres/";
+    static final String BASE = "/api/2.0/postgres/";
 
     private final OxbowClient client;
     private final ObjectMapper json;
@@ -318,8 +318,12 @@ public final class Postgres {
 
     /** Sets the branch's schedule; the answer is the schedule itself (not an operation). */
     public Snapshot.Schedule updateSnapshotSchedule(String branch, Object schedule, String updateMask) {
-        return decode(client.call("PATCH", BASE + branch + "/snapshot-schedule", query("update_mask", updateMask), schedule),
-                Snapshot.Schedule.class);
+        return decode(updateSnapshotScheduleJson(branch, schedule, updateMask), Snapshot.Schedule.class);
+    }
+
+    /** As {@link #updateSnapshotSchedule}, the server's JSON untouched (the CLI prints it). */
+    public JsonNode updateSnapshotScheduleJson(String branch, Object schedule, String updateMask) {
+        return client.call("PATCH", BASE + branch + "/snapshot-schedule", query("update_mask", updateMask), schedule);
     }
 
     // ---- raw JSON forms, for callers that pass the server's answer on untouched

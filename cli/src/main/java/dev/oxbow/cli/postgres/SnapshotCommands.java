@@ -2,7 +2,6 @@ package dev.oxbow.cli.postgres;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.client.Operation;
-import dev.oxbow.client.Postgres;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -83,7 +82,7 @@ final class SnapshotCommands {
                 JsonBody.spec(b).put("frequency", frequency.toUpperCase(java.util.Locale.ROOT));
             }
             // the API answers with the schedule itself; printed as it came
-            print(client.call("PATCH", Postgres.BASE + branch + "/snapshot-schedule", java.util.Map.of("update_mask", "spec.frequency"), b));
+            print(api.updateSnapshotScheduleJson(branch, b, "spec.frequency"));
         }
     }
 }
