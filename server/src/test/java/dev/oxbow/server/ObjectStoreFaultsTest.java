@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.storage.object.TestS3Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.compute.PgConnections;
@@ -68,8 +69,8 @@ class ObjectStoreFaultsTest {
     void theBucketGoesAwayWritesContinueAndTheBacklogShipsWhenItReturns() throws Exception {
         String location = "s3://oxbow-faults/outage";
         ServerConfig config = TestServer.config(homes.newHome("outage"))
-                .withBucket(BucketPolicy.at(location, s3.env()).withIntervals(Duration.ofMillis(300), Duration.ofSeconds(1)));
-        try (TestServer t = TestServer.start(config); ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+                .withBucket(BucketPolicy.at(location, TestBucketEnv.of(s3)).withIntervals(Duration.ofMillis(300), Duration.ofSeconds(1)));
+        try (TestServer t = TestServer.start(config); ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
             t.awaitOperation(JSON.readTree(t.http("POST", "/api/2.0/postgres/projects?project_id=outage", "{}").body()).get("name").asText(),
                     Duration.ofSeconds(120));
             var cp = t.server().controlPlane();
@@ -135,7 +136,7 @@ class ObjectStoreFaultsTest {
     @Test
     void synchronousProjectKilledDuringASnapshotUploadResumedKilledAgainAndRestoredWithNothingLost() throws Exception {
         String location = "s3://oxbow-faults/killed-upload";
-        Map<String, String> env = new HashMap<>(s3.env());
+        Map<String, String> env = new HashMap<>(TestBucketEnv.of(s3));
         env.put("OXBOW_OBJECT_STORE", location);
         env.put("OXBOW_WAL_SHIP_INTERVAL_MS", "500");
         env.put("OXBOW_BUCKET_UPLOAD_INTERVAL_MS", "500");
@@ -152,7 +153,7 @@ class ObjectStoreFaultsTest {
         String snapshots = "projects/" + project.path("uid").asText() + "/branches/" + branch.path("uid").asText() + "/snapshots/";
         String chunks = "projects/" + project.path("uid").asText() + "/chunks/";
         Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-        try (ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+        try (ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
             awaitTrue(() -> bucket.list(snapshots).size() == 1); // the branch's first snapshot
             awaitTrue(() -> bucket.exists("metadata/LATEST") && ObjectStoreRecoveryTest.metadataHas(bucket, "\"synchronousWal\":true"));
             int chunksBefore = bucket.list(chunks).size();
@@ -215,7 +216,7 @@ class ObjectStoreFaultsTest {
             });
         }
 
-        ServerConfig restored = TestServer.config(homes.newHome("killed-upload-restored")).withBucket(BucketPolicy.at(location, s3.env()).withRestore(true));
+        ServerConfig restored = TestServer.config(homes.newHome("killed-upload-restored")).withBucket(BucketPolicy.at(location, TestBucketEnv.of(s3)).withRestore(true));
         try (TestServer t = TestServer.start(restored)) {
             String ep = "projects/ku/branches/production/endpoints/primary";
             var store = t.server().controlPlane().store();

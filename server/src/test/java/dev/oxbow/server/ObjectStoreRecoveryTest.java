@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.storage.object.TestS3Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.history.BucketPolicy;
@@ -53,7 +54,7 @@ class ObjectStoreRecoveryTest {
     }
 
     private static Map<String, String> env(String location) {
-        Map<String, String> env = new HashMap<>(s3.env());
+        Map<String, String> env = new HashMap<>(TestBucketEnv.of(s3));
         env.put("OXBOW_OBJECT_STORE", location);
         env.put("OXBOW_WAL_SHIP_INTERVAL_MS", "1000");
         env.put("OXBOW_BUCKET_UPLOAD_INTERVAL_MS", "1000");
@@ -76,7 +77,7 @@ class ObjectStoreRecoveryTest {
         try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE commits (id int primary key, at timestamptz not null default clock_timestamp())");
         }
-        try (ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+        try (ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
             // the project's records and its first snapshot are in the bucket
             awaitTrue(() -> bucket.list("projects/").stream().anyMatch(o -> o.key().endsWith(".manifest")));
             awaitTrue(() -> bucket.exists("metadata/LATEST") && metadataHas(bucket, "app_user"));
@@ -108,7 +109,7 @@ class ObjectStoreRecoveryTest {
         });
 
         Path fresh = homes.newHome("dr-restored");
-        ServerConfig config = TestServer.config(fresh).withBucket(BucketPolicy.at(location, s3.env()).withRestore(true));
+        ServerConfig config = TestServer.config(fresh).withBucket(BucketPolicy.at(location, TestBucketEnv.of(s3)).withRestore(true));
         try (TestServer t = TestServer.start(config)) {
             var store = t.server().controlPlane().store();
             assertThat(store.endpoints().get("projects/dr-a/branches/production/endpoints/primary")).hasValueSatisfying(e ->
@@ -147,8 +148,8 @@ class ObjectStoreRecoveryTest {
         String location = "s3://oxbow-dr/past";
         Path home = homes.newHome("past");
         ServerConfig config = TestServer.config(home)
-                .withBucket(BucketPolicy.at(location, s3.env()).withIntervals(Duration.ofMillis(500), Duration.ofSeconds(1)));
-        try (TestServer t = TestServer.start(config); ObjectStore bucket = ObjectStores.open(location, s3.env())) {
+                .withBucket(BucketPolicy.at(location, TestBucketEnv.of(s3)).withIntervals(Duration.ofMillis(500), Duration.ofSeconds(1)));
+        try (TestServer t = TestServer.start(config); ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
             t.awaitOperation(JSON.readTree(t.http("POST", "/api/2.0/postgres/projects?project_id=past-a", "{}").body()).get("name").asText(),
                     Duration.ofSeconds(120));
             var cp = t.server().controlPlane();
@@ -209,7 +210,7 @@ class ObjectStoreRecoveryTest {
             // encrypted: the bucket alone shows nothing of it
             assertThat(dev.oxbow.controlplane.history.BackupCipher.sealed(stored)).isTrue();
             assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(text);
-            Files.write(tmp, dev.oxbow.controlplane.history.BackupCipher.of(TestS3Server.BACKUP_KEY).open(key, stored));
+            Files.write(tmp, dev.oxbow.controlplane.history.BackupCipher.of(TestBucketEnv.BACKUP_KEY).open(key, stored));
             try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master")) {
                 rs.next();
