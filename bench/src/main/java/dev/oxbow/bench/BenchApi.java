@@ -60,4 +60,26 @@ final class BenchApi {
         }
         return out;
     }
+
+    /** The tps figure pgbench printed. */
+    static double tps(String pgbenchOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tps = ([0-9.]+)").matcher(pgbenchOutput);
+        if (!m.find()) {
+            throw new IllegalStateException("no tps in pgbench output:\n" + pgbenchOutput);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** A new connection through the proxy (TLS, the token as password, the endpoint in options) and SELECT 1. */
+    static void selectOneThroughProxy(int port, String user, String uid, String token) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", token);
+        p.setProperty("sslmode", "require");
+        p.setProperty("options", "endpoint=" + uid);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/databricks_postgres", p);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            rs.next();
+        }
+    }
 }

@@ -31,8 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -202,11 +200,7 @@ public final class ObjectStoreBench {
     private static double pgbench(Path socket, int seconds) throws Exception {
         String out = BenchApi.run(Map.of(), "pgbench", "-N", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), "-h", socket.toString(),
                 "-U", Defaults.SYSTEM_ROLE, DB);
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("no tps in pgbench output:\n" + out);
-        }
-        return Double.parseDouble(m.group(1));
+        return BenchApi.tps(out);
     }
 
     /** p50 and p99 in ms of single-row INSERT commits, one at a time. */

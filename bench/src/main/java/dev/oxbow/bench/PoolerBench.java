@@ -8,8 +8,6 @@ import dev.oxbow.server.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Pooled-host figures in one run, against one compute: pgbench select-only with a new connection per transaction
@@ -71,10 +69,6 @@ public final class PoolerBench {
         }
         command.add(conn);
         String out = BenchApi.run(env, command.toArray(String[]::new));
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("no tps in pgbench output:\n" + out);
-        }
-        return Double.parseDouble(m.group(1));
+        return BenchApi.tps(out);
     }
 }

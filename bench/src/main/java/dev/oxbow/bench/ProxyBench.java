@@ -7,15 +7,9 @@ import dev.oxbow.server.ServerConfig;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Proxy figures in one run: pgbench select-only TPS through the proxy vs. directly on the compute's socket
@@ -80,15 +74,7 @@ public final class ProxyBench {
     }
 
     private static void query(int port, String uid, String token) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", USER);
-        p.setProperty("password", token);
-        p.setProperty("sslmode", "require");
-        p.setProperty("options", "endpoint=" + uid);
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/databricks_postgres", p);
-             ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
-            rs.next();
-        }
+        BenchApi.selectOneThroughProxy(port, USER, uid, token);
     }
 
     private static double pgbench(Map<String, String> env, String conn, int seconds) throws Exception {
@@ -97,10 +83,6 @@ public final class ProxyBench {
 
     private static double pgbench(Map<String, String> env, String conn, int seconds, String mode) throws Exception {
         String out = BenchApi.run(env, "pgbench", mode, "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), conn);
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("no tps in pgbench output:\n" + out);
-        }
-        return Double.parseDouble(m.group(1));
+        return BenchApi.tps(out);
     }
 }

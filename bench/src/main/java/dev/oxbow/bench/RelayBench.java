@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The relay against its peers in one run, on one compute pinned at {@code cu} (default 8: 2 cores): pgbench select-only through Oxbow's proxy
@@ -160,10 +158,6 @@ public final class RelayBench {
         command.addAll(List.of(mode));
         command.add(conn);
         String out = BenchApi.run(env, command.toArray(String[]::new));
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("no tps in pgbench output:\n" + out);
-        }
-        return Double.parseDouble(m.group(1));
+        return BenchApi.tps(out);
     }
 }

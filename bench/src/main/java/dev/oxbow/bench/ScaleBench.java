@@ -11,8 +11,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Autoscaling and replica figures in one run (needs cgroups, i.e. root): pgbench TPS with the compute
@@ -91,10 +89,6 @@ public final class ScaleBench {
                 "{\"spec\":{\"autoscaling_limit_min_cu\":" + cu + ",\"autoscaling_limit_max_cu\":" + cu + "}}");
         String out = BenchApi.run(java.util.Map.of(), "pgbench", "-S", "-n", "-c", "8", "-j", "2", "-T", Integer.toString(seconds), "-h", socket,
                 "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
-        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException(out);
-        }
-        return Double.parseDouble(m.group(1));
+        return BenchApi.tps(out);
     }
 }
