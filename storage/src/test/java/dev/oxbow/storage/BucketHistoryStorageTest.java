@@ -108,6 +108,21 @@ class BucketHistoryStorageTest {
             // committed after the last segment switch: only the shipped tail of pg_wal holds it
             exec(c, "INSERT INTO t VALUES (30001, 'tail')");
             ship(shipper, source, c);
+            // continuous shipping: an asynchronous receiver puts a commit without any shipping pass
+            WalShipper.FlushPosition at = WalShipper.flushPosition(c);
+            try (WalReceiver receiver = WalReceiver.startAsynchronous(bucket, layout, SEGMENT, Clock.systemUTC(),
+                    dev.oxbow.compute.PgConnections.openForReplication(source.socketDir(), TestClusters.SUPERUSER, WalReceiver.APPLICATION_NAME),
+                    at.timeline(), WalSegment.containing(at.timeline(), at.lsn(), SEGMENT).startLsn(), Duration.ofMillis(250))) {
+                assertThat(receiver.synchronous()).isFalse();
+                exec(c, "INSERT INTO t VALUES (30002, 'streamed')");
+                long committed = WalShipper.flushPosition(c).lsn();
+                while (receiver.status().flushedLsn() == null || Lsn.parse(receiver.status().flushedLsn()) < committed) {
+                    assertThat(receiver.running()).as("receiver ended: %s", receiver.status()).isTrue();
+                    Thread.sleep(20);
+                }
+                assertThat(longs(c, "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'oxbow_wal_receiver' AND sync_state = 'async'"))
+                        .containsExactly(1L);
+            }
         }
         assertThat(shipper.status().healthy()).isTrue();
         assertThat(shipper.status().backlogFiles()).isZero();
@@ -123,7 +138,7 @@ class BucketHistoryStorageTest {
         TestClusters.deleteTree(source.dataDir().getParent());
 
         assertThat(restore("b1-restored", transfer.list(layout).get(0).name()))
-                .hasSize(30001).endsWith(30001L);
+                .hasSize(30002).endsWith(30002L);
     }
 
     /** Rebuilds the branch from the bucket: a snapshot, its WAL, a recovery to the end; returns the ids in t. */

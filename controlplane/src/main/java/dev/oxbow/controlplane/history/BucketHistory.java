@@ -43,8 +43,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Branch history in the object store: ships every live branch's WAL each {@link BucketPolicy#shipInterval}
- * (completed segments from the local archive, the flushed tail from the running primary), uploads new local
+ * Branch history in the object store: ships every live branch's WAL (completed segments from the local archive
+ * each {@link BucketPolicy#shipInterval}; the running primary's WAL continuously, streamed by a {@link WalReceiver}
+ * per running primary and put at most every {@link BucketPolicy#walPutGap}), uploads new local
  * snapshots, and serves snapshots and WAL back for restores when the local copy is gone. While the store is
  * unreachable everything stays local (nothing is pruned that is not shipped), the status says so and the log
  * warns once; shipping resumes by itself. Uploads run on their own threads, never on an API request.
@@ -143,10 +144,10 @@ public final class BucketHistory implements AutoCloseable {
                 s.failingSince());
     }
 
-    /** Whether the branch's commits wait for the object store now (its receiver streams). */
+    /** Whether the branch's commits wait for the object store now (its synchronous receiver streams). */
     public boolean receiving(Branch branch) {
         WalReceiver r = receivers.get(branch.uid());
-        return r != null && r.running();
+        return r != null && r.running() && r.synchronous();
     }
 
     /** Every live branch's shipping figures, for /metrics. */
@@ -191,15 +192,26 @@ public final class BucketHistory implements AutoCloseable {
     }
 
     /**
-     * Ships one branch's WAL: archive first (older), then the running primary's tail, which for a
-     * synchronous_wal project its {@link WalReceiver} streams instead (started here when missing).
+     * Ships one branch's WAL: archive first (older), then the running primary's tail, which a {@link WalReceiver}
+     * streams continuously (started here when missing; synchronous for a synchronous_wal project). A branch whose
+     * receiver streams costs the pass nothing but the archive listing; one whose receiver cannot start (no free
+     * WAL sender) falls back to shipping the tail from {@code pg_wal} each pass.
      */
     public void ship(Project project, Branch branch) {
         WalShipper shipper = shipper(project, branch);
         try {
             shipper.shipArchive(layout.archiveDir(project, branch));
+            WalReceiver streaming = receivers.get(branch.uid());
+            if (streaming != null && streaming.running() && streaming.synchronous() == project.synchronousWal()) {
+                String error = streaming.status().lastError();
+                if (error != null) {
+                    throw new IOException(error);
+                }
+                reachable();
+                return;
+            }
             Optional<Primary> at = flushPosition(branch);
-            boolean received = at.isPresent() && project.synchronousWal() && ensureReceiver(project, branch, at.get());
+            boolean received = at.isPresent() && ensureReceiver(project, branch, at.get());
             if (!received) {
                 stopReceiver(branch);
             }
@@ -238,16 +250,20 @@ public final class BucketHistory implements AutoCloseable {
      */
     private boolean ensureReceiver(Project project, Branch branch, Primary primary) {
         WalReceiver current = receivers.get(branch.uid());
-        if (current != null && current.running() && current.timeline().equals(primary.position().timeline())) {
+        if (current != null && current.running() && current.timeline().equals(primary.position().timeline())
+                && current.synchronous() == project.synchronousWal()) {
             return true;
         }
         stopReceiver(branch);
         try {
-            long from = WalSegment.containing(primary.position().timeline(), primary.position().lsn(), SEGMENT_SIZE).startLsn();
+            String timeline = primary.position().timeline();
+            long from = WalSegment.containing(timeline, primary.position().lsn(), SEGMENT_SIZE).startLsn();
             Connection replication = PgConnections.openForReplication(layout.socketDir(primary.endpoint()), Defaults.SYSTEM_ROLE,
                     WalReceiver.APPLICATION_NAME);
-            receivers.put(branch.uid(), WalReceiver.start(bucket, layoutOf(project, branch), SEGMENT_SIZE, clock, replication,
-                    primary.position().timeline(), from));
+            BucketLayout bl = layoutOf(project, branch);
+            receivers.put(branch.uid(), project.synchronousWal()
+                    ? WalReceiver.start(bucket, bl, SEGMENT_SIZE, clock, replication, timeline, from)
+                    : WalReceiver.startAsynchronous(bucket, bl, SEGMENT_SIZE, clock, replication, timeline, from, policy.walPutGap()));
             return true;
         } catch (SQLException e) {
             log.warn("wal receiver not started branch={} cause={}", branch.name(), e.toString());

@@ -14,17 +14,26 @@ import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The synchronous half of WAL shipping: a physical replication client (pgjdbc's replication API) that the
- * primary lists in {@code synchronous_standby_names} as {@value #APPLICATION_NAME}. It streams the primary's
- * WAL, puts each batch into the bucket as tail ranges (the same keys {@link WalShipper#shipTail} writes, so a
- * restore reads both alike), and only then reports the batch as flushed: with {@code synchronous_commit = on}
- * the primary acknowledges a commit once its WAL is in the bucket. A failed put is retried (commits wait, as
- * a synchronous standby makes them); the receiver ends when its connection does, and is started again.
+ * Continuous WAL shipping: a physical replication client (pgjdbc's replication API) named
+ * {@value #APPLICATION_NAME} that streams a running primary's WAL and puts it into the bucket as tail ranges
+ * (the same keys {@link WalShipper#shipTail} writes, so a restore reads both alike). Two modes:
+ * <ul>
+ * <li>synchronous ({@link #start}): the primary lists it in {@code synchronous_standby_names}; each batch is
+ * put as soon as it arrives and only then reported flushed, so with {@code synchronous_commit = on} the
+ * primary acknowledges a commit once its WAL is in the bucket. A failed put is retried (commits wait, as a
+ * synchronous standby makes them).</li>
+ * <li>asynchronous ({@link #startAsynchronous}): commits never wait; what arrived is reported flushed at once
+ * (a shutdown does not wait for the bucket either) and put at most once per {@code putGap}, so a commit is in
+ * the bucket within about {@code putGap} plus one put, at a bounded number of PUTs per branch.</li>
+ * </ul>
+ * The receiver ends when its connection does (compute suspended or restarted; what it had received is still
+ * put), and is started again by the next shipping pass.
  */
 public final class WalReceiver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WalReceiver.class);
@@ -42,12 +51,17 @@ public final class WalReceiver implements AutoCloseable {
     private final Connection connection;
     private final String timeline;
     private final long startLsn;
+    private final boolean synchronous;
+    /** Asynchronous mode: the least time between two puts (zero when synchronous). */
+    private final long putGapNanos;
     private final Thread thread;
     private volatile boolean closed;
     private volatile Status status;
     private long bytes;
+    private long lastPutEnd;
 
-    private WalReceiver(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection connection, String timeline, long startLsn) {
+    private WalReceiver(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection connection, String timeline, long startLsn,
+                        boolean synchronous, Duration putGap) {
         this.store = store;
         this.layout = layout;
         this.segmentSize = segmentSize;
@@ -55,6 +69,8 @@ public final class WalReceiver implements AutoCloseable {
         this.connection = connection;
         this.timeline = timeline;
         this.startLsn = startLsn;
+        this.synchronous = synchronous;
+        this.putGapNanos = putGap.toNanos();
         this.status = new Status(null, null, 0, null, true);
         this.thread = Thread.ofPlatform().daemon().name("oxbow-wal-receiver-" + layout.branchUid()).unstarted(this::run);
     }
@@ -65,9 +81,22 @@ public final class WalReceiver implements AutoCloseable {
      */
     public static WalReceiver start(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection replication,
                                     String timeline, long startLsn) {
-        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn);
+        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, true, Duration.ZERO);
         r.thread.start();
         return r;
+    }
+
+    /** Like {@link #start}, for a primary that does not wait for it: puts at most once per {@code putGap}. */
+    public static WalReceiver startAsynchronous(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection replication,
+                                                String timeline, long startLsn, Duration putGap) {
+        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, false, putGap);
+        r.thread.start();
+        return r;
+    }
+
+    /** Whether the primary's commits wait for this receiver's puts. */
+    public boolean synchronous() {
+        return synchronous;
     }
 
     public Status status() {
@@ -83,39 +112,41 @@ public final class WalReceiver implements AutoCloseable {
     }
 
     private void run() {
+        Batch batch = new Batch();
         try (PGReplicationStream stream = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().physical()
                 .withStartPosition(LogSequenceNumber.valueOf(startLsn)).withStatusInterval(1, TimeUnit.SECONDS).start()) {
-            log.info("wal receiver streaming branch={} timeline={} from={}", layout.branchUid(), timeline, Lsn.format(startLsn));
-            ByteArrayOutputStream batch = new ByteArrayOutputStream();
+            log.info("wal receiver streaming branch={} timeline={} from={} synchronous={}", layout.branchUid(), timeline, Lsn.format(startLsn),
+                    synchronous);
+            long lastPut = System.nanoTime() - putGapNanos;
             while (!closed) {
                 ByteBuffer first = stream.read();
                 if (first == null) {
                     continue;
                 }
-                long end = stream.getLastReceiveLSN().asLong();
-                long batchStart = end - first.remaining();
-                batch.reset();
-                append(batch, first);
-                ByteBuffer more;
-                while (batch.size() < MAX_BATCH && (more = stream.readPending()) != null) {
-                    long moreEnd = stream.getLastReceiveLSN().asLong();
-                    if (moreEnd - more.remaining() != batchStart + batch.size()) {
-                        throw new IOException("replication stream is not contiguous at " + Lsn.format(batchStart + batch.size()));
+                batch.start(stream.getLastReceiveLSN().asLong(), first);
+                drain(stream, batch);
+                if (!synchronous) {
+                    report(stream, batch.end); // nothing waits on it; a shutdown need not wait for the bucket
+                    long due = lastPut + putGapNanos;
+                    for (long left; (left = due - System.nanoTime()) > 0 && batch.size() < MAX_BATCH; ) {
+                        if (!drain(stream, batch)) {
+                            Thread.sleep(Math.max(1, Math.min(10, left / 1_000_000)));
+                        }
                     }
-                    append(batch, more);
-                    end = moreEnd;
+                    report(stream, batch.end);
                 }
-                putWithRetries(batchStart, batch.toByteArray());
-                LogSequenceNumber flushed = LogSequenceNumber.valueOf(end);
-                stream.setFlushedLSN(flushed);
-                stream.setAppliedLSN(flushed);
-                stream.forceUpdateStatus();
-                status = new Status(Lsn.format(end), clock.instant(), bytes, null, true);
+                lastPut = System.nanoTime();
+                putWithRetries(batch.from, batch.bytes());
+                batch.clear();
+                if (synchronous) {
+                    report(stream, lastPutEnd);
+                }
             }
         } catch (SQLException | IOException | RuntimeException e) {
             if (!closed) {
                 log.warn("wal receiver stopped branch={} cause={}", layout.branchUid(), e.toString());
             }
+            putRest(batch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -125,10 +156,75 @@ public final class WalReceiver implements AutoCloseable {
         }
     }
 
-    private static void append(ByteArrayOutputStream out, ByteBuffer buf) {
-        byte[] b = new byte[buf.remaining()];
-        buf.get(b);
-        out.write(b, 0, b.length);
+    /** Appends what the stream has pending without blocking; returns whether anything came. */
+    private static boolean drain(PGReplicationStream stream, Batch batch) throws SQLException, IOException {
+        boolean any = false;
+        ByteBuffer more;
+        while (batch.size() < MAX_BATCH && (more = stream.readPending()) != null) {
+            batch.append(stream.getLastReceiveLSN().asLong(), more);
+            any = true;
+        }
+        return any;
+    }
+
+    private static void report(PGReplicationStream stream, long lsn) throws SQLException {
+        LogSequenceNumber at = LogSequenceNumber.valueOf(lsn);
+        stream.setFlushedLSN(at);
+        stream.setAppliedLSN(at);
+        stream.forceUpdateStatus();
+    }
+
+    /** An asynchronous receiver whose stream ended (the compute stopping) still puts what it had received, once. */
+    private void putRest(Batch batch) {
+        if (synchronous || batch.size() == 0) {
+            return;
+        }
+        try {
+            putOnce(batch.from, batch.bytes());
+        } catch (IOException e) {
+            log.warn("wal receiver could not put its last batch branch={} cause={}; the archive ships the segment", layout.branchUid(), e.toString());
+        }
+    }
+
+    /** Contiguous WAL received and not yet put. */
+    private static final class Batch {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long from;
+        long end;
+
+        void start(long receivedEnd, ByteBuffer buf) {
+            out.reset();
+            end = receivedEnd;
+            from = receivedEnd - buf.remaining();
+            copy(buf);
+        }
+
+        void append(long receivedEnd, ByteBuffer buf) throws IOException {
+            if (receivedEnd - buf.remaining() != end) {
+                throw new IOException("replication stream is not contiguous at " + Lsn.format(end));
+            }
+            copy(buf);
+            end = receivedEnd;
+        }
+
+        private void copy(ByteBuffer buf) {
+            byte[] b = new byte[buf.remaining()];
+            buf.get(b);
+            out.write(b, 0, b.length);
+        }
+
+        int size() {
+            return out.size();
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+
+        void clear() {
+            out.reset();
+            from = end;
+        }
     }
 
     /** Puts the bytes starting at {@code from}, one range per segment, retrying until they are in or the receiver closes. */
@@ -136,15 +232,7 @@ public final class WalReceiver implements AutoCloseable {
         long delayMs = 100;
         while (true) {
             try {
-                long at = from;
-                while (at < from + data.length) {
-                    WalSegment seg = WalSegment.containing(timeline, at, segmentSize);
-                    long to = Math.min(from + data.length, seg.endLsn());
-                    byte[] piece = Arrays.copyOfRange(data, (int) (at - from), (int) (to - from));
-                    store.put(layout.walTail() + seg.name() + "/" + String.format("%08X-%08X", at - seg.startLsn(), to - seg.startLsn()), piece);
-                    at = to;
-                }
-                bytes += data.length;
+                putOnce(from, data);
                 return;
             } catch (IOException e) {
                 if (closed) {
@@ -160,6 +248,20 @@ public final class WalReceiver implements AutoCloseable {
                 delayMs = Math.min(5_000, delayMs * 2);
             }
         }
+    }
+
+    private void putOnce(long from, byte[] data) throws IOException {
+        long at = from;
+        while (at < from + data.length) {
+            WalSegment seg = WalSegment.containing(timeline, at, segmentSize);
+            long to = Math.min(from + data.length, seg.endLsn());
+            byte[] piece = Arrays.copyOfRange(data, (int) (at - from), (int) (to - from));
+            store.put(layout.walTail() + seg.name() + "/" + String.format("%08X-%08X", at - seg.startLsn(), to - seg.startLsn()), piece);
+            at = to;
+        }
+        bytes += data.length;
+        lastPutEnd = from + data.length;
+        status = new Status(Lsn.format(lastPutEnd), clock.instant(), bytes, null, true);
     }
 
     private void closeConnection() {
