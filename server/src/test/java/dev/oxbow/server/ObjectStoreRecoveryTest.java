@@ -76,8 +76,18 @@ class ObjectStoreRecoveryTest {
         Path socket = new Layout(home).socketDir(endpointUid);
         try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE commits (id int primary key, at timestamptz not null default clock_timestamp())");
+            st.execute("CREATE TABLE kept (v text)");
+            st.execute("INSERT INTO kept VALUES ('in the snapshot')");
         }
+        // a named project snapshot goes to the bucket too (as the pieces its branch's snapshots do not have yet)
+        JsonNode named = child.run("POST", "/api/2.0/postgres/projects/dr-a/snapshots?snapshot_id=before-kill", "{}");
+        assertThat(named.path("response").path("status").path("current_state").asText()).as(named.toString()).isEqualTo("READY");
+        try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO kept VALUES ('after the snapshot')");
+        }
+        String projectUid = child.call("GET", "/api/2.0/postgres/projects/dr-a", null).path("uid").asText();
         try (ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
+            awaitTrue(() -> bucket.list("projects/" + projectUid + "/branches/snap-").stream().anyMatch(o -> o.key().endsWith(".manifest")));
             // the project's records and its first snapshot are in the bucket
             awaitTrue(() -> bucket.list("projects/").stream().anyMatch(o -> o.key().endsWith(".manifest")));
             awaitTrue(() -> bucket.exists("metadata/LATEST") && metadataHas(bucket, "app_user"));
@@ -135,6 +145,22 @@ class ObjectStoreRecoveryTest {
             assertThat(Sql.column(t, ep, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'app_user'")).containsExactly("1");
             // and it serves writes again
             Sql.exec(t, ep, "postgres", "INSERT INTO commits (id) VALUES (1000000)");
+            // the named snapshot came back with the bucket: a branch from it holds its data, not the head's
+            var fromSnapshot = t.http("POST", "/api/2.0/postgres/projects/dr-a/branches?branch_id=from-snap",
+                    "{\"spec\":{\"source_snapshot\":\"projects/dr-a/snapshots/before-kill\",\"no_expiry\":true}}");
+            assertThat(fromSnapshot.statusCode()).as(fromSnapshot.body()).isEqualTo(200);
+            JsonNode branched = t.awaitOperation(JSON.readTree(fromSnapshot.body()).get("name").asText(), Duration.ofSeconds(300));
+            assertThat(branched.has("response")).as(branched.toString()).isTrue();
+            assertThat(Sql.column(t, "projects/dr-a/branches/from-snap/endpoints/primary", "postgres", "SELECT v FROM kept"))
+                    .containsExactly("in the snapshot");
+            assertThat(Sql.column(t, ep, "postgres", "SELECT v FROM kept ORDER BY v")).containsExactly("after the snapshot", "in the snapshot");
+            // deleting it removes its objects from the bucket
+            var deleted = t.http("DELETE", "/api/2.0/postgres/projects/dr-a/snapshots/before-kill", null);
+            assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+            t.awaitOperation(JSON.readTree(deleted.body()).get("name").asText(), Duration.ofSeconds(120));
+            try (ObjectStore bucket = ObjectStores.open(location, TestBucketEnv.of(s3))) {
+                assertThat(bucket.list("projects/" + projectUid + "/branches/snap-")).isEmpty();
+            }
         }
     }
 

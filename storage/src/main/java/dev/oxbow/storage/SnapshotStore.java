@@ -47,6 +47,7 @@ public final class SnapshotStore {
         owner.containerDirs(snapshotsDir);
         Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
         try {
+            switchWal(socketDir, superuser);
             String lsn = cloner.cloneRunning(owner, socketDir, superuser, dataDir, tmp.resolve("pgdata"));
             Instant time = clock.instant();
             String startSegment = WalRange.startSegment(Files.readString(tmp.resolve("pgdata").resolve("backup_label")));
@@ -58,6 +59,18 @@ public final class SnapshotStore {
             if (Files.exists(tmp)) {
                 cloner.delete(tmp);
             }
+        }
+    }
+
+    /**
+     * Starts a new WAL segment, so the snapshot's checkpoint is near its start: the snapshot then holds little
+     * WAL of its own (a bucket upload zeroes what follows its LSN, see {@code SnapshotTransfer}) instead of the
+     * segment's earlier WAL, which the archive has anyway.
+     */
+    private static void switchWal(Path socketDir, String superuser) throws SQLException {
+        try (java.sql.Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "postgres", superuser);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("SELECT pg_switch_wal() WHERE NOT pg_is_in_recovery()"); // a standby cannot switch
         }
     }
 

@@ -122,6 +122,15 @@ public final class BucketHistory implements AutoCloseable {
         return new BucketLayout(project.uid(), branch.uid());
     }
 
+    /**
+     * A named project snapshot is kept like a branch of its own (its uid where a branch's stands) that holds one
+     * snapshot and no WAL: its pieces are the project's shared ones, garbage collection counts its manifest,
+     * purging the project removes it, and deleting the snapshot removes its objects.
+     */
+    static BucketLayout layoutOf(Project project, dev.oxbow.metadata.ProjectSnapshot snapshot) {
+        return new BucketLayout(project.uid(), snapshot.uid());
+    }
+
     private WalShipper shipper(Project project, Branch branch) {
         return shippers.computeIfAbsent(branch.uid(), u -> new WalShipper(bucket, layoutOf(project, branch), SEGMENT_SIZE, clock));
     }
@@ -316,6 +325,11 @@ public final class BucketHistory implements AutoCloseable {
                         uploadSnapshots(project, branch);
                     }
                 }
+                for (dev.oxbow.metadata.ProjectSnapshot named : store.snapshots().list(project.name())) {
+                    if (named.ready()) {
+                        uploadNamed(project, named);
+                    }
+                }
             }
             metadata.backUp();
             reachable();
@@ -344,6 +358,53 @@ public final class BucketHistory implements AutoCloseable {
                 transfer.upload(bl, s);
             }
             uploaded.add(id);
+        }
+    }
+
+    /** Uploads a named project snapshot's copy if the bucket lacks it (its unchanged pieces are the branch's, not sent again). */
+    public void uploadNamed(Project project, dev.oxbow.metadata.ProjectSnapshot named) throws IOException {
+        synchronized (uploadLock) {
+            BucketLayout bl = layoutOf(project, named);
+            for (Snapshot s : localSnapshots.list(layout.projectSnapshotDir(project, named.uid()))) {
+                String id = named.uid() + "/" + s.dir().getFileName();
+                if (uploaded.contains(id)) {
+                    continue;
+                }
+                if (!transfer.has(bl, s)) {
+                    transfer.upload(bl, s);
+                }
+                uploaded.add(id);
+            }
+        }
+    }
+
+    /**
+     * Rebuilds a named snapshot's copy from the bucket into {@code dir} (its local directory, gone after a
+     * restore into a new home); empty if the bucket has none.
+     */
+    Optional<Snapshot> downloadNamed(Project project, dev.oxbow.metadata.ProjectSnapshot named, Path dir)
+            throws IOException, dev.oxbow.compute.ComputeException {
+        BucketLayout bl = layoutOf(project, named);
+        List<SnapshotTransfer.Remote> remote = transfer.list(bl);
+        if (remote.isEmpty()) {
+            return Optional.empty();
+        }
+        SnapshotTransfer.Remote last = remote.get(remote.size() - 1);
+        transfer.download(bl, last.name(), dir, computes.owner(project));
+        uploaded.add(named.uid() + "/" + last.name());
+        return Optional.of(new Snapshot(dir.resolve(last.name()), last.lsn(), last.time(), last.startSegment()));
+    }
+
+    /** Removes a deleted named snapshot's objects (and the pieces nothing else names); logs instead of failing. */
+    public void removeNamedQuietly(Project project, dev.oxbow.metadata.ProjectSnapshot named) {
+        synchronized (uploadLock) {
+            try {
+                int n = retention.removeBranch(layoutOf(project, named));
+                log.info("named snapshot removed from the object store snapshot={} objects={}", named.name(), n);
+            } catch (IOException e) {
+                log.warn("named snapshot objects not removed from the object store snapshot={} uid={} cause={}", named.name(), named.uid(),
+                        e.getMessage());
+            }
         }
     }
 

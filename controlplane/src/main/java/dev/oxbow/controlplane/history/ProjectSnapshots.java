@@ -24,6 +24,8 @@ import java.util.stream.Stream;
  * The data of named project snapshots: each is a {@link SnapshotStore} of its own under the project's
  * {@code snapshots} directory, holding the one consistent copy taken for it. Being outside every branch's
  * history, the restore window's pruning never removes it; only deleting the snapshot (or the project) does.
+ * With an object store the copy is also uploaded ({@link BucketHistory#uploadNamed}, with the upload pass), and
+ * a copy missing locally (a home restored from the bucket) is downloaded again when first used.
  */
 public final class ProjectSnapshots {
     private final Computes computes;
@@ -31,8 +33,11 @@ public final class ProjectSnapshots {
     private final SnapshotStore store;
     private final Timelines timelines;
     private final Layout layout;
+    private final java.util.Optional<BucketHistory> bucket;
 
-    public ProjectSnapshots(Computes computes, BranchCloner cloner, Timelines timelines, Layout layout, Clock clock) {
+    public ProjectSnapshots(Computes computes, BranchCloner cloner, Timelines timelines, Layout layout, Clock clock,
+                            java.util.Optional<BucketHistory> bucket) {
+        this.bucket = bucket;
         this.computes = computes;
         this.cloner = cloner;
         this.store = new SnapshotStore(cloner, clock);
@@ -50,13 +55,24 @@ public final class ProjectSnapshots {
         }
     }
 
-    /** The snapshot's stored copy. */
+    /** The snapshot's stored copy; from the bucket when the local one is gone. */
     public Snapshot open(Project project, ProjectSnapshot snapshot) throws IOException {
-        List<Snapshot> held = store.list(layout.projectSnapshotDir(project, snapshot.uid()));
-        if (held.isEmpty()) {
-            throw ApiException.invalidState("The data of snapshot " + snapshot.name() + " is missing.");
+        Path dir = layout.projectSnapshotDir(project, snapshot.uid());
+        List<Snapshot> held = store.list(dir);
+        if (!held.isEmpty()) {
+            return held.get(held.size() - 1);
         }
-        return held.get(held.size() - 1);
+        if (bucket.isPresent()) {
+            try {
+                java.util.Optional<Snapshot> fetched = bucket.get().downloadNamed(project, snapshot, dir);
+                if (fetched.isPresent()) {
+                    return fetched.get();
+                }
+            } catch (ComputeException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+        throw ApiException.invalidState("The data of snapshot " + snapshot.name() + " is missing.");
     }
 
     /**
@@ -72,6 +88,7 @@ public final class ProjectSnapshots {
 
     public void remove(Project project, ProjectSnapshot snapshot) throws IOException {
         cloner.delete(layout.projectSnapshotDir(project, snapshot.uid()));
+        bucket.ifPresent(b -> b.removeNamedQuietly(project, snapshot));
     }
 
     /** Bytes the snapshot's files take (a reflinked copy shares blocks with its branch; this counts them all). */
