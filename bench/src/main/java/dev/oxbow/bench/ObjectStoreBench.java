@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  * sampled every 100 ms), single-client commit latency local vs synchronous_wal (and pgbench -N -c 8 on it),
  * bucket bytes for ten snapshots with 1 % of the rows changed before each vs one copy, and the restore of a
  * branch of the given size from the bucket alone into an empty home until its first query answers.
- * Usage: {@code ObjectStoreBench [pgbench-seconds] [db-MB]}.
+ * Usage: {@code ObjectStoreBench [pgbench-seconds] [db-MB] [snapshots]}: 0 seconds skips the pgbench and commit
+ * figures, 0 snapshots the bucket-bytes figure (so {@code 0 2048 0} measures only the restore of a 2 GB branch).
  */
 public final class ObjectStoreBench {
     private static final String DB = Defaults.DEFAULT_DATABASE;
@@ -48,6 +49,7 @@ public final class ObjectStoreBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
         int dbMb = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
+        int snapshots = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         Path pg = tmp.resolve("oxbow-test-pg");
         Path s3Dir = Files.createTempDirectory(tmp, "oxbow-s3bench-s3-");
@@ -78,9 +80,9 @@ public final class ObjectStoreBench {
             // 1. local only: the peer
             Path localHome = Files.createTempDirectory(tmp, "oxbow-s3bench-local-");
             homes.add(localHome);
-            double localTps;
-            double[] localCommit;
-            try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(localHome).withApiPort(0).withPg("127.0.0.1", 0)
+            double localTps = 0;
+            double[] localCommit = {0, 0};
+            if (seconds > 0) try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(localHome).withApiPort(0).withPg("127.0.0.1", 0)
                     .withPgBinaries(pg).withHistory(history))) {
                 Path socket = project(server, "local", "{}");
                 BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
@@ -94,34 +96,37 @@ public final class ObjectStoreBench {
                     .withBucket(BucketPolicy.at(location, env));
             try (OxbowServer server = OxbowServer.start(bucketConfig); ObjectStore bucket = ObjectStores.open(location, env)) {
                 var cp = server.controlPlane();
-                Path socket = project(server, "async", "{}");
-                BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
-                Branch branch = cp.store().branches().get("projects/async/branches/production").orElseThrow();
-                CompletableFuture<Double> run = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return pgbench(socket, seconds);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                List<Double> lags = lagSamples(socket, () -> cp.bucket().get().status(branch).map(s -> s.lastShippedLsn()).orElse(null), run);
-                double shipTps = run.get();
-                double[] asyncCommit = commitLatency(socket);
-                lags.sort(null);
                 System.out.printf("load average at start of figures: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
-                System.out.printf("pgbench -N -c 8 -j 2 (%d s, scale 10): local only %.0f tps, WAL shipped every 1 s %.0f tps (%.2f x local);"
-                                + " shipping lag p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d samples every 100 ms)%n", seconds, localTps, shipTps,
-                        shipTps / localTps, pct(lags, 0.50), pct(lags, 0.99), lags.get(lags.size() - 1), lags.size());
+                if (seconds > 0) {
+                    Path socket = project(server, "async", "{}");
+                    BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
+                    Branch branch = cp.store().branches().get("projects/async/branches/production").orElseThrow();
+                    CompletableFuture<Double> run = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return pgbench(socket, seconds);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    List<Double> lags = lagSamples(socket, () -> cp.bucket().get().status(branch).map(s -> s.lastShippedLsn()).orElse(null), run);
+                    double shipTps = run.get();
+                    double[] asyncCommit = commitLatency(socket);
+                    lags.sort(null);
+                    System.out.printf("pgbench -N -c 8 -j 2 (%d s, scale 10): local only %.0f tps, WAL streamed to the bucket %.0f tps (%.2f x local);"
+                                    + " shipping lag p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d samples every 100 ms)%n", seconds, localTps, shipTps,
+                            shipTps / localTps, pct(lags, 0.50), pct(lags, 0.99), lags.get(lags.size() - 1), lags.size());
 
-                Path syncSocket = project(server, "sync", "{\"spec\":{\"synchronous_wal\":true}}");
-                awaitSync(syncSocket);
-                double[] syncCommit = commitLatency(syncSocket);
-                BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", syncSocket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
-                double syncTps = pgbench(syncSocket, seconds);
-                System.out.printf("single-client commit latency (%d INSERT commits): local-only server p50 %.2f ms p99 %.2f ms;"
-                                + " shipping, async project p50 %.2f ms p99 %.2f ms; synchronous_wal p50 %.2f ms p99 %.2f ms (%.1f x async p50)%n",
-                        COMMITS, localCommit[0], localCommit[1], asyncCommit[0], asyncCommit[1], syncCommit[0], syncCommit[1], syncCommit[0] / asyncCommit[0]);
-                System.out.printf("pgbench -N -c 8 on a synchronous_wal project: %.0f tps (%.2f x the async project's %.0f)%n", syncTps, syncTps / shipTps, shipTps);
+                    Path syncSocket = project(server, "sync", "{\"spec\":{\"synchronous_wal\":true}}");
+                    awaitSync(syncSocket);
+                    double[] syncCommit = commitLatency(syncSocket);
+                    BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", syncSocket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
+                    double syncTps = pgbench(syncSocket, seconds);
+                    System.out.printf("single-client commit latency (%d INSERT commits): local-only server p50 %.2f ms p99 %.2f ms;"
+                                    + " shipping, async project p50 %.2f ms p99 %.2f ms; synchronous_wal p50 %.2f ms p99 %.2f ms (%.1f x async p50)%n",
+                            COMMITS, localCommit[0], localCommit[1], asyncCommit[0], asyncCommit[1], syncCommit[0], syncCommit[1], syncCommit[0] / asyncCommit[0]);
+                    System.out.printf("pgbench -N -c 8 on a synchronous_wal project: %.0f tps (%.2f x the async project's %.0f)%n", syncTps, syncTps / shipTps, shipTps);
+                    System.out.printf("load average after the pgbench figures: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
+                }
 
                 // 3. ten snapshots, 1 % of the rows changed before each
                 Path bigSocket = project(server, "big", "{}");
@@ -129,17 +134,22 @@ public final class ObjectStoreBench {
                 sql(bigSocket, "CREATE TABLE items (id bigint primary key, pad text)");
                 sql(bigSocket, "INSERT INTO items SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, " + rows + ") g");
                 sql(bigSocket, "VACUUM ANALYZE items");
+                System.out.printf("load average before the snapshot figures: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
                 Project big = cp.store().projects().get("projects/big").orElseThrow();
                 Branch bigBranch = cp.store().branches().get("projects/big/branches/production").orElseThrow();
                 long dbBytes = Long.parseLong(query(bigSocket, "SELECT pg_database_size(current_database())"));
                 String chunks = "projects/" + big.uid() + "/chunks/";
                 cp.bucket().get().uploadSnapshots(big, bigBranch); // the branch's first snapshot, taken at creation
+                long firstStart = System.nanoTime();
                 cp.timelines().snapshot(big, bigBranch);
                 cp.bucket().get().uploadSnapshots(big, bigBranch);
+                double firstSeconds = (System.nanoTime() - firstStart) / 1e9;
                 long first = bytes(bucket, chunks);
+                System.out.printf("first full snapshot of the %d MB database: taken and uploaded in %.1f s (%.0f MB of pieces)%n", dbBytes >> 20,
+                        firstSeconds, first / 1048576.0);
                 long step = rows / 100;
                 long uploadStart = System.nanoTime();
-                for (int i = 0; i < 10; i++) {
+                for (int i = 0; i < snapshots; i++) {
                     long from = 1 + i * step * 3 % Math.max(1, rows - step);
                     sql(bigSocket, "UPDATE items SET pad = repeat(md5((id + " + (i + 1) + ")::text), 8) WHERE id BETWEEN " + from + " AND " + (from + step - 1));
                     cp.timelines().snapshot(big, bigBranch);
@@ -147,10 +157,10 @@ public final class ObjectStoreBench {
                 }
                 long ten = bytes(bucket, chunks);
                 long manifests = bytes(bucket, "projects/" + big.uid() + "/branches/" + bigBranch.uid() + "/snapshots/");
-                System.out.printf("bucket bytes, %d MB database (%d rows): first snapshot %.0f MB of pieces; after 10 more snapshots with 1%% of the rows"
+                if (snapshots > 0) System.out.printf("bucket bytes, %d MB database (%d rows): first snapshot %.0f MB of pieces; after %d more snapshots with 1%% of the rows"
                                 + " (a contiguous id range) updated before each: %.0f MB of pieces + %.1f MB of manifests = %.2f x one copy"
-                                + " (%.1f s per snapshot upload)%n", dbBytes >> 20, rows, first / 1048576.0, ten / 1048576.0, manifests / 1048576.0,
-                        (ten + manifests) / (double) first, (System.nanoTime() - uploadStart) / 1e9 / 10);
+                                + " (%.1f s per snapshot taken and uploaded)%n", dbBytes >> 20, rows, first / 1048576.0, snapshots, ten / 1048576.0, manifests / 1048576.0,
+                        (ten + manifests) / (double) first, (System.nanoTime() - uploadStart) / 1e9 / snapshots);
 
                 // 4. restore that branch from the bucket alone
                 sql(bigSocket, "INSERT INTO items VALUES (0, 'last')");

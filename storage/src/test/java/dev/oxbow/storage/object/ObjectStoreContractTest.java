@@ -14,7 +14,11 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The same behaviour from both stores: the local directory and a real S3 server (S3Proxy) through the AWS SDK. */
+/**
+ * The same behaviour from both stores: the local directory and a real S3 server (S3Proxy) through the AWS SDK;
+ * and from a second, independent S3 implementation when one runs ({@code scripts/s3-contract} starts s3rver and
+ * sets {@code OXBOW_TEST_S3_ENDPOINT}, {@code OXBOW_TEST_S3_BUCKET} and the {@code AWS_*} keys for it).
+ */
 class ObjectStoreContractTest {
     @TempDir
     static Path tmp;
@@ -56,7 +60,7 @@ class ObjectStoreContractTest {
         assertThat(store.get("a/none")).isEmpty();
         assertThat(store.exists("b/three")).isTrue();
         assertThat(store.exists("b/none")).isFalse();
-        Path out = tmp.resolve("out-" + store.getClass().getSimpleName());
+        Path out = tmp.resolve("out-" + store.getClass().getSimpleName() + "-" + System.identityHashCode(store));
         assertThat(store.download("b/three", out)).isTrue();
         assertThat(Files.readString(out)).isEqualTo("third");
         assertThat(store.download("b/none", out)).isFalse();
@@ -66,15 +70,33 @@ class ObjectStoreContractTest {
 
     @Test
     void largeFileGoesUpInPartsAndComesBackWhole() throws Exception {
+        inParts(s3, "s3proxy");
+    }
+
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable(named = "OXBOW_TEST_S3_ENDPOINT", matches = ".+")
+    void anotherS3ImplementationBehavesTheSame() throws Exception {
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("AWS_ENDPOINT_URL", System.getenv("OXBOW_TEST_S3_ENDPOINT"));
+        env.putIfAbsent("AWS_REGION", "us-east-1");
+        String bucket = System.getenv().getOrDefault("OXBOW_TEST_S3_BUCKET", "oxbow");
+        try (ObjectStore other = new S3ObjectStore(S3Settings.of(URI.create("s3://" + bucket + "/contract-" + System.nanoTime()), env)
+                .withPartSize(5L << 20))) {
+            roundTrip(other);
+            inParts(other, "other");
+        }
+    }
+
+    private static void inParts(ObjectStore store, String name) throws Exception {
         byte[] data = new byte[12 << 20]; // three parts of 5 MiB, the last short
         new Random(17).nextBytes(data);
-        Path big = tmp.resolve("big");
+        Path big = tmp.resolve("big-" + name);
         Files.write(big, data);
-        s3.put("big/file", big);
-        Path back = tmp.resolve("big-back");
-        assertThat(s3.download("big/file", back)).isTrue();
+        store.put("big/file", big);
+        Path back = tmp.resolve("big-back-" + name);
+        assertThat(store.download("big/file", back)).isTrue();
         assertThat(Files.readAllBytes(back)).isEqualTo(data);
-        assertThat(s3.list("big/")).singleElement().extracting(ObjectInfo::size).isEqualTo((long) data.length);
+        assertThat(store.list("big/")).singleElement().extracting(ObjectInfo::size).isEqualTo((long) data.length);
     }
 
     @Test
