@@ -61,6 +61,9 @@ public final class S3ObjectStore implements ObjectStore {
                 .forcePathStyle(settings.pathStyle())
                 .httpClientBuilder(ApacheHttpClient.builder().connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(60)))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                // the whole body's SHA-256 in the signature instead of aws-chunked framing, which some S3 servers
+                // (s3rver) store as part of the object: 5 bytes put came back as 177
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().chunkedEncodingEnabled(false).build())
                 .addPlugin(LegacyMd5Plugin.create()) // Content-MD5 where S3 demands a checksum (DeleteObjects)
                 .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD)
                         .apiCallAttemptTimeout(Duration.ofMinutes(2))
