@@ -112,7 +112,7 @@ class BucketHistoryStorageTest {
             WalShipper.FlushPosition at = WalShipper.flushPosition(c);
             try (WalReceiver receiver = WalReceiver.startAsynchronous(bucket, layout, SEGMENT, Clock.systemUTC(),
                     dev.oxbow.compute.PgConnections.openForReplication(source.socketDir(), TestClusters.SUPERUSER, WalReceiver.APPLICATION_NAME),
-                    at.timeline(), WalSegment.containing(at.timeline(), at.lsn(), SEGMENT).startLsn(), Duration.ofMillis(250))) {
+                    at.timeline(), WalSegment.containing(at.timeline(), at.lsn(), SEGMENT).startLsn(), Duration.ofMillis(250), shipper::holdsWhole)) {
                 assertThat(receiver.synchronous()).isFalse();
                 exec(c, "INSERT INTO t VALUES (30002, 'streamed')");
                 long committed = WalShipper.flushPosition(c).lsn();

@@ -77,6 +77,8 @@ public final class BucketHistory implements AutoCloseable {
     private final Set<String> uploaded = ConcurrentHashMap.newKeySet();
     private final MetadataBackup metadata;
     private volatile Health health;
+    /** Set by {@link #close}: no receiver starts after it. */
+    private volatile boolean closing;
     private final ScheduledExecutorService shipTimer =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("oxbow-wal-ship").daemon().factory());
     private final ScheduledExecutorService uploadTimer =
@@ -220,7 +222,14 @@ public final class BucketHistory implements AutoCloseable {
                 return;
             }
             Optional<Primary> at = flushPosition(branch);
-            boolean received = at.isPresent() && ensureReceiver(project, branch, at.get());
+            if (at.isPresent() && streaming != null && !streaming.synchronous() && !streaming.running() && streaming.status().lastError() != null) {
+                // the bucket failed the last asynchronous receiver: ship by pass until it answers, then stream again
+                shipper.shipTail(layout.dataDir(project, branch).resolve("pg_wal"), at.get().position().timeline(), at.get().position().lsn());
+                stopReceiver(branch);
+                reachable();
+                return;
+            }
+            boolean received = at.isPresent() && !closing && ensureReceiver(project, branch, at.get());
             if (!received) {
                 stopReceiver(branch);
             }
@@ -272,7 +281,8 @@ public final class BucketHistory implements AutoCloseable {
             BucketLayout bl = layoutOf(project, branch);
             receivers.put(branch.uid(), project.synchronousWal()
                     ? WalReceiver.start(bucket, bl, SEGMENT_SIZE, clock, replication, timeline, from)
-                    : WalReceiver.startAsynchronous(bucket, bl, SEGMENT_SIZE, clock, replication, timeline, from, policy.walPutGap()));
+                    : WalReceiver.startAsynchronous(bucket, bl, SEGMENT_SIZE, clock, replication, timeline, from, policy.walPutGap(),
+                            shipper(project, branch)::holdsWhole));
             return true;
         } catch (SQLException e) {
             log.warn("wal receiver not started branch={} cause={}", branch.name(), e.toString());
@@ -500,20 +510,21 @@ public final class BucketHistory implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
+        shipTimer.shutdownNow();
+        uploadTimer.shutdownNow();
+        try {
+            shipTimer.awaitTermination(10, TimeUnit.SECONDS); // a pass in progress could start a receiver
+            uploadTimer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         receivers.keySet().forEach(uid -> {
             WalReceiver r = receivers.remove(uid);
             if (r != null) {
                 r.close();
             }
         });
-        shipTimer.shutdownNow();
-        uploadTimer.shutdownNow();
-        try {
-            shipTimer.awaitTermination(10, TimeUnit.SECONDS);
-            uploadTimer.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         bucket.close();
     }
 }

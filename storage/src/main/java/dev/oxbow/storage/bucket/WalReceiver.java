@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  * synchronous standby makes them).</li>
  * <li>asynchronous ({@link #startAsynchronous}): commits never wait; what arrived is reported flushed at once
  * (a shutdown does not wait for the bucket either) and put at most once per {@code putGap}, so a commit is in
- * the bucket within about {@code putGap} plus one put, at a bounded number of PUTs per branch.</li>
+ * the bucket within about {@code putGap} plus one put, at a bounded number of PUTs per branch. WAL of a segment
+ * already in the bucket whole (the archive shipped it while this receiver was behind) is not put again. A
+ * failed put ends the receiver (it never holds the stream, and so a shutdown, while it retries); the shipping
+ * pass then ships by itself until the bucket answers.</li>
  * </ul>
  * The receiver ends when its connection does (compute suspended or restarted; what it had received is still
  * put), and is started again by the next shipping pass.
@@ -54,6 +57,8 @@ public final class WalReceiver implements AutoCloseable {
     private final boolean synchronous;
     /** Asynchronous mode: the least time between two puts (zero when synchronous). */
     private final long putGapNanos;
+    /** Segments in the bucket whole: their bytes are skipped (asynchronous mode). */
+    private final java.util.function.Predicate<String> inBucketWhole;
     private final Thread thread;
     private volatile boolean closed;
     private volatile Status status;
@@ -61,7 +66,7 @@ public final class WalReceiver implements AutoCloseable {
     private long lastPutEnd;
 
     private WalReceiver(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection connection, String timeline, long startLsn,
-                        boolean synchronous, Duration putGap) {
+                        boolean synchronous, Duration putGap, java.util.function.Predicate<String> inBucketWhole) {
         this.store = store;
         this.layout = layout;
         this.segmentSize = segmentSize;
@@ -71,6 +76,7 @@ public final class WalReceiver implements AutoCloseable {
         this.startLsn = startLsn;
         this.synchronous = synchronous;
         this.putGapNanos = putGap.toNanos();
+        this.inBucketWhole = inBucketWhole;
         this.status = new Status(null, null, 0, null, true);
         this.thread = Thread.ofPlatform().daemon().name("oxbow-wal-receiver-" + layout.branchUid()).unstarted(this::run);
     }
@@ -81,15 +87,18 @@ public final class WalReceiver implements AutoCloseable {
      */
     public static WalReceiver start(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection replication,
                                     String timeline, long startLsn) {
-        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, true, Duration.ZERO);
+        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, true, Duration.ZERO, segment -> false);
         r.thread.start();
         return r;
     }
 
-    /** Like {@link #start}, for a primary that does not wait for it: puts at most once per {@code putGap}. */
+    /**
+     * Like {@link #start}, for a primary that does not wait for it: puts at most once per {@code putGap}, and
+     * skips segments {@code inBucketWhole} names.
+     */
     public static WalReceiver startAsynchronous(ObjectStore store, BucketLayout layout, long segmentSize, Clock clock, Connection replication,
-                                                String timeline, long startLsn, Duration putGap) {
-        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, false, putGap);
+                                                String timeline, long startLsn, Duration putGap, java.util.function.Predicate<String> inBucketWhole) {
+        WalReceiver r = new WalReceiver(store, layout, segmentSize, clock, replication, timeline, startLsn, false, putGap, inBucketWhole);
         r.thread.start();
         return r;
     }
@@ -136,7 +145,11 @@ public final class WalReceiver implements AutoCloseable {
                     report(stream, batch.end);
                 }
                 lastPut = System.nanoTime();
-                putWithRetries(batch.from, batch.bytes());
+                if (synchronous) {
+                    putWithRetries(batch.from, batch.bytes());
+                } else {
+                    putOrEnd(batch.from, batch.bytes());
+                }
                 batch.clear();
                 if (synchronous) {
                     report(stream, lastPutEnd);
@@ -174,9 +187,22 @@ public final class WalReceiver implements AutoCloseable {
         stream.forceUpdateStatus();
     }
 
+    /** Asynchronous: one attempt; a failure is kept in the status and ends the receiver. */
+    private void putOrEnd(long from, byte[] data) throws IOException {
+        try {
+            putOnce(from, data);
+        } catch (IOException e) {
+            Status s = status;
+            log.warn("wal receiver cannot reach the object store branch={} cause={}; the shipping pass ships the WAL until it returns",
+                    layout.branchUid(), e.getMessage());
+            status = new Status(s.flushedLsn(), s.flushedAt(), s.bytes(), e.getMessage(), true);
+            throw e;
+        }
+    }
+
     /** An asynchronous receiver whose stream ended (the compute stopping) still puts what it had received, once. */
     private void putRest(Batch batch) {
-        if (synchronous || batch.size() == 0) {
+        if (synchronous || batch.size() == 0 || status.lastError() != null) {
             return;
         }
         try {
@@ -255,6 +281,10 @@ public final class WalReceiver implements AutoCloseable {
         while (at < from + data.length) {
             WalSegment seg = WalSegment.containing(timeline, at, segmentSize);
             long to = Math.min(from + data.length, seg.endLsn());
+            if (inBucketWhole.test(seg.name())) {
+                at = to; // the archive shipped it while this receiver was behind
+                continue;
+            }
             byte[] piece = Arrays.copyOfRange(data, (int) (at - from), (int) (to - from));
             store.put(layout.walTail() + seg.name() + "/" + String.format("%08X-%08X", at - seg.startLsn(), to - seg.startLsn()), piece);
             at = to;

@@ -15,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -44,7 +43,8 @@ public final class WalShipper {
     private final BucketLayout layout;
     private final long segmentSize;
     private final Clock clock;
-    private final Set<String> shipped = new HashSet<>();
+    /** Names in the bucket's {@code wal/}; read by a {@link WalReceiver} on its own thread too. */
+    private final Set<String> shipped = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private boolean listed;
     private long bucketBytes;
     private long shippedLsn;
@@ -67,6 +67,11 @@ public final class WalShipper {
 
     public BucketLayout layout() {
         return layout;
+    }
+
+    /** Whether the segment is in the bucket whole (from the archive): its tail ranges are not needed. */
+    public boolean holdsWhole(String segment) {
+        return shipped.contains(segment + ".zst") || shipped.contains(segment);
     }
 
     /** Learns what the bucket already holds (once; after a restart of Oxbow nothing is uploaded twice). */
