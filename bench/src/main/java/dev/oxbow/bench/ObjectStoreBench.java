@@ -114,7 +114,7 @@ public final class ObjectStoreBench {
                     lags.sort(null);
                     System.out.printf("pgbench -N -c 8 -j 2 (%d s, scale 10): local only %.0f tps, WAL streamed to the bucket %.0f tps (%.2f x local);"
                                     + " shipping lag p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d samples every 100 ms)%n", seconds, localTps, shipTps,
-                            shipTps / localTps, pct(lags, 0.50), pct(lags, 0.99), lags.get(lags.size() - 1), lags.size());
+                            shipTps / localTps, pct(lags, 0.50), pct(lags, 0.99), pct(lags, 1.0), lags.size());
 
                     Path syncSocket = project(server, "sync", "{\"spec\":{\"synchronous_wal\":true}}");
                     awaitSync(syncSocket);
@@ -269,6 +269,9 @@ public final class ObjectStoreBench {
     }
 
     private static double pct(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return Double.NaN; // no sample's flush position was shipped before the run ended
+        }
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
     }
 
