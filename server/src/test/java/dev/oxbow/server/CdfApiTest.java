@@ -1,7 +1,5 @@
 package dev.oxbow.server;
 
-import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.service.postgres.CdfConfig;
 import com.databricks.sdk.service.postgres.CdfState;
 import com.databricks.sdk.service.postgres.CdfStatus;
@@ -11,17 +9,6 @@ import com.databricks.sdk.service.postgres.Project;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.metadata.Endpoint;
-import io.delta.kernel.Snapshot;
-import io.delta.kernel.TableManager;
-import io.delta.kernel.data.FilteredColumnarBatch;
-import io.delta.kernel.data.Row;
-import io.delta.kernel.defaults.engine.DefaultEngine;
-import io.delta.kernel.engine.Engine;
-import io.delta.kernel.engine.FileReadResult;
-import io.delta.kernel.internal.InternalScanFileUtils;
-import io.delta.kernel.utils.CloseableIterator;
-import io.delta.kernel.utils.FileStatus;
-import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -39,8 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -213,33 +198,16 @@ class CdfApiTest {
     private List<String> deltaRows() throws Exception {
         Path table = lake.resolve("shop_cdf").resolve("orders");
         if (!Files.isDirectory(table.resolve("_delta_log"))) return null;
-        Engine engine = DefaultEngine.create(new Configuration());
-        Snapshot snapshot;
+        var source = new dev.oxbow.sync.DeltaSource(table.toString());
+        List<List<String>> rows;
         try {
-            snapshot = TableManager.loadSnapshot(table.toString()).build(engine);
-        } catch (io.delta.kernel.exceptions.TableNotFoundException e) {
+            rows = source.rowsAsText(source.latest());
+        } catch (dev.oxbow.sync.SyncException e) {
             return null; // the directory is there, the first commit not yet
         }
-        var schema = snapshot.getSchema();
         List<String> out = new ArrayList<>();
-        try (CloseableIterator<FilteredColumnarBatch> files = snapshot.getScanBuilder().build().getScanFiles(engine)) {
-            while (files.hasNext()) {
-                try (CloseableIterator<Row> rows = files.next().getRows()) {
-                    while (rows.hasNext()) {
-                        FileStatus f = InternalScanFileUtils.getAddFileStatus(rows.next());
-                        try (CloseableIterator<FileReadResult> data = engine.getParquetHandler().readParquetFiles(
-                                io.delta.kernel.internal.util.Utils.singletonCloseableIterator(f), schema, Optional.empty())) {
-                            while (data.hasNext()) {
-                                var b = data.next().getData();
-                                for (int r = 0; r < b.getSize(); r++) {
-                                    out.add(b.getColumnVector(0).getLong(r) + "|" + (b.getColumnVector(1).isNullAt(r) ? "" : b.getColumnVector(1).getString(r))
-                                            + "|" + (b.getColumnVector(2).isNullAt(r) ? "" : b.getColumnVector(2).getInt(r)));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        for (List<String> r : rows) {
+            out.add(r.get(0) + "|" + (r.get(1) == null ? "" : r.get(1)) + "|" + (r.get(2) == null ? "" : r.get(2)));
         }
         return out;
     }

@@ -7,15 +7,9 @@ import dev.oxbow.compute.PostgresBinaries;
 import dev.oxbow.compute.ProcessIdentity;
 import io.delta.kernel.Snapshot;
 import io.delta.kernel.TableManager;
-import io.delta.kernel.data.FilteredColumnarBatch;
-import io.delta.kernel.data.Row;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
-import io.delta.kernel.engine.FileReadResult;
-import io.delta.kernel.internal.InternalScanFileUtils;
 import io.delta.kernel.types.StructType;
-import io.delta.kernel.utils.CloseableIterator;
-import io.delta.kernel.utils.FileStatus;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +31,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -218,28 +211,8 @@ class ChangeFeedTest {
     private void assertSame(String table) throws Exception {
         Snapshot snapshot = snapshot(table);
         StructType schema = snapshot.getSchema();
-        List<List<Object>> delta = new ArrayList<>();
-        Engine engine = engine();
-        try (CloseableIterator<FilteredColumnarBatch> files = snapshot.getScanBuilder().build().getScanFiles(engine)) {
-            while (files.hasNext()) {
-                try (CloseableIterator<Row> rows = files.next().getRows()) {
-                    while (rows.hasNext()) {
-                        FileStatus f = InternalScanFileUtils.getAddFileStatus(rows.next());
-                        try (CloseableIterator<FileReadResult> data = engine.getParquetHandler().readParquetFiles(
-                                io.delta.kernel.internal.util.Utils.singletonCloseableIterator(f), schema, Optional.empty())) {
-                            while (data.hasNext()) {
-                                var batch = data.next().getData();
-                                for (int r = 0; r < batch.getSize(); r++) {
-                                    List<Object> row = new ArrayList<>();
-                                    for (int c = 0; c < schema.length(); c++) row.add(normal(CdfTypes.read(batch.getColumnVector(c), r)));
-                                    delta.add(row);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        List<List<Object>> delta = new dev.oxbow.sync.DeltaSource(lake.resolve(table).toString())
+                .rows(snapshot, (column, r) -> normal(CdfTypes.read(column, r)));
         List<List<Object>> pg = new ArrayList<>();
         StringBuilder select = new StringBuilder("SELECT ");
         for (int i = 0; i < schema.length(); i++) select.append(i == 0 ? "" : ", ").append('"').append(schema.at(i).getName()).append("\"::text");
