@@ -69,8 +69,9 @@ class ConsoleBrowserTest {
         }
     }
 
+    /** Polls every 50 ms, not Selenium's default 500: each wait then ends about when the page is ready. */
     private static WebDriverWait waiting(Duration d) {
-        return new WebDriverWait(driver, d);
+        return new WebDriverWait(driver, d, Duration.ofMillis(50));
     }
 
     private static WebElement visible(String css, Duration d) {
