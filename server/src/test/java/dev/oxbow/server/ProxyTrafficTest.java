@@ -314,8 +314,8 @@ class ProxyTrafficTest {
     /**
      * One side's stops, by bytes moved: after every 8–24 MB a 30–80 ms stall, long enough for the socket buffers and the
      * proxy's on the way to fill, so back-pressure engages and must release each time (16 stalls a direction for the
-     * default 256 MiB, 128 for CI's 2 GiB). It used to be 1–20 ms every 200 reads, which for the download (one read a
-     * 1 KB row) slept 110 s of CI's 2 GiB away in stalls mostly shorter than the buffers take to fill.
+     * default 256 MiB, 128 for CI's 2 GiB; about 14 s of sleep in all there). It used to be 1–20 ms every 200 reads,
+     * which for the download (one read a 1 KB row) slept 110 s of CI's 2 GiB away in 10,000 short stalls.
      */
     private static final class Stalls {
         private final Random random;
