@@ -66,7 +66,7 @@ public final class QuickBench {
                 connectMs.add(msSince(t0));
             }
             figures.add(Figure.median("connect + first query, running endpoint (TLS, token)", connectMs, 10));
-            figures.addAll(connectParts(server, cp, epName, uid, connects));
+            figures.addAll(connectParts(server, cp, epName, uid, cred, connects));
 
             List<Double> wakeMs = new ArrayList<>();
             List<Double> coldMs = new ArrayList<>();
@@ -117,31 +117,37 @@ public final class QuickBench {
      * shows what the proxy's own steps cost): the client's TLS handshake with the proxy, the metadata reads the proxy's
      * login checks make, and a backend's start on the compute's socket (fork, authentication, first query).
      */
-    private static List<Figure> connectParts(OxbowServer server, dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, int n) throws Exception {
+    private static List<Figure> connectParts(OxbowServer server, dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, String token,
+                                             int n) throws Exception {
         List<Double> tls = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.pgPort())) {
-                raw.setTcpNoDelay(true);
-                var out = new java.io.DataOutputStream(raw.getOutputStream());
-                out.writeInt(8);
-                out.writeInt(80877103); // SSLRequest
-                out.flush();
-                if (raw.getInputStream().read() != 'S') {
-                    throw new IllegalStateException("the proxy refused TLS");
-                }
-                // a new context each time, as pgjdbc and libpq make one per connection (so no session resumption)
-                javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-                ctx.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
-                    public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
-                    public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
-                    public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
-                }}, null);
-                try (javax.net.ssl.SSLSocket tlsSocket = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", server.pgPort(), false)) {
-                    tlsSocket.startHandshake();
-                    tls.add(msSince(t0));
-                }
+            // a new context each time, as pgjdbc and libpq make one per connection (so no session resumption)
+            tls.add(tlsHandshake(server.pgPort(), trustingContext(), t0));
+        }
+        // one context for all: the JDK client resumes the session (a TLS 1.3 ticket), what a client keeping its context gets
+        javax.net.ssl.SSLContext kept = trustingContext();
+        tlsHandshake(server.pgPort(), kept, System.nanoTime());
+        List<Double> resumed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            resumed.add(tlsHandshake(server.pgPort(), kept, System.nanoTime()));
+        }
+        // pgjdbc's own part: without assumeMinServerVersion it sends "SET extra_float_digits = 3" and "SET application_name"
+        // as a round trip of its own after the login (for a server it has not yet seen the version of)
+        List<Double> assumed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", USER);
+            p.setProperty("password", token);
+            p.setProperty("sslmode", "require");
+            p.setProperty("options", "endpoint=" + uid);
+            p.setProperty("assumeMinServerVersion", "16");
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.pgPort() + "/databricks_postgres", p);
+                 ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+                rs.next();
             }
+            assumed.add(msSince(t0));
         }
         var store = cp.store();
         var ep = store.endpoints().get(epName).orElseThrow();
@@ -168,8 +174,46 @@ public final class QuickBench {
             backend.add(msSince(t0));
         }
         return List.of(Figure.median("  part: TLS handshake to the proxy (JDK, new context)", tls, Double.NaN),
+                Figure.median("  part: TLS handshake, context kept (session resumed)", resumed, Double.NaN),
+                Figure.median("  variant: whole connect, pgjdbc assumeMinServerVersion=16", assumed, Double.NaN),
                 Figure.median("  part: login metadata reads (7 SQLite reads)", reads, Double.NaN),
                 Figure.median("  part: backend on the socket + SELECT 1 (no proxy)", backend, Double.NaN));
+    }
+
+    /** SSLRequest, then a TLS handshake with the proxy on {@code ctx}; milliseconds since {@code t0}. */
+    private static double tlsHandshake(int port, javax.net.ssl.SSLContext ctx, long t0) throws Exception {
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
+            raw.setTcpNoDelay(true);
+            var out = new java.io.DataOutputStream(raw.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103); // SSLRequest
+            out.flush();
+            if (raw.getInputStream().read() != 'S') {
+                throw new IllegalStateException("the proxy refused TLS");
+            }
+            try (javax.net.ssl.SSLSocket tlsSocket = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", port, false)) {
+                tlsSocket.startHandshake();
+                double ms = msSince(t0);
+                // a TLS 1.3 ticket arrives after the handshake (outside the figure): read it so the kept context can resume
+                tlsSocket.setSoTimeout(1);
+                try {
+                    tlsSocket.getInputStream().read();
+                } catch (java.net.SocketTimeoutException waiting) {
+                    // expected: the proxy sends nothing before the startup packet
+                }
+                return ms;
+            }
+        }
+    }
+
+    private static javax.net.ssl.SSLContext trustingContext() throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        return ctx;
     }
 
     /**
