@@ -274,6 +274,7 @@ public final class Timelines {
                 }
                 st.execute("CHECKPOINT");
             }
+            dev.oxbow.storage.WalPrefetch.clear(dataDir); // not part of the snapshot nor of the branch's data
             phases.end("checkpoint");
             // the recovered state is the first snapshot of the history beside it
             snapshots.take(owner, socketDir, Defaults.SYSTEM_ROLE, dataDir, dataDir.resolveSibling(SnapshotStore.DIR));
@@ -476,6 +477,7 @@ public final class Timelines {
             try (Connection c = awaitPromoted(socketDir, dataDir, end); Statement st = c.createStatement()) {
                 st.execute("CHECKPOINT");
             }
+            dev.oxbow.storage.WalPrefetch.clear(dataDir);
         } finally {
             runtime.stop(uid);
             cloner.delete(fetched);
