@@ -21,7 +21,9 @@ import java.util.stream.Stream;
  * Only staged notes this recovery's own command wrote are trusted: {@link #clear} removes the directory before the
  * recovery starts (a copied data directory may hold another one's) and after it ends. A segment that happens to be in
  * pg_wal already (the snapshot's own last, maybe partial, segment) is never used unstaged: the archive's wins, as
- * without prefetching.
+ * without prefetching. A background decompression still running when the recovery ends may leave a note after the
+ * clear and a complete segment of the source's timeline (marked {@code .done}, so a checkpoint removes it) in pg_wal;
+ * segments appear there only by rename, never half written.
  */
 public final class WalPrefetch {
     /** In pg_wal (so a rename into pg_wal stays on one file system): claims and staged notes, one per segment. */
