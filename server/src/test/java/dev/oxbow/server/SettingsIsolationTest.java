@@ -131,7 +131,7 @@ class SettingsIsolationTest {
 
         assertThat(Sql.column(t, PRIMARY, "postgres", "SHOW recovery_end_command")).containsExactly("");
         assertThat(Sql.column(t, PRIMARY, "postgres", "SHOW archive_cleanup_command")).containsExactly("");
-        assertThat(Sql.column(t, PRIMARY, "postgres", "SHOW shared_preload_libraries")).containsExactly("");
+        assertThat(Sql.column(t, PRIMARY, "postgres", "SHOW shared_preload_libraries")).containsExactly("pg_prewarm"); // Oxbow's own only
         assertThat(Sql.column(t, PRIMARY, "postgres", "SHOW lock_timeout")).containsExactly("7s"); // allowed keys still apply
 
         Instant past;
