@@ -103,7 +103,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
                                Path clusterTemplates, Optional<PoolerBinary> pooler, String poolerAuthUser) {
-        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor, this::whileServing)).orElse(null);
         this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
@@ -421,6 +421,17 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     public Optional<String> poolerUnavailable() {
         return poolers == null ? Optional.of("no PgBouncer is installed on this server (scripts/setup builds one; or set "
                 + PoolerBinary.ENV + ")") : Optional.empty();
+    }
+
+    /** Runs {@code step} under the endpoint's lock (no suspend or stop meanwhile) if its server is running. */
+    private boolean whileServing(String endpointUid, Poolers.ServerStep step) throws ComputeException {
+        synchronized (lockFor(endpointUid)) {
+            if (find(endpointUid).isEmpty()) {
+                return false;
+            }
+            step.run();
+            return true;
+        }
     }
 
     /** A pooler that cannot start leaves the compute serving its direct host; it starts off the wake path. */

@@ -32,16 +32,31 @@ final class Poolers {
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher;
     private final ExecutorService supervisor;
+    private final ServingGuard serving;
     private final Map<String, ManagedPooler> poolers = new ConcurrentHashMap<>();
 
+    /**
+     * Runs a step that needs the endpoint's server up, with the endpoint's suspends and stops held off meanwhile:
+     * the pooler's role is made on a server that cannot be shut down under it. False (the step not run) if the
+     * server is not running.
+     */
+    interface ServingGuard {
+        boolean whileServing(String endpointUid, ServerStep step) throws ComputeException;
+    }
+
+    interface ServerStep {
+        void run() throws ComputeException;
+    }
+
     Poolers(PoolerBinary binary, String adminRole, ProcessIdentities identities, RestartPolicy restartPolicy, ProcessLauncher launcher,
-            ExecutorService supervisor) {
+            ExecutorService supervisor, ServingGuard serving) {
         this.binary = binary;
         this.adminRole = adminRole;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.launcher = launcher;
         this.supervisor = supervisor;
+        this.serving = serving;
     }
 
     /** Where an endpoint's pooler listens: beside the compute's own socket directory. */
@@ -52,14 +67,6 @@ final class Poolers {
 
     static Path logFile(ComputeSpec spec) {
         return spec.logFile().resolveSibling("pgbouncer.log");
-    }
-
-    /** Starts the endpoint's pooler (stopping one left running first); the compute must accept connections. */
-    void start(ComputeSpec spec) throws ComputeException {
-        stop(spec.endpointUid());
-        ManagedPooler pooler = new ManagedPooler(spec, new CrashHistory(restartPolicy));
-        launch(pooler);
-        poolers.put(spec.endpointUid(), pooler);
     }
 
     /**
@@ -73,6 +80,10 @@ final class Poolers {
             // kept through a suspend: its clients stay; it takes the new settings (pool size) and reconnects on demand
             reload(spec);
             log.info("pooler kept endpoint={} pid={}", spec.endpointUid(), kept.current().map(RunningPooler::pid).orElse(-1L));
+            if (!kept.roleReady()) {
+                // its start met a suspended server: the role is made now that one serves again
+                supervisor.execute(() -> ensureRoleQuietly(kept));
+            }
             return;
         }
         stop(spec.endpointUid());
@@ -97,7 +108,7 @@ final class Poolers {
             ProcessIdentity identity = identities.forTenant(spec.tenant());
             identity.privateDir(dir);
             stopLeftover(dir);
-            ensureRole(spec);
+            ensureRoleWhileServing(pooler);
             writeConfig(spec, identity);
             ServerLog.prepare(logFile(spec), "starting pooler endpoint=" + spec.endpointUid() + " pgbouncer=" + binary.version());
         } catch (IOException e) {
@@ -157,6 +168,29 @@ final class Poolers {
     Optional<RunningPooler> await(String endpointUid, Duration max) throws InterruptedException {
         ManagedPooler pooler = poolers.get(endpointUid);
         return pooler == null ? Optional.empty() : pooler.awaitRunning(max);
+    }
+
+    /**
+     * Makes the pooler's role while the server cannot be suspended under it (the race this closes: a suspend landing
+     * mid-start ended the role's connection, "terminating connection due to administrator command", and the pooler
+     * was given up). A server already suspended leaves the role to the next start, which finds the pooler kept.
+     */
+    private void ensureRoleWhileServing(ManagedPooler pooler) throws ComputeException {
+        if (serving.whileServing(pooler.spec.endpointUid(), () -> ensureRole(pooler.spec))) {
+            pooler.roleMade();
+        } else {
+            log.info("pooler role deferred: the server is not running endpoint={}", pooler.spec.endpointUid());
+        }
+    }
+
+    private void ensureRoleQuietly(ManagedPooler pooler) {
+        try {
+            if (!pooler.stopping()) {
+                ensureRoleWhileServing(pooler);
+            }
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("pooler role not made endpoint={} cause={}", pooler.spec.endpointUid(), e.getMessage());
+        }
     }
 
     /**
@@ -308,8 +342,19 @@ final class Poolers {
 
     /** One endpoint's pooler across restarts. */
     private static final class ManagedPooler extends SupervisedProcess<RunningPooler> {
+        /** The pooler's role exists on the compute (it is made once, on a serving server). */
+        private volatile boolean roleReady;
+
         ManagedPooler(ComputeSpec spec, CrashHistory crashes) {
             super(spec, crashes);
+        }
+
+        boolean roleReady() {
+            return roleReady;
+        }
+
+        void roleMade() {
+            roleReady = true;
         }
 
         Optional<RunningPooler> awaitRunning(Duration max) throws InterruptedException {
