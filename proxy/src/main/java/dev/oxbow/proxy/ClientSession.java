@@ -47,8 +47,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
-    /** The endpoint uid exactly as the client named it (a host label such as {@code <uid>-pooler} or {@code <uid>-ro}). */
-    private String routedUid;
+    /** Where the login goes and the user's role there; null until routed. */
+    private LoginChecks.Routed routed;
     private String options;
     private ScramServerExchange scram;
     private boolean acquired;
@@ -233,8 +233,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void routed(LoginChecks.Routed routed) {
         if (routed != null) {
+            this.routed = routed;
             target = routed.target();
-            routedUid = routed.routedUid();
         }
     }
 
@@ -245,8 +245,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         String user = startup.get("user");
         String password = PgWire.cString(packet.body());
-        LoginChecks.Routed routed = target == null ? null : new LoginChecks.Routed(target, routedUid);
-        check(ctx, () -> server.loginChecks().password(routed, user, password));
+        LoginChecks.Routed known = routed;
+        check(ctx, () -> server.loginChecks().password(known, user, password));
     }
 
     private void onSaslInitial(ChannelHandlerContext ctx, PgPacket packet) {

@@ -23,8 +23,11 @@ final class LoginChecks {
         this.domain = domain;
     }
 
-    /** The endpoint a client means, and the uid exactly as the client named it (e.g. {@code <uid>-pooler}). */
-    record Routed(ProxyBackend.EndpointTarget target, String routedUid) {}
+    /**
+     * The endpoint a client means, the uid exactly as the client named it (e.g. {@code <uid>-pooler}), and how the
+     * startup's user logs in there, read once per login (as Postgres reads the role once at startup).
+     */
+    record Routed(ProxyBackend.EndpointTarget target, String routedUid, Optional<ProxyBackend.RoleLogin> role) {}
 
     /** What the session does next. */
     sealed interface Outcome {
@@ -45,11 +48,11 @@ final class LoginChecks {
     Outcome afterStartup(String endpointUid, String user) {
         Routed routed;
         try {
-            routed = route(endpointUid);
+            routed = route(endpointUid, user);
         } catch (RefusedException e) {
             return e.outcome;
         }
-        return scramVerifier(routed.target(), user).<Outcome>map(v -> new Outcome.AskScram(routed, v))
+        return scramVerifier(routed, user).<Outcome>map(v -> new Outcome.AskScram(routed, v))
                 .orElseGet(() -> new Outcome.AskPassword(routed));
     }
 
@@ -76,7 +79,7 @@ final class LoginChecks {
                         + " but the password names " + split.endpointUid());
             }
             if (routed == null) {
-                routed = route(split.endpointUid());
+                routed = route(split.endpointUid(), user);
             }
         }
         String password = split.password();
@@ -89,7 +92,7 @@ final class LoginChecks {
                 // a native password says nothing about its endpoint: only a token does
                 return new Outcome.Refused(null, "08004", EndpointAddress.unnamedHint(domain));
             }
-            Optional<ScramVerifier> verifier = scramVerifier(routed.target(), user);
+            Optional<ScramVerifier> verifier = scramVerifier(routed, user);
             if (verifier.isPresent() && verifier.get().matchesPassword(password.toCharArray())) {
                 return new Outcome.LoggedIn(routed, null, "password");
             }
@@ -106,7 +109,7 @@ final class LoginChecks {
         }
         // nothing else named the endpoint: the one the credential was minted for
         if (routed == null) {
-            routed = route(claims.endpointUid());
+            routed = route(claims.endpointUid(), user);
         }
         ProxyBackend.EndpointTarget target = routed.target();
         if (!target.accepts(claims.endpointUid())) {
@@ -119,7 +122,7 @@ final class LoginChecks {
         if (!login.equals(user)) {
             return new Outcome.Refused(routed, "28000", "the credential was issued to \"" + login + "\" and cannot log in as \"" + user + "\"");
         }
-        Optional<ProxyBackend.RoleLogin> role = backend.role(target, user);
+        Optional<ProxyBackend.RoleLogin> role = routed.role();
         if (role.isEmpty()) {
             return new Outcome.Refused(routed, "28000", "role \"" + user + "\" does not exist on branch " + target.branchName()
                     + ": create it with the Role API (identity_type USER, auth_method LAKEBASE_OAUTH_V1)");
@@ -140,27 +143,27 @@ final class LoginChecks {
                 readOnly ? "token read-only" : claims.scope().groupRole() != null ? "token group" : "token");
     }
 
-    /** The endpoint the client means; refused when there is none or it is disabled. */
-    private Routed route(String endpointUid) throws RefusedException {
+    /** The endpoint the client means and {@code user}'s role there; refused when there is none or it is disabled. */
+    private Routed route(String endpointUid, String user) throws RefusedException {
         Optional<ProxyBackend.EndpointTarget> resolved = backend.resolve(endpointUid);
         if (resolved.isEmpty()) {
             throw new RefusedException(new Outcome.Refused(null, "08004", "endpoint " + endpointUid
                     + " not found: check the host name (status.hosts.host of the endpoint)"));
         }
-        Routed routed = new Routed(resolved.get(), endpointUid);
-        if (routed.target().disabled()) {
+        ProxyBackend.EndpointTarget target = resolved.get();
+        if (target.disabled()) {
             // not yet authenticated: name the endpoint only as the client did
-            throw new RefusedException(new Outcome.Refused(routed, "08004", "endpoint " + endpointUid
-                    + " is disabled; enable it (spec.disabled=false) to connect"));
+            throw new RefusedException(new Outcome.Refused(new Routed(target, endpointUid, Optional.empty()), "08004", "endpoint "
+                    + endpointUid + " is disabled; enable it (spec.disabled=false) to connect"));
         }
-        return routed;
+        return new Routed(target, endpointUid, backend.role(target, user));
     }
 
     /** The SCRAM verifier of a native-password role on the routed endpoint, if the user logs in that way. */
-    private Optional<ScramVerifier> scramVerifier(ProxyBackend.EndpointTarget target, String user) {
-        Optional<ProxyBackend.RoleLogin> role = backend.role(target, user);
+    private static Optional<ScramVerifier> scramVerifier(Routed routed, String user) {
+        Optional<ProxyBackend.RoleLogin> role = routed.role();
         if (role.isEmpty() || !ProxyBackend.RoleLogin.PASSWORD.equals(role.get().authMethod()) || role.get().scramVerifier() == null
-                || !target.nativeLogin()) {
+                || !routed.target().nativeLogin()) {
             return Optional.empty();
         }
         try {
