@@ -103,7 +103,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
                                Path clusterTemplates, Optional<PoolerBinary> pooler, String poolerAuthUser) {
-        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor, this::whileServing)).orElse(null);
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor, this::serverStoppingOrGone)).orElse(null);
         this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
@@ -423,15 +423,10 @@ public final class LocalComputeRuntime implements ComputeRuntime {
                 + PoolerBinary.ENV + ")") : Optional.empty();
     }
 
-    /** Runs {@code step} under the endpoint's lock (no suspend or stop meanwhile) if its server is running. */
-    private boolean whileServing(String endpointUid, Poolers.ServerStep step) throws ComputeException {
-        synchronized (lockFor(endpointUid)) {
-            if (find(endpointUid).isEmpty()) {
-                return false;
-            }
-            step.run();
-            return true;
-        }
+    /** A stop or suspend of the endpoint's server began (marked before the server is signalled), or none runs. */
+    private boolean serverStoppingOrGone(String endpointUid) {
+        ManagedServer server = servers.get(endpointUid);
+        return server == null || server.stopping();
     }
 
     /** A pooler that cannot start leaves the compute serving its direct host; it starts off the wake path. */

@@ -32,31 +32,27 @@ final class Poolers {
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher;
     private final ExecutorService supervisor;
-    private final ServingGuard serving;
+    private final ServerStops serverStops;
     private final Map<String, ManagedPooler> poolers = new ConcurrentHashMap<>();
 
     /**
-     * Runs a step that needs the endpoint's server up, with the endpoint's suspends and stops held off meanwhile:
-     * the pooler's role is made on a server that cannot be shut down under it. False (the step not run) if the
-     * server is not running.
+     * Whether a stop or suspend of the endpoint's server has begun (or it runs no server): then a role connection that
+     * failed was ended by that shutdown, not by anything wrong with the pooler. A stop is marked before the server is
+     * signalled, so a connection it ends always sees the mark.
      */
-    interface ServingGuard {
-        boolean whileServing(String endpointUid, ServerStep step) throws ComputeException;
-    }
-
-    interface ServerStep {
-        void run() throws ComputeException;
+    interface ServerStops {
+        boolean stoppingOrGone(String endpointUid);
     }
 
     Poolers(PoolerBinary binary, String adminRole, ProcessIdentities identities, RestartPolicy restartPolicy, ProcessLauncher launcher,
-            ExecutorService supervisor, ServingGuard serving) {
+            ExecutorService supervisor, ServerStops serverStops) {
         this.binary = binary;
         this.adminRole = adminRole;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.launcher = launcher;
         this.supervisor = supervisor;
-        this.serving = serving;
+        this.serverStops = serverStops;
     }
 
     /** Where an endpoint's pooler listens: beside the compute's own socket directory. */
@@ -108,7 +104,7 @@ final class Poolers {
             ProcessIdentity identity = identities.forTenant(spec.tenant());
             identity.privateDir(dir);
             stopLeftover(dir);
-            ensureRoleWhileServing(pooler);
+            ensureRoleUnlessStopped(pooler);
             writeConfig(spec, identity);
             ServerLog.prepare(logFile(spec), "starting pooler endpoint=" + spec.endpointUid() + " pgbouncer=" + binary.version());
         } catch (IOException e) {
@@ -171,22 +167,32 @@ final class Poolers {
     }
 
     /**
-     * Makes the pooler's role while the server cannot be suspended under it (the race this closes: a suspend landing
-     * mid-start ended the role's connection, "terminating connection due to administrator command", and the pooler
-     * was given up). A server already suspended leaves the role to the next start, which finds the pooler kept.
+     * Makes the pooler's role, unless a suspend (or stop) of the server ends that connection: the race this closes is a
+     * suspend landing mid-start, which ended it ("terminating connection due to administrator command") and had the
+     * pooler given up. Then the pooler starts anyway (its clients wait for the next wake) and the role is left to the
+     * next start, which finds the pooler kept. Nothing waits on a lock: a suspend is never held up by a pooler's start.
      */
-    private void ensureRoleWhileServing(ManagedPooler pooler) throws ComputeException {
-        if (serving.whileServing(pooler.spec.endpointUid(), () -> ensureRole(pooler.spec))) {
+    private void ensureRoleUnlessStopped(ManagedPooler pooler) throws ComputeException {
+        String uid = pooler.spec.endpointUid();
+        if (serverStops.stoppingOrGone(uid)) {
+            log.info("pooler role deferred: the server is stopping or stopped endpoint={}", uid);
+            return;
+        }
+        try {
+            ensureRole(pooler.spec);
             pooler.roleMade();
-        } else {
-            log.info("pooler role deferred: the server is not running endpoint={}", pooler.spec.endpointUid());
+        } catch (ComputeException e) {
+            if (!serverStops.stoppingOrGone(uid)) {
+                throw e;
+            }
+            log.info("pooler role deferred: the server stopped under it endpoint={} cause={}", uid, e.getMessage());
         }
     }
 
     private void ensureRoleQuietly(ManagedPooler pooler) {
         try {
             if (!pooler.stopping()) {
-                ensureRoleWhileServing(pooler);
+                ensureRoleUnlessStopped(pooler);
             }
         } catch (ComputeException | RuntimeException e) {
             log.warn("pooler role not made endpoint={} cause={}", pooler.spec.endpointUid(), e.getMessage());
