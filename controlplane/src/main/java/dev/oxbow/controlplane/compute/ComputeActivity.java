@@ -55,6 +55,11 @@ public final class ComputeActivity implements AutoCloseable {
     /** A crashed pooler is back within milliseconds; a client waits this long before it is refused. */
     private static final Duration POOLER_WAIT = Duration.ofSeconds(15);
     private volatile SessionEnder sessions = SessionEnder.NONE;
+    /**
+     * Endpoint records by uid, kept while the metadata is unchanged (exact: any write makes them stale): a pooled
+     * session acquires on every transaction, on the proxy's event loop, and read SQLite and decoded JSON each time.
+     */
+    private final dev.oxbow.controlplane.dataapi.MetadataCache<Optional<Endpoint>> byUid;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -62,6 +67,7 @@ public final class ComputeActivity implements AutoCloseable {
         this.computes = computes;
         this.layout = layout;
         this.clock = clock;
+        this.byUid = new dev.oxbow.controlplane.dataapi.MetadataCache<>(store, clock, 10_000);
     }
 
     /** Schedules the idle suspender. */
@@ -75,7 +81,7 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
-        return store.endpoints().getByUid(uid);
+        return byUid.get(uid, () -> new dev.oxbow.controlplane.dataapi.MetadataCache.Loaded<>(store.endpoints().getByUid(uid), Instant.MAX));
     }
 
     /** Counts a connection and returns the running compute's socket directory, waking it if needed. */

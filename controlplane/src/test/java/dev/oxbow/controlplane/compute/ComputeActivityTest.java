@@ -219,6 +219,19 @@ class ComputeActivityTest {
         assertThat(f.runtime.started).isEmpty();
     }
 
+    /** A pooled session acquires on every transaction: the record is read once while the metadata is unchanged, never stale. */
+    @Test
+    void theEndpointRecordIsKeptUntilTheMetadataChanges() throws Exception {
+        Endpoint e = runningPrimary(300);
+        Endpoint first = activity.endpointByUid(e.uid()).orElseThrow();
+        assertThat(activity.endpointByUid(e.uid())).as("no second read (which would decode a new record)").containsSame(first);
+        assertThat(await(activity.acquire(e.uid()))).isEqualTo(f.layout.socketDir(e));
+        f.store.endpoints().put(first.withState(EndpointState.IDLE, f.clock.instant()));
+        assertThat(activity.endpointByUid(e.uid())).map(Endpoint::state).as("a write is seen at once").contains(EndpointState.IDLE);
+        f.store.endpoints().delete(e.name());
+        assertThat(activity.endpointByUid(e.uid())).as("nor is a deleted endpoint kept").isEmpty();
+    }
+
     @Test
     void anUnknownEndpointIsNotWoken() {
         assertThatThrownBy(() -> await(activity.acquire("ep-gone"))).hasMessageContaining("endpoint ep-gone no longer exists");
