@@ -110,6 +110,16 @@ class CdfApiTest {
         assertThat(statuses).extracting(CdfStatus::getPostgresTable).containsExactly("orders");
         JsonNode raw = JSON.readTree(t.http("GET", "/api/2.0/postgres/" + CONFIG + "/cdf-statuses/orders", null).body());
         assertThat(raw.path("retained_wal_bytes").isNumber()).isTrue();
+
+        // the feed's lag on /metrics, labelled by the config's name: for an admin only (it names a tenant's resource)
+        String label = "cdf_config=\"" + CONFIG + "\"";
+        String scrape = t.http("GET", "/metrics", null, t.token()).body();
+        assertThat(MetricsTest.value(scrape, "oxbow_cdf_rows_applied_total", label)).isGreaterThanOrEqualTo(12); // 1 insert, 5 updates, 6 deletes
+        assertThat(MetricsTest.value(scrape, "oxbow_cdf_lag_bytes", label)).isGreaterThanOrEqualTo(0);
+        assertThat(MetricsTest.value(scrape, "oxbow_cdf_retained_wal_bytes", label)).isGreaterThanOrEqualTo(0);
+        assertThat(MetricsTest.value(scrape, "oxbow_cdf_last_commit_age_seconds", label)).isGreaterThanOrEqualTo(0);
+        String anonymous = t.http("GET", "/metrics", null, null).body();
+        assertThat(anonymous).doesNotContain("oxbow_cdf_lag_bytes{").doesNotContain(CONFIG);
     }
 
     @Test
