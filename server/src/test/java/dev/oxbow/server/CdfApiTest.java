@@ -47,8 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * CDF configs through the official Java SDK, unchanged: a feed of a schema lands in {@code lake.shop_cdf.*} and
  * follows inserts, updates and deletes; statuses; a suspended compute is not woken by its feed and is caught up
- * after a wake; a restart of Oxbow on the same home resumes without loss or duplicates; invalid configs are refused
- * with nothing created.
+ * after a wake; invalid configs are refused with nothing created; /metrics carries the feed's lag, for admins only.
+ * (kill -9 of Oxbow mid-batch and the restart on the same home: {@link SyncCrashTest}.)
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -141,23 +141,6 @@ class CdfApiTest {
         }
         awaitSame();
         assertThat(deltaIds()).contains(200L, 201L);
-    }
-
-    @Test
-    @Order(3)
-    void aRestartOfOxbowOnTheSameHomeLosesAndDuplicatesNothing() throws Exception {
-        sql("INSERT INTO shop.orders (id, item, qty) SELECT g, 'restart', 1 FROM generate_series(1000, 3000) g");
-        t.close(); // possibly in the middle of a pass: the Delta commit and the slot's confirmation are not atomic
-        t = TestServer.start(config());
-        var cp = t.server().controlPlane();
-        Endpoint primary = cp.store().endpoints().get(PRIMARY).orElseThrow();
-        cp.activity().acquire(primary.uid()).get();
-        try {
-            sql("UPDATE shop.orders SET qty = -1 WHERE id = 1000");
-            awaitSame();
-        } finally {
-            cp.activity().release(primary.uid());
-        }
     }
 
     @Test
