@@ -117,6 +117,10 @@ class ConsoleBrowserTest {
         // the child is drawn under its parent, with a connector line from it
         assertThat(driver.findElements(By.cssSelector("#branch-tree path"))).isNotEmpty();
         visible("#branch-panel[data-branch='feature-x']");
+        // the branch's change feeds, with the database to create one in
+        waiting(Duration.ofSeconds(20)).until(d -> d.findElement(By.id("cdf-feeds")).getText().contains("No change feeds on this branch."));
+        assertThat(visible("#new-cdf-database").getText()).contains("databricks_postgres");
+        noError();
         screenshot("03-branch-created");
 
         // connection string for feature-x's compute: a freshly minted credential that psql accepts

@@ -175,6 +175,22 @@ public final class ComputeActivity implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the suspender may suspend this compute within {@code margin}: no client connected and idle for its
+     * suspend timeout less the margin. Never for a compute that does not suspend. Work that holds a compute up only
+     * while it is used (a change feed's open stream) steps back then, so the suspender finds it unleased.
+     */
+    public boolean suspendsWithin(Endpoint e, Duration margin) {
+        if (e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null || connections(e.uid()) > 0) {
+            return false;
+        }
+        Instant last = lastActivity.getOrDefault(e.uid(), e.lastActiveTime());
+        if (last == null) {
+            return false; // the suspender counts from its first look
+        }
+        return Duration.between(last, clock.instant()).plus(margin).getSeconds() >= e.suspendTimeoutSeconds();
+    }
+
     /** One pass of the suspender; public so tests can run it without waiting. */
     public void suspendIdle() {
         Instant now = clock.instant();

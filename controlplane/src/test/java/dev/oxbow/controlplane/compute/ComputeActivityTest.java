@@ -85,6 +85,21 @@ class ComputeActivityTest {
     }
 
     @Test
+    void workThatStepsBackBeforeASuspendSeesItComingOnlyWithNoClientAndNearTheTimeout() throws Exception {
+        Endpoint e = runningPrimary(300);
+        activity.suspendIdle(); // the suspender's first look: idle from now
+        Duration margin = Duration.ofSeconds(10);
+        f.clock.advance(Duration.ofSeconds(289));
+        assertThat(activity.suspendsWithin(e, margin)).isFalse();
+        f.clock.advance(Duration.ofSeconds(1));
+        assertThat(activity.suspendsWithin(e, margin)).isTrue();
+        await(activity.acquire(e.uid()));
+        assertThat(activity.suspendsWithin(e, margin)).as("a client is connected").isFalse();
+        activity.release(e.uid());
+        assertThat(activity.suspendsWithin(e, margin)).as("its last client just left").isFalse();
+    }
+
+    @Test
     void aConnectionArrivingWhileTheSuspendStopsTheServerWaitsAndWakesItAgain() throws Exception {
         Endpoint e = runningPrimary(300);
         f.clock.advance(Duration.ofSeconds(300));

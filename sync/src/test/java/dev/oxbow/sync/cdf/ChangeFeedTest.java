@@ -112,10 +112,15 @@ class ChangeFeedTest {
         feed().pass(connections);
         assertSame("items");
 
-        // one transaction of 10,000 rows, then updates of most of them
+        // one transaction of 10,000 rows, then updates of most of them: past the batch bound (1,000 here) it is written
+        // to Delta files part by part, not held in memory, and still lands as one Delta commit
+        long before = snapshot("items").getVersion();
         sql("BEGIN; INSERT INTO shop.items (id, name, f) SELECT g, 'big ' || g, g FROM generate_series(2, 10001) g; UPDATE shop.items SET f = -f WHERE id % 3 = 0; COMMIT");
         feed().pass(connections);
         assertSame("items");
+        assertThat(snapshot("items").getVersion()).as("one commit for the transaction").isEqualTo(before + 1);
+        assertThat(snapshot("items").getScanBuilder().build().getScanFiles(engine()).toInMemoryList().stream().mapToInt(b -> b.getData().getSize()).sum())
+                .as("its parts' files").isGreaterThan(5);
         Snapshot s = snapshot("items");
         assertThat(s.getTableProperties()).containsEntry("delta.enableChangeDataFeed", "true");
         assertThat(Files.list(lake.resolve("items").resolve("_delta_log")).anyMatch(p -> p.getFileName().toString().endsWith(".checkpoint.parquet"))).isTrue();
@@ -166,6 +171,37 @@ class ChangeFeedTest {
 
     @Test
     @Order(4)
+    void anOpenStreamAppliesEachCommitAsItComesAndEndsWhenToldWithTheSlotConfirmed() throws Exception {
+        AtomicBoolean keep = new AtomicBoolean(true);
+        ChangeFeed feed = feed();
+        java.util.concurrent.CompletableFuture<ChangeFeed.PassResult> pass = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return feed.pass(connections, keep::get);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Path log = lake.resolve("items").resolve("_delta_log");
+        for (int round = 0; round < 2; round++) {
+            long next = snapshot("items").getVersion() + 1;
+            sql("INSERT INTO shop.items (id, name) VALUES (" + (70000 + round) + ", 'streamed')", "UPDATE shop.items SET name = 'streamed' WHERE id = " + (3 + round));
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+            while (!Files.exists(log.resolve(String.format("%020d.json", next))) && java.time.Instant.now().isBefore(deadline)) Thread.sleep(10);
+            assertThat(log.resolve(String.format("%020d.json", next))).as("committed to Delta while the stream stays open").exists();
+            assertThat(pass).as("the same pass, its stream still open").isNotDone();
+        }
+        keep.set(false);
+        ChangeFeed.PassResult r = pass.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertSame("items");
+        long lsnInDelta = snapshot("items").getLatestTransactionVersion(engine(), DeltaChangeTable.APP_ID).orElseThrow();
+        assertThat(r.appliedChanges()).isEqualTo(4);
+        assertThat(feed.appliedTotal()).isEqualTo(4);
+        assertThat(slotConfirmed()).isGreaterThanOrEqualTo(lsnInDelta);
+        assertThat(r.lagBytes()).isLessThan(64 * 1024); // confirmed up to what the walsender read: little WAL behind
+    }
+
+    @Test
+    @Order(5)
     void aSlotPastTheRetentionLimitIsDroppedWithAClearStatus() throws Exception {
         sql("INSERT INTO shop.items (id) SELECT g FROM generate_series(60000, 61000) g");
         ChangeFeed.PassResult r = feed(1, s -> { }).pass(connections);
