@@ -6,6 +6,7 @@ import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.branch.BranchLifecycle;
 import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.history.FirstSnapshots;
 import dev.oxbow.controlplane.operation.OperationContext;
 import dev.oxbow.controlplane.operation.OperationHandler;
 import dev.oxbow.controlplane.operation.OperationResult;
@@ -27,13 +28,15 @@ public final class ProjectOperations {
     private final Provisioner provisioner;
     private final java.util.function.Consumer<Project> afterPurge;
     private final BranchLifecycle branches;
+    private final FirstSnapshots firstSnapshots;
 
-    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches) {
-        this(store, provisioner, branches, p -> { });
-    }
-
-    /** {@code afterPurge} runs once a project's files and records are gone (removes its objects from the object store). */
-    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches, java.util.function.Consumer<Project> afterPurge) {
+    /**
+     * {@code afterPurge} runs once a project's files and records are gone (removes its objects from the object store);
+     * a delete first cancels its branches' queued first snapshots ({@code firstSnapshots}).
+     */
+    public ProjectOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle branches, java.util.function.Consumer<Project> afterPurge,
+                             FirstSnapshots firstSnapshots) {
+        this.firstSnapshots = firstSnapshots;
         this.afterPurge = afterPurge;
         this.store = store;
         this.provisioner = provisioner;
@@ -72,6 +75,9 @@ public final class ProjectOperations {
                     Optional<Project> project = store.projects().get(op.resourceName());
                     if (project.isEmpty()) {
                         return OperationResult.empty();
+                    }
+                    for (Branch b : store.branches().list(op.resourceName())) {
+                        firstSnapshots.cancel(b.name());
                     }
                     if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeProject(project.get());
