@@ -55,14 +55,16 @@ public final class Provisioner {
 
     /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
     public void initRoot(Project project, Branch branch) throws Exception {
+        PhaseTimer phases = PhaseTimer.start();
         Path data = layout.dataDir(project, branch);
         var runtime = computes.runtime();
         computes.stop(computes.readWriteEndpoint(branch));
         runtime.stop(seedUid(branch)); // a seeding server of an earlier attempt
         runtime.stopOrphan(data);      // ... or one a killed Oxbow left running
         cloner.delete(data);
-        computes.owner(project).containerDirs(data.getParent());
-        PhaseTimer phases = PhaseTimer.start();
+        phases.end("prepare");
+        computes.owner(project).containerDirs(data.getParent()); // the tenant's OS user is made here (useradd)
+        phases.end("owner");
         java.util.Optional<Path> template = runtime.copyTemplate(project.uid(), project.pgVersion(), Defaults.SYSTEM_ROLE, ROOT_TEMPLATE, data);
         phases.end("template");
         if (template.isEmpty()) {

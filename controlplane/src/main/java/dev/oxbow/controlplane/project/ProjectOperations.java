@@ -23,6 +23,7 @@ import java.util.Optional;
 
 /** The work behind project operations. */
 public final class ProjectOperations {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProjectOperations.class);
     private final OperationRequestCodec requests = new OperationRequestCodec();
     private final MetadataStore store;
     private final Provisioner provisioner;
@@ -50,13 +51,18 @@ public final class ProjectOperations {
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
                         Project project = Cascade.requireProject(store, op.resourceName());
                         Branch root = Cascade.requireBranch(store, Branch.nameOf(project.projectId(), Defaults.DEFAULT_BRANCH));
+                        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
                         try (var unquoted = provisioner.withoutQuota(root)) {
+                            phases.end("unquote");
                             if (root.state() != BranchState.READY) {
-                                provisioner.initRoot(project, root);
+                                provisioner.initRoot(project, root); // its steps: the "branch cluster created" line
+                                phases.end("cluster");
                             }
                             ctx.pointTaken();
                             branches.bringUp(project, root);
+                            phases.end("bring_up");
                         }
+                        log.info("project created project={} {}", project.projectId(), phases);
                         return OperationResult.of(Cascade.requireProject(store, op.resourceName()));
                     }
 
