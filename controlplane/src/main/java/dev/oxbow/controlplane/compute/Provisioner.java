@@ -78,11 +78,47 @@ public final class Provisioner {
         // what an interrupted earlier attempt left belongs to another cluster: its snapshots, and WAL of the same names
         cloner.delete(layout.snapshotsDir(project, branch));
         cloner.delete(layout.archiveDir(project, branch));
-        new dev.oxbow.storage.SnapshotStore(cloner, clock).adoptStopped(computes.owner(project), data, layout.snapshotsDir(project, branch), template);
-        phases.end("first_snapshot");
-        applyRecords(project, branch);
-        phases.end("records");
+        var snapshots = new dev.oxbow.storage.SnapshotStore(cloner, clock);
+        var owner = computes.owner(project);
+        java.time.Instant beforeStart = clock.instant();
+        if (template.isEmpty()) {
+            snapshots.adoptStopped(owner, data, layout.snapshotsDir(project, branch), template, beforeStart); // a copy of data
+            phases.end("first_snapshot");
+            applyRecords(project, branch);
+            phases.end("records");
+        } else {
+            // links to the template read nothing of the copy: made while the copy starts (disk) and takes its records (CPU)
+            java.util.concurrent.FutureTask<Void> linked = new java.util.concurrent.FutureTask<>(() -> {
+                snapshots.adoptStopped(owner, data, layout.snapshotsDir(project, branch), template, beforeStart);
+                return null;
+            });
+            Thread.ofPlatform().name("oxbow-first-snapshot-" + branch.uid()).daemon().start(linked);
+            try {
+                applyRecords(project, branch);
+                phases.end("records");
+            } catch (Exception e) {
+                try {
+                    awaitLinks(linked); // a failed create's clean-up removes the directory it writes
+                } catch (Exception alsoFailed) {
+                    e.addSuppressed(alsoFailed);
+                }
+                throw e;
+            }
+            awaitLinks(linked);
+            phases.end("first_snapshot_wait");
+        }
         log.info("branch cluster created project={} branch={} pg={} {}", project.projectId(), branch.branchId(), project.pgVersion(), phases);
+    }
+
+    private static void awaitLinks(java.util.concurrent.FutureTask<Void> linked) throws Exception {
+        try {
+            linked.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     /** Gives a fresh cluster what {@link #ROOT_TEMPLATE} holds, on a private server of its own, and keeps the result. */
