@@ -172,7 +172,8 @@ public final class ControlPlane implements AutoCloseable {
         this.pastComputes = new PastComputes(new PastServers(timelines, computes, cloner, layout), store, clock, metrics);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
-        this.firstSnapshots = new FirstSnapshots(timelines::firstSnapshot);
+        // history maintenance is made further down (it needs the operations); nothing is queued before that
+        this.firstSnapshots = new FirstSnapshots(this::afterClone);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
         handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p)), firstSnapshots).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
@@ -312,6 +313,11 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
+
+    /** A clone's first snapshot and size, once its create is done ({@link FirstSnapshots}' work). */
+    private void afterClone(String branchName) throws Exception {
+        branchHistory.afterClone(branchName);
+    }
 
     public IdentityService identity() { return identity; }
     public PermissionService permissions() { return permissions; }

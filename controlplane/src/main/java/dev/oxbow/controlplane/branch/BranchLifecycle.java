@@ -43,10 +43,18 @@ public final class BranchLifecycle {
      * snapshot is taken after its create is done (its points are bridged to the parent's history until then).
      */
     public void bringUp(Project project, Branch branch, boolean firstSnapshotNow) throws Exception {
+        bringUp(project, branch, firstSnapshotNow, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * As above, recording {@code knownSize} as the branch's logical size when present (measured by the caller already,
+     * or its parent's for a fresh clone; history maintenance measures it again while it runs) instead of asking it.
+     */
+    public void bringUp(Project project, Branch branch, boolean firstSnapshotNow, java.util.OptionalLong knownSize) throws Exception {
         dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         resume(project, branch);
         phases.end("start");
-        long size = provisioner.logicalSize(project, branch);
+        long size = knownSize.isPresent() ? knownSize.getAsLong() : provisioner.logicalSize(project, branch);
         phases.end("size");
         if (firstSnapshotNow && timelines.snapshots(project, branch).isEmpty()) {
             timelines.snapshot(project, branch);

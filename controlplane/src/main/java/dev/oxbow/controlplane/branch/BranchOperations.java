@@ -96,8 +96,10 @@ public final class BranchOperations {
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
                         boolean firstSnapshotLater = false;
+                        long parentSize = 0;
                         if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+                            parentSize = parent.logicalSizeBytes();
                             OperationRequest.CreateBranch request = requests.read(op, OperationRequest.CreateBranch.class);
                             PointInTimeRecovery.Target past = request.point();
                             String fromSnapshot = request.sourceSnapshot();
@@ -144,7 +146,9 @@ public final class BranchOperations {
                         ctx.pointTaken();
                         try (var unquoted = provisioner.withoutQuota(branch)) {
                             // a retry of a create whose data was done takes a missing first snapshot at once, as before
-                            lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()), !firstSnapshotLater);
+                            // a fresh clone holds what its parent held: its size is the parent's (measured again after its first snapshot)
+                            java.util.OptionalLong size = firstSnapshotLater ? java.util.OptionalLong.of(parentSize) : java.util.OptionalLong.empty();
+                            lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()), !firstSnapshotLater, size);
                         }
                         phases.end("bring_up");
                         if (firstSnapshotLater) {

@@ -53,8 +53,11 @@ public final class Provisioner {
      */
     static final String ROOT_TEMPLATE = "root-1";
 
-    /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
-    public void initRoot(Project project, Branch branch) throws Exception {
+    /**
+     * A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. Returns
+     * its logical size, measured on the connection that set it up (a second connection only for that cost a backend).
+     */
+    public long initRoot(Project project, Branch branch) throws Exception {
         PhaseTimer phases = PhaseTimer.start();
         Path data = layout.dataDir(project, branch);
         var runtime = computes.runtime();
@@ -81,10 +84,11 @@ public final class Provisioner {
         var snapshots = new dev.oxbow.storage.SnapshotStore(cloner, clock);
         var owner = computes.owner(project);
         java.time.Instant beforeStart = clock.instant();
+        long size;
         if (template.isEmpty()) {
             snapshots.adoptStopped(owner, data, layout.snapshotsDir(project, branch), template, beforeStart); // a copy of data
             phases.end("first_snapshot");
-            applyRecords(project, branch);
+            size = applyRecords(project, branch);
             phases.end("records");
         } else {
             // links to the template read nothing of the copy: made while the copy starts (disk) and takes its records (CPU)
@@ -94,7 +98,7 @@ public final class Provisioner {
             });
             Thread.ofPlatform().name("oxbow-first-snapshot-" + branch.uid()).daemon().start(linked);
             try {
-                applyRecords(project, branch);
+                size = applyRecords(project, branch);
                 phases.end("records");
             } catch (Exception e) {
                 try {
@@ -108,6 +112,7 @@ public final class Provisioner {
             phases.end("first_snapshot_wait");
         }
         log.info("branch cluster created project={} branch={} pg={} {}", project.projectId(), branch.branchId(), project.pgVersion(), phases);
+        return size;
     }
 
     private static void awaitLinks(java.util.concurrent.FutureTask<Void> linked) throws Exception {
@@ -182,8 +187,8 @@ public final class Provisioner {
                 replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
     }
 
-    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced). */
-    public void applyRecords(Project project, Branch branch) throws Exception {
+    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced); returns its logical size. */
+    public long applyRecords(Project project, Branch branch) throws Exception {
         try (Connection c = computes.connect(project, branch, "postgres")) {
             BranchSql.bootstrap(c);
             for (Role role : store.roles().list(branch.name())) {
@@ -192,6 +197,15 @@ public final class Provisioner {
             for (Database db : store.databases().list(branch.name())) {
                 BranchSql.applyDatabase(c, null, db, ownerRole(db));
             }
+            return logicalSize(c);
+        }
+    }
+
+    private static long logicalSize(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -201,11 +215,8 @@ public final class Provisioner {
 
     /** Sum of the branch's database sizes, as Postgres reports them; 0 if the compute cannot be reached. */
     public long logicalSize(Project project, Branch branch) {
-        try (Connection c = computes.connect(project, branch, "postgres");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
-            rs.next();
-            return rs.getLong(1);
+        try (Connection c = computes.connect(project, branch, "postgres")) {
+            return logicalSize(c);
         } catch (SQLException | ComputeException e) {
             log.warn("cannot measure branch size branch={} cause={}", branch.name(), e.getMessage());
             return 0;

@@ -53,6 +53,23 @@ public final class HistoryMaintenance {
         tasks.every("history-maintenance", policy.checkInterval(), policy.checkInterval(), this::checkAll);
     }
 
+    /**
+     * After a clone's create: its first snapshot ({@link Timelines#firstSnapshot}), then its own logical size (its
+     * create recorded its parent's). Runs on {@link FirstSnapshots}' thread.
+     */
+    public void afterClone(String branchName) throws Exception {
+        timelines.firstSnapshot(branchName);
+        Branch branch = store.branches().get(branchName).orElse(null);
+        Project project = branch == null ? null : store.projects().get(Project.nameOf(branch.projectId())).orElse(null);
+        if (project == null || branch.deleted() || branch.state() != BranchState.READY || !computes.running(computes.readWriteEndpoint(branch))) {
+            return; // gone, being replaced, or stopped again: the next pass while it runs measures it
+        }
+        long size = provisioner.logicalSize(project, branch);
+        if (size > 0 && size != branch.logicalSizeBytes()) {
+            store.branches().get(branchName).ifPresent(b -> store.branches().put(b.withLogicalSize(size)));
+        }
+    }
+
     /** One pass over every live branch; waits for the work it queued. */
     void checkAll() {
         for (Project project : store.projects().all()) {

@@ -54,12 +54,13 @@ public final class ProjectOperations {
                         dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
                         try (var unquoted = provisioner.withoutQuota(root)) {
                             phases.end("unquote");
+                            java.util.OptionalLong size = java.util.OptionalLong.empty();
                             if (root.state() != BranchState.READY) {
-                                provisioner.initRoot(project, root); // its steps: the "branch cluster created" line
+                                size = java.util.OptionalLong.of(provisioner.initRoot(project, root)); // its steps: the "branch cluster created" line
                                 phases.end("cluster");
                             }
                             ctx.pointTaken();
-                            branches.bringUp(project, root);
+                            branches.bringUp(project, root, true, size);
                             phases.end("bring_up");
                         }
                         log.info("project created project={} {}", project.projectId(), phases);
