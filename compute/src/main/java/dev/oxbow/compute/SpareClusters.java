@@ -108,14 +108,19 @@ final class SpareClusters implements AutoCloseable {
         }
         try {
             pool.execute(() -> {
+                Exception failure = null;
                 try {
                     make(template, dir);
-                    mine.complete(null);
                 } catch (Exception e) {
                     log.warn("spare cluster not made template={} cause={}", template, e.toString());
-                    mine.completeExceptionally(e);
-                } finally {
-                    making.remove(dir, mine);
+                    failure = e;
+                }
+                // no longer in flight before the waiters wake: a waiter that takes this spare must be able to queue the next
+                making.remove(dir, mine);
+                if (failure == null) {
+                    mine.complete(null);
+                } else {
+                    mine.completeExceptionally(failure);
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException shutDown) {
