@@ -451,6 +451,7 @@ function branchDetail(detail) {
       h('p', { id: 'branch-history-location', class: 'muted', text: historyLocation(b.status.history) })),
     h('section', {}, h('h3', { text: 'Endpoints' }), endpointsBox,
       h('div', { class: 'row' }, newEpId, newEpType, 'CU', newMin, '–', newMax, createEp)),
+    feedsView(b),
     diffView(b),
     sqlEditor(b));
   loadEndpoints(b, endpointsBox);
@@ -574,6 +575,56 @@ async function connectionString(e, box) {
 // ---------- SQL editor ----------
 
 /** Compare this branch with another: the DDL that makes the other match it, and rows added/removed/changed per table. */
+// ---------- change feeds: each database's cdf-configs (Postgres schema → Delta), their tables and lag ----------
+
+function kib(n) { return n === undefined || n === null ? '' : n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB'; }
+
+function feedsView(b) {
+  const body = h('tbody', { id: 'cdf-feeds' });
+  const status = h('span', { class: 'muted', id: 'cdf-status' });
+  const database = h('select', { id: 'new-cdf-database', title: 'database' });
+  const pgSchema = h('input', { id: 'new-cdf-postgres-schema', placeholder: 'Postgres schema', size: 14 });
+  const catalog = h('input', { id: 'new-cdf-catalog', placeholder: 'catalog', size: 10 });
+  const schema = h('input', { id: 'new-cdf-schema', placeholder: 'Delta schema', size: 12 });
+  const create = h('button', { id: 'create-cdf-config', text: 'Create feed' });
+  create.addEventListener('click', () => act(create, async () => {
+    await waitFor(await api('POST', PG + database.value + '/cdf-configs?cdf_config_id=' + encodeURIComponent(pgSchema.value.trim()),
+      { catalog: catalog.value.trim(), schema: schema.value.trim(), postgres_schema: pgSchema.value.trim() }), status);
+    loadFeeds(b, body, database);
+  }));
+  loadFeeds(b, body, database);
+  return h('section', {}, h('div', { class: 'row' }, h('h3', { text: 'Change feeds to Delta' }), status),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Feed', 'Postgres table', 'Delta table', 'State', 'Committed LSN', 'Last commit', 'Lag', 'Slot keeps', '']
+      .map(t => h('th', { text: t })))), body),
+    h('div', { class: 'row' }, database, pgSchema, '→', catalog, schema, create));
+}
+
+async function loadFeeds(b, body, databaseSelect) {
+  try {
+    const databases = await listAll(PG + b.name + '/databases', 'databases');
+    databaseSelect.replaceChildren(...databases.map(d => h('option', { value: d.name, text: d.status && d.status.postgres_database || d.name.split('/').pop() })));
+    const rows = [];
+    for (const d of databases) {
+      for (const c of await listAll(PG + d.name + '/cdf-configs', 'cdf_configs')) {
+        const statuses = await listAll(PG + c.name + '/cdf-statuses', 'cdf_statuses');
+        const del = h('button', { class: 'danger', text: 'Delete', 'data-delete-feed': c.cdf_config_id, onclick: () => act(del, async () => {
+          if (!confirm(`Delete feed ${c.cdf_config_id}? Its slot and publication are dropped; the Delta tables stay.`)) return;
+          await waitFor(await api('DELETE', PG + c.name), document.getElementById('cdf-status'));
+          loadFeeds(b, body, databaseSelect);
+        }) });
+        const feed = h('td', { rowspan: Math.max(1, statuses.length) }, h('code', { text: c.cdf_config_id }), ' ', `${c.postgres_schema} → ${c.catalog}.${c.schema}`);
+        if (!statuses.length) rows.push(h('tr', { 'data-feed': c.cdf_config_id }, feed, h('td', { class: 'muted', colspan: 7, text: 'starting…' }), h('td', {}, del)));
+        statuses.forEach((s, i) => rows.push(h('tr', { 'data-feed': c.cdf_config_id, 'data-table': s.postgres_table }, i === 0 ? feed : null,
+          h('td', { text: s.postgres_table }), h('td', { text: s.uc_table }),
+          h('td', {}, h('span', { class: 'state state-' + s.state, text: s.state.replace('CDF_STATE_', ''), title: s.status_detail || '' })),
+          h('td', {}, h('code', { text: s.committed_lsn || '' })), h('td', { text: ago(s.last_sync_time) }),
+          h('td', { class: 'cdf-lag', text: kib(s.lag_bytes) }), h('td', { text: kib(s.retained_wal_bytes) }), h('td', {}, i === 0 ? del : null))));
+      }
+    }
+    body.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { class: 'muted', colspan: 9, text: 'No change feeds on this branch.' }))]));
+  } catch (e) { showError(e.message); }
+}
+
 function diffView(b) {
   const against = h('select', { id: 'diff-against' }, state.branches.filter(x => x.name !== b.name)
     .map(x => h('option', { value: x.branch_id, text: x.branch_id, selected: x.name === b.status.source_branch })));

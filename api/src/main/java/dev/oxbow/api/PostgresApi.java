@@ -298,11 +298,11 @@ final class PostgresApi {
             requireMethod(ctx, "GET");
             String config = String.join("/", Arrays.copyOf(seg, 8));
             ctx.json(list(ctx, "cdf_statuses", cp.cdfConfigs().statuses(config, pageSize(ctx), ctx.queryParam("page_token")),
-                    s -> writer.cdfStatus(s, cp.cdfRunner().retainedWalBytes(config))));
+                    s -> writer.cdfStatus(s, cp.cdfRunner().retainedWalBytes(config), cp.cdfRunner().lagBytes(config))));
         } else if (n == 10 && seg[8].equals("cdf-statuses")) {
             requireMethod(ctx, "GET");
             String config = String.join("/", Arrays.copyOf(seg, 8));
-            ctx.json(writer.cdfStatus(cp.cdfConfigs().status(name), cp.cdfRunner().retainedWalBytes(config)));
+            ctx.json(writer.cdfStatus(cp.cdfConfigs().status(name), cp.cdfRunner().retainedWalBytes(config), cp.cdfRunner().lagBytes(config)));
         } else {
             throw unknownRoute(ctx);
         }

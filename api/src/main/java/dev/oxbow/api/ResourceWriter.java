@@ -285,7 +285,7 @@ final class ResourceWriter {
     }
 
     /** One table of a feed; {@code retained_wal_bytes} (an Oxbow extension) is the WAL the feed's slot held at its last pass. */
-    ObjectNode cdfStatus(dev.oxbow.metadata.CdfStatus s, java.util.Optional<Long> retainedWalBytes) {
+    ObjectNode cdfStatus(dev.oxbow.metadata.CdfStatus s, java.util.Optional<Long> retainedWalBytes, java.util.Optional<Long> lagBytes) {
         ObjectNode n = mapper.createObjectNode();
         n.put("name", s.name()).put("postgres_table", s.postgresTable()).put("uc_table", s.ucTable()).put("state", s.state().name());
         if (s.committedLsn() != null) n.put("committed_lsn", s.committedLsn());
@@ -293,6 +293,7 @@ final class ResourceWriter {
         time(n, "create_time", s.createTime());
         time(n, "last_sync_time", s.lastSyncTime());
         retainedWalBytes.ifPresent(b -> n.put("retained_wal_bytes", b));
+        lagBytes.ifPresent(b -> n.put("lag_bytes", b));
         return n;
     }
 

@@ -66,18 +66,18 @@ public final class QuickBench {
                 connectMs.add(msSince(t0));
             }
             figures.add(Figure.median("connect + first query, running endpoint (TLS, token)", connectMs, 10));
-            figures.addAll(connectParts(server, cp, epName, uid, connects));
+            figures.addAll(connectParts(server, cp, epName, uid, cred, connects));
 
             List<Double> wakeMs = new ArrayList<>();
             List<Double> coldMs = new ArrayList<>();
             for (int i = 0; i < wakes; i++) {
-                cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+                suspend(cp, epName);
                 long t0 = System.nanoTime();
                 cp.activity().acquire(uid).get(60, TimeUnit.SECONDS);
                 wakeMs.add(msSince(t0));
                 cp.activity().release(uid);
 
-                cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+                suspend(cp, epName);
                 t0 = System.nanoTime();
                 query(server.pgPort(), uid, cred);
                 coldMs.add(msSince(t0));
@@ -97,14 +97,20 @@ public final class QuickBench {
             d += pgbench(Map.of(), direct, seconds);
             p += pgbench(Map.of("PGPASSWORD", cred), proxied, seconds);
             figures.add(new Figure("proxy / direct, pgbench -S -c 8, 2 x " + seconds + " s", "ratio", p / d, 0.9, false));
-            double hitRatio;
+            double cold;
+            double warmed;
             try {
-                hitRatio = hitRatioAfterWake(cp, epName, uid, socketDir);
+                createHitProbe(socketDir);
+                // peer first: the block list autoprewarm wrote at the suspend removed, so nothing is read back
+                cold = hitRatioAfterWake(cp, epName, uid, socketDir, false);
+                warmed = hitRatioAfterWake(cp, epName, uid, socketDir, true);
             } catch (Exception e) {
                 System.err.println("cache hit ratio not measured: " + e);
-                hitRatio = Double.NaN;
+                cold = Double.NaN;
+                warmed = Double.NaN;
             }
-            figures.add(new Figure("cache hit ratio, first 1000 lookups after a wake", "ratio", hitRatio, Double.NaN, false));
+            figures.add(new Figure("cache hit ratio, first 1000 lookups after a wake (autoprewarm)", "ratio", warmed, Double.NaN, false));
+            figures.add(new Figure("  peer: the same wake without the block list", "ratio", cold, Double.NaN, false));
         }
         System.out.printf("%-62s %10s %10s  %s%n", "figure", "measured", "goal", "");
         for (Figure f : figures) {
@@ -117,31 +123,37 @@ public final class QuickBench {
      * shows what the proxy's own steps cost): the client's TLS handshake with the proxy, the metadata reads the proxy's
      * login checks make, and a backend's start on the compute's socket (fork, authentication, first query).
      */
-    private static List<Figure> connectParts(OxbowServer server, dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, int n) throws Exception {
+    private static List<Figure> connectParts(OxbowServer server, dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, String token,
+                                             int n) throws Exception {
         List<Double> tls = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.pgPort())) {
-                raw.setTcpNoDelay(true);
-                var out = new java.io.DataOutputStream(raw.getOutputStream());
-                out.writeInt(8);
-                out.writeInt(80877103); // SSLRequest
-                out.flush();
-                if (raw.getInputStream().read() != 'S') {
-                    throw new IllegalStateException("the proxy refused TLS");
-                }
-                // a new context each time, as pgjdbc and libpq make one per connection (so no session resumption)
-                javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-                ctx.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
-                    public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
-                    public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
-                    public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
-                }}, null);
-                try (javax.net.ssl.SSLSocket tlsSocket = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", server.pgPort(), false)) {
-                    tlsSocket.startHandshake();
-                    tls.add(msSince(t0));
-                }
+            // a new context each time, as pgjdbc and libpq make one per connection (so no session resumption)
+            tls.add(tlsHandshake(server.pgPort(), trustingContext(), t0));
+        }
+        // one context for all: the JDK client resumes the session (a TLS 1.3 ticket), what a client keeping its context gets
+        javax.net.ssl.SSLContext kept = trustingContext();
+        tlsHandshake(server.pgPort(), kept, System.nanoTime());
+        List<Double> resumed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            resumed.add(tlsHandshake(server.pgPort(), kept, System.nanoTime()));
+        }
+        // pgjdbc's own part: without assumeMinServerVersion it sends "SET extra_float_digits = 3" and "SET application_name"
+        // as a round trip of its own after the login (for a server it has not yet seen the version of)
+        List<Double> assumed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", USER);
+            p.setProperty("password", token);
+            p.setProperty("sslmode", "require");
+            p.setProperty("options", "endpoint=" + uid);
+            p.setProperty("assumeMinServerVersion", "16");
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + server.pgPort() + "/databricks_postgres", p);
+                 ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+                rs.next();
             }
+            assumed.add(msSince(t0));
         }
         var store = cp.store();
         var ep = store.endpoints().get(epName).orElseThrow();
@@ -168,52 +180,122 @@ public final class QuickBench {
             backend.add(msSince(t0));
         }
         return List.of(Figure.median("  part: TLS handshake to the proxy (JDK, new context)", tls, Double.NaN),
+                Figure.median("  part: TLS handshake, context kept (session resumed)", resumed, Double.NaN),
+                Figure.median("  variant: whole connect, pgjdbc assumeMinServerVersion=16", assumed, Double.NaN),
                 Figure.median("  part: login metadata reads (7 SQLite reads)", reads, Double.NaN),
                 Figure.median("  part: backend on the socket + SELECT 1 (no proxy)", backend, Double.NaN));
     }
 
     /**
-     * Shared-buffer hit ratio of the first 1,000 key lookups (pgbench_accounts, random keys) after a suspend and wake,
-     * from pg_stat_database before and after; each side read on a connection of its own, after the one that ran the
-     * queries ended (a backend's counters reach the shared statistics when it exits).
+     * Suspends the endpoint and waits until its server is really stopped: a suspend while a background job (the branch
+     * snapshots queued after the creates) leases the compute marks it IDLE but leaves it running, and the next "wake"
+     * would then measure nothing.
      */
-    private static double hitRatioAfterWake(dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, Path socketDir) throws Exception {
+    private static void suspend(dev.oxbow.controlplane.ControlPlane cp, String epName) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (true) {
+            var ep = cp.store().endpoints().get(epName).orElseThrow();
+            cp.computes().suspend(ep);
+            if (!cp.computes().running(ep)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("endpoint " + epName + " stays leased: " + cp.computes().leases(ep));
+            }
+            Thread.sleep(50); // a lease ends when its job does; nothing to wait on from here
+        }
+    }
+
+    /** SSLRequest, then a TLS handshake with the proxy on {@code ctx}; milliseconds since {@code t0}. */
+    private static double tlsHandshake(int port, javax.net.ssl.SSLContext ctx, long t0) throws Exception {
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
+            raw.setTcpNoDelay(true);
+            var out = new java.io.DataOutputStream(raw.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103); // SSLRequest
+            out.flush();
+            if (raw.getInputStream().read() != 'S') {
+                throw new IllegalStateException("the proxy refused TLS");
+            }
+            try (javax.net.ssl.SSLSocket tlsSocket = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", port, false)) {
+                tlsSocket.startHandshake();
+                double ms = msSince(t0);
+                // a TLS 1.3 ticket arrives after the handshake (outside the figure): read it so the kept context can resume
+                tlsSocket.setSoTimeout(1);
+                try {
+                    tlsSocket.getInputStream().read();
+                } catch (java.net.SocketTimeoutException waiting) {
+                    // expected: the proxy sends nothing before the startup packet
+                }
+                return ms;
+            }
+        }
+    }
+
+    private static javax.net.ssl.SSLContext trustingContext() throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        return ctx;
+    }
+
+    /** A 40 MB table with a key, well inside shared_buffers, read whole once so all of it is cached before a suspend. */
+    private static void createHitProbe(Path socketDir) throws Exception {
         try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
              var st = c.createStatement()) {
-            // ~40 MB, well inside shared_buffers: read whole once, so all of it is cached before the suspend
             st.execute("CREATE TABLE public.hit_probe AS SELECT g AS id, repeat('x', 150) AS pad FROM generate_series(1, 200000) g");
             st.execute("ALTER TABLE public.hit_probe ADD PRIMARY KEY (id)");
-            st.execute("SELECT count(*) FROM public.hit_probe");
             st.execute("CHECKPOINT");
         }
-        cp.computes().suspend(cp.store().endpoints().get(epName).orElseThrow());
+    }
+
+    /**
+     * Shared-buffer hit ratio of the first 1,000 key lookups (random keys) after a suspend and a wake, counted by the
+     * lookups' own transaction (pg_stat_get_xact_blocks_*: the prewarm worker's own reads are not in it). The table is
+     * read whole just before the suspend; without {@code keepBlockList} the block list the suspend wrote is deleted.
+     */
+    private static double hitRatioAfterWake(dev.oxbow.controlplane.ControlPlane cp, String epName, String uid, Path socketDir,
+                                            boolean keepBlockList) throws Exception {
+        try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
+             var st = c.createStatement()) {
+            st.execute("SELECT count(*) FROM public.hit_probe");
+            st.execute("SET enable_seqscan = off"); // and the key's pages, through the index
+            st.execute("SELECT count(*) FROM public.hit_probe WHERE id > 0");
+        }
+        suspend(cp, epName);
+        var ep = cp.store().endpoints().get(epName).orElseThrow();
+        var branch = cp.store().branches().get(ep.parentName()).orElseThrow();
+        var project = cp.store().projects().get(dev.oxbow.metadata.Project.nameOf(ep.projectId())).orElseThrow();
+        Path blockList = cp.config().layout().dataDir(project, branch, ep).resolve("autoprewarm.blocks");
+        if (!keepBlockList) {
+            Files.deleteIfExists(blockList);
+        }
         cp.activity().acquire(uid).get(60, TimeUnit.SECONDS);
         try {
-            long[] before = blocks(socketDir);
             java.util.Random random = new java.util.Random(7);
             try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
                  var ps = c.prepareStatement("SELECT pad FROM public.hit_probe WHERE id = ?")) {
+                c.setAutoCommit(false);
                 for (int i = 0; i < 1000; i++) {
                     ps.setInt(1, 1 + random.nextInt(200_000));
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
                     }
                 }
+                try (ResultSet rs = c.createStatement().executeQuery("SELECT sum(pg_stat_get_xact_blocks_hit(oid)), "
+                        + "sum(pg_stat_get_xact_blocks_fetched(oid)) FROM pg_class WHERE oid IN ('public.hit_probe'::regclass, 'public.hit_probe_pkey'::regclass)")) {
+                    rs.next();
+                    long hit = rs.getLong(1);
+                    long fetched = rs.getLong(2);
+                    c.rollback();
+                    return fetched == 0 ? Double.NaN : hit / (double) fetched;
+                }
             }
-            long[] after = blocks(socketDir);
-            long hit = after[0] - before[0];
-            long read = after[1] - before[1];
-            return hit + read == 0 ? Double.NaN : hit / (double) (hit + read);
         } finally {
             cp.activity().release(uid);
-        }
-    }
-
-    private static long[] blocks(Path socketDir) throws Exception {
-        try (Connection c = dev.oxbow.compute.PgConnections.openForOxbow(socketDir, "databricks_postgres", Defaults.SYSTEM_ROLE);
-             ResultSet rs = c.createStatement().executeQuery("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = 'databricks_postgres'")) {
-            rs.next();
-            return new long[]{rs.getLong(1), rs.getLong(2)};
         }
     }
 

@@ -18,7 +18,9 @@ import java.util.Map;
  * The relay against its peers in one run, on one compute pinned at {@code cu} (default 8: 2 cores): pgbench select-only through Oxbow's proxy
  * (TLS, token), on the compute's unix socket, and through a PgBouncer in session mode with client TLS (the same
  * PgBouncer binary the pooled hosts use, run as the compute's OS user, EC P-256 certificate like the proxy's), for
- * {@code -c 8}, {@code -c 64} and a new connection per transaction ({@code -C -c 2}); rounds interleaved.
+ * {@code -c 8}, {@code -c 64} and a new connection per transaction ({@code -C -c 2}); rounds interleaved. Also through
+ * the proxy's pooled host ({@code <uid>-pooler}: the proxy in front of the endpoint's own PgBouncer), which like the peer
+ * PgBouncer reuses server connections, so its {@code -C} row is the like-for-like one against PgBouncer-TLS.
  * Usage: {@code RelayBench [seconds] [rounds] [cu]}.
  */
 public final class RelayBench {
@@ -40,6 +42,7 @@ public final class RelayBench {
             JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
             String uid = ep.path("uid").asText();
             String host = ep.path("status").path("hosts").path("host").asText();
+            String pooledHost = ep.path("status").path("hosts").path("read_write_pooled_host").asText();
             String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
             var cp = server.controlPlane();
             Path socketDir = cp.config().layout().socketDir(cp.store().endpoints().get(epName).orElseThrow());
@@ -49,6 +52,8 @@ public final class RelayBench {
             String proxied = "host=" + host + " hostaddr=127.0.0.1 port=" + server.pgPort() + " dbname=databricks_postgres user=" + USER
                     + " sslmode=require";
             Map<String, String> token = Map.of("PGPASSWORD", cred);
+            String pooledProxied = pooledHost.isEmpty() ? null : "host=" + pooledHost + " hostaddr=127.0.0.1 port=" + server.pgPort()
+                    + " dbname=databricks_postgres user=" + USER + " sslmode=require";
             Process bouncer = null;
             String bouncerTls = null;
             var binary = PoolerBinary.find();
@@ -60,9 +65,9 @@ public final class RelayBench {
                 bouncerTls = "host=127.0.0.1 port=" + port + " dbname=databricks_postgres user=" + USER + " sslmode=require";
             }
             try {
-                String[] names = {"socket", "proxy", "pgbouncer-tls"};
-                String[] conns = {socket, proxied, bouncerTls};
-                List<Map<String, String>> envs = List.of(Map.of(), token, Map.of());
+                String[] names = {"socket", "proxy", "pgbouncer-tls", "pooled"};
+                String[] conns = {socket, proxied, bouncerTls, bouncerTls == null ? null : pooledProxied};
+                List<Map<String, String>> envs = List.of(Map.of(), token, Map.of(), token);
                 String[][] modes = {{"-c", "8"}, {"-c", "64"}, {"-C", "-c", "2"}};
                 double[][] tps = new double[modes.length][names.length];
                 for (int r = 0; r < rounds; r++) {
@@ -75,9 +80,10 @@ public final class RelayBench {
                     }
                 }
                 for (int m = 0; m < modes.length; m++) {
-                    System.out.printf("compute %.2g CU, pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps;"
-                                    + " proxy/pgbouncer-tls %.2f, proxy/socket %.2f%n", cu, String.join(" ", modes[m]), rounds, seconds,
-                            tps[m][0], tps[m][1], tps[m][2], tps[m][1] / tps[m][2], tps[m][1] / tps[m][0]);
+                    System.out.printf("compute %.2g CU, pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps,"
+                                    + " pooled host %.0f tps; proxy/pgbouncer-tls %.2f, proxy/socket %.2f, pooled/pgbouncer-tls %.2f, pooled/socket %.2f%n",
+                            cu, String.join(" ", modes[m]), rounds, seconds, tps[m][0], tps[m][1], tps[m][2], tps[m][3],
+                            tps[m][1] / tps[m][2], tps[m][1] / tps[m][0], tps[m][3] / tps[m][2], tps[m][3] / tps[m][0]);
                 }
             } finally {
                 if (bouncer != null) {

@@ -63,6 +63,9 @@ final class ServerCommand implements Callable<Integer> {
             + "loss window if this machine is lost (env OXBOW_WAL_SHIP_INTERVAL_MS, default 1000).")
     Long walShipIntervalMs;
 
+    @picocli.CommandLine.Mixin
+    CdfServerOptions cdf = new CdfServerOptions();
+
     @Option(names = "--restore", description = "Rebuild an empty --home from --object-store first: metadata, secrets, and every "
             + "branch's data up to the loss window.")
     boolean restore;
@@ -90,6 +93,12 @@ final class ServerCommand implements Callable<Integer> {
         java.util.Map<String, Path> roots = new java.util.LinkedHashMap<>();
         catalogs.forEach((name, dir) -> roots.put(name, dir.toAbsolutePath()));
         config = config.withCatalogs(roots);
+        try {
+            config = config.withCdf(cdf.settings(config.sync().cdf()));
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
         String store = objectStore != null ? objectStore : env.get("OXBOW_OBJECT_STORE", "");
         if (!store.isBlank()) {
             long shipMs = walShipIntervalMs != null ? walShipIntervalMs : Long.parseLong(env.get("OXBOW_WAL_SHIP_INTERVAL_MS", "1000"));

@@ -81,7 +81,14 @@ final class SharedServer implements ExtensionContext.Store.CloseableResource, Au
         try {
             server.close();
         } finally {
-            deleteTree(home);
+            try {
+                // its projects' OS users (as root each has one) go with the home
+                dev.oxbow.server.HomeId.removeUsersOf(home);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot remove the OS users of " + home, e);
+            } finally {
+                deleteTree(home);
+            }
         }
     }
 

@@ -103,7 +103,7 @@ public final class LocalComputeRuntime implements ComputeRuntime {
      */
     public LocalComputeRuntime(PostgresBinaries binaries, ProcessIdentities identities, RestartPolicy restartPolicy, Cgroups cgroups,
                                Path clusterTemplates, Optional<PoolerBinary> pooler, String poolerAuthUser) {
-        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor)).orElse(null);
+        this.poolers = pooler.map(b -> new Poolers(b, poolerAuthUser, identities, restartPolicy, launcher, supervisor, this::serverStoppingOrGone)).orElse(null);
         this.poolerAdminRole = poolers == null ? null : poolerAuthUser;
         this.binaries = binaries;
         this.identities = identities;
@@ -424,6 +424,12 @@ public final class LocalComputeRuntime implements ComputeRuntime {
     public Optional<String> poolerUnavailable() {
         return poolers == null ? Optional.of("no PgBouncer is installed on this server (scripts/setup builds one; or set "
                 + PoolerBinary.ENV + ")") : Optional.empty();
+    }
+
+    /** A stop or suspend of the endpoint's server began (marked before the server is signalled), or none runs. */
+    private boolean serverStoppingOrGone(String endpointUid) {
+        ManagedServer server = servers.get(endpointUid);
+        return server == null || server.stopping();
     }
 
     /** A pooler that cannot start leaves the compute serving its direct host; it starts off the wake path. */

@@ -32,16 +32,27 @@ final class Poolers {
     private final RestartPolicy restartPolicy;
     private final ProcessLauncher launcher;
     private final ExecutorService supervisor;
+    private final ServerStops serverStops;
     private final Map<String, ManagedPooler> poolers = new ConcurrentHashMap<>();
 
+    /**
+     * Whether a stop or suspend of the endpoint's server has begun (or it runs no server): then a role connection that
+     * failed was ended by that shutdown, not by anything wrong with the pooler. A stop is marked before the server is
+     * signalled, so a connection it ends always sees the mark.
+     */
+    interface ServerStops {
+        boolean stoppingOrGone(String endpointUid);
+    }
+
     Poolers(PoolerBinary binary, String adminRole, ProcessIdentities identities, RestartPolicy restartPolicy, ProcessLauncher launcher,
-            ExecutorService supervisor) {
+            ExecutorService supervisor, ServerStops serverStops) {
         this.binary = binary;
         this.adminRole = adminRole;
         this.identities = identities;
         this.restartPolicy = restartPolicy;
         this.launcher = launcher;
         this.supervisor = supervisor;
+        this.serverStops = serverStops;
     }
 
     /** Where an endpoint's pooler listens: beside the compute's own socket directory. */
@@ -52,14 +63,6 @@ final class Poolers {
 
     static Path logFile(ComputeSpec spec) {
         return spec.logFile().resolveSibling("pgbouncer.log");
-    }
-
-    /** Starts the endpoint's pooler (stopping one left running first); the compute must accept connections. */
-    void start(ComputeSpec spec) throws ComputeException {
-        stop(spec.endpointUid());
-        ManagedPooler pooler = new ManagedPooler(spec, new CrashHistory(restartPolicy));
-        launch(pooler);
-        poolers.put(spec.endpointUid(), pooler);
     }
 
     /**
@@ -73,6 +76,10 @@ final class Poolers {
             // kept through a suspend: its clients stay; it takes the new settings (pool size) and reconnects on demand
             reload(spec);
             log.info("pooler kept endpoint={} pid={}", spec.endpointUid(), kept.current().map(RunningPooler::pid).orElse(-1L));
+            if (!kept.roleReady()) {
+                // its start met a suspended server: the role is made now that one serves again
+                supervisor.execute(() -> ensureRoleQuietly(kept));
+            }
             return;
         }
         stop(spec.endpointUid());
@@ -97,7 +104,7 @@ final class Poolers {
             ProcessIdentity identity = identities.forTenant(spec.tenant());
             identity.privateDir(dir);
             stopLeftover(dir);
-            ensureRole(spec);
+            ensureRoleUnlessStopped(pooler);
             writeConfig(spec, identity);
             ServerLog.prepare(logFile(spec), "starting pooler endpoint=" + spec.endpointUid() + " pgbouncer=" + binary.version());
         } catch (IOException e) {
@@ -157,6 +164,39 @@ final class Poolers {
     Optional<RunningPooler> await(String endpointUid, Duration max) throws InterruptedException {
         ManagedPooler pooler = poolers.get(endpointUid);
         return pooler == null ? Optional.empty() : pooler.awaitRunning(max);
+    }
+
+    /**
+     * Makes the pooler's role, unless a suspend (or stop) of the server ends that connection: the race this closes is a
+     * suspend landing mid-start, which ended it ("terminating connection due to administrator command") and had the
+     * pooler given up. Then the pooler starts anyway (its clients wait for the next wake) and the role is left to the
+     * next start, which finds the pooler kept. Nothing waits on a lock: a suspend is never held up by a pooler's start.
+     */
+    private void ensureRoleUnlessStopped(ManagedPooler pooler) throws ComputeException {
+        String uid = pooler.spec.endpointUid();
+        if (serverStops.stoppingOrGone(uid)) {
+            log.info("pooler role deferred: the server is stopping or stopped endpoint={}", uid);
+            return;
+        }
+        try {
+            ensureRole(pooler.spec);
+            pooler.roleMade();
+        } catch (ComputeException e) {
+            if (!serverStops.stoppingOrGone(uid)) {
+                throw e;
+            }
+            log.info("pooler role deferred: the server stopped under it endpoint={} cause={}", uid, e.getMessage());
+        }
+    }
+
+    private void ensureRoleQuietly(ManagedPooler pooler) {
+        try {
+            if (!pooler.stopping()) {
+                ensureRoleUnlessStopped(pooler);
+            }
+        } catch (ComputeException | RuntimeException e) {
+            log.warn("pooler role not made endpoint={} cause={}", pooler.spec.endpointUid(), e.getMessage());
+        }
     }
 
     /**
@@ -308,8 +348,19 @@ final class Poolers {
 
     /** One endpoint's pooler across restarts. */
     private static final class ManagedPooler extends SupervisedProcess<RunningPooler> {
+        /** The pooler's role exists on the compute (it is made once, on a serving server). */
+        private volatile boolean roleReady;
+
         ManagedPooler(ComputeSpec spec, CrashHistory crashes) {
             super(spec, crashes);
+        }
+
+        boolean roleReady() {
+            return roleReady;
+        }
+
+        void roleMade() {
+            roleReady = true;
         }
 
         Optional<RunningPooler> awaitRunning(Duration max) throws InterruptedException {

@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
  * keeps it out of every other tenant's files and sockets. All tenant users share one supplementary group,
  * {@value #COMPUTES_GROUP}, whose only right is to pass through Oxbow's home on the way to their own
  * directories. Without root there is one identity for everything (Oxbow's own user): the single-user mode.
+ * <p>
+ * Several Oxbow homes (servers, test runs) may share one machine's /etc/passwd, so each user's comment names
+ * the tenant and the home that created it ({@code oxbow tenant <uid> home <home id>}): a home only ever adopts,
+ * removes or sweeps users carrying its own id.
  */
 public final class ProcessIdentities {
     private static final Logger log = LoggerFactory.getLogger(ProcessIdentities.class);
@@ -40,6 +44,8 @@ public final class ProcessIdentities {
     private static final String USER_PREFIX = "oxbow-";
     /** The passwd comment names the tenant: a user of that name that is not ours is never adopted. */
     private static final String COMMENT_PREFIX = "oxbow tenant ";
+    private static final String HOME_INFIX = " home ";
+    private static final Pattern HOME_ID = Pattern.compile("[a-z0-9]{1,32}");
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     /** useradd/userdel exit codes meaning "the passwd file is locked by someone else": worth a retry. */
     private static final Set<Integer> LOCKED = Set.of(1, 10);
@@ -51,18 +57,21 @@ public final class ProcessIdentities {
     private final int computesGid;
     private final GroupPrincipal traversalGroup;
     private final String oxbowUser;
+    /** Per-tenant mode: the id of the home whose users these are (in their passwd comment). */
+    private final String homeId;
     private final Map<String, ProcessIdentity> byTenant = new ConcurrentHashMap<>();
 
-    private ProcessIdentities(ProcessIdentity shared, int computesGid, GroupPrincipal traversalGroup, String oxbowUser) {
+    private ProcessIdentities(ProcessIdentity shared, int computesGid, GroupPrincipal traversalGroup, String oxbowUser, String homeId) {
         this.shared = shared;
         this.computesGid = computesGid;
         this.traversalGroup = traversalGroup;
         this.oxbowUser = oxbowUser;
+        this.homeId = homeId;
     }
 
-    /** As root: one OS user per tenant. Otherwise: everything runs as Oxbow's own user. */
-    public static ProcessIdentities detect() throws ComputeException {
-        return OsUsers.effectiveUid() == 0 ? perTenant() : shared(ProcessIdentity.current());
+    /** As root: one OS user per tenant, created for home {@code homeId}. Otherwise: everything runs as Oxbow's own user. */
+    public static ProcessIdentities detect(String homeId) throws ComputeException {
+        return OsUsers.effectiveUid() == 0 ? perTenant(homeId) : shared(ProcessIdentity.current());
     }
 
     /** Every tenant's processes run as {@code identity} (the laptop case, and tests of one compute). */
@@ -76,11 +85,14 @@ public final class ProcessIdentities {
                 throw new ComputeException("cannot look up the group of " + identity.user() + ": " + e.getMessage(), e);
             }
         }
-        return new ProcessIdentities(identity, -1, group, OsUsers.currentUserName());
+        return new ProcessIdentities(identity, -1, group, OsUsers.currentUserName(), null);
     }
 
-    /** One OS user per tenant; Oxbow must be root (it creates the users). */
-    public static ProcessIdentities perTenant() throws ComputeException {
+    /** One OS user per tenant, marked as home {@code homeId}'s; Oxbow must be root (it creates the users). */
+    public static ProcessIdentities perTenant(String homeId) throws ComputeException {
+        if (homeId == null || !HOME_ID.matcher(homeId).matches()) {
+            throw new IllegalArgumentException("invalid home id: " + homeId);
+        }
         if (OsUsers.effectiveUid() != 0) {
             throw new ComputeException("one OS user per project needs Oxbow to run as root");
         }
@@ -97,7 +109,7 @@ public final class ProcessIdentities {
             }
             int gid = lookupGid(COMPUTES_GROUP).orElseThrow(() -> new IOException("group " + COMPUTES_GROUP + " vanished"));
             GroupPrincipal group = FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(COMPUTES_GROUP);
-            return new ProcessIdentities(null, gid, group, OsUsers.currentUserName());
+            return new ProcessIdentities(null, gid, group, OsUsers.currentUserName(), homeId);
         } catch (IOException e) {
             throw new ComputeException("cannot create the OS group " + COMPUTES_GROUP + ": " + e.getMessage(), e);
         }
@@ -156,14 +168,70 @@ public final class ProcessIdentities {
             if (comment.isEmpty()) {
                 return;
             }
-            if (!comment.get().equals(COMMENT_PREFIX + tenant)) {
-                throw new ComputeException("OS user " + name + " does not belong to " + tenant + " (comment '" + comment.get() + "'); not removed");
+            if (!ours(comment.get(), tenant)) {
+                throw new ComputeException("OS user " + name + " does not belong to " + tenant + " of this home (comment '"
+                        + comment.get() + "'); not removed");
             }
-            retryWhileLocked(OsUsers.find("userdel"), name);
+            deleteUserAndGroup(name);
             log.info("os user removed user={} tenant={}", name, tenant);
         } catch (IOException e) {
             throw new ComputeException("cannot remove OS user " + name + " of " + tenant + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Removes this home's OS users whose tenant is not in {@code keep} (projects purged while Oxbow was down, or
+     * whose removal failed) and returns their names. Users of other homes, of no home recorded (created before
+     * homes were), and anything not Oxbow's are left alone. No-op in single-user mode.
+     */
+    public synchronized List<String> sweep(Set<String> keep) throws ComputeException {
+        if (shared != null) {
+            return List.of();
+        }
+        List<String> removed = new ArrayList<>();
+        try {
+            for (String line : OsUsers.run("getent", "passwd").split("\n")) {
+                String[] fields = line.split(":", -1);
+                if (fields.length < 5 || !fields[0].startsWith(USER_PREFIX)) {
+                    continue;
+                }
+                String suffix = HOME_INFIX + homeId;
+                String comment = fields[4];
+                if (!comment.startsWith(COMMENT_PREFIX) || !comment.endsWith(suffix)) {
+                    continue;
+                }
+                String tenant = comment.substring(COMMENT_PREFIX.length(), comment.length() - suffix.length());
+                // the name must be the one this tenant gets: a hand-made user with a copied comment is not ours
+                if (keep.contains(tenant) || !TENANT.matcher(tenant).matches() || !fields[0].equals(userNameOf(tenant))) {
+                    continue;
+                }
+                byTenant.remove(tenant);
+                deleteUserAndGroup(fields[0]);
+                removed.add(fields[0]);
+                log.info("os user swept user={} tenant={} home={}", fields[0], tenant, homeId);
+            }
+        } catch (IOException e) {
+            throw new ComputeException("cannot sweep the OS users of home " + homeId + ": " + e.getMessage(), e);
+        }
+        return removed;
+    }
+
+    /** userdel takes the user's private group along only when login.defs says USERGROUPS_ENAB; make sure of it. */
+    private static void deleteUserAndGroup(String name) throws IOException {
+        retryWhileLocked(OsUsers.find("userdel"), name);
+        String groupdel = OsUsers.find("groupdel");
+        if (groupdel != null && lookupGid(name).isPresent()) {
+            retryWhileLocked(groupdel, name);
+        }
+    }
+
+    private String commentFor(String tenant) {
+        return COMMENT_PREFIX + tenant + HOME_INFIX + homeId;
+    }
+
+    /** This home's user for {@code tenant}, or one made before users recorded their home (adopted as it is). */
+    private boolean ours(String comment, String tenant) {
+        return comment.equals(commentFor(tenant)) || comment.equals(COMMENT_PREFIX + tenant);
     }
 
     /**
@@ -224,12 +292,12 @@ public final class ProcessIdentities {
 
     private ProcessIdentity ensureUser(String tenant) throws ComputeException {
         String name = userNameOf(tenant);
-        String expected = COMMENT_PREFIX + tenant;
+        String expected = commentFor(tenant);
         try {
             Optional<String> comment = comment(name);
-            if (comment.isPresent() && !comment.get().equals(expected)) {
+            if (comment.isPresent() && !ours(comment.get(), tenant)) {
                 throw new ComputeException("OS user " + name + " already exists and is not Oxbow's user for " + tenant
-                        + " (comment '" + comment.get() + "'); remove or rename it");
+                        + " of this home (comment '" + comment.get() + "'); remove or rename it");
             }
             if (comment.isEmpty()) {
                 retryWhileLocked(OsUsers.find("useradd"), "--system", "--no-create-home", "--home-dir", "/nonexistent",

@@ -188,7 +188,7 @@ public final class ControlPlane implements AutoCloseable {
         this.syncRunner = new SyncRunner(store, computes, activity, config.sync(), catalogs, clock);
         handlers.putAll(new SyncedTableOperations(store, syncRunner).handlers());
         handlers.putAll(new CatalogOperations(store).handlers());
-        this.cdfRunner = new dev.oxbow.controlplane.cdf.CdfRunner(store, computes, layout, dev.oxbow.controlplane.cdf.CdfSettings.defaults(), clock);
+        this.cdfRunner = new dev.oxbow.controlplane.cdf.CdfRunner(store, computes, activity, layout, config.sync().cdf(), clock);
         handlers.putAll(new dev.oxbow.controlplane.cdf.CdfOperations(store, computes, cdfRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
@@ -355,6 +355,7 @@ public final class ControlPlane implements AutoCloseable {
     public void refreshMetrics() {
         metrics.refresh(store, e -> computes.running(e) ? computes.currentCu(e) : 0, activity::connections);
         metrics.refreshSync(store, syncRunner::latestSeenVersion, java.time.Instant.now());
+        metrics.refreshCdf(cdfRunner.figures(java.time.Instant.now()));
         bucket.ifPresent(b -> metrics.refreshShipping(b.health().reachable(), b.shippingFigures()));
     }
 

@@ -2,10 +2,7 @@ package dev.oxbow.proxy;
 
 import dev.oxbow.auth.ScramException;
 import dev.oxbow.auth.ScramServerExchange;
-import dev.oxbow.auth.ScramVerifier;
 import dev.oxbow.auth.TokenClaims;
-import dev.oxbow.auth.TokenException;
-import dev.oxbow.auth.TokenService;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -25,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -37,7 +33,8 @@ import java.util.concurrent.TimeUnit;
 final class ClientSession extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
-    private enum State { STARTUP, PASSWORD, SASL_INITIAL, SASL_FINAL, CONNECTING, DONE }
+    /** CHECKING: a login check runs on a login thread; the client has nothing to say until it answers. */
+    private enum State { STARTUP, PASSWORD, SASL_INITIAL, SASL_FINAL, CHECKING, CONNECTING, DONE }
 
     private final ProxyServer server;
     private final FrontendDecoder decoder;
@@ -50,8 +47,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String sniHost;
     private Map<String, String> startup;
     private ProxyBackend.EndpointTarget target;
-    /** The endpoint uid exactly as the client named it (a host label such as {@code <uid>-pooler} or {@code <uid>-ro}). */
-    private String routedUid;
+    /** Where the login goes and the user's role there; null until routed. */
+    private LoginChecks.Routed routed;
     private String options;
     private ScramServerExchange scram;
     private boolean acquired;
@@ -182,49 +179,62 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_CLEARTEXT, new byte[0]));
             return;
         }
-        if (!route(ctx, address.endpointUid())) {
+        String endpointUid = address.endpointUid();
+        check(ctx, () -> server.loginChecks().afterStartup(endpointUid, user));
+    }
+
+    /**
+     * Runs a login check (metadata lookups, password hashing, token verification) on the proxy's login threads, so the
+     * event loop keeps relaying other sessions meanwhile, and applies its outcome back on this channel's loop.
+     */
+    private void check(ChannelHandlerContext ctx, java.util.function.Supplier<LoginChecks.Outcome> work) {
+        state = State.CHECKING;
+        java.util.concurrent.CompletableFuture.supplyAsync(work, server.loginWork()).whenComplete((outcome, failure) -> {
+            if (ctx.executor().inEventLoop()) {
+                checked(ctx, outcome, failure);
+            } else {
+                ctx.executor().execute(() -> checked(ctx, outcome, failure));
+            }
+        });
+    }
+
+    private void checked(ChannelHandlerContext ctx, LoginChecks.Outcome outcome, Throwable failure) {
+        if (state != State.CHECKING || !ctx.channel().isActive()) {
+            return; // timed out, evicted, closed or refused meanwhile: nothing was acquired yet
+        }
+        if (failure != null) {
+            exceptionCaught(ctx, failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure);
             return;
         }
-        Optional<ScramVerifier> verifier = scramVerifier(user);
-        if (verifier.isPresent()) {
-            scram = new ScramServerExchange(verifier.get());
-            state = State.SASL_INITIAL;
-            ctx.writeAndFlush(PgWire.saslMechanisms(ctx.alloc()));
-        } else {
-            state = State.PASSWORD;
-            ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_CLEARTEXT, new byte[0]));
+        switch (outcome) {
+            case LoginChecks.Outcome.Refused r -> {
+                routed(r.routed());
+                refuse(ctx, r.sqlState(), r.message());
+            }
+            case LoginChecks.Outcome.AskScram a -> {
+                routed(a.routed());
+                scram = new ScramServerExchange(a.verifier());
+                state = State.SASL_INITIAL;
+                ctx.writeAndFlush(PgWire.saslMechanisms(ctx.alloc()));
+            }
+            case LoginChecks.Outcome.AskPassword a -> {
+                routed(a.routed());
+                state = State.PASSWORD;
+                ctx.writeAndFlush(PgWire.authRequest(ctx.alloc(), PgWire.AUTH_CLEARTEXT, new byte[0]));
+            }
+            case LoginChecks.Outcome.LoggedIn in -> {
+                routed(in.routed());
+                readOnly = in.readOnly();
+                authenticated(ctx, in.method());
+            }
         }
     }
 
-    /** Resolves the endpoint the client means into {@link #target}, or refuses and returns false. */
-    private boolean route(ChannelHandlerContext ctx, String endpointUid) {
-        Optional<ProxyBackend.EndpointTarget> resolved = server.backend().resolve(endpointUid);
-        if (resolved.isEmpty()) {
-            refuse(ctx, "08004", "endpoint " + endpointUid + " not found: check the host name (status.hosts.host of the endpoint)");
-            return false;
-        }
-        target = resolved.get();
-        routedUid = endpointUid;
-        if (target.disabled()) {
-            // not yet authenticated: name the endpoint only as the client did
-            refuse(ctx, "08004", "endpoint " + endpointUid + " is disabled; enable it (spec.disabled=false) to connect");
-            return false;
-        }
-        return true;
-    }
-
-    /** The SCRAM verifier of a native-password role on the routed endpoint, if the user logs in that way. */
-    private Optional<ScramVerifier> scramVerifier(String user) {
-        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
-        if (role.isEmpty() || !ProxyBackend.RoleLogin.PASSWORD.equals(role.get().authMethod()) || role.get().scramVerifier() == null
-                || !target.nativeLogin()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(ScramVerifier.parse(role.get().scramVerifier()));
-        } catch (RuntimeException e) {
-            // a verifier no password matches: the login fails like a wrong password
-            return Optional.of(ScramVerifier.mock(user, new byte[32]));
+    private void routed(LoginChecks.Routed routed) {
+        if (routed != null) {
+            this.routed = routed;
+            target = routed.target();
         }
     }
 
@@ -234,84 +244,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         String user = startup.get("user");
-        EndpointAddress.PasswordSplit split = EndpointAddress.splitPassword(PgWire.cString(packet.body()));
-        if (split.error() != null) {
-            refuse(ctx, "08004", split.error());
-            return;
-        }
-        if (split.endpointUid() != null) {
-            if (target != null && !split.endpointUid().equals(routedUid)) {
-                refuse(ctx, "08004", "the host name or options name endpoint " + routedUid + " but the password names "
-                        + split.endpointUid());
-                return;
-            }
-            if (target == null && !route(ctx, split.endpointUid())) {
-                return;
-            }
-        }
-        String password = split.password();
-        if (!TokenService.looksLikeToken(password)) {
-            Optional<ScramVerifier> verifier = target == null ? Optional.empty() : scramVerifier(user);
-            if (password.startsWith("dapi")) {
-                refuse(ctx, "28P01", "personal access tokens cannot be used as database passwords: generate a database credential "
-                        + "(POST /api/2.0/postgres/credentials) and use its token");
-            } else if (target == null) {
-                // a native password says nothing about its endpoint: only a token does
-                refuse(ctx, "08004", EndpointAddress.unnamedHint(server.config().domain()));
-            } else if (verifier.isPresent() && verifier.get().matchesPassword(password.toCharArray())) {
-                authenticated(ctx, "password");
-            } else {
-                refuse(ctx, "28P01", "password authentication failed for user \"" + user + "\"");
-            }
-            return;
-        }
-        TokenClaims claims;
-        try {
-            claims = server.tokens().verify(password);
-        } catch (TokenException e) {
-            refuse(ctx, "28P01", switch (e.reason()) {
-                case EXPIRED -> "the database credential has expired: generate a new one (POST /api/2.0/postgres/credentials)";
-                default -> "password authentication failed for user \"" + user + "\": the credential is not valid";
-            });
-            return;
-        }
-        // nothing else named the endpoint: the one the credential was minted for
-        if (target == null && !route(ctx, claims.endpointUid())) {
-            return;
-        }
-        if (!target.accepts(claims.endpointUid())) {
-            // the token's own endpoint is the client's to know; the addressed one is named only by the uid it used
-            refuse(ctx, "28000", "the credential was issued for endpoint " + claims.endpointName() + ", not " + target.addressedUid()
-                    + ": generate one for this endpoint");
-            return;
-        }
-        // a group credential logs in as the group's role, any other as its holder's
-        String login = claims.scope().groupRole() != null ? claims.scope().groupRole() : claims.subject();
-        if (!login.equals(user)) {
-            refuse(ctx, "28000", "the credential was issued to \"" + login + "\" and cannot log in as \"" + user + "\"");
-            return;
-        }
-        Optional<ProxyBackend.RoleLogin> role = server.backend().role(target, user);
-        if (role.isEmpty()) {
-            refuse(ctx, "28000", "role \"" + user + "\" does not exist on branch " + target.branchName()
-                    + ": create it with the Role API (identity_type USER, auth_method LAKEBASE_OAUTH_V1)");
-            return;
-        }
-        if (!ProxyBackend.RoleLogin.OAUTH.equals(role.get().authMethod())) {
-            refuse(ctx, "28000", "role \"" + user + "\" does not log in with database credentials (its auth_method is "
-                    + role.get().authMethod() + ")");
-            return;
-        }
-        Optional<String> refusal = server.backend().loginRefusal(target, claims.subject(), claims.issueTime());
-        if (refusal.isEmpty() && claims.scope().groupRole() != null) {
-            refusal = server.backend().groupRefusal(claims.subject(), claims.scope().groupRole());
-        }
-        if (refusal.isPresent()) {
-            refuse(ctx, "28000", refusal.get());
-            return;
-        }
-        readOnly = claims.scope().readOnly() ? claims : null;
-        authenticated(ctx, claims.scope().readOnly() ? "token read-only" : claims.scope().groupRole() != null ? "token group" : "token");
+        String password = PgWire.cString(packet.body());
+        LoginChecks.Routed known = routed;
+        check(ctx, () -> server.loginChecks().password(known, user, password));
     }
 
     private void onSaslInitial(ChannelHandlerContext ctx, PgPacket packet) {

@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,17 +43,29 @@ public final class ProxyServer implements AutoCloseable {
     private final CancelKeys cancelKeys = new CancelKeys();
     private final OpenSessions sessions = new OpenSessions();
     private final CancelThrottle cancelThrottle;
+    private final LoginChecks loginChecks;
+    /** Where login checks run: off the event loops, which relay other sessions meanwhile. */
+    private final Executor loginWork;
+    /** The login threads this server made and closes, or null when it was given an executor. */
+    private final ExecutorService ownLoginThreads;
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
     private boolean closed;
 
     public ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl) {
-        this(config, backend, tokens, ssl, new UnixComputeLink());
+        this(config, backend, tokens, ssl, new UnixComputeLink(), loginThreads());
     }
 
-    /** With another way to reach computes: in-memory channels in tests. */
+    /** With another way to reach computes (in-memory channels in tests), login checks run inline. */
     ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl, ComputeLink computes) {
+        this(config, backend, tokens, ssl, computes, Runnable::run);
+    }
+
+    ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl, ComputeLink computes, Executor loginWork) {
+        this.loginWork = loginWork;
+        this.ownLoginThreads = loginWork instanceof ExecutorService own ? own : null;
+        this.loginChecks = new LoginChecks(backend, tokens, config.domain());
         this.config = config;
         this.backend = backend;
         this.tokens = tokens;
@@ -130,7 +145,18 @@ public final class ProxyServer implements AutoCloseable {
         ch.closeFuture().addListener(f -> lifetime.cancel(false));
     }
 
+    /**
+     * One platform thread per core (the checks are CPU work and SQLite reads, which a virtual thread would pin anyway);
+     * the queue is bounded by the pending-login caps.
+     */
+    private static ExecutorService loginThreads() {
+        return Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
+                Thread.ofPlatform().name("oxbow-proxy-login-", 0).daemon(true).factory());
+    }
+
     ProxyConfig config() { return config; }
+    LoginChecks loginChecks() { return loginChecks; }
+    Executor loginWork() { return loginWork; }
     ProxyBackend backend() { return backend; }
     TokenService tokens() { return tokens; }
     PendingLogins pendingLogins() { return pendingLogins; }
@@ -207,6 +233,9 @@ public final class ProxyServer implements AutoCloseable {
         if (workers != null) {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (ownLoginThreads != null) {
+            ownLoginThreads.shutdownNow();
         }
     }
 }

@@ -82,6 +82,48 @@ class ClientSessionTest {
         assertRefused(c, "08P01", "duplicate SSL request");
     }
 
+    /**
+     * Lookups, password hashing and token checks run on the login threads (here a queue the test runs), so the event
+     * loop relays other sessions meanwhile; what the client sends while a check runs is refused, and a check that
+     * finishes after its client is gone changes nothing.
+     */
+    @Test
+    void loginChecksRunOffTheEventLoop() throws Exception {
+        java.util.Queue<Runnable> loginThread = new java.util.ArrayDeque<>();
+        try (ProxyHarness q = new ProxyHarness(LoginLimits.defaults(), loginThread::add)) {
+            q.backend.endpoints.put(UID, new ProxyBackend.EndpointTarget(UID, NAME, "main", false, false));
+            q.backend.roles.put("alice", new ProxyBackend.RoleLogin(ProxyBackend.RoleLogin.OAUTH, null));
+            var c = q.connect("10.0.0.1");
+            c.startTls(UID + "." + DOMAIN);
+            c.sendStartup(Map.of("user", "alice"));
+            assertThat(c.messages()).as("no answer before the check ran").isEmpty();
+            assertThat(q.backend.resolved).as("no lookup on the event loop").isEmpty();
+            loginThread.remove().run();
+            assertThat(q.backend.resolved).containsExactly(UID);
+            assertThat(c.messages()).singleElement().extracting(ProxyHarness.Message::authCode).isEqualTo(PgWire.AUTH_CLEARTEXT);
+
+            c.sendPassword(q.token("alice", NAME, UID));
+            assertThat(q.backend.attempts).as("the token is checked on the login thread").isEmpty();
+            c.sendPassword("a second message before the answer");
+            assertRefused(c, "08P01", "unexpected message");
+            loginThread.remove().run();
+            assertThat(q.backend.acquired).as("a refused session is not logged in by its late check").isZero();
+            assertThat(loginThread).isEmpty();
+
+            var gone = q.connect("10.0.0.2");
+            gone.startTls(UID + "." + DOMAIN);
+            gone.sendStartup(Map.of("user", "alice"));
+            gone.messages();
+            loginThread.remove().run();
+            gone.messages();
+            gone.sendPassword(q.token("alice", NAME, UID));
+            gone.proxySide.close();
+            loginThread.remove().run();
+            gone.proxySide.runPendingTasks();
+            assertThat(q.backend.acquired).as("a check finishing after its client closed wakes nothing").isZero();
+        }
+    }
+
     @Test
     void withoutSniOptionsOrTokenTheEndpointIsMissing() throws Exception {
         var c = h.connect("10.0.0.1");

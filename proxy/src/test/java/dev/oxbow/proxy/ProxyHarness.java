@@ -36,11 +36,16 @@ final class ProxyHarness implements AutoCloseable {
     private final SslContext clientSsl;
 
     ProxyHarness(LoginLimits limits) throws Exception {
+        this(limits, Runnable::run);
+    }
+
+    /** With login checks run by {@code loginWork} (the test's own queue), not inline. */
+    ProxyHarness(LoginLimits limits, java.util.concurrent.Executor loginWork) throws Exception {
         dir = Files.createTempDirectory("proxy-harness-");
         ServerCertificate cert = TestCertificate.get();
         tokens = new TokenService(dir.resolve("keys"), Clock.systemUTC());
         ProxyConfig config = new ProxyConfig("127.0.0.1", 0, DOMAIN, Duration.ofHours(24), Duration.ofDays(3), limits);
-        server = new ProxyServer(config, backend, tokens, TlsContexts.server(cert.certChain(), cert.privateKey()), computes);
+        server = new ProxyServer(config, backend, tokens, TlsContexts.server(cert.certChain(), cert.privateKey()), computes, loginWork);
         clientSsl = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).trustManager(cert.caCert().toFile()).build();
     }
 

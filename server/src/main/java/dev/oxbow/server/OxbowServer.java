@@ -42,10 +42,33 @@ public final class OxbowServer implements AutoCloseable {
     private final ServerCertificate certificate;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /**
+     * Before any operation resumes: removes this home's OS users whose project is not in the metadata (purged while
+     * a removal failed, or a crash between the two). Soft-deleted projects are still there and keep theirs.
+     */
+    private static void sweepOsUsers(ProcessIdentities identities, ControlPlane cp) {
+        try {
+            java.util.Set<String> tenants = new java.util.HashSet<>();
+            cp.store().projects().all().forEach(p -> tenants.add(p.uid()));
+            List<String> removed = identities.sweep(tenants);
+            if (!removed.isEmpty()) {
+                log.info("os users of purged projects removed count={}", removed.size());
+            }
+        } catch (dev.oxbow.compute.ComputeException e) {
+            log.warn("cannot sweep the OS users of purged projects cause={}", e.getMessage());
+        }
+    }
+
     private OxbowServer(ServerConfig config) throws Exception {
         this.config = config;
         Path home = config.home().toAbsolutePath();
-        ProcessIdentities identities = ProcessIdentities.detect();
+        if (!Files.isDirectory(home)) {
+            // private until sharedDir below opens it to the computes' group; the home id lives in it
+            Files.createDirectories(home.getParent());
+            Files.createDirectory(home, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        }
+        ProcessIdentities identities = ProcessIdentities.detect(HomeId.ensure(home));
         // the home holds secrets: Oxbow's own, and every compute only passes through it to its own directories
         identities.sharedDir(home);
         identities.grantTraversal(home);
@@ -76,6 +99,7 @@ public final class OxbowServer implements AutoCloseable {
         try {
             var prometheus = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
             cp = new ControlPlane(config.controlPlane(), runtime, cloner, identities, Clock.systemUTC(), prometheus);
+            sweepOsUsers(identities, cp);
             cp.start();
             this.certificate = config.tlsCertificate() != null
                     ? CertificateAuthority.provided(config.tlsCertificate(), config.tlsKey(), null)

@@ -104,6 +104,11 @@ public record ServerConfig(Path home, String apiHost, int apiPort, String pgHost
         return withSync(sync.withCatalogs(catalogs));
     }
 
+    /** How change feeds run (batches, streaming, the WAL-retention limit). */
+    public ServerConfig withCdf(dev.oxbow.controlplane.cdf.CdfSettings cdf) {
+        return withSync(sync.withCdf(cdf));
+    }
+
     public ServerConfig withSync(SyncConfig newSync) {
         return with(c -> c.sync = newSync);
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Minimal entry point (no CLI parsing) used by tests and benchmarks to run a server in its own JVM:
  * {@code ServerMain <home> <apiPort> [pgBinariesDir]}; an object store comes from {@code OXBOW_OBJECT_STORE} and the
- * {@code AWS_*} variables. Prints {@code OXBOW_READY <port>} when serving.
+ * {@code AWS_*} variables, Delta catalogs from {@code OXBOW_CATALOGS} ({@code NAME=DIR,...}). Prints {@code OXBOW_READY <port>} when serving.
  */
 public final class ServerMain {
     private ServerMain() {}
@@ -22,6 +22,12 @@ public final class ServerMain {
             var h = config.history();
             config = config.withHistory(new dev.oxbow.controlplane.history.HistoryPolicy(Long.parseLong(snapshotWal), h.snapshotInterval(),
                     java.time.Duration.ofMillis(Long.parseLong(System.getenv().getOrDefault("OXBOW_HISTORY_CHECK_MS", "30000"))), h.archiveTimeout()));
+        }
+        String catalogs = System.getenv("OXBOW_CATALOGS");
+        if (catalogs != null && !catalogs.isBlank()) {
+            java.util.Map<String, Path> roots = new java.util.LinkedHashMap<>();
+            for (String entry : catalogs.split(",")) roots.put(entry.substring(0, entry.indexOf('=')), Path.of(entry.substring(entry.indexOf('=') + 1)));
+            config = config.withCatalogs(roots);
         }
         String store = System.getenv("OXBOW_OBJECT_STORE");
         if (store != null && !store.isBlank()) {

@@ -47,9 +47,7 @@ class BadInputTest {
         var r = t.http("POST", PG + "projects?project_id=bad", "{}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         t.awaitOperation(JSON.readTree(r.body()).path("name").asText(), Duration.ofSeconds(120));
-        assertThat(t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"ursula@example.com\"}").statusCode()).isEqualTo(201);
-        var token = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"ursula@example.com\"}");
-        userToken = JSON.readTree(token.body()).path("token_value").asText();
+        userToken = t.userWithToken("ursula@example.com");
     }
 
     @AfterAll

@@ -1,7 +1,5 @@
 package dev.oxbow.server;
 
-import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.core.error.platform.NotFound;
 import com.databricks.sdk.service.postgres.Catalog;
 import com.databricks.sdk.service.postgres.CatalogCatalogSpec;
@@ -56,10 +54,10 @@ class CatalogApiTest {
         lake = home.resolve("lake");
         Files.createDirectories(lake);
         t = TestServer.start(TestServer.config(home).withCatalogs(Map.of("lake", lake)));
-        aliceToken = userWithToken(ALICE);
-        bobToken = userWithToken(BOB);
-        carolToken = userWithToken(CAROL);
-        as(aliceToken).postgres().createProject(new CreateProjectRequest().setProjectId("alice-cat").setProject(new Project()))
+        aliceToken = t.userWithToken(ALICE);
+        bobToken = t.userWithToken(BOB);
+        carolToken = t.userWithToken(CAROL);
+        t.sdk(aliceToken).postgres().createProject(new CreateProjectRequest().setProjectId("alice-cat").setProject(new Project()))
                 .waitForCompletion();
         assertThat(t.http("PATCH", "/api/2.0/permissions/database-projects/alice-cat",
                 "{\"access_control_list\":[{\"user_name\":\"" + CAROL + "\",\"permission_level\":\"CAN_USE\"}]}", aliceToken).statusCode())
@@ -69,15 +67,6 @@ class CatalogApiTest {
     @AfterAll
     static void stop() {
         t.close();
-    }
-
-    /** An ordinary (non-admin) user, and a token of theirs. */
-    static String userWithToken(String email) throws Exception {
-        return t.userWithToken(email);
-    }
-
-    static WorkspaceClient as(String token) {
-        return new WorkspaceClient(new DatabricksConfig().setHost(t.baseUrl()).setToken(token).setAuthType("pat"));
     }
 
     static JsonNode body(HttpResponse<String> r) throws Exception {
@@ -100,7 +89,7 @@ class CatalogApiTest {
 
     @Test
     void createGetDeleteThroughTheSdkWithTheDatabaseMadeOnDemand() throws Exception {
-        var alice = as(aliceToken).postgres();
+        var alice = t.sdk(aliceToken).postgres();
         Catalog made = alice.createCatalog(new CreateCatalogRequest().setCatalogId("alice_shop").setCatalog(catalog(BRANCH, "shop", true)))
                 .waitForCompletion();
         assertThat(made.getName()).isEqualTo("catalogs/alice_shop");
@@ -116,7 +105,7 @@ class CatalogApiTest {
         assertThat(got.getUid()).isEqualTo(made.getUid());
         assertThat(got.getSpec().getBranch()).isEqualTo(BRANCH);
         // CAN_USE reads it, but may not delete it
-        assertThat(as(carolToken).postgres().getCatalog(new GetCatalogRequest().setName("catalogs/alice_shop")).getUid()).isEqualTo(made.getUid());
+        assertThat(t.sdk(carolToken).postgres().getCatalog(new GetCatalogRequest().setName("catalogs/alice_shop")).getUid()).isEqualTo(made.getUid());
         HttpResponse<String> carolDelete = t.http("DELETE", "/api/2.0/postgres/catalogs/alice_shop", null, carolToken);
         assertThat(carolDelete.statusCode()).isEqualTo(403);
 

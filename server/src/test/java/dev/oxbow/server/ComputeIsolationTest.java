@@ -185,6 +185,7 @@ class ComputeIsolationTest {
         assertThat(getent(user)).isZero();
         w.postgres().deleteProject(new DeleteProjectRequest().setName("projects/iso-gone").setPurge(true)).waitForCompletion();
         assertThat(getent(user)).as("getent passwd %s after purge", user).isEqualTo(2);
+        assertThat(run(List.of(), "getent", "group", user).exit()).as("its group %s after purge", user).isEqualTo(2);
     }
 
     // ---- helpers

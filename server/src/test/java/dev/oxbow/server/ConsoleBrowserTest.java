@@ -69,8 +69,9 @@ class ConsoleBrowserTest {
         }
     }
 
+    /** Polls every 50 ms, not Selenium's default 500: each wait then ends about when the page is ready. */
     private static WebDriverWait waiting(Duration d) {
-        return new WebDriverWait(driver, d);
+        return new WebDriverWait(driver, d, Duration.ofMillis(50));
     }
 
     private static WebElement visible(String css, Duration d) {
@@ -116,6 +117,10 @@ class ConsoleBrowserTest {
         // the child is drawn under its parent, with a connector line from it
         assertThat(driver.findElements(By.cssSelector("#branch-tree path"))).isNotEmpty();
         visible("#branch-panel[data-branch='feature-x']");
+        // the branch's change feeds, with the database to create one in
+        waiting(Duration.ofSeconds(20)).until(d -> d.findElement(By.id("cdf-feeds")).getText().contains("No change feeds on this branch."));
+        assertThat(visible("#new-cdf-database").getText()).contains("databricks_postgres");
+        noError();
         screenshot("03-branch-created");
 
         // connection string for feature-x's compute: a freshly minted credential that psql accepts

@@ -3,7 +3,6 @@ package dev.oxbow.server;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.core.error.platform.NotFound;
 import com.databricks.sdk.core.error.platform.PermissionDenied;
 import com.databricks.sdk.core.error.platform.Unauthenticated;
@@ -47,21 +46,11 @@ class IdentityTest {
         return r.body().isBlank() ? JSON.createObjectNode().put("status", r.statusCode()) : JSON.readTree(r.body()).deepCopy();
     }
 
-    static String createUser(String email) throws Exception {
-        var r = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        return JSON.readTree(r.body()).path("id").asText();
-    }
-
     static String tokenFor(String field, String value, Long lifetime) throws Exception {
         var r = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens",
                 "{\"" + field + "\":\"" + value + "\"" + (lifetime == null ? "" : ",\"lifetime_seconds\":" + lifetime) + "}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return JSON.readTree(r.body()).path("token_value").asText();
-    }
-
-    static WorkspaceClient as(String token) {
-        return new WorkspaceClient(new DatabricksConfig().setHost(t.baseUrl()).setToken(token).setAuthType("pat"));
     }
 
     static List<String> projects(WorkspaceClient w) {
@@ -70,12 +59,12 @@ class IdentityTest {
 
     @Test
     void usersServicePrincipalsPermissionsTokensAndAudit() throws Exception {
-        createUser("alice@example.com");
-        String bobId = createUser("bob@example.com");
+        t.createUser("alice@example.com");
+        String bobId = t.createUser("bob@example.com");
         String aliceToken = tokenFor("user_name", "alice@example.com", null);
         String bobToken = tokenFor("user_name", "bob@example.com", null);
-        WorkspaceClient alice = as(aliceToken);
-        WorkspaceClient bob = as(bobToken);
+        WorkspaceClient alice = t.sdk(aliceToken);
+        WorkspaceClient bob = t.sdk(bobToken);
         assertThat(alice.currentUser().me(new com.databricks.sdk.service.iam.MeRequest()).getUserName()).isEqualTo("alice@example.com");
         // only admins manage identities
         assertThat(t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"eve@example.com\"}", aliceToken).statusCode()).isEqualTo(403);
@@ -122,8 +111,8 @@ class IdentityTest {
         assertThatThrownBy(() -> bob.postgres().getProject("projects/alice-app")).isInstanceOf(NotFound.class);
 
         // grants to a group reach its members
-        String daveId = createUser("dave@example.com");
-        WorkspaceClient dave = as(tokenFor("user_name", "dave@example.com", null));
+        String daveId = t.createUser("dave@example.com");
+        WorkspaceClient dave = t.sdk(tokenFor("user_name", "dave@example.com", null));
         assertThatThrownBy(() -> dave.postgres().getProject("projects/alice-app")).isInstanceOf(NotFound.class);
         var group = t.http("POST", "/api/2.0/preview/scim/v2/Groups", "{\"displayName\":\"analysts\",\"members\":[{\"value\":\"" + daveId + "\"}]}");
         assertThat(group.statusCode()).as(group.body()).isEqualTo(201);
@@ -139,7 +128,7 @@ class IdentityTest {
         // service principals: their application id is their name and role
         var sp = JSON.readTree(t.http("POST", "/api/2.0/preview/scim/v2/ServicePrincipals", "{\"displayName\":\"etl\"}").body());
         String appId = sp.path("applicationId").asText();
-        WorkspaceClient robot = as(tokenFor("application_id", appId, null));
+        WorkspaceClient robot = t.sdk(tokenFor("application_id", appId, null));
         assertThat(call("GET", "/api/2.0/preview/scim/v2/Me", null, tokenFor("application_id", appId, null)).path("userName").asText()).isEqualTo(appId);
         robot.postgres().createProject(new CreateProjectRequest().setProjectId("robot-app").setProject(new Project())).waitForCompletion();
         assertThat(projects(robot)).containsExactly("projects/robot-app");
@@ -160,7 +149,7 @@ class IdentityTest {
         assertThat(t.http("GET", "/api/2.0/preview/scim/v2/Me", null, spare).statusCode()).isEqualTo(401);
         String shortLived = tokenFor("user_name", "bob@example.com", 1L);
         Thread.sleep(1300);
-        assertThatThrownBy(() -> as(shortLived).currentUser().me(new com.databricks.sdk.service.iam.MeRequest())).isInstanceOf(Unauthenticated.class);
+        assertThatThrownBy(() -> t.sdk(shortLived).currentUser().me(new com.databricks.sdk.service.iam.MeRequest())).isInstanceOf(Unauthenticated.class);
 
         // a deleted identity can no longer log in through its role
         var grantAgain = t.http("PATCH", "/api/2.0/permissions/database-projects/alice-app",

@@ -248,13 +248,15 @@ class ProxyTrafficTest {
     /**
      * Gigabytes both ways through TLS with random message sizes and random pauses on either side: the client writes COPY
      * data in chunks of 1 B to 256 KB and now and then stops writing; the server's rows are read in chunks the same way and
-     * the reader now and then stops reading, so each direction's back-pressure pauses and resumes many times. The upload is
+     * the reader now and then stops reading, so each direction's back-pressure pauses and resumes many times ({@link Stalls}). The upload is
      * parsed and discarded by the server ({@code WHERE false}) so nothing is stored; every byte down is counted.
      */
     @Test
     @Timeout(value = 900, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void gigabytesBothWaysWithRandomSizesAndPausesNeverStall() throws Exception {
         Random random = new Random(42);
+        Stalls writer = new Stalls(random);
+        Stalls reader = new Stalls(random);
         try (Connection c = connect()) {
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
             try (Statement st = c.createStatement()) {
@@ -277,8 +279,8 @@ class ProxyTrafficTest {
                     if (sent >= total) {
                         return -1;
                     }
-                    pauseNowAndThen(random);
                     int n = (int) Math.min(Math.min(len, 1 + random.nextInt(256 * 1024)), total - sent);
+                    writer.moved(n);
                     for (int i = 0; i < n; i++) {
                         b[off + i] = line[(int) ((sent + i) % line.length)];
                     }
@@ -297,7 +299,7 @@ class ProxyTrafficTest {
 
                 @Override
                 public void write(byte[] b, int off, int len) {
-                    pauseNowAndThen(random);
+                    reader.moved(len);
                     received[0] += len;
                 }
             };
@@ -309,14 +311,36 @@ class ProxyTrafficTest {
         }
     }
 
-    /** One call in about 200 sleeps 1–20 ms: enough stops for the peer's buffers to fill and drain again. */
-    private static void pauseNowAndThen(Random random) {
-        if (random.nextInt(200) == 0) {
+    /**
+     * One side's stops, by bytes moved: after every 8–24 MB a 30–80 ms stall, long enough for the socket buffers and the
+     * proxy's on the way to fill, so back-pressure engages and must release each time (16 stalls a direction for the
+     * default 256 MiB, 128 for CI's 2 GiB; about 14 s of sleep in all there). It used to be 1–20 ms every 200 reads,
+     * which for the download (one read a 1 KB row) slept 110 s of CI's 2 GiB away in 10,000 short stalls.
+     */
+    private static final class Stalls {
+        private final Random random;
+        private long untilStall;
+
+        Stalls(Random random) {
+            this.random = random;
+            this.untilStall = next();
+        }
+
+        void moved(int bytes) {
+            untilStall -= bytes;
+            if (untilStall > 0) {
+                return;
+            }
+            untilStall = next();
             try {
-                Thread.sleep(1 + random.nextInt(20));
+                Thread.sleep(30 + random.nextInt(51));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        private long next() {
+            return (8L << 20) + random.nextInt(16 << 20);
         }
     }
 }

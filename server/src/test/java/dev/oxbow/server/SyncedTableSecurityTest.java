@@ -2,8 +2,6 @@ package dev.oxbow.server;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.service.postgres.CreateProjectRequest;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
 import com.databricks.sdk.service.postgres.Project;
@@ -49,9 +47,9 @@ class SyncedTableSecurityTest {
         lake = home.resolve("lake");
         Files.createDirectories(lake);
         t = TestServer.start(TestServer.config(home).withCatalogs(Map.of("lake", lake)));
-        aliceToken = userWithToken(ALICE);
-        bobToken = userWithToken("bob@example.com");
-        as(aliceToken).postgres().createProject(new CreateProjectRequest().setProjectId("alice-sync").setProject(new Project()))
+        aliceToken = t.userWithToken(ALICE);
+        bobToken = t.userWithToken("bob@example.com");
+        t.sdk(aliceToken).postgres().createProject(new CreateProjectRequest().setProjectId("alice-sync").setProject(new Project()))
                 .waitForCompletion();
     }
 
@@ -62,15 +60,6 @@ class SyncedTableSecurityTest {
 
     static JsonNode body(java.net.http.HttpResponse<String> r) throws Exception {
         return JSON.readTree(r.body());
-    }
-
-    /** An ordinary (non-admin) user, and a token of theirs. */
-    static String userWithToken(String email) throws Exception {
-        return t.userWithToken(email);
-    }
-
-    static WorkspaceClient as(String token) {
-        return new WorkspaceClient(new DatabricksConfig().setHost(t.baseUrl()).setToken(token).setAuthType("pat"));
     }
 
     static java.net.http.HttpResponse<String> create(String token, String id, String source, String policy) throws Exception {
@@ -104,7 +93,7 @@ class SyncedTableSecurityTest {
     }
 
     static void aliceSqlIn(String database, String... statements) throws Exception {
-        var alice = as(aliceToken);
+        var alice = t.sdk(aliceToken);
         String uid = alice.postgres().getEndpoint(PRIMARY).getUid();
         String credential = alice.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(PRIMARY)).getToken();
         java.util.Properties p = new java.util.Properties();

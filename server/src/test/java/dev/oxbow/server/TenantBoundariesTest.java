@@ -1,7 +1,6 @@
 package dev.oxbow.server;
 
 import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.core.error.platform.NotFound;
 import com.databricks.sdk.service.postgres.*;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,22 +39,6 @@ class TenantBoundariesTest {
         t.close();
     }
 
-    private static String createUser(String email) throws Exception {
-        var r = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        return JSON.readTree(r.body()).path("id").asText();
-    }
-
-    private static String tokenFor(String email) throws Exception {
-        var r = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + email + "\"}");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return JSON.readTree(r.body()).path("token_value").asText();
-    }
-
-    private static WorkspaceClient as(String token) {
-        return new WorkspaceClient(new DatabricksConfig().setHost(t.baseUrl()).setToken(token).setAuthType("pat"));
-    }
-
     private static void createProject(WorkspaceClient w, String id) throws Exception {
         w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project())).waitForCompletion();
     }
@@ -70,14 +53,14 @@ class TenantBoundariesTest {
 
     @Test
     void auditFilterIsAPathNotAStringPrefix() throws Exception {
-        createUser("prefix@example.com");
-        String token = tokenFor("prefix@example.com");
+        t.createUser("prefix@example.com");
+        String token = t.tokenFor("prefix@example.com");
         createProject(t.sdk(), "adminp");
         t.sdk().postgres().updateProject(new UpdateProjectRequest().setName("projects/adminp")
                 .setProject(new Project().setSpec(new ProjectSpec().setDisplayName("secret plans")))
                 .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("spec.display_name").build())).waitForCompletion();
-        createProject(as(token), "a");
-        as(token).postgres().updateProject(new UpdateProjectRequest().setName("projects/a")
+        createProject(t.sdk(token), "a");
+        t.sdk(token).postgres().updateProject(new UpdateProjectRequest().setName("projects/a")
                 .setProject(new Project().setSpec(new ProjectSpec().setDisplayName("mine")))
                 .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("spec.display_name").build())).waitForCompletion();
 
@@ -90,16 +73,16 @@ class TenantBoundariesTest {
 
     @Test
     void aReusedProjectIdInheritsNoOperationsOrAuditEvents() throws Exception {
-        createUser("first@example.com");
-        createUser("second@example.com");
-        WorkspaceClient first = as(tokenFor("first@example.com"));
-        String secondToken = tokenFor("second@example.com");
+        t.createUser("first@example.com");
+        t.createUser("second@example.com");
+        WorkspaceClient first = t.sdk(t.tokenFor("first@example.com"));
+        String secondToken = t.tokenFor("second@example.com");
         var created = first.postgres().createProject(new CreateProjectRequest().setProjectId("reused").setProject(new Project()));
         String oldOperation = created.getName();
         created.waitForCompletion();
         first.postgres().deleteProject(new DeleteProjectRequest().setName("projects/reused").setPurge(true)).waitForCompletion();
 
-        createProject(as(secondToken), "reused");
+        createProject(t.sdk(secondToken), "reused");
         var op = t.http("GET", "/api/2.0/postgres/" + oldOperation, null, secondToken);
         assertThat(op.statusCode()).as(op.body()).isEqualTo(404);
         JsonNode events = JSON.readTree(t.http("GET", "/api/2.0/oxbow/audit-events?resource=projects/reused", null, secondToken).body());
@@ -109,9 +92,9 @@ class TenantBoundariesTest {
 
     @Test
     void aRecreatedUserWithTheSameEmailInheritsNothing() throws Exception {
-        String oldId = createUser("leaver@example.com");
-        String oldToken = tokenFor("leaver@example.com");
-        WorkspaceClient leaver = as(oldToken);
+        String oldId = t.createUser("leaver@example.com");
+        String oldToken = t.tokenFor("leaver@example.com");
+        WorkspaceClient leaver = t.sdk(oldToken);
         createProject(leaver, "leaver-app");
         String ep = "projects/leaver-app/branches/production/endpoints/primary";
         String uid = leaver.postgres().getEndpoint(ep).getUid();
@@ -127,8 +110,8 @@ class TenantBoundariesTest {
 
         assertThat(t.http("DELETE", "/api/2.0/preview/scim/v2/Users/" + oldId, null).statusCode()).isIn(200, 204);
         Thread.sleep(1100); // credentials carry whole seconds: the newcomer is created in a later second
-        createUser("leaver@example.com");
-        WorkspaceClient newcomer = as(tokenFor("leaver@example.com"));
+        t.createUser("leaver@example.com");
+        WorkspaceClient newcomer = t.sdk(t.tokenFor("leaver@example.com"));
         assertThatThrownBy(() -> newcomer.postgres().getProject("projects/leaver-app")).isInstanceOf(NotFound.class);
         assertThatThrownBy(() -> newcomer.postgres().getProject("projects/shared-app")).isInstanceOf(NotFound.class);
         assertThat(t.http("GET", "/api/2.0/postgres/projects", null, oldToken).statusCode()).isEqualTo(401);

@@ -38,15 +38,30 @@ final class TestHomes implements AfterAllCallback {
         homes.clear();
     }
 
-    /** Best effort: a leftover under /tmp is harmless, a failure here must not fail the tests. */
+    /**
+     * Best effort: a leftover under /tmp is harmless, a failure here must not fail the tests. The OS users the
+     * homes in {@code dir} created go first (as root each project has one; their projects go with the home).
+     */
     static void delete(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
+        removeOsUsers(dir);
         try (var walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | RuntimeException ignored) {
             // see above
+        }
+    }
+
+    /** Every home at or a little below {@code dir} (tests put some homes in a subdirectory of theirs). */
+    private static void removeOsUsers(Path dir) {
+        try (var walk = Files.find(dir, 3, (p, attrs) -> p.getFileName().toString().equals(HomeId.FILE) && attrs.isRegularFile())) {
+            for (Path idFile : walk.toList()) {
+                HomeId.removeUsersOf(idFile.getParent());
+            }
+        } catch (Exception ignored) {
+            // best effort, like the rest (a later server start on the same machine cannot sweep another home's users)
         }
     }
 }

@@ -52,7 +52,12 @@ public final class TestServer implements AutoCloseable {
     }
 
     public WorkspaceClient sdk() {
-        return new WorkspaceClient(new DatabricksConfig().setHost(baseUrl()).setToken(token()).setAuthType("pat"));
+        return sdk(token());
+    }
+
+    /** The SDK as the holder of {@code token} (a user's, to see what they may do). */
+    public WorkspaceClient sdk(String token) {
+        return new WorkspaceClient(new DatabricksConfig().setHost(baseUrl()).setToken(token).setAuthType("pat"));
     }
 
     /** A raw HTTP call, for what the SDK hides (status codes, exact JSON). */
@@ -74,10 +79,21 @@ public final class TestServer implements AutoCloseable {
 
     /** An ordinary (non-admin) user made by the admin, and a token of theirs: the tenant tests' attacker or victim. */
     public String userWithToken(String email) throws Exception {
+        createUser(email);
+        return tokenFor(email);
+    }
+
+    /** An ordinary (non-admin) user made by the admin; returns its SCIM id. */
+    public String createUser(String email) throws Exception {
         HttpResponse<String> user = http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"" + email + "\"}");
         if (user.statusCode() != 201) {
             throw new AssertionError("creating user " + email + ": " + user.statusCode() + " " + user.body());
         }
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(user.body()).path("id").asText();
+    }
+
+    /** A new token of user {@code email}, issued by the admin on their behalf. */
+    public String tokenFor(String email) throws Exception {
         HttpResponse<String> token = http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"" + email + "\"}");
         if (token.statusCode() != 200) {
             throw new AssertionError("token for " + email + ": " + token.statusCode() + " " + token.body());

@@ -1,7 +1,6 @@
 package dev.oxbow.server;
 
 import com.databricks.sdk.WorkspaceClient;
-import com.databricks.sdk.core.DatabricksConfig;
 import com.databricks.sdk.service.postgres.CreateProjectRequest;
 import com.databricks.sdk.service.postgres.DeleteProjectRequest;
 import com.databricks.sdk.service.postgres.GenerateDatabaseCredentialRequest;
@@ -191,12 +190,7 @@ class TimeTravelTest {
 
     @Test
     void aCallerWhoCannotConnectToTheEndpointCannotTimeTravelIt() throws Exception {
-        var created = t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"tt-stranger@example.com\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-        var r = t.http("POST", "/api/2.0/token-management/on-behalf-of/tokens", "{\"user_name\":\"tt-stranger@example.com\"}");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        WorkspaceClient stranger = new WorkspaceClient(new DatabricksConfig().setHost(t.baseUrl())
-                .setToken(JSON.readTree(r.body()).path("token_value").asText()).setAuthType("pat"));
+        WorkspaceClient stranger = t.sdk(t.userWithToken("tt-stranger@example.com"));
         assertThatThrownBy(() -> stranger.postgres().generateDatabaseCredential(new GenerateDatabaseCredentialRequest().setEndpoint(EP)))
                 .as("the API gives a stranger no credential for the endpoint").isInstanceOf(com.databricks.sdk.core.DatabricksError.class);
         var tokens = t.server().controlPlane().tokens();

@@ -48,6 +48,7 @@ public final class PointInTimeRecovery {
     /** Copies the snapshot into {@code targetDataDir} (reflinked where possible) and asks for archive recovery. */
     public void prepare(ProcessIdentity owner, Snapshot snapshot, Path targetDataDir) throws IOException, ComputeException {
         cloner.cloneStopped(owner, snapshot.pgdata(), targetDataDir);
+        WalPrefetch.clear(targetDataDir); // only this recovery's own staged notes may be trusted
         owner.writeFile(targetDataDir.resolve("recovery.signal"), "");
     }
 

@@ -56,15 +56,15 @@ public final class WalArchive {
         return Map.of("wal_recycle", "off", "wal_init_zero", "off");
     }
 
-    /** Recovery reads segments from {@code archiveDir} (the source branch's archive), compressed or not. */
+    /** Recovery reads segments from {@code archiveDir} (the source branch's archive), compressed or not; run in the data directory. */
     public static String restoreCommand(Path archiveDir) {
         String dir = archiveDir.toAbsolutePath().toString();
         if (dir.contains("'")) {
             throw new IllegalArgumentException("archive directory must not contain a quote: " + dir);
         }
         String plain = "cp '" + dir + "/%f' '%p'";
-        return ZSTD.map(z -> "if [ -f '" + dir + "/%f.zst' ]; then " + z + " -q -d -f '" + dir + "/%f.zst' -o '%p'; else " + plain + "; fi")
-                .orElse(plain);
+        // compressed segments are decompressed ahead of the replay (WalPrefetch); plain ones cost one cp each
+        return ZSTD.map(z -> WalPrefetch.restoreCommand(dir, z.toString())).orElse(plain);
     }
 
     /** True once {@code segment} is in the archive (compressed or not). */

@@ -214,27 +214,38 @@ public final class DeltaSource {
      * microseconds since 1970), for comparing a synced table with its source.
      */
     public List<List<String>> rowsAsText(Snapshot snapshot) throws Exception {
-        List<List<String>> out = new ArrayList<>();
+        return rows(snapshot, DeltaSource::text);
+    }
+
+    /**
+     * Every live row of {@code snapshot}, each cell as {@code cell} reads it (a column and a row index): for comparing
+     * a table with what it should hold (tests, tools).
+     */
+    public <T> List<List<T>> rows(Snapshot snapshot, java.util.function.BiFunction<ColumnVector, Integer, T> cell) throws Exception {
+        List<List<T>> out = new ArrayList<>();
         scan(snapshot, (batch, selected, changeType, op) -> {
             for (int r = 0; r < batch.getSize(); r++) {
                 if (selected != null && (selected.isNullAt(r) || !selected.getBoolean(r))) continue;
-                List<String> row = new ArrayList<>();
+                List<T> row = new ArrayList<>();
                 for (int c = 0; c < batch.getSchema().length(); c++) {
-                    ColumnVector v = batch.getColumnVector(c);
-                    var type = batch.getSchema().at(c).getDataType();
-                    row.add(v.isNullAt(r) ? null
-                            : type instanceof io.delta.kernel.types.LongType || type instanceof io.delta.kernel.types.TimestampType
-                              || type instanceof io.delta.kernel.types.TimestampNTZType ? Long.toString(v.getLong(r))
-                            : type instanceof io.delta.kernel.types.IntegerType ? Integer.toString(v.getInt(r))
-                            : type instanceof io.delta.kernel.types.DoubleType ? Double.toString(v.getDouble(r))
-                            : type instanceof io.delta.kernel.types.BooleanType ? Boolean.toString(v.getBoolean(r))
-                            : type instanceof io.delta.kernel.types.DecimalType ? v.getDecimal(r).toPlainString()
-                            : v.getString(r));
+                    row.add(cell.apply(batch.getColumnVector(c), r));
                 }
                 out.add(row);
             }
         }, () -> {});
         return out;
+    }
+
+    private static String text(ColumnVector v, int r) {
+        var type = v.getDataType();
+        return v.isNullAt(r) ? null
+                : type instanceof io.delta.kernel.types.LongType || type instanceof io.delta.kernel.types.TimestampType
+                  || type instanceof io.delta.kernel.types.TimestampNTZType ? Long.toString(v.getLong(r))
+                : type instanceof io.delta.kernel.types.IntegerType ? Integer.toString(v.getInt(r))
+                : type instanceof io.delta.kernel.types.DoubleType ? Double.toString(v.getDouble(r))
+                : type instanceof io.delta.kernel.types.BooleanType ? Boolean.toString(v.getBoolean(r))
+                : type instanceof io.delta.kernel.types.DecimalType ? v.getDecimal(r).toPlainString()
+                : v.getString(r);
     }
 
     /** Raised when a commit range can no longer be read as changes (log expired, files vacuumed): only a full copy catches up. */

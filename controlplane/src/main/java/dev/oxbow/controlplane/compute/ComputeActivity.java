@@ -55,6 +55,11 @@ public final class ComputeActivity implements AutoCloseable {
     /** A crashed pooler is back within milliseconds; a client waits this long before it is refused. */
     private static final Duration POOLER_WAIT = Duration.ofSeconds(15);
     private volatile SessionEnder sessions = SessionEnder.NONE;
+    /**
+     * Endpoint records by uid, kept while the metadata is unchanged (exact: any write makes them stale): a pooled
+     * session acquires on every transaction, on the proxy's event loop, and read SQLite and decoded JSON each time.
+     */
+    private final dev.oxbow.controlplane.dataapi.MetadataCache<Optional<Endpoint>> byUid;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -62,6 +67,7 @@ public final class ComputeActivity implements AutoCloseable {
         this.computes = computes;
         this.layout = layout;
         this.clock = clock;
+        this.byUid = new dev.oxbow.controlplane.dataapi.MetadataCache<>(store, clock, 10_000);
     }
 
     /** Schedules the idle suspender. */
@@ -75,7 +81,7 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
-        return store.endpoints().getByUid(uid);
+        return byUid.get(uid, () -> new dev.oxbow.controlplane.dataapi.MetadataCache.Loaded<>(store.endpoints().getByUid(uid), Instant.MAX));
     }
 
     /** Counts a connection and returns the running compute's socket directory, waking it if needed. */
@@ -167,6 +173,22 @@ public final class ComputeActivity implements AutoCloseable {
                 throw new IllegalStateException(ex.getMessage(), ex);
             }
         }
+    }
+
+    /**
+     * Whether the suspender may suspend this compute within {@code margin}: no client connected and idle for its
+     * suspend timeout less the margin. Never for a compute that does not suspend. Work that holds a compute up only
+     * while it is used (a change feed's open stream) steps back then, so the suspender finds it unleased.
+     */
+    public boolean suspendsWithin(Endpoint e, Duration margin) {
+        if (e.noSuspension() || e.disabled() || e.suspendTimeoutSeconds() == null || connections(e.uid()) > 0) {
+            return false;
+        }
+        Instant last = lastActivity.getOrDefault(e.uid(), e.lastActiveTime());
+        if (last == null) {
+            return false; // the suspender counts from its first look
+        }
+        return Duration.between(last, clock.instant()).plus(margin).getSeconds() >= e.suspendTimeoutSeconds();
     }
 
     /** One pass of the suspender; public so tests can run it without waiting. */

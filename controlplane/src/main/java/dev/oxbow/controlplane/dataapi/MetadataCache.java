@@ -11,9 +11,10 @@ import java.util.function.Supplier;
  * Values derived from the metadata (a request's data API, branch and endpoint; a token's caller), kept while the
  * metadata is unchanged ({@link MetadataStore#changes}: any write, a revoked token or a changed grant included, empties
  * it in effect) and until the value's own expiry (a token's). Failures are not kept. Bounded: when full it starts over.
+ * Public for the compute activity's endpoint records too (a pooled session's every transaction looks its endpoint up).
  */
-final class MetadataCache<V> {
-    record Loaded<V>(V value, Instant expires) {}
+public final class MetadataCache<V> {
+    public record Loaded<V>(V value, Instant expires) {}
 
     private record Entry<V>(V value, long changes, Instant expires) {}
 
@@ -22,13 +23,13 @@ final class MetadataCache<V> {
     private final int maxEntries;
     private final ConcurrentHashMap<String, Entry<V>> entries = new ConcurrentHashMap<>();
 
-    MetadataCache(MetadataStore store, Clock clock, int maxEntries) {
+    public MetadataCache(MetadataStore store, Clock clock, int maxEntries) {
         this.store = store;
         this.clock = clock;
         this.maxEntries = maxEntries;
     }
 
-    V get(String key, Supplier<Loaded<V>> load) {
+    public V get(String key, Supplier<Loaded<V>> load) {
         long changes = store.changes(); // read before the data: a write after this makes the entry stale, never hides
         Entry<V> e = entries.get(key);
         if (e != null && e.changes() == changes && clock.instant().isBefore(e.expires())) {

@@ -37,6 +37,11 @@ public final class ControlPlaneMetrics {
     private final MultiGauge syncSecondsSince;
     private final Map<String, DoubleAdder> cuSeconds = new ConcurrentHashMap<>();
 
+    private final MultiGauge cdfLag;
+    private final MultiGauge cdfRetained;
+    private final MultiGauge cdfCommitAge;
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> cdfApplied = new ConcurrentHashMap<>();
+
     private final MultiGauge walShippedLsn;
     private final MultiGauge walShippedAge;
     private final MultiGauge bucketBytes;
@@ -46,7 +51,21 @@ public final class ControlPlaneMetrics {
     /** One branch's shipping figures (the history package computes them). */
     public record BranchShipping(String projectId, String branchId, long shippedLsn, Double secondsSinceShipped, long bucketBytes, int backlogFiles) {}
 
+    /**
+     * One change feed's figures (the cdf package computes them; a scrape reads no compute): WAL written past what the
+     * feed confirmed and WAL its slot keeps, both as of its last look (null before), seconds since a table of it last
+     * committed to Delta (null before), and changes applied since this server started.
+     */
+    public record FeedFigures(String projectId, String cdfConfig, Long lagBytes, Long retainedWalBytes, Double secondsSinceCommit,
+                              long appliedChanges) {}
+
     public ControlPlaneMetrics(MeterRegistry registry) {
+        this.cdfLag = MultiGauge.builder("oxbow.cdf.lag.bytes").description("WAL written past what the change feed confirmed, as of its last look")
+                .register(registry);
+        this.cdfRetained = MultiGauge.builder("oxbow.cdf.retained.wal.bytes").description("WAL the change feed's replication slot keeps on the compute")
+                .register(registry);
+        this.cdfCommitAge = MultiGauge.builder("oxbow.cdf.last.commit.age.seconds").description("Seconds since the change feed last committed to Delta")
+                .register(registry);
         this.walShippedLsn = MultiGauge.builder("oxbow.branch.wal.shipped.lsn").description("WAL position the object store holds for the branch").register(registry);
         this.walShippedAge = MultiGauge.builder("oxbow.branch.wal.shipped.age.seconds").description("Seconds since WAL last reached the object store").register(registry);
         this.bucketBytes = MultiGauge.builder("oxbow.branch.bucket.wal.bytes").description("Bytes of the branch's WAL in the object store").register(registry);
@@ -174,6 +193,28 @@ public final class ControlPlaneMetrics {
         syncSecondsSince.register(since, true);
     }
 
+    /** Change-feed figures, one row per config; called before each scrape. */
+    public void refreshCdf(List<FeedFigures> feeds) {
+        List<MultiGauge.Row<?>> lag = new ArrayList<>();
+        List<MultiGauge.Row<?>> retained = new ArrayList<>();
+        List<MultiGauge.Row<?>> age = new ArrayList<>();
+        for (FeedFigures f : feeds) {
+            Tags tags = Tags.of("cdf_config", f.cdfConfig(), "project", f.projectId());
+            if (f.lagBytes() != null) lag.add(MultiGauge.Row.of(tags, f.lagBytes()));
+            if (f.retainedWalBytes() != null) retained.add(MultiGauge.Row.of(tags, f.retainedWalBytes()));
+            if (f.secondsSinceCommit() != null) age.add(MultiGauge.Row.of(tags, f.secondsSinceCommit()));
+            cdfApplied.computeIfAbsent(f.cdfConfig(), n -> {
+                java.util.concurrent.atomic.AtomicLong applied = new java.util.concurrent.atomic.AtomicLong();
+                FunctionCounter.builder("oxbow.cdf.rows.applied", applied, java.util.concurrent.atomic.AtomicLong::get).tags(tags)
+                        .description("Changes (rows inserted, updated, deleted) the change feed applied to Delta since the server started").register(registry);
+                return applied;
+            }).set(f.appliedChanges());
+        }
+        cdfLag.register(lag, true);
+        cdfRetained.register(retained, true);
+        cdfCommitAge.register(age, true);
+    }
+
     /** Tags that name a tenant's resources: meters carrying them are shown to admins only. */
-    public static final java.util.Set<String> TENANT_TAGS = java.util.Set.of("project", "endpoint", "synced_table", "branch");
+    public static final java.util.Set<String> TENANT_TAGS = java.util.Set.of("project", "endpoint", "synced_table", "branch", "cdf_config");
 }

@@ -85,6 +85,21 @@ class ComputeActivityTest {
     }
 
     @Test
+    void workThatStepsBackBeforeASuspendSeesItComingOnlyWithNoClientAndNearTheTimeout() throws Exception {
+        Endpoint e = runningPrimary(300);
+        activity.suspendIdle(); // the suspender's first look: idle from now
+        Duration margin = Duration.ofSeconds(10);
+        f.clock.advance(Duration.ofSeconds(289));
+        assertThat(activity.suspendsWithin(e, margin)).isFalse();
+        f.clock.advance(Duration.ofSeconds(1));
+        assertThat(activity.suspendsWithin(e, margin)).isTrue();
+        await(activity.acquire(e.uid()));
+        assertThat(activity.suspendsWithin(e, margin)).as("a client is connected").isFalse();
+        activity.release(e.uid());
+        assertThat(activity.suspendsWithin(e, margin)).as("its last client just left").isFalse();
+    }
+
+    @Test
     void aConnectionArrivingWhileTheSuspendStopsTheServerWaitsAndWakesItAgain() throws Exception {
         Endpoint e = runningPrimary(300);
         f.clock.advance(Duration.ofSeconds(300));
@@ -217,6 +232,19 @@ class ComputeActivityTest {
         f.store.branches().put(branch.withPending(BranchState.RESETTING, f.clock.instant()));
         assertThatThrownBy(() -> await(activity.acquire(e.uid()))).hasMessageContaining("is RESETTING; retry in a moment");
         assertThat(f.runtime.started).isEmpty();
+    }
+
+    /** A pooled session acquires on every transaction: the record is read once while the metadata is unchanged, never stale. */
+    @Test
+    void theEndpointRecordIsKeptUntilTheMetadataChanges() throws Exception {
+        Endpoint e = runningPrimary(300);
+        Endpoint first = activity.endpointByUid(e.uid()).orElseThrow();
+        assertThat(activity.endpointByUid(e.uid())).as("no second read (which would decode a new record)").containsSame(first);
+        assertThat(await(activity.acquire(e.uid()))).isEqualTo(f.layout.socketDir(e));
+        f.store.endpoints().put(first.withState(EndpointState.IDLE, f.clock.instant()));
+        assertThat(activity.endpointByUid(e.uid())).map(Endpoint::state).as("a write is seen at once").contains(EndpointState.IDLE);
+        f.store.endpoints().delete(e.name());
+        assertThat(activity.endpointByUid(e.uid())).as("nor is a deleted endpoint kept").isEmpty();
     }
 
     @Test

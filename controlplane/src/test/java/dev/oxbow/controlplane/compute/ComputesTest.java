@@ -62,6 +62,8 @@ class ComputesTest {
                 .containsEntry("jit", "off")
                 .containsKey("archive_command");
         assertThat(spec.settings().get("archive_mode")).isEqualTo("on");
+        // shared buffers survive a suspend as a block list that is read back after the wake
+        assertThat(spec.settings()).containsEntry("shared_preload_libraries", "pg_prewarm").containsEntry("pg_prewarm.autoprewarm", "on");
     }
 
     @Test

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -40,9 +41,19 @@ import java.util.function.Consumer;
 public final class ChangeFeed {
     private static final Logger log = LoggerFactory.getLogger(ChangeFeed.class);
 
-    /** {@code id}: letters, digits and _ (names the slot and publication {@code oxbow_cdf_<id>}). */
+    /**
+     * {@code id}: letters, digits and _ (names the slot and publication {@code oxbow_cdf_<id>}). A batch is committed
+     * to Delta when the stream has nothing more to send, at {@code batchRows} changes, or {@code batchInterval} after
+     * its first change (always at a transaction boundary). A pass that may keep streaming ends after {@code streamFor}
+     * so that set-up (new tables, the WAL-retention check) runs again.
+     */
     public record Config(String id, String pgSchema, Path destination, int checkpointInterval, long maxRetainedBytes,
-                         int batchRows, Duration idleEnd, Duration passBudget) {
+                         int batchRows, Duration idleEnd, Duration passBudget, Duration batchInterval, Duration streamFor) {
+        public Config(String id, String pgSchema, Path destination, int checkpointInterval, long maxRetainedBytes,
+                      int batchRows, Duration idleEnd, Duration passBudget) {
+            this(id, pgSchema, destination, checkpointInterval, maxRetainedBytes, batchRows, idleEnd, passBudget, Duration.ofSeconds(1), passBudget);
+        }
+
         public String slot() {
             return "oxbow_cdf_" + id;
         }
@@ -60,8 +71,8 @@ public final class ChangeFeed {
         Connection replication() throws SQLException;
     }
 
-    /** What one pass did. */
-    public record PassResult(long appliedChanges, long confirmedLsn, long retainedBytes, boolean slotDropped) {}
+    /** What one pass did; {@code lagBytes}: WAL written after the slot's confirmed position when the pass ended. */
+    public record PassResult(long appliedChanges, long confirmedLsn, long retainedBytes, long lagBytes, boolean slotDropped) {}
 
     private record PgTable(String name, StructType schema, List<String> keys) {}
 
@@ -69,6 +80,12 @@ public final class ChangeFeed {
     private final Map<String, FeedTableStatus> statuses = new LinkedHashMap<>();
     private final Map<String, DeltaChangeTable> tables = new HashMap<>();
     private final Consumer<FeedTableStatus> onStatus;
+    /** Changes applied to Delta by this feed object, over all passes (a counter for /metrics). */
+    private final java.util.concurrent.atomic.AtomicLong appliedTotal = new java.util.concurrent.atomic.AtomicLong();
+    /** WAL the server had written past the slot's confirmed position, as last seen (updated while streaming). */
+    private volatile long lagBytes;
+    /** WAL the slot keeps, as of the last set-up or pass end (null before the first look). */
+    private volatile Long retainedBytes;
 
     public ChangeFeed(Config config, Map<String, FeedTableStatus> known, Consumer<FeedTableStatus> onStatus) {
         this.config = config;
@@ -78,6 +95,21 @@ public final class ChangeFeed {
 
     public Map<String, FeedTableStatus> statuses() {
         return Map.copyOf(statuses);
+    }
+
+    /** Changes this feed applied to Delta since it was made. */
+    public long appliedTotal() {
+        return appliedTotal.get();
+    }
+
+    /** Bytes of WAL the slot keeps, as of this feed's last set-up or pass end; null before. */
+    public Long retainedBytes() {
+        return retainedBytes;
+    }
+
+    /** Bytes of WAL written past what the feed has confirmed, as last seen: the feed's lag. */
+    public long lagBytes() {
+        return lagBytes;
     }
 
     /** Checks what a create must refuse: the schema exists; returns its tables. */
@@ -101,6 +133,16 @@ public final class ChangeFeed {
      * the stream until it has been idle for {@code idleEnd} or {@code passBudget} is spent.
      */
     public PassResult pass(Connections connections) throws Exception {
+        return pass(connections, () -> false);
+    }
+
+    /**
+     * A pass that, once caught up, keeps the stream open while {@code keepStreaming} says so (asked when the stream
+     * is idle, at most every {@link #KEEP_STREAMING_CHECK}), for at most {@code streamFor}: a commit is then in Delta
+     * about as soon as the stream delivers it. When it says no, the pass ends as a plain one does (caught up, slot
+     * confirmed, stream closed).
+     */
+    public PassResult pass(Connections connections, BooleanSupplier keepStreaming) throws Exception {
         long startLsn;
         List<PgTable> added;
         try (Connection admin = connections.admin()) {
@@ -111,12 +153,13 @@ public final class ChangeFeed {
                 exec(admin, "CREATE PUBLICATION " + ident(config.slot()) + " WITH (publish = 'insert, update, delete, truncate')");
             }
             Long retained = retainedBytes(admin);
+            retainedBytes = retained;
             if (retained != null && retained > config.maxRetainedBytes()) {
                 drop(admin, config.slot());
                 String detail = "The replication slot held " + retained + " bytes of WAL, more than the limit of " + config.maxRetainedBytes()
                         + "; Oxbow dropped it so the compute's disk cannot fill. Delete this CDF config and create it again to restart the feed.";
                 for (String t : List.copyOf(statuses.keySet())) report(statuses.get(t).withState(FeedTableStatus.TERMINATED, detail));
-                return new PassResult(0, 0, retained, true);
+                return new PassResult(0, 0, retained, 0, true);
             }
             boolean slotExists = retained != null;
             long lsnBefore = Lsn.parse(string(admin, "SELECT pg_catalog.pg_current_wal_lsn()::text"));
@@ -129,11 +172,12 @@ public final class ChangeFeed {
                 }
                 // every table needs its snapshot as of the new slot's start
                 added = publishedTables(admin);
+                retainedBytes = retainedBytes(admin);
             }
             startLsn = lsnBefore;
         }
         for (PgTable t : added) snapshot(connections, t, startLsn);
-        return stream(connections);
+        return stream(connections, keepStreaming);
     }
 
     private List<PgTable> addNewTables(Connection admin) throws Exception {
@@ -234,7 +278,9 @@ public final class ChangeFeed {
     /** A relation as the stream describes it, mapped onto its Delta table's columns. */
     private record Mapped(String table, int[] deltaIndex, DataType[] types, int[] keyPositions) {}
 
-    private PassResult stream(Connections connections) throws Exception {
+    static final Duration KEEP_STREAMING_CHECK = Duration.ofMillis(100);
+
+    private PassResult stream(Connections connections, BooleanSupplier keepStreaming) throws Exception {
         Map<Integer, Mapped> relations = new HashMap<>();
         Map<String, List<DeltaChangeTable.Change>> pending = new LinkedHashMap<>();
         Map<String, List<DeltaChangeTable.Change>> inTxn = new LinkedHashMap<>();
@@ -257,16 +303,26 @@ public final class ChangeFeed {
                     .withSlotOption("proto_version", "1").withSlotOption("publication_names", config.slot())
                     .withStatusInterval(10, java.util.concurrent.TimeUnit.SECONDS).start();
             confirmed = start;
-            Instant deadline = Instant.now().plus(config.passBudget());
+            long serverLsn = target;
+            Instant started = Instant.now();
+            Instant deadline = started.plus(config.passBudget());
+            Instant streamEnd = started.plus(config.streamFor());
             // before the first message the walsender may still be decoding up to the start: a longer grace
-            Instant lastMessage = Instant.now().plus(config.idleEnd().multipliedBy(3));
+            Instant lastMessage = started.plus(config.idleEnd().multipliedBy(3));
+            Instant batchStart = null;
+            Instant nextCheck = started;
+            boolean streaming = false;
             boolean open = false;
+            long txnFinalLsn = 0;
+            long staged = 0; // changes of the open transaction already written as uncommitted parts
+            boolean spilled = false;
             while (true) {
                 ByteBuffer buffer = stream.readPending();
                 if (buffer == null) {
                     if (!open && pendingRows > 0) {
                         applied += flush(pending, lastEnd);
                         pendingRows = 0;
+                        batchStart = null;
                         confirm(stream, lastEnd);
                         confirmed = lastEnd;
                     }
@@ -274,8 +330,24 @@ public final class ChangeFeed {
                     // caught up once a commit at or past the WAL end seen at the start was applied (a keepalive's LSN is the
                     // server's WAL end, not what was decoded, so it does not count); else an idle stream ends the pass
                     boolean caughtUp = lastEnd >= target && Duration.between(lastMessage, now).toMillis() >= 20;
-                    if (!open && (caughtUp || Duration.between(lastMessage, now).compareTo(config.idleEnd()) > 0 || now.isAfter(deadline))) break;
-                    Thread.sleep(5);
+                    boolean done = caughtUp || Duration.between(lastMessage, now).compareTo(config.idleEnd()) > 0 || now.isAfter(deadline);
+                    if (!open && done) {
+                        if (!now.isBefore(nextCheck)) {
+                            streaming = now.isBefore(streamEnd) && keepStreaming.getAsBoolean();
+                            nextCheck = now.plus(KEEP_STREAMING_CHECK);
+                        }
+                        // idle and caught up with nothing pending: what the walsender has read (its keepalive's LSN,
+                        // never past what it decoded) can be confirmed, so other tables' and databases' WAL is not kept
+                        long received = stream.getLastReceiveLSN().asLong();
+                        if (received > confirmed && lastEnd <= received) {
+                            confirm(stream, received);
+                            confirmed = received;
+                        }
+                        if (!streaming) break;
+                    }
+                    serverLsn = Math.max(serverLsn, stream.getLastReceiveLSN().asLong());
+                    lagBytes = Math.max(0, serverLsn - confirmed);
+                    Thread.sleep(streaming ? 1 : 5);
                     continue;
                 }
                 lastMessage = Instant.now();
@@ -284,6 +356,9 @@ public final class ChangeFeed {
                     case PgOutput.Begin b -> {
                         open = true;
                         inTxn.clear();
+                        txnFinalLsn = b.finalLsn();
+                        staged = 0;
+                        spilled = false;
                     }
                     case PgOutput.Relation r -> relations.put(r.oid(), map(r));
                     case PgOutput.Insert i -> add(inTxn, relations.get(i.relationOid()), DeltaChangeTable.Kind.INSERT, null, i.row());
@@ -297,6 +372,24 @@ public final class ChangeFeed {
                         }
                     }
                     case PgOutput.Commit c -> {
+                        if (spilled) {
+                            // a transaction too large for memory: its last part, then one Delta commit per table it touched
+                            staged += stageParts(inTxn, txnFinalLsn);
+                            open = false;
+                            lastEnd = c.endLsn();
+                            for (Map.Entry<String, DeltaChangeTable> e : tables.entrySet()) {
+                                if (!e.getValue().hasStaged()) continue;
+                                e.getValue().commitStaged(lastEnd);
+                                report(new FeedTableStatus(e.getKey(), FeedTableStatus.STREAMING, lastEnd, Instant.now(), null));
+                            }
+                            applied += staged;
+                            appliedTotal.addAndGet(staged);
+                            staged = 0;
+                            spilled = false;
+                            confirm(stream, lastEnd);
+                            confirmed = lastEnd;
+                            continue;
+                        }
                         open = false;
                         for (Map.Entry<String, List<DeltaChangeTable.Change>> e : inTxn.entrySet()) {
                             DeltaChangeTable t = tables.get(e.getKey());
@@ -306,14 +399,30 @@ public final class ChangeFeed {
                         }
                         inTxn.clear();
                         lastEnd = c.endLsn();
-                        if (pendingRows >= config.batchRows()) {
+                        if (pendingRows > 0 && batchStart == null) batchStart = Instant.now();
+                        if (pendingRows >= config.batchRows() || (batchStart != null
+                                && Duration.between(batchStart, Instant.now()).compareTo(config.batchInterval()) >= 0)) {
                             applied += flush(pending, lastEnd);
                             pendingRows = 0;
+                            batchStart = null;
                             confirm(stream, lastEnd);
                             confirmed = lastEnd;
                         }
                     }
                     case PgOutput.Other o -> { }
+                }
+                if (open && inTxnRows(inTxn) >= config.batchRows()) {
+                    // past the bound an open transaction is written to Delta files part by part, committed at its end;
+                    // what earlier transactions left pending is committed first (they are complete)
+                    if (pendingRows > 0) {
+                        applied += flush(pending, lastEnd);
+                        pendingRows = 0;
+                        batchStart = null;
+                        confirm(stream, lastEnd);
+                        confirmed = lastEnd;
+                    }
+                    staged += stageParts(inTxn, txnFinalLsn);
+                    spilled = true;
                 }
             }
             if (lastEnd > confirmed && pendingRows == 0) {
@@ -322,11 +431,42 @@ public final class ChangeFeed {
             }
             stream.close();
         }
-        Long retained;
-        try (Connection admin = connections.admin()) {
-            retained = retainedBytes(admin);
+        long retained = 0;
+        try (Connection admin = connections.admin(); PreparedStatement ps = admin.prepareStatement("SELECT (pg_catalog.pg_current_wal_lsn() - restart_lsn)::bigint,"
+                + " (pg_catalog.pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_catalog.pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, config.slot());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    retained = rs.getLong(1);
+                    retainedBytes = retained;
+                    lagBytes = Math.max(0, rs.getLong(2));
+                }
+            }
         }
-        return new PassResult(applied, confirmed, retained == null ? 0 : retained, false);
+        return new PassResult(applied, confirmed, retained, lagBytes, false);
+    }
+
+    private static int inTxnRows(Map<String, List<DeltaChangeTable.Change>> inTxn) {
+        int n = 0;
+        for (List<DeltaChangeTable.Change> l : inTxn.values()) n += l.size();
+        return n;
+    }
+
+    /**
+     * Writes the open transaction's changes so far as uncommitted parts of their tables and clears them; a table that
+     * already holds the transaction (its commit record at {@code finalLsn} lies before the table's last applied commit
+     * end, i.e. applied before a crash) is skipped. Returns the changes written.
+     */
+    private long stageParts(Map<String, List<DeltaChangeTable.Change>> inTxn, long finalLsn) throws Exception {
+        long n = 0;
+        for (Map.Entry<String, List<DeltaChangeTable.Change>> e : inTxn.entrySet()) {
+            DeltaChangeTable t = tables.get(e.getKey());
+            if (t == null || finalLsn < t.committedLsn()) continue;
+            t.stagePart(e.getValue());
+            n += e.getValue().size();
+        }
+        inTxn.clear();
+        return n;
     }
 
     private static void confirm(PGReplicationStream stream, long lsn) throws SQLException {
@@ -415,6 +555,7 @@ public final class ChangeFeed {
             if (t == null || e.getValue().isEmpty()) continue;
             t.apply(e.getValue(), lsn);
             n += e.getValue().size();
+            appliedTotal.addAndGet(e.getValue().size());
             report(new FeedTableStatus(e.getKey(), FeedTableStatus.STREAMING, lsn, Instant.now(), null));
         }
         pending.clear();

@@ -71,6 +71,12 @@ public final class DeltaChangeTable {
     private StructType schema;
     private long version;
     private long committedLsn;
+    /** The actions of parts of a large transaction written but not yet committed ({@link #stage}). */
+    private final List<String> staged = new ArrayList<>();
+    /** Data files added by staged parts: a later part rewriting one drops its add instead of removing it. */
+    private final Set<String> stagedFiles = new HashSet<>();
+    private boolean stagedTruncate;
+    private boolean stagedMerge;
 
     private DeltaChangeTable(Path root, List<String> keyColumns, int checkpointInterval) {
         this.root = root;
@@ -167,6 +173,38 @@ public final class DeltaChangeTable {
         if (changes.isEmpty()) {
             return;
         }
+        stage(changes, false);
+        commitStaged(lsn);
+    }
+
+    /** Whether parts are staged and not yet committed. */
+    public boolean hasStaged() {
+        return !staged.isEmpty();
+    }
+
+    /**
+     * Writes one part of a transaction too large to hold in memory: its data and {@code cdc} files, uncommitted
+     * (readers see nothing of it) until {@link #commitStaged} writes every part's actions in one commit. Each part's
+     * changes always go to a {@code cdc} file (a commit with any takes all its changes from them). After a failure
+     * before the commit this object is ahead of the files: open the table again.
+     */
+    public void stagePart(List<Change> changes) throws IOException {
+        if (!changes.isEmpty()) stage(changes, true);
+    }
+
+    /** Commits what the staged parts wrote as one commit as of {@code lsn} (nothing when none are staged). */
+    public void commitStaged(long lsn) throws IOException {
+        if (staged.isEmpty()) return;
+        List<String> lines = new ArrayList<>(staged);
+        String operation = stagedTruncate ? "TRUNCATE" : stagedMerge ? "MERGE" : "WRITE";
+        staged.clear();
+        stagedFiles.clear();
+        stagedTruncate = false;
+        stagedMerge = false;
+        commit(operation, lines, lsn);
+    }
+
+    private void stage(List<Change> changes, boolean alwaysCdc) throws IOException {
         Set<String> touched = new HashSet<>();
         boolean truncates = changes.stream().anyMatch(c -> c.kind() == Kind.TRUNCATE);
         if (truncates) {
@@ -216,24 +254,43 @@ public final class DeltaChangeTable {
                 }
             }
         }
-        List<String> lines = new ArrayList<>();
+        List<String> lines = staged;
         long now = System.currentTimeMillis();
         for (String f : touched) {
-            lines.add(action("remove", remove(f, fileSizes.remove(f), now)));
+            long size = fileSizes.remove(f);
+            if (stagedFiles.remove(f)) {
+                // written by an earlier part of this commit: it never becomes visible, so its add goes, no remove
+                lines.removeIf(l -> l.startsWith("{\"add\"") && addPath(l).equals(f));
+                Files.deleteIfExists(root.resolve(f));
+            } else {
+                lines.add(action("remove", remove(f, size, now)));
+            }
         }
         fileOfKey.values().removeIf(touched::contains);
+        int before = lines.size();
         addFiles(live, lines);
-        if (!onlyFreshInserts && !cdc.isEmpty()) {
+        for (String l : lines.subList(before, lines.size())) stagedFiles.add(addPath(l));
+        if ((alwaysCdc || !onlyFreshInserts) && !cdc.isEmpty()) {
             // with cdc files in a commit, readers of the change feed take the changes from them alone
             DataFileStatus f = writeParquet(root.resolve("_change_data"), schema.add(new StructField("_change_type", StringType.STRING, true)), cdc, false).get(0);
             lines.add(action("cdc", JSON.createObjectNode().put("path", relative(f.getPath())).put("size", f.getSize()).put("dataChange", false)
                     .<ObjectNode>set("partitionValues", JSON.createObjectNode())));
         }
-        commit(truncates ? "TRUNCATE" : onlyFreshInserts ? "WRITE" : "MERGE", lines, lsn);
+        stagedTruncate |= truncates;
+        stagedMerge |= !onlyFreshInserts;
+    }
+
+    private static String addPath(String addLine) {
+        try {
+            return JSON.readTree(addLine).path("add").path("path").asText();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void addFiles(Map<List<Object>, Object[]> live, List<String> lines) throws IOException {
         if (live.isEmpty()) return;
+        int first = lines.size();
         List<Object[]> rows = new ArrayList<>(live.values());
         for (DataFileStatus f : writeParquet(root, schema, rows, true)) {
             String name = relative(f.getPath());
@@ -245,7 +302,7 @@ public final class DeltaChangeTable {
             lines.add(action("add", add));
         }
         // one batch goes to one file here; a larger batch the writer split is indexed by reading the files back
-        List<String> written = lines.stream().filter(l -> l.startsWith("{\"add\"")).toList();
+        List<String> written = lines.subList(first, lines.size()).stream().filter(l -> l.startsWith("{\"add\"")).toList();
         if (written.size() == 1) {
             String name = JSON.readTree(written.get(0)).path("add").path("path").asText();
             for (List<Object> k : live.keySet()) fileOfKey.put(k, name);

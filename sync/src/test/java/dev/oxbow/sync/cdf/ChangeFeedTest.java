@@ -7,15 +7,9 @@ import dev.oxbow.compute.PostgresBinaries;
 import dev.oxbow.compute.ProcessIdentity;
 import io.delta.kernel.Snapshot;
 import io.delta.kernel.TableManager;
-import io.delta.kernel.data.FilteredColumnarBatch;
-import io.delta.kernel.data.Row;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
-import io.delta.kernel.engine.FileReadResult;
-import io.delta.kernel.internal.InternalScanFileUtils;
 import io.delta.kernel.types.StructType;
-import io.delta.kernel.utils.CloseableIterator;
-import io.delta.kernel.utils.FileStatus;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +31,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -119,10 +112,15 @@ class ChangeFeedTest {
         feed().pass(connections);
         assertSame("items");
 
-        // one transaction of 10,000 rows, then updates of most of them
+        // one transaction of 10,000 rows, then updates of most of them: past the batch bound (1,000 here) it is written
+        // to Delta files part by part, not held in memory, and still lands as one Delta commit
+        long before = snapshot("items").getVersion();
         sql("BEGIN; INSERT INTO shop.items (id, name, f) SELECT g, 'big ' || g, g FROM generate_series(2, 10001) g; UPDATE shop.items SET f = -f WHERE id % 3 = 0; COMMIT");
         feed().pass(connections);
         assertSame("items");
+        assertThat(snapshot("items").getVersion()).as("one commit for the transaction").isEqualTo(before + 1);
+        assertThat(snapshot("items").getScanBuilder().build().getScanFiles(engine()).toInMemoryList().stream().mapToInt(b -> b.getData().getSize()).sum())
+                .as("its parts' files").isGreaterThan(5);
         Snapshot s = snapshot("items");
         assertThat(s.getTableProperties()).containsEntry("delta.enableChangeDataFeed", "true");
         assertThat(Files.list(lake.resolve("items").resolve("_delta_log")).anyMatch(p -> p.getFileName().toString().endsWith(".checkpoint.parquet"))).isTrue();
@@ -173,6 +171,37 @@ class ChangeFeedTest {
 
     @Test
     @Order(4)
+    void anOpenStreamAppliesEachCommitAsItComesAndEndsWhenToldWithTheSlotConfirmed() throws Exception {
+        AtomicBoolean keep = new AtomicBoolean(true);
+        ChangeFeed feed = feed();
+        java.util.concurrent.CompletableFuture<ChangeFeed.PassResult> pass = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return feed.pass(connections, keep::get);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Path log = lake.resolve("items").resolve("_delta_log");
+        for (int round = 0; round < 2; round++) {
+            long next = snapshot("items").getVersion() + 1;
+            sql("INSERT INTO shop.items (id, name) VALUES (" + (70000 + round) + ", 'streamed')", "UPDATE shop.items SET name = 'streamed' WHERE id = " + (3 + round));
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+            while (!Files.exists(log.resolve(String.format("%020d.json", next))) && java.time.Instant.now().isBefore(deadline)) Thread.sleep(10);
+            assertThat(log.resolve(String.format("%020d.json", next))).as("committed to Delta while the stream stays open").exists();
+            assertThat(pass).as("the same pass, its stream still open").isNotDone();
+        }
+        keep.set(false);
+        ChangeFeed.PassResult r = pass.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertSame("items");
+        long lsnInDelta = snapshot("items").getLatestTransactionVersion(engine(), DeltaChangeTable.APP_ID).orElseThrow();
+        assertThat(r.appliedChanges()).isEqualTo(4);
+        assertThat(feed.appliedTotal()).isEqualTo(4);
+        assertThat(slotConfirmed()).isGreaterThanOrEqualTo(lsnInDelta);
+        assertThat(r.lagBytes()).isLessThan(64 * 1024); // confirmed up to what the walsender read: little WAL behind
+    }
+
+    @Test
+    @Order(5)
     void aSlotPastTheRetentionLimitIsDroppedWithAClearStatus() throws Exception {
         sql("INSERT INTO shop.items (id) SELECT g FROM generate_series(60000, 61000) g");
         ChangeFeed.PassResult r = feed(1, s -> { }).pass(connections);
@@ -218,28 +247,8 @@ class ChangeFeedTest {
     private void assertSame(String table) throws Exception {
         Snapshot snapshot = snapshot(table);
         StructType schema = snapshot.getSchema();
-        List<List<Object>> delta = new ArrayList<>();
-        Engine engine = engine();
-        try (CloseableIterator<FilteredColumnarBatch> files = snapshot.getScanBuilder().build().getScanFiles(engine)) {
-            while (files.hasNext()) {
-                try (CloseableIterator<Row> rows = files.next().getRows()) {
-                    while (rows.hasNext()) {
-                        FileStatus f = InternalScanFileUtils.getAddFileStatus(rows.next());
-                        try (CloseableIterator<FileReadResult> data = engine.getParquetHandler().readParquetFiles(
-                                io.delta.kernel.internal.util.Utils.singletonCloseableIterator(f), schema, Optional.empty())) {
-                            while (data.hasNext()) {
-                                var batch = data.next().getData();
-                                for (int r = 0; r < batch.getSize(); r++) {
-                                    List<Object> row = new ArrayList<>();
-                                    for (int c = 0; c < schema.length(); c++) row.add(normal(CdfTypes.read(batch.getColumnVector(c), r)));
-                                    delta.add(row);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        List<List<Object>> delta = new dev.oxbow.sync.DeltaSource(lake.resolve(table).toString())
+                .rows(snapshot, (column, r) -> normal(CdfTypes.read(column, r)));
         List<List<Object>> pg = new ArrayList<>();
         StringBuilder select = new StringBuilder("SELECT ");
         for (int i = 0; i < schema.length(); i++) select.append(i == 0 ? "" : ", ").append('"').append(schema.at(i).getName()).append("\"::text");
