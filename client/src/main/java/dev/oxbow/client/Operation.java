@@ -10,7 +10,7 @@ import java.util.function.Function;
  * {@link #waitFor} polls {@code GET /api/2.0/postgres/{name}} until done, like the SDKs' waitForCompletion.
  */
 public final class Operation<T> {
-    private static final Duration FIRST_POLL = Duration.ofMillis(50);
+    private static final Duration FIRST_POLL = Duration.ofMillis(20);
     private static final Duration MAX_POLL = Duration.ofSeconds(1);
 
     private final OxbowClient client;
@@ -66,14 +66,13 @@ public final class Operation<T> {
      */
     public JsonNode waitForJson(Duration timeout) {
         long deadline = timeout == null || timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
-        Duration pause = FIRST_POLL;
+        long started = System.nanoTime();
         Operation<T> current = refresh();
         while (!current.done()) {
             if (System.nanoTime() > deadline) {
                 throw new OxbowException.OperationTimeout(name(), timeout);
             }
-            sleep(pause);
-            pause = pause.multipliedBy(2).compareTo(MAX_POLL) > 0 ? MAX_POLL : pause.multipliedBy(2);
+            sleep(pauseAfter(Duration.ofNanos(System.nanoTime() - started)));
             current = current.refresh();
         }
         OxbowException error = current.error();
@@ -85,6 +84,15 @@ public final class Operation<T> {
             throw new OxbowException(0, "INTERNAL_ERROR", "Operation " + name() + " completed but no response available");
         }
         return response;
+    }
+
+    /**
+     * The wait before the next poll: a quarter of the time waited so far (20 ms to 1 s), so an operation is seen done at
+     * most about 25 % after it finished; a doubling pause saw a 0.8 s create only at 1.55 s (polls at 50, 150, 350, 750 ms).
+     */
+    static Duration pauseAfter(Duration waited) {
+        Duration quarter = waited.dividedBy(4);
+        return quarter.compareTo(FIRST_POLL) < 0 ? FIRST_POLL : quarter.compareTo(MAX_POLL) > 0 ? MAX_POLL : quarter;
     }
 
     private static void sleep(Duration d) {

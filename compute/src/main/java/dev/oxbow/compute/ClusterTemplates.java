@@ -25,14 +25,17 @@ import java.util.stream.Stream;
  * nothing in Oxbow reads it, and each branch keeps its own WAL archive, so no two clusters' WAL ever meet.
  * The templates sit in a directory only Oxbow can read; a copy is owned by its tenant's user.
  */
-final class ClusterTemplates {
+final class ClusterTemplates implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterTemplates.class);
     private static final String STAGING_PREFIX = ".staging-";
 
     private final Path root;
+    /** Ready copies of the named templates (only those: the project create's path), see {@link SpareClusters}. */
+    private final SpareClusters spares;
 
     ClusterTemplates(Path root) {
         this.root = root.toAbsolutePath().normalize();
+        this.spares = new SpareClusters(this.root);
     }
 
     /** The initdb result itself: {@code name} null; a named one holds more (made by the control plane from a copy of it). */
@@ -53,8 +56,16 @@ final class ClusterTemplates {
         if (!Files.isRegularFile(template.resolve("PG_VERSION"))) {
             return false;
         }
+        if (name != null) {
+            if (spares.take(template, target, owner)) {
+                return true;
+            }
+        }
         owner.privateDir(target);
         copyTree(template, target, owner);
+        if (name != null) {
+            spares.replenish(template); // after the copy, not beside it: both would compete for the disk
+        }
         return true;
     }
 
@@ -79,6 +90,9 @@ final class ClusterTemplates {
             copyTree(fresh, staging, null);
             Files.move(staging, template, StandardCopyOption.ATOMIC_MOVE);
             log.info("cluster template kept template={} pg={} superuser={}", template, pgVersion, superuser);
+            if (name != null) {
+                spares.replenish(template);
+            }
         } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
             // a concurrent initdb kept its own first
         } catch (IOException e) {
@@ -89,7 +103,7 @@ final class ClusterTemplates {
     }
 
     /** Files and directories with their modes; owned by {@code owner} (null: by Oxbow itself). Links are not followed. */
-    private static void copyTree(Path from, Path to, ProcessIdentity owner) throws IOException {
+    static void copyTree(Path from, Path to, ProcessIdentity owner) throws IOException {
         Files.walkFileTree(from, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
@@ -109,6 +123,9 @@ final class ClusterTemplates {
                 if (!attrs.isRegularFile()) {
                     throw new IOException("cluster template holds something other than files and directories: " + file);
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("copy of " + from + " interrupted"); // a spare's, at shutdown
+                }
                 Path f = to.resolve(from.relativize(file).toString());
                 Files.copy(file, f, LinkOption.NOFOLLOW_LINKS);
                 Files.setPosixFilePermissions(f, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
@@ -120,7 +137,7 @@ final class ClusterTemplates {
         });
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -135,5 +152,11 @@ final class ClusterTemplates {
         } catch (IOException ignored) {
             // as above
         }
+    }
+
+    /** Stops the making of a spare (see {@link SpareClusters#close}). */
+    @Override
+    public void close() {
+        spares.close();
     }
 }

@@ -404,6 +404,9 @@ public final class LocalComputeRuntime implements ComputeRuntime {
         }
         supervisor.shutdownNow();
         launcher.close();
+        if (templates != null) {
+            templates.close(); // a spare cluster being copied stops
+        }
         log.info("compute runtime closed servers_stopped={}", stops.size());
     }
 

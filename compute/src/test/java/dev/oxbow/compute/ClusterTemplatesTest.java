@@ -80,8 +80,15 @@ class ClusterTemplatesTest {
         runtime.keepTemplate(17, TestPostgres.SUPERUSER, "root-x", seeded.dataDir());
         assertThat(Files.getLastModifiedTime(kept.resolve("PG_VERSION")).toMillis()).isEqualTo(keptAt);
 
+        // kept, it gets a ready copy in the background, which the next cluster is renamed from (no copy on its path)
+        Path spares = root.resolve("templates/spares/pg17-" + TestPostgres.SUPERUSER + "-root-x");
+        Path spare = awaitReadySpare(spares, null);
+        Object spareInode = Files.getAttribute(spare.resolve("PG_VERSION"), "unix:ino");
         ComputeSpec copy = TestPostgres.spec("ep-copy", 17, root, "copy");
         assertThat(runtime.copyTemplate("tenant-2", 17, TestPostgres.SUPERUSER, "root-x", copy.dataDir())).contains(kept);
+        assertThat(Files.getAttribute(copy.dataDir().resolve("PG_VERSION"), "unix:ino")).as("the spare itself, renamed").isEqualTo(spareInode);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(copy.dataDir()))).isEqualTo("rwx------");
+        assertThat(awaitReadySpare(spares, spare.getFileName())).as("the next spare").isNotEqualTo(spare);
         runtime.start(copy);
         assertThat(query(copy, "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname LIKE '%_db'")).isEqualTo("seeded_db");
         if (identity.root()) {
@@ -97,6 +104,33 @@ class ClusterTemplatesTest {
         runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER);
         assertThatThrownBy(() -> runtime.initdb("tenant-1", 17, first.dataDir(), TestPostgres.SUPERUSER))
                 .isInstanceOf(ComputeException.class).hasMessageContaining("not empty");
+    }
+
+    @Test
+    void aSpareACrashLeftHalfMadeIsRemovedAtStart() throws Exception {
+        Path halfMade = Files.createDirectories(root.resolve("templates/spares/pg17-x-root-x/.staging-1234/base"));
+        Path ready = Files.createDirectories(root.resolve("templates/spares/pg17-x-root-x/5678"));
+        new LocalComputeRuntime(TestPostgres.binaries(), ProcessIdentities.shared(identity), new RestartPolicy(1, Duration.ofSeconds(60)),
+                Cgroups.none(), root.resolve("templates")).close();
+        assertThat(halfMade.getParent()).doesNotExist();
+        assertThat(ready).as("a ready one is complete: its template never changes").isDirectory();
+    }
+
+    /** Polls until a ready spare other than {@code other} is in {@code dir} (made in the background). */
+    private static Path awaitReadySpare(Path dir, Path other) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.isDirectory(dir)) {
+                try (var entries = Files.list(dir)) {
+                    var found = entries.filter(p -> !p.getFileName().toString().startsWith(".") && !p.getFileName().equals(other)).findFirst();
+                    if (found.isPresent()) {
+                        return found.get();
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no spare cluster became ready in " + dir);
     }
 
     private static String query(ComputeSpec spec, String sql) throws Exception {

@@ -19,6 +19,7 @@ import dev.oxbow.controlplane.endpoint.EndpointOperations;
 import dev.oxbow.controlplane.endpoint.EndpointRules;
 import dev.oxbow.controlplane.endpoint.EndpointService;
 import dev.oxbow.controlplane.history.BucketHistory;
+import dev.oxbow.controlplane.history.FirstSnapshots;
 import dev.oxbow.controlplane.history.HistoryMaintenance;
 import dev.oxbow.controlplane.history.PastComputes;
 import dev.oxbow.controlplane.history.PastServers;
@@ -117,6 +118,7 @@ public final class ControlPlane implements AutoCloseable {
     private final AccessControl access;
     private final Autoscaler autoscaler;
     private final HistoryMaintenance branchHistory;
+    private final FirstSnapshots firstSnapshots;
     private final SnapshotService snapshots;
     private final ProjectUsage projectUsage;
     private final ScheduledSnapshots scheduledSnapshots;
@@ -170,10 +172,12 @@ public final class ControlPlane implements AutoCloseable {
         this.pastComputes = new PastComputes(new PastServers(timelines, computes, cloner, layout), store, clock, metrics);
         ProjectSnapshots projectSnapshots = new ProjectSnapshots(computes, cloner, timelines, layout, clock, bucket);
         this.lifecycle = new BranchLifecycle(store, computes, provisioner, clock, timelines);
+        // history maintenance is made further down (it needs the operations); nothing is queued before that
+        this.firstSnapshots = new FirstSnapshots(this::afterClone);
         Map<OperationKind, OperationHandler> handlers = new HashMap<>();
-        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p))).handlers());
+        handlers.putAll(new ProjectOperations(store, provisioner, lifecycle, p -> bucket.ifPresent(b -> b.purgeQuietly(p)), firstSnapshots).handlers());
         handlers.putAll(new BranchOperations(store, provisioner, lifecycle, clock, timelines, layout, projectSnapshots,
-                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes, this::firstSnapshotSoon).handlers());
+                new dev.oxbow.controlplane.masking.BranchMasker(computes, layout, clock), cloner, computes, firstSnapshots).handlers());
         handlers.putAll(new EndpointOperations(store, computes, provisioner).handlers());
         handlers.putAll(new SqlOperations(store, computes, provisioner).handlers());
         handlers.putAll(new DataApiOperations(store, computes, clock).handlers());
@@ -188,7 +192,7 @@ public final class ControlPlane implements AutoCloseable {
         handlers.putAll(new dev.oxbow.controlplane.cdf.CdfOperations(store, computes, cdfRunner).handlers());
         Uids uids = new Uids();
         EndpointRules rules = new EndpointRules(config.limits(), uids, config.sizing());
-        handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots).handlers());
+        handlers.putAll(new BranchReplacement(store, provisioner, lifecycle, timelines, cloner, rules, layout, clock, projectSnapshots, firstSnapshots).handlers());
         handlers.putAll(new SnapshotOperations(store, projectSnapshots, clock).handlers());
         this.executor = new OperationExecutor(store, handlers, clock, metrics);
         Resources resources = new Resources(store);
@@ -216,7 +220,7 @@ public final class ControlPlane implements AutoCloseable {
         this.dataApis = new DataApiService(store, executor, resources, clock);
         this.dataApiGateway = new DataApiGateway(store, dataApis, identity, tokens, access, activity, clock);
         this.autoscaler = new Autoscaler(store, computes, clock, metrics);
-        this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock);
+        this.branchHistory = new HistoryMaintenance(store, computes, timelines, provisioner, executor, config.history(), clock, firstSnapshots);
         this.history = new EndpointHistory(store, computes, activity, clock, HISTORY_SAMPLES);
         this.sqlConsole = new SqlConsole(store, activity, access, layout);
         this.branchDiffs = new BranchDiffService(store, activity, access);
@@ -309,9 +313,10 @@ public final class ControlPlane implements AutoCloseable {
 
     public ControlPlaneConfig config() { return config; }
     public MetadataStore store() { return store; }
-    /** A cloned branch's first snapshot, queued once its create is done (history maintenance exists by then). */
-    private void firstSnapshotSoon(dev.oxbow.metadata.Branch branch) {
-        branchHistory.snapshotSoon(branch);
+
+    /** A clone's first snapshot and size, once its create is done ({@link FirstSnapshots}' work). */
+    private void afterClone(String branchName) throws Exception {
+        branchHistory.afterClone(branchName);
     }
 
     public IdentityService identity() { return identity; }
@@ -368,6 +373,7 @@ public final class ControlPlane implements AutoCloseable {
         pastComputes.close();
         activity.close();
         executor.close();
+        firstSnapshots.close(); // after the operations: none queues another
         dataApiGateway.close();
         runtime.close();
         store.close();

@@ -74,6 +74,7 @@ public final class BranchCloner {
     public String cloneRunning(ProcessIdentity owner, Path socketDir, String superuser, Path sourceDataDir, Path targetDataDir)
             throws ComputeException, IOException, SQLException {
         long start = System.nanoTime();
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         Path source = sourceDataDir.toRealPath();
         Path target = prepareTarget(owner, targetDataDir);
         CloneStrategy strategy = strategyFor(target.getParent());
@@ -85,8 +86,11 @@ public final class BranchCloner {
             // A temporary slot keeps the server from recycling WAL the copy needs, however long the copy takes;
             // it and the non-exclusive backup are bound to this session and vanish with it, also on failure.
             query(c, "SELECT pg_create_physical_replication_slot('oxbow_clone_' || pg_backend_pid(), true, true)");
+            phases.end("connect");
             query(c, "SELECT pg_backup_start('" + BACKUP_LABEL + "', true)");
+            phases.end("backup_start"); // the parent's checkpoint
             TreeCopier.Result data = copier.copyTree(source, target, CopyFilter.ONLINE);
+            phases.end("copy");
             String stopLsn;
             String labelFile;
             String tablespaceMap;
@@ -97,6 +101,7 @@ public final class BranchCloner {
                 labelFile = rs.getString(2);
                 tablespaceMap = rs.getString(3);
             }
+            phases.end("backup_stop");
             // WAL from the backup's checkpoint through everything flushed now: commits acknowledged before
             // this point are in it, and crash recovery replays all of it.
             String flushLsn;
@@ -111,6 +116,7 @@ public final class BranchCloner {
             WalRange wal = WalRange.of(firstSegment,
                     WalRange.segmentBefore(WalRange.timeline(firstSegment), Lsn.parse(flushLsn), segmentSize));
             TreeCopier.Result walCopied = copyWal(copier, source.resolve("pg_wal"), target.resolve("pg_wal"), wal);
+            phases.end("wal");
             if (walCopied.vanished() > 0) {
                 throw new ComputeException("WAL needed by the copy of " + source + " vanished while it was copied");
             }
@@ -121,8 +127,8 @@ public final class BranchCloner {
             lastStrategy = strategy;
             done = true;
             log.info("running cluster cloned source={} target={} strategy={} backup_stop_lsn={} lsn={} files={} bytes={} "
-                            + "vanished={} wal_segments={} in_ms={}", source, target, strategy.id(), stopLsn, flushLsn, data.files(),
-                    data.bytes() + walCopied.bytes(), data.vanished(), walCopied.files(), (System.nanoTime() - start) / 1_000_000);
+                            + "vanished={} wal_segments={} {} in_ms={}", source, target, strategy.id(), stopLsn, flushLsn, data.files(),
+                    data.bytes() + walCopied.bytes(), data.vanished(), walCopied.files(), phases, (System.nanoTime() - start) / 1_000_000);
             return flushLsn;
         } finally {
             if (!done) {

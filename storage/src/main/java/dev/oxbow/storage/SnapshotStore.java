@@ -113,13 +113,23 @@ public final class SnapshotStore {
      */
     public Snapshot adoptStopped(ProcessIdentity owner, Path dataDir, Path snapshotsDir, java.util.Optional<Path> sameAs)
             throws ComputeException, IOException {
+        // before the cluster's first start: no commit of its own can precede it
+        return adoptStopped(owner, dataDir, snapshotsDir, sameAs, clock.instant());
+    }
+
+    /**
+     * As above, at {@code time} (taken before the cluster's first start). With {@code sameAs} everything is read from
+     * that never-changing cluster, so this may run while the copy {@code dataDir} starts and serves.
+     */
+    public Snapshot adoptStopped(ProcessIdentity owner, Path dataDir, Path snapshotsDir, java.util.Optional<Path> sameAs, Instant time)
+            throws ComputeException, IOException {
         long start = System.nanoTime();
-        ControlFile control = ControlFile.read(dataDir);
+        Path stopped = sameAs.orElse(dataDir);
+        ControlFile control = ControlFile.read(stopped);
         if (!control.shutDown()) {
-            throw new ComputeException("cannot keep " + dataDir + " as a stopped snapshot: it was not shut down cleanly (state "
+            throw new ComputeException("cannot keep " + stopped + " as a stopped snapshot: it was not shut down cleanly (state "
                     + control.state() + ")");
         }
-        Instant time = clock.instant(); // before the cluster's first start: no commit of its own can precede it
         owner.containerDirs(snapshotsDir);
         Path tmp = snapshotsDir.resolve(TMP_PREFIX + UUID.randomUUID());
         try {
@@ -128,7 +138,7 @@ public final class SnapshotStore {
             } else {
                 cloner.cloneStopped(owner, dataDir, tmp.resolve("pgdata"));
             }
-            Snapshot s = publish(tmp, snapshotsDir, control.checkpoint(), time, control.redoSegment(segmentSize(dataDir)));
+            Snapshot s = publish(tmp, snapshotsDir, control.checkpoint(), time, control.redoSegment(segmentSize(stopped)));
             log.info("snapshot adopted from stopped cluster data_dir={} snapshot={} lsn={} strategy={} in_ms={}", dataDir,
                     s.dir().getFileName(), s.lsn(), sameAs.isPresent() ? "link" : cloner.strategyName(), (System.nanoTime() - start) / 1_000_000);
             return s;

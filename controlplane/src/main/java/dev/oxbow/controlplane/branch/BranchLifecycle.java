@@ -15,6 +15,7 @@ import java.time.Clock;
 
 /** Bringing a branch's computes up after its data exists, and back after a restart or undelete. */
 public final class BranchLifecycle {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BranchLifecycle.class);
     private final MetadataStore store;
     private final Computes computes;
     private final Provisioner provisioner;
@@ -42,16 +43,30 @@ public final class BranchLifecycle {
      * snapshot is taken after its create is done (its points are bridged to the parent's history until then).
      */
     public void bringUp(Project project, Branch branch, boolean firstSnapshotNow) throws Exception {
+        bringUp(project, branch, firstSnapshotNow, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * As above, recording {@code knownSize} as the branch's logical size when present (measured by the caller already,
+     * or its parent's for a fresh clone; history maintenance measures it again while it runs) instead of asking it.
+     */
+    public void bringUp(Project project, Branch branch, boolean firstSnapshotNow, java.util.OptionalLong knownSize) throws Exception {
+        dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
         resume(project, branch);
-        long size = provisioner.logicalSize(project, branch);
+        phases.end("start");
+        long size = knownSize.isPresent() ? knownSize.getAsLong() : provisioner.logicalSize(project, branch);
+        phases.end("size");
         if (firstSnapshotNow && timelines.snapshots(project, branch).isEmpty()) {
             timelines.snapshot(project, branch);
+            phases.end("snapshot");
         }
         computes.settle(branch);
         Branch current = Cascade.requireBranch(store, branch.name());
         var now = clock.instant();
         store.branches().put(current.toBuilder().updateTime(now).state(BranchState.READY).pendingState(null)
                 .stateChangeTime(current.state() == BranchState.READY ? current.stateChangeTime() : now).logicalSizeBytes(size).build());
+        phases.end("ready");
+        log.info("branch up branch={} {}", branch.name(), phases);
     }
 
     /** Starts every endpoint of the branch whose record says it runs; disabled ones are recorded IDLE. */

@@ -5,6 +5,7 @@ import dev.oxbow.controlplane.operation.OperationRequest;
 import dev.oxbow.metadata.OperationKind;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.controlplane.compute.Provisioner;
+import dev.oxbow.controlplane.history.FirstSnapshots;
 import dev.oxbow.controlplane.history.ProjectSnapshots;
 import dev.oxbow.controlplane.history.Timelines;
 import dev.oxbow.controlplane.masking.BranchMasker;
@@ -42,22 +43,16 @@ public final class BranchOperations {
     private final BranchMasker masker;
     private final dev.oxbow.storage.BranchCloner cloner;
     private final dev.oxbow.controlplane.compute.Computes computes;
-    private final java.util.function.Consumer<Branch> firstSnapshot;
-
-    public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
-                            ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
-                            dev.oxbow.controlplane.compute.Computes computes) {
-        this(store, provisioner, lifecycle, clock, timelines, layout, snapshots, masker, cloner, computes, b -> { });
-    }
+    private final FirstSnapshots firstSnapshots;
 
     /**
-     * {@code firstSnapshot} asks for a cloned branch's first snapshot once its create is done (queued behind it); until
-     * it exists (also across a restart: history maintenance takes any missing one) the branch's points are bridged.
+     * {@code firstSnapshots} takes a cloned branch's first snapshot once its create is done (off the project's queue);
+     * until it exists (also across a restart: history maintenance takes any missing one) the branch's points are bridged.
      */
     public BranchOperations(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Clock clock, Timelines timelines, Layout layout,
                             ProjectSnapshots snapshots, BranchMasker masker, dev.oxbow.storage.BranchCloner cloner,
-                            dev.oxbow.controlplane.compute.Computes computes, java.util.function.Consumer<Branch> firstSnapshot) {
-        this.firstSnapshot = firstSnapshot;
+                            dev.oxbow.controlplane.compute.Computes computes, FirstSnapshots firstSnapshots) {
+        this.firstSnapshots = firstSnapshots;
         this.masker = masker;
         this.cloner = cloner;
         this.computes = computes;
@@ -101,8 +96,10 @@ public final class BranchOperations {
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();
                         boolean firstSnapshotLater = false;
+                        long parentSize = 0;
                         if (branch.state() != BranchState.READY) {
                             Branch parent = Cascade.requireBranch(store, Branch.nameOf(branch.projectId(), branch.sourceBranchId()));
+                            parentSize = parent.logicalSizeBytes();
                             OperationRequest.CreateBranch request = requests.read(op, OperationRequest.CreateBranch.class);
                             PointInTimeRecovery.Target past = request.point();
                             String fromSnapshot = request.sourceSnapshot();
@@ -123,6 +120,8 @@ public final class BranchOperations {
                                 time = snapshot.time();
                             } else if (past == null) {
                                 timelines.clearForClone(layout.dataDir(project, branch));
+                                // the branch's bridge starts from its parent's snapshot before the branch point
+                                firstSnapshots.await(parent.name());
                                 lsn = provisioner.cloneFromParent(project, parent, branch);
                                 time = clock.instant(); // every commit in the copy happened before this
                                 phases.end("clone");
@@ -147,11 +146,13 @@ public final class BranchOperations {
                         ctx.pointTaken();
                         try (var unquoted = provisioner.withoutQuota(branch)) {
                             // a retry of a create whose data was done takes a missing first snapshot at once, as before
-                            lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()), !firstSnapshotLater);
+                            // a fresh clone holds what its parent held: its size is the parent's (measured again after its first snapshot)
+                            java.util.OptionalLong size = firstSnapshotLater ? java.util.OptionalLong.of(parentSize) : java.util.OptionalLong.empty();
+                            lifecycle.bringUp(project, Cascade.requireBranch(store, op.resourceName()), !firstSnapshotLater, size);
                         }
                         phases.end("bring_up");
                         if (firstSnapshotLater) {
-                            firstSnapshot.accept(Cascade.requireBranch(store, op.resourceName()));
+                            firstSnapshots.takeSoon(op.resourceName());
                         }
                         log.info("branch created branch={} {}", op.resourceName(), phases);
                         return OperationResult.of(Cascade.requireBranch(store, op.resourceName()));
@@ -162,6 +163,7 @@ public final class BranchOperations {
                         Optional<Branch> branch = store.branches().get(op.resourceName());
                         Optional<Project> project = store.projects().get(Project.nameOf(op.projectId()));
                         if (branch.isPresent() && project.isPresent()) {
+                            firstSnapshots.cancel(op.resourceName());
                             provisioner.removeBranch(project.get(), branch.get());
                             Cascade.deleteBranch(store, op.resourceName());
                         }
@@ -174,6 +176,7 @@ public final class BranchOperations {
                     if (branch.isEmpty() || project.isEmpty()) {
                         return OperationResult.empty();
                     }
+                    firstSnapshots.cancel(op.resourceName()); // it would copy files being removed, or start what is stopped
                     if (requests.read(op, OperationRequest.Delete.class).purge()) {
                         provisioner.removeBranch(project.get(), branch.get());
                         Cascade.deleteBranch(store, op.resourceName());

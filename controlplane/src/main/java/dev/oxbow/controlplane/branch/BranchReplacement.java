@@ -48,6 +48,7 @@ public final class BranchReplacement {
     private static final String COMPLETE = "STAGED";
 
     private final MetadataStore store;
+    private final dev.oxbow.controlplane.history.FirstSnapshots firstSnapshots;
     private final Provisioner provisioner;
     private final BranchLifecycle lifecycle;
     private final Timelines timelines;
@@ -58,7 +59,9 @@ public final class BranchReplacement {
     private final ProjectSnapshots snapshots;
 
     public BranchReplacement(MetadataStore store, Provisioner provisioner, BranchLifecycle lifecycle, Timelines timelines, BranchCloner cloner,
-                      EndpointRules endpointRules, Layout layout, Clock clock, ProjectSnapshots snapshots) {
+                      EndpointRules endpointRules, Layout layout, Clock clock, ProjectSnapshots snapshots,
+                      dev.oxbow.controlplane.history.FirstSnapshots firstSnapshots) {
+        this.firstSnapshots = firstSnapshots;
         this.snapshots = snapshots;
         this.store = store;
         this.provisioner = provisioner;
@@ -83,6 +86,8 @@ public final class BranchReplacement {
         return new OperationHandler() {
             @Override
             public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                // a first snapshot still queued would copy the data being replaced: dropped (or waited for if running)
+                firstSnapshots.cancel(op.resourceName());
                 return work.run(op, ctx);
             }
 

@@ -53,16 +53,21 @@ public final class Provisioner {
      */
     static final String ROOT_TEMPLATE = "root-1";
 
-    /** A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. */
-    public void initRoot(Project project, Branch branch) throws Exception {
+    /**
+     * A new root cluster holding the branch's recorded roles and databases. Redoes from scratch after a crash. Returns
+     * its logical size, measured on the connection that set it up (a second connection only for that cost a backend).
+     */
+    public long initRoot(Project project, Branch branch) throws Exception {
+        PhaseTimer phases = PhaseTimer.start();
         Path data = layout.dataDir(project, branch);
         var runtime = computes.runtime();
         computes.stop(computes.readWriteEndpoint(branch));
         runtime.stop(seedUid(branch)); // a seeding server of an earlier attempt
         runtime.stopOrphan(data);      // ... or one a killed Oxbow left running
         cloner.delete(data);
-        computes.owner(project).containerDirs(data.getParent());
-        PhaseTimer phases = PhaseTimer.start();
+        phases.end("prepare");
+        computes.owner(project).containerDirs(data.getParent()); // the tenant's OS user is made here (useradd)
+        phases.end("owner");
         java.util.Optional<Path> template = runtime.copyTemplate(project.uid(), project.pgVersion(), Defaults.SYSTEM_ROLE, ROOT_TEMPLATE, data);
         phases.end("template");
         if (template.isEmpty()) {
@@ -76,11 +81,49 @@ public final class Provisioner {
         // what an interrupted earlier attempt left belongs to another cluster: its snapshots, and WAL of the same names
         cloner.delete(layout.snapshotsDir(project, branch));
         cloner.delete(layout.archiveDir(project, branch));
-        new dev.oxbow.storage.SnapshotStore(cloner, clock).adoptStopped(computes.owner(project), data, layout.snapshotsDir(project, branch), template);
-        phases.end("first_snapshot");
-        applyRecords(project, branch);
-        phases.end("records");
+        var snapshots = new dev.oxbow.storage.SnapshotStore(cloner, clock);
+        var owner = computes.owner(project);
+        java.time.Instant beforeStart = clock.instant();
+        long size;
+        if (template.isEmpty()) {
+            snapshots.adoptStopped(owner, data, layout.snapshotsDir(project, branch), template, beforeStart); // a copy of data
+            phases.end("first_snapshot");
+            size = applyRecords(project, branch);
+            phases.end("records");
+        } else {
+            // links to the template read nothing of the copy: made while the copy starts (disk) and takes its records (CPU)
+            java.util.concurrent.FutureTask<Void> linked = new java.util.concurrent.FutureTask<>(() -> {
+                snapshots.adoptStopped(owner, data, layout.snapshotsDir(project, branch), template, beforeStart);
+                return null;
+            });
+            Thread.ofPlatform().name("oxbow-first-snapshot-" + branch.uid()).daemon().start(linked);
+            try {
+                size = applyRecords(project, branch);
+                phases.end("records");
+            } catch (Exception e) {
+                try {
+                    awaitLinks(linked); // a failed create's clean-up removes the directory it writes
+                } catch (Exception alsoFailed) {
+                    e.addSuppressed(alsoFailed);
+                }
+                throw e;
+            }
+            awaitLinks(linked);
+            phases.end("first_snapshot_wait");
+        }
         log.info("branch cluster created project={} branch={} pg={} {}", project.projectId(), branch.branchId(), project.pgVersion(), phases);
+        return size;
+    }
+
+    private static void awaitLinks(java.util.concurrent.FutureTask<Void> linked) throws Exception {
+        try {
+            linked.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     /** Gives a fresh cluster what {@link #ROOT_TEMPLATE} holds, on a private server of its own, and keeps the result. */
@@ -144,8 +187,8 @@ public final class Provisioner {
                 replica.endpointId(), lsn, (System.nanoTime() - start) / 1_000_000);
     }
 
-    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced). */
-    public void applyRecords(Project project, Branch branch) throws Exception {
+    /** Makes the cluster hold the branch's recorded roles and databases (after its data was replaced); returns its logical size. */
+    public long applyRecords(Project project, Branch branch) throws Exception {
         try (Connection c = computes.connect(project, branch, "postgres")) {
             BranchSql.bootstrap(c);
             for (Role role : store.roles().list(branch.name())) {
@@ -154,6 +197,15 @@ public final class Provisioner {
             for (Database db : store.databases().list(branch.name())) {
                 BranchSql.applyDatabase(c, null, db, ownerRole(db));
             }
+            return logicalSize(c);
+        }
+    }
+
+    private static long logicalSize(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -163,11 +215,8 @@ public final class Provisioner {
 
     /** Sum of the branch's database sizes, as Postgres reports them; 0 if the compute cannot be reached. */
     public long logicalSize(Project project, Branch branch) {
-        try (Connection c = computes.connect(project, branch, "postgres");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT coalesce(sum(pg_database_size(oid)), 0) FROM pg_database WHERE datallowconn")) {
-            rs.next();
-            return rs.getLong(1);
+        try (Connection c = computes.connect(project, branch, "postgres")) {
+            return logicalSize(c);
         } catch (SQLException | ComputeException e) {
             log.warn("cannot measure branch size branch={} cause={}", branch.name(), e.getMessage());
             return 0;

@@ -34,8 +34,12 @@ public final class HistoryMaintenance {
     private final HistoryPolicy policy;
     private final Clock clock;
 
+    private final FirstSnapshots firstSnapshots;
+
+    /** A branch whose first snapshot {@code firstSnapshots} has queued or is taking is left to it. */
     public HistoryMaintenance(MetadataStore store, Computes computes, Timelines timelines, Provisioner provisioner, OperationExecutor executor,
-                       HistoryPolicy policy, Clock clock) {
+                       HistoryPolicy policy, Clock clock, FirstSnapshots firstSnapshots) {
+        this.firstSnapshots = firstSnapshots;
         this.store = store;
         this.computes = computes;
         this.timelines = timelines;
@@ -49,14 +53,21 @@ public final class HistoryMaintenance {
         tasks.every("history-maintenance", policy.checkInterval(), policy.checkInterval(), this::checkAll);
     }
 
-    /** Queues the branch's maintenance (its first snapshot, if it has none) behind the project's running operation. */
-    public void snapshotSoon(Branch branch) {
-        executor.enqueue(branch.projectId(), () -> maintain(branch.projectId(), branch.name())).whenComplete((ok, failure) -> {
-            if (failure != null) {
-                log.warn("first snapshot not taken branch={} cause={} (the next maintenance pass retries)", branch.name(),
-                        String.valueOf(failure.getCause() == null ? failure : failure.getCause()));
-            }
-        });
+    /**
+     * After a clone's create: its first snapshot ({@link Timelines#firstSnapshot}), then its own logical size (its
+     * create recorded its parent's). Runs on {@link FirstSnapshots}' thread.
+     */
+    public void afterClone(String branchName) throws Exception {
+        timelines.firstSnapshot(branchName);
+        Branch branch = store.branches().get(branchName).orElse(null);
+        Project project = branch == null ? null : store.projects().get(Project.nameOf(branch.projectId())).orElse(null);
+        if (project == null || branch.deleted() || branch.state() != BranchState.READY || !computes.running(computes.readWriteEndpoint(branch))) {
+            return; // gone, being replaced, or stopped again: the next pass while it runs measures it
+        }
+        long size = provisioner.logicalSize(project, branch);
+        if (size > 0 && size != branch.logicalSizeBytes()) {
+            store.branches().get(branchName).ifPresent(b -> store.branches().put(b.withLogicalSize(size)));
+        }
     }
 
     /** One pass over every live branch; waits for the work it queued. */
@@ -88,7 +99,9 @@ public final class HistoryMaintenance {
             List<Snapshot> snaps = timelines.snapshots(project, branch);
             Endpoint primary = computes.readWriteEndpoint(branch);
             if (snaps.isEmpty()) {
-                timelines.snapshot(project, branch); // a branch from before history existed
+                if (!firstSnapshots.pending(branchName)) {
+                    timelines.snapshot(project, branch); // a clone's first one lost to a restart, or a branch from before history
+                }
             } else if (computes.running(primary)) {
                 Snapshot last = snaps.get(snaps.size() - 1);
                 long wal = timelines.currentLsn(project, branch) - last.lsnValue();

@@ -106,6 +106,20 @@ public final class Timelines {
     }
 
     /**
+     * The first snapshot of a cloned branch ({@link FirstSnapshots}), unless it has one already or changed while the
+     * request waited (deleted, or not READY: being replaced).
+     */
+    public void firstSnapshot(String branchName) throws Exception {
+        Branch branch = store.branches().get(branchName).orElse(null);
+        Project project = branch == null ? null : store.projects().get(Project.nameOf(branch.projectId())).orElse(null);
+        if (project == null || project.deleted() || branch.deleted() || branch.state() != dev.oxbow.metadata.BranchState.READY
+                || !snapshots(project, branch).isEmpty()) {
+            return;
+        }
+        snapshot(project, branch);
+    }
+
+    /**
      * Makes a fresh clone (not started yet) the first snapshot of the history beside it, so that history
      * begins exactly at the branch point; points before it come from the parent.
      */
