@@ -4,6 +4,7 @@ import dev.oxbow.controlplane.background.BackgroundTasks;
 import dev.oxbow.metadata.BranchState;
 import dev.oxbow.metadata.EndpointState;
 import dev.oxbow.controlplane.metrics.ControlPlaneMetrics;
+import dev.oxbow.controlplane.resource.MetadataCache;
 import dev.oxbow.controlplane.resource.ApiException;
 import dev.oxbow.controlplane.resource.Layout;
 import dev.oxbow.compute.ComputeException;
@@ -59,7 +60,7 @@ public final class ComputeActivity implements AutoCloseable {
      * Endpoint records by uid, kept while the metadata is unchanged (exact: any write makes them stale): a pooled
      * session acquires on every transaction, on the proxy's event loop, and read SQLite and decoded JSON each time.
      */
-    private final dev.oxbow.controlplane.dataapi.MetadataCache<Optional<Endpoint>> byUid;
+    private final MetadataCache<Optional<Endpoint>> byUid;
 
     public ComputeActivity(MetadataStore store, Computes computes, Layout layout, Clock clock, ControlPlaneMetrics metrics) {
         this.metrics = metrics;
@@ -67,7 +68,7 @@ public final class ComputeActivity implements AutoCloseable {
         this.computes = computes;
         this.layout = layout;
         this.clock = clock;
-        this.byUid = new dev.oxbow.controlplane.dataapi.MetadataCache<>(store, clock, 10_000);
+        this.byUid = new MetadataCache<>(store, clock, 10_000);
     }
 
     /** Schedules the idle suspender. */
@@ -81,7 +82,7 @@ public final class ComputeActivity implements AutoCloseable {
     }
 
     public Optional<Endpoint> endpointByUid(String uid) {
-        return byUid.get(uid, () -> new dev.oxbow.controlplane.dataapi.MetadataCache.Loaded<>(store.endpoints().getByUid(uid), Instant.MAX));
+        return byUid.get(uid, () -> new MetadataCache.Loaded<>(store.endpoints().getByUid(uid), Instant.MAX));
     }
 
     /** Counts a connection and returns the running compute's socket directory, waking it if needed. */

@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.dataapi;
 
+import dev.oxbow.controlplane.resource.MetadataCache;
 import dev.oxbow.auth.TokenClaims;
 import dev.oxbow.auth.TokenException;
 import dev.oxbow.auth.TokenService;

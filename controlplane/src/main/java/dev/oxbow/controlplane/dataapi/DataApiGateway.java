@@ -1,5 +1,6 @@
 package dev.oxbow.controlplane.dataapi;
 
+import dev.oxbow.controlplane.resource.MetadataCache;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.oxbow.auth.TokenService;
 import dev.oxbow.compute.PgConnections;

@@ -1,4 +1,4 @@
-package dev.oxbow.controlplane.dataapi;
+package dev.oxbow.controlplane.resource;
 
 import dev.oxbow.metadata.MetadataStore;
 
@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  * Values derived from the metadata (a request's data API, branch and endpoint; a token's caller), kept while the
  * metadata is unchanged ({@link MetadataStore#changes}: any write, a revoked token or a changed grant included, empties
  * it in effect) and until the value's own expiry (a token's). Failures are not kept. Bounded: when full it starts over.
- * Public for the compute activity's endpoint records too (a pooled session's every transaction looks its endpoint up).
+ * Used by the Data API (its requests and callers) and the compute activity (a pooled session's every transaction looks its endpoint up).
  */
 public final class MetadataCache<V> {
     public record Loaded<V>(V value, Instant expires) {}
