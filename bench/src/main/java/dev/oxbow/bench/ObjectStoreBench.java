@@ -101,6 +101,9 @@ public final class ObjectStoreBench {
                     Path socket = project(server, "async", "{}");
                     BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socket.toString(), "-U", Defaults.SYSTEM_ROLE, DB);
                     Branch branch = cp.store().branches().get("projects/async/branches/production").orElseThrow();
+                    // the steady-state lag is what the goal is about: let the receiver ship pgbench -i's ~150 MB burst first
+                    System.out.printf("pgbench -i's WAL shipped %.1f s after it ended%n",
+                            awaitShipped(socket, () -> cp.bucket().get().status(branch).map(s -> s.lastShippedLsn()).orElse(null)) / 1e3);
                     CompletableFuture<Double> run = CompletableFuture.supplyAsync(() -> {
                         try {
                             return pgbench(socket, seconds);
@@ -232,6 +235,19 @@ public final class ObjectStoreBench {
         while (!"sync".equals(query(socket, "SELECT coalesce((SELECT sync_state FROM pg_stat_replication WHERE application_name = 'oxbow_wal_receiver'), '')"))) {
             Thread.sleep(100);
         }
+    }
+
+    /** Waits until the shipped position passes the flush position of now; the milliseconds it took. */
+    private static long awaitShipped(Path socket, java.util.function.Supplier<String> shipped) throws Exception {
+        long start = System.nanoTime();
+        long target = Lsn.parse(query(socket, "SELECT pg_current_wal_flush_lsn()::text"));
+        for (String s = shipped.get(); s == null || Lsn.parse(s) < target; s = shipped.get()) {
+            if (System.nanoTime() - start > 300_000_000_000L) {
+                throw new IllegalStateException("the bucket did not receive the WAL up to " + Lsn.format(target) + " in 5 min (shipped " + s + ")");
+            }
+            Thread.sleep(50);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
     }
 
     /** Every 100 ms: the flush position; each sample's lag is the time until the shipped position passed it. */
