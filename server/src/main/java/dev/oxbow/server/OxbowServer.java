@@ -14,6 +14,7 @@ import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.oxbow.controlplane.ControlPlaneConfig;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -59,6 +60,20 @@ public final class OxbowServer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code --restore} into an empty home, before the home's id is read: the id comes back with the home's secrets, so the
+     * restored home adopts its projects' OS users where they survived (the same machine) instead of refusing them as another
+     * home's. The control plane's own restore step then finds the metadata in place.
+     */
+    private static void restoreFromBucket(ControlPlaneConfig cp) throws IOException {
+        if (!cp.bucket().enabled() || !cp.bucket().restore() || Files.exists(cp.layout().metadataFile())) {
+            return;
+        }
+        try (dev.oxbow.storage.object.ObjectStore bucket = dev.oxbow.storage.object.ObjectStores.open(cp.bucket().location(), cp.bucket().env())) {
+            dev.oxbow.controlplane.history.BucketHistory.restoreHome(bucket, cp.layout(), cp.bucket().env());
+        }
+    }
+
     private OxbowServer(ServerConfig config) throws Exception {
         this.config = config;
         Path home = config.home().toAbsolutePath();
@@ -68,6 +83,7 @@ public final class OxbowServer implements AutoCloseable {
             Files.createDirectory(home, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
         }
+        restoreFromBucket(config.controlPlane());
         ProcessIdentities identities = ProcessIdentities.detect(HomeId.ensure(home));
         // the home holds secrets: Oxbow's own, and every compute only passes through it to its own directories
         identities.sharedDir(home);

@@ -112,9 +112,12 @@ class ObjectStoreRecoveryTest {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
         awaitTrue(() -> Processes.postgresUnder(home).isEmpty());
+        // a lost disk, not a lost machine: the projects' OS users (in /etc/passwd) survive the home, and the restored home
+        // must adopt them, not refuse them as another home's
+        String homeId = HomeId.read(home).orElseThrow();
         // an archiver's zstd child may still finish a file after its postmaster died: delete until nothing is left
         awaitTrue(() -> {
-            TestHomes.delete(home);
+            TestHomes.deleteKeepingOsUsers(home);
             return !Files.exists(home);
         });
 
@@ -125,8 +128,9 @@ class ObjectStoreRecoveryTest {
             assertThat(store.endpoints().get("projects/dr-a/branches/production/endpoints/primary")).hasValueSatisfying(e ->
                     assertThat(e.uid()).isEqualTo(endpointUid));
             assertThat(store.roles().get("projects/dr-a/branches/production/roles/app-role")).isPresent();
-            // the restored admin token is the old one
+            // the restored admin token is the old one, and so is the home's id
             assertThat(t.token()).isEqualTo(child.token());
+            assertThat(HomeId.read(fresh)).contains(homeId);
             String ep = "projects/dr-a/branches/production/endpoints/primary";
             ReaperTest.awaitTrue(() -> t.server().controlPlane().computes().running(store.endpoints().get(ep).orElseThrow()));
             java.util.Set<Integer> present = new java.util.HashSet<>();

@@ -47,6 +47,11 @@ final class TestHomes implements AfterAllCallback {
             return;
         }
         removeOsUsers(dir);
+        deleteKeepingOsUsers(dir);
+    }
+
+    /** The files only, as a lost disk loses them: the OS users the home made stay in /etc/passwd. */
+    static void deleteKeepingOsUsers(Path dir) {
         try (var walk = Files.walk(dir)) {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | RuntimeException ignored) {

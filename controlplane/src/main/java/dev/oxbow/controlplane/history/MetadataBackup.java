@@ -36,7 +36,8 @@ import java.util.stream.Stream;
 final class MetadataBackup {
     private static final Logger log = LoggerFactory.getLogger(MetadataBackup.class);
     private static final int KEEP_COPIES = 3;
-    private static final List<String> HOME_ITEMS = List.of("keys", "tls", "admin-token");
+    // home-id: the per-project OS users carry it, so a home restored on the same machine adopts them
+    private static final List<String> HOME_ITEMS = List.of("keys", "tls", "admin-token", "home-id");
 
     private final ObjectStore bucket;
     private final Layout layout;

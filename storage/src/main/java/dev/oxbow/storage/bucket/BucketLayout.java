@@ -4,7 +4,7 @@ package dev.oxbow.storage.bucket;
  * Where things live in the bucket (below the store's own prefix):
  * <pre>
  * metadata/oxbow-&lt;epoch ms&gt;.db           consistent copies of the control plane's SQLite database
- * metadata/home/&lt;file&gt;                    the home's small secrets (signing keys, CA, admin token)
+ * metadata/home/&lt;file&gt;                    the home's small secrets (signing keys, CA, admin token) and its id
  * metadata/LATEST                          names the newest complete database copy (written last)
  * projects/&lt;p&gt;/chunks/&lt;sha-256&gt;            content-addressed pieces of snapshot files, shared by all branches of a project
  * projects/&lt;p&gt;/branches/&lt;b&gt;/snapshots/&lt;LSN&gt;-&lt;ms&gt;.manifest   a snapshot: its files as lists of chunks (written last)
