@@ -1,6 +1,5 @@
 package dev.oxbow.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.oxbow.compute.PoolerBinary;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
@@ -36,13 +35,9 @@ public final class PooledScaleBench {
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
             BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
-            api.await("POST", "/api/2.0/postgres/projects?project_id=bench", "{}");
-            String epName = "projects/bench/branches/production/endpoints/primary";
-            api.await("PATCH", "/api/2.0/postgres/" + epName + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
-                    "{\"spec\":{\"autoscaling_limit_min_cu\":0.5,\"autoscaling_limit_max_cu\":0.5}}");
-            JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
-            String pooledHost = ep.path("status").path("hosts").path("read_write_pooled_host").asText();
-            String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
+            BenchEndpoint ep = BenchEndpoint.create(server, api, 0.5);
+            String pooledHost = ep.pooledHost();
+            String cred = ep.token();
             String conn = "host=" + pooledHost + " hostaddr=127.0.0.1 port=" + server.pgPort() + " dbname=databricks_postgres user=" + USER
                     + " sslmode=require";
             Path work = Files.createDirectories(home.resolve("pgbench"));

@@ -1,6 +1,5 @@
 package dev.oxbow.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
@@ -28,15 +27,12 @@ public final class PoolerBench {
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
             BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
-            api.await("POST", "/api/2.0/postgres/projects?project_id=bench", "{}");
-            String epName = "projects/bench/branches/production/endpoints/primary";
-            JsonNode ep = api.json("GET", "/api/2.0/postgres/" + epName, null);
-            String host = ep.path("status").path("hosts").path("host").asText();
-            String pooledHost = ep.path("status").path("hosts").path("read_write_pooled_host").asText();
-            String cred = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + epName + "\"}").path("token").asText();
-            var cp = server.controlPlane();
-            Path socketDir = cp.config().layout().socketDir(cp.store().endpoints().get(epName).orElseThrow());
-            BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-s", "10", "-h", socketDir.toString(), "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+            BenchEndpoint ep = BenchEndpoint.create(server, api, null);
+            ep.pgbenchInit();
+            String host = ep.host();
+            String pooledHost = ep.pooledHost();
+            String cred = ep.token();
+            Path socketDir = ep.socketDir();
 
             String socket = "host=" + socketDir + " dbname=databricks_postgres user=" + Defaults.SYSTEM_ROLE;
             String direct = via(host, server.pgPort());
