@@ -83,11 +83,6 @@ public final class OxbowServer implements AutoCloseable {
             Files.createDirectory(home, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                     java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
         }
-        restoreFromBucket(config.controlPlane());
-        ProcessIdentities identities = ProcessIdentities.detect(HomeId.ensure(home));
-        // the home holds secrets: Oxbow's own, and every compute only passes through it to its own directories
-        identities.sharedDir(home);
-        identities.grantTraversal(home);
         lockChannel = FileChannel.open(home.resolve("oxbow.lock"), java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         Files.setPosixFilePermissions(home.resolve("oxbow.lock"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
@@ -96,6 +91,18 @@ public final class OxbowServer implements AutoCloseable {
             lockChannel.close();
             throw new IllegalStateException("Another Oxbow server is using " + home + "; stop it or choose another OXBOW_HOME.");
         }
+        // under the lock: two servers started on one empty home never both restore into it
+        try {
+            restoreFromBucket(config.controlPlane());
+        } catch (IOException | RuntimeException e) {
+            lock.release(); // as a failed control-plane start does: the home is free for the next attempt
+            lockChannel.close();
+            throw e;
+        }
+        ProcessIdentities identities = ProcessIdentities.detect(HomeId.ensure(home));
+        // the home holds secrets: Oxbow's own, and every compute only passes through it to its own directories
+        identities.sharedDir(home);
+        identities.grantTraversal(home);
         long start = System.nanoTime();
         PostgresBinaries binaries = new PostgresBinaries(config.pgBinaries(), identities);
         var pooler = dev.oxbow.compute.PoolerBinary.find();
