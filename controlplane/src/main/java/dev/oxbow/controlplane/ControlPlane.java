@@ -155,10 +155,8 @@ public final class ControlPlane implements AutoCloseable {
         identities.sharedDir(layout.runRoot());
         dev.oxbow.storage.object.ObjectStore objectStore = null;
         if (config.bucket().enabled()) {
+            // a --restore has filled the home before this (OxbowServer, before the home's id is read)
             objectStore = dev.oxbow.storage.object.ObjectStores.open(config.bucket().location(), config.bucket().env());
-            if (config.bucket().restore() && !Files.exists(layout.metadataFile())) {
-                BucketHistory.restoreHome(objectStore, layout, config.bucket().env());
-            }
         }
         this.store = MetadataStore.open(layout.metadataFile());
         this.computes = new Computes(runtime, layout, store, clock, config.sizing(), identities, config.history().archiveTimeout());

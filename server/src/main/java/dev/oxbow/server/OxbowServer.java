@@ -63,7 +63,7 @@ public final class OxbowServer implements AutoCloseable {
     /**
      * {@code --restore} into an empty home, before the home's id is read: the id comes back with the home's secrets, so the
      * restored home adopts its projects' OS users where they survived (the same machine) instead of refusing them as another
-     * home's. The control plane's own restore step then finds the metadata in place.
+     * home's. The control plane finds the metadata in place.
      */
     private static void restoreFromBucket(ControlPlaneConfig cp) throws IOException {
         if (!cp.bucket().enabled() || !cp.bucket().restore() || Files.exists(cp.layout().metadataFile())) {
