@@ -1,9 +1,15 @@
 package dev.oxbow.storage;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -21,9 +27,9 @@ import java.util.stream.Stream;
  * Only staged notes this recovery's own command wrote are trusted: {@link #clear} removes the directory before the
  * recovery starts (a copied data directory may hold another one's) and after it ends. A segment that happens to be in
  * pg_wal already (the snapshot's own last, maybe partial, segment) is never used unstaged: the archive's wins, as
- * without prefetching. A background decompression still running when the recovery ends may leave a note after the
- * clear and a complete segment of the source's timeline (marked {@code .done}, so a checkpoint removes it) in pg_wal;
- * segments appear there only by rename, never half written.
+ * without prefetching. A background decompression still running when the recovery ends may have left a complete
+ * segment of the source's timeline (marked {@code .done}, so a checkpoint removes it) in pg_wal before the clear, never
+ * a note after it (the clear renames the directory away first); segments appear there only by rename, never half written.
  */
 public final class WalPrefetch {
     /** In pg_wal (so a rename into pg_wal stays on one file system): claims and staged notes, one per segment. */
@@ -56,15 +62,42 @@ public final class WalPrefetch {
         return script.replace("%", "%%").replace("{F}", "%f").replace("{P}", "%p");
     }
 
-    /** Removes the claims and staged notes in {@code dataDir} (the staged segments themselves are ordinary WAL). */
+    /**
+     * Removes the claims and staged notes in {@code dataDir} (the staged segments themselves are ordinary WAL). The
+     * directory is first renamed away, so a background decompression still running cannot add a file to it while it is
+     * walked (its next claim or output then fails for want of the directory: nothing more is staged).
+     */
     public static void clear(Path dataDir) throws IOException {
         Path dir = dataDir.resolve(DIR);
-        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Path walDir = dir.getParent();
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.move(dir, walDir.resolve(CLEARED + UUID.randomUUID()), StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (!Files.isDirectory(walDir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        // this clear's own and any an interrupted clear left
+        try (DirectoryStream<Path> cleared = Files.newDirectoryStream(walDir, CLEARED + "*")) {
+            for (Path old : cleared) {
+                deleteTree(old);
+            }
+        }
+    }
+
+    private static final String CLEARED = "oxbow-prefetch.cleared-";
+
+    private static void deleteTree(Path root) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+                return;
+            } catch (DirectoryNotEmptyException | UncheckedIOException e) {
+                // a decompression that had opened its output before the rename finished writing it there
+                if (attempt == 3) {
+                    throw e;
+                }
             }
         }
     }

@@ -58,6 +58,35 @@ class WalPrefetchTest {
     }
 
     @Test
+    void aClearWhileBackgroundDecompressionsStillWriteNotesSucceedsAndLeavesNoDirectory() throws Exception {
+        for (int round = 0; round < 50; round++) {
+            Path notes = Files.createDirectories(data.resolve(WalPrefetch.DIR));
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                // what a background decompression does: files in the directory, never the directory itself
+                for (int i = 0; !stop.get(); i++) {
+                    try {
+                        Files.createFile(notes.resolve(i + ".staged"));
+                    } catch (java.io.IOException gone) {
+                        Thread.onSpinWait();
+                    }
+                }
+            });
+            try {
+                Thread.sleep(1);
+                WalPrefetch.clear(data);
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(notes).doesNotExist();
+            try (var left = Files.list(data.resolve("pg_wal"))) {
+                assertThat(left.map(p -> p.getFileName().toString())).containsExactly("archive_status");
+            }
+        }
+    }
+
+    @Test
     void pastTheLastSegmentOfALogFileTheNextLogFollows() throws Exception {
         archiveSegment(name(0, 0x3FE));
         archiveSegment(name(0, 0x3FF));
