@@ -20,10 +20,13 @@ import java.util.Map;
  * {@code -c 8}, {@code -c 64} and a new connection per transaction ({@code -C -c 2}); rounds interleaved. Also through
  * the proxy's pooled host ({@code <uid>-pooler}: the proxy in front of the endpoint's own PgBouncer), which like the peer
  * PgBouncer reuses server connections, so its {@code -C} row is the like-for-like one against PgBouncer-TLS.
- * Usage: {@code RelayBench [seconds] [rounds] [cu]}.
+ * Prints the CPU per transaction of the server's JVM, its proxy event loops and the PgBouncers beside the tps.
+ * Usage: {@code RelayBench [seconds] [rounds] [cu] [modes, e.g. c8,c64,C]}.
  */
 public final class RelayBench {
     private static final String USER = "admin@oxbow.local";
+    /** The proxy's event-loop threads (named in ProxyServer). */
+    private static final String PROXY_LOOPS = "oxbow-proxy-loop";
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -59,26 +62,50 @@ public final class RelayBench {
                 bouncer = startPeer(binary.get().path(), pooler, socketDir, Files.createTempDirectory("oxbow-relaybench-pgbouncer-"), port);
                 bouncerTls = "host=127.0.0.1 port=" + port + " dbname=databricks_postgres user=" + USER + " sslmode=require";
             }
+            long bouncerPid = bouncer == null ? -1 : bouncer.pid();
+            long poolerPid = cp.computes().runtime().awaitPooler(uid, Duration.ofSeconds(30)).map(RunningPooler::pid).orElse(-1L);
+            long jvmPid = ProcessHandle.current().pid();
             try {
                 String[] names = {"socket", "proxy", "pgbouncer-tls", "pooled"};
                 String[] conns = {socket, proxied, bouncerTls, bouncerTls == null ? null : pooledProxied};
                 List<Map<String, String>> envs = List.of(Map.of(), token, Map.of(), token);
-                String[][] modes = {{"-c", "8"}, {"-c", "64"}, {"-C", "-c", "2"}};
+                String[][] modes = selectModes(args.length > 3 ? args[3] : "c8,c64,C");
                 double[][] tps = new double[modes.length][names.length];
+                // CPU of the door per transaction (µs): [mode][target][0 the server's JVM, 1 its proxy loops, 2 the peer PgBouncer,
+                // 3 the pooled host's PgBouncer], summed over rounds and divided by the rounds' transactions
+                long[][][] cpu = new long[modes.length][names.length][4];
+                long[][] txns = new long[modes.length][names.length];
                 for (int r = 0; r < rounds; r++) {
                     for (int m = 0; m < modes.length; m++) {
                         for (int n = 0; n < names.length; n++) {
                             if (conns[n] != null) {
-                                tps[m][n] += pgbench(envs.get(n), conns[n], seconds, modes[m]) / rounds;
+                                long[] before = {CpuMeter.processNanos(jvmPid), CpuMeter.threadNanos(PROXY_LOOPS),
+                                        CpuMeter.processNanos(bouncerPid), CpuMeter.processNanos(poolerPid)};
+                                Pgbench run = pgbench(envs.get(n), conns[n], seconds, modes[m]);
+                                long[] after = {CpuMeter.processNanos(jvmPid), CpuMeter.threadNanos(PROXY_LOOPS),
+                                        CpuMeter.processNanos(bouncerPid), CpuMeter.processNanos(poolerPid)};
+                                for (int k = 0; k < 4; k++) {
+                                    cpu[m][n][k] += after[k] - before[k];
+                                }
+                                txns[m][n] += run.transactions();
+                                tps[m][n] += run.tps() / rounds;
                             }
                         }
                     }
                 }
+                System.out.printf("load average during the run: %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
                 for (int m = 0; m < modes.length; m++) {
                     System.out.printf("compute %.2g CU, pgbench -S %s (%d x %d s, interleaved): socket %.0f tps, proxy %.0f tps, pgbouncer-tls %.0f tps,"
                                     + " pooled host %.0f tps; proxy/pgbouncer-tls %.2f, proxy/socket %.2f, pooled/pgbouncer-tls %.2f, pooled/socket %.2f%n",
                             cu, String.join(" ", modes[m]), rounds, seconds, tps[m][0], tps[m][1], tps[m][2], tps[m][3],
                             tps[m][1] / tps[m][2], tps[m][1] / tps[m][0], tps[m][3] / tps[m][2], tps[m][3] / tps[m][0]);
+                    System.out.printf("  CPU per transaction (µs): server JVM during socket %.1f (its background), during proxy %.1f"
+                                    + " (proxy event loops %.1f); peer PgBouncer during pgbouncer-tls %.1f; during pooled host: server JVM %.1f"
+                                    + " (loops %.1f) + the endpoint's PgBouncer %.1f; proxy loops/PgBouncer-TLS %.2f%n",
+                            perTxn(cpu[m][0][0], txns[m][0]), perTxn(cpu[m][1][0], txns[m][1]), perTxn(cpu[m][1][1], txns[m][1]),
+                            perTxn(cpu[m][2][2], txns[m][2]), perTxn(cpu[m][3][0], txns[m][3]), perTxn(cpu[m][3][1], txns[m][3]),
+                            perTxn(cpu[m][3][3], txns[m][3]),
+                            perTxn(cpu[m][1][1], txns[m][1]) / perTxn(cpu[m][2][2], txns[m][2]));
                 }
             } finally {
                 if (bouncer != null) {
@@ -154,11 +181,29 @@ public final class RelayBench {
         }
     }
 
-    static double pgbench(Map<String, String> env, String conn, int seconds, String... mode) throws Exception {
+    /** What one pgbench round did. */
+    record Pgbench(double tps, long transactions) {}
+
+    static Pgbench pgbench(Map<String, String> env, String conn, int seconds, String... mode) throws Exception {
         List<String> command = new ArrayList<>(List.of("pgbench", "-S", "-n", "-j", "2", "-T", Integer.toString(seconds)));
         command.addAll(List.of(mode));
         command.add(conn);
         String out = BenchApi.run(env, command.toArray(String[]::new));
-        return BenchApi.tps(out);
+        java.util.regex.Matcher done = java.util.regex.Pattern.compile("number of transactions actually processed: ([0-9]+)").matcher(out);
+        return new Pgbench(BenchApi.tps(out), done.find() ? Long.parseLong(done.group(1)) : 0);
+    }
+
+    private static double perTxn(long nanos, long transactions) {
+        return transactions == 0 ? Double.NaN : nanos / 1000.0 / transactions;
+    }
+
+    /** "c8,c64,C": pgbench -c 8, -c 64, and -C -c 2 (a new connection per transaction). */
+    private static String[][] selectModes(String list) {
+        return java.util.Arrays.stream(list.split(",")).map(String::trim).map(m -> switch (m) {
+            case "c8" -> new String[]{"-c", "8"};
+            case "c64" -> new String[]{"-c", "64"};
+            case "C" -> new String[]{"-C", "-c", "2"};
+            default -> throw new IllegalArgumentException("unknown mode " + m + " (c8, c64, C)");
+        }).toArray(String[][]::new);
     }
 }
