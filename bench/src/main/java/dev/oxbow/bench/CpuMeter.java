@@ -28,6 +28,41 @@ final class CpuMeter {
         }
     }
 
+    /** Bytes allocated on the Java heap so far by this JVM's live threads named {@code prefix}…. */
+    static long threadAllocatedBytes(String prefix) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(prefix)) {
+                sum += Math.max(0, mx.getThreadAllocatedBytes(t.threadId()));
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * CPU so far of each group of this process's threads, by their kernel name with digits dropped ("C2 CompilerThre",
+     * "GC Thread#", "oxbow-proxy-loo"): shows the JVM's own threads (JIT, GC), which {@link #threadNanos} cannot see.
+     */
+    static java.util.Map<String, Long> threadGroupNanos() {
+        java.util.Map<String, Long> groups = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    groups.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * NANOS_PER_TICK, Long::sum);
+                } catch (java.io.IOException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException e) {
+            return groups;
+        }
+        return groups;
+    }
+
     /** CPU of this JVM's live threads named {@code prefix}…, in nanoseconds. */
     static long threadNanos(String prefix) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();

@@ -21,7 +21,8 @@ import java.util.Map;
  * the proxy's pooled host ({@code <uid>-pooler}: the proxy in front of the endpoint's own PgBouncer), which like the peer
  * PgBouncer reuses server connections, so its {@code -C} row is the like-for-like one against PgBouncer-TLS.
  * Prints the CPU per transaction of the server's JVM, its proxy event loops and the PgBouncers beside the tps.
- * Usage: {@code RelayBench [seconds] [rounds] [cu] [modes, e.g. c8,c64,C]}.
+ * Usage: {@code RelayBench [seconds] [rounds] [cu] [modes, e.g. c8,c64,C] [targets, e.g. proxy,pgbouncer-tls]}; with
+ * {@code -Drelaybench.profile=proxy} (and async-profiler) the first round of that target is profiled.
  */
 public final class RelayBench {
     private static final String USER = "admin@oxbow.local";
@@ -71,21 +72,43 @@ public final class RelayBench {
                 List<Map<String, String>> envs = List.of(Map.of(), token, Map.of(), token);
                 String[][] modes = selectModes(args.length > 3 ? args[3] : "c8,c64,C");
                 double[][] tps = new double[modes.length][names.length];
+                List<String> targets = List.of((args.length > 4 ? args[4] : String.join(",", names)).split(","));
                 // CPU of the door per transaction (µs): [mode][target][0 the server's JVM, 1 its proxy loops, 2 the peer PgBouncer,
                 // 3 the pooled host's PgBouncer], summed over rounds and divided by the rounds' transactions
                 long[][][] cpu = new long[modes.length][names.length][4];
                 long[][] txns = new long[modes.length][names.length];
+                // warm up every door first: the proxy's JIT compiles its relay path in its first seconds, which would
+                // otherwise be counted against whichever round comes first (C2 threads were a third of a cold round's CPU)
+                for (int n = 0; n < names.length; n++) {
+                    if (conns[n] != null && targets.contains(names[n])) {
+                        pgbench(envs.get(n), conns[n], Math.min(5, seconds), "-c", "8");
+                    }
+                }
                 for (int r = 0; r < rounds; r++) {
                     for (int m = 0; m < modes.length; m++) {
                         for (int n = 0; n < names.length; n++) {
-                            if (conns[n] != null) {
+                            if (conns[n] != null && targets.contains(names[n])) {
+                                boolean profiled = r == 0 && m == 0 && names[n].equals(System.getProperty("relaybench.profile"));
+                                if (profiled) {
+                                    profiler("start,event=" + System.getProperty("relaybench.profile.event", "cpu,interval=1ms") + ",threads");
+                                }
+                                var groupsBefore = CpuMeter.threadGroupNanos();
+                                long allocatedBefore = CpuMeter.threadAllocatedBytes(PROXY_LOOPS);
                                 long[] before = {CpuMeter.processNanos(jvmPid), CpuMeter.threadNanos(PROXY_LOOPS),
                                         CpuMeter.processNanos(bouncerPid), CpuMeter.processNanos(poolerPid)};
                                 Pgbench run = pgbench(envs.get(n), conns[n], seconds, modes[m]);
                                 long[] after = {CpuMeter.processNanos(jvmPid), CpuMeter.threadNanos(PROXY_LOOPS),
                                         CpuMeter.processNanos(bouncerPid), CpuMeter.processNanos(poolerPid)};
+                                long allocated = CpuMeter.threadAllocatedBytes(PROXY_LOOPS) - allocatedBefore;
+                                if (n == 1 || n == 3) {
+                                    threadsOfRound(names[n] + " " + String.join(" ", modes[m]), groupsBefore, CpuMeter.threadGroupNanos(),
+                                            run.transactions(), allocated);
+                                }
                                 for (int k = 0; k < 4; k++) {
                                     cpu[m][n][k] += after[k] - before[k];
+                                }
+                                if (profiled) {
+                                    profiler("stop,collapsed,file=" + System.getProperty("relaybench.profile.out", "relay-profile.collapsed"));
                                 }
                                 txns[m][n] += run.transactions();
                                 tps[m][n] += run.tps() / rounds;
@@ -191,6 +214,26 @@ public final class RelayBench {
         String out = BenchApi.run(env, command.toArray(String[]::new));
         java.util.regex.Matcher done = java.util.regex.Pattern.compile("number of transactions actually processed: ([0-9]+)").matcher(out);
         return new Pgbench(BenchApi.tps(out), done.find() ? Long.parseLong(done.group(1)) : 0);
+    }
+
+    /**
+     * A command to async-profiler (its jar on the class path, {@code -Drelaybench.profile.lib} naming its native library):
+     * the profile of one round, for finding where the proxy's CPU per message goes.
+     */
+    private static void profiler(String command) throws Exception {
+        Class<?> type = Class.forName("one.profiler.AsyncProfiler");
+        Object profiler = type.getMethod("getInstance", String.class).invoke(null, System.getProperty("relaybench.profile.lib"));
+        System.out.println("profiler: " + type.getMethod("execute", String.class).invoke(profiler, command).toString().trim());
+    }
+
+    /** Which of the server JVM's threads spent the CPU of a round through the proxy, per transaction, and what its loops allocated. */
+    private static void threadsOfRound(String round, Map<String, Long> before, Map<String, Long> after, long transactions, long loopBytes) {
+        StringBuilder line = new StringBuilder("  server JVM threads during " + round + " (µs/txn):");
+        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                .forEach(e -> line.append(String.format(" %s %.1f;", e.getKey(), perTxn(e.getValue(), transactions))));
+        line.append(String.format(" loops allocated %.0f B/txn", transactions == 0 ? Double.NaN : (double) loopBytes / transactions));
+        System.out.println(line);
     }
 
     private static double perTxn(long nanos, long transactions) {
