@@ -55,14 +55,34 @@ public final class PooledScaleBench {
             Process idle = pgbench(work, cred, conn, "-c", Integer.toString(clients), "-j", Integer.toString(threads), "-t", "1",
                     "-f", "idle.sql");
             long connectStart = System.nanoTime();
-            // every idle client holds two descriptors of this process: its TCP connection and the one to its pooler
-            while (openDescriptors() < before.descriptors + 2L * clients && idle.isAlive()) {
+            // every idle client holds two descriptors of this process: its TCP connection and the one to its pooler;
+            // give up once nothing new connected for 30 s (at the descriptor limit the rest wait in the listen backlog)
+            long grown = System.nanoTime();
+            long seen = 0;
+            while (openDescriptors() < before.descriptors + 2L * clients && idle.isAlive()
+                    && System.nanoTime() - grown < TimeUnit.SECONDS.toNanos(30)) {
+                long now = openDescriptors();
+                if (now > seen) {
+                    seen = now;
+                    grown = System.nanoTime();
+                }
                 Thread.sleep(200);
             }
             double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
             Thread.sleep(2000);
             Memory during = Memory.now();
-            int connected = (int) ((during.descriptors - before.descriptors) / 2);
+            // counted apart from the descriptors: the clients' TCP connections the proxy holds
+            if (!idle.isAlive()) {
+                System.out.println("the idle clients' pgbench ended early:\n" + new String(idle.getInputStream().readAllBytes()).lines()
+                        .limit(10).reduce("", (a, b) -> a + b + "\n"));
+            }
+            int connected = (int) established(server.pgPort());
+            long[] limit = openFilesLimit();
+            System.out.printf("open files of the server's process: soft limit %d, hard limit %d; %d open before the clients, %d with"
+                            + " %d clients connected: %.2f descriptors per pooled client, so at most ~%d clients under the hard limit%n",
+                    limit[0], limit[1], before.descriptors, during.descriptors, connected,
+                    (during.descriptors - before.descriptors) / (double) Math.max(1, connected),
+                    connected == 0 ? 0 : (limit[1] - before.descriptors) * connected / (during.descriptors - before.descriptors));
             idle.destroy();
             idle.waitFor();
             System.out.printf("pooled host, %d idle clients connected (of %d) in %.1f s: per idle client connection %.1f KiB heap (after GC)"
@@ -71,6 +91,11 @@ public final class PooledScaleBench {
                     (during.direct - before.direct) / 1024.0 / connected, (during.rss - before.rss) / 1024.0 / connected,
                     before.rss / 1048576.0, during.rss / 1048576.0);
 
+            if (connected < clients) {
+                System.out.printf("pooled host: only %d of %d clients connected (%d descriptors open, hard limit %d): the loop round is"
+                        + " skipped%n", connected, clients, during.descriptors, limit[1]);
+                return;
+            }
             // pgbench's -T counts from before its clients connect: give the connecting its measured time on top
             int total = seconds + (int) Math.ceil(connectSeconds * 1.5);
             Process load = pgbench(work, cred, conn, "-c", Integer.toString(clients), "-j", Integer.toString(threads), "-T",
@@ -119,6 +144,32 @@ public final class PooledScaleBench {
     private static String grep(String text, String regex) {
         Matcher m = Pattern.compile(regex).matcher(text);
         return m.find() ? (m.groupCount() > 0 ? m.group(1) : m.group()) : "-";
+    }
+
+    /** Established TCP connections whose local port is {@code port} (the proxy's side of its clients' connections). */
+    private static long established(int port) throws Exception {
+        String local = String.format(":%04X ", port);
+        long n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path file = Path.of(table);
+            if (Files.exists(file)) {
+                // columns: sl local_address rem_address st ...; state 01 is ESTABLISHED
+                n += Files.readAllLines(file).stream().skip(1).map(String::trim).map(l -> l.split("\\s+"))
+                        .filter(f -> f.length > 3 && (f[1] + " ").endsWith(local) && f[3].equals("01")).count();
+            }
+        }
+        return n;
+    }
+
+    /** This process's soft and hard limit on open files. */
+    private static long[] openFilesLimit() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) {
+                String[] f = line.substring("Max open files".length()).trim().split("\\s+");
+                return new long[]{Long.parseLong(f[0]), Long.parseLong(f[1])};
+            }
+        }
+        return new long[]{-1, -1};
     }
 
     private static long openDescriptors() throws Exception {
