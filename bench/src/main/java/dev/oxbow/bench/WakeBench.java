@@ -8,6 +8,8 @@ import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,78 +20,179 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The wake (IDLE → the server accepts connections, server side) of the default endpoint (4 CU max) with the huge-page
- * pool reserved and with it emptied, the two interleaved wake by wake so both see the same load; first on an empty
- * database, then after {@code pgbench -i -s <scale>} (130: ~2 GB). Each wake's {@code huge_pages_status} is read
- * after it, so a figure counts only wakes that really had (or lacked) huge pages.
- * Usage: {@code WakeBench [wakes] [pgbench-scale]}; as root (it sets vm.nr_hugepages, and puts the value back).
+ * The wake (IDLE → the server accepts connections, server side) of the default endpoint (4 CU max) with huge pages
+ * available and with every available one held by another process ({@link PoolHolder}), the two interleaved wake by wake so both see the same load; first on the database
+ * as it is, then after {@code pgbench -i -s <scale>} (130: ~2 GB) unless it has the pgbench tables already. Each
+ * wake's {@code huge_pages_status} is read after it, so a figure counts only wakes that really had (or lacked) huge
+ * pages; beside the wall-clock figures, which a loaded machine makes noisy, the page faults and CPU time of the new
+ * server's processes (postmaster, its live children, the exited startup process), which load does not change.
+ * Usage: {@code WakeBench [wakes] [pgbench-scale] [home]}; a {@code home} given is kept, and a second run on it reuses
+ * its database. As root: it reserves scripts/setup's default pool if vm.nr_hugepages is smaller, and puts the value
+ * found back at the end; needs python3 (the holder).
  */
 public final class WakeBench {
     private static final Path NR_HUGEPAGES = Path.of("/proc/sys/vm/nr_hugepages");
     /** What scripts/setup reserves by default: 4 computes of the default size. */
     private static final long SETUP_DEFAULT_PAGES = 356;
+    /** USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+    private static final double MS_PER_TICK = 10;
 
     public static void main(String[] args) throws Exception {
         int wakes = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int scale = args.length > 1 ? Integer.parseInt(args[1]) : 130;
-        long saved = Long.parseLong(Files.readString(NR_HUGEPAGES).strip());
-        long reserved = saved > 0 ? saved : SETUP_DEFAULT_PAGES;
+        Path home = args.length > 2 ? Path.of(args[2])
+                : Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-wakebench-");
         if (!Files.isWritable(NR_HUGEPAGES)) {
             System.out.println("vm.nr_hugepages is not writable here (run as root): nothing to compare");
             return;
         }
-        Path home = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "oxbow-wakebench-");
+        long saved = Long.parseLong(sysctl(NR_HUGEPAGES));
+        long reserved = Math.max(saved, SETUP_DEFAULT_PAGES);
+        Files.writeString(NR_HUGEPAGES, Long.toString(reserved)); // as scripts/setup would; put back at the end
+        Path made = home.resolve("wakebench-project-made");
+        boolean reused = Files.exists(made);
         Path pg = Path.of(System.getProperty("java.io.tmpdir"), "oxbow-test-pg");
         try (OxbowServer server = OxbowServer.start(ServerConfig.defaults(home).withApiPort(0).withPg("127.0.0.1", 0).withPgBinaries(pg))) {
             BenchApi api = new BenchApi(server.baseUrl(), server.adminToken());
-            BenchEndpoint ep = BenchEndpoint.create(server, api, null);
+            BenchEndpoint ep = reused ? BenchEndpoint.existing(server, api) : BenchEndpoint.create(server, api, null);
+            Files.writeString(made, "");
             ControlPlane cp = server.controlPlane();
-            System.out.printf("huge-page pool: %d pages reserved (vm.nr_hugepages was %d), %s%n", reserved, saved, HugePages.read().orElseThrow());
-            compare(cp, ep, wakes, reserved, "empty database");
-            long t0 = System.nanoTime();
-            // server-side generation, no vacuum: the size is what counts here, not the statistics
-            BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-I", "dtGp", "-s", Integer.toString(scale), "-h", ep.socketDir().toString(),
-                    "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
-            String size = sql(ep, "SELECT pg_size_pretty(pg_database_size('databricks_postgres'))");
-            System.out.printf("pgbench -i -s %d: %s in %.0f s%n", scale, size, (System.nanoTime() - t0) / 1e9);
-            sql(ep, "CHECKPOINT");
-            compare(cp, ep, wakes, reserved, size + " database");
+            System.out.printf("home %s (%s); vm.nr_hugepages was %d, now %d; %s%n", home,
+                    reused ? "reused" : "new", saved, reserved, HugePages.read().orElseThrow());
+            compare(cp, ep, wakes);
+            if (sql(ep, "SELECT to_regclass('public.pgbench_accounts') IS NULL").equals("t")) {
+                long t0 = System.nanoTime();
+                // server-side generation, no vacuum: the size is what counts here, not the statistics
+                BenchApi.run(Map.of(), "pgbench", "-i", "-q", "-I", "dtGp", "-s", Integer.toString(scale), "-h", ep.socketDir().toString(),
+                        "-U", Defaults.SYSTEM_ROLE, "databricks_postgres");
+                System.out.printf("pgbench -i -s %d in %.0f s%n", scale, (System.nanoTime() - t0) / 1e9);
+                sql(ep, "CHECKPOINT");
+                compare(cp, ep, wakes);
+            }
         } finally {
             Files.writeString(NR_HUGEPAGES, Long.toString(saved));
         }
     }
 
-    private static void compare(ControlPlane cp, BenchEndpoint ep, int wakes, long reserved, String what) throws Exception {
+    /** The figures of one wake. */
+    private record Wake(double ms, boolean hugePages, long faults, double cpuMs) { }
+
+    private static void compare(ControlPlane cp, BenchEndpoint ep, int wakes) throws Exception {
+        String size = sql(ep, "SELECT pg_size_pretty(pg_database_size('databricks_postgres'))");
         String loadBefore = load();
-        List<Double> with = new ArrayList<>();
-        List<Double> without = new ArrayList<>();
-        int withOn = 0;
-        int withoutOn = 0;
+        List<Wake> with = new ArrayList<>();
+        List<Wake> without = new ArrayList<>();
+        Path dataDir = dataDir(cp);
+        // a wake not counted: the first touch of pages the pool just got, and of the database's files, is not a wake's
+        QuickBench.suspend(cp, BenchEndpoint.NAME);
+        cp.activity().acquire(ep.uid()).get(60, TimeUnit.SECONDS);
+        cp.activity().release(ep.uid());
         for (int i = 0; i < 2 * wakes; i++) {
             boolean pool = i % 2 == 0;
-            Files.writeString(NR_HUGEPAGES, pool ? Long.toString(reserved) : "0");
             QuickBench.suspend(cp, BenchEndpoint.NAME);
+            PoolHolder holder = pool ? null : PoolHolder.holdAll();
             long t0 = System.nanoTime();
             cp.activity().acquire(ep.uid()).get(60, TimeUnit.SECONDS);
             double ms = (System.nanoTime() - t0) / 1e6;
             try {
+                if (holder != null) {
+                    holder.close();
+                }
+                double[] usage = usage(Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip()));
                 boolean on = "on".equals(sql(ep, "SHOW huge_pages_status"));
-                (pool ? with : without).add(ms);
-                withOn += pool && on ? 1 : 0;
-                withoutOn += !pool && on ? 1 : 0;
+                (pool ? with : without).add(new Wake(ms, on, (long) usage[0], usage[1]));
             } finally {
                 cp.activity().release(ep.uid());
             }
         }
-        Files.writeString(NR_HUGEPAGES, Long.toString(reserved));
-        double p50With = ControlPlaneBench.pct(with, 50);
-        double p50Without = ControlPlaneBench.pct(without, 50);
-        System.out.printf("%s, load average %s -> %s:%n", what, loadBefore, load());
-        System.out.printf("  wake with huge pages    p50 %4.0f ms  p99 %4.0f ms  (n=%d, %d of them mapped huge pages)%n",
-                p50With, ControlPlaneBench.pct(with, 99), with.size(), withOn);
-        System.out.printf("  wake without (4 kB)     p50 %4.0f ms  p99 %4.0f ms  (n=%d, %d of them mapped huge pages)%n",
-                p50Without, ControlPlaneBench.pct(without, 99), without.size(), withoutOn);
-        System.out.printf("  ratio with / without    p50 %.2f%n", p50With / p50Without);
+        System.out.printf("database %s, load average %s -> %s:%n", size, loadBefore, load());
+        print("with huge pages", with);
+        print("without (4 kB pages)", without);
+        System.out.printf("  ratio with / without: wake p50 %.2f, page faults %.2f, CPU %.2f%n",
+                p50(with, Wake::ms) / p50(without, Wake::ms), p50(with, w -> w.faults()) / p50(without, w -> w.faults()),
+                p50(with, Wake::cpuMs) / p50(without, Wake::cpuMs));
+    }
+
+    private static void print(String what, List<Wake> wakes) {
+        System.out.printf("  %-22s wake p50 %4.0f ms  p99 %4.0f ms | page faults p50 %6.0f | CPU p50 %3.0f ms | n=%d, %d mapped huge pages%n",
+                what, p50(wakes, Wake::ms), ControlPlaneBench.pct(wakes.stream().map(Wake::ms).toList(), 99),
+                p50(wakes, w -> w.faults()), p50(wakes, Wake::cpuMs), wakes.size(), wakes.stream().filter(Wake::hugePages).count());
+    }
+
+    private static double p50(List<Wake> wakes, java.util.function.ToDoubleFunction<Wake> f) {
+        return ControlPlaneBench.pct(wakes.stream().map(w -> f.applyAsDouble(w)).toList(), 50);
+    }
+
+    /**
+     * Minor page faults and CPU time (ms) of a postmaster: its own, its reaped children's (the startup process) and its
+     * live children's (checkpointer, walwriter, …), read from /proc just after the start. Live processes' CPU comes from
+     * schedstat (nanoseconds: stat's 10 ms ticks would round a dozen small processes away), reaped ones' from stat.
+     */
+    private static double[] usage(long postmaster) throws IOException {
+        double[] sum = new double[2];
+        add(sum, postmaster, true);
+        String children = Files.readString(Path.of("/proc", Long.toString(postmaster), "task", Long.toString(postmaster), "children")).strip();
+        for (String child : children.isEmpty() ? new String[0] : children.split(" ")) {
+            try {
+                add(sum, Long.parseLong(child), false);
+            } catch (IOException gone) {
+                // exited meanwhile: counted in the postmaster's reaped children once it is waited for
+            }
+        }
+        return sum;
+    }
+
+    private static void add(double[] sum, long pid, boolean withReaped) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3 (state)
+        sum[0] += Long.parseLong(f[7]) + (withReaped ? Long.parseLong(f[8]) : 0); // minflt, cminflt
+        sum[1] += Long.parseLong(Files.readString(Path.of("/proc", Long.toString(pid), "schedstat")).split(" ")[0]) / 1e6
+                + (withReaped ? (Long.parseLong(f[13]) + Long.parseLong(f[14])) * MS_PER_TICK : 0); // cutime, cstime
+    }
+
+    private static Path dataDir(ControlPlane cp) {
+        var ep = cp.store().endpoints().get(BenchEndpoint.NAME).orElseThrow();
+        var branch = cp.store().branches().get(ep.parentName()).orElseThrow();
+        var project = cp.store().projects().get(dev.oxbow.metadata.Project.nameOf(ep.projectId())).orElseThrow();
+        return cp.config().layout().dataDir(project, branch, ep);
+    }
+
+    /**
+     * Holds every huge page still available (mapped, not touched: promised to it) for a "without" wake, so the pool
+     * itself stays as it is. Emptying and refilling the pool instead hands the next wake pages the machine never used,
+     * whose first touch costs more (on this VM the "with" wakes then took more CPU than the "without" ones).
+     */
+    private record PoolHolder(Process process) implements AutoCloseable {
+        private static final String SCRIPT = "import mmap, sys\n"
+                + "held = []\n"
+                + "while True:\n"
+                + "    try: held.append(mmap.mmap(-1, 2 << 20, flags=mmap.MAP_SHARED | getattr(mmap, 'MAP_HUGETLB', 0x40000)))\n"
+                + "    except OSError: break\n"
+                + "print(len(held), flush=True)\n"
+                + "sys.stdin.read()\n";
+
+        static PoolHolder holdAll() throws IOException {
+            Process p = new ProcessBuilder("python3", "-c", SCRIPT).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            new String(p.getInputStream().readNBytes(1)); // the count's first digit: every page is held
+            return new PoolHolder(p);
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.getOutputStream().close();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A sysctl's value: read in one call, since /proc/sys answers a read past the first byte with end-of-file. */
+    private static String sysctl(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(256), StandardCharsets.US_ASCII).strip();
+        }
     }
 
     private static String sql(BenchEndpoint ep, String query) throws Exception {
@@ -106,7 +209,6 @@ public final class WakeBench {
     }
 
     private static String load() throws IOException {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return f[0];
+        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     }
 }
