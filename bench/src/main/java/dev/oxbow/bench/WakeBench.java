@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * pages; beside the wall-clock figures, which a loaded machine makes noisy, the page faults and CPU time of the new
  * server's processes (postmaster, its live children, the exited startup process), which load does not change.
  * Usage: {@code WakeBench [wakes] [pgbench-scale] [home]}; a {@code home} given is kept, and a second run on it reuses
- * its database. As root: it reserves scripts/setup's default pool if vm.nr_hugepages is smaller, and puts the value
+ * its database (delete it afterwards: on plain-copy storage its snapshots grow by a full copy of the database each). As root: it reserves scripts/setup's default pool if vm.nr_hugepages is smaller, and puts the value
  * found back at the end; needs python3 (the holder).
  */
 public final class WakeBench {
