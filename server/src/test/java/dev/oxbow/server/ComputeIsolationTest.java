@@ -141,8 +141,9 @@ class ComputeIsolationTest {
         String lsn = Sql.column(t, A_PROD + "/endpoints/primary", "postgres", "SELECT pg_current_wal_lsn()::text").getFirst();
         Sql.exec(t, A_PROD + "/endpoints/primary", "databricks_postgres", "INSERT INTO marks VALUES (2)");
 
-        w.postgres().createEndpoint(new CreateEndpointRequest().setParent(A_PROD).setEndpointId("reader")
-                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_ONLY)))).waitForCompletion();
+        var reader = w.postgres().createEndpoint(new CreateEndpointRequest().setParent(A_PROD).setEndpointId("reader")
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_ONLY))));
+        SdkOperations.await(t, reader.getName(), reader::waitForCompletion);
         ReaperTest.awaitTrue(() -> Sql.column(t, A_PROD + "/endpoints/reader", "databricks_postgres", "SELECT count(*) FROM marks").equals(List.of("2")));
         assertThat(Sql.column(t, A_PROD + "/endpoints/primary", "postgres", "SELECT usename FROM pg_stat_replication"))
                 .as("the replica streams as the replication role, not as a superuser").containsExactly(PgConnections.REPLICATION_ROLE);
