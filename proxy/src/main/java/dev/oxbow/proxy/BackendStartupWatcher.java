@@ -16,10 +16,17 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
     }
 
     private final KeyIssuer issuer;
+    /** Runs once the compute's first reply (up to ReadyForQuery or an error) has gone on down the pipeline. */
+    private final Runnable onReady;
     private ByteBuf pending;
 
     BackendStartupWatcher(KeyIssuer issuer) {
+        this(issuer, () -> { });
+    }
+
+    BackendStartupWatcher(KeyIssuer issuer, Runnable onReady) {
         this.issuer = issuer;
+        this.onReady = onReady;
     }
 
     @Override
@@ -57,6 +64,7 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
             pending = null;
             ctx.pipeline().remove(this);
             ctx.fireChannelRead(all);
+            onReady.run();
         } else if (whole > 0) {
             ctx.fireChannelRead(pending.readBytes(whole)); // a copy: what stays is compacted below
             pending.discardReadBytes();
