@@ -91,7 +91,7 @@ public final class ConnectBench {
         List<String> kept = new ArrayList<>();
         for (String line : out.split("\n")) {
             String l = line.trim();
-            if (l.startsWith("Protocol") || l.startsWith("Cipher") || l.startsWith("Server Temp Key") || l.startsWith("Peer signature")
+            if (l.startsWith("New,") || l.startsWith("Protocol") || l.startsWith("Cipher") || l.startsWith("Server Temp Key") || l.startsWith("Peer signature")
                     || l.startsWith("Server public key") || l.contains("HelloRetryRequest") || l.contains("Certificate chain")
                     || l.matches("^\\d+ s:.*")) {
                 kept.add(l);

@@ -402,7 +402,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 ? server.connectDirect(ctx.channel(), new SpareBackends.Key(sessionsUid, socketDir, params), startupMessage, idle,
                         spare -> timeline.ready(target.endpointName(), false, spare))
                 : server.connectBackend(ctx.channel(), sessionsUid, socketDir, startupMessage, lease, idle,
-                        () -> timeline.ready(target.endpointName(), target.pooled(), false)))
+                        sqlState -> timeline.ready(target.endpointName(), target.pooled(), false)))
                 .addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client

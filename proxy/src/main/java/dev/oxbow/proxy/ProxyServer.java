@@ -35,6 +35,7 @@ public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
     /** How long a spare backend waits for the next login like the last one: a burst of connects, not a pool. */
     static final java.time.Duration SPARE_TIME_TO_LIVE = java.time.Duration.ofSeconds(10);
+    private static final String TOO_MANY_CONNECTIONS = "53300";
 
     private final ProxyConfig config;
     private final ProxyBackend backend;
@@ -185,7 +186,7 @@ public final class ProxyServer implements AutoCloseable {
      * {@code onReady} runs once the compute's ReadyForQuery (or error) went to the client.
      */
     ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage, PooledLease lease,
-                                 RelayIdleTimer idle, Runnable onReady) {
+                                 RelayIdleTimer idle, java.util.function.Consumer<String> onReady) {
         ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -213,7 +214,7 @@ public final class ProxyServer implements AutoCloseable {
         var spare = spares.take(loop, key);
         if (spare.isPresent()) {
             Channel ch = spare.get().channel();
-            relayBackend(ch, client, key.endpointUid(), key.socketDir(), null, idle, () -> onReady.accept(true));
+            relayBackend(ch, client, key.endpointUid(), key.socketDir(), null, idle, sqlState -> onReady.accept(true));
             loop.execute(() -> {
                 spare.get().handOver();
                 spares.prepare(loop, key, startupMessage);
@@ -221,9 +222,17 @@ public final class ProxyServer implements AutoCloseable {
             return ch.newSucceededFuture();
         }
         ByteBuf forSpare = startupMessage.retainedDuplicate();
-        ChannelFuture connect = connectBackend(client, key.endpointUid(), key.socketDir(), startupMessage, null, idle, () -> {
+        ChannelFuture connect = connectBackend(client, key.endpointUid(), key.socketDir(), startupMessage, null, idle, sqlState -> {
             onReady.accept(false);
-            spares.prepare(loop, key, forSpare);
+            if (sqlState == null) {
+                spares.prepare(loop, key, forSpare);
+                return;
+            }
+            forSpare.release();
+            if (TOO_MANY_CONNECTIONS.equals(sqlState)) {
+                // the spares count against max_connections and the role's CONNECTION LIMIT: free their slots for the retry
+                spares.closeAll(key.endpointUid());
+            }
         });
         connect.addListener(f -> {
             if (!f.isSuccess()) {
@@ -235,7 +244,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The handlers of a backend channel that serves {@code client}: key swap, then session end on suspend (direct) or pool lease, then the relay. */
     private void relayBackend(Channel ch, Channel client, String endpointUid, Path socketDir, PooledLease lease, RelayIdleTimer idle,
-                              Runnable onReady) {
+                              java.util.function.Consumer<String> onReady) {
         ch.pipeline().addLast("watch", new BackendStartupWatcher((pid, secret) -> {
             CancelKeys.Key key = cancelKeys.issue(socketDir, pid, secret);
             ch.closeFuture().addListener(f -> cancelKeys.remove(key));
