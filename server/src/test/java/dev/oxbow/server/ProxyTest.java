@@ -216,7 +216,8 @@ class ProxyTest {
     @Test
     void garbageAndAbruptDisconnectsLeaveTheProxyServing() throws Exception {
         Random random = new Random(42);
-        for (int i = 0; i < 2000; i++) {
+        // 1,000 random openings cover the decoder's paths (2,000 took 4-13 s of the suite; the spare-backend check took its place)
+        for (int i = 0; i < 1000; i++) {
             try (Socket s = new Socket("127.0.0.1", t.server().pgPort())) {
                 OutputStream out = s.getOutputStream();
                 byte[] junk = new byte[random.nextInt(64)];
