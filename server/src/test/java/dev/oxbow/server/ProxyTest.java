@@ -232,7 +232,17 @@ class ProxyTest {
                 // fine: the proxy may hang up first
             }
         }
-        assertThat(scalar(ProxyClients.jdbc(t, uid, USER, token(EP), "require"), "SELECT 1")).isEqualTo("1");
+        // the flood's last connections may still count as pending on the other event loop, so a login right after it can
+        // itself be pushed out by the per-address cap (as designed: the oldest pending connection of an address makes room);
+        // once the proxy has caught up it serves
+        String tok = token(EP);
+        ReaperTest.awaitTrue(() -> {
+            try {
+                return "1".equals(scalar(ProxyClients.jdbc(t, uid, USER, tok, "require"), "SELECT 1"));
+            } catch (PSQLException pushedOut) {
+                return false;
+            }
+        });
     }
 
     @Test
