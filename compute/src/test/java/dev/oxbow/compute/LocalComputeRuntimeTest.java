@@ -91,9 +91,11 @@ class LocalComputeRuntimeTest {
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         long pid = runtime.start(spec).pid();
         Connection idle = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER);
-        long start = System.nanoTime();
-        runtime.stop("ep-b"); // an open session must not delay a fast shutdown
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        runtime.stop("ep-b");
+        // an open session must not hold up the fast shutdown (a smart one would wait for it, and the stop would end in an
+        // immediate one): said by the server's log rather than by a stopwatch, which a loaded machine fails
+        assertThat(Files.readString(spec.logFile())).contains("received fast shutdown request", "database system is shut down")
+                .doesNotContain("immediate shutdown request");
         assertThat(idle.isValid(1)).isFalse();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
         assertThat(OsProcesses.withWorkingDirectory(spec.dataDir())).isEmpty();
@@ -140,7 +142,7 @@ class LocalComputeRuntimeTest {
         OsProcesses.signal(restarted.pid(), "KILL");
         assertThat(listener.next()).startsWith("degraded ep-c postgres crashed 2 times within 60 s");
         assertThat(runtime.find("ep-c")).isEmpty();
-        assertThat(OsProcesses.await(() -> OsProcesses.withWorkingDirectory(spec.dataDir()).isEmpty(), Duration.ofSeconds(5))).isTrue();
+        assertThat(OsProcesses.await(() -> OsProcesses.withWorkingDirectory(spec.dataDir()).isEmpty(), Duration.ofSeconds(60))).isTrue();
 
         // a degraded endpoint can be started again by hand
         assertThat(runtime.start(spec).pid()).isPositive();
@@ -152,16 +154,16 @@ class LocalComputeRuntimeTest {
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         Process orphan = startOutsideRuntime(spec);
         assertThat(OsProcesses.await(() -> PostmasterPid.read(spec.dataDir()).map(PostmasterPid::ready).orElse(false),
-                Duration.ofSeconds(20))).isTrue();
+                Duration.ofSeconds(60))).isTrue();
 
         runtime.stopOrphan(spec.dataDir());
-        assertThat(orphan.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(orphan.waitFor(60, TimeUnit.SECONDS)).isTrue(); // deadlines are bounds for a loaded machine, not speeds
         assertThat(OsProcesses.withWorkingDirectory(spec.dataDir())).isEmpty();
 
         // start() does the same on its own
         Process another = startOutsideRuntime(spec);
         assertThat(OsProcesses.await(() -> PostmasterPid.read(spec.dataDir()).map(p -> p.pid() == another.pid() && p.ready()).orElse(false),
-                Duration.ofSeconds(20))).isTrue();
+                Duration.ofSeconds(60))).isTrue();
         RunningCompute rc = runtime.start(spec);
         assertThat(another.isAlive()).isFalse();
         assertThat(rc.pid()).isNotEqualTo(another.pid());
