@@ -66,6 +66,7 @@ public final class QuickBench {
                 connectMs.add(msSince(t0));
             }
             figures.add(Figure.median("connect + first query, running endpoint (TLS, token)", connectMs, 10));
+            figures.add(libpqConnect(server.pgPort(), ep.path("status").path("hosts").path("host").asText(), cred, home));
             figures.addAll(connectParts(server, cp, epName, uid, cred, connects));
 
             List<Double> wakeMs = new ArrayList<>();
@@ -116,6 +117,20 @@ public final class QuickBench {
         for (Figure f : figures) {
             System.out.println(f.line());
         }
+    }
+
+    /**
+     * The same connect from libpq (OpenSSL's TLS client, as psql and most drivers use): {@code pgbench -C -c 1} running
+     * {@code SELECT 1} for 3 s, one connection at a time, so its "average connection time" is one connect's latency.
+     * pgjdbc's figure above adds the JDK's own TLS client (a new SSLContext per connection) and pgjdbc's set-up.
+     */
+    private static Figure libpqConnect(int port, String host, String token, Path home) throws Exception {
+        Path script = Files.writeString(home.resolve("select1.sql"), "SELECT 1;\n");
+        String out = BenchApi.run(Map.of("PGPASSWORD", token), "pgbench", "-n", "-C", "-c", "1", "-T", "3", "-f", script.toString(),
+                "host=" + host + " hostaddr=127.0.0.1 port=" + port + " dbname=databricks_postgres user=" + USER + " sslmode=require");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("average connection time = ([0-9.]+) ms").matcher(out);
+        return new Figure("  variant: whole connect, libpq (pgbench -C -c 1, 3 s)", "mean ms", m.find() ? Double.parseDouble(m.group(1))
+                : Double.NaN, 10, true);
     }
 
     /**

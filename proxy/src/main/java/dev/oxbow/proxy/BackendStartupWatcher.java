@@ -16,10 +16,20 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
     }
 
     private final KeyIssuer issuer;
+    /**
+     * Told once the compute's first reply (up to ReadyForQuery or an error) has gone on down the pipeline: null after
+     * ReadyForQuery, else the error's SQLSTATE (empty if it named none).
+     */
+    private final java.util.function.Consumer<String> onReady;
     private ByteBuf pending;
 
     BackendStartupWatcher(KeyIssuer issuer) {
+        this(issuer, sqlState -> { });
+    }
+
+    BackendStartupWatcher(KeyIssuer issuer, java.util.function.Consumer<String> onReady) {
         this.issuer = issuer;
+        this.onReady = onReady;
     }
 
     @Override
@@ -32,6 +42,7 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
         in.release();
         int whole = 0;
         boolean done = false;
+        String error = null;
         while (pending.readableBytes() - whole >= 5) {
             int start = pending.readerIndex() + whole;
             char type = (char) pending.getUnsignedByte(start);
@@ -46,6 +57,9 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
             if (type == 'K' && length == 12) {
                 pending.setInt(start + 9, issuer.clientSecret(pending.getInt(start + 5), pending.getInt(start + 9)));
             }
+            if (type == 'E') {
+                error = sqlState(pending, start + 5, start + 1 + length);
+            }
             whole += length + 1;
             if (type == 'Z' || type == 'E') {
                 done = true;
@@ -57,10 +71,28 @@ final class BackendStartupWatcher extends ChannelInboundHandlerAdapter {
             pending = null;
             ctx.pipeline().remove(this);
             ctx.fireChannelRead(all);
+            onReady.accept(error);
         } else if (whole > 0) {
             ctx.fireChannelRead(pending.readBytes(whole)); // a copy: what stays is compacted below
             pending.discardReadBytes();
         }
+    }
+
+    /** The 'C' field of an ErrorResponse whose fields lie in [from, to), or "" if it has none. */
+    private static String sqlState(ByteBuf b, int from, int to) {
+        int i = from;
+        while (i < to && b.getByte(i) != 0) {
+            byte field = b.getByte(i++);
+            int end = b.indexOf(i, to, (byte) 0);
+            if (end < 0) {
+                return "";
+            }
+            if (field == 'C') {
+                return b.toString(i, end - i, java.nio.charset.StandardCharsets.US_ASCII);
+            }
+            i = end + 1;
+        }
+        return "";
     }
 
     @Override

@@ -41,6 +41,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private final PendingLogins.Permit loginPermit;
     private final InetAddress clientAddress;
     private ScheduledFuture<?> loginDeadline;
+    private LoginTimeline timeline;
     private State state = State.STARTUP;
     private boolean tls;
     private boolean directTls;
@@ -68,6 +69,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        timeline = new LoginTimeline(System::nanoTime);
         long timeout = server.config().login().timeout().toNanos();
         loginDeadline = ctx.executor().schedule(() -> loginTimedOut(ctx), timeout, TimeUnit.NANOSECONDS);
     }
@@ -158,6 +160,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             refuse(ctx, "28000", "connection is insecure: Oxbow requires TLS (use sslmode=require)");
             return;
         }
+        timeline.mark(LoginTimeline.Step.STARTUP);
         startup = params;
         String user = params.get("user");
         if (user == null || user.isEmpty()) {
@@ -202,6 +205,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (state != State.CHECKING || !ctx.channel().isActive()) {
             return; // timed out, evicted, closed or refused meanwhile: nothing was acquired yet
         }
+        timeline.mark(LoginTimeline.Step.CHECKED);
         if (failure != null) {
             exceptionCaught(ctx, failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure);
@@ -243,6 +247,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             refuse(ctx, "08P01", "expected a password message");
             return;
         }
+        timeline.mark(LoginTimeline.Step.PASSWORD);
         String user = startup.get("user");
         String password = PgWire.cString(packet.body());
         LoginChecks.Routed known = routed;
@@ -310,6 +315,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             if (!client.isActive()) {
                 return;
             }
+            timeline.mark(LoginTimeline.Step.ACQUIRED);
             if (readOnly == null) {
                 connectBackend(ctx, socketDir, start, startup.get("user"));
                 return;
@@ -390,7 +396,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         PooledLease pooledLease = lease;
         RelayIdleTimer idle = new RelayIdleTimer(server.config().idleTimeout());
-        server.connectBackend(ctx.channel(), sessionsUid, socketDir, PgWire.startup(ctx.alloc(), params), lease, idle)
+        ByteBuf startupMessage = PgWire.startup(ctx.alloc(), params);
+        // a spare backend only for a plain direct session: a read-only credential's role and a past point are made per login
+        (lease == null && readOnly == null && at == null
+                ? server.connectDirect(ctx.channel(), new SpareBackends.Key(sessionsUid, socketDir, params), startupMessage, idle,
+                        spare -> timeline.ready(target.endpointName(), false, spare))
+                : server.connectBackend(ctx.channel(), sessionsUid, socketDir, startupMessage, lease, idle,
+                        sqlState -> timeline.ready(target.endpointName(), target.pooled(), false)))
                 .addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 // the cause names server paths: it goes to the log, not to the client
@@ -399,6 +411,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 return;
             }
             state = State.DONE;
+            timeline.mark(LoginTimeline.Step.BACKEND_CONNECTED);
             Channel backend = f.channel();
             log.debug("client connected endpoint={} user={} wake_ms={}", target.endpointName(), startup.get("user"),
                     (System.nanoTime() - start) / 1_000_000);
@@ -421,6 +434,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent hs && hs.isSuccess()) {
+            timeline.mark(LoginTimeline.Step.TLS_DONE);
+        }
         if (evt instanceof SniCompletionEvent sni) {
             sniHost = sni.hostname();
         } else if (evt instanceof DirectTlsDetector.Started) {

@@ -34,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    /** How long a spare backend waits for the next login like the last one: a burst of connects, not a pool. */
+    static final java.time.Duration SPARE_TIME_TO_LIVE = java.time.Duration.ofSeconds(10);
+    private static final String TOO_MANY_CONNECTIONS = "53300";
 
     private final ProxyConfig config;
     private final ProxyBackend backend;
@@ -45,6 +48,7 @@ public final class ProxyServer implements AutoCloseable {
     private final OpenSessions sessions = new OpenSessions();
     private final CancelThrottle cancelThrottle;
     private final LoginChecks loginChecks;
+    private final SpareBackends spares;
     /** Where login checks run: off the event loops, which relay other sessions meanwhile. */
     private final Executor loginWork;
     /** The login threads this server made and closes, or null when it was given an executor. */
@@ -55,7 +59,9 @@ public final class ProxyServer implements AutoCloseable {
     private boolean closed;
 
     public ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl) {
-        this(config, backend, tokens, ssl, new UnixComputeLink(), loginThreads());
+        // the property (seconds, 0: none) is for benches that measure a peer without spares
+        this(config, backend, tokens, ssl, new UnixComputeLink(), loginThreads(),
+                java.time.Duration.ofSeconds(Long.getLong("oxbow.proxy.spareBackendSeconds", SPARE_TIME_TO_LIVE.toSeconds())));
     }
 
     /** With another way to reach computes (in-memory channels in tests), login checks run inline. */
@@ -63,7 +69,13 @@ public final class ProxyServer implements AutoCloseable {
         this(config, backend, tokens, ssl, computes, Runnable::run);
     }
 
+    /** In-memory computes the test plays connection by connection: no spare backends, which would open connections of their own. */
     ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl, ComputeLink computes, Executor loginWork) {
+        this(config, backend, tokens, ssl, computes, loginWork, java.time.Duration.ZERO);
+    }
+
+    ProxyServer(ProxyConfig config, ProxyBackend backend, TokenService tokens, SslContext ssl, ComputeLink computes, Executor loginWork,
+                java.time.Duration spareTimeToLive) {
         this.loginWork = loginWork;
         this.ownLoginThreads = loginWork instanceof ExecutorService own ? own : null;
         this.loginChecks = new LoginChecks(backend, tokens, config.domain());
@@ -72,6 +84,7 @@ public final class ProxyServer implements AutoCloseable {
         this.tokens = tokens;
         this.ssl = ssl;
         this.computes = computes;
+        this.spares = new SpareBackends(computes, spareTimeToLive);
         this.pendingLogins = new PendingLogins(config.login().maxPending(), config.login().maxPendingPerAddress());
         this.cancelThrottle = new CancelThrottle(config.login().cancelBurst(), config.login().cancelsPerSecond(), System::nanoTime);
     }
@@ -171,26 +184,14 @@ public final class ProxyServer implements AutoCloseable {
      * Connects to the compute's socket, sends the startup message and relays the compute's replies to the client,
      * with the compute's cancel key swapped for one the proxy issues. A pooled session ({@code lease} not null) goes to
      * the endpoint's pooler and is not ended by a suspend: its idle clients outlive the compute's server.
+     * {@code onReady} runs once the compute's ReadyForQuery (or error) went to the client.
      */
     ChannelFuture connectBackend(Channel client, String endpointUid, Path socketDir, ByteBuf startupMessage, PooledLease lease,
-                                 RelayIdleTimer idle) {
+                                 RelayIdleTimer idle, java.util.function.Consumer<String> onReady) {
         ChannelFuture connect = computes.connect(client.eventLoop(), socketDir, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("watch", new BackendStartupWatcher((pid, secret) -> {
-                    CancelKeys.Key key = cancelKeys.issue(socketDir, pid, secret);
-                    ch.closeFuture().addListener(f -> cancelKeys.remove(key));
-                    return key.secret();
-                }));
-                if (lease != null) {
-                    ch.pipeline().addLast("pooled", new PooledReadyWatcher(lease));
-                } else {
-                    SessionTerminator terminator = new SessionTerminator(client);
-                    ch.pipeline().addLast("terminator", terminator);
-                    sessions.add(endpointUid, client, terminator);
-                    ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
-                }
-                ch.pipeline().addLast("relay", new Relay(client, idle));
+                relayBackend(ch, client, endpointUid, socketDir, lease, idle, onReady);
             }
         });
         connect.addListener((ChannelFutureListener) f -> {
@@ -204,10 +205,74 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
+     * A direct session's backend: a spare started ahead with the same startup message when there is one (its greeting
+     * goes to the client right after the caller's listeners ran, as a new backend's would), else a new one; either way a
+     * spare for the next such login is started, after this one's backend is ready. {@code onReady} is told which it was.
+     */
+    ChannelFuture connectDirect(Channel client, SpareBackends.Key key, ByteBuf startupMessage, RelayIdleTimer idle,
+                                java.util.function.Consumer<Boolean> onReady) {
+        EventLoop loop = client.eventLoop();
+        var spare = spares.take(loop, key);
+        if (spare.isPresent()) {
+            Channel ch = spare.get().channel();
+            relayBackend(ch, client, key.endpointUid(), key.socketDir(), null, idle, sqlState -> onReady.accept(true));
+            loop.execute(() -> {
+                spare.get().handOver();
+                spares.prepare(loop, key, startupMessage);
+            });
+            return ch.newSucceededFuture();
+        }
+        ByteBuf forSpare = startupMessage.retainedDuplicate();
+        ChannelFuture connect = connectBackend(client, key.endpointUid(), key.socketDir(), startupMessage, null, idle, sqlState -> {
+            onReady.accept(false);
+            if (sqlState == null) {
+                spares.prepare(loop, key, forSpare);
+                return;
+            }
+            forSpare.release();
+            if (TOO_MANY_CONNECTIONS.equals(sqlState)) {
+                // the spares count against max_connections and the role's CONNECTION LIMIT: free their slots for the retry
+                spares.closeAll(key.endpointUid());
+            }
+        });
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                forSpare.release();
+            }
+        });
+        return connect;
+    }
+
+    /** The handlers of a backend channel that serves {@code client}: key swap, then session end on suspend (direct) or pool lease, then the relay. */
+    private void relayBackend(Channel ch, Channel client, String endpointUid, Path socketDir, PooledLease lease, RelayIdleTimer idle,
+                              java.util.function.Consumer<String> onReady) {
+        ch.pipeline().addLast("watch", new BackendStartupWatcher((pid, secret) -> {
+            CancelKeys.Key key = cancelKeys.issue(socketDir, pid, secret);
+            ch.closeFuture().addListener(f -> cancelKeys.remove(key));
+            return key.secret();
+        }, onReady));
+        if (lease != null) {
+            ch.pipeline().addLast("pooled", new PooledReadyWatcher(lease));
+        } else {
+            SessionTerminator terminator = new SessionTerminator(client);
+            ch.pipeline().addLast("terminator", terminator);
+            sessions.add(endpointUid, client, terminator);
+            ch.closeFuture().addListener(f -> sessions.remove(endpointUid, client));
+        }
+        ch.pipeline().addLast("relay", new Relay(client, idle));
+    }
+
+    /** Spares held now (tests). */
+    int spareBackends() {
+        return spares.count();
+    }
+
+    /**
      * Ends every open session of the endpoint with FATAL 57P01 and {@code message}, each between two of its
      * compute's messages (see {@link SessionTerminator}); the future completes when all their clients are closed.
      */
     public java.util.concurrent.CompletableFuture<Void> endSessions(String endpointUid, String message) {
+        spares.closeAll(endpointUid);
         return sessions.endAll(endpointUid, message);
     }
 

@@ -48,4 +48,18 @@ class BackendStartupWatcherTest {
         assertThat(keys).isEmpty();
         assertThat(ch.pipeline().get(BackendStartupWatcher.class)).isNull();
     }
+
+    /** The session is told how the compute's greeting ended: ReadyForQuery (null), or an error's SQLSTATE (a full compute: 53300). */
+    @Test
+    void theGreetingsEndIsToldWithTheErrorsSqlState() {
+        List<String> ends = new ArrayList<>();
+        EmbeddedChannel ready = new EmbeddedChannel(new BackendStartupWatcher((pid, secret) -> secret, ends::add));
+        ready.writeInbound(ClientSessionTest.backendGreeting(1, 2));
+        EmbeddedChannel full = new EmbeddedChannel(new BackendStartupWatcher((pid, secret) -> secret, ends::add));
+        byte[] fields = "SFATAL\0C53300\0Msorry, too many clients already\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        full.writeInbound(Unpooled.buffer().writeByte('E').writeInt(4 + fields.length).writeBytes(fields));
+        assertThat(ends).containsExactly(null, "53300");
+        ready.finishAndReleaseAll();
+        full.finishAndReleaseAll();
+    }
 }

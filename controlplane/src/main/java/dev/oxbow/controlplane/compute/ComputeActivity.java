@@ -117,7 +117,10 @@ public final class ComputeActivity implements AutoCloseable {
      * pooler, waiting (off the caller's thread) while a crashed pooler is being restarted.
      */
     public CompletableFuture<Path> acquirePooled(String endpointUid) {
-        return acquire(endpointUid).thenApplyAsync(direct -> poolerSocketDir(endpointUid), wakers);
+        // a pooler that runs is answered on the caller's thread: a hop to the wake pool cost each pooled login a thread wake-up
+        return acquire(endpointUid).thenCompose(direct -> computes.runtime().pooler(endpointUid)
+                .map(running -> CompletableFuture.completedFuture(running.socketDir()))
+                .orElseGet(() -> CompletableFuture.supplyAsync(() -> poolerSocketDir(endpointUid), wakers)));
     }
 
     private Path poolerSocketDir(String endpointUid) {

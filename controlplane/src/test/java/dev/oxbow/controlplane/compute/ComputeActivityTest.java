@@ -234,6 +234,24 @@ class ComputeActivityTest {
         assertThat(f.runtime.started).isEmpty();
     }
 
+    /**
+     * A pooled login to a running compute whose pooler runs is answered at once on the caller's thread (the proxy's event
+     * loop), not after a hop to the wake pool; without a running pooler it waits for one there, and says so when none comes.
+     */
+    @Test
+    void aPooledAcquireOfARunningPoolerIsAnsweredOnTheCallersThread() throws Exception {
+        Endpoint e = runningPrimary(300);
+        CompletableFuture<Path> none = activity.acquirePooled(e.uid());
+        assertThatThrownBy(() -> await(none)).hasMessageContaining("its connection pooler is not running");
+        activity.release(e.uid());
+
+        Path socket = Path.of("/nonexistent/run/" + e.uid() + "-pooler");
+        f.runtime.poolers.put(e.uid(), new dev.oxbow.compute.RunningPooler(e.uid(), 77, socket, "1.24.1"));
+        CompletableFuture<Path> running = activity.acquirePooled(e.uid());
+        assertThat(running).as("no hop: already complete when returned").isCompletedWithValue(socket);
+        activity.release(e.uid());
+    }
+
     /** A pooled session acquires on every transaction: the record is read once while the metadata is unchanged, never stale. */
     @Test
     void theEndpointRecordIsKeptUntilTheMetadataChanges() throws Exception {

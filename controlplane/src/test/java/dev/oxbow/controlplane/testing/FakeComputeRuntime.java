@@ -42,6 +42,14 @@ public final class FakeComputeRuntime implements ComputeRuntime {
         running.put(uid, new RunningCompute(uid, 4242, Path.of("/nonexistent/" + uid), Path.of("/nonexistent/run/" + uid), 17));
     }
 
+    /** Poolers that accept connections now, by endpoint uid (none unless a test puts one). */
+    public final Map<String, dev.oxbow.compute.RunningPooler> poolers = new ConcurrentHashMap<>();
+
+    @Override
+    public Optional<dev.oxbow.compute.RunningPooler> pooler(String endpointUid) {
+        return Optional.ofNullable(poolers.get(endpointUid));
+    }
+
     public void setUsage(String uid, long cpuNanos, long memoryBytes) {
         usage.put(uid, new Cgroups.Usage(cpuNanos, memoryBytes));
     }
