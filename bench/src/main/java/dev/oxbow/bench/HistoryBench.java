@@ -249,6 +249,14 @@ public final class HistoryBench {
     private void restores(String project, int walMb) throws Exception {
         String b = "pitr";
         createBranch(project, b, "production");
+        // its first snapshot comes after the create (a quiet period after it): the replays below start from it
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!Files.isDirectory(branchDir(project, b).resolve(SnapshotStore.DIR)) || snapshots(project, b).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("branch " + b + " has no first snapshot 120 s after its create");
+            }
+            Thread.sleep(50);
+        }
         long rows;
         try (Connection c = connect(project, b); Statement st = c.createStatement()) {
             rows = longOf(st, "SELECT max(id) FROM items");
