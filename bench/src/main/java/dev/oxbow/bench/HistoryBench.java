@@ -9,7 +9,7 @@ import dev.oxbow.metadata.Project;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
 import dev.oxbow.storage.CloneStrategy;
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.SnapshotStore;
 import dev.oxbow.storage.WalArchive;
 

@@ -9,7 +9,7 @@ import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.Project;
 import dev.oxbow.server.OxbowServer;
 import dev.oxbow.server.ServerConfig;
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.object.ObjectInfo;
 import dev.oxbow.storage.object.ObjectStore;
 import dev.oxbow.storage.object.ObjectStores;

@@ -42,7 +42,7 @@ public final class TimeTravelBench {
             Path socketDir = cp.config().layout().socketDir(cp.store().endpoints().get(EP).orElseThrow());
             List<String> lsns = new ArrayList<>();
             try (Connection c = PgConnections.open(socketDir, Defaults.DEFAULT_DATABASE, Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
-                long walBefore = dev.oxbow.storage.Lsn.parse(stringOf(st, "SELECT pg_current_wal_insert_lsn()::text"));
+                long walBefore = dev.oxbow.compute.Lsn.parse(stringOf(st, "SELECT pg_current_wal_insert_lsn()::text"));
                 long rows = Math.max(1000, ((long) dbMb << 20) / 175);
                 st.execute("CREATE TABLE items (id bigint PRIMARY KEY, val int NOT NULL, pad text NOT NULL)");
                 st.execute("INSERT INTO items SELECT g, 0, repeat(md5(g::text), 3) FROM generate_series(1, " + rows + ") g");
@@ -53,7 +53,7 @@ public final class TimeTravelBench {
                         lsns.add(rs.getString(1));
                     }
                 }
-                long wal = dev.oxbow.storage.Lsn.parse(lsns.get(0)) - walBefore;
+                long wal = dev.oxbow.compute.Lsn.parse(lsns.get(0)) - walBefore;
                 System.out.printf("time travel: database %s, %d points after the load; %d MB of WAL from before the load to the first point"
                                 + " (replayed from the branch's newest snapshot before the point)%n",
                         stringOf(st, "SELECT pg_size_pretty(pg_database_size(current_database()))"), points, wal >> 20);

@@ -7,7 +7,7 @@ import dev.oxbow.compute.PgConnections;
 import dev.oxbow.controlplane.history.BucketPolicy;
 import dev.oxbow.controlplane.resource.Defaults;
 import dev.oxbow.controlplane.resource.Layout;
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.object.ObjectStore;
 import dev.oxbow.storage.object.ObjectStores;
 import org.junit.jupiter.api.AfterAll;

@@ -196,7 +196,7 @@ class ObjectStoreRecoveryTest {
             String flushed = Sql.column(t, ep, "postgres", "SELECT pg_current_wal_flush_lsn()::text").get(0);
             // shipped past the second row, snapshot uploaded
             awaitTrue(() -> cp.bucket().get().status(branch).map(st -> st.lastShippedLsn() != null
-                    && dev.oxbow.storage.Lsn.parse(st.lastShippedLsn()) >= dev.oxbow.storage.Lsn.parse(flushed) && st.backlogFiles() == 0).orElse(false));
+                    && dev.oxbow.compute.Lsn.parse(st.lastShippedLsn()) >= dev.oxbow.compute.Lsn.parse(flushed) && st.backlogFiles() == 0).orElse(false));
             awaitTrue(() -> bucket.list("projects/" + project.uid() + "/branches/" + branch.uid() + "/snapshots/").size() > 0);
 
             JsonNode status = JSON.readTree(t.http("GET", "/api/2.0/postgres/" + prod, null).body()).path("status").path("history");

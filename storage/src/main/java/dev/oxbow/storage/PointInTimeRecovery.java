@@ -1,5 +1,7 @@
 package dev.oxbow.storage;
 
+import dev.oxbow.compute.Lsn;
+
 import dev.oxbow.compute.ComputeException;
 import dev.oxbow.compute.ProcessIdentity;
 

@@ -1,5 +1,7 @@
 package dev.oxbow.storage;
 
+import dev.oxbow.compute.Lsn;
+
 import java.nio.file.Path;
 import java.time.Instant;
 

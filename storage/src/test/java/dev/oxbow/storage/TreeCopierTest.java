@@ -1,5 +1,7 @@
 package dev.oxbow.storage;
 
+import dev.oxbow.compute.Lsn;
+
 import dev.oxbow.compute.ProcessIdentity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

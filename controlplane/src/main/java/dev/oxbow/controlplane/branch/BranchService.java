@@ -422,7 +422,7 @@ public final class BranchService {
         if (lsn != null && time != null) {
             throw ApiException.invalid("Fields " + lsnField + " and " + timeField + " are mutually exclusive; set only one.");
         }
-        if (lsn != null && !dev.oxbow.storage.Lsn.valid(lsn)) {
+        if (lsn != null && !dev.oxbow.compute.Lsn.valid(lsn)) {
             throw ApiException.invalid("Field " + lsnField + " must be an LSN like 0/16B3748, got '" + lsn + "'.");
         }
         return lsn == null && time == null ? null : new PointInTimeRecovery.Target(lsn == null ? null : lsn.toUpperCase(java.util.Locale.ROOT), time);

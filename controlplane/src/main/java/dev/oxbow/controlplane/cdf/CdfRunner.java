@@ -16,7 +16,7 @@ import dev.oxbow.metadata.Project;
 import dev.oxbow.sync.cdf.ChangeFeed;
 import dev.oxbow.sync.cdf.FeedConnections;
 import dev.oxbow.sync.cdf.FeedTableStatus;
-import dev.oxbow.sync.cdf.Lsn;
+import dev.oxbow.compute.Lsn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,7 +9,7 @@ import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Endpoint;
 import dev.oxbow.metadata.MetadataStore;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.PointInTimeRecovery.Target;
 import dev.oxbow.storage.Snapshot;
 import dev.oxbow.storage.SnapshotStore;

@@ -5,7 +5,7 @@ import dev.oxbow.controlplane.testing.Fixture;
 import dev.oxbow.controlplane.testing.ServiceFixture;
 import dev.oxbow.metadata.Branch;
 import dev.oxbow.metadata.Project;
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.PointInTimeRecovery.Target;
 import dev.oxbow.storage.Snapshot;
 import org.junit.jupiter.api.AfterEach;

@@ -59,7 +59,7 @@ public final class SnapshotTransfer {
     /** A snapshot as the bucket has it. */
     public record Remote(String name, String lsn, Instant time, String startSegment) {
         public long lsnValue() {
-            return dev.oxbow.storage.Lsn.parse(lsn);
+            return dev.oxbow.compute.Lsn.parse(lsn);
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.oxbow.storage.bucket;
 
-import dev.oxbow.storage.Lsn;
+import dev.oxbow.compute.Lsn;
 import dev.oxbow.storage.object.ObjectStore;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;

@@ -1,5 +1,7 @@
 package dev.oxbow.sync.cdf;
 
+import dev.oxbow.compute.Lsn;
+
 import io.delta.kernel.types.DataType;
 import io.delta.kernel.types.StructField;
 import io.delta.kernel.types.StructType;

@@ -1,5 +1,7 @@
 package dev.oxbow.sync.cdf;
 
+import dev.oxbow.compute.Lsn;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.oxbow.sync.RowBatch;

@@ -1,5 +1,7 @@
 package dev.oxbow.sync.cdf;
 
+import dev.oxbow.compute.Lsn;
+
 import dev.oxbow.compute.ComputeSpec;
 import dev.oxbow.compute.LocalComputeRuntime;
 import dev.oxbow.compute.PgConnections;

@@ -1,4 +1,4 @@
-package dev.oxbow.storage;
+package dev.oxbow.compute;
 
 import java.util.regex.Pattern;
 
