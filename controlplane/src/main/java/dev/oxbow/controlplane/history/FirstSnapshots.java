@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Quiet period: a queued snapshot starts only once no create has run for {@link Quiet#period()} (or it has waited
  * {@link Quiet#longest()}, or a clone of its branch waits for it), so back-to-back creates do not copy beside it: on ext4
- * each is a disk-bound copy of the same size, and two at once slowed a create by half. Waiting costs nothing in history:
+ * both are disk-bound copies of the same size (the snapshot with its own checkpoint), competing for the disk and the cores. Waiting costs nothing in history:
  * until the snapshot exists the branch's points are bridged to the parent's, whose WAL is retained.
  */
 public final class FirstSnapshots implements AutoCloseable {
