@@ -41,6 +41,8 @@ public final class BranchCreateBench {
                         "-c", "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database").strip();
                 report("parent of " + size, creates(api, "l", creates));
             }
+        } finally {
+            new dev.oxbow.storage.BranchCloner().delete(home); // the bench's own home, data directories included
         }
     }
 
