@@ -21,6 +21,11 @@ record BenchEndpoint(String name, String uid, String host, String pooledHost, St
             api.await("PATCH", "/api/2.0/postgres/" + NAME + "?update_mask=spec.autoscaling_limit_min_cu,spec.autoscaling_limit_max_cu",
                     "{\"spec\":{\"autoscaling_limit_min_cu\":" + pinnedCu + ",\"autoscaling_limit_max_cu\":" + pinnedCu + "}}");
         }
+        return existing(server, api);
+    }
+
+    /** The endpoint of a project {@code bench} made earlier (a bench's kept home), with a new token. */
+    static BenchEndpoint existing(OxbowServer server, BenchApi api) throws Exception {
         JsonNode ep = api.json("GET", "/api/2.0/postgres/" + NAME, null);
         String token = api.json("POST", "/api/2.0/postgres/credentials", "{\"endpoint\":\"" + NAME + "\"}").path("token").asText();
         var cp = server.controlPlane();

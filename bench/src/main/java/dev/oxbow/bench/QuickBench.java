@@ -191,7 +191,7 @@ public final class QuickBench {
      * snapshots queued after the creates) leases the compute marks it IDLE but leaves it running, and the next "wake"
      * would then measure nothing.
      */
-    private static void suspend(dev.oxbow.controlplane.ControlPlane cp, String epName) throws Exception {
+    static void suspend(dev.oxbow.controlplane.ControlPlane cp, String epName) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         while (true) {
             var ep = cp.store().endpoints().get(epName).orElseThrow();

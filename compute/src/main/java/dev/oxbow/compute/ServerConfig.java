@@ -64,6 +64,9 @@ final class ServerConfig {
         fixed.put("port", Integer.toString(PgConnections.PORT));
         fixed.put("unix_socket_directories", socketDir.toString());
         fixed.put("unix_socket_permissions", "0700");
+        // huge pages when enough are free, else normal pages (HugePages): "on" would make a start fail once the
+        // pool runs out, "off" would cost each wake ~9,000 page faults; the pages' size is the kernel's default
+        fixed.put("huge_pages", "try");
         return fixed;
     }
 

@@ -45,8 +45,9 @@ class LocalComputeRuntimeTest {
     @Test
     void servesQueriesOnAPrivateSocketOnly() throws Exception {
         ComputeSpec spec = new ComputeSpec("ep-a", "tenant-a", 17, root.resolve("a/pgdata"), root.resolve("sa"),
-                Map.of("work_mem", "7MB", "application_name", "it's \\ quoted", "listen_addresses", "*"));
+                Map.of("work_mem", "7MB", "application_name", "it's \\ quoted", "listen_addresses", "*", "huge_pages", "on"));
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
+        HugePages poolBefore = HugePages.read().orElse(new HugePages(0, 0, 0, 2048));
         RunningCompute rc = runtime.start(spec);
 
         assertThat(rc.pid()).isEqualTo(PostmasterPid.read(spec.dataDir()).orElseThrow().pid());
@@ -62,6 +63,15 @@ class LocalComputeRuntimeTest {
             assertThat(query(c, "SELECT reset_val FROM pg_settings WHERE name = 'application_name'")).isEqualTo("it's \\ quoted");
             assertThat(query(c, "SHOW data_checksums")).isEqualTo("on");
             assertThat(query(c, "SHOW unix_socket_permissions")).isEqualTo("0700");
+            // "on" would fail the start once the pool runs out; Oxbow's "try" wins over a spec's value
+            assertThat(query(c, "SHOW huge_pages")).isEqualTo("try");
+            long pagesNeeded = Long.parseLong(query(c, "SHOW shared_memory_size_in_huge_pages"));
+            String status = query(c, "SHOW huge_pages_status");
+            if (poolBefore.total() == 0) {
+                assertThat(status).as("no pool: normal pages").isEqualTo("off");
+            } else if (poolBefore.available() >= pagesNeeded + 32) { // a margin for other tests' computes starting meanwhile
+                assertThat(status).as("enough huge pages were free: " + poolBefore).isEqualTo("on");
+            }
         }
         assertThat(listeningTcpPorts(rc.pid())).isEmpty();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(spec.socketDir()))).isEqualTo("rwx------");
@@ -81,9 +91,11 @@ class LocalComputeRuntimeTest {
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         long pid = runtime.start(spec).pid();
         Connection idle = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER);
-        long start = System.nanoTime();
-        runtime.stop("ep-b"); // an open session must not delay a fast shutdown
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        runtime.stop("ep-b");
+        // an open session must not hold up the fast shutdown (a smart one would wait for it, and the stop would end in an
+        // immediate one): said by the server's log rather than by a stopwatch, which a loaded machine fails
+        assertThat(Files.readString(spec.logFile())).contains("received fast shutdown request", "database system is shut down")
+                .doesNotContain("immediate shutdown request");
         assertThat(idle.isValid(1)).isFalse();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
         assertThat(OsProcesses.withWorkingDirectory(spec.dataDir())).isEmpty();
@@ -93,9 +105,23 @@ class LocalComputeRuntimeTest {
         Thread.sleep(200);
         assertThat(listener.events).isEmpty();
 
-        long again = runtime.start(spec).pid();
+        // started again with more shared memory than the whole huge-page pool holds: huge_pages=try falls back
+        // (mapped, not touched; a pool beyond 4 GB would make that mapping too large to be sure of, so then the plain start)
+        HugePages pool = HugePages.read().orElse(new HugePages(0, 0, 0, 2048));
+        long sharedBuffersMb = pool.total() * pool.pageKb() / 1024 + 64;
+        boolean overflow = sharedBuffersMb <= 4096;
+        ComputeSpec bigger = new ComputeSpec(spec.endpointUid(), spec.tenant(), 17, spec.dataDir(), spec.socketDir(),
+                Map.of("shared_buffers", sharedBuffersMb + "MB"));
+        long again = runtime.start(overflow ? bigger : spec).pid();
         assertThat(again).isNotEqualTo(pid);
         assertThat(runtime.start(spec).pid()).as("start is idempotent").isEqualTo(again);
+        if (overflow) {
+            try (Connection c = PgConnections.open(spec.socketDir(), "postgres", TestPostgres.SUPERUSER)) {
+                assertThat(query(c, "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"))
+                        .isEqualTo(Long.toString(sharedBuffersMb));
+                assertThat(query(c, "SHOW huge_pages_status")).as("too few huge pages: normal pages, and the start succeeds").isEqualTo("off");
+            }
+        }
     }
 
     @Test
@@ -116,7 +142,7 @@ class LocalComputeRuntimeTest {
         OsProcesses.signal(restarted.pid(), "KILL");
         assertThat(listener.next()).startsWith("degraded ep-c postgres crashed 2 times within 60 s");
         assertThat(runtime.find("ep-c")).isEmpty();
-        assertThat(OsProcesses.await(() -> OsProcesses.withWorkingDirectory(spec.dataDir()).isEmpty(), Duration.ofSeconds(5))).isTrue();
+        assertThat(OsProcesses.await(() -> OsProcesses.withWorkingDirectory(spec.dataDir()).isEmpty(), Duration.ofSeconds(60))).isTrue();
 
         // a degraded endpoint can be started again by hand
         assertThat(runtime.start(spec).pid()).isPositive();
@@ -128,16 +154,16 @@ class LocalComputeRuntimeTest {
         runtime.initdb("tenant-a", 17, spec.dataDir(), TestPostgres.SUPERUSER);
         Process orphan = startOutsideRuntime(spec);
         assertThat(OsProcesses.await(() -> PostmasterPid.read(spec.dataDir()).map(PostmasterPid::ready).orElse(false),
-                Duration.ofSeconds(20))).isTrue();
+                Duration.ofSeconds(60))).isTrue();
 
         runtime.stopOrphan(spec.dataDir());
-        assertThat(orphan.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(orphan.waitFor(60, TimeUnit.SECONDS)).isTrue(); // deadlines are bounds for a loaded machine, not speeds
         assertThat(OsProcesses.withWorkingDirectory(spec.dataDir())).isEmpty();
 
         // start() does the same on its own
         Process another = startOutsideRuntime(spec);
         assertThat(OsProcesses.await(() -> PostmasterPid.read(spec.dataDir()).map(p -> p.pid() == another.pid() && p.ready()).orElse(false),
-                Duration.ofSeconds(20))).isTrue();
+                Duration.ofSeconds(60))).isTrue();
         RunningCompute rc = runtime.start(spec);
         assertThat(another.isAlive()).isFalse();
         assertThat(rc.pid()).isNotEqualTo(another.pid());

@@ -112,6 +112,8 @@ public final class OxbowServer implements AutoCloseable {
             log.warn("PgBouncer {} at {} cannot keep prepared statements in transaction mode (1.21 or later can); scripts/setup builds one",
                     pooler.get().version(), pooler.get().path());
         }
+        // whether the computes' shared memory gets huge pages, which halve a wake's CPU: read once, told once
+        dev.oxbow.compute.HugePages.read().ifPresent(pool -> log.info("{}", pool.describe()));
         // the pooler asks each compute whether a role exists as Oxbow's own role, which every cluster has
         LocalComputeRuntime runtime = new LocalComputeRuntime(binaries, identities, dev.oxbow.compute.RestartPolicy.DEFAULT,
                 dev.oxbow.compute.Cgroups.detect(), home.resolve("cluster-templates"), pooler, dev.oxbow.controlplane.resource.Defaults.SYSTEM_ROLE);

@@ -63,13 +63,15 @@ abstract class BranchHistoryTests {
         try (Connection c = Sql.connect(t, endpoint, "databricks_postgres"); Statement st = c.createStatement()) {
             for (int i = from; i <= to; i++) {
                 st.execute("INSERT INTO events VALUES (" + i + ", clock_timestamp())");
-                Thread.sleep(40);
+                // the marks are cut to milliseconds (Timestamps.fromMillis): a few on each side keep a mark strictly
+                // between two commits
+                Thread.sleep(10);
                 marks.add(Instant.now());
                 try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
                     rs.next();
                     lsns.add(rs.getString(1));
                 }
-                Thread.sleep(40);
+                Thread.sleep(10);
             }
         }
         return marks;
@@ -80,13 +82,20 @@ abstract class BranchHistoryTests {
     }
 
     private String project(String id) throws Exception {
-        w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project())).waitForCompletion();
+        var op = w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project()));
+        SdkOperations.await(t, op.getName(), op::waitForCompletion);
         return "projects/" + id;
     }
 
+    private void purge(String project) throws Exception {
+        var op = w.postgres().deleteProject(new DeleteProjectRequest().setName(project).setPurge(true));
+        SdkOperations.awaitEnded(t, op.getName(), op::waitForCompletion);
+    }
+
     private Branch branch(String project, String id, BranchSpec spec) throws Exception {
-        return w.postgres().createBranch(new CreateBranchRequest().setParent(project).setBranchId(id)
-                .setBranch(new Branch().setSpec(spec.setNoExpiry(true)))).waitForCompletion();
+        var op = w.postgres().createBranch(new CreateBranchRequest().setParent(project).setBranchId(id)
+                .setBranch(new Branch().setSpec(spec.setNoExpiry(true))));
+        return SdkOperations.await(t, op.getName(), op::waitForCompletion);
     }
 
     /** POSTs an Oxbow branch action and waits for its operation; returns the final operation JSON. */
@@ -161,7 +170,7 @@ abstract class BranchHistoryTests {
         assertThatThrownBy(() -> branch(p, "before-birth", new BranchSpec().setSourceBranch(prod).setSourceBranchLsn("0/10")))
                 .isInstanceOf(InvalidParameterValue.class).hasMessageContaining("earliest restorable point");
         assertThat(branchIds(p)).isEqualTo(before);
-        w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
+        purge(p);
     }
 
     @Test
@@ -197,7 +206,7 @@ abstract class BranchHistoryTests {
         assertThat(refused(dev, "reset", "{}").get("message").asText()).contains("child branches");
         assertThat(refused(p + "/branches/child-of-dev", "restore", "{}").get("error_code").asText()).isEqualTo("INVALID_PARAMETER_VALUE");
         assertThat(ids(devEp)).containsExactly("1", "2", "3", "4", "5");
-        w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
+        purge(p);
     }
 
     @Test
@@ -222,7 +231,7 @@ abstract class BranchHistoryTests {
         assertThat(after.getStatus().getSourceBranchLsn()).isNotEqualTo(lsnBefore);
         assertThat(after.getStatus().getLogicalSizeBytes()).isPositive();
         assertThat(refused(prod, "reset", "{}").get("message").asText()).contains("root branch");
-        w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
+        purge(p);
     }
 
     /**
@@ -257,7 +266,7 @@ abstract class BranchHistoryTests {
         assertThat(ids(p + "/branches/at-lsn/endpoints/primary")).containsExactly("1", "2", "10", "11");
         branch(p, "at-time", new BranchSpec().setSourceBranch(child).setSourceBranchTime(Timestamps.fromMillis(marks.get(0).toEpochMilli())));
         assertThat(ids(p + "/branches/at-time/endpoints/primary")).containsExactly("1", "2", "10");
-        w.postgres().deleteProject(new DeleteProjectRequest().setName(p).setPurge(true)).waitForCompletion();
+        purge(p);
     }
 
     private static boolean hasSnapshot(java.nio.file.Path snapshots) throws java.io.IOException {

@@ -111,10 +111,12 @@ class ClientMatrixTest {
         // runs as configured, so a snapshot's hold on the compute meets the wakes after each suspend
         t = TestServer.start(TestServer.config(homes.newHome("clients")).withPg(ServerConfig.DEFAULT_PG_HOSTS, 0));
         w = t.sdk();
-        w.postgres().createProject(new CreateProjectRequest().setProjectId("client-matrix").setProject(new Project())).waitForCompletion();
+        var project = w.postgres().createProject(new CreateProjectRequest().setProjectId("client-matrix").setProject(new Project()));
+        SdkOperations.await(t, project.getName(), project::waitForCompletion);
         // not production, whose primary is never suspended
-        w.postgres().createBranch(new CreateBranchRequest().setParent("projects/client-matrix").setBranchId("clients")
-                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true)))).waitForCompletion();
+        var branch = w.postgres().createBranch(new CreateBranchRequest().setParent("projects/client-matrix").setBranchId("clients")
+                .setBranch(new Branch().setSpec(new BranchSpec().setNoExpiry(true))));
+        SdkOperations.await(t, branch.getName(), branch::waitForCompletion);
         Endpoint e = w.postgres().getEndpoint(EP);
         host = e.getStatus().getHosts().getHost();
         uid = e.getUid();

@@ -53,7 +53,8 @@ class ComputeIsolationTest {
         w = t.sdk();
         cp = t.server().controlPlane();
         for (String id : List.of("iso-a", "iso-b")) {
-            w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project())).waitForCompletion();
+            var op = w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project()));
+            SdkOperations.await(t, op.getName(), op::waitForCompletion);
         }
         Sql.exec(t, B_PROD + "/endpoints/primary", "databricks_postgres", "CREATE TABLE secret AS SELECT 'b-only' AS v");
     }
@@ -140,17 +141,20 @@ class ComputeIsolationTest {
         String lsn = Sql.column(t, A_PROD + "/endpoints/primary", "postgres", "SELECT pg_current_wal_lsn()::text").getFirst();
         Sql.exec(t, A_PROD + "/endpoints/primary", "databricks_postgres", "INSERT INTO marks VALUES (2)");
 
-        w.postgres().createEndpoint(new CreateEndpointRequest().setParent(A_PROD).setEndpointId("reader")
-                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_ONLY)))).waitForCompletion();
+        var reader = w.postgres().createEndpoint(new CreateEndpointRequest().setParent(A_PROD).setEndpointId("reader")
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_ONLY))));
+        SdkOperations.await(t, reader.getName(), reader::waitForCompletion);
         ReaperTest.awaitTrue(() -> Sql.column(t, A_PROD + "/endpoints/reader", "databricks_postgres", "SELECT count(*) FROM marks").equals(List.of("2")));
         assertThat(Sql.column(t, A_PROD + "/endpoints/primary", "postgres", "SELECT usename FROM pg_stat_replication"))
                 .as("the replica streams as the replication role, not as a superuser").containsExactly(PgConnections.REPLICATION_ROLE);
         assertThat(uidOf(pid(A_PROD + "/endpoints/reader"))).isEqualTo(a.uid());
 
         BranchSpec child = new BranchSpec().setSourceBranch(A_PROD).setNoExpiry(true);
-        w.postgres().createBranch(new CreateBranchRequest().setParent(A).setBranchId("child").setBranch(new Branch().setSpec(child))).waitForCompletion();
+        var childOp = w.postgres().createBranch(new CreateBranchRequest().setParent(A).setBranchId("child").setBranch(new Branch().setSpec(child)));
+        SdkOperations.await(t, childOp.getName(), childOp::waitForCompletion);
         BranchSpec past = new BranchSpec().setSourceBranch(A_PROD).setSourceBranchLsn(lsn).setNoExpiry(true);
-        w.postgres().createBranch(new CreateBranchRequest().setParent(A).setBranchId("past").setBranch(new Branch().setSpec(past))).waitForCompletion();
+        var pastOp = w.postgres().createBranch(new CreateBranchRequest().setParent(A).setBranchId("past").setBranch(new Branch().setSpec(past)));
+        SdkOperations.await(t, pastOp.getName(), pastOp::waitForCompletion);
         for (String b : List.of(A + "/branches/child", A + "/branches/past")) {
             assertThat(uidOfFile(layout().dataDir(project(A), branch(b)))).as(b).isEqualTo(a.uid());
             assertThat(uidOf(pid(b + "/endpoints/primary"))).as(b).isEqualTo(a.uid());
@@ -180,10 +184,12 @@ class ComputeIsolationTest {
 
     @Test
     void purgingAProjectRemovesItsOsUser() throws Exception {
-        w.postgres().createProject(new CreateProjectRequest().setProjectId("iso-gone").setProject(new Project())).waitForCompletion();
+        var goneOp = w.postgres().createProject(new CreateProjectRequest().setProjectId("iso-gone").setProject(new Project()));
+        SdkOperations.await(t, goneOp.getName(), goneOp::waitForCompletion);
         String user = owner("projects/iso-gone").user();
         assertThat(getent(user)).isZero();
-        w.postgres().deleteProject(new DeleteProjectRequest().setName("projects/iso-gone").setPurge(true)).waitForCompletion();
+        var purgeOp = w.postgres().deleteProject(new DeleteProjectRequest().setName("projects/iso-gone").setPurge(true));
+        SdkOperations.awaitEnded(t, purgeOp.getName(), purgeOp::waitForCompletion);
         assertThat(getent(user)).as("getent passwd %s after purge", user).isEqualTo(2);
         assertThat(run(List.of(), "getent", "group", user).exit()).as("its group %s after purge", user).isEqualTo(2);
     }

@@ -69,8 +69,10 @@ class IdentityTest {
         // only admins manage identities
         assertThat(t.http("POST", "/api/2.0/preview/scim/v2/Users", "{\"userName\":\"eve@example.com\"}", aliceToken).statusCode()).isEqualTo(403);
 
-        alice.postgres().createProject(new CreateProjectRequest().setProjectId("alice-app").setProject(new Project())).waitForCompletion();
-        bob.postgres().createProject(new CreateProjectRequest().setProjectId("bob-app").setProject(new Project())).waitForCompletion();
+        var aliceApp = alice.postgres().createProject(new CreateProjectRequest().setProjectId("alice-app").setProject(new Project()));
+        var bobApp = bob.postgres().createProject(new CreateProjectRequest().setProjectId("bob-app").setProject(new Project()));
+        SdkOperations.await(t, aliceApp.getName(), aliceApp::waitForCompletion);
+        SdkOperations.await(t, bobApp.getName(), bobApp::waitForCompletion);
         assertThat(projects(alice)).contains("projects/alice-app").doesNotContain("projects/bob-app");
         assertThat(projects(bob)).contains("projects/bob-app").doesNotContain("projects/alice-app");
         assertThat(projects(admin)).contains("projects/alice-app", "projects/bob-app");
@@ -130,7 +132,8 @@ class IdentityTest {
         String appId = sp.path("applicationId").asText();
         WorkspaceClient robot = t.sdk(tokenFor("application_id", appId, null));
         assertThat(call("GET", "/api/2.0/preview/scim/v2/Me", null, tokenFor("application_id", appId, null)).path("userName").asText()).isEqualTo(appId);
-        robot.postgres().createProject(new CreateProjectRequest().setProjectId("robot-app").setProject(new Project())).waitForCompletion();
+        var robotApp = robot.postgres().createProject(new CreateProjectRequest().setProjectId("robot-app").setProject(new Project()));
+        SdkOperations.await(t, robotApp.getName(), robotApp::waitForCompletion);
         assertThat(projects(robot)).containsExactly("projects/robot-app");
         assertThat(robot.postgres().getProject("projects/robot-app").getStatus().getOwner()).isEqualTo(appId);
 

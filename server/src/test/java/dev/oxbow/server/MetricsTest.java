@@ -48,7 +48,8 @@ class MetricsTest {
                 .withTimers(Duration.ofMillis(200), Duration.ofHours(24), Duration.ofDays(3)))) {
             WorkspaceClient w = t.sdk();
             assertThat(t.http("GET", "/metrics", null, t.token()).statusCode()).isEqualTo(200);
-            w.postgres().createProject(new CreateProjectRequest().setProjectId("metered").setProject(new Project())).waitForCompletion();
+            var created = w.postgres().createProject(new CreateProjectRequest().setProjectId("metered").setProject(new Project()));
+            SdkOperations.await(t, created.getName(), created::waitForCompletion);
             String ep = "projects/metered/branches/production/endpoints/primary";
             String scrape = t.http("GET", "/metrics", null, t.token()).body();
             assertThat(value(scrape, "oxbow_endpoint_state", "state=\"ACTIVE\"")).isEqualTo(1);

@@ -1,5 +1,6 @@
 package dev.oxbow.server;
 
+import dev.oxbow.storage.object.PutHold;
 import dev.oxbow.storage.object.TestS3Server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import static dev.oxbow.server.ObjectStoreRecoveryTest.awaitTrue;
@@ -157,32 +159,33 @@ class ObjectStoreFaultsTest {
             awaitTrue(() -> bucket.list(snapshots).size() == 1); // the branch's first snapshot
             awaitTrue(() -> bucket.exists("metadata/LATEST") && ObjectStoreRecoveryTest.metadataHas(bucket, "\"synchronousWal\":true"));
             int chunksBefore = bucket.list(chunks).size();
-            try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
-                // the primary waits for Oxbow's WAL receiver, which streams as its synchronous standby
-                awaitTrue(() -> {
-                    try (ResultSet rs = st.executeQuery("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'oxbow_wal_receiver'")) {
-                        return rs.next() && rs.getString(1).equals("sync");
+            // the next snapshot's first eight pieces go up (every piece put from here on is new: known ones are skipped),
+            // the rest are held at the bucket, unanswered: the kill -9 below lands while its upload is under way, before
+            // its manifest, whatever the upload's speed (it once finished before a kill that raced it)
+            AtomicInteger piecesPut = new AtomicInteger();
+            try (PutHold upload = s3.holdPuts(key -> key.contains(chunks) && piecesPut.incrementAndGet() > 8)) {
+                try (Connection c = PgConnections.open(socket, "postgres", Defaults.SYSTEM_ROLE); Statement st = c.createStatement()) {
+                    // the primary waits for Oxbow's WAL receiver, which streams as its synchronous standby
+                    awaitTrue(() -> {
+                        try (ResultSet rs = st.executeQuery("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'oxbow_wal_receiver'")) {
+                            return rs.next() && rs.getString(1).equals("sync");
+                        }
+                    });
+                    try (ResultSet rs = st.executeQuery("SHOW synchronous_standby_names")) {
+                        rs.next();
+                        assertThat(rs.getString(1)).isEqualTo("oxbow_wal_receiver");
                     }
-                });
-                try (ResultSet rs = st.executeQuery("SHOW synchronous_standby_names")) {
-                    rs.next();
-                    assertThat(rs.getString(1)).isEqualTo("oxbow_wal_receiver");
+                    // ~24 MB of incompressible rows: WAL past the snapshot threshold, and pieces to upload
+                    st.execute("CREATE TABLE big (id int primary key, pad text)");
+                    st.execute("INSERT INTO big SELECT g, (SELECT string_agg(md5(g::text || ':' || k), '') FROM generate_series(1, 30) k)"
+                            + " FROM generate_series(1, 25000) g");
                 }
-                // ~24 MB of incompressible rows: WAL past the snapshot threshold, and pieces to upload
-                st.execute("CREATE TABLE big (id int primary key, pad text)");
-                st.execute("INSERT INTO big SELECT g, (SELECT string_agg(md5(g::text || ':' || k), '') FROM generate_series(1, 30) k)"
-                        + " FROM generate_series(1, 25000) g");
+                upload.awaitHeld(Duration.ofSeconds(120));
+                awaitTrue(() -> bucket.list(chunks).size() > chunksBefore);
+                child.kill();
             }
-            // kill -9 at the next snapshot's first new piece, before its manifest: with 128 KiB pieces sent 8 at a time the whole
-            // upload can take under a second, and waiting for a third piece can let it finish first (a run failed so once)
-            Instant deadline = Instant.now().plusSeconds(120);
-            while (bucket.list(chunks).size() <= chunksBefore && bucket.list(snapshots).size() == 1) {
-                assertThat(Instant.now()).as("no snapshot upload started").isBefore(deadline);
-                Thread.sleep(20);
-            }
-            child.kill();
             assertThat(bucket.list(snapshots)).as("the killed upload wrote no manifest").hasSize(1);
-            assertThat(bucket.list(chunks).size()).isGreaterThan(chunksBefore);
+            assertThat(bucket.list(chunks).size()).as("the killed upload left pieces").isGreaterThan(chunksBefore);
             killComputes(home);
 
             // restart on the same home: the upload resumes and completes, reusing the pieces already there

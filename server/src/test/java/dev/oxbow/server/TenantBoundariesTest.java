@@ -40,7 +40,8 @@ class TenantBoundariesTest {
     }
 
     private static void createProject(WorkspaceClient w, String id) throws Exception {
-        w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project())).waitForCompletion();
+        var op = w.postgres().createProject(new CreateProjectRequest().setProjectId(id).setProject(new Project()));
+        SdkOperations.await(t, op.getName(), op::waitForCompletion);
     }
 
     private static List<String> auditResources(String resource, String token) throws Exception {
@@ -79,8 +80,9 @@ class TenantBoundariesTest {
         String secondToken = t.tokenFor("second@example.com");
         var created = first.postgres().createProject(new CreateProjectRequest().setProjectId("reused").setProject(new Project()));
         String oldOperation = created.getName();
-        created.waitForCompletion();
-        first.postgres().deleteProject(new DeleteProjectRequest().setName("projects/reused").setPurge(true)).waitForCompletion();
+        SdkOperations.await(t, oldOperation, created::waitForCompletion);
+        var purged = first.postgres().deleteProject(new DeleteProjectRequest().setName("projects/reused").setPurge(true));
+        SdkOperations.awaitEnded(t, purged.getName(), purged::waitForCompletion);
 
         createProject(t.sdk(secondToken), "reused");
         var op = t.http("GET", "/api/2.0/postgres/" + oldOperation, null, secondToken);

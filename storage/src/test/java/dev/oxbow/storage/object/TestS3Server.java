@@ -10,11 +10,14 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
  * A real S3 server on loopback for tests: S3Proxy (its S3 front end, signature checks included) over
  * jclouds' filesystem back end in {@code dir}. It can be stopped and started again on the same port and
- * directory, which is how tests take the bucket away and bring it back.
+ * directory, which is how tests take the bucket away and bring it back; {@link #holdPuts} stops chosen
+ * uploads at a point of the test's choosing.
  */
 public final class TestS3Server implements AutoCloseable {
     public static final String ACCESS_KEY = "oxbow-test";
@@ -24,6 +27,7 @@ public final class TestS3Server implements AutoCloseable {
     private final int port;
     private S3Proxy proxy;
     private BlobStoreContext context;
+    private final AtomicReference<PutHold> hold = new AtomicReference<>();
 
     private TestS3Server(Path dir, int port) {
         this.dir = dir;
@@ -48,13 +52,25 @@ public final class TestS3Server implements AutoCloseable {
         props.setProperty("jclouds.filesystem.basedir", dir.toString());
         context = ContextBuilder.newBuilder("filesystem").credentials("identity", "credential").overrides(props)
                 .build(BlobStoreContext.class);
-        BlobStore blobs = context.getBlobStore();
+        BlobStore blobs = new HoldingBlobStore(context.getBlobStore(), hold);
         proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:" + port))
                 .awsAuthentication(org.gaul.s3proxy.AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
         proxy.start();
         while (!proxy.getState().equals("STARTED")) {
             Thread.onSpinWait();
         }
+    }
+
+    /**
+     * From now until the returned hold is closed, every PUT of a key (as the bucket names it, a location's prefix
+     * included) that {@code key} matches waits unanswered, then fails. One hold at a time.
+     */
+    public PutHold holdPuts(Predicate<String> key) {
+        PutHold h = new PutHold(key, ended -> hold.compareAndSet(ended, null));
+        if (!hold.compareAndSet(null, h)) {
+            throw new IllegalStateException("a hold is already in place");
+        }
+        return h;
     }
 
     /** Stops serving: clients see connection refused until {@link #up}. */
