@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * Branch-history storage figures in one run: branch creation time for a small and a big database (and
  * their ratio), restore-in-place time with much and with little WAL to replay, and the disk that ten
  * branches of the big database take after each changes 1% of its rows (filesystem-level used bytes).
- * Usage: {@code HistoryBench [big-db-MB] [restore-WAL-MB] [repetitions]}; the data lives under
+ * Usage: {@code HistoryBench [big-db-MB] [restore-WAL-MB] [repetitions]} (0 repetitions: the restores alone); the data lives under
  * {@code $OXBOW_HISTORY_DIR}, default {@code /var/tmp/oxbow-cow} when that is a mount point (make it with
  * {@code scripts/cow-storage}), else {@code /tmp}, where branches are plain copies.
  * {@code $OXBOW_HISTORY_PG_SETTINGS} ({@code name=value,...}) gives the projects' computes extra settings,
@@ -92,6 +92,11 @@ public final class HistoryBench {
     }
 
     private void run(int bigMb, int walMb, int reps) throws Exception {
+        if (reps == 0) { // the restores alone (replay rate): HistoryBench [db-MB] [restore-WAL-MB] 0
+            load("big", (long) bigMb << 20);
+            restores("big", walMb);
+            return;
+        }
         long smallBytes = load("small", 10L << 20);
         long bigBytes = load("big", (long) bigMb << 20);
 
@@ -244,6 +249,14 @@ public final class HistoryBench {
     private void restores(String project, int walMb) throws Exception {
         String b = "pitr";
         createBranch(project, b, "production");
+        // its first snapshot comes after the create (a quiet period after it): the replays below start from it
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!Files.isDirectory(branchDir(project, b).resolve(SnapshotStore.DIR)) || snapshots(project, b).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("branch " + b + " has no first snapshot 120 s after its create");
+            }
+            Thread.sleep(50);
+        }
         long rows;
         try (Connection c = connect(project, b); Statement st = c.createStatement()) {
             rows = longOf(st, "SELECT max(id) FROM items");

@@ -189,6 +189,8 @@ abstract class BranchHistoryTests {
         assertThat(op.at("/response/name").asText()).isEqualTo(dev);
         assertThat(ids(devEp)).containsExactly("1", "2", "3", "4");
         assertThat(w.postgres().getBranch(dev).getStatus().getCurrentState()).isEqualTo(BranchStatusState.READY);
+        // the replay ran without fsync (one syncfs after it); the branch's own server syncs its commits again
+        assertThat(Sql.column(t, devEp, "databricks_postgres", "SHOW fsync")).containsExactly("on");
         // the restored branch stays writable
         Sql.exec(t, devEp, "databricks_postgres", "INSERT INTO events VALUES (5, now())");
 

@@ -92,6 +92,13 @@ public final class BranchOperations {
                 OperationKind.CREATE_BRANCH, new OperationHandler() {
                     @Override
                     public OperationResult run(Operation op, OperationContext ctx) throws Exception {
+                        // first snapshots queued by earlier creates wait until this one is done (FirstSnapshots.Quiet)
+                        try (AutoCloseable busy = firstSnapshots.creating()) {
+                            return create(op, ctx);
+                        }
+                    }
+
+                    private OperationResult create(Operation op, OperationContext ctx) throws Exception {
                         Branch branch = Cascade.requireBranch(store, op.resourceName());
                         Project project = Cascade.requireProject(store, Project.nameOf(branch.projectId()));
                         dev.oxbow.compute.PhaseTimer phases = dev.oxbow.compute.PhaseTimer.start();

@@ -269,6 +269,12 @@ public final class Timelines {
         WalSource wal = walSource(project, source, dataDir);
         settings.putAll(PointInTimeRecovery.settings(wal.dir(), point));
         wal.timeline().ifPresent(t -> settings.put("recovery_target_timeline", t));
+        // The replay writes without fsync (PostgreSQL's three per restored segment, the end-of-recovery checkpoint's,
+        // the CHECKPOINT's and the snapshot's below), and one syncfs after the stop makes it all durable at once. A crash
+        // before that sync leaves nothing in use: the operation is retried and prepareCopy starts again from an empty
+        // data directory and snapshot directory. oxbow.conf is rewritten at every start, so the branch's own server
+        // (and any later start of the snapshot) runs with fsync on.
+        settings.put("fsync", "off");
         String uid = "rcv-" + target.uid();
         Path socketDir = layout.socketDir(uid);
         var runtime = computes.runtime();
@@ -298,6 +304,8 @@ public final class Timelines {
             cloner.delete(dataDir.resolveSibling(BRIDGE_DIR));
         }
         phases.end("stop");
+        dev.oxbow.storage.FileSystemSync.syncfs(dataDir, dataDir.resolveSibling(SnapshotStore.DIR), dataDir.resolveSibling(WalArchive.DIR));
+        phases.end("sync");
         String lsn = PointInTimeRecovery.switchPoint(dataDir).orElse(point.lsn());
         // the WAL between the snapshot and the point reached: what the replay phase read, so its rate shows beside it
         long replayedMb = lsn == null ? -1 : Math.max(0, Lsn.parse(lsn) - source.snapshot().lsnValue()) >> 20;
