@@ -34,8 +34,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
-    /** How long a spare backend waits for the next login like the last one: a burst of connects, not a pool. */
-    static final java.time.Duration SPARE_TIME_TO_LIVE = java.time.Duration.ofSeconds(10);
+    /**
+     * How long a spare backend waits for the next login like the last one: a burst of connects, not a pool. Under the
+     * 5 s PostgreSQL's DROP DATABASE (and CREATE DATABASE … TEMPLATE) waits for other sessions of the database to end,
+     * so a spare of a database the client just left only delays its drop, never fails it.
+     */
+    static final java.time.Duration SPARE_TIME_TO_LIVE = java.time.Duration.ofSeconds(3);
     private static final String TOO_MANY_CONNECTIONS = "53300";
 
     private final ProxyConfig config;

@@ -136,6 +136,34 @@ class ProxyTest {
         }
     }
 
+    /**
+     * A spare backend of a database its client just left never makes a DROP DATABASE from a session opened before fail
+     * ("is being accessed by other users"): it lives less than the 5 s the drop waits for other sessions to end.
+     */
+    @Test
+    void aDatabaseJustLeftCanBeDroppedFromAnOlderSession() throws Exception {
+        String tok = token(EP);
+        try (Connection older = ProxyClients.jdbc(t, uid, USER, tok, "require")) {
+            Sql.exec(t, EP, "postgres", "CREATE DATABASE left_behind OWNER \"" + USER + "\"");
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", USER);
+            p.setProperty("password", tok);
+            p.setProperty("sslmode", "require");
+            p.setProperty("options", "endpoint=" + uid);
+            // twice, so each event loop is likely to hold a spare of it
+            for (int i = 0; i < 2; i++) {
+                try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://localhost:" + t.server().pgPort() + "/left_behind", p)) {
+                    assertThat(scalar(c, "SELECT current_database()")).isEqualTo("left_behind");
+                }
+            }
+            older.createStatement().execute("DROP DATABASE left_behind");
+            try (ResultSet rs = older.createStatement().executeQuery("SELECT count(*) FROM pg_database WHERE datname = 'left_behind'")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isZero();
+            }
+        }
+    }
+
     /** Idle backends of the role that no connection of the test holds: spares the proxy started ahead. */
     private static java.util.Set<String> spares(String idleQuery, java.util.Set<String> ours) throws Exception {
         java.util.Set<String> pids = new java.util.HashSet<>(Sql.column(t, EP, "databricks_postgres", idleQuery));
