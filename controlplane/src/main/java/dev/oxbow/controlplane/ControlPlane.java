@@ -348,6 +348,7 @@ public final class ControlPlane implements AutoCloseable {
     public dev.oxbow.controlplane.cdf.CdfRunner cdfRunner() { return cdfRunner; }
     /** Time travel: the ephemeral read-only computes at past points of branches. */
     public PastComputes pastComputes() { return pastComputes; }
+    public FirstSnapshots firstSnapshots() { return firstSnapshots; }
 
     /** Per-endpoint figures as of now, for a metrics scrape. */
     public void refreshMetrics() {
