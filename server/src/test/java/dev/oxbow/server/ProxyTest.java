@@ -382,4 +382,59 @@ class ProxyTest {
         assertThatThrownBy(() -> ProxyClients.jdbc(t, offUid, USER, tok, "require"))
                 .isInstanceOf(PSQLException.class).hasMessageContaining("disabled");
     }
+
+    /**
+     * The login checks keep what they read of the metadata while it is unchanged: each change below follows a login
+     * that put the old state in that cache, and the very next login must be checked against the new one.
+     */
+    @Test
+    void loginChecksSeeEveryMetadataChangeAtOnce() throws Exception {
+        String proj = "projects/cached";
+        var create = w.postgres().createProject(new CreateProjectRequest().setProjectId("cached")
+                .setProject(new Project().setSpec(new ProjectSpec().setEnablePgNativeLogin(true))));
+        SdkOperations.await(t, create.getName(), create::waitForCompletion);
+        String prod = proj + "/branches/production";
+        String ep = prod + "/endpoints/primary";
+        String cachedUid = w.postgres().getEndpoint(ep).getUid();
+        w.postgres().createRole(new CreateRoleRequest().setParent(prod).setRoleId("keeper")
+                .setRole(new Role().setSpec(new RoleRoleSpec().setPostgresRole("keeper").setAuthMethod(RoleAuthMethod.PG_PASSWORD_SCRAM_SHA_256))))
+                .waitForCompletion();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String first = json.readTree(t.http("POST", "/api/2.0/postgres/" + prod + "/roles/keeper/reset_password", "{}").body()).path("password").asText();
+        for (int i = 0; i < 2; i++) {
+            assertThat(scalar(ProxyClients.jdbc(t, cachedUid, "keeper", first, "require"), "SELECT current_user")).isEqualTo("keeper");
+        }
+
+        // a new password: the old one is refused on the next login
+        String second = json.readTree(t.http("POST", "/api/2.0/postgres/" + prod + "/roles/keeper/reset_password", "{}").body()).path("password").asText();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, cachedUid, "keeper", first, "require"))
+                .isInstanceOf(PSQLException.class).satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isEqualTo("28P01"));
+        assertThat(scalar(ProxyClients.jdbc(t, cachedUid, "keeper", second, "require"), "SELECT current_user")).isEqualTo("keeper");
+
+        // native logins turned off for the project
+        w.postgres().updateProject(new UpdateProjectRequest().setName(proj).setProject(new Project().setSpec(new ProjectSpec().setEnablePgNativeLogin(false)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.enable_pg_native_login").build())).waitForCompletion();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, cachedUid, "keeper", second, "require")).isInstanceOf(PSQLException.class);
+
+        // the role deleted
+        String tok = token(ep);
+        assertThat(scalar(ProxyClients.jdbc(t, cachedUid, USER, tok, "require"), "SELECT current_user")).isEqualTo(USER);
+        w.postgres().updateProject(new UpdateProjectRequest().setName(proj).setProject(new Project().setSpec(new ProjectSpec().setEnablePgNativeLogin(true)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.enable_pg_native_login").build())).waitForCompletion();
+        assertThat(scalar(ProxyClients.jdbc(t, cachedUid, "keeper", second, "require"), "SELECT current_user")).isEqualTo("keeper");
+        w.postgres().deleteRole(prod + "/roles/keeper").waitForCompletion();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, cachedUid, "keeper", second, "require")).isInstanceOf(PSQLException.class);
+
+        // the endpoint disabled, right after a token login
+        assertThat(scalar(ProxyClients.jdbc(t, cachedUid, USER, tok, "require"), "SELECT current_user")).isEqualTo(USER);
+        w.postgres().updateEndpoint(new UpdateEndpointRequest().setName(ep)
+                .setEndpoint(new Endpoint().setSpec(new EndpointSpec().setEndpointType(EndpointType.ENDPOINT_TYPE_READ_WRITE).setDisabled(true)))
+                .setUpdateMask(FieldMask.newBuilder().addPaths("spec.disabled").build())).waitForCompletion();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, cachedUid, USER, tok, "require"))
+                .isInstanceOf(PSQLException.class).hasMessageContaining("disabled");
+
+        // the project deleted: its endpoint no longer routes
+        w.postgres().deleteProject(proj).waitForCompletion();
+        assertThatThrownBy(() -> ProxyClients.jdbc(t, cachedUid, USER, tok, "require")).isInstanceOf(PSQLException.class);
+    }
 }
