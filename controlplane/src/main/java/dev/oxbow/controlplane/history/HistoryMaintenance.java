@@ -106,7 +106,7 @@ public final class HistoryMaintenance {
                 Snapshot last = snaps.get(snaps.size() - 1);
                 long wal = timelines.currentLsn(project, branch) - last.lsnValue();
                 Duration age = Duration.between(last.time(), clock.instant());
-                if (policy.snapshotDue(wal, age)) {
+                if (policy.snapshotDue(wal, age, timelines.snapshotCopyBytes(project, branch))) {
                     timelines.snapshot(project, branch);
                 }
                 long size = provisioner.logicalSize(project, branch);

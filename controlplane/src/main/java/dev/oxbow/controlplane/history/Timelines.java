@@ -406,6 +406,15 @@ public final class Timelines {
         }
     }
 
+    /**
+     * The disk one more snapshot of the branch takes: next to nothing where its files are reflinked (or hard-linked),
+     * a copy of its data where they are copied.
+     */
+    public long snapshotCopyBytes(Project project, Branch branch) throws IOException {
+        Path dir = layout.snapshotsDir(project, branch);
+        return cloner.strategyFor(dir) == dev.oxbow.storage.CloneStrategy.COPY ? Math.max(0, branch.logicalSizeBytes()) : 0;
+    }
+
     /** A purged branch's objects leave the bucket too (pieces its project's other branches name stay). */
     public void removeFromBucket(Project project, Branch branch) {
         bucket.ifPresent(b -> b.purgeQuietly(project, branch));
