@@ -422,7 +422,8 @@ public final class Timelines {
 
     /**
      * Drops what the restore window no longer needs: snapshots older than the newest one taken before the
-     * window's start, and archived WAL older than the oldest snapshot kept. Returns the bytes freed by WAL.
+     * window's start, and archived WAL older than the oldest snapshot kept. Where snapshots are full copies, also
+     * thins those inside the window ({@link SnapshotThinning}). Returns the bytes freed by WAL.
      */
     long prune(Project project, Branch branch) throws IOException {
         List<Snapshot> snaps = snapshots(project, branch);
@@ -439,6 +440,12 @@ public final class Timelines {
         }
         for (int i = 0; i < keepFrom; i++) {
             snapshots.remove(snaps.get(i));
+        }
+        if (cloner.strategyFor(layout.snapshotsDir(project, branch)) == dev.oxbow.storage.CloneStrategy.COPY) {
+            // full copies: the window keeps an hour of them, then one an hour, then one a day
+            for (Snapshot s : SnapshotThinning.doomed(snaps.subList(keepFrom, snaps.size()), clock.instant())) {
+                snapshots.remove(s);
+            }
         }
         String keep = snaps.get(keepFrom).startSegment();
         if (keepFrom == 0 && snaps.get(0).time().isAfter(horizon) && !branch.isRoot() && branch.sourceBranchLsn() != null

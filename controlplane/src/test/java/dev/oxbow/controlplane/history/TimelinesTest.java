@@ -151,6 +151,24 @@ class TimelinesTest {
     }
 
     @Test
+    void pruningThinsFullCopiesInsideTheWindowAndKeepsReflinkedOnes() throws Exception {
+        // three hours of snapshots every ten minutes
+        for (int i = 18; i >= 0; i--) {
+            snapshot(production, "0/" + Integer.toHexString(19 - i) + "000000", Duration.ofMinutes(10L * i), "000000010000000000000001");
+        }
+        timelines.prune(project, production);
+        var kept = timelines.snapshots(project, production);
+        if (ServiceFixture.cloner().strategyFor(f.layout.snapshotsDir(project, production)) == dev.oxbow.storage.CloneStrategy.COPY) {
+            // the last hour's all, then the first of each older clock hour, and the window's first
+            assertThat(kept.size()).isBetween(8, 11);
+            assertThat(kept.stream().filter(sn -> sn.time().isAfter(now.minus(Duration.ofHours(1))))).hasSize(6);
+            assertThat(kept.getFirst().lsn()).isEqualTo("0/1000000");
+        } else {
+            assertThat(kept).hasSize(19);
+        }
+    }
+
+    @Test
     void pruningKeepsEverythingWhileAllOfItIsInsideTheWindow() throws Exception {
         snapshot(production, "0/1000000", Duration.ofDays(3), "000000010000000000000001");
         snapshot(production, "0/2000000", Duration.ofDays(1), "000000010000000000000002");
