@@ -140,25 +140,13 @@ final class SpareClusters implements AutoCloseable {
             Files.createDirectory(staging, PosixFilePermissions.asFileAttribute(ProcessIdentity.PRIVATE_DIR));
             ClusterTemplates.copyTree(template, staging, null);
             long copied = System.nanoTime();
-            flush(staging);
+            // on disk before it is called ready, so a crash never leaves a ready spare with lost writes (off every request's path)
+            FileSystemSync.syncfs(staging);
             Files.move(staging, dir.resolve(UUID.randomUUID().toString()), StandardCopyOption.ATOMIC_MOVE);
             log.info("spare cluster ready template={} copy_ms={} flush_ms={}", template.getFileName(), (copied - start) / 1_000_000,
                     (System.nanoTime() - copied) / 1_000_000);
         } finally {
             deleteQuietly(staging);
-        }
-    }
-
-    /**
-     * The copy on disk before it is called ready, so a crash never leaves a ready spare with lost writes: one
-     * {@code syncfs} (coreutils {@code sync -f}) of its file system, where an fsync per file cost one journal commit
-     * each (seconds for its ~1,300 files); off every request's path.
-     */
-    private static void flush(Path dir) throws IOException, InterruptedException {
-        Process sync = new ProcessBuilder("sync", "-f", dir.toString()).redirectErrorStream(true).start();
-        String out = new String(sync.getInputStream().readAllBytes()).strip();
-        if (sync.waitFor() != 0) {
-            throw new IOException("sync -f " + dir + " failed: " + out);
         }
     }
 

@@ -304,7 +304,7 @@ public final class Timelines {
             cloner.delete(dataDir.resolveSibling(BRIDGE_DIR));
         }
         phases.end("stop");
-        dev.oxbow.storage.FileSystemSync.syncfs(dataDir, dataDir.resolveSibling(SnapshotStore.DIR), dataDir.resolveSibling(WalArchive.DIR));
+        dev.oxbow.compute.FileSystemSync.syncfs(dataDir, dataDir.resolveSibling(SnapshotStore.DIR), dataDir.resolveSibling(WalArchive.DIR));
         phases.end("sync");
         String lsn = PointInTimeRecovery.switchPoint(dataDir).orElse(point.lsn());
         // the WAL between the snapshot and the point reached: what the replay phase read, so its rate shows beside it

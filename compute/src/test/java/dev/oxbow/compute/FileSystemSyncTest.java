@@ -1,4 +1,4 @@
-package dev.oxbow.storage;
+package dev.oxbow.compute;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package dev.oxbow.storage;
+package dev.oxbow.compute;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
