@@ -411,8 +411,12 @@ public final class Timelines {
      * a copy of its data where they are copied.
      */
     public long snapshotCopyBytes(Project project, Branch branch) throws IOException {
-        Path dir = layout.snapshotsDir(project, branch);
-        return cloner.strategyFor(dir) == dev.oxbow.storage.CloneStrategy.COPY ? Math.max(0, branch.logicalSizeBytes()) : 0;
+        return fullCopies(project, branch) ? Math.max(0, branch.logicalSizeBytes()) : 0;
+    }
+
+    /** Whether the branch's snapshots are full copies of its data (no reflinks on its file system). */
+    private boolean fullCopies(Project project, Branch branch) throws IOException {
+        return cloner.strategyFor(layout.snapshotsDir(project, branch)) == dev.oxbow.storage.CloneStrategy.COPY;
     }
 
     /** A purged branch's objects leave the bucket too (pieces its project's other branches name stay). */
@@ -441,7 +445,7 @@ public final class Timelines {
         for (int i = 0; i < keepFrom; i++) {
             snapshots.remove(snaps.get(i));
         }
-        if (cloner.strategyFor(layout.snapshotsDir(project, branch)) == dev.oxbow.storage.CloneStrategy.COPY) {
+        if (fullCopies(project, branch)) {
             // full copies: the window keeps an hour of them, then one an hour, then one a day
             for (Snapshot s : SnapshotThinning.doomed(snaps.subList(keepFrom, snaps.size()), clock.instant())) {
                 snapshots.remove(s);
