@@ -95,8 +95,7 @@ public final class OxbowServer implements AutoCloseable {
         try {
             restoreFromBucket(config.controlPlane());
         } catch (IOException | RuntimeException e) {
-            lock.release(); // as a failed control-plane start does: the home is free for the next attempt
-            lockChannel.close();
+            releaseLock(); // as a failed control-plane start does: the home is free for the next attempt
             throw e;
         }
         ProcessIdentities identities = ProcessIdentities.detect(HomeId.ensure(home));
@@ -154,8 +153,7 @@ public final class OxbowServer implements AutoCloseable {
             } else {
                 runtime.close();
             }
-            lock.release();
-            lockChannel.close();
+            releaseLock();
             throw e;
         }
         log.info("oxbow ready home={} api=http://{}:{} postgres={}:{} ca={} admin_token_file={} ms={}", home, config.apiHost(), apiPort,
@@ -163,6 +161,12 @@ public final class OxbowServer implements AutoCloseable {
         // off the start-up path: a lookup of a real domain may wait on DNS for seconds
         Thread.ofVirtual().name("host-name-check").start(() -> HostNameCheck.problem(config.hostDomain(), HostNameCheck.Resolver.system())
                 .ifPresent(problem -> log.warn("{}", problem)));
+    }
+
+    /** Frees the home for the next server: after a failed start and at close. */
+    private void releaseLock() throws IOException {
+        lock.release();
+        lockChannel.close();
     }
 
     public static OxbowServer start(ServerConfig config) throws Exception {
@@ -195,8 +199,7 @@ public final class OxbowServer implements AutoCloseable {
         } finally {
             controlPlane.close();
             try {
-                lock.release();
-                lockChannel.close();
+                releaseLock();
             } catch (IOException e) {
                 log.warn("cannot release lock file cause={}", e.getMessage());
             }
