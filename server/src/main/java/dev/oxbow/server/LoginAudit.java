@@ -30,6 +30,9 @@ final class LoginAudit implements AutoCloseable {
 
     private record Entry(Instant at, String user, String action, String resource, String outcome, String remote, String detail) {}
 
+    /** Queued by close after everything else: the writer stops when it takes it. */
+    private static final Entry END = new Entry(Instant.EPOCH, null, null, null, null, null, null);
+
     private final MetadataStore store;
     private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Thread writer;
@@ -55,16 +58,15 @@ final class LoginAudit implements AutoCloseable {
         List<Entry> batch = new ArrayList<>(BATCH);
         while (true) {
             try {
-                Entry first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (closed && queue.isEmpty()) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
+                batch.add(queue.take());
                 queue.drainTo(batch, BATCH - 1);
-                write(batch);
+                boolean end = batch.removeIf(e -> e == END);
+                if (!batch.isEmpty()) {
+                    write(batch);
+                }
+                if (end) {
+                    return;
+                }
                 if (batch.size() < BATCH && !closed) {
                     // let the next logins gather: at most ~100 commits a second however many logins there are
                     Thread.sleep(GATHER_MS);
@@ -91,6 +93,10 @@ final class LoginAudit implements AutoCloseable {
     public void close() {
         closed = true;
         try {
+            if (!queue.offer(END, 10, TimeUnit.SECONDS)) {
+                log.warn("login audit records still queued at shutdown queued={}", queue.size());
+                return;
+            }
             writer.join(TimeUnit.SECONDS.toMillis(10));
             if (writer.isAlive()) {
                 log.warn("login audit records still queued at shutdown queued={}", queue.size());
